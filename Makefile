@@ -1,0 +1,34 @@
+# The two commands of the README: `make dev` and `make test`. Everything else is a helper.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: dev test lint typecheck install clean
+
+# (Re)install when the project metadata changes; editable so the checkout is what runs.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+dev: $(STAMP)
+	$(BIN)/crewbot dev
+
+test: $(STAMP)
+	$(BIN)/python -m ruff check bot plugins tests
+	$(BIN)/python -m mypy
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/python -m ruff check bot plugins tests
+	$(BIN)/python -m ruff format --check bot plugins tests
+
+typecheck: $(STAMP)
+	$(BIN)/python -m mypy
+
+clean:
+	rm -rf $(VENV) .crewbot build dist .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,136 @@
+"""The validated shape of Crewbot's configuration (``config/crewbot.yaml`` + environment overrides)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+Environment = Literal["dev", "staging", "prod"]
+Runtime = Literal["local", "aws"]
+
+_NAME_PART = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
+
+
+class _Strict(BaseModel):
+    # A misspelt key is an error, not a silently ignored setting.
+    model_config = ConfigDict(extra="forbid")
+
+
+class AwsConfig(_Strict):
+    """Where Crewbot runs in AWS. Resource names come from :class:`bot.config.naming.ResourceNamer`."""
+
+    region: str = "us-east-1"
+    account_id: str | None = Field(default=None, pattern=r"^\d{12}$")
+
+
+class TagsConfig(_Strict):
+    """Inputs to the standard tags put on every AWS resource (see :func:`bot.config.naming.standard_tags`)."""
+
+    owner: str = "platform-team"
+    cost_center: str = "engineering"
+    custom: dict[str, str] = Field(default_factory=dict)
+
+
+class FeaturesConfig(_Strict):
+    """Optional AWS features, mirrored by Terraform variables."""
+
+    xray: bool = False
+    alarms: bool = True
+    vpc: bool = False
+
+
+class LoggingConfig(_Strict):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    #: Structured JSON lines; ``None`` means JSON in ``runtime: aws`` and readable lines locally.
+    json_format: bool | None = None
+
+
+class PluginsConfig(_Strict):
+    """Which plugins load, and their settings.
+
+    ``allow`` (when set) is the only plugins that load; ``deny`` removes plugins. The environment
+    variable ``CREWBOT_LOAD_PLUGINS`` (comma separated, empty for none) overrides both.
+    """
+
+    allow: list[str] | None = None
+    deny: list[str] = Field(default_factory=list)
+    settings: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+
+class SlackConfig(_Strict):
+    """Who is who in Slack."""
+
+    #: Slack user ids with admin rights (``/crewbot`` admin commands, any approval).
+    admins: list[str] = Field(default_factory=list)
+    #: The agent a DM goes to unless the user picked another.
+    default_agent: str = "meeting_coordinator"
+    #: The name the bot shows in the manifest.
+    app_name: str = "Crewbot"
+
+    @field_validator("admins")
+    @classmethod
+    def _user_ids(cls, value: list[str]) -> list[str]:
+        for user_id in value:
+            if not re.fullmatch(r"[UW][A-Z0-9]{2,}", user_id):
+                raise ValueError(f"{user_id!r} is not a Slack user id (like U0123ABCD)")
+        return value
+
+
+class SecretSpec(_Strict):
+    """Where one secret comes from: never its value.
+
+    Locally the value is read from the environment variable ``env`` (or a ``.env`` file); in
+    ``runtime: aws`` from Secrets Manager (``source: secretsmanager``) or SSM Parameter Store, under
+    ``name`` relative to the project's secret prefix (``<project>/<environment>/``).
+    """
+
+    env: str = Field(pattern=r"^[A-Z][A-Z0-9_]*$")
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9/_-]*$")
+    source: Literal["secretsmanager", "ssm"] = "secretsmanager"
+    required: bool = False
+
+
+def _default_secrets() -> dict[str, SecretSpec]:
+    return {
+        "slack_signing_secret": SecretSpec(env="SLACK_SIGNING_SECRET", name="slack/signing-secret"),
+        "slack_bot_token": SecretSpec(env="SLACK_BOT_TOKEN", name="slack/bot-token"),
+        "slack_app_token": SecretSpec(env="SLACK_APP_TOKEN", name="slack/app-token"),
+    }
+
+
+class CrewbotConfig(_Strict):
+    """The whole configuration, after merging files and ``CREWBOT_*`` overrides."""
+
+    project: str = "crewbot"
+    environment: Environment = "dev"
+    runtime: Runtime = "local"
+    #: Local data directory (SQLite, blobs, sessions); ``CREWBOT_HOME`` overrides it.
+    home: Path = Path(".crewbot")
+    timezone: str = "UTC"
+    aws: AwsConfig = Field(default_factory=AwsConfig)
+    tags: TagsConfig = Field(default_factory=TagsConfig)
+    features: FeaturesConfig = Field(default_factory=FeaturesConfig)
+    logging: LoggingConfig = Field(default_factory=LoggingConfig)
+    plugins: PluginsConfig = Field(default_factory=PluginsConfig)
+    slack: SlackConfig = Field(default_factory=SlackConfig)
+    secrets: dict[str, SecretSpec] = Field(default_factory=_default_secrets)
+
+    @field_validator("project")
+    @classmethod
+    def _project_name(cls, value: str) -> str:
+        if not _NAME_PART.match(value):
+            raise ValueError("must be lower-case letters, digits and '-', starting with a letter, at most 20")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name like Europe/London)") from None
+        return value

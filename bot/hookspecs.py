@@ -1,0 +1,107 @@
+"""The hooks a Crewbot plugin can implement.
+
+Every hook is a *registration* hook: it is called once at start-up and returns the things the plugin
+contributes (an iterable, or ``None`` for nothing). Behaviour lives in the returned objects, not in the
+hooks, so the core can list, validate and route them. The types named below live with the concern
+that uses them (``bot.slack``, ``bot.agents``, ``bot.workflows`` ...).
+
+Hook arguments are optional: an implementation may accept any subset of the names in the spec
+(pluggy passes only those it asks for). ``config`` is the validated :class:`bot.config.CrewbotConfig`;
+``settings`` is this plugin's own validated settings (see :func:`register_settings`), or ``None``.
+
+The core calls each plugin's implementation inside its own error boundary: a plugin that raises is
+reported by ``crewbot plugins`` and in the log, and the others still load.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from pydantic import BaseModel
+
+from bot import hookspec
+
+
+@hookspec
+def register_settings() -> type[BaseModel] | None:
+    """Return the pydantic model of this plugin's settings.
+
+    The values come from ``plugins.settings.<plugin name>`` in the configuration files and are
+    validated at start; an error names the file and the key. The validated instance is passed to the
+    other hooks as ``settings``.
+    """
+
+
+@hookspec
+def register_commands(config: Any, settings: Any) -> Iterable[Any] | None:
+    """Return Slack slash commands (:class:`bot.slack.registry.SlashCommand`)."""
+
+
+@hookspec
+def register_actions(config: Any, settings: Any) -> Iterable[Any] | None:
+    """Return interactivity handlers: button presses and modal submissions
+    (:class:`bot.slack.registry.Action`, :class:`bot.slack.registry.ViewSubmission`)."""
+
+
+@hookspec
+def register_agents(config: Any, settings: Any) -> Iterable[Any] | None:
+    """Return agent specs: paths to ``*.yaml`` spec files or :class:`bot.agents.spec.AgentSpec`."""
+
+
+@hookspec
+def register_tools(config: Any, settings: Any) -> Iterable[Any] | None:
+    """Return tools for agents (:class:`bot.agents.tools.ToolRegistration`: a Strands ``@tool``
+    function plus its side effects and required role)."""
+
+
+@hookspec
+def register_workflows(config: Any, settings: Any) -> Iterable[Any] | None:
+    """Return paths to Amazon States Language definitions (``*.asl.json``)."""
+
+
+@hookspec
+def register_workflow_tasks(config: Any, settings: Any) -> Iterable[Any] | None:
+    """Return workflow task handlers (:class:`bot.workflows.tasks.WorkflowTask`) that the
+    ``${...}`` resource placeholders of the definitions are bound to."""
+
+
+@hookspec
+def register_context_providers(config: Any, settings: Any) -> Iterable[Any] | None:
+    """Return context providers (budget, big rocks, incidents ...) used to prepare meetings."""
+
+
+@hookspec
+def register_calendar_providers(config: Any, settings: Any) -> Iterable[Any] | None:
+    """Return calendar providers (Google, Microsoft, ICS ...)."""
+
+
+@hookspec
+def register_schedules(config: Any, settings: Any) -> Iterable[Any] | None:
+    """Return schedules (``rate()`` / ``cron()`` expressions and what they trigger)."""
+
+
+@hookspec
+def register_event_handlers(config: Any, settings: Any) -> Iterable[Any] | None:
+    """Return handlers for events on the Crewbot event bus (e.g. ``MeetingRequiresPrep``)."""
+
+
+@hookspec
+def register_cli_commands(cli: Any) -> None:
+    """Add sub-commands to the ``crewbot`` command line. ``cli`` is the ``argparse`` sub-parsers
+    object; set ``func`` on each parser with :meth:`~argparse.ArgumentParser.set_defaults`."""
+
+
+#: The hooks that return contributions, in the order the core collects them.
+REGISTRATION_HOOKS: tuple[str, ...] = (
+    "register_commands",
+    "register_actions",
+    "register_agents",
+    "register_tools",
+    "register_workflows",
+    "register_workflow_tasks",
+    "register_context_providers",
+    "register_calendar_providers",
+    "register_schedules",
+    "register_event_handlers",
+)

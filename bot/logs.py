@@ -1,0 +1,84 @@
+"""Logging: Powertools JSON logs with correlation ids in AWS, readable lines locally.
+
+Secrets never reach a log line: every secret value the resolver hands out is registered here, and a
+filter on the root handler masks those values and anything shaped like a Slack/AWS credential.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+import threading
+from typing import Any
+
+_MASK = "****"
+_PATTERNS = re.compile(
+    r"(xox[abpres]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+|(?i:bearer)\s+[A-Za-z0-9._~+/-]+=*|AKIA[0-9A-Z]{16})"
+)
+_known_secrets: set[str] = set()
+_lock = threading.Lock()
+
+
+def redact_value(value: str) -> None:
+    """Register a secret value so that it is masked wherever it would be logged."""
+    if len(value) >= 6:  # very short values would mask ordinary words
+        with _lock:
+            _known_secrets.add(value)
+
+
+def redact(text: str) -> str:
+    """``text`` with registered secrets and credential-shaped strings masked."""
+    with _lock:
+        secrets = sorted(_known_secrets, key=len, reverse=True)
+    for secret in secrets:
+        if secret in text:
+            text = text.replace(secret, _MASK)
+    return _PATTERNS.sub(_MASK, text)
+
+
+class RedactingFilter(logging.Filter):
+    """Masks secrets in the fully formatted message and in exception text."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        if record.exc_info and record.exc_info[1] is not None:
+            exc_text = logging.Formatter().formatException(record.exc_info)
+            record.exc_text = redact(exc_text)
+        return True
+
+
+def configure_logging(level: str = "INFO", json_format: bool = False, service: str = "crewbot") -> None:
+    """Set up the root logger once per process: JSON (Powertools) or readable lines, always redacted."""
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        if getattr(old, "_crewbot", False):
+            root.removeHandler(old)
+    handler: logging.Handler
+    if json_format:
+        from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+
+        handler = logging.StreamHandler(sys.stdout)
+        handler.setFormatter(LambdaPowertoolsFormatter(service=service))
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%H:%M:%S"))
+    handler.addFilter(RedactingFilter())
+    handler._crewbot = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    root.setLevel(level)
+    # Chatty libraries stay quiet unless we are debugging.
+    for noisy in ("botocore", "boto3", "urllib3", "strands", "slack_bolt", "slack_sdk"):
+        logging.getLogger(noisy).setLevel(max(logging.getLevelName(level), logging.WARNING))
+
+
+def get_logger(name: str) -> logging.Logger:
+    return logging.getLogger(name)
+
+
+def log_extra(**fields: Any) -> dict[str, Any]:
+    """Structured fields for a log call (``logger.info("...", extra=log_extra(user=...))``)."""
+    return {k: redact(v) if isinstance(v, str) else v for k, v in fields.items()}

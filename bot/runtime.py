@@ -1,0 +1,72 @@
+"""The Crewbot runtime: configuration, plugins, secrets and storage of one process, built once.
+
+Everything that needs a service asks the runtime rather than building its own, so there is one
+store, one plugin host and one secret resolver per process, in both runtimes.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bot.config import LoadedConfig, ResourceNamer, Secrets, load_config
+from bot.logs import configure_logging
+from bot.pluginhost import PluginHost
+
+if TYPE_CHECKING:
+    from bot.clock import Clock
+    from bot.storage.base import Store
+
+
+class Crewbot:
+    """One process's view of Crewbot."""
+
+    def __init__(self, loaded: LoadedConfig, environ: Mapping[str, str] | None = None,
+                 extra_plugins: Iterable[tuple[str, Any]] = ()):
+        self.loaded = loaded
+        self.config = loaded.config
+        self.environ = os.environ if environ is None else environ
+        self.namer = ResourceNamer.from_config(self.config)
+        self.secrets = Secrets(self.config, self.environ)
+        self.plugins = PluginHost(loaded, self.environ).load(extra_plugins)
+
+    @property
+    def home(self) -> Path:
+        """The local data directory (created on first use)."""
+        home = Path(self.config.home).expanduser().resolve()
+        home.mkdir(parents=True, exist_ok=True)
+        return home
+
+    @cached_property
+    def clock(self) -> Clock:
+        """System time in AWS; locally an advanceable clock whose offset persists in ``home``."""
+        from bot.clock import OffsetClock, SystemClock
+
+        if self.config.runtime == "aws":
+            return SystemClock()
+        return OffsetClock(self.home / "clock.json")
+
+    @cached_property
+    def store(self) -> Store:
+        from bot.storage import open_store
+
+        return open_store(self)
+
+    def close(self) -> None:
+        if "store" in self.__dict__:
+            self.store.close()
+
+
+def start(env: str | None = None, config_file: str | Path | None = None,
+          environ: Mapping[str, str] | None = None, extra_plugins: Iterable[tuple[str, Any]] = (),
+          setup_logging: bool = True) -> Crewbot:
+    """Load the configuration and plugins and return the runtime (raises ``ConfigError`` on bad config)."""
+    loaded = load_config(env=env, file=config_file, environ=environ)
+    if setup_logging:
+        cfg = loaded.config
+        json_logs = cfg.logging.json_format if cfg.logging.json_format is not None else cfg.runtime == "aws"
+        configure_logging(cfg.logging.level, json_logs, service=cfg.project)
+    return Crewbot(loaded, environ, extra_plugins)
