@@ -102,6 +102,43 @@ def _default_secrets() -> dict[str, SecretSpec]:
     }
 
 
+class ModelProfile(_Strict):
+    """One model an agent can use (``models.profiles.<name>``), see docs/agents.md.
+
+    ``provider`` is ``bedrock`` (the default), ``offline`` (deterministic, needs nothing), or any installed
+    Strands provider (``anthropic``, ``openai``, ``ollama``, ``litellm``). ``params`` go to the provider's
+    Strands model class as keyword arguments; ``api_key_secret`` names an entry of ``secrets``.
+    """
+
+    provider: str = "bedrock"
+    model_id: str | None = None
+    region: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+    api_key_secret: str | None = None
+    #: Profiles tried in order when this one is throttled or unavailable.
+    fallback: list[str] = Field(default_factory=list)
+
+
+def _default_profiles() -> dict[str, ModelProfile]:
+    return {
+        "nova-lite": ModelProfile(provider="bedrock", model_id="us.amazon.nova-lite-v1:0",
+                                  fallback=["nova-micro"]),
+        "nova-micro": ModelProfile(provider="bedrock", model_id="us.amazon.nova-micro-v1:0"),
+        "offline": ModelProfile(provider="offline"),
+    }
+
+
+class ModelsConfig(_Strict):
+    """Model profiles and which one agents get by default (``model: default`` in a spec).
+
+    ``default: auto`` picks ``preferred`` when credentials for it are configured, else ``offline``.
+    """
+
+    default: str = "auto"
+    preferred: str = "nova-lite"
+    profiles: dict[str, ModelProfile] = Field(default_factory=_default_profiles)
+
+
 class CrewbotConfig(_Strict):
     """The whole configuration, after merging files and ``CREWBOT_*`` overrides."""
 
@@ -118,6 +155,7 @@ class CrewbotConfig(_Strict):
     plugins: PluginsConfig = Field(default_factory=PluginsConfig)
     slack: SlackConfig = Field(default_factory=SlackConfig)
     secrets: dict[str, SecretSpec] = Field(default_factory=_default_secrets)
+    models: ModelsConfig = Field(default_factory=ModelsConfig)
 
     @field_validator("project")
     @classmethod
