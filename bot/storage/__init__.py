@@ -23,8 +23,22 @@ if TYPE_CHECKING:
 
 
 def open_store(crewbot: Crewbot) -> Store:
-    """The store of the configured runtime: SQLite + files in ``runtime: local``, DynamoDB + S3 in AWS."""
-    raise NotImplementedError("storage adapters are being built (issue 2, item 5)")
+    """The store of the configured runtime: SQLite + files in ``runtime: local``, DynamoDB + S3 in AWS.
+
+    TTLs are compared with ``crewbot.clock``, so advancing the local clock expires records.
+    """
+    clock = crewbot.clock
+
+    def now() -> float:
+        return clock.now().timestamp()
+
+    if crewbot.config.runtime == "aws":
+        from bot.storage.dynamodb import DynamoStore
+
+        return DynamoStore(crewbot.namer, region=crewbot.config.aws.region, now=now)
+    from bot.storage.sqlite import SqliteStore
+
+    return SqliteStore.in_home(crewbot.home, now=now)
 
 
 __all__ = [
