@@ -1,0 +1,728 @@
+"""The local ASL runner: executes the same ``workflows/*.asl.json`` as Step Functions, durably.
+
+An execution is a set of *threads* — the top-level state machine, each Parallel branch, each Map
+iteration — kept in one record of the ``workflow_executions`` table together with the definition it
+started with. The runner steps one thread by one state at a time and persists the record after every
+transition (with optimistic concurrency, so two processes never both advance it), appending each step
+to ``workflow_history``. A thread that waits — for a task token, a ``Wait`` state, a retry interval or a
+timeout — is parked in the record; tokens live in ``workflow_tokens`` (answering one is a conditional
+write, so a second answer is detected atomically) and due times in ``workflow_timers``. Nothing lives
+only in memory: a new process on the same store picks up where the old one stopped.
+
+Time is the runtime clock. The runner registers a clock listener, so ``advance 2h`` runs the Waits,
+retries and timeouts that became due, synchronously; :meth:`LocalWorkflowEngine.run_due` does the same
+for real time passing (``crewbot dev`` calls it periodically).
+
+Differences from Step Functions, all deliberate: handlers run in-process and synchronously (a Map's
+iterations run one after another up to their first wait, whatever ``MaxConcurrency`` says); a
+request-response task's ``TimeoutSeconds`` is checked when its handler returns (a handler cannot be
+interrupted); a heartbeat expiry reports ``States.HeartbeatTimeout`` (which ``States.Timeout`` also
+matches, as in AWS).
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import copy
+import hashlib
+import json
+import logging
+import secrets
+import threading
+import uuid
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.clock import Clock
+from bot.storage.base import ConflictError, SortCondition, Store, Table
+from bot.workflows import choice, paths, records
+from bot.workflows.definitions import WorkflowDefinition, parse_definition
+from bot.workflows.engine import Execution, HistoryEvent, WorkflowEngine
+from bot.workflows.errors import (
+    ExecutionAlreadyExists,
+    ExecutionNotFound,
+    InvalidTaskToken,
+    TaskTokenAnswered,
+    TaskTokenExpired,
+    WorkflowError,
+    WorkflowNotFound,
+)
+from bot.workflows.tasks import TaskContext, TaskRegistry, task_error
+
+logger = logging.getLogger(__name__)
+
+Thread = dict[str, Any]
+Record = dict[str, Any]
+
+RUNTIME = "States.Runtime"
+TIMEOUT = "States.Timeout"
+HEARTBEAT_TIMEOUT = "States.HeartbeatTimeout"
+
+
+class _StateError(Exception):
+    """A state failed with an ASL error (handled by Retry / Catch)."""
+
+    def __init__(self, error: str, cause: str = ""):
+        super().__init__(f"{error}: {cause}")
+        self.error = error
+        self.cause = cause
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="microseconds")
+
+
+def _parse(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def error_matches(names: list[str], error: str) -> bool:
+    """ASL error matching: exact names; ``States.ALL`` matches all but ``States.Runtime``;
+    ``States.TaskFailed`` matches errors that are not ``States.*`` (as the reference interpreter does);
+    ``States.Timeout`` also matches a heartbeat timeout."""
+    if error == RUNTIME:
+        return False
+    for name in names:
+        if name in (error, "States.ALL"):
+            return True
+        if name == "States.TaskFailed" and not error.startswith("States."):
+            return True
+        if name == TIMEOUT and error == HEARTBEAT_TIMEOUT:
+            return True
+    return False
+
+
+class LocalWorkflowEngine(WorkflowEngine):
+    """The durable local ASL runner (``runtime: local``)."""
+
+    def __init__(self, definitions: Mapping[str, WorkflowDefinition], tasks: TaskRegistry, store: Store,
+                 clock: Clock, *, listen: bool = True):
+        self.definitions = dict(definitions)
+        self.tasks = tasks
+        self.clock = clock
+        self._executions: Table = store.table(records.EXECUTIONS)
+        self._history: Table = store.table(records.HISTORY)
+        self._tokens: Table = store.table(records.TOKENS)
+        self._timers: Table = store.table(records.TIMERS)
+        self._lock = threading.RLock()
+        self._active: set[str] = set()
+        self._parsed: dict[str, WorkflowDefinition] = {}
+        if listen:
+            clock.on_advance(self._on_advance)
+
+    # -- the interface ---------------------------------------------------------------------------
+
+    def workflows(self) -> builtins.list[str]:
+        return sorted(self.definitions)
+
+    def start(self, workflow: str, input: Any = None, *, name: str | None = None) -> Execution:
+        definition = self.definitions.get(workflow)
+        if definition is None:
+            raise WorkflowNotFound(f"no workflow named {workflow!r} (known: {', '.join(self.workflows()) or 'none'})")
+        name = name or str(uuid.uuid4())
+        execution_id = f"{workflow}:{name}"
+        now = self.clock.now()
+        data = {} if input is None else copy.deepcopy(input)
+        record: Record = {
+            "execution_id": execution_id, "workflow": workflow, "name": name, "kind": "execution",
+            "status": "RUNNING", "input": data, "output": None, "error": None, "cause": None,
+            "started_at": _iso(now), "stopped_at": None, "started_key": f"{_iso(now)}#{name}",
+            "definition": definition.document, "threads": {}, "next_thread": 0, "next_event": 0,
+        }
+        root = self._new_thread(record, parent=None, index=0, machine=[], state=definition.document["StartAt"],
+                                data=data)
+        self._event(record, "ExecutionStarted", {"input": data, "workflow": workflow})
+        self._enter(record, root)
+        events = record.pop("_events")
+        try:
+            stored = self._executions.create(record)
+        except ConflictError:
+            raise ExecutionAlreadyExists(f"workflow {workflow!r} already has an execution named {name!r}") from None
+        self._history.put_many(events)
+        logger.info("workflow %s started: %s", workflow, execution_id)
+        self._drive(stored["execution_id"])
+        return self.describe(execution_id)
+
+    def describe(self, execution_id: str) -> Execution:
+        return _to_execution(self._load(execution_id))
+
+    def list(self, workflow: str | None = None, *, status: str | None = None,
+             limit: int = 100) -> builtins.list[Execution]:
+        if workflow is not None:
+            items = self._executions.query_all(workflow, index="by_workflow", descending=True)
+        else:
+            items = self._executions.query_all("execution", index="by_kind", descending=True)
+        found = [_to_execution(item) for item in items if status is None or item["status"] == status]
+        return found[:limit]
+
+    def history(self, execution_id: str) -> builtins.list[HistoryEvent]:
+        self._load(execution_id)
+        return [
+            HistoryEvent(id=int(item["event_id"]), timestamp=_parse(item["timestamp"]), type=item["type"],
+                         details=item.get("details") or {})
+            for item in self._history.query_all(execution_id)
+        ]
+
+    def send_task_success(self, token: str, output: Any) -> None:
+        self._answer(token, {"status": "SUCCEEDED", "output": copy.deepcopy(output)})
+
+    def send_task_failure(self, token: str, error: str = "", cause: str = "") -> None:
+        self._answer(token, {"status": "FAILED", "error": error, "cause": cause})
+
+    def send_task_heartbeat(self, token: str) -> None:
+        record = self._token(token)
+        self._check_open(record)
+        record["heartbeat_at"] = _iso(self.clock.now())
+        try:
+            self._tokens.put(record, expected_version=record["version"])
+        except ConflictError:
+            self._check_open(self._token(token))  # answered meanwhile: say so; otherwise a later heartbeat won
+
+    def stop(self, execution_id: str, error: str = "", cause: str = "") -> Execution:
+        with self._lock:
+            for _ in range(5):
+                record = self._load(execution_id)
+                if record["status"] != "RUNNING":
+                    return _to_execution(record)
+                for thread in list(record["threads"].values()):
+                    self._cancel(record, thread)
+                self._finish(record, "ABORTED", error=error or None, cause=cause or None)
+                if self._save(record):
+                    return _to_execution(record)
+        raise WorkflowError(f"{execution_id}: kept changing while stopping it; try again")
+
+    def run_due(self, now: datetime | None = None) -> int:
+        """Advance every execution with a Wait, retry or timeout due by ``now`` (default: the clock)."""
+        moment = now or self.clock.now()
+        due = self._timers.query_all(records.TIMER_QUEUE, sort=SortCondition("lt", _iso(moment) + "$"))
+        touched: builtins.list[str] = []
+        for timer in due:
+            if timer["execution_id"] not in touched:
+                touched.append(timer["execution_id"])
+                self._drive(timer["execution_id"])
+            self._timers.delete({"queue": records.TIMER_QUEUE, "due_key": timer["due_key"]})
+        return len(touched)
+
+    def _on_advance(self, now: datetime) -> None:
+        self.run_due(now)
+
+    # -- tokens ----------------------------------------------------------------------------------
+
+    def _token(self, token: str) -> Record:
+        if not isinstance(token, str) or not token:
+            raise InvalidTaskToken("a task token must be a non-empty string")
+        record = self._tokens.get({"token": token})
+        if record is None:
+            raise InvalidTaskToken(f"unknown task token {token[:12]}…")
+        return record
+
+    @staticmethod
+    def _check_open(record: Record) -> None:
+        status = record["status"]
+        if status in ("SUCCEEDED", "FAILED"):
+            raise TaskTokenAnswered(f"task {record['state']} of {record['execution_id']} was answered already "
+                                    f"({status.lower()})")
+        if status == "TIMED_OUT":
+            raise TaskTokenExpired(f"task {record['state']} of {record['execution_id']} timed out")
+        if status != "WAITING":
+            raise TaskTokenExpired(f"task {record['state']} of {record['execution_id']} is over: the task failed "
+                                   f"or its execution ended")
+
+    def _answer(self, token: str, answer: dict[str, Any]) -> None:
+        record = self._token(token)
+        self._check_open(record)
+        try:
+            # The conditional write is the one place a token changes hands: exactly one answer wins.
+            self._tokens.put({**record, **answer, "answered_at": _iso(self.clock.now())},
+                             expected_version=record["version"])
+        except ConflictError:
+            self._check_open(self._token(token))
+            raise
+        self._drive(record["execution_id"])
+
+    # -- driving ---------------------------------------------------------------------------------
+
+    def _drive(self, execution_id: str) -> None:
+        """Advance the execution until every thread waits or it ends; persists after each transition."""
+        with self._lock:
+            if execution_id in self._active:
+                return  # re-entered from a handler (it answered its own token): the outer loop sees it
+            self._active.add(execution_id)
+            try:
+                conflicts = 0
+                while True:
+                    record = self._load(execution_id)
+                    if record["status"] != "RUNNING":
+                        return
+                    if not self._advance_one(record):
+                        self._flush_timers(record)  # e.g. a heartbeat that was renewed: look again later
+                        return
+                    if not self._save(record):
+                        conflicts += 1  # another process moved it: reload and look again
+                        if conflicts > 20:
+                            raise WorkflowError(f"{execution_id}: too many concurrent updates")
+            finally:
+                self._active.discard(execution_id)
+
+    def _advance_one(self, record: Record) -> bool:
+        """Make one transition on the first thread that can move; ``False`` when none can."""
+        now = self.clock.now()
+        for thread in sorted(record["threads"].values(), key=lambda t: t["seq"]):
+            if thread["status"] == "ready":
+                self._run_state(record, thread)
+                return True
+            if thread["status"] == "waiting" and self._resume(record, thread, now):
+                return True
+        return False
+
+    def _resume(self, record: Record, thread: Thread, now: datetime) -> bool:
+        wait = thread["wait"]
+        kind = wait["kind"]
+        if kind == "children":
+            return False
+        if kind == "token":
+            return self._resume_token(record, thread, now)
+        if _parse(wait["due"]) > now:
+            return False
+        state = self._state(record, thread)
+        thread["wait"] = None
+        if kind == "retry":
+            self._event(record, "StateRetried", {"state": thread["state"], "attempt": thread["retry_count"]},
+                        thread)
+            thread["status"] = "ready"
+            thread["resume_retry"] = True
+        else:  # a Wait state's time has come
+            self._transition(record, thread, state, wait["output"])
+        return True
+
+    def _resume_token(self, record: Record, thread: Thread, now: datetime) -> bool:
+        wait = thread["wait"]
+        token = self._tokens.get({"token": wait["token"]})
+        if token is None:
+            raise WorkflowError(f"{record['execution_id']}: task token record {wait['token'][:12]}… is missing")
+        if token["status"] == "WAITING":
+            error = None
+            if wait.get("due") and _parse(wait["due"]) <= now:
+                error = TIMEOUT
+            elif wait.get("heartbeat_seconds"):
+                last = _parse(token.get("heartbeat_at") or wait["since"])
+                if last + timedelta(seconds=wait["heartbeat_seconds"]) <= now:
+                    error = HEARTBEAT_TIMEOUT
+                else:
+                    self._timer(record, thread, last + timedelta(seconds=wait["heartbeat_seconds"]))
+            if error is None:
+                return False
+            try:
+                self._tokens.put({**token, "status": "TIMED_OUT"}, expected_version=token["version"])
+            except ConflictError:
+                return True  # answered in the meantime: the next pass reads the answer
+            self._event(record, "TaskTimedOut", {"state": thread["state"], "error": error}, thread)
+            thread["wait"] = None
+            self._handle_error(record, thread, _StateError(error, "The task did not finish in time"))
+            return True
+        thread["wait"] = None
+        if token["status"] == "TIMED_OUT":  # timed out by a process that stopped before saving the execution
+            self._handle_error(record, thread, _StateError(TIMEOUT, "The task did not finish in time"))
+        elif token["status"] == "SUCCEEDED":
+            self._event(record, "TaskSucceeded", {"state": thread["state"], "output": token.get("output")}, thread)
+            state = self._state(record, thread)
+            self._finish_work(record, thread, state, token.get("output"))
+        else:
+            error = token.get("error") or "States.TaskFailed"
+            self._event(record, "TaskFailed", {"state": thread["state"], "error": error,
+                                               "cause": token.get("cause") or ""}, thread)
+            self._handle_error(record, thread, _StateError(error, token.get("cause") or ""))
+        return True
+
+    # -- states ----------------------------------------------------------------------------------
+
+    def _enter(self, record: Record, thread: Thread) -> None:
+        state = self._state(record, thread)
+        thread["entered_at"] = _iso(self.clock.now())
+        thread["retry_count"] = 0
+        thread["retries"] = {}
+        self._event(record, f"{state['Type']}StateEntered", {"state": thread["state"], "input": thread["input"]},
+                    thread)
+
+    def _run_state(self, record: Record, thread: Thread) -> None:
+        state = self._state(record, thread)
+        thread["status"] = "running"
+        retrying = thread.pop("resume_retry", False)
+        try:
+            getattr(self, f"_do_{state['Type'].lower()}")(record, thread, state, retrying)
+        except paths.PathError as exc:
+            self._handle_error(record, thread, _StateError(RUNTIME, str(exc)))
+        except _StateError as exc:
+            self._handle_error(record, thread, exc)
+        except Exception as exc:  # a bug must fail the execution visibly, not wedge it
+            logger.exception("workflow %s: state %s failed unexpectedly", record["execution_id"], thread["state"])
+            self._handle_error(record, thread, _StateError(RUNTIME, f"{type(exc).__name__}: {exc}"))
+
+    def _effective_input(self, record: Record, thread: Thread, state: Mapping[str, Any],
+                         extra_context: Mapping[str, Any] | None = None) -> Any:
+        data = paths.select(state.get("InputPath", "$"), thread["input"], self._context(record, thread))
+        if "Parameters" in state and state["Type"] != "Map":
+            context = self._context(record, thread, extra_context)
+            data = paths.render(state["Parameters"], data, context)
+        return data
+
+    def _do_pass(self, record: Record, thread: Thread, state: dict[str, Any], retrying: bool) -> None:
+        data = self._effective_input(record, thread, state)
+        result = copy.deepcopy(state["Result"]) if "Result" in state else data
+        self._finish_work(record, thread, state, result, selector=False)
+
+    def _do_succeed(self, record: Record, thread: Thread, state: dict[str, Any], retrying: bool) -> None:
+        data = self._effective_input(record, thread, state)
+        output = paths.select(state.get("OutputPath", "$"), data, self._context(record, thread))
+        self._exit(record, thread, state, output)
+        self._thread_done(record, thread, output)
+
+    def _do_fail(self, record: Record, thread: Thread, state: dict[str, Any], retrying: bool) -> None:
+        context = self._context(record, thread)
+        error = paths.read(state["ErrorPath"], thread["input"], context) if "ErrorPath" in state \
+            else state.get("Error", "States.Fail")
+        cause = paths.read(state["CausePath"], thread["input"], context) if "CausePath" in state \
+            else state.get("Cause", "")
+        self._event(record, "StateFailed", {"state": thread["state"], "error": error, "cause": cause}, thread)
+        self._thread_failed(record, thread, str(error), str(cause))
+
+    def _do_choice(self, record: Record, thread: Thread, state: dict[str, Any], retrying: bool) -> None:
+        data = self._effective_input(record, thread, state)
+        context = self._context(record, thread)
+        target = next((rule["Next"] for rule in state["Choices"] if choice.evaluate(rule, data, context)),
+                      state.get("Default"))
+        if target is None:
+            raise _StateError("States.NoChoiceMatched", f"No Choice Rules matched and no Default in {thread['state']}")
+        output = paths.select(state.get("OutputPath", "$"), data, context)
+        self._exit(record, thread, state, output)
+        self._goto(record, thread, target, output)
+
+    def _do_wait(self, record: Record, thread: Thread, state: dict[str, Any], retrying: bool) -> None:
+        data = self._effective_input(record, thread, state)
+        context = self._context(record, thread)
+        now = self.clock.now()
+        if "Seconds" in state or "SecondsPath" in state:
+            seconds = state["Seconds"] if "Seconds" in state else paths.read(state["SecondsPath"], data, context)
+            if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+                raise _StateError(RUNTIME, f"Wait {thread['state']}: {seconds!r} is not a number of seconds")
+            due = now + timedelta(seconds=seconds)
+        else:
+            stamp = state["Timestamp"] if "Timestamp" in state else paths.read(state["TimestampPath"], data, context)
+            parsed = choice._timestamp(stamp)
+            if parsed is None:
+                raise _StateError(RUNTIME, f"Wait {thread['state']}: {stamp!r} is not an RFC 3339 timestamp")
+            due = parsed
+        output = paths.select(state.get("OutputPath", "$"), data, context)
+        if due <= now:
+            self._transition(record, thread, state, output)
+            return
+        self._park(record, thread, {"kind": "wait", "due": _iso(due), "output": output})
+        self._timer(record, thread, due)
+
+    def _do_task(self, record: Record, thread: Thread, state: dict[str, Any], retrying: bool) -> None:
+        definition = self._definition(record)
+        ref = definition.task_ref(state, thread["state"])
+        task = self.tasks.get(ref.task)
+        if task is None:
+            raise _StateError("States.TaskFailed", f"no workflow task named {ref.task!r} is registered")
+        token = secrets.token_urlsafe(48) if ref.style == "callback" else None
+        effective = self._effective_input(record, thread, state, {"Task": {"Token": token}} if token else None)
+        payload = effective if ref.style == "function" else effective.get("Payload", {})
+        context = TaskContext(task=ref.task, task_token=token, workflow=record["workflow"],
+                              execution_id=record["execution_id"], state=thread["state"],
+                              retry_count=thread["retry_count"])
+        now = self.clock.now()
+        self._event(record, "TaskScheduled", {"state": thread["state"], "task": ref.task, "payload": payload},
+                    thread)
+        if token is not None:
+            # The token exists before the handler runs, so a handler may answer it at once.
+            self._tokens.create({"token": token, "execution_id": record["execution_id"], "thread": thread["id"],
+                                 "state": thread["state"], "status": "WAITING", "issued_at": _iso(now)})
+        try:
+            result = task.handler(copy.deepcopy(payload), context)
+        except Exception as exc:
+            error, cause = task_error(exc)
+            if token is not None:
+                self._close_token(token, "CANCELLED")
+            self._event(record, "TaskFailed", {"state": thread["state"], "error": error, "cause": cause}, thread)
+            raise _StateError(error, cause) from None
+        try:
+            result = json.loads(json.dumps(result, allow_nan=False))
+        except (TypeError, ValueError) as exc:
+            raise _StateError("Runtime.MarshalError", f"task {ref.task} returned a value that is not JSON: {exc}") \
+                from None
+        if token is None:
+            timeout = state.get("TimeoutSeconds")
+            if timeout and self.clock.now() - now > timedelta(seconds=timeout):
+                self._event(record, "TaskTimedOut", {"state": thread["state"], "error": TIMEOUT}, thread)
+                raise _StateError(TIMEOUT, f"The task ran longer than {timeout} seconds")
+            if ref.style == "invoke":
+                result = {"ExecutedVersion": "$LATEST", "Payload": result, "StatusCode": 200}
+            self._event(record, "TaskSucceeded", {"state": thread["state"], "output": result}, thread)
+            self._finish_work(record, thread, state, result)
+            return
+        wait: dict[str, Any] = {"kind": "token", "token": token, "since": _iso(now)}
+        if state.get("TimeoutSeconds"):
+            wait["due"] = _iso(now + timedelta(seconds=state["TimeoutSeconds"]))
+            self._timer(record, thread, _parse(wait["due"]))
+        if state.get("HeartbeatSeconds"):
+            wait["heartbeat_seconds"] = state["HeartbeatSeconds"]
+            self._timer(record, thread, now + timedelta(seconds=state["HeartbeatSeconds"]))
+        self._event(record, "TaskSubmitted", {"state": thread["state"], "task": ref.task}, thread)
+        self._park(record, thread, wait)
+
+    def _do_parallel(self, record: Record, thread: Thread, state: dict[str, Any], retrying: bool) -> None:
+        data = self._effective_input(record, thread, state)
+        machine = thread["machine"]
+        self._park(record, thread, {"kind": "children"})
+        for i, branch in enumerate(state["Branches"]):
+            self._start_child(record, thread, i, [*machine, thread["state"], i], branch["StartAt"], data)
+
+    def _do_map(self, record: Record, thread: Thread, state: dict[str, Any], retrying: bool) -> None:
+        context = self._context(record, thread)
+        data = paths.select(state.get("InputPath", "$"), thread["input"], context)
+        items = paths.read(state.get("ItemsPath", "$"), data, context)
+        if not isinstance(items, list):
+            raise _StateError(RUNTIME, f"Map {thread['state']}: ItemsPath did not select a list: {items!r}")
+        selector = state.get("ItemSelector", state.get("Parameters"))
+        processor = state.get("ItemProcessor") or state["Iterator"]
+        if not items:
+            self._finish_work(record, thread, state, [])
+            return
+        self._park(record, thread, {"kind": "children"})
+        for i, item in enumerate(items):
+            item_input = item
+            if selector is not None:
+                item_context = self._context(record, thread, {"Map": {"Item": {"Index": i, "Value": item}}})
+                item_input = paths.render(selector, data, item_context)
+            self._start_child(record, thread, i, [*thread["machine"], thread["state"]], processor["StartAt"],
+                              item_input)
+
+    # -- transitions -----------------------------------------------------------------------------
+
+    def _finish_work(self, record: Record, thread: Thread, state: Mapping[str, Any], result: Any,
+                     selector: bool = True) -> None:
+        """A Task / Parallel / Map / Pass produced ``result``: ResultSelector, ResultPath, OutputPath, then on."""
+        try:
+            context = self._context(record, thread)
+            if selector and "ResultSelector" in state:
+                result = paths.render(state["ResultSelector"], result, context)
+            combined = paths.apply_result_path(state.get("ResultPath", "$"), thread["input"], result)
+            output = paths.select(state.get("OutputPath", "$"), combined, context)
+        except paths.PathError as exc:
+            self._handle_error(record, thread, _StateError(RUNTIME, str(exc)))
+            return
+        self._transition(record, thread, state, output)
+
+    def _transition(self, record: Record, thread: Thread, state: Mapping[str, Any], output: Any) -> None:
+        self._exit(record, thread, state, output)
+        if state.get("End"):
+            self._thread_done(record, thread, output)
+        else:
+            self._goto(record, thread, state["Next"], output)
+
+    def _exit(self, record: Record, thread: Thread, state: Mapping[str, Any], output: Any) -> None:
+        self._event(record, f"{state['Type']}StateExited", {"state": thread["state"], "output": output}, thread)
+
+    def _goto(self, record: Record, thread: Thread, target: str, data: Any) -> None:
+        thread.update(state=target, input=data, status="ready", wait=None)
+        self._enter(record, thread)
+
+    def _park(self, record: Record, thread: Thread, wait: dict[str, Any]) -> None:
+        thread["status"] = "waiting"
+        thread["wait"] = wait
+
+    def _handle_error(self, record: Record, thread: Thread, exc: _StateError) -> None:
+        state = self._state(record, thread)
+        if exc.error != RUNTIME:
+            for i, retrier in enumerate(state.get("Retry", [])):
+                if not error_matches(retrier["ErrorEquals"], exc.error):
+                    continue
+                attempts = thread["retries"].get(str(i), 0)
+                if attempts >= retrier.get("MaxAttempts", 3):
+                    break  # this retrier is spent: on to Catch
+                delay = retrier.get("IntervalSeconds", 1) * retrier.get("BackoffRate", 2.0) ** attempts
+                if "MaxDelaySeconds" in retrier:
+                    delay = min(delay, retrier["MaxDelaySeconds"])
+                thread["retries"][str(i)] = attempts + 1
+                thread["retry_count"] += 1
+                due = self.clock.now() + timedelta(seconds=delay)
+                self._event(record, "StateRetryScheduled", {"state": thread["state"], "error": exc.error,
+                                                            "attempt": attempts + 1, "delay_seconds": delay}, thread)
+                self._park(record, thread, {"kind": "retry", "due": _iso(due)})
+                self._timer(record, thread, due)
+                return
+            for catcher in state.get("Catch", []):
+                if error_matches(catcher["ErrorEquals"], exc.error):
+                    error_output = {"Error": exc.error, "Cause": exc.cause}
+                    try:
+                        output = paths.apply_result_path(catcher.get("ResultPath", "$"), thread["input"],
+                                                         error_output)
+                    except paths.PathError as path_exc:
+                        self._thread_failed(record, thread, RUNTIME, str(path_exc))
+                        return
+                    self._event(record, "StateCaught", {"state": thread["state"], "error": exc.error,
+                                                        "next": catcher["Next"]}, thread)
+                    self._exit(record, thread, state, output)
+                    self._goto(record, thread, catcher["Next"], output)
+                    return
+        self._thread_failed(record, thread, exc.error, exc.cause)
+
+    # -- threads ---------------------------------------------------------------------------------
+
+    def _new_thread(self, record: Record, parent: str | None, index: int, machine: builtins.list[Any], state: str,
+                    data: Any) -> Thread:
+        seq = record["next_thread"]
+        record["next_thread"] = seq + 1
+        thread: Thread = {"id": f"t{seq}", "seq": seq, "parent": parent, "index": index, "machine": machine,
+                          "state": state, "input": data, "status": "ready", "wait": None,
+                          "retry_count": 0, "retries": {}}
+        record["threads"][thread["id"]] = thread
+        return thread
+
+    def _start_child(self, record: Record, parent: Thread, index: int, machine: builtins.list[Any], start: str,
+                     data: Any) -> None:
+        child = self._new_thread(record, parent["id"], index, machine, start, copy.deepcopy(data))
+        self._enter(record, child)
+
+    def _children(self, record: Record, thread: Thread) -> builtins.list[Thread]:
+        return sorted((t for t in record["threads"].values() if t["parent"] == thread["id"]),
+                      key=lambda t: t["index"])
+
+    def _thread_done(self, record: Record, thread: Thread, output: Any) -> None:
+        thread.update(status="done", output=output, wait=None)
+        parent_id = thread["parent"]
+        if parent_id is None:
+            self._finish(record, "SUCCEEDED", output=output)
+            return
+        parent = record["threads"][parent_id]
+        children = self._children(record, parent)
+        if any(child["status"] != "done" for child in children):
+            return
+        for child in children:
+            del record["threads"][child["id"]]
+        parent["wait"] = None
+        parent["status"] = "running"
+        self._finish_work(record, parent, self._state(record, parent), [child["output"] for child in children])
+
+    def _thread_failed(self, record: Record, thread: Thread, error: str, cause: str) -> None:
+        parent_id = thread["parent"]
+        if parent_id is None:
+            for other in list(record["threads"].values()):
+                if other is not thread:
+                    self._cancel(record, other)
+            self._finish(record, "FAILED", error=error, cause=cause)
+            return
+        parent = record["threads"][parent_id]
+        # One failed branch or iteration fails the whole Parallel / Map: stop its siblings.
+        for child in self._children(record, parent):
+            self._cancel(record, child)
+        parent["wait"] = None
+        parent["status"] = "running"
+        self._handle_error(record, parent, _StateError(error, cause))
+
+    def _cancel(self, record: Record, thread: Thread) -> None:
+        """Remove ``thread`` and its descendants; their waiting tokens become invalid."""
+        for child in [t for t in record["threads"].values() if t["parent"] == thread["id"]]:
+            self._cancel(record, child)
+        wait = thread.get("wait") or {}
+        if wait.get("kind") == "token":
+            self._close_token(wait["token"], "CANCELLED")
+        record["threads"].pop(thread["id"], None)
+
+    def _close_token(self, token: str, status: str) -> None:
+        record = self._tokens.get({"token": token})
+        if record is not None and record["status"] == "WAITING":
+            # Answered at this very moment? Then the answer is simply ignored: the task is over.
+            with contextlib.suppress(ConflictError):
+                self._tokens.put({**record, "status": status}, expected_version=record["version"])
+
+    def _finish(self, record: Record, status: str, output: Any = None, error: str | None = None,
+                cause: str | None = None) -> None:
+        record.update(status=status, output=output, error=error, cause=cause, stopped_at=_iso(self.clock.now()))
+        for thread in list(record["threads"].values()):
+            wait = thread.get("wait") or {}
+            if wait.get("kind") == "token":
+                self._close_token(wait["token"], "CANCELLED")
+        record["threads"] = {}
+        kind = {"SUCCEEDED": "ExecutionSucceeded", "FAILED": "ExecutionFailed", "ABORTED": "ExecutionAborted"}[status]
+        details = {"output": output} if status == "SUCCEEDED" else {"error": error, "cause": cause}
+        self._event(record, kind, details)
+        logger.info("workflow execution %s %s", record["execution_id"], status.lower())
+
+    # -- persistence -----------------------------------------------------------------------------
+
+    def _load(self, execution_id: str) -> Record:
+        record = self._executions.get({"execution_id": execution_id})
+        if record is None:
+            raise ExecutionNotFound(f"no workflow execution {execution_id!r}")
+        return record
+
+    def _save(self, record: Record) -> bool:
+        events = record.pop("_events", [])
+        timers = record.pop("_timers", [])
+        try:
+            self._executions.put(record, expected_version=record["version"])
+        except ConflictError:
+            return False
+        if events:
+            self._history.put_many(events)
+        record["_timers"] = timers
+        self._flush_timers(record)
+        return True
+
+    def _flush_timers(self, record: Record) -> None:
+        for due_key in record.pop("_timers", []):
+            self._timers.put({"queue": records.TIMER_QUEUE, "due_key": due_key,
+                              "execution_id": record["execution_id"]})
+
+    def _event(self, record: Record, kind: str, details: dict[str, Any], thread: Thread | None = None) -> None:
+        seq = record["next_event"] + 1
+        record["next_event"] = seq
+        if thread is not None and thread["parent"] is not None:
+            details = {**details, "thread": thread["id"], "index": thread["index"]}
+        record.setdefault("_events", []).append({
+            "execution_id": record["execution_id"], "event_id": f"{seq:08d}", "type": kind,
+            "timestamp": _iso(self.clock.now()), "details": details,
+        })
+
+    def _timer(self, record: Record, thread: Thread, due: datetime) -> None:
+        record.setdefault("_timers", []).append(f"{_iso(due)}#{record['execution_id']}#{thread['id']}")
+
+    def _definition(self, record: Record) -> WorkflowDefinition:
+        # Each execution runs the definition it started with, even if the file changed since.
+        digest = hashlib.sha256(json.dumps(record["definition"], sort_keys=True).encode()).hexdigest()
+        key = f"{record['workflow']}#{digest}"
+        parsed = self._parsed.get(key)
+        if parsed is None:
+            parsed = parse_definition(record["workflow"], record["definition"], f"{record['workflow']} (stored)")
+            self._parsed[key] = parsed
+        return parsed
+
+    def _state(self, record: Record, thread: Thread) -> dict[str, Any]:
+        return self._definition(record).state(tuple(thread["machine"]), thread["state"])
+
+    def _context(self, record: Record, thread: Thread, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        workflow = record["workflow"]
+        context: dict[str, Any] = {
+            "Execution": {"Id": record["execution_id"], "Input": record["input"], "Name": record["name"],
+                          "StartTime": record["started_at"]},
+            "StateMachine": {"Id": workflow, "Name": workflow},
+            "State": {"Name": thread["state"], "EnteredTime": thread.get("entered_at"),
+                      "RetryCount": thread.get("retry_count", 0)},
+        }
+        if extra:
+            context.update(extra)
+        return context
+
+
+def _to_execution(record: Mapping[str, Any]) -> Execution:
+    return Execution(
+        execution_id=record["execution_id"], workflow=record["workflow"], name=record["name"],
+        status=record["status"], input=record.get("input"), output=record.get("output"),
+        error=record.get("error"), cause=record.get("cause"),
+        started_at=_parse(record["started_at"]),
+        stopped_at=_parse(record["stopped_at"]) if record.get("stopped_at") else None,
+    )

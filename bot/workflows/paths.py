@@ -1,0 +1,170 @@
+"""The JSONPath side of ASL: reading paths, InputPath / Parameters / ResultSelector / ResultPath / OutputPath.
+
+Paths are read with ``jsonpath-ng`` (its extended parser, so filters work). A *definite* path (only
+fields and single indexes) yields one value and is an error when absent; any other path (wildcards,
+slices, filters, ``..``) yields the list of matches, as in Step Functions. ``$$`` paths read the
+context object. Errors raise :class:`PathError`, which the runner reports as ``States.Runtime``.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from functools import lru_cache
+from typing import Any
+
+from jsonpath_ng import jsonpath as jp
+from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
+from jsonpath_ng.ext import parse as _parse
+
+
+class PathError(Exception):
+    """A path could not be applied (absent, wrong type, invalid). Reported as ``States.Runtime``."""
+
+
+def _short(data: Any) -> str:
+    text = json.dumps(data, default=str)
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+@lru_cache(maxsize=1024)
+def compile_path(path: str) -> jp.JSONPath:
+    """Parse a JSONPath (``$...``); ``ValueError`` naming the path when it is not valid."""
+    if not isinstance(path, str) or not path.startswith("$"):
+        raise ValueError(f"{path!r} is not a JSONPath (paths start with '$')")
+    try:
+        return _parse(path)
+    except (JsonPathLexerError, JsonPathParserError, Exception) as exc:  # the parser raises bare Exceptions too
+        raise ValueError(f"invalid JSONPath {path!r}: {exc}") from None
+
+
+def is_definite(expr: jp.JSONPath) -> bool:
+    """Whether ``expr`` selects at most one node (a *reference path* in ASL terms)."""
+    if isinstance(expr, jp.Root | jp.This):
+        return True
+    if isinstance(expr, jp.Child):
+        return is_definite(expr.left) and is_definite(expr.right)
+    if isinstance(expr, jp.Fields):
+        return len(expr.fields) == 1 and expr.fields[0] != "*"
+    if isinstance(expr, jp.Index):
+        return len(getattr(expr, "indices", (0,))) == 1
+    return False
+
+
+def check_path(path: str, *, reference: bool = False, context_allowed: bool = True) -> None:
+    """Validate a path at load time (``ValueError`` with the reason)."""
+    if path.startswith("$$"):
+        if not context_allowed:
+            raise ValueError(f"{path!r}: the context object ($$) cannot be used here")
+        path = path[1:]
+    expr = compile_path(path)
+    if reference and not is_definite(expr):
+        raise ValueError(f"{path!r} must be a reference path (fields and single indexes only)")
+
+
+def read(path: str, data: Any, context: Any = None) -> Any:
+    """The value at ``path`` in ``data`` (``$$...`` reads ``context``)."""
+    source = data
+    expr_text = path
+    if path.startswith("$$"):
+        source, expr_text = context, path[1:]
+    try:
+        expr = compile_path(expr_text)
+    except ValueError as exc:
+        raise PathError(str(exc)) from None
+    matches = expr.find(source)
+    if is_definite(expr):
+        if not matches:
+            raise PathError(f"The JSONPath {path!r} could not be found in the input {_short(source)}")
+        return matches[0].value
+    return [match.value for match in matches]
+
+
+def has_path(path: str, data: Any, context: Any = None) -> bool:
+    try:
+        read(path, data, context)
+    except PathError:
+        return False
+    return True
+
+
+def _segments(path: str) -> list[str | int]:
+    """The field/index steps of a reference path, for writing (``$.a.b[0]`` → ``["a", "b", 0]``)."""
+    expr = compile_path(path)
+    steps: list[str | int] = []
+
+    def walk(node: jp.JSONPath) -> None:
+        if isinstance(node, jp.Root):
+            return
+        if isinstance(node, jp.Child):
+            walk(node.left)
+            walk(node.right)
+        elif isinstance(node, jp.Fields) and len(node.fields) == 1 and node.fields[0] != "*":
+            steps.append(node.fields[0])
+        elif isinstance(node, jp.Index) and len(node.indices) == 1:
+            steps.append(node.indices[0])
+        else:
+            raise ValueError(f"{path!r} must be a reference path (fields and single indexes only)")
+
+    walk(expr)
+    return steps
+
+
+def apply_result_path(path: str | None, state_input: Any, result: Any) -> Any:
+    """``ResultPath``: ``null`` keeps the input, ``$`` replaces it, ``$.a.b`` sets a copy's field."""
+    if path is None:
+        return state_input
+    steps = _segments(path)
+    if not steps:
+        return result
+    if not isinstance(state_input, dict):
+        raise PathError(f"Unable to apply ResultPath {path!r} to input {_short(state_input)}: it is not an object")
+    output = copy.deepcopy(state_input)
+    node: Any = output
+    for i, step in enumerate(steps):
+        last = i == len(steps) - 1
+        if isinstance(step, int):
+            if not isinstance(node, list) or not -len(node) <= step < len(node):
+                raise PathError(f"Unable to apply ResultPath {path!r}: no list item {step}")
+            if last:
+                node[step] = result
+            else:
+                node = node[step]
+            continue
+        if not isinstance(node, dict):
+            raise PathError(f"Unable to apply ResultPath {path!r} to input {_short(state_input)}")
+        if last:
+            node[step] = result
+        else:
+            node = node.setdefault(step, {})
+    return output
+
+
+def select(path: str | None, data: Any, context: Any = None) -> Any:
+    """``InputPath`` / ``OutputPath`` / ``ItemsPath``: ``null`` gives ``{}``, otherwise the path's value."""
+    if path is None:
+        return {}
+    return read(path, data, context)
+
+
+def render(template: Any, data: Any, context: Any) -> Any:
+    """``Parameters`` / ``ResultSelector`` / ``ItemSelector``: copy ``template``, replacing every
+    ``"key.$": "<path or intrinsic>"`` by ``"key": <value>``."""
+    from bot.workflows.intrinsics import evaluate  # intrinsics read paths through this module
+
+    if isinstance(template, dict):
+        out: dict[str, Any] = {}
+        for key, value in template.items():
+            if key.endswith(".$"):
+                if not isinstance(value, str):
+                    raise PathError(f"the value of {key!r} must be a path or an intrinsic function")
+                if value.startswith("$"):
+                    out[key[:-2]] = read(value, data, context)
+                else:
+                    out[key[:-2]] = evaluate(value, data, context)
+            else:
+                out[key] = render(value, data, context)
+        return out
+    if isinstance(template, list):
+        return [render(value, data, context) for value in template]
+    return copy.deepcopy(template)
