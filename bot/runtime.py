@@ -17,8 +17,11 @@ from bot.logs import configure_logging
 from bot.pluginhost import PluginHost
 
 if TYPE_CHECKING:
+    from bot.agents.service import AgentService
     from bot.clock import Clock
+    from bot.slack.conversation import ConversationHandler
     from bot.storage.base import Store
+    from bot.storage.records import Repositories
 
 
 class Crewbot:
@@ -54,6 +57,27 @@ class Crewbot:
         from bot.storage import open_store
 
         return open_store(self)
+
+    @cached_property
+    def records(self) -> Repositories:
+        """Typed repositories over the store: ``records.users``, ``.meetings``, ``.projects``, ..."""
+        from bot.storage.records import Repositories
+
+        return Repositories(self.store, self.clock.now)
+
+    @cached_property
+    def agents(self) -> AgentService:
+        """Agent specs, tools, models, sessions and usage (Strands is imported on the first turn)."""
+        from bot.agents.service import AgentService
+
+        return AgentService(self)
+
+    @cached_property
+    def conversations(self) -> ConversationHandler:
+        """What the Slack app hands DMs to: the user's default agent (see bot/slack/conversation.py)."""
+        from bot.agents.conversation import AgentConversations
+
+        return AgentConversations(self)
 
     def close(self) -> None:
         if "store" in self.__dict__:

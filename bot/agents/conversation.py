@@ -1,0 +1,107 @@
+"""The :class:`~bot.slack.conversation.ConversationHandler` the Slack app calls (``crewbot.conversations``).
+
+A message goes to the user's default agent; the conversation is its Slack thread
+(:attr:`IncomingMessage.session_id`). The reply shows "thinking…" at once, streams the answer as the
+model produces it, then adds one context line with the tools used, tokens and time. Failures become a
+short apology with a reference the logs can be searched for — never a silent drop.
+
+Strands is imported only when a message is handled, so building the handler costs nothing on the
+Slack ack path.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import uuid
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from bot.slack.conversation import IncomingMessage, Reply
+
+if TYPE_CHECKING:
+    from bot.agents.service import AgentService, TurnResult
+    from bot.runtime import Crewbot
+
+logger = logging.getLogger(__name__)
+
+THINKING = "thinking…"
+_DONE = object()
+
+
+class AgentConversations:
+    """Answers DMs with the user's default agent. Also what ``/crewbot agents`` and ``reset`` use."""
+
+    def __init__(self, crewbot: Crewbot):
+        self.crewbot = crewbot
+
+    @property
+    def agents(self) -> AgentService:
+        return self.crewbot.agents
+
+    def handle(self, message: IncomingMessage, reply: Reply) -> None:
+        """Answer ``message`` through ``reply`` (blocking; on Lambda this runs in a lazy listener)."""
+        reply.status(THINKING)
+        try:
+            agent = self.agents.default_agent(message.user_id)
+        except Exception:
+            self._fail(reply, message, "I could not load my agents")
+            return
+        chunks: queue.Queue[object] = queue.Queue()
+        outcome: dict[str, object] = {}
+
+        def run() -> None:
+            try:
+                outcome["result"] = self.agents.ask(
+                    agent, user_id=message.user_id, conversation=message.session_id, text=message.text,
+                    channel_id=message.channel_id, thread_ts=message.thread_ts, on_text=chunks.put)
+            except BaseException as exc:  # handed to the caller's thread below
+                outcome["error"] = exc
+            finally:
+                chunks.put(_DONE)
+
+        worker = threading.Thread(target=run, name=f"agent-{message.session_id}", daemon=True)
+        worker.start()
+        reply.stream(self._chunks(chunks, outcome))
+        worker.join()
+        error = outcome.get("error")
+        if error is not None:
+            from bot.agents.service import AgentAccessError
+
+            if isinstance(error, AgentAccessError):
+                reply.post(f"Sorry, {error}. `/crewbot agents` lists the agents you can use.")
+                return
+            logger.error("agent turn failed for %s in %s", message.user_id, message.session_id,
+                         exc_info=error if isinstance(error, Exception) else None)
+            self._fail(reply, message, "something went wrong while answering")
+            return
+        result: TurnResult = outcome["result"]  # type: ignore[assignment]
+        if result.notice:
+            reply.post(result.notice)
+        reply.context(result.summary)
+
+    @staticmethod
+    def _chunks(chunks: queue.Queue[object], outcome: dict[str, object]) -> Iterator[str]:
+        """Text as it streams; the final text when nothing streamed (e.g. a budget stop)."""
+        sent = False
+        while True:
+            item = chunks.get()
+            if item is _DONE:
+                break
+            if isinstance(item, str):
+                sent = True
+                yield item
+        result = outcome.get("result")
+        if not sent and result is not None:
+            yield getattr(result, "text", "") or "(no answer)"
+
+    def _fail(self, reply: Reply, message: IncomingMessage, what: str) -> None:
+        reference = uuid.uuid4().hex[:8]
+        logger.error("conversation failure %s: %s (user %s, session %s)", reference, what, message.user_id,
+                     message.session_id)
+        reply.post(f"Sorry, {what}. Please try again in a moment (reference {reference}).")
+
+    def reset(self, user_id: str, channel_id: str, thread_ts: str | None = None) -> None:
+        """``/crewbot reset``: the next message in this DM (or thread) starts a fresh session."""
+        self.agents.reset(user_id, channel_id, thread_ts)

@@ -1,0 +1,82 @@
+"""The Strands hooks every Crewbot agent runs with: budgets, tool access and usage recording.
+
+* ``BeforeInvocationEvent``: a spent budget cancels the turn with a clear message (no model call).
+* ``BeforeToolCallEvent``: a tool whose ``required_role`` the user lacks is refused; the refusal is the
+  tool result the model sees.
+* ``AfterToolCallEvent``: tool names and failures are counted.
+* ``AfterInvocationEvent``: tokens, latency and tool calls of the turn are written to the usage ledger.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from strands.hooks import (
+    AfterInvocationEvent,
+    AfterToolCallEvent,
+    BeforeInvocationEvent,
+    BeforeToolCallEvent,
+    HookRegistry,
+)
+
+from bot.agents.tools import CallContext, ToolRegistration
+from bot.agents.usage import BudgetState, TurnUsage, UsageLedger
+
+logger = logging.getLogger(__name__)
+
+
+class CrewbotHooks:
+    """Hook provider for one agent turn (a fresh one per turn: it carries the turn's counters)."""
+
+    def __init__(self, call: CallContext, tools: Mapping[str, ToolRegistration], ledger: UsageLedger | None,
+                 budget: BudgetState, model_label: str):
+        self.call = call
+        self.tools = tools
+        self.ledger = ledger
+        self.budget = budget
+        self.usage = TurnUsage(agent=call.agent, user_id=call.user_id, session_id=call.session_id, model=model_label)
+        self.cancelled = False
+        self._started = 0.0
+
+    def register_hooks(self, registry: HookRegistry, **kwargs: Any) -> None:
+        registry.add_callback(BeforeInvocationEvent, self.before_invocation)
+        registry.add_callback(BeforeToolCallEvent, self.before_tool)
+        registry.add_callback(AfterToolCallEvent, self.after_tool)
+        registry.add_callback(AfterInvocationEvent, self.after_invocation)
+
+    def before_invocation(self, event: BeforeInvocationEvent) -> None:
+        self._started = time.monotonic()
+        if self.budget.state == "exhausted":
+            self.cancelled = True
+            event.cancel = self.budget.message
+
+    def before_tool(self, event: BeforeToolCallEvent) -> None:
+        name = event.tool_use["name"]
+        registration = self.tools.get(name)
+        role = registration.required_role if registration else None
+        if role and role not in self.call.roles:
+            logger.info("tool %s refused for %s: needs role %s", name, self.call.user_id, role)
+            event.cancel_tool = (f"Not allowed: the tool {name!r} needs the role {role!r}, which this user does "
+                                 "not have. Tell the user to ask an admin.")
+
+    def after_tool(self, event: AfterToolCallEvent) -> None:
+        self.usage.tools.append(event.tool_use["name"])
+        if event.exception is not None or event.result.get("status") == "error":
+            self.usage.tool_errors += 1
+
+    def after_invocation(self, event: AfterInvocationEvent) -> None:
+        self.usage.latency_ms = int((time.monotonic() - self._started) * 1000)
+        invocation = event.agent.event_loop_metrics.latest_agent_invocation
+        if invocation is not None and not self.cancelled:
+            self.usage.input_tokens = int(invocation.usage.get("inputTokens", 0))
+            self.usage.output_tokens = int(invocation.usage.get("outputTokens", 0))
+            self.usage.cycles = len(invocation.cycles)
+        self.usage.stop_reason = str(event.result.stop_reason) if event.result is not None else "error"
+        if self.ledger is not None:
+            try:
+                self.ledger.record(self.usage)
+            except Exception:  # usage accounting must never lose the user's answer
+                logger.exception("could not record usage of %s for %s", self.call.agent, self.call.user_id)

@@ -1,0 +1,160 @@
+"""Agent sessions: where a conversation's history lives, its metadata, and one turn at a time per session.
+
+* History: one Strands session per conversation (a Slack thread). Locally Strands'
+  ``FileSessionManager`` under ``<home>/sessions``; in AWS ``S3SessionManager`` in the ``sessions``
+  bucket. Each agent in a session keeps its own history (Strands ``agent_id`` = agent name).
+* Metadata: a ``chat_sessions`` record per session (user, agent, state, message count, last message,
+  tokens, timestamps, TTL), queryable by user through the ``by_user`` index.
+* Reset: ``/crewbot reset`` marks the session ``reset`` and names a successor; the next message of the
+  conversation starts the successor, while the old history stays stored.
+* Serialisation: :class:`SessionLocks` lets one turn at a time into a session, because concurrent
+  invocations of one Strands agent corrupt its history (Strands raises ``ConcurrencyException``).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from bot.storage.base import ConflictError, Item, Table
+
+if TYPE_CHECKING:
+    from bot.runtime import Crewbot
+
+#: Chat-session metadata expires (DynamoDB TTL) this long after the last message.
+SESSION_TTL = timedelta(days=30)
+_LAST_MESSAGE_CHARS = 200
+_SAFE_ID = re.compile(r"[^A-Za-z0-9_.=+@-]")
+
+
+def safe_session_id(raw: str) -> str:
+    """A session id Strands and S3 keys accept (no path separators or odd characters)."""
+    return _SAFE_ID.sub("_", raw)[:200] or "session"
+
+
+def session_manager(crewbot: Crewbot, session_id: str) -> Any:
+    """The Strands session manager for ``session_id`` in this runtime (imports Strands)."""
+    if crewbot.config.runtime == "aws":
+        from strands.session import S3SessionManager
+
+        return S3SessionManager(session_id, bucket=crewbot.namer.bucket("sessions"), prefix="agent-sessions/",
+                                region_name=crewbot.config.aws.region)
+    from strands.session import FileSessionManager
+
+    return FileSessionManager(session_id, storage_dir=str(crewbot.home / "sessions"))
+
+
+class SessionLocks:
+    """One lock per session id, created on demand and dropped when nobody holds or waits for it."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._locks: dict[str, tuple[threading.Lock, int]] = {}
+
+    @contextmanager
+    def hold(self, session_id: str) -> Iterator[None]:
+        with self._guard:
+            lock, users = self._locks.get(session_id, (threading.Lock(), 0))
+            self._locks[session_id] = (lock, users + 1)
+        try:
+            with lock:
+                yield
+        finally:
+            with self._guard:
+                lock, users = self._locks[session_id]
+                if users <= 1:
+                    del self._locks[session_id]
+                else:
+                    self._locks[session_id] = (lock, users - 1)
+
+    def __len__(self) -> int:
+        return len(self._locks)
+
+
+class ChatSessions:
+    """Chat-session metadata in the ``chat_sessions`` table."""
+
+    def __init__(self, table: Table, now: Any):
+        self.table = table
+        self._now = now  # a callable returning an aware datetime (the runtime clock)
+
+    def active_id(self, conversation: str) -> str:
+        """The session id the conversation continues in (following resets)."""
+        session_id = safe_session_id(conversation)
+        for _ in range(1000):  # a chain of resets; bounded so a corrupt record cannot loop forever
+            record = self.table.get({"session_id": session_id})
+            if record is None or record.get("state") != "reset" or not record.get("successor"):
+                return session_id
+            session_id = record["successor"]
+        raise RuntimeError(f"conversation {conversation!r} has more than 1000 resets")
+
+    def get(self, session_id: str) -> Item | None:
+        return self.table.get({"session_id": session_id})
+
+    def record_turn(self, session_id: str, *, conversation: str, user_id: str, agent: str, text: str,
+                    tokens: int, channel_id: str = "", thread_ts: str = "") -> Item:
+        """Count one user message (and its answer) in the session's metadata, creating it on the first."""
+        now = self._now()
+        stamp = now.isoformat()
+        expires = int((now + SESSION_TTL).timestamp())
+        last = " ".join(text.split())[:_LAST_MESSAGE_CHARS]
+
+        def change(item: Item) -> Item:
+            item.update(updated_at=stamp, last_message=last, agent=agent, expires_at=expires,
+                        message_count=int(item.get("message_count", 0)) + 1,
+                        tokens=int(item.get("tokens", 0)) + tokens)
+            return item
+
+        for _ in range(3):
+            if self.table.get({"session_id": session_id}) is None:
+                try:
+                    return self.table.create({
+                        "session_id": session_id, "conversation": conversation, "user_id": user_id,
+                        "agent": agent, "channel_id": channel_id, "thread_ts": thread_ts, "state": "active",
+                        "message_count": 1, "tokens": tokens, "last_message": last, "created_at": stamp,
+                        "updated_at": stamp, "expires_at": expires, "generation": _generation(session_id),
+                    })
+                except ConflictError:
+                    continue  # created meanwhile by another process: update it instead
+            return self.table.mutate({"session_id": session_id}, change)
+        raise ConflictError(f"chat session {session_id} could not be recorded")
+
+    def for_user(self, user_id: str, limit: int = 50) -> list[Item]:
+        """The user's sessions, most recently active first."""
+        return self.table.query(user_id, index="by_user", descending=True, limit=limit).items
+
+    def reset(self, user_id: str, channel_id: str, thread_ts: str | None = None) -> list[str]:
+        """Retire the user's active sessions in ``channel_id`` (only ``thread_ts``'s when given).
+
+        Returns the ids retired. History is kept; the conversation continues in a successor session.
+        """
+        retired = []
+        for item in self.table.query_all(user_id, index="by_user"):
+            if item.get("state") != "active" or item.get("channel_id") != channel_id:
+                continue
+            if thread_ts is not None and item.get("thread_ts") != thread_ts:
+                continue
+            successor = f"{_base(item['session_id'])}~{int(item.get('generation', 0)) + 1}"
+
+            def change(current: Item, successor: str = successor) -> Item | None:
+                if current.get("state") != "active":
+                    return None
+                current.update(state="reset", successor=successor, updated_at=self._now().isoformat())
+                return current
+
+            self.table.mutate({"session_id": item["session_id"]}, change)
+            retired.append(item["session_id"])
+        return retired
+
+
+def _base(session_id: str) -> str:
+    return session_id.split("~", 1)[0]
+
+
+def _generation(session_id: str) -> int:
+    _, _, generation = session_id.partition("~")
+    return int(generation) if generation.isdigit() else 0

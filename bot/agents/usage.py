@@ -1,0 +1,191 @@
+"""Usage records and token budgets.
+
+Every agent turn leaves one record in the ``usage`` table (tokens in/out, latency, model calls, tools
+called and failed, stop reason), written by the usage hook (:mod:`bot.agents.hooks`); in ``runtime: aws``
+the same figures also go to CloudWatch as Powertools EMF metrics. Budgets come from the agent spec:
+``tokens_per_session`` (the chat-session metadata keeps the running total) and ``tokens_per_user_day``
+(summed from the user's records of the day). ``crewbot usage`` summarises the records by agent and user.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from bot.agents.spec import BudgetSpec
+from bot.storage.base import IndexSpec, Item, SortCondition, Table, TableSpec
+from bot.storage.tables import register_table
+
+if TYPE_CHECKING:
+    from bot.runtime import Crewbot
+
+logger = logging.getLogger(__name__)
+
+USAGE = register_table(TableSpec(
+    "usage", pk="day", sk="entry_id",  # day = YYYY-MM-DD (UTC); entry_id = "<ISO time>#<random>"
+    indexes=(IndexSpec("by_user", pk="user_id", sk="at"),),
+    ttl="expires_at",
+    description="One record per agent turn: tokens, latency, tool calls; budgets and `crewbot usage` read it.",
+))
+#: Usage records are kept this long.
+USAGE_TTL = timedelta(days=90)
+
+
+@dataclass
+class TurnUsage:
+    """What one agent turn used."""
+
+    agent: str
+    user_id: str
+    session_id: str
+    model: str
+    input_tokens: int = 0
+    output_tokens: int = 0
+    latency_ms: int = 0
+    cycles: int = 0
+    tools: list[str] = field(default_factory=list)
+    tool_errors: int = 0
+    stop_reason: str = ""
+
+    @property
+    def total_tokens(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+
+@dataclass(frozen=True)
+class BudgetState:
+    """Where a turn stands against the agent's budgets: ``ok``, ``warn`` or ``exhausted``."""
+
+    state: str
+    remaining: int | None  # tokens left in the tightest budget (None: no budget)
+    message: str = ""
+
+
+class UsageLedger:
+    """Reads and writes usage records; checks budgets."""
+
+    def __init__(self, table: Table, now: Callable[[], datetime], metrics_namespace: str | None = None,
+                 service: str = "crewbot"):
+        self.table = table
+        self._now = now
+        self._namespace = metrics_namespace
+        self._service = service
+
+    @classmethod
+    def for_runtime(cls, crewbot: Crewbot) -> UsageLedger:
+        namespace = crewbot.config.project if crewbot.config.runtime == "aws" else None
+        return cls(crewbot.store.table(USAGE), crewbot.clock.now, namespace, crewbot.config.project)
+
+    def record(self, usage: TurnUsage) -> Item:
+        now = self._now()
+        item = {
+            "day": now.strftime("%Y-%m-%d"), "entry_id": f"{now.isoformat()}#{uuid.uuid4().hex[:8]}",
+            "at": now.isoformat(), "user_id": usage.user_id, "agent": usage.agent, "session_id": usage.session_id,
+            "model": usage.model, "input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens,
+            "total_tokens": usage.total_tokens, "latency_ms": usage.latency_ms, "cycles": usage.cycles,
+            "tools": list(usage.tools), "tool_errors": usage.tool_errors, "stop_reason": usage.stop_reason,
+            "expires_at": int((now + USAGE_TTL).timestamp()),
+        }
+        stored = self.table.create(item)
+        if self._namespace:
+            self._emit_metrics(usage)
+        return stored
+
+    def _emit_metrics(self, usage: TurnUsage) -> None:
+        # EMF lines on stdout: CloudWatch turns them into metrics without an API call.
+        from aws_lambda_powertools import Metrics
+        from aws_lambda_powertools.metrics import MetricUnit
+
+        metrics = Metrics(namespace=self._namespace, service=self._service)
+        metrics.add_dimension(name="agent", value=usage.agent)
+        metrics.add_metric(name="InputTokens", unit=MetricUnit.Count, value=usage.input_tokens)
+        metrics.add_metric(name="OutputTokens", unit=MetricUnit.Count, value=usage.output_tokens)
+        metrics.add_metric(name="Latency", unit=MetricUnit.Milliseconds, value=usage.latency_ms)
+        metrics.add_metric(name="ToolCalls", unit=MetricUnit.Count, value=len(usage.tools))
+        metrics.add_metric(name="ToolErrors", unit=MetricUnit.Count, value=usage.tool_errors)
+        metrics.flush_metrics()
+
+    def user_day_tokens(self, user_id: str, day: datetime | None = None) -> int:
+        prefix = (day or self._now()).strftime("%Y-%m-%d")
+        items = self.table.query_all(user_id, index="by_user", sort=SortCondition.begins_with(prefix))
+        return sum(int(i.get("total_tokens", 0)) for i in items)
+
+    def check(self, budget: BudgetSpec, user_id: str, session_tokens: int) -> BudgetState:
+        """Compare what was used with the spec's budgets; the tightest budget decides."""
+        limits: list[tuple[str, int, int]] = []
+        if budget.tokens_per_session:
+            limits.append(("this conversation", budget.tokens_per_session, session_tokens))
+        if budget.tokens_per_user_day:
+            limits.append(("today", budget.tokens_per_user_day, self.user_day_tokens(user_id)))
+        if not limits:
+            return BudgetState("ok", None)
+        scope, limit, used = min(limits, key=lambda entry: entry[1] - entry[2])
+        remaining = limit - used
+        if remaining <= 0:
+            return BudgetState("exhausted", 0, _exhausted(scope, limit))
+        if used >= budget.warn_at * limit:
+            return BudgetState("warn", remaining, f"⚠️ {used:,} of the {limit:,} tokens budgeted for {scope} are "
+                                                  f"used ({used * 100 // limit}%).")
+        return BudgetState("ok", remaining)
+
+    def records(self, days: int = 7) -> list[Item]:
+        """Every usage record of the last ``days`` days (today included)."""
+        today = self._now()
+        found: list[Item] = []
+        for back in range(days):
+            found.extend(self.table.query_all((today - timedelta(days=back)).strftime("%Y-%m-%d")))
+        return found
+
+
+def _exhausted(scope: str, limit: int) -> str:
+    what = "this conversation" if scope == "this conversation" else "you today"
+    fix = ("Start a fresh conversation with `/crewbot reset`." if scope == "this conversation"
+           else "It resets at midnight UTC; an admin can raise `budget.tokens_per_user_day` in the agent spec.")
+    return f"⛔ The token budget for {what} ({limit:,} tokens) is used up, so I stopped. {fix}"
+
+
+@dataclass
+class UsageRow:
+    """One line of ``crewbot usage``."""
+
+    agent: str
+    user_id: str
+    turns: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    latency_ms: int = 0
+    tool_calls: int = 0
+    tool_errors: int = 0
+
+    @property
+    def average_latency_ms(self) -> int:
+        return self.latency_ms // self.turns if self.turns else 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"agent": self.agent, "user_id": self.user_id, "turns": self.turns,
+                "input_tokens": self.input_tokens, "output_tokens": self.output_tokens,
+                "total_tokens": self.input_tokens + self.output_tokens,
+                "average_latency_ms": self.average_latency_ms, "tool_calls": self.tool_calls,
+                "tool_errors": self.tool_errors}
+
+
+def summarise(records: Iterable[Item], by: tuple[str, ...] = ("agent", "user_id")) -> list[UsageRow]:
+    """Totals per agent and user (``by=("agent",)`` for per agent only), largest token use first."""
+    rows: dict[tuple[str, str], UsageRow] = defaultdict(lambda: UsageRow("", ""))
+    for r in records:
+        key = (str(r.get("agent", "?")) if "agent" in by else "*",
+               str(r.get("user_id", "?")) if "user_id" in by else "*")
+        row = rows[key]
+        row.agent, row.user_id = key
+        row.turns += 1
+        row.input_tokens += int(r.get("input_tokens", 0))
+        row.output_tokens += int(r.get("output_tokens", 0))
+        row.latency_ms += int(r.get("latency_ms", 0))
+        row.tool_calls += len(r.get("tools") or [])
+        row.tool_errors += int(r.get("tool_errors", 0))
+    return sorted(rows.values(), key=lambda row: (-(row.input_tokens + row.output_tokens), row.agent, row.user_id))

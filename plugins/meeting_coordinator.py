@@ -1,0 +1,378 @@
+"""The Meeting Coordinator's tools (seed 000) backed by real data, and the built-in context provider.
+
+Tools (all read the caller from the turn's :class:`~bot.agents.tools.CallContext`, never a global):
+
+* ``get_upcoming_meetings`` — the caller's meetings from the meetings store.
+* ``save_prep_response`` — stores a prep answer on the caller's meeting.
+* ``generate_meeting_agenda`` — an agenda from the meeting type's template, the prep answers and context.
+* ``get_budget_context`` / ``get_big_rocks_status`` — from every context provider of the topic, fetched
+  in parallel with timeouts and retries; the built-in provider reads ``config/context/*.yaml``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import UTC, date, datetime, timedelta
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from bot import hookimpl
+from bot.agents.context import YamlContextProvider
+from bot.agents.parallel import fetch_all
+from bot.agents.tools import CallContext, ToolError, ToolInvocation, ToolRegistration, call_context, crewbot_tool
+from bot.resources import data_dir
+from bot.storage.base import ConflictError, SortCondition
+from bot.storage.tables import MEETINGS
+
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+
+class Settings(BaseModel):
+    """``plugins.settings.meeting_coordinator``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    #: Folder of the organisation's context files (default: the shipped ``config/context``).
+    context_dir: Path | None = None
+    #: Seconds a context fetch may take (all providers together) before it is reported as timed out.
+    fetch_timeout: float = Field(default=10.0, gt=0, le=120)
+    #: Attempts per provider (retried with exponential backoff).
+    fetch_attempts: int = Field(default=3, ge=1, le=10)
+
+
+def _settings(call: CallContext) -> Settings:
+    found = call.runtime().plugins.settings.get("meeting_coordinator")
+    return found if isinstance(found, Settings) else Settings()
+
+
+# -- meetings ------------------------------------------------------------------------------------------
+
+
+def _when(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _meeting_view(item: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields of a stored meeting an agent needs (no internal bookkeeping)."""
+    attendees = item.get("attendees") or []
+    names = [a.get("name") or a.get("email") if isinstance(a, Mapping) else str(a) for a in attendees]
+    view = {
+        "meeting_id": item["meeting_id"],
+        "title": item.get("title") or item.get("summary") or "(untitled)",
+        "start": item.get("start"),
+        "end": item.get("end"),
+        "meeting_type": _meeting_type(item),
+        "attendees": [n for n in names if n],
+        "location": item.get("location"),
+        "prep_status": item.get("prep_status"),
+        "prep_answers": len(item.get("prep_responses") or []),
+    }
+    return {k: v for k, v in view.items() if v not in (None, "")}
+
+
+def _meeting_type(item: Mapping[str, Any]) -> str:
+    for key in ("meeting_type", "type", "classification"):
+        value = item.get(key)
+        if isinstance(value, Mapping):
+            value = value.get("meeting_type") or value.get("type") or value.get("name")
+        if isinstance(value, str) and value:
+            return value
+    return "general"
+
+
+def _own_meeting(call: CallContext, meeting_id: str) -> dict[str, Any]:
+    item = call.runtime().store.table(MEETINGS).get({"meeting_id": meeting_id})
+    # Someone else's meeting is reported exactly like a missing one: ids must not reveal other calendars.
+    if item is None or item.get("user_id") != call.user_id:
+        raise ToolError(f"no meeting {meeting_id!r} in your calendar; call get_upcoming_meetings for the ids")
+    return item
+
+
+def get_upcoming_meetings(days_ahead: int = 7, tool_context: ToolInvocation | None = None) -> dict[str, Any]:
+    """Get the user's upcoming meetings from their synced calendars.
+
+    Args:
+        days_ahead: How many days ahead to look (1-60, default 7).
+
+    Returns:
+        The meetings in start order with id, title, start, end, type, attendees and prep status.
+    """
+    call = call_context(tool_context)
+    if not 1 <= days_ahead <= 60:
+        raise ToolError(f"days_ahead must be between 1 and 60, not {days_ahead}")
+    runtime = call.runtime()
+    now = runtime.clock.now().astimezone(UTC)
+    until = now + timedelta(days=days_ahead)
+    items = runtime.store.table(MEETINGS).query_all(
+        call.user_id, index="by_user_start",
+        sort=SortCondition.between(now.strftime(TIME_FORMAT), until.strftime(TIME_FORMAT)))
+    meetings = [_meeting_view(item) for item in items if item.get("status") not in ("cancelled", "deleted")]
+    return {"from": now.strftime(TIME_FORMAT), "until": until.strftime(TIME_FORMAT), "count": len(meetings),
+            "meetings": meetings}
+
+
+def save_prep_response(meeting_id: str, question: str, response: str,
+                       tool_context: ToolInvocation | None = None) -> dict[str, Any]:
+    """Save the user's answer to a meeting prep question on the meeting.
+
+    Args:
+        meeting_id: The meeting's id (from get_upcoming_meetings).
+        question: The prep question that was asked.
+        response: The user's answer.
+
+    Returns:
+        Confirmation with the number of answers now stored for the meeting.
+    """
+    call = call_context(tool_context)
+    if not response.strip():
+        raise ToolError("the response is empty; ask the user for their answer first")
+    _own_meeting(call, meeting_id)
+    runtime = call.runtime()
+    answer = {"question": question.strip()[:500], "response": response.strip()[:4000],
+              "answered_at": runtime.clock.now().astimezone(UTC).strftime(TIME_FORMAT), "source": call.agent}
+
+    def change(item: dict[str, Any]) -> dict[str, Any]:
+        item["prep_responses"] = [*(item.get("prep_responses") or []), answer]
+        if item.get("prep_status") in (None, "", "pending", "not_started"):
+            item["prep_status"] = "in_progress"
+        return item
+
+    try:
+        saved = runtime.store.table(MEETINGS).mutate({"meeting_id": meeting_id}, change)
+    except ConflictError as exc:
+        raise ToolError(f"the meeting kept changing while saving; try again ({exc})") from None
+    return {"status": "saved", "meeting_id": meeting_id, "title": saved.get("title"),
+            "answers_stored": len(saved.get("prep_responses") or [])}
+
+
+# Agenda templates per meeting type: (section, share of the meeting, what it is for). The meeting-prep
+# plugin brings configurable meeting types later; these built-ins cover the common ones.
+AGENDA_TEMPLATES: dict[str, list[tuple[str, float, str]]] = {
+    "leadership": [("Wins and headlines", 0.1, "one line per team"), ("Budget and spend", 0.2, "variances"),
+                   ("Big rocks", 0.3, "strategic initiatives at risk"), ("Decisions needed", 0.3, "owners"),
+                   ("Actions and owners", 0.1, "recap")],
+    "budget_review": [("Spend versus budget", 0.3, "by cost center"), ("Variances to explain", 0.3, "over budget"),
+                      ("Forecast and risks", 0.25, "rest of period"), ("Decisions and actions", 0.15, "")],
+    "one_on_one": [("Check-in", 0.15, "how things are going"), ("Their topics", 0.4, "first"),
+                   ("Your topics", 0.3, "feedback, priorities"), ("Growth and next steps", 0.15, "")],
+    "qbr": [("Quarter in review", 0.2, "results against plan"), ("Budget and spend", 0.2, ""),
+            ("Big rocks", 0.25, "progress and blockers"), ("Next quarter priorities", 0.25, ""),
+            ("Asks and decisions", 0.1, "")],
+    "project_review": [("Status and milestones", 0.3, ""), ("Risks and blockers", 0.3, ""),
+                       ("Decisions needed", 0.25, ""), ("Next steps", 0.15, "")],
+    "customer": [("Introductions and goals", 0.15, ""), ("Their priorities", 0.35, ""),
+                 ("Our proposal or update", 0.3, ""), ("Next steps", 0.2, "")],
+    "general": [("Opening and goals", 0.1, ""), ("Main discussion", 0.6, ""), ("Action items", 0.2, ""),
+                ("Next steps", 0.1, "")],
+}
+_ALIASES = {"staff": "leadership", "exec": "leadership", "executive": "leadership", "1:1": "one_on_one",
+            "1on1": "one_on_one", "one-on-one": "one_on_one", "quarterly_business_review": "qbr",
+            "budget": "budget_review", "finance": "budget_review", "status": "project_review",
+            "project": "project_review", "external": "customer", "client": "customer"}
+#: Context topics worth fetching for each template.
+_TOPICS = {"leadership": ("budget", "big_rocks"), "budget_review": ("budget",), "qbr": ("budget", "big_rocks"),
+           "project_review": ("big_rocks",)}
+
+
+def _template_name(meeting_type: str) -> str:
+    key = meeting_type.strip().lower().replace(" ", "_")
+    key = _ALIASES.get(key, key)
+    return key if key in AGENDA_TEMPLATES else "general"
+
+
+def generate_meeting_agenda(meeting_id: str, tool_context: ToolInvocation | None = None) -> dict[str, Any]:
+    """Generate an agenda for one of the user's meetings from its type, the prep answers and org context.
+
+    Args:
+        meeting_id: The meeting's id (from get_upcoming_meetings).
+
+    Returns:
+        Sections with minutes and notes, the prep answers to raise, and the context used.
+    """
+    call = call_context(tool_context)
+    item = _own_meeting(call, meeting_id)
+    template = _template_name(_meeting_type(item))
+    start, end = _when(item.get("start")), _when(item.get("end"))
+    minutes = int((end - start).total_seconds() // 60) if start and end and end > start else 30
+    context = _gather(call, _TOPICS.get(template, ()), item)
+    if "budget" in context:
+        context["budget"] = _budget_view(context["budget"])
+    if "big_rocks" in context:
+        context["big_rocks"] = _rocks_view(context["big_rocks"], _today(call))
+    sections = []
+    for title, share, purpose in AGENDA_TEMPLATES[template]:
+        notes = [purpose] if purpose else []
+        if title == "Budget and spend" or title.startswith("Spend") or title.startswith("Variances"):
+            notes += [f"{c['name']}: {c['variance_pct']:+.1f}% ({c['status']})"
+                      for c in context.get("budget", {}).get("cost_centers", []) if c.get("status") != "on_track"]
+        if title == "Big rocks" or title.startswith("Risks"):
+            notes += [f"{r['name']}: {r['progress_pct']}% ({r['status']})"
+                      for r in context.get("big_rocks", {}).get("initiatives", []) if r.get("status") != "on_track"]
+        sections.append({"title": title, "minutes": max(1, round(minutes * share)), "notes": notes})
+    answers = [f"{a.get('question')}: {a.get('response')}" for a in item.get("prep_responses") or []]
+    if answers:
+        sections.insert(1, {"title": "Points you prepared", "minutes": max(1, round(minutes * 0.1)), "notes": answers})
+    return {"meeting_id": meeting_id, "title": item.get("title"), "meeting_type": template,
+            "duration_minutes": minutes, "sections": sections,
+            "context_used": sorted(context), "context_unavailable": context.get("_unavailable", [])}
+
+
+# -- context ---------------------------------------------------------------------------------------------
+
+
+def _gather(call: CallContext, topics: tuple[str, ...], meeting: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Each topic's merged context, fetched from every provider in parallel."""
+    found: dict[str, Any] = {}
+    unavailable: list[str] = []
+    for topic in topics:
+        try:
+            found[topic] = _topic(call, topic, meeting)
+        except ToolError as exc:
+            unavailable.append(str(exc))
+    if unavailable:
+        found["_unavailable"] = unavailable
+    return found
+
+
+def _topic(call: CallContext, topic: str, meeting: Mapping[str, Any] | None) -> dict[str, Any]:
+    providers = call.runtime().agents.registry.providers_for(topic)
+    if not providers:
+        raise ToolError(f"no context provider offers {topic!r}; add config/context/{topic}.yaml or a provider plugin")
+    settings = _settings(call)
+    calls: dict[str, Callable[[], Any]] = {p.name: partial(p.fetch, topic, call.user_id, meeting) for p in providers}
+    outcomes = fetch_all(calls, timeout=settings.fetch_timeout, attempts=settings.fetch_attempts)
+    good = {name: o.value for name, o in outcomes.items() if o.ok and isinstance(o.value, dict)}
+    failed = [f"{name}: {o.error}" for name, o in outcomes.items() if not o.ok]
+    if not good:
+        raise ToolError(f"{topic} context is unavailable ({'; '.join(failed)})")
+    merged = next(iter(good.values())) if len(good) == 1 else {"sources": good}
+    if failed:
+        merged = {**merged, "unavailable_sources": failed}
+    return merged
+
+
+def _today(call: CallContext) -> date:
+    return call.runtime().clock.now().astimezone(UTC).date()
+
+
+def get_budget_context(cost_center: str | None = None, tool_context: ToolInvocation | None = None) -> dict[str, Any]:
+    """Get the current budget status: spend against budget and variance per cost center.
+
+    Args:
+        cost_center: Only this cost center (case-insensitive); all when omitted.
+
+    Returns:
+        Totals and cost centers with budget, actual, variance in percent and on_track / over_budget status.
+    """
+    call = call_context(tool_context)
+    result = _budget_view(_topic(call, "budget", None))
+    if cost_center:
+        wanted = cost_center.strip().lower()
+        result["cost_centers"] = [c for c in result["cost_centers"] if str(c.get("name", "")).lower() == wanted]
+        if not result["cost_centers"]:
+            raise LookupError(f"no cost center called {cost_center!r}")
+        result["over_budget"] = [c["name"] for c in result["cost_centers"] if c["status"] == "over_budget"]
+    return result
+
+
+def _budget_view(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Budget context with variance and status computed per cost center and in total."""
+    centers = [_variance(c) for c in data.get("cost_centers", []) if isinstance(c, Mapping)]
+    result: dict[str, Any] = {k: v for k, v in data.items() if k not in ("cost_centers", "total")}
+    if isinstance(data.get("total"), Mapping):
+        result["total"] = _variance({"name": "total", **data["total"]})
+    result["cost_centers"] = centers
+    result["over_budget"] = [c["name"] for c in centers if c["status"] == "over_budget"]
+    return result
+
+
+def _variance(center: Mapping[str, Any]) -> dict[str, Any]:
+    budget, actual = float(center.get("budget") or 0), float(center.get("actual") or 0)
+    variance = (actual - budget) / budget * 100 if budget else 0.0
+    status = "over_budget" if variance > 2 else ("under_budget" if variance < -10 else "on_track")
+    return {**center, "variance_pct": round(variance, 1), "status": status}
+
+
+def get_big_rocks_status(tool_context: ToolInvocation | None = None) -> dict[str, Any]:
+    """Get the status of the strategic initiatives (big rocks): progress, schedule and blockers.
+
+    Returns:
+        Initiatives with progress, expected progress by today, status (on_track / at_risk / blocked / done)
+        and blockers.
+    """
+    call = call_context(tool_context)
+    return _rocks_view(_topic(call, "big_rocks", None), _today(call))
+
+
+def _rocks_view(data: Mapping[str, Any], today: date) -> dict[str, Any]:
+    """Big rocks with expected progress and status computed for ``today``."""
+    rocks = [_rock_status(r, today) for r in data.get("initiatives", []) if isinstance(r, Mapping)]
+    return {**{k: v for k, v in data.items() if k != "initiatives"}, "initiatives": rocks,
+            "at_risk": [r["name"] for r in rocks if r["status"] in ("at_risk", "blocked")]}
+
+
+def _rock_status(rock: Mapping[str, Any], today: date) -> dict[str, Any]:
+    progress = int(rock.get("progress_pct") or 0)
+    result = dict(rock)
+    start, due = _as_date(rock.get("start")), _as_date(rock.get("due"))
+    expected = None
+    if start and due and due > start:
+        elapsed = (min(max(today, start), due) - start).days / (due - start).days
+        expected = round(elapsed * 100)
+        result["expected_pct"] = expected
+    if progress >= 100:
+        status = "done"
+    elif rock.get("blockers"):
+        status = "blocked"
+    elif expected is not None and progress < expected - 10:
+        status = "at_risk"
+    else:
+        status = "on_track"
+    result["status"] = status
+    return result
+
+
+def _as_date(value: Any) -> date | None:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+# -- registration ----------------------------------------------------------------------------------------
+
+
+TOOLS: tuple[ToolRegistration, ...] = (
+    crewbot_tool(side_effects="read")(get_upcoming_meetings),
+    crewbot_tool(side_effects="write")(save_prep_response),
+    crewbot_tool(side_effects="read")(generate_meeting_agenda),
+    crewbot_tool(side_effects="read")(get_budget_context),
+    crewbot_tool(side_effects="read")(get_big_rocks_status),
+)
+
+
+@hookimpl
+def register_settings() -> type[BaseModel]:
+    return Settings
+
+
+@hookimpl
+def register_tools() -> list[ToolRegistration]:
+    return list(TOOLS)
+
+
+@hookimpl
+def register_context_providers(settings: Settings | None) -> list[YamlContextProvider]:
+    folder = settings.context_dir if settings and settings.context_dir else data_dir("config") / "context"
+    return [YamlContextProvider(Path(folder))]
