@@ -23,10 +23,6 @@ NAMER = ResourceNamer("crewbot", "test")
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/crewbot-test-workflows"
 
 
-def function_arn(task: str) -> str:
-    return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{NAMER.function(task.lower())}#{task}"
-
-
 def placeholder_values(definition: WorkflowDefinition) -> dict[str, str]:
     values = {}
     for placeholder in definition.placeholders():
@@ -49,7 +45,7 @@ def _router(tasks: TaskRegistry) -> Any:
         try:
             result = task.handler(payload, TaskContext(task=task.name, task_token=token))
         except Exception as exc:
-            error, cause = task_error(exc)
+            _, cause = task_error(exc)
             return {"StatusCode": 200, "FunctionError": "Unhandled", "Payload": json.loads(cause)}
         return {"StatusCode": 200, "ExecutedVersion": "$LATEST", "Payload": result}
 
