@@ -1,0 +1,65 @@
+"""AWS Lambda entry point for Slack: ``bot.slack.lambda_handler.handler``.
+
+Behind an API Gateway HTTP API (or REST API) or a Lambda Function URL. Bolt's
+``SlackRequestHandler`` verifies the signature and timestamp, acknowledges within Slack's 3 seconds
+(``process_before_response=True``) and starts every slow handler as a lazy listener, which re-invokes
+this same function asynchronously (the function needs ``lambda:InvokeFunction`` on itself).
+
+Cold start: the runtime, plugins and Bolt are built on the first invocation and reused. Nothing heavy
+(Strands, Google clients) is imported on the acknowledgement path; they load inside lazy listeners.
+Tokens come from ``crewbot.secrets`` (Secrets Manager in ``runtime: aws``) and are never logged.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from slack_bolt.adapter.aws_lambda import SlackRequestHandler
+    from slack_sdk import WebClient
+
+    from bot.runtime import Crewbot
+    from bot.slack.conversation import ConversationHandler
+
+_handler: SlackRequestHandler | None = None
+_lock = threading.Lock()
+
+
+def build_request_handler(crewbot: Crewbot, *, signing_secret: str | None = None, client: WebClient | None = None,
+                          lambda_client: Any = None,
+                          conversations: ConversationHandler | None = None) -> SlackRequestHandler:
+    """Bolt's Lambda request handler for ``crewbot``.
+
+    The emulator and tests pass their own ``signing_secret``, ``client`` (pointed at the fake Slack
+    API) and ``lambda_client`` (which runs lazy re-invocations in-process); in AWS all come from the
+    runtime's secrets and boto3.
+    """
+    from slack_bolt.adapter.aws_lambda import SlackRequestHandler
+    from slack_sdk import WebClient
+
+    from bot.slack.app import build_app
+
+    secret = signing_secret or crewbot.secrets.require("slack_signing_secret")
+    web = client or WebClient(token=crewbot.secrets.require("slack_bot_token"))
+    app = build_app(crewbot, signing_secret=secret, client=web, process_before_response=True,
+                    conversations=conversations)
+    request_handler = SlackRequestHandler(app)
+    if lambda_client is not None:
+        request_handler.app.listener_runner.lazy_listener_runner.lambda_client = lambda_client  # type: ignore[attr-defined]
+    return request_handler
+
+
+def _request_handler() -> SlackRequestHandler:
+    global _handler
+    with _lock:
+        if _handler is None:
+            from bot.runtime import start
+
+            _handler = build_request_handler(start())
+        return _handler
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """The Lambda function: API Gateway (v1 or v2) / Function URL event in, HTTP response out."""
+    return _request_handler().handle(event, context)
