@@ -35,6 +35,7 @@ ENTRY_POINT_GROUP = PROJECT_NAME
 #: Built-in plugins, by name → module. Registered exactly like third-party plugins.
 BUILTIN_PLUGINS: dict[str, str] = {
     "core": "plugins.core",
+    "crewbot_command": "plugins.crewbot_command",
     "meeting_coordinator": "plugins.meeting_coordinator",
 }
 

@@ -79,6 +79,11 @@ class Crewbot:
 
         return AgentConversations(self)
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> Crewbot:
+        # One runtime per process: Bolt deep-copies the request context (where the Slack app puts the
+        # runtime) for lazy listeners, and a copy would be a second store, clock and plugin host.
+        return self
+
     def close(self) -> None:
         if "store" in self.__dict__:
             self.store.close()
