@@ -24,7 +24,9 @@ class ChatSession(Record):
     agent: str = ""
     channel_id: str | None = None
     thread_ts: str | None = None
-    state: Literal["active", "completed", "expired"] = "active"
+    #: ``reset`` sessions were retired by the user; the conversation goes on in ``successor``.
+    state: Literal["active", "completed", "expired", "reset"] = "active"
+    successor: str | None = None
     message_count: int = Field(default=0, ge=0)
     last_message: str = ""
     metadata: dict[str, Any] = Field(default_factory=dict)
