@@ -74,7 +74,7 @@ def test_items_land_in_the_named_table_with_decimals(aws: None) -> None:
 
 def test_missing_table_and_bucket_are_clear_errors(aws: None) -> None:
     store = DynamoStore(NAMER, region="us-east-1")
-    with pytest.raises(StorageError, match="crewbot-dev-meetings.*does not exist"):
+    with pytest.raises(StorageError, match=r"crewbot-dev-meetings.*does not exist"):
         store.table(MEETINGS).get({"meeting_id": "m1"})
     with pytest.raises(StorageError, match="crewbot-dev-materials-123456789012"):
         store.blobs("materials").put("a", b"x")
