@@ -1,0 +1,156 @@
+"""The real Strands agent loop driven by the scripted model: tools, errors, budgets, fallback, roles."""
+
+from __future__ import annotations
+
+import pytest
+from strands.types.exceptions import ModelThrottledException
+
+from bot.agents.model_events import ToolCall
+from bot.agents.scripted import ScriptedModel
+from bot.agents.spec import AgentSpec, BudgetSpec
+from bot.agents.tools import ToolInvocation, ToolRegistration, call_context, crewbot_tool
+
+from .conftest import AgentPlugin, MakeCrewbot, add_meeting
+
+
+def tool_results(model: ScriptedModel, request: int) -> list[dict]:
+    """The toolResult blocks of the last message of the ``request``-th model call."""
+    last = model.requests[request].messages[-1]
+    return [block["toolResult"] for block in last["content"] if "toolResult" in block]
+
+
+def test_scripted_tool_call_reads_the_callers_meetings(make_crewbot: MakeCrewbot) -> None:
+    crewbot = make_crewbot()
+    add_meeting(crewbot, "U1", "m1", "Quarterly business review", 2, meeting_type="qbr")
+    add_meeting(crewbot, "U2", "m2", "Someone else's meeting", 1)
+    model = ScriptedModel([ToolCall("get_upcoming_meetings", {"days_ahead": 3}), "You have the QBR on Monday."])
+    crewbot.agents.models.override("offline", lambda: model)
+
+    result = crewbot.agents.ask("meeting_coordinator", user_id="U1", conversation="c1", text="What's coming up?")
+
+    assert result.text == "You have the QBR on Monday."
+    assert result.tools == ["get_upcoming_meetings"] and result.tool_errors == 0
+    assert model.requests[0].tool_names == ["get_upcoming_meetings", "save_prep_response", "generate_meeting_agenda",
+                                           "get_budget_context", "get_big_rocks_status"]
+    [found] = tool_results(model, 1)
+    assert found["status"] == "success"
+    text = str(found["content"])
+    assert "Quarterly business review" in text and "Someone else" not in text
+    assert result.input_tokens > 0 and result.output_tokens > 0
+
+
+def test_a_failing_tool_becomes_a_result_and_the_agent_continues(make_crewbot: MakeCrewbot) -> None:
+    def flaky_lookup(name: str) -> str:
+        """Look something up (always fails here)."""
+        raise RuntimeError(f"backend down while looking up {name}")
+
+    spec = AgentSpec(name="helper", description="test agent", system_prompt="Help.", tools=["flaky_lookup"])
+    crewbot = make_crewbot(AgentPlugin([spec], [ToolRegistration(flaky_lookup, "external")]))
+    model = ScriptedModel([ToolCall("flaky_lookup", {"name": "x"}), "The lookup failed, but here is what I know."])
+    crewbot.agents.models.override("offline", lambda: model)
+
+    result = crewbot.agents.ask("helper", user_id="U1", conversation="c1", text="look up x")
+
+    [failed] = tool_results(model, 1)
+    assert failed["status"] == "error" and "backend down" in str(failed["content"])
+    assert result.text == "The lookup failed, but here is what I know."
+    assert result.tool_errors == 1 and result.stop_reason == "end_turn"
+
+
+def test_exhausted_session_budget_stops_with_a_clear_message(make_crewbot: MakeCrewbot) -> None:
+    spec = AgentSpec(name="frugal", description="test agent", system_prompt="Be brief.",
+                     budget=BudgetSpec(tokens_per_session=25, warn_at=0.5))
+    crewbot = make_crewbot(AgentPlugin([spec]))
+    model = ScriptedModel(["First answer, which costs more than the whole budget of this tiny agent."],
+                          repeat_last=True)
+    crewbot.agents.models.override("offline", lambda: model)
+
+    first = crewbot.agents.ask("frugal", user_id="U1", conversation="c1", text="hello there, tell me a long story")
+    assert first.input_tokens + first.output_tokens >= 25
+    second = crewbot.agents.ask("frugal", user_id="U1", conversation="c1", text="and again")
+
+    assert len(model.requests) == 1, "no model call once the budget is spent"
+    assert "budget" in second.text and "/crewbot reset" in second.text
+    assert second.input_tokens == 0
+    # A fresh conversation has its own session budget.
+    third = crewbot.agents.ask("frugal", user_id="U1", conversation="c2", text="hi")
+    assert third.text.startswith("First answer") and len(model.requests) == 2
+
+
+def test_budget_running_out_mid_turn_stops_the_loop(make_crewbot: MakeCrewbot) -> None:
+    spec = AgentSpec(name="looper", description="test agent", system_prompt="Go.", tools=["get_budget_context"],
+                     budget=BudgetSpec(tokens_per_session=800))
+    crewbot = make_crewbot(AgentPlugin([spec]))
+    model = ScriptedModel([ToolCall("get_budget_context")], repeat_last=True)
+    crewbot.agents.models.override("offline", lambda: model)
+
+    result = crewbot.agents.ask("looper", user_id="U1", conversation="c1", text="keep checking the budget")
+
+    assert result.stop_reason == "limit_total_tokens"
+    assert "token budget" in result.text
+    assert 1 <= len(model.requests) < 8
+
+
+def test_budget_warning_when_most_is_used(make_crewbot: MakeCrewbot) -> None:
+    spec = AgentSpec(name="warned", description="test agent", system_prompt="Hi.",
+                     budget=BudgetSpec(tokens_per_session=1000, warn_at=0.001))
+    crewbot = make_crewbot(AgentPlugin([spec]))
+    crewbot.agents.models.override("offline", lambda: ScriptedModel(["ok"], repeat_last=True))
+    crewbot.agents.ask("warned", user_id="U1", conversation="c1", text="one")
+    second = crewbot.agents.ask("warned", user_id="U1", conversation="c1", text="two")
+    assert second.notice and "of the 1,000 tokens" in second.notice
+
+
+FALLBACK_CONFIG = """
+models:
+  default: primary
+  profiles:
+    primary: {provider: bedrock, model_id: test-primary, fallback: [secondary]}
+    secondary: {provider: bedrock, model_id: test-secondary}
+"""
+
+
+def test_throttled_model_falls_back_to_the_next_profile(make_crewbot: MakeCrewbot) -> None:
+    crewbot = make_crewbot(config=FALLBACK_CONFIG)
+    primary = ScriptedModel([ModelThrottledException("Rate exceeded")], model_id="primary")
+    secondary = ScriptedModel(["Answered by the second model."], model_id="secondary")
+    crewbot.agents.models.override("primary", lambda: primary)
+    crewbot.agents.models.override("secondary", lambda: secondary)
+
+    result = crewbot.agents.ask("meeting_coordinator", user_id="U1", conversation="c1", text="hello")
+
+    assert result.text == "Answered by the second model."
+    assert len(primary.requests) == 1 and len(secondary.requests) == 1
+    assert result.model == "primary → secondary"
+
+
+def test_throttling_on_every_model_surfaces_the_error(make_crewbot: MakeCrewbot) -> None:
+    crewbot = make_crewbot(config=FALLBACK_CONFIG)
+    crewbot.agents.models.override("primary", lambda: ScriptedModel([ModelThrottledException("busy")]))
+    crewbot.agents.models.override("secondary", lambda: ScriptedModel([ModelThrottledException("busy too")]))
+    with pytest.raises(ModelThrottledException):
+        crewbot.agents.ask("meeting_coordinator", user_id="U1", conversation="c1", text="hello")
+
+
+def test_tool_needing_a_role_is_refused_to_others(make_crewbot: MakeCrewbot) -> None:
+    calls: list[str] = []
+
+    @crewbot_tool(side_effects="write", required_role="admin")
+    def purge_cache(tool_context: ToolInvocation | None = None) -> str:
+        """Purge the cache (admins only)."""
+        calls.append(call_context(tool_context).user_id)
+        return "purged"
+
+    spec = AgentSpec(name="ops", description="ops agent", system_prompt="Ops.", tools=["purge_cache"])
+    crewbot = make_crewbot(AgentPlugin([spec], [purge_cache]), environ={"CREWBOT_SLACK__ADMINS": "[UADMIN1]"})
+    model = ScriptedModel([ToolCall("purge_cache"), "done"], repeat_last=False)
+    crewbot.agents.models.override("offline", lambda: model)
+    crewbot.agents.ask("ops", user_id="UPLAIN1", conversation="c1", text="purge")
+    [refused] = tool_results(model, 1)
+    assert refused["status"] == "error" and "needs the role 'admin'" in str(refused["content"])
+    assert calls == []
+
+    model2 = ScriptedModel([ToolCall("purge_cache"), "done"])
+    crewbot.agents.models.override("offline", lambda: model2)
+    crewbot.agents.ask("ops", user_id="UADMIN1", conversation="c2", text="purge")
+    assert tool_results(model2, 1)[0]["status"] == "success" and calls == ["UADMIN1"]
