@@ -1,26 +1,64 @@
-"""``crewbot dev``: start Crewbot on its embedded defaults."""
+"""``crewbot dev``: Crewbot on its embedded defaults, in the local Slack emulator.
+
+Without Slack tokens it opens the emulator: interactive when stdin is a terminal, otherwise it runs
+stdin (or ``--script FILE``) as an emulator script, prints the transcript and exits 1 if a line
+failed. With ``SLACK_BOT_TOKEN`` and ``SLACK_APP_TOKEN`` set it connects to the real workspace over
+Socket Mode instead (``--emulator`` forces the emulator).
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 
 from bot.cli.context import CliContext
 
 
 def add_to(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("dev", help="start Crewbot locally on its embedded defaults")
+    parser = sub.add_parser("dev", help="start Crewbot locally: the Slack emulator (or Socket Mode with tokens)")
+    parser.add_argument("--script", metavar="FILE", help="run an emulator script ('-' for stdin) and exit")
+    parser.add_argument("--emulator", action="store_true", help="use the emulator even when Slack tokens are set")
     parser.set_defaults(func=run)
 
 
 def run(ctx: CliContext) -> int:
     crewbot = ctx.crewbot
     cfg = crewbot.config
-    ctx.print(f"Crewbot {cfg.project} · environment {cfg.environment} · runtime {cfg.runtime} · home {crewbot.home}")
-    for name in crewbot.plugins.active():
-        ctx.print(f"  plugin {name}: {', '.join(crewbot.plugins.plugins[name].hooks) or 'no hooks'}")
+    script = ctx.args.script
+    use_emulator = ctx.args.emulator or script is not None
+    if not use_emulator:
+        from bot.slack.socket_mode import has_socket_mode_tokens, run_socket_mode
+
+        if has_socket_mode_tokens(crewbot):
+            ctx.print(f"Crewbot {cfg.project}: Slack tokens found, connecting over Socket Mode (Ctrl-C stops it).")
+            run_socket_mode(crewbot)
+            return 0
     for name, errors in crewbot.plugins.errors().items():
         for error in errors:
-            ctx.print(f"  plugin {name} FAILED: {error}")
-    crewbot.store  # noqa: B018 - opens (and creates) the local store so start-up problems show now
-    ctx.print("Core started. The Slack emulator arrives with the Slack front door (issue 3).")
-    return 0
+            print(f"crewbot dev: plugin {name} FAILED: {error}", file=sys.stderr)
+
+    from bot.emulator.script import ScriptRunner
+    from bot.emulator.terminal import interactive
+    from bot.emulator.workspace import Emulator
+
+    with Emulator(crewbot) as emulator:
+        if script is None and sys.stdin.isatty():
+            return interactive(emulator)
+        if script in (None, "-"):
+            lines, source = sys.stdin.read().splitlines(), "stdin"
+        else:
+            path = Path(script)
+            try:
+                lines, source = path.read_text(encoding="utf-8").splitlines(), str(path)
+            except OSError as exc:
+                print(f"crewbot dev: cannot read script {path}: {exc.strerror}", file=sys.stderr)
+                return 2
+        runner = ScriptRunner(emulator, ctx.out)
+        failed = runner.run(lines, source)
+        if failed:
+            print(f"crewbot dev: {failed} line(s) failed:", file=sys.stderr)
+            for failure in runner.failures:
+                print(f"  {failure}", file=sys.stderr)
+            return 1
+        return 0

@@ -26,7 +26,7 @@ from __future__ import annotations
 import shlex
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TextIO
+from typing import IO
 
 from bot.emulator.fake_slack import Output
 from bot.emulator.workspace import Emulator, EmulatorError
@@ -43,7 +43,7 @@ class ScriptRunner:
     """Runs script lines against an :class:`Emulator` and writes the transcript to ``out``."""
 
     emulator: Emulator
-    out: TextIO
+    out: IO[str]
     failures: list[str] = field(default_factory=list)
     last_outputs: list[Output] = field(default_factory=list)
     #: Print each line before its outputs (the terminal does not: the user just typed it).

@@ -45,7 +45,10 @@ class Turn:
 
     status: int
     outputs: list[Output] = field(default_factory=list)
+    #: The HTTP response body Crewbot acknowledged with.
     body: str = ""
+    #: Everything the bot showed, as plain text (what ``expect`` matches against).
+    text: str = ""
 
 
 def signing_secret_for(home: Path) -> str:
@@ -180,7 +183,8 @@ class Emulator:
         status = int(response.get("statusCode", 0))
         if status != 200:
             raise EmulatorError(f"Crewbot answered HTTP {status}: {response.get('body')!s}"[:300])
-        return Turn(status, self.new_outputs(), str(response.get("body") or ""))
+        outputs = self.new_outputs()
+        return Turn(status, outputs, str(response.get("body") or ""), self.last_output_text(outputs))
 
     def new_outputs(self) -> list[Output]:
         """What the bot showed since the last call."""
@@ -328,6 +332,21 @@ class Emulator:
         self.crewbot.clock.advance(parse_duration(duration))
         self.wait()
         return self.new_outputs()
+
+    def play(self, script: str) -> str:
+        """Run an emulator script (see :mod:`bot.emulator.script`) and return its transcript; raise
+        :class:`EmulatorError` with the transcript when a line fails."""
+        import io
+        import textwrap
+
+        from bot.emulator.script import ScriptRunner
+
+        out = io.StringIO()
+        runner = ScriptRunner(self, out)
+        runner.run(textwrap.dedent(script).splitlines())
+        if runner.failures:
+            raise EmulatorError("script failed:\n  " + "\n  ".join(runner.failures) + "\n" + out.getvalue())
+        return out.getvalue()
 
     # -- rendering -----------------------------------------------------------------------------
 

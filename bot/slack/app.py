@@ -73,6 +73,8 @@ class SlackFrontDoor:
             logger.error("slack registration refused: %s", problem)
         self.app = App(
             name=crewbot.config.project,
+            # Under slack_bolt's logger so configure_logging's quieting of libraries covers it.
+            logger=logging.getLogger("slack_bolt.crewbot"),
             signing_secret=signing_secret,
             client=client,
             process_before_response=process_before_response,

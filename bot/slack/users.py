@@ -47,7 +47,7 @@ class UserRegistry:
             admin = self.is_admin(user_id)
             _, created = users.get_or_create(user_id, is_admin=admin, roles=["admin"] if admin else [])
             if created:
-                logger.info("first contact: created user record for %s", user_id)
+                logger.debug("first contact: created user record for %s", user_id)
             return
         # Until the users repository exists, a minimal record straight into the users table.
         table = self.crewbot.store.table(USERS)
@@ -63,6 +63,6 @@ class UserRegistry:
         }
         try:
             table.create(record)
-            logger.info("first contact: created user record for %s", user_id)
+            logger.debug("first contact: created user record for %s", user_id)
         except ConflictError:
             pass  # another request created it first

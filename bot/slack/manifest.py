@@ -1,0 +1,118 @@
+"""The Slack app manifest, generated from what plugins registered.
+
+``crewbot manifest`` writes it (``manifests/slack-app.json`` for HTTP delivery to the Lambda,
+``manifests/slack-app.socket-mode.json`` for Socket Mode); ``--check`` fails when the committed file
+differs from what the enabled plugins register now, so CI catches a command added without
+regenerating. The shape follows Slack's manifest schema 1.0.0 (validated in the tests).
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bot.resources import data_dir
+from bot.slack.registry import Registrations, collect_registrations
+
+if TYPE_CHECKING:
+    from bot.runtime import Crewbot
+
+#: Stands in for the deployed endpoint (the API Gateway / Function URL Terraform outputs) until
+#: ``--request-url`` gives the real one.
+PLACEHOLDER_URL = "https://crewbot.example.invalid/slack/events"
+
+DESCRIPTION = "Chat-ops with AI agents: meeting preparation and project delivery, right in Slack."
+
+#: What the core itself needs: posting, DMs, mentions, user lookups, the agent status/stream, uploads.
+CORE_SCOPES = ("app_mentions:read", "assistant:write", "chat:write", "files:write", "im:history", "im:read",
+               "im:write", "users:read")
+#: Events the core handles, and the scope each needs (None: none beyond the core's).
+CORE_EVENTS = {"app_home_opened": None, "app_mention": "app_mentions:read", "message.im": "im:history"}
+
+SUGGESTED_PROMPTS = (
+    {"title": "Prepare my next meeting", "message": "What do I need to prepare for my next meeting?"},
+    {"title": "My week", "message": "What meetings do I have this week?"},
+    {"title": "What can you do?", "message": "What can you help me with?"},
+)
+
+
+def build_manifest(crewbot: Crewbot, *, request_url: str | None = None, socket_mode: bool = False,
+                   registrations: Registrations | None = None) -> dict[str, Any]:
+    """The manifest for the enabled plugins' commands, shortcuts and events."""
+    regs = registrations or collect_registrations(crewbot.plugins)
+    url = None if socket_mode else (request_url or PLACEHOLDER_URL)
+    if url is not None and not url.startswith(("https://", "http://")):
+        raise ValueError(f"--request-url must be an http(s) URL, got {url!r}")
+    name = crewbot.config.slack.app_name
+    scopes = set(CORE_SCOPES)
+    events = set(CORE_EVENTS)
+    for event_type, handlers in regs.events.items():
+        events.add(event_type)
+        for handler in handlers:
+            scopes.update(handler.scopes)
+    features: dict[str, Any] = {
+        "app_home": {"home_tab_enabled": True, "messages_tab_enabled": True,
+                     "messages_tab_read_only_enabled": False},
+        "bot_user": {"display_name": crewbot.config.project, "always_online": True},
+        "agent_view": {"agent_description": DESCRIPTION, "suggested_prompts": list(SUGGESTED_PROMPTS)},
+    }
+    if regs.commands:
+        scopes.add("commands")
+        features["slash_commands"] = [_command(c, url) for c in sorted(regs.commands.values(), key=lambda c: c.name)]
+    if regs.shortcuts:
+        scopes.add("commands")
+        features["shortcuts"] = [
+            {"name": s.name, "type": s.type, "callback_id": s.callback_id, "description": s.description}
+            for s in sorted(regs.shortcuts.values(), key=lambda s: s.callback_id)
+        ]
+    subscriptions: dict[str, Any] = {"bot_events": sorted(events)}
+    interactivity: dict[str, Any] = {"is_enabled": True}
+    if url is not None:
+        subscriptions = {"request_url": url, **subscriptions}
+        interactivity["request_url"] = url
+    return {
+        "_metadata": {"major_version": 1, "minor_version": 1},
+        "display_information": {"name": name, "description": DESCRIPTION, "background_color": "#1d3557"},
+        "features": features,
+        "oauth_config": {"scopes": {"bot": sorted(scopes)}},
+        "settings": {
+            "event_subscriptions": subscriptions,
+            "interactivity": interactivity,
+            "org_deploy_enabled": False,
+            "socket_mode_enabled": socket_mode,
+            "token_rotation_enabled": False,
+        },
+    }
+
+
+def _command(command: Any, url: str | None) -> dict[str, Any]:
+    entry: dict[str, Any] = {"command": command.name, "description": command.description[:2000]}
+    if url is not None:
+        entry["url"] = url
+    if command.usage_hint:
+        entry["usage_hint"] = command.usage_hint[:1000]
+    entry["should_escape"] = False
+    return entry
+
+
+def manifest_text(manifest: dict[str, Any]) -> str:
+    """The file content: stable, indented JSON with a final newline."""
+    return json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
+
+
+def default_path(socket_mode: bool = False) -> Path:
+    return data_dir("manifests") / ("slack-app.socket-mode.json" if socket_mode else "slack-app.json")
+
+
+def check(path: Path, expected: str) -> list[str]:
+    """Differences between the file at ``path`` and ``expected`` as unified-diff lines (empty: current)."""
+    try:
+        current = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return [f"{path} does not exist"]
+    if current == expected:
+        return []
+    return list(difflib.unified_diff(current.splitlines(), expected.splitlines(), f"{path} (committed)",
+                                     f"{path} (from the registered plugins)", lineterm=""))
