@@ -39,13 +39,20 @@ class LocalBlobStore(BlobStore):
         if not isinstance(data, bytes | bytearray | memoryview):
             raise ValueError(f"blob {self.name}/{key}: data must be bytes, got {type(data).__name__}")
         path = self._path(key)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except (FileExistsError, NotADirectoryError):
-            raise StorageError(f"blob {self.name}/{key}: a blob named like one of its folders exists") from None
-        if path.is_dir():
-            raise StorageError(f"blob {self.name}/{key}: other blobs use this key as a folder")
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        for attempt in range(3):
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except (FileExistsError, NotADirectoryError):
+                raise StorageError(f"blob {self.name}/{key}: a blob named like one of its folders exists") from None
+            if path.is_dir():
+                raise StorageError(f"blob {self.name}/{key}: other blobs use this key as a folder")
+            try:
+                fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+                break
+            except FileNotFoundError:
+                # A concurrent delete removed the (empty) folder just made: make it again.
+                if attempt == 2:
+                    raise
         try:
             with os.fdopen(fd, "wb") as out:
                 out.write(data)

@@ -24,6 +24,8 @@ from bot.storage.tables import all_tables, register_table
 
 _TABLE_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
 _INDEX_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
+#: The largest item either adapter stores (DynamoDB's limit is 400 KB, counted a little differently).
+MAX_ITEM_BYTES = 400 * 1024
 SORT_OPS = ("eq", "begins_with", "between", "lt", "lte", "gt", "gte")
 
 
@@ -88,11 +90,30 @@ def prepare_item(spec: TableSpec, item: Mapping[str, Any]) -> Item:
         elif isinstance(ttl, bool) or not isinstance(ttl, int | float) or not math.isfinite(ttl):
             raise ValueError(f"{spec.name} {key}: TTL attribute {spec.ttl!r} must be epoch seconds, got {ttl!r}")
     out.pop(VERSION, None)
+    for attr, limit in _key_limits(spec):
+        value = out.get(attr)
+        if isinstance(value, str) and len(value.encode()) > limit:
+            raise ValueError(f"{spec.name} {key}: key attribute {attr!r} is longer than {limit} bytes")
     try:
         # Round-trip through JSON: the one value model both adapters share (no sets, bytes or NaN).
-        return json.loads(json.dumps(out, allow_nan=False))
+        text = json.dumps(out, allow_nan=False)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{spec.name} {key}: item is not storable as JSON data: {exc}") from None
+    if len(text.encode()) > MAX_ITEM_BYTES:
+        # DynamoDB refuses items over 400 KB; refusing them locally too keeps the runtimes alike.
+        raise ValueError(f"{spec.name} {key}: item is larger than {MAX_ITEM_BYTES // 1024} KB; "
+                         "keep large content in a blob store and its key in the item")
+    return json.loads(text)
+
+
+def _key_limits(spec: TableSpec) -> list[tuple[str, int]]:
+    """DynamoDB's size limits on key attributes: 2048 bytes for partition keys, 1024 for sort keys."""
+    limits = [(spec.pk, 2048)] + ([(spec.sk, 1024)] if spec.sk else [])
+    for index in spec.indexes:
+        limits.append((index.pk, 2048))
+        if index.sk:
+            limits.append((index.sk, 1024))
+    return limits
 
 
 def is_expired(spec: TableSpec, item: Mapping[str, Any], now: float) -> bool:

@@ -351,3 +351,14 @@ def test_a_new_table_spec_is_declared_and_usable(harness: Harness) -> None:
     assert [i["part"] for i in table.query("red", index="by_colour").items] == ["a"]
     with pytest.raises(ValueError, match="declared twice"):
         harness.store.table(TableSpec("contract_widgets", pk="other"))
+
+
+def test_dynamodb_size_limits_hold_on_both_adapters(harness: Harness) -> None:
+    table = harness.store.table(TASK_LEDGER)
+    with pytest.raises(ValueError, match="larger than 400 KB"):
+        table.put({"project_id": "p1", "entry_id": "fact#1", "text": "x" * (401 * 1024)})
+    with pytest.raises(ValueError, match="longer than 1024 bytes"):
+        table.put({"project_id": "p1", "entry_id": "é" * 513})
+    assert table.get({"project_id": "p1", "entry_id": "fact#1"}) is None
+    table.put({"project_id": "p1", "entry_id": "fact#2", "text": "x" * (300 * 1024)})
+    assert len(table.get({"project_id": "p1", "entry_id": "fact#2"})["text"]) == 300 * 1024
