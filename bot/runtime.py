@@ -19,9 +19,11 @@ from bot.pluginhost import PluginHost
 if TYPE_CHECKING:
     from bot.agents.service import AgentService
     from bot.clock import Clock
+    from bot.events import EventBus, Queues, Scheduler
     from bot.slack.conversation import ConversationHandler
     from bot.storage.base import Store
     from bot.storage.records import Repositories
+    from bot.workflows.engine import WorkflowEngine
 
 
 class Crewbot:
@@ -57,6 +59,35 @@ class Crewbot:
         from bot.storage import open_store
 
         return open_store(self)
+
+    @cached_property
+    def workflows(self) -> WorkflowEngine:
+        """The workflow engine: Step Functions in AWS, the durable local ASL runner locally. Building it
+        checks that every task the definitions name is registered (``UnknownTaskError`` otherwise)."""
+        from bot.workflows.service import build_engine
+
+        return build_engine(self)
+
+    @cached_property
+    def bus(self) -> EventBus:
+        """The event bus: EventBridge in AWS, in-process delivery to plugins' event handlers locally."""
+        from bot.events.service import build_bus
+
+        return build_bus(self)
+
+    @cached_property
+    def scheduler(self) -> Scheduler:
+        """One-off events (EventBridge Scheduler in AWS); locally also runs the registered schedules."""
+        from bot.events.service import build_scheduler
+
+        return build_scheduler(self)
+
+    @cached_property
+    def queues(self) -> Queues:
+        """Work queues with dead-letter queues (SQS in AWS, in the local store otherwise)."""
+        from bot.events.service import build_queues
+
+        return build_queues(self)
 
     @cached_property
     def records(self) -> Repositories:

@@ -131,7 +131,7 @@ class StepFunctionsEngine(WorkflowEngine):
                                            stopped_at=item.get("stopDate")))
                 if len(found) >= limit * 2:
                     break
-        found.sort(key=lambda e: e.started_at or 0, reverse=True)  # type: ignore[arg-type, return-value]
+        found.sort(key=lambda e: e.started_at.timestamp() if e.started_at else 0.0, reverse=True)
         return found[:limit]
 
     def history(self, execution_id: str) -> builtins.list[HistoryEvent]:

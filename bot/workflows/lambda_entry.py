@@ -1,0 +1,43 @@
+"""The Lambda entry point that runs a workflow task in AWS: ``bot.workflows.lambda_entry.handler``.
+
+Terraform deploys one function per task (or one for several) with ``CREWBOT_WORKFLOW_TASK`` set to the
+task name (``LoadMeeting``), and passes its ARN to the definition as ``${LoadMeetingFunctionArn}``.
+The function calls the very handler the local runner calls. A :class:`~bot.workflows.tasks.TaskFailure`
+is re-raised as an exception whose type name is the chosen error, because Step Functions takes a Lambda
+error's name from its ``errorType``.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from typing import Any
+
+from bot.workflows.tasks import TaskContext, TaskFailure, TaskRegistry
+
+
+@cache
+def _tasks() -> TaskRegistry:
+    from bot.runtime import start
+    from bot.workflows.service import registered_tasks
+
+    return registered_tasks(start())
+
+
+def run_task(tasks: TaskRegistry, name: str, event: Any) -> Any:
+    """Call task ``name`` with ``event`` as its payload, as Step Functions invoked it."""
+    task = tasks.get(name)
+    if task is None:
+        raise LookupError(f"no workflow task named {name!r} is registered (known: {', '.join(tasks.names())})")
+    token = event.get("taskToken") if isinstance(event, dict) else None
+    try:
+        return task.handler(event, TaskContext(task=name, task_token=token))
+    except TaskFailure as exc:
+        raise type(exc.error, (Exception,), {})(exc.cause) from None
+
+
+def handler(event: Any, context: Any) -> Any:
+    name = os.environ.get("CREWBOT_WORKFLOW_TASK", "")
+    if not name:
+        raise LookupError("CREWBOT_WORKFLOW_TASK is not set: which workflow task should this function run?")
+    return run_task(_tasks(), name, event)
