@@ -9,13 +9,13 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from bot import __version__
-from bot.cli import agents_cmd, config_cmd, dev_cmd, manifest_cmd, plugins_cmd, run_cmd, usage_cmd
+from bot.cli import agents_cmd, config_cmd, dev_cmd, manifest_cmd, plugins_cmd, run_cmd, usage_cmd, workflows_cmd
 from bot.cli.context import CliContext
 from bot.config import ConfigError
 
 #: Core sub-command modules; each has ``add_to(subparsers)`` and sets ``func(ctx) -> int``.
 CORE_COMMANDS: tuple[ModuleType, ...] = (plugins_cmd, config_cmd, dev_cmd, agents_cmd, usage_cmd, run_cmd,
-                                         manifest_cmd)
+                                         manifest_cmd, workflows_cmd)
 
 #: Exit status for invalid configuration or usage (argparse uses 2 as well).
 EXIT_CONFIG = 2
