@@ -90,8 +90,15 @@ def test_mutate_from_many_threads_loses_no_increment(harness: Harness) -> None:
     table.create({"meeting_id": "counter", "n": 0})
     threads, per_thread = 4, 10
     errors: list[BaseException] = []
+    # Every thread's first change waits until all threads have read the counter, so they all hold the
+    # same version and at least three of the first four writes must be refused and retried.
+    all_read = threading.Barrier(threads)
+    first = threading.local()
 
     def bump(item: dict) -> dict:
+        if not getattr(first, "done", False):
+            first.done = True
+            all_read.wait(timeout=30)
         return {**item, "n": item["n"] + 1}
 
     def work() -> None:
