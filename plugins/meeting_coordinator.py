@@ -12,7 +12,7 @@ Tools (all read the caller from the turn's :class:`~bot.agents.tools.CallContext
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -24,10 +24,8 @@ from bot.agents.context import YamlContextProvider
 from bot.agents.parallel import fetch_all
 from bot.agents.tools import CallContext, ToolError, ToolInvocation, ToolRegistration, call_context, crewbot_tool
 from bot.resources import data_dir
-from bot.storage.base import ConflictError, SortCondition
-from bot.storage.tables import MEETINGS
-
-TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+from bot.storage.base import ConflictError
+from bot.storage.records import Meeting, format_time
 
 
 class Settings(BaseModel):
@@ -51,50 +49,28 @@ def _settings(call: CallContext) -> Settings:
 # -- meetings ------------------------------------------------------------------------------------------
 
 
-def _when(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def _meeting_view(item: Mapping[str, Any]) -> dict[str, Any]:
+def _meeting_view(meeting: Meeting) -> dict[str, Any]:
     """The fields of a stored meeting an agent needs (no internal bookkeeping)."""
-    attendees = item.get("attendees") or []
-    names = [a.get("name") or a.get("email") if isinstance(a, Mapping) else str(a) for a in attendees]
     view = {
-        "meeting_id": item["meeting_id"],
-        "title": item.get("title") or item.get("summary") or "(untitled)",
-        "start": item.get("start"),
-        "end": item.get("end"),
-        "meeting_type": _meeting_type(item),
-        "attendees": [n for n in names if n],
-        "location": item.get("location"),
-        "prep_status": item.get("prep_status"),
-        "prep_answers": len(item.get("prep_responses") or []),
+        "meeting_id": meeting.meeting_id,
+        "title": meeting.title or "(untitled)",
+        "start": format_time(meeting.start),
+        "end": format_time(meeting.end),
+        "meeting_type": meeting.meeting_type or "general",
+        "attendees": [a.name or a.email for a in meeting.attendees if a.name or a.email],
+        "location": meeting.location,
+        "prep_status": meeting.prep_status,
+        "prep_answers": len(meeting.prep_responses),
     }
-    return {k: v for k, v in view.items() if v not in (None, "")}
+    return {k: v for k, v in view.items() if v not in (None, "", [])}
 
 
-def _meeting_type(item: Mapping[str, Any]) -> str:
-    for key in ("meeting_type", "type", "classification"):
-        value = item.get(key)
-        if isinstance(value, Mapping):
-            value = value.get("meeting_type") or value.get("type") or value.get("name")
-        if isinstance(value, str) and value:
-            return value
-    return "general"
-
-
-def _own_meeting(call: CallContext, meeting_id: str) -> dict[str, Any]:
-    item = call.runtime().store.table(MEETINGS).get({"meeting_id": meeting_id})
+def _own_meeting(call: CallContext, meeting_id: str) -> Meeting:
+    meeting = call.runtime().records.meetings.get(meeting_id)
     # Someone else's meeting is reported exactly like a missing one: ids must not reveal other calendars.
-    if item is None or item.get("user_id") != call.user_id:
+    if meeting is None or meeting.user_id != call.user_id:
         raise ToolError(f"no meeting {meeting_id!r} in your calendar; call get_upcoming_meetings for the ids")
-    return item
+    return meeting
 
 
 def get_upcoming_meetings(days_ahead: int = 7, tool_context: ToolInvocation | None = None) -> dict[str, Any]:
@@ -110,14 +86,11 @@ def get_upcoming_meetings(days_ahead: int = 7, tool_context: ToolInvocation | No
     if not 1 <= days_ahead <= 60:
         raise ToolError(f"days_ahead must be between 1 and 60, not {days_ahead}")
     runtime = call.runtime()
-    now = runtime.clock.now().astimezone(UTC)
+    now = runtime.clock.now()
     until = now + timedelta(days=days_ahead)
-    items = runtime.store.table(MEETINGS).query_all(
-        call.user_id, index="by_user_start",
-        sort=SortCondition.between(now.strftime(TIME_FORMAT), until.strftime(TIME_FORMAT)))
-    meetings = [_meeting_view(item) for item in items if item.get("status") not in ("cancelled", "deleted")]
-    return {"from": now.strftime(TIME_FORMAT), "until": until.strftime(TIME_FORMAT), "count": len(meetings),
-            "meetings": meetings}
+    found = runtime.records.meetings.for_user(call.user_id, now, until)
+    meetings = [_meeting_view(m) for m in found if m.status != "cancelled"]
+    return {"from": format_time(now), "until": format_time(until), "count": len(meetings), "meetings": meetings}
 
 
 def save_prep_response(meeting_id: str, question: str, response: str,
@@ -137,21 +110,18 @@ def save_prep_response(meeting_id: str, question: str, response: str,
         raise ToolError("the response is empty; ask the user for their answer first")
     _own_meeting(call, meeting_id)
     runtime = call.runtime()
-    answer = {"question": question.strip()[:500], "response": response.strip()[:4000],
-              "answered_at": runtime.clock.now().astimezone(UTC).strftime(TIME_FORMAT), "source": call.agent}
-
-    def change(item: dict[str, Any]) -> dict[str, Any]:
-        item["prep_responses"] = [*(item.get("prep_responses") or []), answer]
-        if item.get("prep_status") in (None, "", "pending", "not_started"):
-            item["prep_status"] = "in_progress"
-        return item
-
+    question = question.strip()[:500] or "Notes"
+    answer = {"response": response.strip()[:4000], "answered_at": format_time(runtime.clock.now()),
+              "source": call.agent}
+    meetings = runtime.records.meetings
     try:
-        saved = runtime.store.table(MEETINGS).mutate({"meeting_id": meeting_id}, change)
+        saved = meetings.record_prep_response(meeting_id, question, answer)
+        if saved.prep_status in ("", "not_started", "pending"):
+            saved = meetings.update(meeting_id, prep_status="in_progress")
     except ConflictError as exc:
         raise ToolError(f"the meeting kept changing while saving; try again ({exc})") from None
-    return {"status": "saved", "meeting_id": meeting_id, "title": saved.get("title"),
-            "answers_stored": len(saved.get("prep_responses") or [])}
+    return {"status": "saved", "meeting_id": meeting_id, "title": saved.title,
+            "answers_stored": len(saved.prep_responses)}
 
 
 # Agenda templates per meeting type: (section, share of the meeting, what it is for). The meeting-prep
@@ -199,11 +169,10 @@ def generate_meeting_agenda(meeting_id: str, tool_context: ToolInvocation | None
         Sections with minutes and notes, the prep answers to raise, and the context used.
     """
     call = call_context(tool_context)
-    item = _own_meeting(call, meeting_id)
-    template = _template_name(_meeting_type(item))
-    start, end = _when(item.get("start")), _when(item.get("end"))
-    minutes = int((end - start).total_seconds() // 60) if start and end and end > start else 30
-    context = _gather(call, _TOPICS.get(template, ()), item)
+    meeting = _own_meeting(call, meeting_id)
+    template = _template_name(meeting.meeting_type or "general")
+    minutes = int((meeting.end - meeting.start).total_seconds() // 60) or 30
+    context = _gather(call, _TOPICS.get(template, ()), _meeting_view(meeting))
     if "budget" in context:
         context["budget"] = _budget_view(context["budget"])
     if "big_rocks" in context:
@@ -218,12 +187,16 @@ def generate_meeting_agenda(meeting_id: str, tool_context: ToolInvocation | None
             notes += [f"{r['name']}: {r['progress_pct']}% ({r['status']})"
                       for r in context.get("big_rocks", {}).get("initiatives", []) if r.get("status") != "on_track"]
         sections.append({"title": title, "minutes": max(1, round(minutes * share)), "notes": notes})
-    answers = [f"{a.get('question')}: {a.get('response')}" for a in item.get("prep_responses") or []]
+    answers = [f"{question}: {_answer_text(answer)}" for question, answer in meeting.prep_responses.items()]
     if answers:
         sections.insert(1, {"title": "Points you prepared", "minutes": max(1, round(minutes * 0.1)), "notes": answers})
-    return {"meeting_id": meeting_id, "title": item.get("title"), "meeting_type": template,
+    return {"meeting_id": meeting_id, "title": meeting.title, "meeting_type": template,
             "duration_minutes": minutes, "sections": sections,
             "context_used": sorted(context), "context_unavailable": context.get("_unavailable", [])}
+
+
+def _answer_text(answer: Any) -> str:
+    return str(answer.get("response", answer)) if isinstance(answer, Mapping) else str(answer)
 
 
 # -- context ---------------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from bot.agents.sessions import ChatSessions, SessionLocks, safe_session_id, ses
 from bot.agents.spec import AgentSpec, ConversationSpec
 from bot.agents.tools import CALL_KEY, CallContext
 from bot.agents.usage import BudgetState, UsageLedger
-from bot.storage.tables import CHAT_SESSIONS, USERS
+from bot.storage.tables import CHAT_SESSIONS
 
 if TYPE_CHECKING:
     from bot.agents.model_manager import ModelManager
@@ -97,12 +97,11 @@ class AgentService:
 
     # -- users ---------------------------------------------------------------------------------
 
-    def _user(self, user_id: str) -> dict[str, Any]:
-        return self.crewbot.store.table(USERS).get({"user_id": user_id}) or {}
-
     def roles_of(self, user_id: str) -> frozenset[str]:
-        roles = {BASE_ROLE, *(self._user(user_id).get("roles") or [])}
-        if user_id in self.crewbot.config.slack.admins:
+        """``user`` for everyone, ``admin`` for ``slack.admins`` (or ``is_admin``), plus the user record's roles."""
+        user = self.crewbot.records.users.get(user_id)
+        roles = {BASE_ROLE, *(user.roles if user else [])}
+        if user_id in self.crewbot.config.slack.admins or (user is not None and user.is_admin):
             roles.add("admin")
         return frozenset(roles)
 
@@ -113,7 +112,8 @@ class AgentService:
 
     def default_agent(self, user_id: str) -> str:
         """The agent a DM from ``user_id`` goes to: their choice if still allowed, else ``slack.default_agent``."""
-        chosen = self._user(user_id).get("default_agent")
+        user = self.crewbot.records.users.get(user_id)
+        chosen = user.default_agent if user else None
         allowed = {spec.name for spec in self.available_to(user_id)}
         if chosen in allowed:
             return str(chosen)
@@ -126,21 +126,9 @@ class AgentService:
         """Remember ``agent`` as the user's default (stored on the user record); checks access."""
         spec = self.registry.get(agent)
         self._check_access(spec, user_id)
-        table = self.crewbot.store.table(USERS)
-
-        def change(item: dict[str, Any]) -> dict[str, Any]:
-            item["default_agent"] = agent
-            return item
-
-        if table.get({"user_id": user_id}) is None:
-            from bot.storage.base import ConflictError
-
-            try:
-                table.create({"user_id": user_id, "default_agent": agent})
-                return
-            except ConflictError:
-                pass  # created meanwhile: update it below
-        table.mutate({"user_id": user_id}, change)
+        users = self.crewbot.records.users
+        users.get_or_create(user_id)
+        users.update(user_id, default_agent=agent)
 
     def _check_access(self, spec: AgentSpec, user_id: str) -> None:
         if not spec.access.allows(user_id, self.roles_of(user_id)):

@@ -21,6 +21,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.storage.base import ConflictError, Item, Table
+from bot.storage.records import format_time
 
 if TYPE_CHECKING:
     from bot.runtime import Crewbot
@@ -99,7 +100,7 @@ class ChatSessions:
                     tokens: int, channel_id: str = "", thread_ts: str = "") -> Item:
         """Count one user message (and its answer) in the session's metadata, creating it on the first."""
         now = self._now()
-        stamp = now.isoformat()
+        stamp = format_time(now)
         expires = int((now + SESSION_TTL).timestamp())
         last = " ".join(text.split())[:_LAST_MESSAGE_CHARS]
 
@@ -143,7 +144,7 @@ class ChatSessions:
             def change(current: Item, successor: str = successor) -> Item | None:
                 if current.get("state") != "active":
                     return None
-                current.update(state="reset", successor=successor, updated_at=self._now().isoformat())
+                current.update(state="reset", successor=successor, updated_at=format_time(self._now()))
                 return current
 
             self.table.mutate({"session_id": item["session_id"]}, change)

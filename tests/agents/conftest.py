@@ -13,9 +13,7 @@ from bot import hookimpl
 from bot.agents.spec import AgentSpec
 from bot.agents.tools import ToolRegistration
 from bot.runtime import Crewbot, start
-from bot.storage.tables import MEETINGS
-
-TIME = "%Y-%m-%dT%H:%M:%SZ"
+from bot.storage.records import Meeting
 
 
 class AgentPlugin:
@@ -69,11 +67,12 @@ def crewbot(make_crewbot: MakeCrewbot) -> Crewbot:
 
 
 def add_meeting(crewbot: Crewbot, user_id: str, meeting_id: str, title: str, in_days: float, minutes: int = 60,
-                meeting_type: str = "general", **extra: Any) -> dict[str, Any]:
+                meeting_type: str = "general", **extra: Any) -> Meeting:
+    """Store a meeting as the calendar sync would."""
     start = crewbot.clock.now().astimezone(UTC) + timedelta(days=in_days)
-    item = {"meeting_id": meeting_id, "user_id": user_id, "title": title, "start": start.strftime(TIME),
-            "end": (start + timedelta(minutes=minutes)).strftime(TIME), "meeting_type": meeting_type, **extra}
-    return crewbot.store.table(MEETINGS).put(item)
+    return crewbot.records.meetings.save(Meeting(
+        meeting_id=meeting_id, user_id=user_id, provider="test", external_id=meeting_id, title=title, start=start,
+        end=start + timedelta(minutes=minutes), meeting_type=meeting_type, **extra))
 
 
 class RecordingReply:

@@ -42,11 +42,14 @@ def test_dm_multi_turn_with_the_meeting_coordinator_on_the_offline_model(make_cr
     third = RecordingReply()
     crewbot.conversations.handle(dm("My answer: we must cut cloud spend by 10% for the budget review"), third)
     assert "save_prep_response" in third.text("context")
-    from bot.storage.tables import MEETINGS
+    stored = crewbot.records.meetings.get("m-budget")
+    assert stored is not None and stored.prep_status == "in_progress"
+    [answer] = stored.prep_responses.values()
+    assert answer["response"].startswith("we must cut cloud spend") and answer["source"] == "meeting_coordinator"
 
-    stored = crewbot.store.table(MEETINGS).get({"meeting_id": "m-budget"})
-    assert stored["prep_responses"][0]["response"].startswith("we must cut cloud spend")
-    assert stored["prep_status"] == "in_progress"
+    fourth = RecordingReply()
+    crewbot.conversations.handle(dm("Build the agenda for the budget review again"), fourth)
+    assert "Points you prepared" in fourth.text("stream") and "we must cut cloud spend" in fourth.text("stream")
 
     recap = RecordingReply()
     crewbot.conversations.handle(dm("What did I ask earlier?"), recap)

@@ -31,6 +31,9 @@ def test_conversation_survives_a_new_runtime_on_the_same_home(make_crewbot: Make
     assert record["last_message"] == "what did I ask earlier?" and record["tokens"] > 0
     assert record["expires_at"] > 0 and record["agent"] == "meeting_coordinator"
     assert [s["session_id"] for s in second.agents.chat_sessions.for_user("U1")] == ["T-D1-1_0"]
+    typed = second.records.chat_sessions.get("T-D1-1_0")  # the storage layer's typed view agrees
+    assert typed is not None and typed.message_count == 2 and typed.agent == "meeting_coordinator"
+    assert [s.session_id for s in second.records.chat_sessions.for_user("U1")] == ["T-D1-1_0"]
 
 
 def test_concurrent_messages_in_one_session_are_serialised(make_crewbot: MakeCrewbot) -> None:
