@@ -108,6 +108,7 @@ class LocalWorkflowEngine(WorkflowEngine):
         self._timers: Table = store.table(records.TIMERS)
         self._lock = threading.RLock()
         self._active: set[str] = set()
+        self._virtual_now: datetime | None = None
         self._parsed: dict[str, WorkflowDefinition] = {}
         if listen:
             clock.on_advance(self._on_advance)
@@ -123,7 +124,7 @@ class LocalWorkflowEngine(WorkflowEngine):
             raise WorkflowNotFound(f"no workflow named {workflow!r} (known: {', '.join(self.workflows()) or 'none'})")
         name = name or str(uuid.uuid4())
         execution_id = f"{workflow}:{name}"
-        now = self.clock.now()
+        now = self._now()
         data = {} if input is None else copy.deepcopy(input)
         record: Record = {
             "execution_id": execution_id, "workflow": workflow, "name": name, "kind": "execution",
@@ -174,7 +175,7 @@ class LocalWorkflowEngine(WorkflowEngine):
     def send_task_heartbeat(self, token: str) -> None:
         record = self._token(token)
         self._check_open(record)
-        record["heartbeat_at"] = _iso(self.clock.now())
+        record["heartbeat_at"] = _iso(self._now())
         try:
             self._tokens.put(record, expected_version=record["version"])
         except ConflictError:
@@ -194,16 +195,30 @@ class LocalWorkflowEngine(WorkflowEngine):
         raise WorkflowError(f"{execution_id}: kept changing while stopping it; try again")
 
     def run_due(self, now: datetime | None = None) -> int:
-        """Advance every execution with a Wait, retry or timeout due by ``now`` (default: the clock)."""
+        """Run every Wait, retry and timeout due by ``now`` (default: the clock), earliest first.
+
+        Each runs *at its due time*: a retry scheduled from it counts from then, so one big clock
+        advance plays out everything that would have happened in between, in order."""
         moment = now or self.clock.now()
-        due = self._timers.query_all(records.TIMER_QUEUE, sort=SortCondition("lt", _iso(moment) + "$"))
-        touched: builtins.list[str] = []
-        for timer in due:
-            if timer["execution_id"] not in touched:
-                touched.append(timer["execution_id"])
-                self._drive(timer["execution_id"])
-            self._timers.delete({"queue": records.TIMER_QUEUE, "due_key": timer["due_key"]})
+        touched: set[str] = set()
+        with self._lock:
+            for _ in range(100_000):  # a bound, so a definition looping on short Waits cannot hang the process
+                page = self._timers.query(records.TIMER_QUEUE, sort=SortCondition("lt", _iso(moment) + "$"), limit=1)
+                if not page.items:
+                    break
+                timer = page.items[0]
+                self._virtual_now = _parse(timer["due_key"].split("#", 1)[0])
+                try:
+                    self._drive(timer["execution_id"])
+                finally:
+                    self._virtual_now = None
+                self._timers.delete({"queue": records.TIMER_QUEUE, "due_key": timer["due_key"]})
+                touched.add(timer["execution_id"])
         return len(touched)
+
+    def _now(self) -> datetime:
+        """The runner's "now": the clock, or, while catching up on due timers, the due time being run."""
+        return self._virtual_now or self.clock.now()
 
     def _on_advance(self, now: datetime) -> None:
         self.run_due(now)
@@ -235,7 +250,7 @@ class LocalWorkflowEngine(WorkflowEngine):
         self._check_open(record)
         try:
             # The conditional write is the one place a token changes hands: exactly one answer wins.
-            self._tokens.put({**record, **answer, "answered_at": _iso(self.clock.now())},
+            self._tokens.put({**record, **answer, "answered_at": _iso(self._now())},
                              expected_version=record["version"])
         except ConflictError:
             self._check_open(self._token(token))
@@ -268,7 +283,7 @@ class LocalWorkflowEngine(WorkflowEngine):
 
     def _advance_one(self, record: Record) -> bool:
         """Make one transition on the first thread that can move; ``False`` when none can."""
-        now = self.clock.now()
+        now = self._now()
         for thread in sorted(record["threads"].values(), key=lambda t: t["seq"]):
             if thread["status"] == "ready":
                 self._run_state(record, thread)
@@ -340,7 +355,7 @@ class LocalWorkflowEngine(WorkflowEngine):
 
     def _enter(self, record: Record, thread: Thread) -> None:
         state = self._state(record, thread)
-        thread["entered_at"] = _iso(self.clock.now())
+        thread["entered_at"] = _iso(self._now())
         thread["retry_count"] = 0
         thread["retries"] = {}
         self._event(record, f"{state['Type']}StateEntered", {"state": thread["state"], "input": thread["input"]},
@@ -402,7 +417,7 @@ class LocalWorkflowEngine(WorkflowEngine):
     def _do_wait(self, record: Record, thread: Thread, state: dict[str, Any], retrying: bool) -> None:
         data = self._effective_input(record, thread, state)
         context = self._context(record, thread)
-        now = self.clock.now()
+        now = self._now()
         if "Seconds" in state or "SecondsPath" in state:
             seconds = state["Seconds"] if "Seconds" in state else paths.read(state["SecondsPath"], data, context)
             if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
@@ -433,7 +448,7 @@ class LocalWorkflowEngine(WorkflowEngine):
         context = TaskContext(task=ref.task, task_token=token, workflow=record["workflow"],
                               execution_id=record["execution_id"], state=thread["state"],
                               retry_count=thread["retry_count"])
-        now = self.clock.now()
+        now = self._now()
         self._event(record, "TaskScheduled", {"state": thread["state"], "task": ref.task, "payload": payload},
                     thread)
         if token is not None:
@@ -455,7 +470,7 @@ class LocalWorkflowEngine(WorkflowEngine):
                 from None
         if token is None:
             timeout = state.get("TimeoutSeconds")
-            if timeout and self.clock.now() - now > timedelta(seconds=timeout):
+            if timeout and self._now() - now > timedelta(seconds=timeout):
                 self._event(record, "TaskTimedOut", {"state": thread["state"], "error": TIMEOUT}, thread)
                 raise _StateError(TIMEOUT, f"The task ran longer than {timeout} seconds")
             if ref.style == "invoke":
@@ -548,7 +563,7 @@ class LocalWorkflowEngine(WorkflowEngine):
                     delay = min(delay, retrier["MaxDelaySeconds"])
                 thread["retries"][str(i)] = attempts + 1
                 thread["retry_count"] += 1
-                due = self.clock.now() + timedelta(seconds=delay)
+                due = self._now() + timedelta(seconds=delay)
                 self._event(record, "StateRetryScheduled", {"state": thread["state"], "error": exc.error,
                                                             "attempt": attempts + 1, "delay_seconds": delay}, thread)
                 self._park(record, thread, {"kind": "retry", "due": _iso(due)})
@@ -641,7 +656,7 @@ class LocalWorkflowEngine(WorkflowEngine):
 
     def _finish(self, record: Record, status: str, output: Any = None, error: str | None = None,
                 cause: str | None = None) -> None:
-        record.update(status=status, output=output, error=error, cause=cause, stopped_at=_iso(self.clock.now()))
+        record.update(status=status, output=output, error=error, cause=cause, stopped_at=_iso(self._now()))
         for thread in list(record["threads"].values()):
             wait = thread.get("wait") or {}
             if wait.get("kind") == "token":
@@ -685,7 +700,7 @@ class LocalWorkflowEngine(WorkflowEngine):
             details = {**details, "thread": thread["id"], "index": thread["index"]}
         record.setdefault("_events", []).append({
             "execution_id": record["execution_id"], "event_id": f"{seq:08d}", "type": kind,
-            "timestamp": _iso(self.clock.now()), "details": details,
+            "timestamp": _iso(self._now()), "details": details,
         })
 
     def _timer(self, record: Record, thread: Thread, due: datetime) -> None:
