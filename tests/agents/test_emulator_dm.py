@@ -1,0 +1,51 @@
+"""Issue 4's acceptance path through the local Slack emulator: a multi-turn DM with the Meeting
+Coordinator on the offline model, remembered across a restart of the bot."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from bot.emulator import Emulator
+
+from .conftest import add_meeting
+
+
+def start(home: Path) -> Emulator:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CREWBOT_"))}
+    environ["HOME"] = str(home / "nohome")  # no ~/.aws: the offline model
+    return Emulator.start(home, environ=environ)
+
+
+def test_dm_conversation_uses_stored_meetings_and_survives_a_restart(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    first = start(home)
+    add_meeting(first.crewbot, first.user("alice"), "m-lead", "Leadership sync", 1, meeting_type="leadership")
+    add_meeting(first.crewbot, first.user("alice"), "m-qbr", "Customer QBR", 3, meeting_type="qbr")
+    first.act_as("alice")
+
+    turn = first.dm("What meetings do I have this week?")
+    assert "[offline model]" in turn.text
+    assert "Leadership sync" in turn.text and "Customer QBR" in turn.text
+    assert "get_upcoming_meetings" in turn.text  # the context line names the tool used
+
+    turn = first.dm("Build the agenda for the customer QBR")
+    assert "Quarter in review" in turn.text and "generate_meeting_agenda" in turn.text
+
+    turn = first.dm("What did I ask earlier?")
+    assert "What meetings do I have this week?" in turn.text
+
+    # The bot restarts; Slack (the workspace) does not: alice goes on in the same DM thread.
+    user = first.current_user
+    thread = first.threads[user]
+    kept = [m for m in first.fake.messages if thread in (m.ts, m.thread_ts)]
+    first.close()
+
+    second = start(home)
+    second.act_as("alice")
+    second.fake.messages.extend(kept)
+    second.threads[user] = thread
+    turn = second.dm("What did I ask earlier?")
+    assert "What meetings do I have this week?" in turn.text
+    assert "Build the agenda for the customer QBR" in turn.text
+    second.close()
