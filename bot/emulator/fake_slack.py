@@ -104,6 +104,8 @@ class FakeSlack:
         self.files: dict[str, dict[str, Any]] = {}
         self.triggers: dict[str, tuple[str, float]] = {}
         self.response_targets: dict[str, ResponseTarget] = {}
+        #: Methods to refuse with the given error code (to exercise a caller's fallbacks), by method name.
+        self.refuse: dict[str, str] = {}
         self._lock = threading.RLock()
         self._ids = itertools.count(1)
         self._last_ts = 0.0
@@ -285,6 +287,8 @@ class FakeSlack:
                 raise SlackError("invalid_auth" if authorization or args.get("token") else "not_authed")
             if handler is None:
                 raise SlackError("unknown_method", f"the emulator does not implement {method}")
+            if method in self.refuse:
+                raise SlackError(self.refuse[method])
             with self._lock:
                 response = {"ok": True, **handler(args)}
         except SlackError as exc:

@@ -91,6 +91,9 @@ class Emulator:
         self.client = WebClient(token=self.fake.token, base_url=self.fake.base_url)
         # Work outside a Slack request (schedules, workflows) posts through the runtime's client.
         install_slack_client(crewbot, self.client)
+        if conversations is not None:
+            # The given handler replaces the agent runtime everywhere (DMs and `/crewbot reset`).
+            crewbot.__dict__["conversations"] = conversations
         self.lambda_client = LocalLambdaClient(context_factory=LambdaContext)
         self.request_handler = build_request_handler(crewbot, signing_secret=self.signing_secret, client=self.client,
                                                      lambda_client=self.lambda_client, conversations=conversations)
@@ -323,6 +326,7 @@ class Emulator:
             turn.outputs.append(Output("modal", user, view=stored))
         else:
             self.fake.close_modals(user, all_views=kind == "clear")
+        turn.text = self.last_output_text(turn.outputs)
         return turn
 
     def advance(self, duration: str) -> list[Output]:

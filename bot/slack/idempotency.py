@@ -163,6 +163,14 @@ class Deduplicator:
                 self._functions[window] = fn
             return fn
 
+    @staticmethod
+    def record_key(key: str, window: int = 3600) -> str:
+        """The stored record's key for delivery ``key`` (Powertools' ``<prefix>#<md5 of the key>``)."""
+        import hashlib
+        import json
+
+        return f"{KEY_PREFIX}-{window}s#" + hashlib.md5(json.dumps(key).encode(), usedforsecurity=False).hexdigest()
+
     def run_once(self, key: str, work: Callable[[], None], window: int = 3600) -> bool:
         """Run ``work`` unless ``key`` was handled, or is being handled, within ``window`` seconds.
 
