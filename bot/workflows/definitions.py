@@ -47,6 +47,7 @@ _FIELDS: dict[str, set[str]] = {
                                                          "Iterator", "MaxConcurrency"},
 }
 _TERMINAL = {"Choice", "Succeed", "Fail"}
+_RESERVED_NAMES = {"Branches", "Iterator", "ItemProcessor", "States"}
 _RETRIER_FIELDS = {"ErrorEquals", "IntervalSeconds", "MaxAttempts", "BackoffRate", "MaxDelaySeconds",
                    "JitterStrategy", "Comment"}
 _CATCHER_FIELDS = {"ErrorEquals", "Next", "ResultPath", "Comment"}
@@ -174,6 +175,9 @@ class _Checker:
         for name, state in states.items():
             if not isinstance(name, str) or not name or len(name) > 80:
                 raise ValueError(f"{where}States: invalid state name {name!r}")
+            if name in _RESERVED_NAMES:
+                raise ValueError(f"{where}States.{name}: name the state otherwise; asl-validator (run in CI) "
+                                 f"mistakes a state called {name!r} for the ASL field")
             edges[name] = self.state(state, name, states, f"{where}States.{name}")
         reachable = set()
         todo: list[str] = [start]
