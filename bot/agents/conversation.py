@@ -68,9 +68,14 @@ class AgentConversations:
         error = outcome.get("error")
         if error is not None:
             from bot.agents.service import AgentAccessError
+            from bot.agents.sessions import SessionBusy
 
             if isinstance(error, AgentAccessError):
                 reply.post(f"Sorry, {error}. `/crewbot agents` lists the agents you can use.")
+                return
+            if isinstance(error, SessionBusy):
+                reply.post("I am still working on your previous message in this conversation; "
+                           "please send this one again when it is answered.")
                 return
             logger.error("agent turn failed for %s in %s", message.user_id, message.session_id,
                          exc_info=error if isinstance(error, Exception) else None)

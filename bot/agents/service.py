@@ -141,12 +141,15 @@ class AgentService:
             thread_ts: str = "", on_text: Callable[[str], None] | None = None) -> TurnResult:
         """Run one turn of ``agent`` in ``conversation`` (e.g. one Slack thread) and return its answer.
 
-        ``on_text`` receives the answer's text as it streams. Turns of one conversation run one at a time.
+        ``on_text`` receives the answer's text as it streams. Turns of one conversation run one at a time,
+        also across processes (:class:`~bot.agents.sessions.SessionBusy` if the previous one takes too long).
         """
         spec = self.registry.get(agent)
         self._check_access(spec, user_id)
         key = safe_session_id(conversation)
-        with self.locks.hold(key):
+        # The process lock first, so turns of this process queue here instead of polling the store.
+        with self.locks.hold(key), self.chat_sessions.lease(key, user_id=user_id, agent=spec.name,
+                                                            channel_id=channel_id, thread_ts=thread_ts):
             session_id = self.chat_sessions.active_id(key)
             record = self.chat_sessions.get(session_id) or {}
             budget = self.ledger.check(spec.budget, user_id, int(record.get("tokens", 0)))

@@ -7,16 +7,23 @@
   tokens, timestamps, TTL), queryable by user through the ``by_user`` index.
 * Reset: ``/crewbot reset`` marks the session ``reset`` and names a successor; the next message of the
   conversation starts the successor, while the old history stays stored.
-* Serialisation: :class:`SessionLocks` lets one turn at a time into a session, because concurrent
-  invocations of one Strands agent corrupt its history (Strands raises ``ConcurrencyException``).
+* Serialisation: concurrent invocations of one Strands agent corrupt its history (Strands raises
+  ``ConcurrencyException`` in one process; across processes two writers would overwrite each other's
+  messages). :class:`SessionLocks` lets one turn at a time into a conversation within a process, and
+  :meth:`ChatSessions.lease` does the same across processes (two Lambdas, two ``crewbot`` commands)
+  with a lease on the conversation's record, taken and released with conditional writes.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import socket
 import threading
+import time
+import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +35,10 @@ if TYPE_CHECKING:
 
 #: Chat-session metadata expires (DynamoDB TTL) this long after the last message.
 SESSION_TTL = timedelta(days=30)
+#: A turn's lease on its conversation lasts this long (seconds); a crashed holder blocks no longer.
+LEASE_SECONDS = 300
+#: How long a turn waits for the conversation's previous turn (seconds) before giving up.
+LEASE_WAIT = 150.0
 _LAST_MESSAGE_CHARS = 200
 _SAFE_ID = re.compile(r"[^A-Za-z0-9_.=+@-]")
 
@@ -76,6 +87,10 @@ class SessionLocks:
         return len(self._locks)
 
 
+class SessionBusy(Exception):
+    """Another turn of the conversation (in another process) did not finish in time."""
+
+
 class ChatSessions:
     """Chat-session metadata in the ``chat_sessions`` table."""
 
@@ -96,6 +111,63 @@ class ChatSessions:
     def get(self, session_id: str) -> Item | None:
         return self.table.get({"session_id": session_id})
 
+    @contextmanager
+    def lease(self, conversation: str, *, user_id: str, agent: str, channel_id: str = "", thread_ts: str = "",
+              wait: float = LEASE_WAIT, seconds: int = LEASE_SECONDS) -> Iterator[None]:
+        """Hold the conversation for one turn, across processes; :class:`SessionBusy` after ``wait`` seconds.
+
+        The lease lives on the conversation's first record (created here on its first turn); wall-clock
+        time, not the runtime clock, decides expiry, so advancing the emulator's clock frees nothing.
+        """
+        key = safe_session_id(conversation)
+        owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        deadline = time.monotonic() + wait
+        delay = 0.02
+        while not self._acquire(key, owner, seconds, user_id, agent, channel_id, thread_ts):
+            if time.monotonic() >= deadline:
+                raise SessionBusy(f"conversation {conversation!r} is still busy with an earlier message")
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
+        try:
+            yield
+        finally:
+            self._release(key, owner)
+
+    def _acquire(self, key: str, owner: str, seconds: int, user_id: str, agent: str, channel_id: str,
+                 thread_ts: str) -> bool:
+        now = time.time()
+        item = self.table.get({"session_id": key})
+        try:
+            if item is None:
+                stamp = format_time(self._now())
+                self.table.create({
+                    "session_id": key, "conversation": key, "user_id": user_id, "agent": agent,
+                    "channel_id": channel_id, "thread_ts": thread_ts, "state": "active", "message_count": 0,
+                    "tokens": 0, "last_message": "", "created_at": stamp, "updated_at": stamp, "generation": 0,
+                    "expires_at": int((self._now() + SESSION_TTL).timestamp()),
+                    "lease_owner": owner, "lease_until": now + seconds,
+                })
+                return True
+            if item.get("lease_owner") and float(item.get("lease_until") or 0) > now:
+                return False
+            self.table.put({**item, "lease_owner": owner, "lease_until": now + seconds},
+                           expected_version=item["version"])
+            return True
+        except ConflictError:
+            return False  # someone else wrote first: look again
+
+    def _release(self, key: str, owner: str) -> None:
+        def change(item: Item) -> Item | None:
+            if item.get("lease_owner") != owner:
+                return None  # expired and taken over meanwhile: not ours to clear
+            item.pop("lease_owner", None)
+            item.pop("lease_until", None)
+            return item
+
+        # On failure the lease simply expires; it must never hide the turn's own outcome.
+        with suppress(Exception):
+            self.table.mutate({"session_id": key}, change)
+
     def record_turn(self, session_id: str, *, conversation: str, user_id: str, agent: str, text: str,
                     tokens: int, channel_id: str = "", thread_ts: str = "") -> Item:
         """Count one user message (and its answer) in the session's metadata, creating it on the first."""
@@ -111,7 +183,8 @@ class ChatSessions:
             return item
 
         for _ in range(3):
-            if self.table.get({"session_id": session_id}) is None:
+            current = self.table.get({"session_id": session_id})
+            if current is None:
                 try:
                     return self.table.create({
                         "session_id": session_id, "conversation": conversation, "user_id": user_id,

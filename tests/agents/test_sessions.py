@@ -120,3 +120,61 @@ def test_reset_starts_a_fresh_session_and_keeps_the_old_one(make_crewbot: MakeCr
     assert agents.chat_sessions.active_id("T-D1-main") == "T-D1-main~2"
     assert (crewbot.home / "sessions" / "session_T-D1-main").is_dir()
     assert (crewbot.home / "sessions" / "session_T-D1-main~1").is_dir()
+
+
+def test_turns_are_serialised_across_processes(make_crewbot: MakeCrewbot) -> None:
+    # Two runtimes on one home stand for two processes (two Lambdas): no shared in-process lock.
+    runtimes = [make_crewbot(), make_crewbot()]
+    active = 0
+    overlaps: list[int] = []
+    guard = threading.Lock()
+
+    def slow_answer(messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> str:
+        nonlocal active
+        with guard:
+            active += 1
+            overlaps.append(active)
+        time.sleep(0.05)
+        with guard:
+            active -= 1
+        return f"seen {len(messages)} messages"
+
+    for runtime in runtimes:
+        runtime.agents.models.override("offline", lambda: ScriptedModel([slow_answer], repeat_last=True))
+    answers: list[str] = []
+    errors: list[BaseException] = []
+
+    def send(i: int) -> None:
+        try:
+            answers.append(runtimes[i % 2].agents.ask("meeting_coordinator", user_id="U1", conversation="shared",
+                                                      text=f"message {i}").text)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and max(overlaps) == 1
+    assert sorted(answers) == ["seen 1 messages", "seen 3 messages", "seen 5 messages", "seen 7 messages"]
+    record = runtimes[0].store.table(CHAT_SESSIONS).get({"session_id": "shared"})
+    assert record["message_count"] == 4 and "lease_owner" not in record
+
+
+def test_a_held_lease_makes_the_next_turn_wait_then_fail(make_crewbot: MakeCrewbot) -> None:
+    from bot.agents.sessions import SessionBusy
+
+    sessions = make_crewbot().agents.chat_sessions
+    with sessions.lease("busy", user_id="U1", agent="a"):
+        try:
+            with sessions.lease("busy", user_id="U1", agent="a", wait=0.1):
+                raise AssertionError("a second holder got in")
+        except SessionBusy as exc:
+            assert "still busy" in str(exc)
+    with sessions.lease("busy", user_id="U1", agent="a", wait=0.1):  # released: free again
+        pass
+    # An expired lease (a crashed holder) does not block the next turn.
+    with sessions.lease("stale", user_id="U1", agent="a", seconds=0), \
+            sessions.lease("stale", user_id="U1", agent="a", wait=1):
+        pass
