@@ -72,9 +72,9 @@ class SlackFrontDoor:
         for problem in self.registrations.problems:
             logger.error("slack registration refused: %s", problem)
         self.app = App(
-            name=crewbot.config.project,
-            # Under slack_bolt's logger so configure_logging's quieting of libraries covers it.
-            logger=logging.getLogger("slack_bolt.crewbot"),
+            # Bolt names its loggers after the app: under "slack_bolt" so configure_logging quiets them too.
+            name=f"slack_bolt.{crewbot.config.project}",
+            logger=logging.getLogger(f"slack_bolt.{crewbot.config.project}"),
             signing_secret=signing_secret,
             client=client,
             process_before_response=process_before_response,
