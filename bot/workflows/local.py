@@ -449,7 +449,10 @@ class LocalWorkflowEngine(WorkflowEngine):
                               execution_id=record["execution_id"], state=thread["state"],
                               retry_count=thread["retry_count"])
         now = self._now()
-        self._event(record, "TaskScheduled", {"state": thread["state"], "task": ref.task, "payload": payload},
+        # The history shows the payload but not the token itself: whoever holds a token can answer it.
+        shown = {**payload, "taskToken": f"{token[:8]}…"} if token and isinstance(payload, dict) \
+            and payload.get("taskToken") == token else payload
+        self._event(record, "TaskScheduled", {"state": thread["state"], "task": ref.task, "payload": shown},
                     thread)
         if token is not None:
             # The token exists before the handler runs, so a handler may answer it at once.

@@ -4,6 +4,7 @@ when the clock is advanced."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -68,6 +69,8 @@ def test_a_waiting_execution_survives_a_restart_and_completes(tmp_path: Path) ->
     types = [event.type for event in second.workflows.history(execution.execution_id)]
     assert types[0] == "ExecutionStarted" and types[-1] == "ExecutionSucceeded"
     assert "TaskSubmitted" in types and "TaskSucceeded" in types
+    shown = json.dumps([event.as_dict() for event in second.workflows.history(execution.execution_id)], default=str)
+    assert token not in shown  # the history never holds a usable token
 
     with pytest.raises(TaskTokenAnswered):
         second.workflows.send_task_success(token, {"approved": False})
