@@ -155,3 +155,8 @@ def test_each_home_gets_its_own_signing_secret(tmp_path: Path) -> None:
     first, second = signing_secret_for(tmp_path / "a"), signing_secret_for(tmp_path / "b")
     assert first != second and len(first) == 64
     assert signing_secret_for(tmp_path / "a") == first
+
+
+def test_the_documented_demo_script_passes(crewbot_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["dev", "--script", str(REPO / "docs" / "slack-demo.crewbot")]) == 0, capsys.readouterr()
+    assert "admin> /crewbot plugins" in capsys.readouterr().out
