@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import functools
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
 from moto import mock_aws
+from moto.dynamodb.models import DynamoDBBackend
 
 from bot.config.naming import ResourceNamer
 from bot.storage import tables
@@ -56,6 +60,26 @@ def _isolated_registry(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(tables, "_TABLES", dict(tables._TABLES))
 
 
+_MOTO_WRITE_LOCK = threading.RLock()
+
+
+def _atomic(method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def locked(*args: Any, **kwargs: Any) -> Any:
+        with _MOTO_WRITE_LOCK:
+            return method(*args, **kwargs)
+
+    return locked
+
+
+@pytest.fixture
+def _atomic_moto_writes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """DynamoDB checks a write's condition and applies it atomically; moto does not (it has no locks), so
+    two threads can both pass a version check. Serialise moto's writes to emulate the real guarantee."""
+    for name in ("put_item", "delete_item", "update_item"):
+        monkeypatch.setattr(DynamoDBBackend, name, _atomic(getattr(DynamoDBBackend, name)))
+
+
 @pytest.fixture(params=["sqlite", "dynamodb"])
 def harness(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
     now = FakeNow()
@@ -69,6 +93,7 @@ def harness(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.
         monkeypatch.setenv(var, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
+    request.getfixturevalue("_atomic_moto_writes")
     with mock_aws():
         namer = ResourceNamer("crewbot", "dev", "123456789012")
         client = boto3.client("dynamodb", region_name=REGION)
