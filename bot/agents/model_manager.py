@@ -65,8 +65,13 @@ class Resolution:
     reason: str = ""
 
     @property
+    def short(self) -> str:
+        """The chain only (``nova-lite → nova-micro``), for context lines and usage records."""
+        return " → ".join(self.chain)
+
+    @property
     def label(self) -> str:
-        text = " → ".join(self.chain)
+        text = self.short
         if self.skipped:
             text += f" (skipped, no credentials: {', '.join(self.skipped)})"
         return text

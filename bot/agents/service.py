@@ -169,7 +169,7 @@ class AgentService:
         from bot.agents.hooks import CrewbotHooks
 
         model, resolution = self.models.build(spec.model)
-        hooks = CrewbotHooks(call, self.registry.tools, self.ledger, budget, resolution.label)
+        hooks = CrewbotHooks(call, self.registry.tools, self.ledger, budget, resolution.short)
         agent = self.build_agent(spec, call.session_id, model, self.models.retry_strategy(resolution), hooks, on_text)
         limits: dict[str, int] = {"turns": spec.budget.max_cycles}
         if budget.remaining is not None and budget.remaining > 0:
@@ -187,7 +187,7 @@ class AgentService:
                 f"⛔ I stopped after {spec.budget.max_cycles} steps without finishing; try a narrower question.")
         elif hooks.cancelled:
             notice = None
-        return TurnResult(text=answer, agent=spec.name, session_id=call.session_id, model=resolution.label,
+        return TurnResult(text=answer, agent=spec.name, session_id=call.session_id, model=resolution.short,
                           stop_reason=stop, tools=list(hooks.usage.tools), tool_errors=hooks.usage.tool_errors,
                           input_tokens=hooks.usage.input_tokens, output_tokens=hooks.usage.output_tokens,
                           latency_ms=hooks.usage.latency_ms, notice=notice)

@@ -139,3 +139,21 @@ def test_offline_answer_reports_failures_and_results() -> None:
     assert calls == [] and text
     assert text.startswith(OFFLINE_LABEL)
     assert "`get_budget_context` failed: Error: finance API down" in text and "count: 0" in text
+
+
+def test_conversation_managers_follow_the_spec() -> None:
+    from strands.agent.conversation_manager import (
+        NullConversationManager,
+        SlidingWindowConversationManager,
+        SummarizingConversationManager,
+    )
+
+    from bot.agents.service import conversation_manager
+    from bot.agents.spec import ConversationSpec
+
+    window = conversation_manager(ConversationSpec(manager="sliding_window", window=6))
+    assert isinstance(window, SlidingWindowConversationManager) and window.window_size == 6
+    summary = conversation_manager(ConversationSpec(manager="summarizing", summary_ratio=0.5, preserve_recent=4))
+    assert isinstance(summary, SummarizingConversationManager)
+    assert summary.summary_ratio == 0.5 and summary.preserve_recent_messages == 4
+    assert isinstance(conversation_manager(ConversationSpec(manager="none")), NullConversationManager)
