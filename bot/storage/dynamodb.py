@@ -372,7 +372,7 @@ class DynamoStore(Store):
                 self._s3 = self._session.client("s3", region_name=self._region)
             return self._s3
 
-    def table(self, spec: TableSpec | str) -> Table:
+    def table(self, spec: TableSpec | str) -> DynamoTable:
         spec = resolve_spec(spec)
         client = self.dynamodb
         with self._lock:

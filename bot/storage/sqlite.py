@@ -42,6 +42,8 @@ from bot.storage.items import (
 )
 
 Now = Callable[[], float]
+#: Expired rows are deleted after this many writes to a table with a TTL (they are invisible anyway).
+PURGE_EVERY = 500
 
 
 def _q(name: str) -> str:
@@ -101,7 +103,10 @@ class SqliteTable(Table):
         self._db = db
         self._now = now
         self._sql = _q(f"t_{spec.name}")
+        self._writes = 0
         self._create()
+        if spec.ttl is not None:
+            self.purge_expired()
 
     # -- schema -------------------------------------------------------------------------------------
 
@@ -167,6 +172,17 @@ class SqliteTable(Table):
             (pk, sk, self._now())).fetchone()
         return (row[0], row[1]) if row else None
 
+    def purge_expired(self) -> int:
+        """Delete expired rows (already invisible to reads), as DynamoDB's TTL sweep does; returns how many.
+
+        Runs when the table is first used in a process and then every ``PURGE_EVERY`` writes, so
+        idempotency claims and old sessions do not pile up in the file.
+        """
+        if self.spec.ttl is None:
+            return 0
+        with self._db.transaction() as conn:
+            return conn.execute(f"DELETE FROM {self._sql} WHERE expires <= ?", (self._now(),)).rowcount
+
     def _write(self, conn: sqlite3.Connection, item: Item, version: int) -> Item:
         pk, sk = self._key(item)
         ix_names, ix_values = [], []
@@ -178,6 +194,9 @@ class SqliteTable(Table):
         marks = ", ".join("?" * (5 + len(ix_values)))
         conn.execute(f"INSERT OR REPLACE INTO {self._sql} ({columns}) VALUES ({marks})",
                      (pk, sk, version, ttl, json.dumps(item, separators=(",", ":")), *ix_values))
+        self._writes += 1
+        if ttl is not None and self._writes % PURGE_EVERY == 0:
+            conn.execute(f"DELETE FROM {self._sql} WHERE expires <= ?", (self._now(),))
         return self._out(item, version)
 
     @staticmethod
@@ -292,7 +311,7 @@ class SqliteStore(Store):
         """The store of a data directory: ``<home>/crewbot.db`` and ``<home>/blobs/``."""
         return cls(Path(home) / "crewbot.db", Path(home) / "blobs", now)
 
-    def table(self, spec: TableSpec | str) -> Table:
+    def table(self, spec: TableSpec | str) -> SqliteTable:
         spec = resolve_spec(spec)
         with self._lock:
             table = self._tables.get(spec.name)

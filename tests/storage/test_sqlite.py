@@ -92,3 +92,16 @@ def test_stored_rows_hold_the_item_as_json(tmp_path: Path) -> None:
     assert row[:5] == ("m1", 1, "U1", "2026-03-01T09:00:00Z", None)
     assert json.loads(row[5])["x"] == 1.5
     store.close()
+
+
+def test_expired_rows_are_purged_from_the_file(tmp_path: Path) -> None:
+    now = [1_000_000.0]
+    store = SqliteStore.in_home(tmp_path, now=lambda: now[0])
+    claims = store.table("idempotency")
+    claims.put_many([{"key": f"k{n}", "expires_at": now[0] + (10 if n % 2 else 1000)} for n in range(10)])
+    now[0] += 60
+    assert claims.purge_expired() == 5
+    count = sqlite3.connect(tmp_path / "crewbot.db").execute('SELECT count(*) FROM "t_idempotency"').fetchone()[0]
+    assert count == 5
+    assert claims.get({"key": "k0"}) is not None and claims.get({"key": "k1"}) is None
+    store.close()
