@@ -35,7 +35,7 @@ def test_list_history_and_token_errors():
             engine.send_task_success(token, {"approved": False})
 
         # (stop_execution is not checked here: moto 5.2 does not stop executions run by its interpreter)
-        second = engine.start("approval", {"project": "gemini"}, name="second")
+        engine.start("approval", {"project": "gemini"}, name="second")
         wait_for(inbox.take)
         assert [e.name for e in engine.list("approval")] == ["second", "first"]
         assert [e.name for e in engine.list(status="RUNNING")] == ["second"]
