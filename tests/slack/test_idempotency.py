@@ -8,22 +8,52 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
+from moto import mock_aws
 
-from bot.runtime import Crewbot, start
+from bot.config.naming import ResourceNamer
 from bot.slack.idempotency import Deduplicator
+from bot.storage.base import Table
+from bot.storage.dynamodb import DynamoStore, create_tables
+from bot.storage.sqlite import SqliteStore
 from bot.storage.tables import IDEMPOTENCY
 
 
-@pytest.fixture
-def crewbot(tmp_path: Path) -> Iterator[Crewbot]:
-    runtime = start(environ={"CREWBOT_HOME": str(tmp_path), "CREWBOT_LOAD_PLUGINS": ""}, setup_logging=False)
-    yield runtime
-    runtime.close()
+class StoreClock:
+    """The time the store compares TTLs with; tests move it instead of sleeping."""
+
+    def __init__(self) -> None:
+        self.t = time.time()
+
+    def __call__(self) -> float:
+        return self.t
 
 
-def test_runs_once_per_key(crewbot: Crewbot) -> None:
-    dedupe = Deduplicator(crewbot.store.table(IDEMPOTENCY))
+@pytest.fixture(params=["sqlite", "dynamodb"])
+def table(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Table]:
+    """The idempotency table on both adapters: the same persistence layer serves SQLite and DynamoDB."""
+    now = StoreClock()
+    request.node.store_clock = now
+    if request.param == "sqlite":
+        store: Any = SqliteStore.in_home(tmp_path / "home", now=now)
+        yield store.table(IDEMPOTENCY)
+        store.close()
+        return
+    for var, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                       "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "eu-west-1"}.items():
+        monkeypatch.setenv(var, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with mock_aws():
+        namer = ResourceNamer("crewbot", "dev", "123456789012")
+        create_tables(boto3.client("dynamodb", region_name="eu-west-1"), namer, [IDEMPOTENCY])
+        store = DynamoStore(namer, region="eu-west-1", now=now)
+        yield store.table(IDEMPOTENCY)
+        store.close()
+
+
+def test_runs_once_per_key(table: Table) -> None:
+    dedupe = Deduplicator(table)
     ran: list[str] = []
     assert dedupe.run_once("event:Ev1", lambda: ran.append("a")) is True
     assert dedupe.run_once("event:Ev1", lambda: ran.append("b")) is False
@@ -31,22 +61,22 @@ def test_runs_once_per_key(crewbot: Crewbot) -> None:
     assert ran == ["a", "c"]
 
 
-def test_a_failure_releases_the_key(crewbot: Crewbot) -> None:
-    dedupe = Deduplicator(crewbot.store.table(IDEMPOTENCY))
+def test_a_failure_releases_the_key(table: Table) -> None:
+    dedupe = Deduplicator(table)
 
     def fail() -> None:
         raise ValueError("first attempt fails")
 
     with pytest.raises(ValueError):
         dedupe.run_once("event:Ev3", fail)
-    assert crewbot.store.table(IDEMPOTENCY).get({"key": Deduplicator.record_key("event:Ev3")}) is None
+    assert table.get({"key": Deduplicator.record_key("event:Ev3")}) is None
     ran: list[int] = []
     assert dedupe.run_once("event:Ev3", lambda: ran.append(1)) is True
     assert ran == [1]
 
 
-def test_concurrent_duplicates_run_once(crewbot: Crewbot) -> None:
-    dedupe = Deduplicator(crewbot.store.table(IDEMPOTENCY))
+def test_concurrent_duplicates_run_once(table: Table) -> None:
+    dedupe = Deduplicator(table)
     started, release = threading.Event(), threading.Event()
     ran: list[str] = []
 
@@ -65,8 +95,7 @@ def test_concurrent_duplicates_run_once(crewbot: Crewbot) -> None:
     assert ran == ["first"]
 
 
-def test_a_stale_in_progress_claim_is_taken_over(crewbot: Crewbot) -> None:
-    table = crewbot.store.table(IDEMPOTENCY)
+def test_a_stale_in_progress_claim_is_taken_over(table: Table) -> None:
     key = Deduplicator.record_key("event:Ev5")
     # An attempt that died mid-way (its Lambda timed out) left an INPROGRESS claim whose window is over.
     table.create({"key": key, "status": "INPROGRESS", "expires_at": int(time.time()) + 3600,
@@ -78,10 +107,11 @@ def test_a_stale_in_progress_claim_is_taken_over(crewbot: Crewbot) -> None:
     assert stored is not None and stored["status"] == "COMPLETED"
 
 
-def test_an_expired_record_lets_the_key_run_again(crewbot: Crewbot) -> None:
-    dedupe = Deduplicator(crewbot.store.table(IDEMPOTENCY))
+def test_an_expired_record_lets_the_key_run_again(table: Table, request: pytest.FixtureRequest) -> None:
+    dedupe = Deduplicator(table)
     ran: list[int] = []
-    assert dedupe.run_once("press:1", lambda: ran.append(1), window=1)
-    time.sleep(2.1)  # expiry is whole epoch seconds
-    assert dedupe.run_once("press:1", lambda: ran.append(2), window=1)
-    assert ran == [1, 2]
+    assert dedupe.run_once("press:1", lambda: ran.append(1), window=10)
+    assert not dedupe.run_once("press:1", lambda: ran.append(2), window=10)
+    request.node.store_clock.t += 11  # the store's TTL has passed: the record is gone for both adapters
+    assert dedupe.run_once("press:1", lambda: ran.append(3), window=10)
+    assert ran == [1, 3]
