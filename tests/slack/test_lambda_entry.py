@@ -52,6 +52,41 @@ def test_every_event_format_reaches_the_handler(entry: Emulator, demo: DemoPlugi
     assert entry.fake.calls_to("response_url")[0].args["text"] == f"echo: via {fmt}"
 
 
+def test_every_payload_kind_through_the_module_handler(entry: Emulator, demo: DemoPlugin,
+                                                       conversations: RecordingConversations,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Slash commands, DMs, mentions, block_actions, view_submission, shortcuts, home and other events,
+    all (and their lazy re-invocations) through ``bot.slack.lambda_handler.handler``."""
+    seen: list[str] = []
+
+    class ViaModule:
+        def handle(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+            seen.append("lazy" if "x-slack-bolt-lazy-only" in event["headers"] else "request")
+            return lambda_handler.handler(event, context)
+
+    monkeypatch.setattr(entry, "request_handler", ViaModule())
+    entry.lambda_client.target = entry.request_handler.handle
+    entry.play("""
+        /echo one
+        /buttons
+        click Approve
+        /form
+        submit title="Budget review"
+        hello
+        mention status?
+        home
+    """)
+    body, content_type = entry.payloads.shortcut(user_id=entry.current_user, user_name="dev",
+                                                 callback_id="demo_shortcut",
+                                                 trigger_id=entry.fake.new_trigger(entry.current_user))
+    entry.deliver(body, content_type)
+    entry.send_event({"type": "reaction_added", "user": entry.current_user, "reaction": "eyes",
+                      "item": {"type": "message", "channel": "C0GENERAL", "ts": "1.2"}, "event_ts": "1.3"})
+    assert [name for name, _ in demo.ran] == ["echo", "approve", "submit", "shortcut", "reaction"]
+    assert [m.text for m in conversations.messages] == ["hello", "status?"]
+    assert seen.count("request") == 10 and seen.count("lazy") == 7
+
+
 def test_url_verification_challenge(entry: Emulator) -> None:
     body = json.dumps({"token": "x", "challenge": "c-123", "type": "url_verification"})
     response = _invoke(entry, body, "application/json", sign(entry.signing_secret, body))
