@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: dev test lint typecheck install clean
+.PHONY: dev test lint typecheck install clean package
 
 # (Re)install when the project metadata changes; editable so the checkout is what runs.
 $(STAMP): pyproject.toml
@@ -29,6 +29,11 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/python -m mypy
+
+# Lambda artefacts for infra/terraform: dist/lambda/crewbot.zip + dependencies-$(ARCH).zip (arm64 or x86_64).
+ARCH ?= arm64
+package: $(STAMP)
+	$(BIN)/python -m bot.deploy.package --arch $(ARCH)
 
 clean:
 	rm -rf $(VENV) .crewbot build dist .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,211 @@
+"""The deployable pieces of Crewbot in AWS and the least privilege each Lambda function needs.
+
+``infra/terraform/functions.tf`` mirrors :data:`FUNCTIONS` and :data:`QUEUES`, and
+``infra/terraform/modules/catalog`` mirrors :data:`ACCESS_ACTIONS` and the tables of :func:`aws_tables`;
+``tests/infra`` fails when the two sides differ. A function's IAM policy is derived from its
+:class:`FunctionSpec`: the union of ``ACCESS_ACTIONS[kind]`` over the kinds of access it declares, on
+the resources it names, and nothing else.
+
+Adding a function: write its handler (``def handler(event, context)``), add a :class:`FunctionSpec`
+here and the same entry to ``functions.tf``; the tests say what is missing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, fields
+from typing import Literal
+
+from bot.config.models import CrewbotConfig
+from bot.storage.base import TableSpec
+from bot.storage.tables import all_tables
+
+Trigger = Literal["http", "schedule", "queue", "event", "workflow_task"]
+
+#: The IAM actions each kind of access grants: the AWS calls of the adapters in :data:`CODE_CALLS`
+#: (tests/infra scans them), plus the few in :data:`REQUIRED_BY_AWS` that AWS makes on the function's
+#: behalf.
+ACCESS_ACTIONS: dict[str, tuple[str, ...]] = {
+    "table_read": ("dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query"),
+    "table_write": ("dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:PutItem"),
+    "bucket_read": ("s3:GetObject", "s3:ListBucket"),
+    "bucket_write": ("s3:DeleteObject", "s3:PutObject"),
+    "queue_send": ("sqs:GetQueueUrl", "sqs:SendMessage"),
+    "queue_consume": ("sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
+                      "sqs:GetQueueUrl", "sqs:ReceiveMessage"),
+    # Starting returns the execution's description.
+    "state_machine_start": ("states:DescribeExecution", "states:StartExecution"),
+    # The engine finds a state machine's ARN by name; this action has no resource-level permission.
+    "state_machine_list": ("states:ListStateMachines",),
+    # Human steps: the button handler answers a .waitForTaskToken task.
+    "task_callback": ("states:SendTaskFailure", "states:SendTaskHeartbeat", "states:SendTaskSuccess"),
+    "events_put": ("events:PutEvents",),
+    "secret_read": ("secretsmanager:GetSecretValue",),
+    "bedrock": ("bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"),
+    # Bolt lazy listeners re-invoke the same function asynchronously.
+    "invoke_self": ("lambda:InvokeFunction",),
+    # Reminders: one-off schedules in the deployment's group that run with the scheduler role.
+    "schedules": ("iam:PassRole", "scheduler:CreateSchedule", "scheduler:DeleteSchedule", "scheduler:UpdateSchedule"),
+    # Objects, messages and secrets are encrypted with the deployment's customer managed key.
+    "kms": ("kms:Decrypt", "kms:GenerateDataKey"),
+}
+
+_LOGICAL = re.compile(r"^[a-z][a-z0-9_]*$")
+_HANDLER = re.compile(r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)+$")
+# "Local-only ...", "Local runner only: ...", "Local queues only: ..." (tables of the local adapters).
+_LOCAL_ONLY = re.compile(r"\blocal(?:[- ][a-z]+)?[- ]only\b", re.IGNORECASE)
+
+#: Where the AWS calls behind each service's access kinds are made: (module, class or function).
+CODE_CALLS: dict[str, tuple[tuple[str, str], ...]] = {
+    "dynamodb": (("bot.storage.dynamodb", "DynamoTable"),),
+    "s3": (("bot.storage.dynamodb", "S3BlobStore"), ("strands.session.s3_session_manager", "S3SessionManager")),
+    "sqs": (("bot.events.queues", "SqsQueue"), ("bot.events.service", "build_queues")),
+    "stepfunctions": (("bot.workflows.aws", "StepFunctionsEngine"),),
+    "events": (("bot.events.bus", "EventBridgeBus"),),
+    "scheduler": (("bot.events.scheduler", "EventBridgeScheduler"),),
+}
+
+#: Granted actions the code does not call itself, and why.
+REQUIRED_BY_AWS: dict[str, str] = {
+    "sqs:ChangeMessageVisibility": "Lambda's SQS event source mapping, with the consumer's role",
+    "sqs:GetQueueAttributes": "Lambda's SQS event source mapping, with the consumer's role",
+    "iam:PassRole": "a schedule's target runs with the scheduler role, which the creator passes",
+}
+
+#: Calls the code makes that no deployed function is granted, and why.
+NOT_GRANTED: dict[str, str] = {
+    "states:ListExecutions": "`crewbot workflows list` (an operator's credentials, not a Lambda role)",
+    "states:GetExecutionHistory": "`crewbot workflows history` (an operator's credentials)",
+    "states:StopExecution": "`crewbot workflows stop` (an operator's credentials)",
+}
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """One Lambda function: what runs, how big, and what it may touch (logical names)."""
+
+    name: str
+    handler: str
+    description: str
+    trigger: Trigger
+    memory_mb: int = 512
+    timeout_s: int = 30
+    tables_read: tuple[str, ...] = ()
+    tables_write: tuple[str, ...] = ()
+    buckets_read: tuple[str, ...] = ()
+    buckets_write: tuple[str, ...] = ()
+    queues_send: tuple[str, ...] = ()
+    queues_consume: tuple[str, ...] = ()
+    state_machines_start: tuple[str, ...] = ()
+    task_callback: bool = False
+    events_put: bool = False
+    secrets: tuple[str, ...] = ()
+    bedrock: bool = False
+    invoke_self: bool = False
+    schedules: bool = False
+
+    def __post_init__(self) -> None:
+        if not _LOGICAL.match(self.name):
+            raise ValueError(f"function name {self.name!r} must be lower-case letters, digits and '_'")
+        if not _HANDLER.match(self.handler):
+            raise ValueError(f"function {self.name}: handler {self.handler!r} must be 'package.module.callable'")
+        if not 128 <= self.memory_mb <= 10240 or not 1 <= self.timeout_s <= 900:
+            raise ValueError(f"function {self.name}: memory 128..10240 MB and timeout 1..900 s (Lambda's limits)")
+
+    def as_terraform(self) -> dict[str, object]:
+        """The object ``functions.tf`` declares for this function (lists for tuples, no ``name``)."""
+        out: dict[str, object] = {}
+        for f in fields(self):
+            if f.name == "name":
+                continue
+            value = getattr(self, f.name)
+            out[f.name] = list(value) if isinstance(value, tuple) else value
+        return out
+
+
+@dataclass(frozen=True)
+class QueueSpec:
+    """An SQS queue with its dead-letter queue; ``consumer`` is the function its messages trigger."""
+
+    name: str
+    consumer: str
+    description: str
+
+
+#: The Lambda functions deployed, by logical name. Only functions whose handler exists are listed:
+#: Terraform deploys each one, and tests/infra imports every handler.
+FUNCTIONS: dict[str, FunctionSpec] = {}
+
+#: The SQS queues, by logical name (each gets ``<name>-dlq``).
+QUEUES: dict[str, QueueSpec] = {}
+
+
+def _register(*specs: FunctionSpec) -> None:
+    for spec in specs:
+        if spec.name in FUNCTIONS:
+            raise ValueError(f"function {spec.name!r} is declared twice")
+        FUNCTIONS[spec.name] = spec
+
+
+_register(
+    FunctionSpec(
+        "bot", "bot.slack.lambda_handler.handler",
+        "Slack entry point: acknowledges within 3 s, runs agents and actions as lazy listeners.",
+        trigger="http", memory_mb=1024,
+        # Lazy listeners (agent turns) run in this function too, so it gets the agents' time.
+        timeout_s=300,
+        tables_write=("action_items", "audit_log", "chat_sessions", "idempotency", "meetings", "projects",
+                      "task_ledger", "usage", "users"),
+        buckets_write=("artifacts", "materials", "sessions"),
+        task_callback=True, events_put=True, schedules=True, bedrock=True, invoke_self=True,
+        secrets=("google_oauth_client", "microsoft_oauth_client", "slack_bot_token", "slack_signing_secret"),
+    ),
+)
+
+
+def aws_tables() -> dict[str, TableSpec]:
+    """The declared tables that exist in AWS: all but those whose description says *local-only*."""
+    return {name: spec for name, spec in all_tables().items() if not _LOCAL_ONLY.search(spec.description)}
+
+
+def function_actions(spec: FunctionSpec, *, xray: bool = False) -> dict[str, tuple[str, ...]]:
+    """The access kinds (keys of :data:`ACCESS_ACTIONS`) the function needs, with their actions.
+
+    Logging to its own log group and X-Ray tracing come on top in Terraform (every function needs
+    them; they touch no data).
+    """
+    kinds: list[str] = []
+    if spec.tables_read or spec.tables_write:
+        kinds.append("table_read")
+    if spec.tables_write:
+        kinds.append("table_write")
+    if spec.buckets_read or spec.buckets_write:
+        kinds.append("bucket_read")
+    if spec.buckets_write:
+        kinds.append("bucket_write")
+    for flag, kind in ((spec.queues_send, "queue_send"), (spec.queues_consume, "queue_consume"),
+                       (spec.state_machines_start, "state_machine_start"),
+                       (spec.state_machines_start, "state_machine_list"), (spec.task_callback, "task_callback"),
+                       (spec.events_put, "events_put"), (spec.secrets, "secret_read"), (spec.bedrock, "bedrock"),
+                       (spec.invoke_self, "invoke_self"), (spec.schedules, "schedules")):
+        if flag:
+            kinds.append(kind)
+    if spec.buckets_read or spec.buckets_write or spec.queues_send or spec.queues_consume or spec.secrets:
+        kinds.append("kms")
+    return {kind: ACCESS_ACTIONS[kind] for kind in kinds}
+
+
+def lambda_environment(config: CrewbotConfig, account_id: str) -> dict[str, str]:
+    """The ``CREWBOT_*`` variables a deployed function runs with (Terraform sets the same).
+
+    The account id is YAML-quoted because the loader reads variables as YAML scalars and a bare
+    12-digit id would become a number.
+    """
+    return {
+        "CREWBOT_PROJECT": config.project,
+        "CREWBOT_ENVIRONMENT": config.environment,
+        "CREWBOT_RUNTIME": "aws",
+        "CREWBOT_AWS__REGION": config.aws.region,
+        "CREWBOT_AWS__ACCOUNT_ID": f"'{account_id}'",
+        "CREWBOT_HOME": "/tmp/crewbot",  # the only writable place on Lambda
+    }

@@ -1,0 +1,145 @@
+"""Build the Lambda artefacts Terraform deploys: ``make package`` runs ``python -m bot.deploy.package``.
+
+* ``dist/lambda/crewbot.zip``: the code, ``bot/`` and ``plugins/``, with the shipped declarative
+  folders (agents, workflows, config, manifests) under ``bot/_data/`` as in the wheel, so
+  :func:`bot.resources.data_dir` finds them the same way.
+* ``dist/lambda/dependencies-<arch>.zip``: a layer (``python/...``) with the project's dependencies
+  for Python 3.12 on Linux x86_64 or arm64, installed by pip from manylinux wheels only.
+
+Zips are reproducible (sorted entries, fixed timestamps and modes): rebuilding unchanged code gives
+the same hash, so ``terraform plan`` shows no change to the functions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+import tomllib
+import zipfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+#: pip platform tag per Lambda architecture.
+PLATFORMS = {"x86_64": "manylinux2014_x86_64", "arm64": "manylinux2014_aarch64"}
+PYTHON_VERSION = "3.12"
+CODE_PACKAGES = ("bot", "plugins")
+DATA_FOLDERS = ("agents", "workflows", "config", "manifests")
+# The Lambda runtime has no use for these, and they would only make the zip bigger.
+_SKIP_PARTS = {"__pycache__", ".mypy_cache", ".pytest_cache"}
+_SKIP_SUFFIXES = {".pyc", ".pyo"}
+_FIXED_TIME = (1980, 1, 1, 0, 0, 0)
+#: google-api-python-client ships ~110 MB of discovery documents for every Google API, which would
+#: push the layer past Lambda's 50 MB upload limit; Crewbot uses the Calendar API only. A plugin
+#: that builds another Google client needs its document added here.
+GOOGLE_DISCOVERY_KEEP = ("calendar.v3.json",)
+_GOOGLE_DISCOVERY = Path("googleapiclient/discovery_cache/documents")
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+class PackageError(Exception):
+    """The artefacts could not be built; the message says what and where."""
+
+
+def _files(folder: Path) -> Iterator[Path]:
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and not (_SKIP_PARTS & set(path.parts)) and path.suffix not in _SKIP_SUFFIXES:
+            yield path
+
+
+def _write_zip(out: Path, entries: Iterable[tuple[str, Path]]) -> Path:
+    """Write ``(name in zip, file)`` pairs, sorted, with fixed timestamps and modes."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".zip.partial")
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+        for name, path in sorted(entries):
+            info = zipfile.ZipInfo(name, _FIXED_TIME)
+            executable = path.stat().st_mode & 0o111
+            info.external_attr = ((0o755 if executable else 0o644) | 0o100000) << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, path.read_bytes())
+    tmp.replace(out)
+    return out
+
+
+def build_code_zip(out: Path, repo: Path = REPO) -> Path:
+    """Zip ``bot/``, ``plugins/`` and the shipped data folders (as ``bot/_data/<folder>``)."""
+    entries: list[tuple[str, Path]] = []
+    for package in CODE_PACKAGES:
+        folder = repo / package
+        if not (folder / "__init__.py").is_file():
+            raise PackageError(f"{folder} is not a Python package (no __init__.py)")
+        entries += [(path.relative_to(repo).as_posix(), path) for path in _files(folder)]
+    for name in DATA_FOLDERS:
+        folder = repo / name
+        if folder.is_dir():
+            entries += [(f"bot/_data/{name}/{path.relative_to(folder).as_posix()}", path) for path in _files(folder)]
+    return _write_zip(out, entries)
+
+
+def dependencies(pyproject: Path = REPO / "pyproject.toml") -> list[str]:
+    """The runtime requirements of the project (``[project].dependencies``)."""
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+        return list(data["project"]["dependencies"])
+    except (OSError, tomllib.TOMLDecodeError, KeyError) as exc:
+        raise PackageError(f"cannot read [project].dependencies from {pyproject}: {exc}") from exc
+
+
+def pip_command(target: Path, architecture: str, requirements: list[str], python: str = sys.executable) -> list[str]:
+    """The pip command that installs ``requirements`` for Lambda (Linux, CPython 3.12) into ``target``."""
+    try:
+        platform = PLATFORMS[architecture]
+    except KeyError:
+        raise PackageError(f"unknown architecture {architecture!r}: use one of {', '.join(PLATFORMS)}") from None
+    return [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+            "--platform", platform, "--implementation", "cp", "--python-version", PYTHON_VERSION,
+            "--only-binary=:all:", "--upgrade", "--target", str(target), *requirements]
+
+
+def build_layer_zip(out: Path, architecture: str, requirements: list[str] | None = None) -> Path:
+    """Install the dependencies for ``architecture`` with pip and zip them as a layer (``python/``)."""
+    requirements = dependencies() if requirements is None else requirements
+    with tempfile.TemporaryDirectory(prefix="crewbot-layer-") as tmp:
+        site = Path(tmp) / "python"
+        result = subprocess.run(pip_command(site, architecture, requirements), capture_output=True, text=True)
+        if result.returncode != 0:
+            raise PackageError(f"pip could not install the dependencies for {architecture}:\n{result.stderr.strip()}")
+        # bin/ holds console scripts, useless in a layer.
+        shutil.rmtree(site / "bin", ignore_errors=True)
+        prune_google_discovery(site)
+        return _write_zip(out, [(f"python/{p.relative_to(site).as_posix()}", p) for p in _files(site)])
+
+
+def prune_google_discovery(site: Path) -> None:
+    """Delete the Google discovery documents Crewbot does not use (see :data:`GOOGLE_DISCOVERY_KEEP`)."""
+    documents = site / _GOOGLE_DISCOVERY
+    if documents.is_dir():
+        for path in documents.glob("*.json"):
+            if path.name not in GOOGLE_DISCOVERY_KEEP:
+                path.unlink()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot.deploy.package", description=__doc__.splitlines()[0])
+    parser.add_argument("--arch", choices=sorted(PLATFORMS), default="arm64", help="Lambda architecture of the layer")
+    parser.add_argument("--out", type=Path, default=REPO / "dist" / "lambda", help="output folder")
+    parser.add_argument("--code-only", action="store_true", help="build crewbot.zip only (no layer)")
+    args = parser.parse_args(argv)
+    try:
+        code = build_code_zip(args.out / "crewbot.zip")
+        print(f"{code} ({code.stat().st_size // 1024} KiB)")
+        if not args.code_only:
+            layer = build_layer_zip(args.out / f"dependencies-{args.arch}.zip", args.arch)
+            print(f"{layer} ({layer.stat().st_size // (1024 * 1024)} MiB)")
+    except PackageError as exc:
+        print(f"make package: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

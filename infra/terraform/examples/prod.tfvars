@@ -1,0 +1,25 @@
+# Production: X-Ray and alarms on (config/environments/prod.yaml), logs kept a year, capacity
+# reserved for the Slack entry point so it keeps acknowledging within Slack's 3 seconds.
+environment = "prod"
+region      = "us-east-1"
+owner       = "platform-team"
+cost_center = "engineering"
+custom_tags = { DataClassification = "internal" }
+
+xray         = true
+alarms       = true
+architecture = "arm64"
+
+log_retention_days          = 365
+secret_recovery_window_days = 30
+protect_data                = true
+
+# memory_mb / timeout_s / reserved_concurrency per logical function name (bot/deploy/catalog.py).
+function_sizing = {
+  bot = { memory_mb = 1024, reserved_concurrency = 20 }
+}
+
+alarm_emails = ["oncall@example.com"]
+
+# Run the functions in your VPC (private subnets with a NAT gateway or VPC endpoints):
+# vpc = { subnet_ids = ["subnet-0123", "subnet-4567"], security_group_ids = ["sg-0123"] }

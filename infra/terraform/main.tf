@@ -1,0 +1,169 @@
+# The whole Crewbot deployment. modules/catalog (no provider) turns the declarations of functions.tf
+# and the tables/buckets/workflows into names, ARNs and IAM statements; the other modules create
+# the resources from its outputs.
+
+module "catalog" {
+  source = "./modules/catalog"
+
+  project       = var.project
+  environment   = var.environment
+  account_id    = data.aws_caller_identity.current.account_id
+  region        = var.region
+  partition     = data.aws_partition.current.partition
+  workflows_dir = "${local.repo_root}/workflows"
+  functions     = local.functions
+  queues        = local.queues
+  secrets       = local.secrets
+}
+
+module "secrets" {
+  source = "./modules/secrets"
+
+  name_prefix          = local.name_prefix
+  kms_alias            = module.catalog.names.kms_alias
+  account_id           = data.aws_caller_identity.current.account_id
+  region               = var.region
+  partition            = data.aws_partition.current.partition
+  secrets              = module.catalog.secrets
+  recovery_window_days = var.secret_recovery_window_days
+}
+
+module "data" {
+  source = "./modules/data"
+
+  tables       = module.catalog.tables
+  buckets      = module.catalog.buckets
+  kms_key_arn  = module.secrets.kms_key_arn
+  protect_data = var.protect_data
+}
+
+# -- code -----------------------------------------------------------------------------------------------
+
+resource "aws_lambda_layer_version" "dependencies" {
+  count = local.has_functions ? 1 : 0
+
+  layer_name               = "${local.name_prefix}-dependencies"
+  description              = "Crewbot's Python dependencies (make package ARCH=${var.architecture})."
+  filename                 = local.layer_zip
+  source_code_hash         = filebase64sha256(local.layer_zip)
+  compatible_runtimes      = ["python3.12"]
+  compatible_architectures = [var.architecture]
+}
+
+module "function" {
+  source   = "./modules/lambda_function"
+  for_each = local.functions
+
+  function     = module.catalog.functions[each.key]
+  package      = { zip = local.code_zip, hash = filebase64sha256(local.code_zip) }
+  layer_arns   = [aws_lambda_layer_version.dependencies[0].arn]
+  architecture = var.architecture
+  memory_mb    = coalesce(try(var.function_sizing[each.key].memory_mb, null), module.catalog.functions[each.key].memory_mb)
+  timeout_s    = coalesce(try(var.function_sizing[each.key].timeout_s, null), module.catalog.functions[each.key].timeout_s)
+  # -1: unreserved. Reserving capacity for the bot keeps Slack answering when other functions are busy.
+  reserved_concurrency = coalesce(try(var.function_sizing[each.key].reserved_concurrency, null), -1)
+  log_retention_days   = var.log_retention_days
+  kms_key_arn          = module.secrets.kms_key_arn
+  tracing              = var.xray
+  vpc                  = var.vpc
+  partition            = data.aws_partition.current.partition
+  service_name         = var.project
+  metrics_namespace    = title(var.project)
+  extra_environment = {
+    CREWBOT_FEATURES__XRAY   = tostring(var.xray)
+    CREWBOT_FEATURES__ALARMS = tostring(var.alarms)
+    CREWBOT_FEATURES__VPC    = tostring(var.vpc != null)
+  }
+}
+
+# -- entry points and orchestration -------------------------------------------------------------------
+
+module "slack_api" {
+  source = "./modules/slack_api"
+  count  = contains(keys(local.functions), "bot") ? 1 : 0
+
+  name                = module.catalog.names.http_api
+  function_name       = module.function["bot"].name
+  function_invoke_arn = module.function["bot"].invoke_arn
+  log_retention_days  = var.log_retention_days
+  kms_key_arn         = module.secrets.kms_key_arn
+}
+
+module "queues" {
+  source = "./modules/queues"
+
+  queues                 = module.catalog.queues
+  consumer_function_arns = { for k, f in module.function : k => f.arn }
+  kms_key_arn            = module.secrets.kms_key_arn
+}
+
+module "state_machines" {
+  source = "./modules/state_machines"
+
+  name_prefix        = local.name_prefix
+  account_id         = data.aws_caller_identity.current.account_id
+  workflows          = module.catalog.workflows
+  bindings           = module.catalog.workflow_bindings
+  statements         = module.catalog.states_statements
+  log_retention_days = var.log_retention_days
+  kms_key_arn        = module.secrets.kms_key_arn
+  tracing            = var.xray
+
+  # The definitions name the task functions by ARN: create those first.
+  depends_on = [module.function]
+}
+
+locals {
+  wired_rules = {
+    for k, r in local.event_rules : k => {
+      description  = r.description
+      detail_types = r.detail_types
+      target_kind  = r.state_machine != null ? "state_machine" : "function"
+      target_arn   = r.state_machine != null ? module.state_machines.arns[r.state_machine] : module.function[r.function].arn
+    }
+    if(r.state_machine != null && contains(keys(module.catalog.workflows), coalesce(r.state_machine, "-")))
+    || (r.function != null && contains(keys(local.functions), coalesce(r.function, "-")))
+  }
+  wired_schedules = {
+    for k, s in local.schedules : k => {
+      description  = s.description
+      expression   = s.expression
+      function_arn = module.function[s.function].arn
+    } if contains(keys(local.functions), s.function)
+  }
+  pending_wiring = concat(
+    [for k, r in local.event_rules : "event rule ${k}: ${coalesce(r.state_machine, r.function)} is not deployed yet" if !contains(keys(local.wired_rules), k)],
+    [for k, s in local.schedules : "schedule ${k}: function ${s.function} is not deployed yet" if !contains(keys(local.wired_schedules), k)],
+  )
+}
+
+module "events" {
+  source = "./modules/events"
+
+  name_prefix         = local.name_prefix
+  account_id          = data.aws_caller_identity.current.account_id
+  bus_name            = module.catalog.names.event_bus
+  schedule_group_name = module.catalog.names.schedule_group
+  scheduler_role_name = module.catalog.names.scheduler_role
+  kms_key_arn         = module.secrets.kms_key_arn
+  rules               = local.wired_rules
+  schedules           = local.wired_schedules
+}
+
+module "observability" {
+  source = "./modules/observability"
+
+  name_prefix        = local.name_prefix
+  enabled            = var.alarms
+  topic_name         = module.catalog.names.alarm_topic
+  dashboard_name     = module.catalog.names.dashboard
+  alarm_emails       = var.alarm_emails
+  kms_key_arn        = module.secrets.kms_key_arn
+  region             = var.region
+  function_names     = values(module.catalog.names.functions)
+  dlq_names          = values(module.catalog.names.dlqs)
+  state_machine_arns = module.state_machines.arns
+  table_names        = values(module.catalog.names.tables)
+
+  depends_on = [module.function, module.queues, module.data]
+}

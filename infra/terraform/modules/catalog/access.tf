@@ -1,0 +1,89 @@
+# Least privilege per function: the IAM actions each kind of access grants (the same table as
+# ACCESS_ACTIONS in bot/deploy/catalog.py; tests/infra compares them and checks the table and bucket
+# actions against the AWS calls bot/storage/dynamodb.py makes), applied to the resources each
+# function declares in functions.tf. No statement has a "*" action.
+
+locals {
+  access_actions = {
+    table_read          = ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query"]
+    table_write         = ["dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:PutItem"]
+    bucket_read         = ["s3:GetObject", "s3:ListBucket"]
+    bucket_write        = ["s3:DeleteObject", "s3:PutObject"]
+    queue_send          = ["sqs:GetQueueUrl", "sqs:SendMessage"]
+    queue_consume       = ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ReceiveMessage"]
+    state_machine_start = ["states:DescribeExecution", "states:StartExecution"]
+    state_machine_list  = ["states:ListStateMachines"]
+    task_callback       = ["states:SendTaskFailure", "states:SendTaskHeartbeat", "states:SendTaskSuccess"]
+    events_put          = ["events:PutEvents"]
+    secret_read         = ["secretsmanager:GetSecretValue"]
+    bedrock             = ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"]
+    invoke_self         = ["lambda:InvokeFunction"]
+    schedules           = ["iam:PassRole", "scheduler:CreateSchedule", "scheduler:DeleteSchedule", "scheduler:UpdateSchedule"]
+    kms                 = ["kms:Decrypt", "kms:GenerateDataKey"]
+  }
+
+  # Per function: one statement per kind of access, on exactly the resources it names. The KMS
+  # statement needs the key's ARN, which only exists in AWS: the lambda_function module adds it when
+  # needs_kms is true.
+  policy_statements = {
+    for fn, f in var.functions : fn => [
+      for s in [
+        {
+          kind = "table_read"
+          resources = flatten([for t in distinct(concat(f.tables_read, f.tables_write)) :
+          [lookup(local.arns.tables, t, ""), "${lookup(local.arns.tables, t, "")}/index/*"]])
+        },
+        { kind = "table_write", resources = [for t in f.tables_write : lookup(local.arns.tables, t, "")] },
+        {
+          kind = "bucket_read"
+          resources = flatten([for b in distinct(concat(f.buckets_read, f.buckets_write)) :
+          [lookup(local.arns.buckets, b, ""), "${lookup(local.arns.buckets, b, "")}/*"]])
+        },
+        { kind = "bucket_write", resources = [for b in f.buckets_write : "${lookup(local.arns.buckets, b, "")}/*"] },
+        # A queue is looked up by name together with its dead-letter queue.
+        { kind = "queue_send", resources = flatten([for q in f.queues_send : [lookup(local.arns.queues, q, ""), lookup(local.arns.dlqs, q, "")]]) },
+        { kind = "queue_consume", resources = flatten([for q in f.queues_consume : [lookup(local.arns.queues, q, ""), lookup(local.arns.dlqs, q, "")]]) },
+        {
+          kind = "state_machine_start"
+          resources = flatten([for m in f.state_machines_start :
+          [lookup(local.arns.state_machines, m, ""), lookup(local.arns.executions, m, "")]])
+        },
+        # ListStateMachines supports no resource-level permission.
+        { kind = "state_machine_list", resources = length(f.state_machines_start) > 0 ? ["*"] : [] },
+        { kind = "task_callback", resources = f.task_callback ? values(local.arns.state_machines) : [] },
+        { kind = "events_put", resources = f.events_put ? [local.arns.event_bus] : [] },
+        { kind = "secret_read", resources = [for s in f.secrets : lookup(local.arns.secrets, s, "")] },
+        {
+          kind = "bedrock"
+          resources = f.bedrock ? [
+            "arn:${var.partition}:bedrock:*::foundation-model/*",
+            "arn:${var.partition}:bedrock:*:${var.account_id}:inference-profile/*",
+          ] : []
+        },
+        { kind = "invoke_self", resources = f.invoke_self ? [lookup(local.arns.functions, fn, "")] : [] },
+        # Reminders: schedules in the reminders group, run with the scheduler role (hence PassRole on it).
+        { kind = "schedules", resources = f.schedules ? [local.arns.schedule_group, local.arns.scheduler_role] : [] },
+        ] : {
+        sid       = replace(title(replace(s.kind, "_", " ")), " ", "")
+        actions   = local.access_actions[s.kind]
+        resources = s.resources
+      } if length(s.resources) > 0
+    ]
+  }
+
+  needs_kms = {
+    for fn, f in var.functions : fn => length(concat(f.buckets_read, f.buckets_write, f.queues_send, f.queues_consume, f.secrets)) > 0
+  }
+
+  # Names a function refers to that the catalog does not declare (a typo would otherwise surface as
+  # an "Invalid index" deep inside a for expression).
+  unknown_references = flatten([
+    for fn, f in var.functions : concat(
+      [for t in concat(f.tables_read, f.tables_write) : "${fn}: table ${t}" if !contains(keys(local.tables), t)],
+      [for b in concat(f.buckets_read, f.buckets_write) : "${fn}: bucket ${b}" if !contains(keys(local.buckets), b)],
+      [for q in concat(f.queues_send, f.queues_consume) : "${fn}: queue ${q}" if !contains(keys(var.queues), q)],
+      [for m in f.state_machines_start : "${fn}: state machine ${m}" if !contains(keys(local.workflows), m)],
+      [for s in f.secrets : "${fn}: secret ${s}" if !contains(keys(var.secrets), s)],
+    )
+  ])
+}

@@ -1,0 +1,52 @@
+# The naming rule of bot/config/naming.py (ResourceNamer), applied to every logical name:
+#   "<project>-<environment>-<logical with _ as ->", buckets suffixed with "-<account id>",
+#   secrets as paths "<project>/<environment>/<name>".
+# tests/infra evaluates these outputs and compares them with ResourceNamer.
+
+locals {
+  prefix = "${var.project}-${var.environment}"
+
+  # CamelCase workflow task names (LoadMeeting) become logical function names (task_load_meeting).
+  task_functions = { for task in local.workflow_tasks : task => "task_${lower(replace(task, "/([a-z0-9])([A-Z])/", "$${1}_$${2}"))}" }
+
+  names = {
+    tables         = { for k in keys(local.tables) : k => "${local.prefix}-${replace(k, "_", "-")}" }
+    buckets        = { for k in keys(local.buckets) : k => "${local.prefix}-${replace(k, "_", "-")}-${var.account_id}" }
+    functions      = { for k in keys(var.functions) : k => "${local.prefix}-${replace(k, "_", "-")}" }
+    queues         = { for k in keys(var.queues) : k => "${local.prefix}-${replace(k, "_", "-")}" }
+    dlqs           = { for k in keys(var.queues) : k => "${local.prefix}-${replace(k, "_", "-")}-dlq" }
+    state_machines = { for k in keys(local.workflows) : k => "${local.prefix}-${replace(k, "_", "-")}" }
+    secrets        = { for k, s in var.secrets : k => "${var.project}/${var.environment}/${s.name}" }
+    event_bus      = "${local.prefix}-bus"
+    schedule_group = local.prefix
+    scheduler_role = "${local.prefix}-scheduler"
+    kms_alias      = "alias/${local.prefix}"
+    http_api       = "${local.prefix}-slack"
+    alarm_topic    = "${local.prefix}-alarms"
+    dashboard      = "${local.prefix}-operations"
+  }
+
+  # AWS limits some names; the same limits as ResourceNamer so neither side produces a name AWS rejects.
+  name_limits = { tables = 255, buckets = 63, functions = 64, queues = 80, dlqs = 80, state_machines = 80 }
+  too_long = flatten([
+    for kind, limit in local.name_limits : [for n in values(local.names[kind]) : n if length(n) > limit]
+  ])
+
+  arn_prefix = { for svc in ["dynamodb", "lambda", "sqs", "states", "events", "secretsmanager", "scheduler", "logs"] :
+  svc => "arn:${var.partition}:${svc}:${var.region}:${var.account_id}" }
+
+  arns = {
+    tables         = { for k, n in local.names.tables : k => "${local.arn_prefix.dynamodb}:table/${n}" }
+    buckets        = { for k, n in local.names.buckets : k => "arn:${var.partition}:s3:::${n}" }
+    functions      = { for k, n in local.names.functions : k => "${local.arn_prefix.lambda}:function:${n}" }
+    queues         = { for k, n in local.names.queues : k => "${local.arn_prefix.sqs}:${n}" }
+    dlqs           = { for k, n in local.names.dlqs : k => "${local.arn_prefix.sqs}:${n}" }
+    state_machines = { for k, n in local.names.state_machines : k => "${local.arn_prefix.states}:stateMachine:${n}" }
+    executions     = { for k, n in local.names.state_machines : k => "${local.arn_prefix.states}:execution:${n}:*" }
+    # Secrets Manager appends six random characters to a secret's ARN.
+    secrets        = { for k, n in local.names.secrets : k => "${local.arn_prefix.secretsmanager}:secret:${n}-??????" }
+    event_bus      = "${local.arn_prefix.events}:event-bus/${local.names.event_bus}"
+    schedule_group = "${local.arn_prefix.scheduler}:schedule/${local.names.schedule_group}/*"
+    scheduler_role = "arn:${var.partition}:iam::${var.account_id}:role/${local.names.scheduler_role}"
+  }
+}

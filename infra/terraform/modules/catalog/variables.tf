@@ -1,0 +1,76 @@
+# The catalog needs no provider: it turns logical names into physical names, ARNs and IAM policies, so
+# tests/infra can evaluate it with Terraform offline and compare it with the Python code.
+
+variable "project" {
+  description = "Project name, the first part of every resource name (bot/config: project)."
+  type        = string
+}
+
+variable "environment" {
+  description = "Environment name: dev, staging or prod."
+  type        = string
+}
+
+variable "account_id" {
+  description = "AWS account id (bucket names end with it, like ResourceNamer.bucket)."
+  type        = string
+}
+
+variable "region" {
+  description = "AWS region of the deployment."
+  type        = string
+}
+
+variable "partition" {
+  description = "AWS partition (aws, aws-cn, aws-us-gov)."
+  type        = string
+  default     = "aws"
+}
+
+variable "workflows_dir" {
+  description = "Folder holding the workflows/*.asl.json definitions."
+  type        = string
+}
+
+variable "functions" {
+  description = "Lambda functions by logical name (infra/terraform/functions.tf, mirrored by bot/deploy/catalog.py)."
+  type = map(object({
+    handler              = string
+    description          = string
+    trigger              = string
+    memory_mb            = optional(number, 512)
+    timeout_s            = optional(number, 30)
+    tables_read          = optional(list(string), [])
+    tables_write         = optional(list(string), [])
+    buckets_read         = optional(list(string), [])
+    buckets_write        = optional(list(string), [])
+    queues_send          = optional(list(string), [])
+    queues_consume       = optional(list(string), [])
+    state_machines_start = optional(list(string), [])
+    task_callback        = optional(bool, false)
+    events_put           = optional(bool, false)
+    secrets              = optional(list(string), [])
+    bedrock              = optional(bool, false)
+    invoke_self          = optional(bool, false)
+    schedules            = optional(bool, false)
+  }))
+  default = {}
+}
+
+variable "queues" {
+  description = "SQS queues by logical name, each with the function that consumes it."
+  type = map(object({
+    consumer    = string
+    description = string
+  }))
+  default = {}
+}
+
+variable "secrets" {
+  description = "Secrets Manager entries by logical name: path below <project>/<environment>/ and what it holds."
+  type = map(object({
+    name        = string
+    description = string
+  }))
+  default = {}
+}

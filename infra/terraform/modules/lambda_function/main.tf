@@ -1,0 +1,118 @@
+# One Lambda function with its own role (least privilege: the catalog's statements for this
+# function, its own log group, the deployment key when it touches encrypted data, X-Ray when
+# tracing is on) and its own log group with retention.
+
+locals {
+  logs_statement = {
+    sid       = "OwnLogGroup"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.this.arn}:*"]
+  }
+  kms_statement = {
+    sid       = "Kms"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [var.kms_key_arn]
+  }
+  statements = concat(
+    [local.logs_statement],
+    var.function.statements,
+    var.function.needs_kms ? [local.kms_statement] : [],
+  )
+}
+
+data "aws_iam_policy_document" "assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "this" {
+  name               = var.function.name
+  assume_role_policy = data.aws_iam_policy_document.assume.json
+}
+
+data "aws_iam_policy_document" "this" {
+  dynamic "statement" {
+    for_each = local.statements
+    content {
+      sid       = statement.value.sid
+      actions   = statement.value.actions
+      resources = statement.value.resources
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "this" {
+  name   = "least-privilege"
+  role   = aws_iam_role.this.id
+  policy = data.aws_iam_policy_document.this.json
+}
+
+# X-Ray and VPC networking are AWS managed policies scoped by AWS (their actions support no
+# resource-level permissions); neither touches Crewbot's data.
+resource "aws_iam_role_policy_attachment" "xray" {
+  count      = var.tracing ? 1 : 0
+  role       = aws_iam_role.this.name
+  policy_arn = "arn:${var.partition}:iam::aws:policy/AWSXRayDaemonWriteAccess"
+}
+
+resource "aws_iam_role_policy_attachment" "vpc" {
+  count      = var.vpc == null ? 0 : 1
+  role       = aws_iam_role.this.name
+  policy_arn = "arn:${var.partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
+}
+
+resource "aws_cloudwatch_log_group" "this" {
+  #checkov:skip=CKV_AWS_338:Retention is var.log_retention_days: 365 days in prod (examples/prod.tfvars), shorter in dev to save cost
+  name              = "/aws/lambda/${var.function.name}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
+}
+
+resource "aws_lambda_function" "this" {
+  #checkov:skip=CKV_AWS_116:Invoked synchronously (API Gateway, Step Functions) or from SQS with its own DLQ; EventBridge and Scheduler targets retry twice; lazy-listener failures are logged and alarmed (Errors)
+  #checkov:skip=CKV_AWS_272:Code is built from the repository by make package; AWS Signer profiles are left to the deploying organisation
+  function_name                  = var.function.name
+  description                    = var.function.description
+  role                           = aws_iam_role.this.arn
+  handler                        = var.function.handler
+  runtime                        = "python3.12"
+  architectures                  = [var.architecture]
+  filename                       = var.package.zip
+  source_code_hash               = var.package.hash
+  layers                         = var.layer_arns
+  memory_size                    = var.memory_mb
+  timeout                        = var.timeout_s
+  reserved_concurrent_executions = var.reserved_concurrency
+  kms_key_arn                    = var.kms_key_arn
+
+  environment {
+    variables = merge(var.function.environment, var.extra_environment, {
+      POWERTOOLS_SERVICE_NAME      = var.service_name
+      POWERTOOLS_METRICS_NAMESPACE = var.metrics_namespace
+    })
+  }
+
+  logging_config {
+    log_format = "Text" # bot/logs.py writes JSON lines itself
+    log_group  = aws_cloudwatch_log_group.this.name
+  }
+
+  tracing_config {
+    mode = var.tracing ? "Active" : "PassThrough"
+  }
+
+  dynamic "vpc_config" {
+    for_each = var.vpc == null ? [] : [var.vpc]
+    content {
+      subnet_ids         = vpc_config.value.subnet_ids
+      security_group_ids = vpc_config.value.security_group_ids
+    }
+  }
+
+  depends_on = [aws_iam_role_policy.this, aws_cloudwatch_log_group.this]
+}

@@ -1,0 +1,55 @@
+variable "name_prefix" {
+  description = "<project>-<environment>."
+  type        = string
+}
+
+variable "enabled" {
+  description = "Create the alarms (feature flag `alarms`); the topic and dashboard always exist."
+  type        = bool
+}
+
+variable "topic_name" {
+  description = "SNS topic the alarms notify."
+  type        = string
+}
+
+variable "dashboard_name" {
+  description = "CloudWatch dashboard name."
+  type        = string
+}
+
+variable "alarm_emails" {
+  description = "Addresses subscribed to the alarm topic (each must confirm by email)."
+  type        = list(string)
+  default     = []
+}
+
+variable "kms_key_arn" {
+  description = "Key the topic is encrypted with."
+  type        = string
+}
+
+variable "region" {
+  description = "AWS region (dashboard widgets)."
+  type        = string
+}
+
+variable "function_names" {
+  description = "Lambda function names (known at plan time: from the catalog)."
+  type        = list(string)
+}
+
+variable "dlq_names" {
+  description = "Dead-letter queue names."
+  type        = list(string)
+}
+
+variable "state_machine_arns" {
+  description = "State machine ARNs by logical name (the keys must be known at plan time)."
+  type        = map(string)
+}
+
+variable "table_names" {
+  description = "DynamoDB table names."
+  type        = list(string)
+}

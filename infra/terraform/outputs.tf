@@ -1,0 +1,59 @@
+output "slack_request_url" {
+  description = "Paste into `crewbot manifest --request-url` (events, slash commands and interactivity)."
+  value       = try(module.slack_api[0].slack_request_url, null)
+}
+
+output "oauth_redirect_url_template" {
+  description = "Calendar OAuth redirect URL; replace {provider} with google or microsoft."
+  value       = try(module.slack_api[0].oauth_redirect_url_template, null)
+}
+
+output "secret_paths" {
+  description = "Secrets Manager names to fill in (README: setting the secrets)."
+  value       = { for k, s in module.catalog.secrets : k => s.path }
+}
+
+output "tables" {
+  description = "DynamoDB table names by logical name."
+  value       = module.data.table_names
+}
+
+output "buckets" {
+  description = "S3 bucket names by logical name."
+  value       = module.data.bucket_names
+}
+
+output "functions" {
+  description = "Lambda function names by logical name."
+  value       = { for k, f in module.function : k => f.name }
+}
+
+output "state_machines" {
+  description = "State machine ARNs by logical name."
+  value       = module.state_machines.arns
+}
+
+output "queues" {
+  description = "Queue URLs by logical name."
+  value       = module.queues.queue_urls
+}
+
+output "event_bus" {
+  description = "Crewbot's EventBridge bus."
+  value       = module.events.bus_name
+}
+
+output "alarm_topic_arn" {
+  description = "SNS topic the alarms notify."
+  value       = module.observability.topic_arn
+}
+
+output "dashboard_url" {
+  description = "CloudWatch dashboard."
+  value       = "https://${var.region}.console.aws.amazon.com/cloudwatch/home?region=${var.region}#dashboards:name=${module.observability.dashboard_name}"
+}
+
+output "pending_wiring" {
+  description = "Events and schedules whose target is not deployed yet (its handler does not exist in this version)."
+  value       = local.pending_wiring
+}

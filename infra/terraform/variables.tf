@@ -1,0 +1,129 @@
+# Inputs of the deployment. examples/dev.tfvars and examples/prod.tfvars set them per environment.
+
+variable "project" {
+  description = "Project name: the first part of every resource name (config: project)."
+  type        = string
+  default     = "crewbot"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{0,19}$", var.project))
+    error_message = "project must be lower-case letters, digits and '-', starting with a letter, at most 20 (as bot/config/models.py)."
+  }
+}
+
+variable "environment" {
+  description = "Environment: dev, staging or prod (config/environments/<environment>.yaml)."
+  type        = string
+
+  validation {
+    condition     = contains(["dev", "staging", "prod"], var.environment)
+    error_message = "environment must be dev, staging or prod."
+  }
+}
+
+variable "region" {
+  description = "AWS region to deploy to."
+  type        = string
+  default     = "us-east-1"
+}
+
+variable "owner" {
+  description = "Owner tag (config: tags.owner)."
+  type        = string
+  default     = "platform-team"
+}
+
+variable "cost_center" {
+  description = "CostCenter tag (config: tags.cost_center)."
+  type        = string
+  default     = "engineering"
+}
+
+variable "custom_tags" {
+  description = "More tags on every resource (config: tags.custom); may not redefine the standard ones."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition     = length(setintersection(keys(var.custom_tags), ["Project", "Environment", "Owner", "CostCenter", "ManagedBy"])) == 0
+    error_message = "custom_tags may not redefine Project, Environment, Owner, CostCenter or ManagedBy."
+  }
+}
+
+# -- feature flags (config: features) ---------------------------------------------------------------
+
+variable "xray" {
+  description = "X-Ray tracing on functions and state machines."
+  type        = bool
+  default     = false
+}
+
+variable "alarms" {
+  description = "CloudWatch alarms to the SNS topic."
+  type        = bool
+  default     = true
+}
+
+variable "vpc" {
+  description = "Run the functions in your VPC: private subnets (with a NAT or VPC endpoints for AWS and Slack) and security groups. null runs them outside a VPC."
+  type = object({
+    subnet_ids         = list(string)
+    security_group_ids = list(string)
+  })
+  default = null
+}
+
+# -- sizing -----------------------------------------------------------------------------------------
+
+variable "architecture" {
+  description = "Lambda architecture: arm64 or x86_64 (build the layer with `make package ARCH=...` to match)."
+  type        = string
+  default     = "arm64"
+
+  validation {
+    condition     = contains(["arm64", "x86_64"], var.architecture)
+    error_message = "architecture must be arm64 or x86_64."
+  }
+}
+
+variable "function_sizing" {
+  description = "Per-function overrides of memory (MB), timeout (s) and reserved concurrency (-1: unreserved), by logical name."
+  type = map(object({
+    memory_mb            = optional(number)
+    timeout_s            = optional(number)
+    reserved_concurrency = optional(number)
+  }))
+  default = {}
+}
+
+variable "log_retention_days" {
+  description = "Days logs are kept (functions, API access logs, state machine executions)."
+  type        = number
+  default     = 30
+}
+
+# -- data and operations ------------------------------------------------------------------------------
+
+variable "protect_data" {
+  description = "Deletion protection on tables and no force_destroy on buckets, so `terraform destroy` keeps the data. Set false only to delete everything."
+  type        = bool
+  default     = true
+}
+
+variable "secret_recovery_window_days" {
+  description = "Days a deleted secret can be restored (0: deleted at once)."
+  type        = number
+  default     = 30
+}
+
+variable "alarm_emails" {
+  description = "E-mail addresses subscribed to the alarm topic."
+  type        = list(string)
+  default     = []
+}
+
+variable "package_dir" {
+  description = "Where `make package` wrote crewbot.zip and dependencies-<architecture>.zip."
+  type        = string
+  default     = null
+}

