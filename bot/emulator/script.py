@@ -65,6 +65,7 @@ class ScriptRunner:
             return True
         if self.echo:
             self._print(f"{self.emulator.current_name}> {line}")
+        self.emulator.take_errors()  # only errors caused by this line count against it
         try:
             outputs = self._execute(line)
         except (EmulatorError, ScriptError, ValueError) as exc:
@@ -75,6 +76,9 @@ class ScriptRunner:
             self.last_outputs = outputs
             for text in self.emulator.render(outputs):
                 self._print(text)
+        errors = self.emulator.take_errors()
+        if errors:
+            return self._fail(where, line, "Crewbot logged an error: " + "; ".join(errors))
         return True
 
     def _fail(self, where: str, line: str, message: str) -> bool:

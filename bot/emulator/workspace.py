@@ -10,9 +10,11 @@ the lazy work it started has finished, so what it returns (the :class:`Turn`) is
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import secrets
+import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +35,24 @@ if TYPE_CHECKING:
 DEFAULT_USER = "dev"
 ADMIN_USER = "admin"
 GENERAL_CHANNEL = "C0GENERAL"
+
+
+class _ErrorCollector(logging.Handler):
+    """Collects the errors Crewbot's Slack layer logs (a crashed handler), so a script line can fail."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.messages: list[str] = []
+        self._guard = threading.Lock()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        with self._guard:
+            self.messages.append(record.getMessage())
+
+    def take(self) -> list[str]:
+        with self._guard:
+            taken, self.messages = self.messages, []
+        return taken
 
 
 class EmulatorError(Exception):
@@ -98,6 +118,8 @@ class Emulator:
         self.request_handler = build_request_handler(crewbot, signing_secret=self.signing_secret, client=self.client,
                                                      lambda_client=self.lambda_client, conversations=conversations)
         self.lambda_client.target = self.request_handler.handle
+        self._errors = _ErrorCollector()
+        logging.getLogger("bot.slack").addHandler(self._errors)
         self.names: dict[str, str] = {}
         self.admin_id = self._admin_id()
         self.threads: dict[str, str] = {}
@@ -121,6 +143,7 @@ class Emulator:
 
     def close(self) -> None:
         self.wait()
+        logging.getLogger("bot.slack").removeHandler(self._errors)
         self.lambda_client.shutdown()
         self.fake.stop()
         if self.owns_runtime:
@@ -188,6 +211,10 @@ class Emulator:
             raise EmulatorError(f"Crewbot answered HTTP {status}: {response.get('body')!s}"[:300])
         outputs = self.new_outputs()
         return Turn(status, outputs, str(response.get("body") or ""), self.last_output_text(outputs))
+
+    def take_errors(self) -> list[str]:
+        """Errors Crewbot logged while handling what the users did, since the last call."""
+        return self._errors.take()
 
     def new_outputs(self) -> list[Output]:
         """What the bot showed since the last call."""

@@ -160,3 +160,11 @@ def test_each_home_gets_its_own_signing_secret(tmp_path: Path) -> None:
 def test_the_documented_demo_script_passes(crewbot_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["dev", "--script", str(REPO / "docs" / "slack-demo.crewbot")]) == 0, capsys.readouterr()
     assert "admin> /crewbot plugins" in capsys.readouterr().out
+
+
+def test_a_crashing_handler_fails_the_line(emu: Emulator) -> None:
+    out = io.StringIO()
+    runner = ScriptRunner(emu, out)
+    assert runner.run(["/boom", "expect error reference", "/hello"]) == 1
+    assert "Crewbot logged an error: command /boom failed (error reference" in runner.failures[0]
+    assert "error reference" in out.getvalue()  # the user-facing message is still in the transcript
