@@ -4,6 +4,7 @@ acks without importing the agent stack."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -224,3 +225,36 @@ def test_cold_start_acks_a_slash_command_without_importing_strands(tmp_path: Pat
     assert result["status"] == 200
     assert result["lazy_invocations"] == 1  # the work was handed to a lazy listener
     assert result["heavy"] == [], f"imported on the ack path: {result['heavy']}"
+
+
+def test_cold_start_in_aws_reads_the_tokens_from_secrets_manager(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    import boto3
+    from moto import mock_aws
+
+    for var, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                       "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "us-east-1",
+                       "CREWBOT_RUNTIME": "aws", "CREWBOT_HOME": str(tmp_path)}.items():
+        monkeypatch.setenv(var, value)
+    for name in ("SLACK_SIGNING_SECRET", "SLACK_BOT_TOKEN", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(lambda_handler, "_handler", None)
+    # The cold start configures logging for Lambda (JSON on stdout); give the root logger back afterwards.
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", list(root.handlers))
+    monkeypatch.setattr(root, "level", root.level)
+    secret = "signing-secret-from-secrets-manager"
+    with mock_aws():
+        manager = boto3.client("secretsmanager", region_name="us-east-1")
+        manager.create_secret(Name="crewbot/dev/slack/signing-secret", SecretString=secret)
+        manager.create_secret(Name="crewbot/dev/slack/bot-token", SecretString="xoxb-from-secrets-manager")
+        body = json.dumps({"token": "x", "challenge": "from-aws", "type": "url_verification"})
+        response = lambda_handler.handler(lambda_event(body, "application/json", sign(secret, body)),
+                                          LambdaContext())
+        assert response["statusCode"] == 200 and "from-aws" in response["body"]
+        assert lambda_handler._handler is not None
+        client = lambda_handler._handler.app.client
+        assert client.token == "xoxb-from-secrets-manager"
+        # Signed with anything else: refused.
+        assert lambda_handler.handler(lambda_event(body, "application/json", sign("other", body)),
+                                      LambdaContext())["statusCode"] == 401
