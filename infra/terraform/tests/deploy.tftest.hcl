@@ -1,0 +1,96 @@
+# `terraform test` against a mocked AWS provider: plans and "applies" the whole deployment without an
+# account, so wiring mistakes (types, counts unknown at plan time, cycles) show up before a real plan.
+# Needs the provider plugin (terraform init) and the zips of `make package`; tests/infra runs it when a
+# provider mirror is available (TF_PROVIDER_MIRROR, default /opt/tf-plugins).
+
+mock_provider "aws" {
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "123456789012" }
+  }
+  mock_data "aws_partition" {
+    defaults = { partition = "aws" }
+  }
+  mock_data "aws_iam_policy_document" {
+    defaults = { json = "{}" }
+  }
+  mock_resource "aws_kms_key" {
+    defaults = { arn = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555" }
+  }
+  mock_resource "aws_iam_role" {
+    defaults = { arn = "arn:aws:iam::123456789012:role/mock" }
+  }
+  mock_resource "aws_lambda_function" {
+    defaults = {
+      arn        = "arn:aws:lambda:us-east-1:123456789012:function:mock"
+      invoke_arn = "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:mock/invocations"
+    }
+  }
+  mock_resource "aws_lambda_layer_version" {
+    defaults = { arn = "arn:aws:lambda:us-east-1:123456789012:layer:mock:1" }
+  }
+  mock_resource "aws_sqs_queue" {
+    defaults = { arn = "arn:aws:sqs:us-east-1:123456789012:mock" }
+  }
+  mock_resource "aws_cloudwatch_log_group" {
+    defaults = { arn = "arn:aws:logs:us-east-1:123456789012:log-group:mock" }
+  }
+  mock_resource "aws_sfn_state_machine" {
+    defaults = { arn = "arn:aws:states:us-east-1:123456789012:stateMachine:mock" }
+  }
+  mock_resource "aws_cloudwatch_event_rule" {
+    defaults = { arn = "arn:aws:events:us-east-1:123456789012:rule/mock" }
+  }
+  mock_resource "aws_cloudwatch_event_bus" {
+    defaults = { arn = "arn:aws:events:us-east-1:123456789012:event-bus/mock" }
+  }
+  mock_resource "aws_apigatewayv2_api" {
+    defaults = {
+      execution_arn = "arn:aws:execute-api:us-east-1:123456789012:abc123"
+      api_endpoint  = "https://abc123.execute-api.us-east-1.amazonaws.com"
+    }
+  }
+  mock_resource "aws_sns_topic" {
+    defaults = { arn = "arn:aws:sns:us-east-1:123456789012:mock" }
+  }
+  mock_resource "aws_s3_bucket" {
+    defaults = { arn = "arn:aws:s3:::mock" }
+  }
+}
+
+variables {
+  environment = "dev"
+}
+
+run "plan" {
+  command = plan
+}
+
+run "apply" {
+  command = apply
+
+  assert {
+    condition     = output.slack_request_url == "https://abc123.execute-api.us-east-1.amazonaws.com/slack/events"
+    error_message = "request URL: ${output.slack_request_url}"
+  }
+  assert {
+    condition     = length(module.observability.alarm_names) > 0
+    error_message = "no alarms"
+  }
+}
+
+run "prod_in_a_vpc_on_x86" {
+  command = plan
+
+  variables {
+    environment     = "prod"
+    xray            = true
+    architecture    = "x86_64"
+    function_sizing = { bot = { memory_mb = 1024, reserved_concurrency = 20 } }
+    vpc             = { subnet_ids = ["subnet-0123"], security_group_ids = ["sg-0123"] }
+  }
+
+  assert {
+    condition     = module.function["bot"].name == "crewbot-prod-bot"
+    error_message = "unexpected function name"
+  }
+}
