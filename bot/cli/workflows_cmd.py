@@ -6,6 +6,7 @@
     crewbot workflows history ID
     crewbot workflows send-success TOKEN [--output JSON]
     crewbot workflows send-failure TOKEN --error E [--cause C]
+    crewbot workflows stop ID [--error E] [--cause C]
 
 Works in both runtimes; locally it first runs whatever fell due on the clock (Waits, retries, timeouts).
 """
@@ -51,6 +52,11 @@ def add_to(sub: argparse._SubParsersAction) -> None:
     failure.add_argument("--error", required=True, help="error name, matched by Retry / Catch")
     failure.add_argument("--cause", default="", help="a human-readable cause")
 
+    stop = actions.add_parser("stop", help="abort a running execution")
+    stop.add_argument("execution_id", metavar="ID")
+    stop.add_argument("--error", default="", help="error name recorded on the execution")
+    stop.add_argument("--cause", default="", help="a human-readable cause")
+
     parser.set_defaults(func=run)
 
 
@@ -94,6 +100,9 @@ def run(ctx: CliContext) -> int:
                 return EXIT_USAGE
             engine.send_task_success(args.token, data)
             ctx.print("task completed")
+            return 0
+        if action == "stop":
+            ctx.print(json.dumps(engine.stop(args.execution_id, args.error, args.cause).as_dict(), indent=2))
             return 0
         engine.send_task_failure(args.token, args.error, args.cause)
         ctx.print("task failed")

@@ -58,5 +58,8 @@ def test_failure_and_bad_input_are_reported(cli):
     cli("start", "approval", "--input", "{\"project\": \"gemini\"}")
     code, _ = cli("send-failure", ASKED[-1]["taskToken"], "--error", "Human.Rejected", "--cause", "no budget")
     assert code == 0
+    code, out = cli("start", "approval", "--input", "{\"project\": \"mercury\"}", "--name", "to-stop")
+    code, out = cli("stop", "approval:to-stop", "--error", "Admin.Stopped")
+    assert code == 0 and json.loads(out)["status"] == "ABORTED"
     code, out = cli("status", "approval:missing")
     assert code == 1 and "no workflow execution" in out
