@@ -157,6 +157,9 @@ def check_query(spec: TableSpec, pk_value: str, index: str | None, sort: SortCon
             raise ValueError(f"{spec.name}: unknown sort condition {sort.op!r} (use one of {', '.join(SORT_OPS)})")
         if not isinstance(sort.value, str) or (sort.op == "between" and not isinstance(sort.upper, str)):
             raise ValueError(f"{spec.name}: sort condition {sort.op!r} needs string values, got {sort!r}")
+        if sort.op == "between" and sort.value > (sort.upper or ""):
+            # DynamoDB rejects an empty range rather than returning nothing; so do both adapters.
+            raise ValueError(f"{spec.name}: between({sort.value!r}, {sort.upper!r}) has its bounds reversed")
     return pk_attr, sk_attr
 
 

@@ -190,6 +190,8 @@ def test_bad_keys_and_queries_are_clear_value_errors(harness: Harness) -> None:
         table.query("p1", cursor="not-a-cursor")
     with pytest.raises(ValueError, match="no sort key"):
         harness.store.table(MEETINGS).query("k", index="by_external", sort=SortCondition("eq", "x"))
+    with pytest.raises(ValueError, match="reversed"):
+        harness.store.table(MEETINGS).query("U1", index="by_user_start", sort=SortCondition.between("b", "a"))
     with pytest.raises(ValueError, match="unknown table"):
         harness.store.table("no_such_table")
 
