@@ -2,8 +2,9 @@
 
 * ``BeforeInvocationEvent``: a spent budget cancels the turn with a clear message (no model call).
 * ``BeforeToolCallEvent``: a tool whose ``required_role`` the user lacks is refused; the refusal is the
-  tool result the model sees.
-* ``AfterToolCallEvent``: tool names and failures are counted.
+  tool result the model sees, and is written to the audit log.
+* ``AfterToolCallEvent``: tool names and failures are counted; calls of ``write`` and ``external`` tools
+  are written to the audit log (who, which tool, in which session, with what outcome).
 * ``AfterInvocationEvent``: tokens, latency and tool calls of the turn are written to the usage ledger.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from strands.hooks import (
@@ -32,8 +33,9 @@ class CrewbotHooks:
     """Hook provider for one agent turn (a fresh one per turn: it carries the turn's counters)."""
 
     def __init__(self, call: CallContext, tools: Mapping[str, ToolRegistration], ledger: UsageLedger | None,
-                 budget: BudgetState, model_label: str):
+                 budget: BudgetState, model_label: str, audit: Callable[..., Any] | None = None):
         self.call = call
+        self._audit = audit
         self.tools = tools
         self.ledger = ledger
         self.budget = budget
@@ -61,11 +63,27 @@ class CrewbotHooks:
             logger.info("tool %s refused for %s: needs role %s", name, self.call.user_id, role)
             event.cancel_tool = (f"Not allowed: the tool {name!r} needs the role {role!r}, which this user does "
                                  "not have. Tell the user to ask an admin.")
+            self.audit("agent_tool_refused", name, required_role=role)
 
     def after_tool(self, event: AfterToolCallEvent) -> None:
-        self.usage.tools.append(event.tool_use["name"])
-        if event.exception is not None or event.result.get("status") == "error":
+        name = event.tool_use["name"]
+        self.usage.tools.append(name)
+        failed = event.exception is not None or event.result.get("status") == "error"
+        if failed:
             self.usage.tool_errors += 1
+        registration = self.tools.get(name)
+        if registration is not None and registration.side_effects != "read" and not event.cancel_message:
+            self.audit("agent_tool_call", name, side_effects=registration.side_effects,
+                       status="error" if failed else "success")
+
+    def audit(self, action: str, tool: str, **detail: Any) -> None:
+        if self._audit is None:
+            return
+        try:
+            self._audit(scope=f"user#{self.call.user_id}", actor=self.call.user_id, action=action, target=tool,
+                        agent=self.call.agent, session_id=self.call.session_id, **detail)
+        except Exception:  # an audit hiccup is logged, and never breaks the user's turn
+            logger.exception("could not audit %s of %s by %s", action, tool, self.call.user_id)
 
     def after_invocation(self, event: AfterInvocationEvent) -> None:
         self.usage.latency_ms = int((time.monotonic() - self._started) * 1000)

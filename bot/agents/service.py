@@ -169,7 +169,8 @@ class AgentService:
         from bot.agents.hooks import CrewbotHooks
 
         model, resolution = self.models.build(spec.model)
-        hooks = CrewbotHooks(call, self.registry.tools, self.ledger, budget, resolution.short)
+        hooks = CrewbotHooks(call, self.registry.tools, self.ledger, budget, resolution.short,
+                             audit=self.crewbot.records.audit.record)
         agent = self.build_agent(spec, call.session_id, model, self.models.retry_strategy(resolution), hooks, on_text)
         limits: dict[str, int] = {"turns": spec.budget.max_cycles}
         if budget.remaining is not None and budget.remaining > 0:

@@ -154,3 +154,10 @@ def test_tool_needing_a_role_is_refused_to_others(make_crewbot: MakeCrewbot) -> 
     crewbot.agents.models.override("offline", lambda: model2)
     crewbot.agents.ask("ops", user_id="UADMIN1", conversation="c2", text="purge")
     assert tool_results(model2, 1)[0]["status"] == "success" and calls == ["UADMIN1"]
+
+    [refusal] = crewbot.records.audit.for_scope("user#UPLAIN1")
+    assert (refusal.action, refusal.target, refusal.detail["required_role"]) == ("agent_tool_refused", "purge_cache",
+                                                                                "admin")
+    [done] = crewbot.records.audit.for_scope("user#UADMIN1")
+    assert (done.action, done.detail["side_effects"], done.detail["status"]) == ("agent_tool_call", "write", "success")
+    assert done.detail["agent"] == "ops" and done.detail["session_id"] == "c2"

@@ -12,7 +12,7 @@ from moto import mock_aws
 
 from bot.agents.usage import USAGE
 from bot.storage.dynamodb import create_buckets, create_tables
-from bot.storage.tables import CHAT_SESSIONS, MEETINGS, USERS
+from bot.storage.tables import AUDIT_LOG, CHAT_SESSIONS, MEETINGS, USERS
 
 from .conftest import MakeCrewbot, add_meeting
 
@@ -36,7 +36,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def test_agent_turns_in_aws(aws: None, make_crewbot: MakeCrewbot, capsys: pytest.CaptureFixture[str]) -> None:
     crewbot = make_crewbot(config=AWS_CONFIG)
     create_tables(boto3.client("dynamodb", region_name="us-east-1"), crewbot.namer,
-                  [CHAT_SESSIONS, MEETINGS, USERS, USAGE])
+                  [CHAT_SESSIONS, MEETINGS, USERS, USAGE, AUDIT_LOG])
     create_buckets(boto3.client("s3", region_name="us-east-1"), crewbot.namer, "us-east-1", ["sessions"])
     add_meeting(crewbot, "U1", "m1", "Ops review", 1)
 

@@ -44,6 +44,7 @@ def test_dm_multi_turn_with_the_meeting_coordinator_on_the_offline_model(make_cr
     assert "save_prep_response" in third.text("context")
     stored = crewbot.records.meetings.get("m-budget")
     assert stored is not None and stored.prep_status == "in_progress"
+    assert [e.target for e in crewbot.records.audit.for_scope("user#U1")] == ["save_prep_response"]  # write tools
     [answer] = stored.prep_responses.values()
     assert answer["response"].startswith("we must cut cloud spend") and answer["source"] == "meeting_coordinator"
 
