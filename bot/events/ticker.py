@@ -54,13 +54,19 @@ class Ticker:
 
 
 def start_ticker(crewbot: Crewbot, interval: float = 1.0) -> Ticker | None:
-    """Start the ticker of a local runtime (workflow timers and schedules); ``None`` in AWS, where
-    Step Functions and EventBridge keep time themselves."""
+    """Start the ticker of a local runtime (workflow timers and schedules), after resuming workflow
+    executions a previous process left mid-step; ``None`` in AWS, where Step Functions and EventBridge
+    keep time themselves."""
     if crewbot.config.runtime == "aws":
         return None
     from bot.events.scheduler import LocalScheduler
+    from bot.workflows.local import LocalWorkflowEngine
 
-    jobs: list[Callable[[], Any]] = [crewbot.workflows.run_due]
+    engine = crewbot.workflows
+    if isinstance(engine, LocalWorkflowEngine):
+        engine.recover()
+
+    jobs: list[Callable[[], Any]] = [engine.run_due]
     scheduler = crewbot.scheduler
     if isinstance(scheduler, LocalScheduler):
         jobs.append(scheduler.run_due)

@@ -216,6 +216,20 @@ class LocalWorkflowEngine(WorkflowEngine):
                 touched.add(timer["execution_id"])
         return len(touched)
 
+    def recover(self) -> builtins.list[str]:
+        """Drive executions a stopped process left between two transitions (a thread ready to run a
+        state that never ran); returns their ids. Such a state runs again from its saved input, so task
+        handlers run at least once, as with Lambda retries. Call it when the long-running process starts
+        (:func:`bot.events.ticker.start_ticker` does), not from short-lived commands: an execution
+        another live process is stepping also looks "ready" between two transitions."""
+        stalled = [item["execution_id"] for item in self._executions.query_all("execution", index="by_kind")
+                   if item["status"] == "RUNNING"
+                   and any(t["status"] in ("ready", "running") for t in item["threads"].values())]
+        for execution_id in stalled:
+            logger.warning("workflow execution %s was interrupted mid-step; resuming it", execution_id)
+            self._drive(execution_id)
+        return stalled
+
     def _now(self) -> datetime:
         """The runner's "now": the clock, or, while catching up on due timers, the due time being run."""
         return self._virtual_now or self.clock.now()

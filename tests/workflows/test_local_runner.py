@@ -168,3 +168,29 @@ def test_error_matching_rules():
     assert not error_matches(["States.TaskFailed"], "States.Timeout")
     assert error_matches(["States.Timeout"], "States.HeartbeatTimeout")
     assert not error_matches(["Other"], "Custom.Error")
+
+
+def test_an_execution_interrupted_mid_step_is_resumed_by_the_next_process(store, clock):
+    from bot.workflows.definitions import parse_definition
+    from bot.workflows.local import LocalWorkflowEngine
+
+    calls: list[int] = []
+
+    def crashing(payload: Any, ctx: Any) -> str:
+        calls.append(1)
+        if len(calls) == 1:
+            raise KeyboardInterrupt  # the process dies inside the handler
+        return "done"
+
+    definition = parse_definition("crash", {"StartAt": "Work", "States": {
+        "Work": {"Type": "Task", "Resource": "${WorkFunctionArn}", "End": True}}})
+    tasks = TaskRegistry([("t", WorkflowTask("Work", crashing))])
+    first = LocalWorkflowEngine({"crash": definition}, tasks, store, clock, listen=False)
+    with pytest.raises(KeyboardInterrupt):
+        first.start("crash", {}, name="c1")
+    assert first.describe("crash:c1").status == "RUNNING"
+
+    second = LocalWorkflowEngine({"crash": definition}, tasks, store, clock, listen=False)
+    assert second.recover() == ["crash:c1"]
+    assert second.describe("crash:c1").output == "done"
+    assert len(calls) == 2
