@@ -59,7 +59,7 @@ def lambda_event(body: str, content_type: str, headers: dict[str, str], *, fmt: 
 class LambdaContext:
     """The parts of the Lambda context object Bolt and Powertools read."""
 
-    def __init__(self, function_name: str = "crewbot-dev-slack", timeout_seconds: int = 30):
+    def __init__(self, function_name: str = "crewbot-dev-slack", timeout_seconds: int = 900):
         self.function_name = function_name
         self.function_version = "$LATEST"
         self.invoked_function_arn = f"arn:aws:lambda:us-east-1:000000000000:function:{function_name}"

@@ -99,7 +99,7 @@ class Emulator:
 
     def __init__(self, crewbot: Crewbot, *, conversations: ConversationHandler | None = None,
                  event_format: EventFormat = "http_api", owns_runtime: bool = False):
-        from bot.slack.lambda_handler import build_request_handler
+        from bot.slack.lambda_handler import build_request_handler, invoke
 
         self.crewbot = crewbot
         self.owns_runtime = owns_runtime
@@ -117,7 +117,7 @@ class Emulator:
         self.lambda_client = LocalLambdaClient(context_factory=LambdaContext)
         self.request_handler = build_request_handler(crewbot, signing_secret=self.signing_secret, client=self.client,
                                                      lambda_client=self.lambda_client, conversations=conversations)
-        self.lambda_client.target = self.request_handler.handle
+        self.lambda_client.target = lambda event, context: invoke(self.request_handler, event, context)
         self._errors = _ErrorCollector()
         logging.getLogger("bot.slack").addHandler(self._errors)
         self.names: dict[str, str] = {}
@@ -197,7 +197,9 @@ class Emulator:
         all_headers = dict(sign(self.signing_secret, body, timestamp)) if signed else {}
         all_headers.update(headers or {})
         event = lambda_event(body, content_type, all_headers, fmt=self.event_format, base64_body=base64_body)
-        response: dict[str, Any] = self.request_handler.handle(event, LambdaContext())
+        from bot.slack.lambda_handler import invoke
+
+        response: dict[str, Any] = invoke(self.request_handler, event, LambdaContext())
         self.wait()
         return response
 

@@ -124,12 +124,18 @@ def _int_or_none(value: Any) -> int | None:
 
 
 class _Deadline:
-    """Stands in for the Lambda context Powertools reads the in-progress expiry from."""
+    """What Powertools reads the in-progress expiry from: the remaining time of the Lambda invocation
+    running on this thread, else a fixed window (Socket Mode, tests)."""
 
     def __init__(self, seconds: int):
         self._millis = seconds * 1000
 
     def get_remaining_time_in_millis(self) -> int:
+        from bot.slack.lambda_handler import current_invocation
+
+        context = current_invocation.get()
+        if context is not None and hasattr(context, "get_remaining_time_in_millis"):
+            return int(context.get_remaining_time_in_millis())
         return self._millis
 
 

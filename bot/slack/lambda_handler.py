@@ -13,6 +13,7 @@ Tokens come from ``crewbot.secrets`` (Secrets Manager in ``runtime: aws``) and a
 from __future__ import annotations
 
 import threading
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -24,6 +25,10 @@ if TYPE_CHECKING:
 
 _handler: SlackRequestHandler | None = None
 _lock = threading.Lock()
+
+#: The Lambda context of the invocation running on this thread (read by the idempotency layer: a
+#: delivery's in-progress claim lasts as long as the invocation handling it can).
+current_invocation: ContextVar[Any] = ContextVar("crewbot_lambda_context", default=None)
 
 
 def build_request_handler(crewbot: Crewbot, *, signing_secret: str | None = None, client: WebClient | None = None,
@@ -60,6 +65,15 @@ def _request_handler() -> SlackRequestHandler:
         return _handler
 
 
+def invoke(request_handler: SlackRequestHandler, event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Run one invocation through ``request_handler`` with ``context`` as the current invocation."""
+    token = current_invocation.set(context)
+    try:
+        return request_handler.handle(event, context)
+    finally:
+        current_invocation.reset(token)
+
+
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """The Lambda function: API Gateway (v1 or v2) / Function URL event in, HTTP response out."""
-    return _request_handler().handle(event, context)
+    return invoke(_request_handler(), event, context)

@@ -115,3 +115,23 @@ def test_an_expired_record_lets_the_key_run_again(table: Table, request: pytest.
     request.node.store_clock.t += 11  # the store's TTL has passed: the record is gone for both adapters
     assert dedupe.run_once("press:1", lambda: ran.append(3), window=10)
     assert ran == [1, 3]
+
+
+def test_the_in_progress_claim_lasts_as_long_as_the_lambda_invocation(table: Table) -> None:
+    from bot.emulator.payloads import LambdaContext
+    from bot.slack.lambda_handler import current_invocation
+
+    seen: list[int] = []
+
+    def work() -> None:
+        claim = table.get({"key": Deduplicator.record_key("event:Ev6")})
+        assert claim is not None and claim["status"] == "INPROGRESS"
+        seen.append(int(claim["in_progress_expiry"]))
+
+    token = current_invocation.set(LambdaContext(timeout_seconds=20))
+    try:
+        Deduplicator(table).run_once("event:Ev6", work)
+    finally:
+        current_invocation.reset(token)
+    # Claimed until the invocation's own deadline (20 s here), not the 15-minute default.
+    assert time.time() * 1000 < seen[0] <= (time.time() + 20) * 1000
