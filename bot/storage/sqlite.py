@@ -144,6 +144,12 @@ class SqliteTable(Table):
                         conn.execute(
                             f"UPDATE {self._sql} SET {_ix(index.name, 'pk')} = ?, {_ix(index.name, 'sk')} = ? "
                             "WHERE pk = ? AND sk = ?", (ipk, isk, pk, sk))
+            if known is not None and known.get("ttl") != spec.ttl:
+                # The TTL attribute changed: recompute every row's expiry from its item.
+                for pk, sk, data in conn.execute(f"SELECT pk, sk, data FROM {self._sql}").fetchall():
+                    ttl = json.loads(data).get(spec.ttl) if spec.ttl else None
+                    expires = ttl if isinstance(ttl, int | float) and not isinstance(ttl, bool) else None
+                    conn.execute(f"UPDATE {self._sql} SET expires = ? WHERE pk = ? AND sk = ?", (expires, pk, sk))
             if known != _spec_json(spec):
                 conn.execute("INSERT OR REPLACE INTO crewbot_tables (name, spec) VALUES (?, ?)",
                              (spec.name, json.dumps(_spec_json(spec))))

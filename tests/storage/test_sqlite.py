@@ -49,6 +49,17 @@ def test_an_index_added_later_is_filled_from_stored_items(tmp_path: Path, monkey
     store.close()
 
 
+def test_a_ttl_added_later_applies_to_stored_items(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = SqliteStore.in_home(tmp_path)
+    store.table(TableSpec("tokens", pk="token")).put_many([{"token": "old", "expires_at": 1}, {"token": "new"}])
+    store.close()
+    monkeypatch.setattr(tables, "_TABLES", {k: v for k, v in tables._TABLES.items() if k != "tokens"})
+    store = SqliteStore.in_home(tmp_path)
+    table = store.table(TableSpec("tokens", pk="token", ttl="expires_at"))
+    assert table.get({"token": "old"}) is None and table.get({"token": "new"}) is not None
+    store.close()
+
+
 def test_a_changed_primary_key_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     store = SqliteStore.in_home(tmp_path)
     store.table(TableSpec("gizmos", pk="gizmo_id")).put({"gizmo_id": "a"})
