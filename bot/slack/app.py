@@ -175,7 +175,7 @@ class SlackFrontDoor:
 
         run = self._boundary(action.handler, what, admin_only=action.admin_only, dedupe=(key, action.window))
         if action.lazy:
-            self.app.action(action.matcher)(ack=_named(_plain_ack, "ack", action.action_id),
+            self.app.action(action.matcher)(ack=_named(_ack_only(), "ack", action.action_id),
                                             lazy=[_named(run, "lazy", action.action_id)])
         else:
             self.app.action(action.matcher)(_named(run, "action", action.action_id))
@@ -187,7 +187,7 @@ class SlackFrontDoor:
     def _add_shortcut(self, shortcut: Shortcut) -> None:
         run = self._boundary(shortcut.handler, f"shortcut {shortcut.name}")
         if shortcut.lazy:
-            self.app.shortcut(shortcut.callback_id)(ack=_named(_plain_ack, "ack", shortcut.callback_id),
+            self.app.shortcut(shortcut.callback_id)(ack=_named(_ack_only(), "ack", shortcut.callback_id),
                                                     lazy=[_named(run, "lazy", shortcut.callback_id)])
         else:
             self.app.shortcut(shortcut.callback_id)(_named(run, "shortcut", shortcut.callback_id))
@@ -327,8 +327,12 @@ def _noop_ack(ack: Any) -> None:
     ack()
 
 
-def _plain_ack(ack: Any) -> None:
-    ack()
+def _ack_only() -> Callable[[Any], None]:
+    # A fresh function per listener: _named() gives each its own name.
+    def ack_only(ack: Any) -> None:
+        ack()
+
+    return ack_only
 
 
 def _ack_if_needed(args: Args) -> None:
