@@ -7,6 +7,8 @@
   is a separate invocation). Reported with the modules of the agent stack it did not import.
 * warm: acknowledgement latency of a lazy slash command and of a DM event through the same handler,
   with the lazy work handed off (not waited for), p50 / p95 / max.
+* emulator: a whole `/crewbot help` turn in the local emulator (signed request, ack, lazy listener on
+  a background thread, response_url post to the fake Slack API), p50 / p95.
 
 Slack's limit is 3 seconds for the acknowledgement, cold start included.
 """
@@ -81,6 +83,18 @@ def warm(rounds: int) -> dict[str, list[float]]:
         return timings
 
 
+def emulator_turns(rounds: int) -> list[float]:
+    from bot.emulator import Emulator
+
+    with tempfile.TemporaryDirectory() as home, Emulator.start(home) as emulator:
+        timings = []
+        for _ in range(rounds):
+            started = time.perf_counter()
+            emulator.command("/crewbot help")
+            timings.append(time.perf_counter() - started)
+        return timings
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=200)
@@ -94,6 +108,9 @@ def main() -> None:
         p95 = ms[int(len(ms) * 0.95) - 1]
         print(f"warm ack, {name}: p50 {statistics.median(ms):.2f} ms, p95 {p95:.2f} ms, max {ms[-1]:.2f} ms "
               f"({len(ms)} requests)")
+    turns = sorted(v * 1000 for v in emulator_turns(max(20, args.rounds // 4)))
+    print(f"emulator turn (/crewbot help, lazy listener included): p50 {statistics.median(turns):.1f} ms, "
+          f"p95 {turns[int(len(turns) * 0.95) - 1]:.1f} ms ({len(turns)} turns)")
 
 
 if __name__ == "__main__":
