@@ -74,6 +74,16 @@ def _from_dynamo(raw: Mapping[str, Any]) -> Item:
     return normalize_numbers(item)
 
 
+def _with_version(item: Item) -> Item:
+    """Items written by other tools (the console, a data import) have no version: they read as version 0."""
+    item.setdefault(VERSION, 0)
+    return item
+
+
+#: "The stored version is :expected" — where version 0 also matches an item written without one.
+_VERSION_IS = "(#v = :expected OR (:expected = :zero AND attribute_not_exists(#v)))"
+
+
 class DynamoTable(Table):
     """One DynamoDB table (``physical_name``) holding the items of ``spec``."""
 
@@ -118,7 +128,7 @@ class DynamoTable(Table):
 
     def _raw_get(self, key: Mapping[str, Any]) -> Item | None:
         response = self._call("get_item", Key=self._key(key), ConsistentRead=True)
-        return _from_dynamo(response["Item"]) if "Item" in response else None
+        return _with_version(_from_dynamo(response["Item"])) if "Item" in response else None
 
     def _conditional_put(self, clean: Item, version: int, condition: str, names: dict[str, str],
                          values: dict[str, Any], conflict: str) -> Item:
@@ -156,8 +166,8 @@ class DynamoTable(Table):
         key = self.spec.key_of(clean)
         if expected_version is not None:
             live, names, values = self._not_expired()
-            condition = "#v = :expected" + (f" AND {live}" if live else "")
-            values[":expected"] = {"N": str(int(expected_version))}
+            condition = _VERSION_IS + (f" AND {live}" if live else "")
+            values.update({":expected": {"N": str(int(expected_version))}, ":zero": {"N": "0"}})
             return self._conditional_put(
                 clean, int(expected_version) + 1, condition, {"#v": VERSION, **names}, values,
                 f"{self.spec.name}: {key} changed since version {expected_version} was read (or does not exist)")
@@ -170,8 +180,9 @@ class DynamoTable(Table):
                     return self._conditional_put(clean, 1, "attribute_not_exists(#pk)", {"#pk": self.spec.pk}, {},
                                                  "raced")
                 live_version = 0 if is_expired(self.spec, current, self._now()) else int(current[VERSION])
-                return self._conditional_put(clean, live_version + 1, "#v = :seen", {"#v": VERSION},
-                                             {":seen": {"N": str(int(current[VERSION]))}}, "raced")
+                return self._conditional_put(clean, live_version + 1, _VERSION_IS, {"#v": VERSION},
+                                             {":expected": {"N": str(int(current[VERSION]))}, ":zero": {"N": "0"}},
+                                             "raced")
             except ConflictError:
                 continue
         raise ConflictError(f"{self.spec.name}: {key} kept changing; gave up after {_PUT_ATTEMPTS} attempts")
@@ -181,10 +192,10 @@ class DynamoTable(Table):
             self._call("delete_item", Key=self._key(key))
             return
         live, names, values = self._not_expired()
-        values[":expected"] = {"N": str(int(expected_version))}
+        values.update({":expected": {"N": str(int(expected_version))}, ":zero": {"N": "0"}})
         try:
             self._call("delete_item", Key=self._key(key),
-                       ConditionExpression="#v = :expected" + (f" AND {live}" if live else ""),
+                       ConditionExpression=_VERSION_IS + (f" AND {live}" if live else ""),
                        ExpressionAttributeNames={"#v": VERSION, **names}, ExpressionAttributeValues=values)
         except ClientError:
             raise ConflictError(f"{self.spec.name}: delete of {dict(key)} expected version {expected_version}, "
@@ -212,16 +223,20 @@ class DynamoTable(Table):
             request: dict[str, Any] = {self.physical_name: {
                 "Keys": [self._key(k) for k in keys[start:start + 100]], "ConsistentRead": True,
                 "ProjectionExpression": projection, "ExpressionAttributeNames": names}}
+            attempt = 0
             while request:
                 try:
                     response = self._client.batch_get_item(RequestItems=request)
                 except ClientError as exc:
                     raise StorageError(f"{self.spec.name}: DynamoDB batch_get_item failed: {exc}") from exc
                 for raw in response.get("Responses", {}).get(self.physical_name, []):
-                    item = _from_dynamo(raw)
+                    item = _with_version(_from_dynamo(raw))
                     if not is_expired(self.spec, item, self._now()):
                         found[tuple(self.spec.key_of(item).values())] = int(item[VERSION])
                 request = response.get("UnprocessedKeys") or {}
+                if request:  # throttled: back off before asking for the rest
+                    time.sleep(min(0.05 * 2 ** attempt, 2.0))
+                    attempt += 1
         return found
 
     def query(self, pk_value: str, *, index: str | None = None, sort: SortCondition | None = None,
@@ -263,7 +278,7 @@ class DynamoTable(Table):
             if limit is not None:
                 kwargs["Limit"] = limit - len(items)
             response = self._call("query", **kwargs)
-            items.extend(_from_dynamo(raw) for raw in response.get("Items", []))
+            items.extend(_with_version(_from_dynamo(raw)) for raw in response.get("Items", []))
             start = response.get("LastEvaluatedKey")
             if start is None or (limit is not None and len(items) >= limit):
                 break

@@ -82,3 +82,19 @@ def test_missing_table_and_bucket_are_clear_errors(aws: None) -> None:
     store.blobs("materials").put("a", b"x")
     assert store.blobs("materials").get("a") == b"x"
     store.close()
+
+
+def test_items_written_without_a_version_read_as_version_0(aws: None) -> None:
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    create_tables(client, NAMER, [MEETINGS])
+    client.put_item(TableName="crewbot-dev-meetings", Item={"meeting_id": {"S": "imported"}, "n": {"N": "1"}})
+    store = DynamoStore(NAMER, region="us-east-1")
+    table = store.table(MEETINGS)
+    assert table.get({"meeting_id": "imported"}) == {"meeting_id": "imported", "n": 1, "version": 0}
+    assert table.mutate({"meeting_id": "imported"}, lambda item: {**item, "n": 2})["version"] == 1
+    client.put_item(TableName="crewbot-dev-meetings", Item={"meeting_id": {"S": "again"}})
+    assert table.put({"meeting_id": "again", "n": 3})["version"] == 1
+    client.put_item(TableName="crewbot-dev-meetings", Item={"meeting_id": {"S": "third"}})
+    table.delete({"meeting_id": "third"}, expected_version=0)
+    assert table.get({"meeting_id": "third"}) is None
+    store.close()
