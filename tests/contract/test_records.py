@@ -79,6 +79,12 @@ def test_unknown_stored_attributes_survive_a_round_trip(harness: Harness, record
     assert harness.store.table("users").get({"user_id": "U1"})["added_by_newer_code"] == {"x": 1}
 
 
+def test_a_stored_item_that_is_not_a_valid_record_is_named(harness: Harness, records: Repositories) -> None:
+    harness.store.table("users").put({"user_id": "U7", "status": "archived"})
+    with pytest.raises(ValueError, match=r"users \{'user_id': 'U7'\}: the stored item is not a valid User"):
+        records.users.get("U7")
+
+
 def test_chat_sessions_newest_first_and_expiry(harness: Harness, records: Repositories) -> None:
     sessions = records.chat_sessions
     sid = ChatSession.id_for_thread("D123", "1741000000.000100")

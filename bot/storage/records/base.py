@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, Generic, Self, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer
+from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer, ValidationError
 
 from bot.storage.base import VERSION, Item, Table, TableSpec
 
@@ -93,7 +93,12 @@ class Repository(Generic[R]):
 
     def load(self, item: Mapping[str, Any]) -> R:
         """A record from a stored item; a stored item that no longer validates is an error naming it."""
-        return self.model.model_validate(dict(item))  # type: ignore[return-value]
+        try:
+            return self.model.model_validate(dict(item))  # type: ignore[return-value]
+        except ValidationError as exc:
+            key = {attr: item.get(attr) for attr in (self.spec.pk, self.spec.sk) if attr}
+            raise ValueError(f"{self.spec.name} {key}: the stored item is not a valid "
+                             f"{self.model.__name__}: {exc}") from None
 
     def _get(self, key: Mapping[str, str]) -> R | None:
         item = self.table.get(key)
