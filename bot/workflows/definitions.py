@@ -24,6 +24,9 @@ from bot.workflows.tasks import TaskRegistry, task_name_of_placeholder
 
 LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
 LAMBDA_INVOKE_CALLBACK = "arn:aws:states:::lambda:invoke.waitForTaskToken"
+EVENTS_PUT = "arn:aws:states:::events:putEvents"
+#: The one placeholder allowed outside task resources: the project's event bus (in putEvents entries).
+EVENT_BUS_PLACEHOLDER = "${EventBusName}"
 
 _PLACEHOLDER = re.compile(r"^\$\{([A-Za-z][A-Za-z0-9_]*)\}$")
 _ANY_PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
@@ -52,6 +55,7 @@ _RETRIER_FIELDS = {"ErrorEquals", "IntervalSeconds", "MaxAttempts", "BackoffRate
                    "JitterStrategy", "Comment"}
 _CATCHER_FIELDS = {"ErrorEquals", "Next", "ResultPath", "Comment"}
 _INVOKE_PARAMETERS = {"FunctionName", "Payload", "Payload.$"}
+_ENTRY_FIELDS = {"Source", "Source.$", "DetailType", "DetailType.$", "Detail", "Detail.$", "EventBusName"}
 
 #: A machine path: where a (sub-)state machine sits in the document. ``()`` is the top level;
 #: ``("P", 1)`` is branch 1 of Parallel state ``P``; ``("M",)`` is the item processor of Map ``M``.
@@ -278,6 +282,9 @@ class _Checker:
         if "HeartbeatSeconds" in state and state["HeartbeatSeconds"] >= state.get("TimeoutSeconds", 99999999):
             raise ValueError(f"{where}: HeartbeatSeconds must be smaller than TimeoutSeconds")
         params = state.get("Parameters")
+        if resource == EVENTS_PUT:
+            self._put_events(state, where)
+            return
         if resource in (LAMBDA_INVOKE, LAMBDA_INVOKE_CALLBACK):
             if not isinstance(params, dict):
                 raise ValueError(f"{where}.Parameters: {resource} needs Parameters with FunctionName and Payload")
@@ -309,6 +316,27 @@ class _Checker:
         self.definition.tasks.setdefault(task, []).append(name)
         if "HeartbeatSeconds" in state and resource != LAMBDA_INVOKE_CALLBACK:
             raise ValueError(f"{where}.HeartbeatSeconds: only .waitForTaskToken tasks can send heartbeats here")
+
+    def _put_events(self, state: dict[str, Any], where: str) -> None:
+        if "TimeoutSeconds" in state or "HeartbeatSeconds" in state:
+            raise ValueError(f"{where}: TimeoutSeconds / HeartbeatSeconds are not supported for events:putEvents")
+        params = state.get("Parameters")
+        if not isinstance(params, dict) or set(params) != {"Entries"} or not isinstance(params["Entries"], list) \
+                or not params["Entries"]:
+            raise ValueError(f"{where}.Parameters: events:putEvents needs exactly a non-empty Entries list")
+        for i, entry in enumerate(params["Entries"]):
+            at = f"{where}.Parameters.Entries[{i}]"
+            if not isinstance(entry, dict):
+                raise ValueError(f"{at}: must be an object")
+            extra = set(entry) - _ENTRY_FIELDS
+            if extra:
+                raise ValueError(f"{at}: field(s) {sorted(extra)} not supported (use Source, DetailType, Detail, "
+                                 f"EventBusName)")
+            for key in ("Source", "DetailType"):
+                if key not in entry and f"{key}.$" not in entry:
+                    raise ValueError(f"{at}: {key} is required")
+            if entry.get("EventBusName", EVENT_BUS_PLACEHOLDER) != EVENT_BUS_PLACEHOLDER:
+                raise ValueError(f"{at}.EventBusName: must be {EVENT_BUS_PLACEHOLDER} (the project's bus)")
 
     def _parallel(self, state: dict[str, Any], name: str, where: str, target: Any) -> None:
         branches = state.get("Branches")
@@ -369,7 +397,7 @@ class _Checker:
                             intrinsics.parse(value)
                     except ValueError as exc:
                         raise ValueError(f"{where}.{key}: {exc}") from None
-                elif key != "FunctionName":
+                elif not (key == "FunctionName" or (key == "EventBusName" and value == EVENT_BUS_PLACEHOLDER)):
                     self.template(value, f"{where}.{key}")
         elif isinstance(template, list):
             for i, value in enumerate(template):

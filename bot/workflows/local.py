@@ -36,9 +36,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.clock import Clock
+from bot.events.bus import EventBus
 from bot.storage.base import ConflictError, SortCondition, Store, Table
 from bot.workflows import choice, paths, records
-from bot.workflows.definitions import WorkflowDefinition, parse_definition
+from bot.workflows.definitions import EVENTS_PUT, WorkflowDefinition, parse_definition
 from bot.workflows.engine import Execution, HistoryEvent, WorkflowEngine
 from bot.workflows.errors import (
     ExecutionAlreadyExists,
@@ -98,8 +99,9 @@ class LocalWorkflowEngine(WorkflowEngine):
     """The durable local ASL runner (``runtime: local``)."""
 
     def __init__(self, definitions: Mapping[str, WorkflowDefinition], tasks: TaskRegistry, store: Store,
-                 clock: Clock, *, listen: bool = True):
+                 clock: Clock, *, bus: EventBus | None = None, listen: bool = True):
         self.definitions = dict(definitions)
+        self.bus = bus
         self.tasks = tasks
         self.clock = clock
         self._executions: Table = store.table(records.EXECUTIONS)
@@ -451,6 +453,9 @@ class LocalWorkflowEngine(WorkflowEngine):
         self._timer(record, thread, due)
 
     def _do_task(self, record: Record, thread: Thread, state: dict[str, Any], retrying: bool) -> None:
+        if state["Resource"] == EVENTS_PUT:
+            self._put_events(record, thread, state)
+            return
         definition = self._definition(record)
         ref = definition.task_ref(state, thread["state"])
         task = self.tasks.get(ref.task)
@@ -504,6 +509,26 @@ class LocalWorkflowEngine(WorkflowEngine):
             self._timer(record, thread, now + timedelta(seconds=state["HeartbeatSeconds"]))
         self._event(record, "TaskSubmitted", {"state": thread["state"], "task": ref.task}, thread)
         self._park(record, thread, wait)
+
+    def _put_events(self, record: Record, thread: Thread, state: dict[str, Any]) -> None:
+        """``events:putEvents``: publish each entry on the bus (in AWS: EventBridge, same result shape)."""
+        if self.bus is None:
+            raise _StateError("States.TaskFailed", "events:putEvents needs an event bus; none was given")
+        entries = self._effective_input(record, thread, state)["Entries"]
+        self._event(record, "TaskScheduled", {"state": thread["state"], "resource": EVENTS_PUT, "entries": entries},
+                    thread)
+        ids = []
+        for entry in entries:
+            detail = entry.get("Detail", {})
+            try:
+                if isinstance(detail, str):
+                    detail = json.loads(detail)
+                ids.append({"EventId": self.bus.publish(entry["Source"], entry["DetailType"], detail)})
+            except (ValueError, KeyError, TypeError) as exc:
+                raise _StateError("EventBridge.FailedEntry", f"{type(exc).__name__}: {exc}") from None
+        result = {"Entries": ids, "FailedEntryCount": 0}
+        self._event(record, "TaskSucceeded", {"state": thread["state"], "output": result}, thread)
+        self._finish_work(record, thread, state, result)
 
     def _do_parallel(self, record: Record, thread: Thread, state: dict[str, Any], retrying: bool) -> None:
         data = self._effective_input(record, thread, state)

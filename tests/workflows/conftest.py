@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from bot.clock import ManualClock
+from bot.events.bus import LocalEventBus
 from bot.storage.sqlite import SqliteStore
 from bot.workflows.definitions import WorkflowDefinition, load_file, parse_definition
 from bot.workflows.local import LocalWorkflowEngine
@@ -40,7 +41,7 @@ def make_engine(store: SqliteStore, clock: ManualClock, inbox: Inbox) -> Callabl
         for i, item in enumerate(definitions):
             definition = item if isinstance(item, WorkflowDefinition) else parse_definition(f"wf{i}", item)
             loaded[definition.name] = definition
-        return LocalWorkflowEngine(loaded, make_tasks(inbox), store, clock)
+        return LocalWorkflowEngine(loaded, make_tasks(inbox), store, clock, bus=LocalEventBus(clock))
 
     return build
 

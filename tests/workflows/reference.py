@@ -21,11 +21,15 @@ REGION = "us-east-1"
 ACCOUNT = "123456789012"
 NAMER = ResourceNamer("crewbot", "test")
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/crewbot-test-workflows"
+EVENT_BUS = "crewbot-test-bus"
 
 
 def placeholder_values(definition: WorkflowDefinition) -> dict[str, str]:
     values = {}
     for placeholder in definition.placeholders():
+        if placeholder == "EventBusName":
+            values[placeholder] = EVENT_BUS
+            continue
         task = task_name_of_placeholder(placeholder)
         assert task is not None, placeholder
         values[placeholder] = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{NAMER.function(task.lower())}"
@@ -60,6 +64,7 @@ def reference_engine(definitions: list[WorkflowDefinition], tasks: TaskRegistry)
     try:
         with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
             client = boto3.client("stepfunctions", region_name=REGION)
+            boto3.client("events", region_name=REGION).create_event_bus(Name=EVENT_BUS)
             for definition in definitions:
                 client.create_state_machine(name=NAMER.state_machine(definition.name),
                                             definition=definition.render(placeholder_values(definition)),

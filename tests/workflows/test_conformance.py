@@ -62,6 +62,7 @@ def test_every_supported_feature_gives_the_same_result(make_engine, clock):
     local, reference = both(make_engine, clock, "everything", EVERYTHING_INPUT, succeed_with_question)
     assert local["status"] == "SUCCEEDED", local
     assert local == reference
+    assert local["output"]["announced"] == {"failed": 0, "published": 1}
     assert local["output"]["fanout"] == {"flaky": {"attempts": 3, "status": 200}, "squares": {"values": [1, 3, 5]},
                                          "boom": "Custom.Boom"}
 

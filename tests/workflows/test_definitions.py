@@ -51,6 +51,11 @@ TASK = {"Type": "Task", "Resource": "${LoadMeetingFunctionArn}", "End": True}
      "only the INLINE mode is supported"),
     (machine(A={"Type": "Parallel", "End": True, "Branches": [machine(B={"Type": "Pass", "Next": "C"})]}),
      "States.A.Branches[0].States.B.Next: 'C' is not a state"),
+    (machine(A={"Type": "Task", "Resource": "arn:aws:states:::events:putEvents", "End": True,
+                "Parameters": {"Entries": [{"Source": "s", "DetailType": "d", "EventBusName": "default"}]}}),
+     "EventBusName: must be ${EventBusName}"),
+    (machine(A={"Type": "Task", "Resource": "arn:aws:states:::events:putEvents", "End": True,
+                "Parameters": {"Entries": [{"Source": "s"}]}}), "DetailType is required"),
     ({"StartAt": "A", "States": {"A": TASK}, "TimeoutSeconds": 5}, "unsupported top-level field(s) ['TimeoutSeconds']"),
 ])
 def test_invalid_definitions_are_rejected_with_the_place_named(document, message):
@@ -85,7 +90,8 @@ def test_all_problems_of_all_files_are_reported_together(tmp_path: Path):
 def test_tasks_and_placeholders_are_listed():
     definition = load_file(FIXTURES / "everything.asl.json")
     assert sorted(definition.tasks) == ["Add", "Ask", "Boom", "Flaky"]
-    assert definition.placeholders() == ["AddFunctionArn", "AskFunctionArn", "BoomFunctionArn", "FlakyFunctionArn"]
+    assert definition.placeholders() == ["AddFunctionArn", "AskFunctionArn", "BoomFunctionArn", "EventBusName",
+                                         "FlakyFunctionArn"]
     rendered = json.loads(definition.render({p: f"arn:{p}" for p in definition.placeholders()}))
     assert rendered["States"]["Sum"]["Resource"] == "arn:AddFunctionArn"
     with pytest.raises(DefinitionError, match="no value for placeholder"):

@@ -194,3 +194,25 @@ def test_an_execution_interrupted_mid_step_is_resumed_by_the_next_process(store,
     assert second.recover() == ["crash:c1"]
     assert second.describe("crash:c1").output == "done"
     assert len(calls) == 2
+
+
+def test_put_events_publishes_on_the_bus(store, clock):
+    from bot.events.bus import Event, EventHandler, LocalEventBus
+    from bot.workflows.definitions import parse_definition
+    from bot.workflows.local import LocalWorkflowEngine
+
+    received: list[Event] = []
+    bus = LocalEventBus(clock, [EventHandler("done", {"detail-type": ["PrepDone"]}, received.append)])
+    definition = parse_definition("announce", {"StartAt": "Tell", "States": {"Tell": {
+        "Type": "Task", "Resource": "arn:aws:states:::events:putEvents", "End": True,
+        "Parameters": {"Entries": [
+            {"Source": "crewbot.meetings", "DetailType": "PrepDone", "EventBusName": "${EventBusName}",
+             "Detail": {"meeting.$": "$.meeting"}},
+            {"Source": "crewbot.meetings", "DetailType.$": "$.kind", "Detail.$": "States.JsonToString($)"},
+        ]}}}})
+    engine = LocalWorkflowEngine({"announce": definition}, TaskRegistry(), store, clock, bus=bus)
+    done = engine.start("announce", {"meeting": "m1", "kind": "PrepDone"})
+    assert done.status == "SUCCEEDED"
+    assert [e.detail for e in received] == [{"meeting": "m1"}, {"meeting": "m1", "kind": "PrepDone"}]
+    assert done.output["FailedEntryCount"] == 0 and [e["EventId"] for e in done.output["Entries"]] == \
+        [e.id for e in received]
