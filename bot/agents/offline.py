@@ -48,7 +48,9 @@ _SYNONYMS = {
     "prep": "prep", "prepare": "prep", "preparation": "prep",
 }
 _MEMORY = re.compile(r"\b(earlier|before|previous(ly)?|recap|so far|what did i|what have i|history)\b", re.I)
-_HELP = re.compile(r"^\s*(hi|hello|hey|help|what can you do|who are you)\b", re.I)
+_HELP = re.compile(r"^\s*(hi|hello|hey|help|what can you do|who are you|what do you do)[\s!?.]*$", re.I)
+# Tools whose name starts with one of these change something: the user must ask for that explicitly.
+_WRITE_VERBS = {"save", "create", "update", "delete", "remove", "send", "post", "record", "set", "add", "cancel"}
 _ORDINALS = {"first": 0, "next": 0, "second": 1, "third": 2, "fourth": 3, "last": -1}
 _ID_KEYS = ("meeting_id", "id", "item_id", "project_id")
 _TITLE_KEYS = ("title", "name", "summary", "subject")
@@ -101,9 +103,8 @@ class OfflineModel(Model):
         if not messages:
             return self._label("Hello! Ask me something."), []
         last = messages[-1]
-        results = [b["toolResult"] for b in last.get("content", []) if "toolResult" in b]
-        if results:
-            return self._label(self._answer_from_results(messages, results)), []
+        if any("toolResult" in b for b in last.get("content", [])):
+            return self._after_tools(messages, tool_specs)
         text = " ".join(b["text"] for b in last.get("content", []) if "text" in b).strip()
         if _MEMORY.search(text):
             return self._label(self._recap(messages[:-1])), []
@@ -141,6 +142,9 @@ class OfflineModel(Model):
         wanted = _terms(text)
         scored: list[tuple[int, int, dict[str, Any]]] = []
         for order, spec in enumerate(tool_specs):
+            verb = spec["name"].split("_")[0]
+            if verb in _WRITE_VERBS and _stem(verb) not in wanted:
+                continue
             name_terms = _terms(spec["name"])
             desc_terms = _terms(_first_sentence(spec.get("description", "")))
             score = 3 * len(wanted & name_terms) + len(wanted & (desc_terms - name_terms))
@@ -155,12 +159,32 @@ class OfflineModel(Model):
         missing: list[str] = []
         for spec in chosen:
             args, lacking = self._arguments(spec, text, history)
-            if lacking:
-                missing.append(f"To use `{spec['name']}` I need {', '.join(lacking)}; "
-                               f"{self._hint(lacking)}")
-            else:
+            if not lacking:
                 calls.append(ToolCall(spec["name"], args))
-        return calls, " ".join(missing) or None
+                continue
+            # Read tools may look up the ids they lack first; a write never guesses which item it changes.
+            writes = spec["name"].split("_")[0] in _WRITE_VERBS
+            lister = None if writes else self._lister(lacking, tool_specs, {c.name for c in calls} | {spec["name"]})
+            if lister is not None:
+                calls.append(ToolCall(lister["name"], {}))  # fetch the ids first; the tool follows
+            else:
+                missing.append(f"To use `{spec['name']}` I need {', '.join(lacking)}; {self._hint(lacking)}")
+        return list({c.name: c for c in calls}.values()), " ".join(missing) or None
+
+    @staticmethod
+    def _lister(lacking: list[str], tool_specs: list[dict[str, Any]], exclude: set[str]) -> dict[str, Any] | None:
+        """A tool that needs no arguments and lists the things a missing ``<thing>_id`` refers to."""
+        things = {_stem(name.removesuffix("_id")) for name in lacking if name.endswith("_id")}
+        for spec in tool_specs:
+            required = ((spec.get("inputSchema") or {}).get("json") or {}).get("required") or []
+            verb = spec["name"].split("_")[0]
+            if spec["name"] not in exclude and not required and verb not in _WRITE_VERBS \
+                    and things & _terms(spec["name"]):
+                return spec
+        return None
+
+    def _matched(self, text: str, name: str) -> set[str]:
+        return _terms(text) & _terms(name)
 
     def _hint(self, lacking: list[str]) -> str:
         if any("meeting" in name for name in lacking):
@@ -197,9 +221,26 @@ class OfflineModel(Model):
             return re.sub(r"^\s*(my\s+)?(answer|response|note)s?\s*(is|:)?\s*", "", text, flags=re.I) or text
         return None
 
-    def _answer_from_results(self, messages: list[dict[str, Any]], results: list[dict[str, Any]]) -> str:
+    def _after_tools(self, messages: list[dict[str, Any]],
+                     tool_specs: list[dict[str, Any]]) -> tuple[str | None, list[ToolCall]]:
+        """Call what the results made possible (e.g. the agenda once the meeting id is known), else answer."""
+        start = _turn_start(messages)
+        turn = messages[start:]
+        called = {b["toolUse"]["name"] for m in turn for b in m.get("content", []) if "toolUse" in b}
+        text = _text_of(messages[start])
+        covered = set().union(*(self._matched(text, name) for name in called)) if called else set()
+        calls, _ = self._choose_tools(text, messages, tool_specs)
+        # Each tool once per turn (so the loop ends), and only tools the user asked for in words the
+        # tools already called do not explain ("agenda" after listing meetings, not "meetings" again).
+        follow_up = [c for c in calls if c.name not in called and self._matched(text, c.name) - covered]
+        if follow_up:
+            return None, follow_up
+        return self._label(self._answer_from_results(turn)), []
+
+    def _answer_from_results(self, turn: list[dict[str, Any]]) -> str:
         names = {b["toolUse"]["toolUseId"]: b["toolUse"]["name"]
-                 for m in messages[-2:-1] for b in m.get("content", []) if "toolUse" in b}
+                 for m in turn for b in m.get("content", []) if "toolUse" in b}
+        results = [b["toolResult"] for m in turn for b in m.get("content", []) if "toolResult" in b]
         parts: list[str] = []
         for result in results:
             name = names.get(result.get("toolUseId", ""), "a tool")
@@ -217,6 +258,14 @@ class OfflineModel(Model):
 def _first_sentence(text: str) -> str:
     first = text.strip().split("\n\n")[0].replace("\n", " ")
     return first.split(". ")[0].rstrip(".")
+
+
+def _turn_start(messages: list[dict[str, Any]]) -> int:
+    """Index of the user's message that started the current turn (the last user message with text)."""
+    for index in range(len(messages) - 1, -1, -1):
+        if messages[index].get("role") == "user" and _text_of(messages[index]):
+            return index
+    return 0
 
 
 def _text_of(message: dict[str, Any]) -> str:

@@ -107,8 +107,33 @@ def test_offline_policy_is_deterministic_and_fills_arguments_from_history() -> N
     _, again = model.respond([user("Any meetings in the next 3 days?")], SPECS)
     assert [(c.name, dict(c.input)) for c in again] == [(c.name, dict(c.input)) for c in calls]
 
+    # The agenda needs a meeting id: the meetings are listed first, then the agenda follows.
     text, calls = model.respond([user("agenda for the offsite")], SPECS)
-    assert calls == [] and text and text.startswith(OFFLINE_LABEL) and "meeting_id" in text
+    assert text is None and [c.name for c in calls] == ["get_upcoming_meetings"]
+    listed = [
+        user("agenda for the offsite"),
+        {"role": "assistant", "content": [{"toolUse": {"toolUseId": "t0", "name": "get_upcoming_meetings",
+                                                       "input": {}}}]},
+        {"role": "user", "content": [{"toolResult": {"toolUseId": "t0", "status": "success", "content": [
+            {"json": {"meetings": [{"meeting_id": "m7", "title": "Standup"},
+                                   {"meeting_id": "m8", "title": "Team offsite"}]}}]}}]},
+    ]
+    text, calls = model.respond(listed, SPECS)
+    assert text is None and [(c.name, dict(c.input)) for c in calls] == [("generate_meeting_agenda",
+                                                                          {"meeting_id": "m8"})]
+    done = [*listed,
+            {"role": "assistant", "content": [{"toolUse": {"toolUseId": "t1", "name": "generate_meeting_agenda",
+                                                           "input": {"meeting_id": "m8"}}}]},
+            {"role": "user", "content": [{"toolResult": {"toolUseId": "t1", "status": "success",
+                                                         "content": [{"json": {"sections": ["Goals"]}}]}}]}]
+    text, calls = model.respond(done, SPECS)
+    assert calls == [] and text and text.startswith(OFFLINE_LABEL) and "Team offsite" in text and "Goals" in text
+
+    writes = [*SPECS, tool_spec("save_note", "Save a note on a meeting.", {"meeting_id": {"type": "string"},
+                                                                          "note": {"type": "string"}},
+                                ["meeting_id", "note"])]
+    text, calls = model.respond([user("save a note: call the vendor")], writes)
+    assert calls == [] and text and "meeting_id" in text, "a write never guesses the meeting"
 
     history = [
         user("meetings?"),
