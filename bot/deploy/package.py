@@ -97,7 +97,7 @@ def pip_command(target: Path, architecture: str, requirements: list[str], python
         raise PackageError(f"unknown architecture {architecture!r}: use one of {', '.join(PLATFORMS)}") from None
     return [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
             "--platform", platform, "--implementation", "cp", "--python-version", PYTHON_VERSION,
-            "--only-binary=:all:", "--upgrade", "--target", str(target), *requirements]
+            "--only-binary=:all:", "--no-compile", "--upgrade", "--target", str(target), *requirements]
 
 
 def build_layer_zip(out: Path, architecture: str, requirements: list[str] | None = None) -> Path:
@@ -111,6 +111,7 @@ def build_layer_zip(out: Path, architecture: str, requirements: list[str] | None
         # bin/ holds console scripts, useless in a layer.
         shutil.rmtree(site / "bin", ignore_errors=True)
         prune_google_discovery(site)
+        forget_scripts(site)
         return _write_zip(out, [(f"python/{p.relative_to(site).as_posix()}", p) for p in _files(site)])
 
 
@@ -121,6 +122,14 @@ def prune_google_discovery(site: Path) -> None:
         for path in documents.glob("*.json"):
             if path.name not in GOOGLE_DISCOVERY_KEEP:
                 path.unlink()
+
+
+def forget_scripts(site: Path) -> None:
+    """Drop the deleted ``bin/`` scripts from each ``RECORD``: their hashes embed this machine's
+    interpreter path, which would make every build's layer differ."""
+    for record in site.glob("*.dist-info/RECORD"):
+        lines = record.read_text(encoding="utf-8").splitlines(keepends=True)
+        record.write_text("".join(line for line in lines if not line.startswith("../../bin/")), encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:

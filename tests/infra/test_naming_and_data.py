@@ -123,3 +123,14 @@ def test_secrets_cover_what_the_config_reads_in_aws(evaluated: dict[str, Any]) -
     wanted = {spec.name for key, spec in config.secrets.items()
               if spec.source == "secretsmanager" and key != "slack_app_token"}
     assert wanted <= deployed, f"secrets the config reads but Terraform does not create: {sorted(wanted - deployed)}"
+
+
+def test_the_feature_variables_main_tf_adds_are_configuration_keys() -> None:
+    from tests.infra.conftest import parse, unquote
+
+    (function,) = [b['"function"'] for b in parse(TF / "main.tf")["module"] if '"function"' in b]
+    extra = unquote(function)["extra_environment"]
+    assert extra, "main.tf passes no extra environment to the functions"
+    environ = {name: "true" for name in extra}
+    loaded = load_config(environ={**environ, "CREWBOT_RUNTIME": "aws"})
+    assert loaded.config.features.xray and loaded.config.features.alarms

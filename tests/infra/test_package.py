@@ -53,7 +53,8 @@ def test_layer_is_installed_for_lambda_python_312(arch: str, platform: str, tmp_
     assert cmd[:4] == ["python3", "-m", "pip", "install"]
     assert cmd[cmd.index("--platform") + 1] == platform
     assert cmd[cmd.index("--python-version") + 1] == "3.12"
-    assert "--only-binary=:all:" in cmd and cmd[cmd.index("--target") + 1] == str(tmp_path)
+    assert "--only-binary=:all:" in cmd and "--no-compile" in cmd
+    assert cmd[cmd.index("--target") + 1] == str(tmp_path)
     assert cmd[-1] == "pluggy>=1.6"
 
 
@@ -79,3 +80,13 @@ def test_unused_google_discovery_documents_are_pruned(tmp_path: Path) -> None:
 def test_code_only_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--code-only", "--out", str(tmp_path)]) == 0
     assert (tmp_path / "crewbot.zip").is_file() and "crewbot.zip" in capsys.readouterr().out
+
+
+def test_records_forget_the_console_scripts(tmp_path: Path) -> None:
+    from bot.deploy.package import forget_scripts
+
+    info = tmp_path / "idna-3.20.dist-info"
+    info.mkdir()
+    (info / "RECORD").write_text("../../bin/idna,sha256=abc,166\r\nidna/__init__.py,sha256=def,10\r\n")
+    forget_scripts(tmp_path)
+    assert (info / "RECORD").read_text() == "idna/__init__.py,sha256=def,10\r\n"
