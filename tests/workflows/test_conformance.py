@@ -89,7 +89,25 @@ def test_a_timed_out_human_wait_takes_its_catch_path_in_both(make_engine, clock)
     assert local["output"] == {"who": "U123", "error": "States.Timeout"}
 
 
-@pytest.mark.parametrize("workflow", ["everything", "errors", "timeout"])
+PATHS_INPUT = {"items": [{"name": "ann", "n": 1}, {"name": "bob", "n": 2}, {"name": "cy", "n": 3}], "wait": 1,
+               "past": "2021-06-01T12:00:00Z", "flag": True, "nothing": None, "left": {"a": 1, "b": 1},
+               "right": {"b": 2}, "pair": {"a": "ann", "b": "bob"}, "numbers": {"two": 2, "three": 3},
+               "error_name": "Dynamic.Error", "error_cause": "raised from the input"}
+
+
+def test_paths_waits_type_tests_and_caught_failures_give_the_same_result(make_engine, clock):
+    local, reference = both(make_engine, clock, "paths", PATHS_INPUT)
+    assert local == reference
+    assert local["status"] == "SUCCEEDED", local
+
+
+def test_states_runtime_fails_the_execution_in_both(make_engine, clock):
+    local, reference = both(make_engine, clock, "paths", {**PATHS_INPUT, "wait": "not a number"})
+    assert (local["status"], local["error"]) == (reference["status"], reference["error"])
+    assert (local["status"], local["error"]) == ("FAILED", "States.Runtime")
+
+
+@pytest.mark.parametrize("workflow", ["everything", "errors", "timeout", "paths"])
 def test_fixtures_load_in_the_reference_interpreter(workflow):
     definition = fixture(workflow)
     with reference_engine([definition], make_tasks(Inbox())) as reference:

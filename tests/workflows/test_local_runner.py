@@ -216,3 +216,15 @@ def test_put_events_publishes_on_the_bus(store, clock):
     assert [e.detail for e in received] == [{"meeting": "m1"}, {"meeting": "m1", "kind": "PrepDone"}]
     assert done.output["FailedEntryCount"] == 0 and [e["EventId"] for e in done.output["Entries"]] == \
         [e.id for e in received]
+
+
+def test_no_choice_matched_is_an_error_a_catch_can_take(make_engine):
+    # Step Functions semantics (the reference interpreter reports States.Runtime here instead).
+    engine = make_engine({"StartAt": "Guard", "States": {
+        "Guard": {"Type": "Parallel", "End": True,
+                  "Catch": [{"ErrorEquals": ["States.NoChoiceMatched"], "ResultPath": "$.e", "Next": "Caught"}],
+                  "Branches": [{"StartAt": "Pick", "States": {
+                      "Pick": {"Type": "Choice", "Choices": [{"Variable": "$.x", "NumericEquals": 2, "Next": "Two"}]},
+                      "Two": {"Type": "Succeed"}}}]},
+        "Caught": {"Type": "Pass", "OutputPath": "$.e.Error", "End": True}}})
+    assert engine.start("wf0", {"x": 1}).output == "States.NoChoiceMatched"
