@@ -88,18 +88,23 @@ class AgentConversations:
 
     @staticmethod
     def _chunks(chunks: queue.Queue[object], outcome: dict[str, object]) -> Iterator[str]:
-        """Text as it streams; the final text when nothing streamed (e.g. a budget stop)."""
-        sent = False
+        """Text as it streams, then whatever of the final answer did not stream (e.g. a budget stop)."""
+        sent: list[str] = []
         while True:
             item = chunks.get()
             if item is _DONE:
                 break
             if isinstance(item, str):
-                sent = True
+                sent.append(item)
                 yield item
         result = outcome.get("result")
-        if not sent and result is not None:
-            yield getattr(result, "text", "") or "(no answer)"
+        if result is None:
+            return
+        appendix = str(getattr(result, "appendix", ""))
+        if not "".join(sent).strip():
+            yield str(getattr(result, "text", "")) or "(no answer)"
+        elif appendix:
+            yield f"\n\n{appendix}"
 
     def _fail(self, reply: Reply, message: IncomingMessage, what: str) -> None:
         reference = uuid.uuid4().hex[:8]

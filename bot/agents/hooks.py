@@ -1,6 +1,8 @@
 """The Strands hooks every Crewbot agent runs with: budgets, tool access and usage recording.
 
-* ``BeforeInvocationEvent``: a spent budget cancels the turn with a clear message (no model call).
+* ``BeforeModelCallEvent``: a spent budget cancels the model call with a clear message — before the
+  first call when the budget was already spent, or mid-turn when this turn's tokens spend the rest. The
+  message takes the model's place in the history, so the conversation stays well-formed.
 * ``BeforeToolCallEvent``: a tool whose ``required_role`` the user lacks is refused; the refusal is the
   tool result the model sees, and is written to the audit log.
 * ``AfterToolCallEvent``: tool names and failures are counted; calls of ``write`` and ``external`` tools
@@ -19,6 +21,7 @@ from strands.hooks import (
     AfterInvocationEvent,
     AfterToolCallEvent,
     BeforeInvocationEvent,
+    BeforeModelCallEvent,
     BeforeToolCallEvent,
     HookRegistry,
 )
@@ -27,6 +30,9 @@ from bot.agents.tools import CallContext, ToolRegistration
 from bot.agents.usage import BudgetState, TurnUsage, UsageLedger
 
 logger = logging.getLogger(__name__)
+
+MID_TURN_STOP = ("⛔ I stopped because this answer used up the token budget. Start a fresh conversation with "
+                 "`/crewbot reset`, or ask an admin to raise the agent's budget.")
 
 
 class CrewbotHooks:
@@ -40,20 +46,29 @@ class CrewbotHooks:
         self.ledger = ledger
         self.budget = budget
         self.usage = TurnUsage(agent=call.agent, user_id=call.user_id, session_id=call.session_id, model=model_label)
-        self.cancelled = False
+        #: Set when the budget stopped the turn.
+        self.budget_stop = False
         self._started = 0.0
 
     def register_hooks(self, registry: HookRegistry, **kwargs: Any) -> None:
         registry.add_callback(BeforeInvocationEvent, self.before_invocation)
+        registry.add_callback(BeforeModelCallEvent, self.before_model)
         registry.add_callback(BeforeToolCallEvent, self.before_tool)
         registry.add_callback(AfterToolCallEvent, self.after_tool)
         registry.add_callback(AfterInvocationEvent, self.after_invocation)
 
     def before_invocation(self, event: BeforeInvocationEvent) -> None:
         self._started = time.monotonic()
-        if self.budget.state == "exhausted":
-            self.cancelled = True
-            event.cancel = self.budget.message
+
+    def before_model(self, event: BeforeModelCallEvent) -> None:
+        if self.budget.remaining is None:
+            return
+        # A fresh agent is built per turn, so its accumulated usage is this turn's.
+        spent = int(event.agent.event_loop_metrics.accumulated_usage.get("totalTokens", 0))
+        if spent < self.budget.remaining:
+            return
+        self.budget_stop = True
+        event.cancel = self.budget.message if self.budget.state == "exhausted" else MID_TURN_STOP
 
     def before_tool(self, event: BeforeToolCallEvent) -> None:
         name = event.tool_use["name"]
@@ -88,7 +103,7 @@ class CrewbotHooks:
     def after_invocation(self, event: AfterInvocationEvent) -> None:
         self.usage.latency_ms = int((time.monotonic() - self._started) * 1000)
         invocation = event.agent.event_loop_metrics.latest_agent_invocation
-        if invocation is not None and not self.cancelled:
+        if invocation is not None:
             self.usage.input_tokens = int(invocation.usage.get("inputTokens", 0))
             self.usage.output_tokens = int(invocation.usage.get("outputTokens", 0))
             self.usage.cycles = len(invocation.cycles)

@@ -50,8 +50,10 @@ class TurnResult:
     input_tokens: int = 0
     output_tokens: int = 0
     latency_ms: int = 0
-    #: A budget warning or stop, for the user.
+    #: A budget warning, for the user (posted after the answer).
     notice: str | None = None
+    #: The part of ``text`` that did not come from the model's stream (a budget or step-limit stop).
+    appendix: str = ""
 
     @property
     def summary(self) -> str:
@@ -172,26 +174,19 @@ class AgentService:
         hooks = CrewbotHooks(call, self.registry.tools, self.ledger, budget, resolution.short,
                              audit=self.crewbot.records.audit.record)
         agent = self.build_agent(spec, call.session_id, model, self.models.retry_strategy(resolution), hooks, on_text)
-        limits: dict[str, int] = {"turns": spec.budget.max_cycles}
-        if budget.remaining is not None and budget.remaining > 0:
-            limits["total_tokens"] = budget.remaining
-        result = agent(text, invocation_state={CALL_KEY: call}, limits=limits)
+        # Tokens are enforced by the hooks (BeforeModelCallEvent); the SDK's limit caps model calls per turn.
+        result = agent(text, invocation_state={CALL_KEY: call}, limits={"turns": spec.budget.max_cycles})
         stop = str(result.stop_reason)
         answer = str(result).strip()
-        notice = budget.message if budget.state == "warn" else None
-        if stop == "limit_total_tokens":
-            answer = (answer + "\n\n" if answer else "") + (
-                "⛔ I stopped because this answer used up the token budget. Start a fresh conversation with "
-                "`/crewbot reset`, or ask an admin to raise the agent's budget.")
-        elif stop == "limit_turns":
-            answer = (answer + "\n\n" if answer else "") + (
-                f"⛔ I stopped after {spec.budget.max_cycles} steps without finishing; try a narrower question.")
-        elif hooks.cancelled:
-            notice = None
+        notice = budget.message if budget.state == "warn" and not hooks.budget_stop else None
+        appendix = answer if hooks.budget_stop else ""
+        if stop == "limit_turns":
+            appendix = f"⛔ I stopped after {spec.budget.max_cycles} steps without finishing; try a narrower question."
+            answer = (answer + "\n\n" if answer else "") + appendix
         return TurnResult(text=answer, agent=spec.name, session_id=call.session_id, model=resolution.short,
                           stop_reason=stop, tools=list(hooks.usage.tools), tool_errors=hooks.usage.tool_errors,
                           input_tokens=hooks.usage.input_tokens, output_tokens=hooks.usage.output_tokens,
-                          latency_ms=hooks.usage.latency_ms, notice=notice)
+                          latency_ms=hooks.usage.latency_ms, notice=notice, appendix=appendix)
 
     def build_agent(self, spec: AgentSpec, session_id: str, model: Any, retry_strategy: Any, hooks: Any,
                     on_text: Callable[[str], None] | None = None) -> Any:

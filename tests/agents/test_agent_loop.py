@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
 from strands.types.exceptions import ModelThrottledException
 
@@ -71,7 +73,7 @@ def test_exhausted_session_budget_stops_with_a_clear_message(make_crewbot: MakeC
 
     assert len(model.requests) == 1, "no model call once the budget is spent"
     assert "budget" in second.text and "/crewbot reset" in second.text
-    assert second.input_tokens == 0
+    assert second.input_tokens == 0 and second.appendix == second.text
     # A fresh conversation has its own session budget.
     third = crewbot.agents.ask("frugal", user_id="U1", conversation="c2", text="hi")
     assert third.text.startswith("First answer") and len(model.requests) == 2
@@ -86,9 +88,17 @@ def test_budget_running_out_mid_turn_stops_the_loop(make_crewbot: MakeCrewbot) -
 
     result = crewbot.agents.ask("looper", user_id="U1", conversation="c1", text="keep checking the budget")
 
-    assert result.stop_reason == "limit_total_tokens"
-    assert "token budget" in result.text
+    assert "used up the token budget" in result.text and result.appendix == result.text
     assert 1 <= len(model.requests) < 8
+    assert result.input_tokens + result.output_tokens >= 800
+
+    # The stop took the model's place: the stored history still alternates user / assistant.
+    from bot.agents.sessions import session_manager
+
+    stored = session_manager(crewbot, "c1").list_messages("c1", "looper")
+    roles = [m.message["role"] for m in stored]
+    assert roles[0] == "user" and roles[-1] == "assistant"
+    assert all(a != b for a, b in pairwise(roles))
 
 
 def test_budget_warning_when_most_is_used(make_crewbot: MakeCrewbot) -> None:
