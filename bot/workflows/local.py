@@ -127,7 +127,10 @@ class LocalWorkflowEngine(WorkflowEngine):
         name = name or str(uuid.uuid4())
         execution_id = f"{workflow}:{name}"
         now = self._now()
-        data = {} if input is None else copy.deepcopy(input)
+        try:
+            data = {} if input is None else json.loads(json.dumps(input, allow_nan=False))
+        except (TypeError, ValueError) as exc:
+            raise WorkflowError(f"the input of {workflow!r} must be JSON data: {exc}") from None
         record: Record = {
             "execution_id": execution_id, "workflow": workflow, "name": name, "kind": "execution",
             "status": "RUNNING", "input": data, "output": None, "error": None, "cause": None,

@@ -14,6 +14,7 @@ from bot.workflows import (
     InvalidTaskToken,
     TaskTokenAnswered,
     TaskTokenExpired,
+    WorkflowError,
     WorkflowNotFound,
 )
 from bot.workflows.local import error_matches
@@ -123,6 +124,8 @@ def test_typed_errors_for_callers(make_engine, inbox):
         engine.describe("wf0:missing")
     with pytest.raises(InvalidTaskToken):
         engine.send_task_success("not-a-token", {})
+    with pytest.raises(WorkflowError, match="must be JSON data"):
+        engine.start("wf0", {"when": object()})
     assert [e.name for e in engine.list()] == ["once"]
     assert [e.name for e in engine.list("wf0", status="FAILED")] == []
 
