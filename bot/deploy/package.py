@@ -128,8 +128,8 @@ def forget_scripts(site: Path) -> None:
     """Drop the deleted ``bin/`` scripts from each ``RECORD``: their hashes embed this machine's
     interpreter path, which would make every build's layer differ."""
     for record in site.glob("*.dist-info/RECORD"):
-        lines = record.read_text(encoding="utf-8").splitlines(keepends=True)
-        record.write_text("".join(line for line in lines if not line.startswith("../../bin/")), encoding="utf-8")
+        lines = record.read_bytes().splitlines(keepends=True)  # bytes: keep the CSV's \r\n line ends
+        record.write_bytes(b"".join(line for line in lines if not line.startswith(b"../../bin/")))
 
 
 def main(argv: list[str] | None = None) -> int:

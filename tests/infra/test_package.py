@@ -87,6 +87,6 @@ def test_records_forget_the_console_scripts(tmp_path: Path) -> None:
 
     info = tmp_path / "idna-3.20.dist-info"
     info.mkdir()
-    (info / "RECORD").write_text("../../bin/idna,sha256=abc,166\r\nidna/__init__.py,sha256=def,10\r\n")
+    (info / "RECORD").write_bytes(b"../../bin/idna,sha256=abc,166\r\nidna/__init__.py,sha256=def,10\r\n")
     forget_scripts(tmp_path)
-    assert (info / "RECORD").read_text() == "idna/__init__.py,sha256=def,10\r\n"
+    assert (info / "RECORD").read_bytes() == b"idna/__init__.py,sha256=def,10\r\n"
