@@ -327,40 +327,51 @@ def _items_in(value: Any) -> Iterable[dict[str, Any]]:
             yield from _items_in(inner)
 
 
-def _earlier_items(history: list[dict[str, Any]], id_key: str) -> list[dict[str, Any]]:
-    """Items carrying ``id_key`` from earlier tool results, most recent result first, in listed order."""
-    found: list[dict[str, Any]] = []
+def _result_batches(history: list[dict[str, Any]], id_key: str) -> list[list[dict[str, Any]]]:
+    """Items carrying ``id_key`` per earlier tool result, the most recent result first."""
+    batches: list[list[dict[str, Any]]] = []
     for message in reversed(history):
-        batch: list[dict[str, Any]] = []
-        for block in message.get("content", []):
+        for block in reversed(message.get("content", [])):
             if "toolResult" in block and block["toolResult"].get("status") != "error":
-                batch.extend(item for item in _items_in(_result_value(block["toolResult"])) if id_key in item)
-        found.extend(item for item in batch if item[id_key] not in {f[id_key] for f in found})
-    return found
+                items = [item for item in _items_in(_result_value(block["toolResult"])) if id_key in item]
+                unique = list({str(item[id_key]): item for item in items}.values())
+                if unique:
+                    batches.append(unique)
+    return batches
 
 
 def _pick_item(id_key: str, text: str, history: list[dict[str, Any]]) -> str | None:
+    """The id of the item the user means, from earlier tool results.
+
+    In order: the id itself in the message; a clear title match (two words or more); an ordinal ("the
+    first one") in the latest list; the item the latest single-item result was about (what we were
+    just talking about); a one-word title match; the first item of the latest list.
+    """
     keys = [id_key] + [k for k in _ID_KEYS if k != id_key]
     for key in keys:
-        items = _earlier_items(history, key)
-        if not items:
+        batches = _result_batches(history, key)
+        if not batches:
             continue
-        for item in items:  # the id itself in the message
+        items = list({str(item[key]): item for batch in batches for item in batch}.values())
+        for item in items:
             if str(item[key]).lower() in text:
                 return str(item[key])
         wanted = _terms(text)
-        best, best_score = None, 0
-        for item in items:
-            title = " ".join(str(item.get(k, "")) for k in _TITLE_KEYS)
-            score = len(wanted & _terms(title))
-            if score > best_score:
-                best, best_score = item, score
-        if best is not None:
+        scored = [(len(wanted & _terms(" ".join(str(item.get(k, "")) for k in _TITLE_KEYS))), -i, item)
+                  for i, item in enumerate(items)]
+        best_score, _, best = max(scored, key=lambda entry: entry[:2])
+        if best_score >= 2:
             return str(best[key])
+        lists = [batch for batch in batches if len(batch) > 1]
         for word, index in _ORDINALS.items():
-            if re.search(rf"\b{word}\b", text):
-                return str(items[index if index < len(items) else -1][key])
-        return str(items[0][key])
+            if lists and re.search(rf"\b{word}\b", text):
+                latest = lists[0]
+                return str(latest[index if index < len(latest) else -1][key])
+        if len(batches[0]) == 1:
+            return str(batches[0][0][key])
+        if best_score == 1:
+            return str(best[key])
+        return str(batches[0][0][key])
     return None
 
 

@@ -26,6 +26,10 @@ def add_to(sub: argparse._SubParsersAction) -> None:
                       help="send this message instead of reading the terminal (repeatable)")
     chat.add_argument("--new", action="store_true", help="start a fresh session first")
     chat.set_defaults(func=chat_with)
+    sample = actions.add_parser("sample-meetings",
+                                help="store a few sample meetings for a user (a demo until a calendar is connected)")
+    sample.add_argument("--user", required=True, help="Slack user id, or an emulator user name like alice")
+    sample.set_defaults(func=sample_meetings)
 
 
 def list_agents(ctx: CliContext) -> int:
@@ -73,6 +77,43 @@ def show_agent(ctx: CliContext) -> int:
     ctx.print("  prompt:")
     for line in (spec.system_prompt or "").splitlines()[:12]:
         ctx.print(f"    {line}")
+    return 0
+
+
+#: (title, days from now, hour UTC, minutes, meeting type, attendees) of the sample meetings.
+SAMPLE_MEETINGS = (
+    ("Leadership staff meeting", 1, 9, 60, "leadership", ["Ana Lopez", "Bo Chen", "Chris Diaz"]),
+    ("Budget review with finance", 2, 14, 45, "budget_review", ["Dana Finch"]),
+    ("1:1 with Ana", 3, 10, 30, "one_on_one", ["Ana Lopez"]),
+    ("Customer QBR: Northwind", 4, 16, 60, "qbr", ["Erin Walsh", "Frank Ng"]),
+)
+
+
+def sample_meetings(ctx: CliContext) -> int:
+    """Meetings with fixed ids per user, so running it again refreshes them instead of adding more."""
+    import re
+    from datetime import UTC, timedelta
+
+    from bot.storage.records import Attendee, Meeting
+
+    user = ctx.args.user.strip().lstrip("@")
+    if not re.fullmatch(r"[UW][A-Z0-9]{2,}", user):
+        from bot.emulator.workspace import user_id_for
+
+        user = user_id_for(user)
+    crewbot = ctx.crewbot
+    today = crewbot.clock.now().astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    meetings = []
+    for i, (title, days, hour, minutes, kind, people) in enumerate(SAMPLE_MEETINGS, 1):
+        start = today.replace(hour=hour) + timedelta(days=days)
+        meetings.append(Meeting(
+            meeting_id=f"sample-{user.lower()}-{i}", user_id=user, provider="sample", external_id=f"sample-{i}",
+            title=title, start=start, end=start + timedelta(minutes=minutes), meeting_type=kind,
+            attendees=[Attendee(name=p) for p in people]))
+    crewbot.records.meetings.save_many(meetings)
+    for meeting in meetings:
+        ctx.print(f"{meeting.meeting_id}: {meeting.title} ({meeting.meeting_type}) {meeting.start:%a %d %b %H:%M} UTC")
+    ctx.print(f"stored {len(meetings)} sample meetings for {user}")
     return 0
 
 

@@ -64,6 +64,15 @@ def test_agents_chat_then_usage(cli_env: Path, capsys: pytest.CaptureFixture[str
     assert row["input_tokens"] > 0
 
 
+def test_sample_meetings_for_a_demo(cli_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = run_cli(capsys, "agents", "sample-meetings", "--user", "alice")
+    assert code == 0 and "stored 4 sample meetings for UALICE" in out
+    run_cli(capsys, "agents", "sample-meetings", "--user", "alice")  # again: refreshed, not doubled
+    code, out = run_cli(capsys, "agents", "chat", "meeting_coordinator", "--user", "UALICE",
+                        "-m", "what meetings do I have this week?")
+    assert out.count("Leadership staff meeting") == 1 and "count: 4" in out
+
+
 def test_usage_records_and_summary(make_crewbot: MakeCrewbot) -> None:
     crewbot = make_crewbot()
     add_meeting(crewbot, "U1", "m1", "Sync", 1)

@@ -182,3 +182,33 @@ def test_conversation_managers_follow_the_spec() -> None:
     assert isinstance(summary, SummarizingConversationManager)
     assert summary.summary_ratio == 0.5 and summary.preserve_recent_messages == 4
     assert isinstance(conversation_manager(ConversationSpec(manager="none")), NullConversationManager)
+
+
+def test_offline_picks_the_meeting_being_discussed_unless_another_is_named() -> None:
+    listing = {"meetings": [{"meeting_id": "m1", "title": "Leadership sync"},
+                            {"meeting_id": "m2", "title": "Budget review"}]}
+    history = [
+        user("meetings?"),
+        {"role": "assistant", "content": [{"toolUse": {"toolUseId": "a", "name": "get_upcoming_meetings",
+                                                       "input": {}}}]},
+        {"role": "user", "content": [{"toolResult": {"toolUseId": "a", "status": "success",
+                                                     "content": [{"json": listing}]}}]},
+        {"role": "assistant", "content": [{"text": "Two meetings."}]},
+        user("agenda for the leadership sync"),
+        {"role": "assistant", "content": [{"toolUse": {"toolUseId": "b", "name": "generate_meeting_agenda",
+                                                       "input": {"meeting_id": "m1"}}}]},
+        {"role": "user", "content": [{"toolResult": {"toolUseId": "b", "status": "success", "content": [
+            {"json": {"meeting_id": "m1", "title": "Leadership sync", "sections": []}}]}}]},
+        {"role": "assistant", "content": [{"text": "Here is the agenda."}]},
+    ]
+    save = tool_spec("save_prep_response", "Save the user's answer to a meeting prep question.",
+                     {"meeting_id": {"type": "string"}, "question": {"type": "string"},
+                      "response": {"type": "string"}}, ["meeting_id", "question", "response"])
+    model = OfflineModel()
+    _, calls = model.respond([*history, user("my answer: settle the budget question")], [save])
+    assert dict(calls[0].input)["meeting_id"] == "m1", "one word ('budget') does not beat the meeting at hand"
+    assert dict(calls[0].input)["response"] == "settle the budget question"
+    _, calls = model.respond([*history, user("my answer for the budget review: approve it")], [save])
+    assert dict(calls[0].input)["meeting_id"] == "m2", "naming another meeting clearly switches to it"
+    _, calls = model.respond([*history, user("save my answer for the second one: yes")], [save])
+    assert dict(calls[0].input)["meeting_id"] == "m2"
