@@ -19,7 +19,7 @@ import re
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from bot.clock import Clock
@@ -42,7 +42,8 @@ MAX_CATCH_UP = 1000
 
 
 def _iso(moment: datetime) -> str:
-    return moment.isoformat(timespec="microseconds")
+    # Always UTC with a fixed width, so due times sort as text in the store.
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 class Scheduler(ABC):

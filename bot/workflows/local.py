@@ -32,7 +32,7 @@ import secrets
 import threading
 import uuid
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.clock import Clock
@@ -72,7 +72,8 @@ class _StateError(Exception):
 
 
 def _iso(moment: datetime) -> str:
-    return moment.isoformat(timespec="microseconds")
+    # Always UTC with a fixed width, so stored times (and timer keys) sort as text.
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def _parse(text: str) -> datetime:
