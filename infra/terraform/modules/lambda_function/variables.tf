@@ -56,7 +56,7 @@ variable "log_retention_days" {
 }
 
 variable "kms_key_arn" {
-  description = "Deployment key: logs, environment variables and the data the function reads."
+  description = "Deployment key: the function's logs and the data it reads."
   type        = string
 }
 
