@@ -80,8 +80,16 @@ def _with_version(item: Item) -> Item:
     return item
 
 
-#: "The stored version is :expected" — where version 0 also matches an item written without one.
-_VERSION_IS = "(#v = :expected OR (:expected = :zero AND attribute_not_exists(#v)))"
+def _all_of(*conditions: str) -> str:
+    """Conditions joined with AND, parenthesising only those with a top-level OR.
+
+    DynamoDB rejects parentheses that do not change precedence ("The expression has redundant
+    parentheses"), and moto does not check this, so expressions are built without any.
+    """
+    present = [c for c in conditions if c]
+    if len(present) == 1:
+        return present[0]
+    return " AND ".join(f"({c})" if " OR " in c else c for c in present)
 
 
 class DynamoTable(Table):
@@ -123,8 +131,25 @@ class DynamoTable(Table):
         """A condition "the stored item has no TTL or it is in the future" (empty when no TTL)."""
         if self.spec.ttl is None:
             return "", {}, {}
-        return ("(attribute_not_exists(#ttl) OR #ttl > :now)", {"#ttl": self.spec.ttl},
+        return ("attribute_not_exists(#ttl) OR #ttl > :now", {"#ttl": self.spec.ttl},
                 {":now": _SERIALIZER.serialize(Decimal(str(self._now())))})
+
+    def _at_version(self, expected: int, live: bool) -> tuple[str, dict[str, str], dict[str, Any]]:
+        """A condition "the stored item has version ``expected``" (and, with ``live``, has not expired).
+
+        Version 0 is an item written without a version (by another tool): it exists and has none.
+        """
+        if expected == 0:
+            condition, names, values = "attribute_exists(#pk) AND attribute_not_exists(#v)", {"#pk": self.spec.pk}, {}
+        else:
+            condition, names, values = "#v = :expected", {}, {":expected": {"N": str(int(expected))}}
+        names["#v"] = VERSION
+        if live:
+            ttl_condition, ttl_names, ttl_values = self._not_expired()
+            condition = _all_of(condition, ttl_condition)
+            names.update(ttl_names)
+            values.update(ttl_values)
+        return condition, names, values
 
     def _raw_get(self, key: Mapping[str, Any]) -> Item | None:
         response = self._call("get_item", Key=self._key(key), ConsistentRead=True)
@@ -165,11 +190,9 @@ class DynamoTable(Table):
         clean = prepare_item(self.spec, item)
         key = self.spec.key_of(clean)
         if expected_version is not None:
-            live, names, values = self._not_expired()
-            condition = _VERSION_IS + (f" AND {live}" if live else "")
-            values.update({":expected": {"N": str(int(expected_version))}, ":zero": {"N": "0"}})
+            condition, names, values = self._at_version(int(expected_version), live=True)
             return self._conditional_put(
-                clean, int(expected_version) + 1, condition, {"#v": VERSION, **names}, values,
+                clean, int(expected_version) + 1, condition, names, values,
                 f"{self.spec.name}: {key} changed since version {expected_version} was read (or does not exist)")
         # Unconditional: the new version is one more than the stored one. Read it, then write only if it
         # is still that version; a concurrent writer makes us re-read, so versions never repeat.
@@ -180,9 +203,8 @@ class DynamoTable(Table):
                     return self._conditional_put(clean, 1, "attribute_not_exists(#pk)", {"#pk": self.spec.pk}, {},
                                                  "raced")
                 live_version = 0 if is_expired(self.spec, current, self._now()) else int(current[VERSION])
-                return self._conditional_put(clean, live_version + 1, _VERSION_IS, {"#v": VERSION},
-                                             {":expected": {"N": str(int(current[VERSION]))}, ":zero": {"N": "0"}},
-                                             "raced")
+                condition, names, values = self._at_version(int(current[VERSION]), live=False)
+                return self._conditional_put(clean, live_version + 1, condition, names, values, "raced")
             except ConflictError:
                 continue
         raise ConflictError(f"{self.spec.name}: {key} kept changing; gave up after {_PUT_ATTEMPTS} attempts")
@@ -191,12 +213,12 @@ class DynamoTable(Table):
         if expected_version is None:
             self._call("delete_item", Key=self._key(key))
             return
-        live, names, values = self._not_expired()
-        values.update({":expected": {"N": str(int(expected_version))}, ":zero": {"N": "0"}})
+        condition, names, values = self._at_version(int(expected_version), live=True)
+        kwargs: dict[str, Any] = {"ConditionExpression": condition, "ExpressionAttributeNames": names}
+        if values:
+            kwargs["ExpressionAttributeValues"] = values
         try:
-            self._call("delete_item", Key=self._key(key),
-                       ConditionExpression=_VERSION_IS + (f" AND {live}" if live else ""),
-                       ExpressionAttributeNames={"#v": VERSION, **names}, ExpressionAttributeValues=values)
+            self._call("delete_item", Key=self._key(key), **kwargs)
         except ClientError:
             raise ConflictError(f"{self.spec.name}: delete of {dict(key)} expected version {expected_version}, "
                                 "but the item changed or does not exist") from None

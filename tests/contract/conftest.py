@@ -21,6 +21,8 @@ from bot.storage.base import Store, Table, TableSpec
 from bot.storage.dynamodb import DynamoStore, create_buckets, create_tables
 from bot.storage.sqlite import SqliteStore
 
+from .dynamo_rules import check_request
+
 REGION = "eu-west-1"
 
 
@@ -100,6 +102,7 @@ def harness(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.
         create_tables(client, namer)
         create_buckets(boto3.client("s3", region_name=REGION), namer, REGION)
         store = DynamoStore(namer, region=REGION, now=now)
+        store.dynamodb.meta.events.register("provide-client-params.dynamodb", check_request)
         yield Harness("dynamodb", store, now, client, namer)
         store.close()
 
