@@ -196,7 +196,7 @@ class LocalWorkflowEngine(WorkflowEngine):
                 for thread in list(record["threads"].values()):
                     self._cancel(record, thread)
                 self._finish(record, "ABORTED", error=error or None, cause=cause or None)
-                if self._save(record):
+                if self._save(record) is not None:
                     return _to_execution(record)
         raise WorkflowError(f"{execution_id}: kept changing while stopping it; try again")
 
@@ -287,17 +287,21 @@ class LocalWorkflowEngine(WorkflowEngine):
             self._active.add(execution_id)
             try:
                 conflicts = 0
+                record = self._load(execution_id)
                 while True:
-                    record = self._load(execution_id)
                     if record["status"] != "RUNNING":
                         return
                     if not self._advance_one(record):
                         self._flush_timers(record)  # e.g. a heartbeat that was renewed: look again later
                         return
-                    if not self._save(record):
-                        conflicts += 1  # another process moved it: reload and look again
-                        if conflicts > 20:
-                            raise WorkflowError(f"{execution_id}: too many concurrent updates")
+                    stored = self._save(record)
+                    if stored is not None:
+                        record = stored  # what is stored now, with its new version: no need to re-read
+                        continue
+                    conflicts += 1  # another process moved it: reload and look again
+                    if conflicts > 20:
+                        raise WorkflowError(f"{execution_id}: too many concurrent updates")
+                    record = self._load(execution_id)
             finally:
                 self._active.discard(execution_id)
 
@@ -721,18 +725,19 @@ class LocalWorkflowEngine(WorkflowEngine):
             raise ExecutionNotFound(f"no workflow execution {execution_id!r}")
         return record
 
-    def _save(self, record: Record) -> bool:
+    def _save(self, record: Record) -> Record | None:
+        """Store the record if nobody changed it since it was read; the stored item, or ``None``."""
         events = record.pop("_events", [])
         timers = record.pop("_timers", [])
         try:
-            self._executions.put(record, expected_version=record["version"])
+            stored = self._executions.put(record, expected_version=record["version"])
         except ConflictError:
-            return False
+            return None
         if events:
             self._history.put_many(events)
         record["_timers"] = timers
         self._flush_timers(record)
-        return True
+        return stored
 
     def _flush_timers(self, record: Record) -> None:
         for due_key in record.pop("_timers", []):
