@@ -2,14 +2,17 @@
 
 DynamoDB rejects an expression whose parentheses do not change precedence ("Invalid
 ConditionExpression: The expression has redundant parentheses"): ``a OR (b AND c)``, ``(a OR b)``
-alone, ``((a))``. moto only catches ``((``, so a lenient test could pass code AWS refuses.
+alone, ``((a))``. moto only catches ``((``, so a lenient test could pass code AWS refuses. DynamoDB
+also rejects expression attribute names or values that no expression uses.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 EXPRESSIONS = ("ConditionExpression", "FilterExpression", "KeyConditionExpression")
+ALL_EXPRESSIONS = (*EXPRESSIONS, "ProjectionExpression", "UpdateExpression")
 
 
 def _top_level_has(text: str, word: str) -> bool:
@@ -47,10 +50,27 @@ def redundant_parentheses(expression: str) -> list[str]:
     return bad
 
 
+def unused_placeholders(params: dict[str, Any]) -> list[str]:
+    """``#names`` and ``:values`` a request defines but none of its expressions uses."""
+    requests = [params] + [r for r in params.get("RequestItems", {}).values() if isinstance(r, dict)]
+    unused = []
+    for request in requests:
+        used = " ".join(str(request.get(name, "")) for name in ALL_EXPRESSIONS)
+        tokens = set(re.findall(r"[#:][A-Za-z0-9_]+", used))
+        defined = [*request.get("ExpressionAttributeNames", {}), *request.get("ExpressionAttributeValues", {})]
+        for placeholder in defined:
+            if placeholder not in tokens:
+                unused.append(placeholder)
+    return unused
+
+
 def check_request(params: dict[str, Any], **_: Any) -> None:
-    """A botocore ``provide-client-params`` hook: fail the test on an expression AWS would reject."""
+    """A botocore ``provide-client-params`` hook: fail the test on a request AWS would reject."""
     for name in EXPRESSIONS:
         expression = params.get(name)
         if expression and redundant_parentheses(expression):
             raise AssertionError(f"{name} {expression!r} has redundant parentheses, which DynamoDB rejects: "
                                  f"{redundant_parentheses(expression)}")
+    if unused_placeholders(params):
+        raise AssertionError(f"unused expression attribute names/values, which DynamoDB rejects: "
+                             f"{unused_placeholders(params)} in {params}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .dynamo_rules import redundant_parentheses
+from .dynamo_rules import redundant_parentheses, unused_placeholders
 
 
 @pytest.mark.parametrize("expression", [
@@ -26,3 +26,14 @@ def test_needed_parentheses_pass(expression: str) -> None:
 ])
 def test_redundant_parentheses_are_caught(expression: str) -> None:
     assert redundant_parentheses(expression) != []
+
+
+def test_unused_placeholders_are_caught() -> None:
+    assert unused_placeholders({"ConditionExpression": "#v = :e", "ExpressionAttributeNames": {"#v": "version"},
+                                "ExpressionAttributeValues": {":e": {"N": "1"}}}) == []
+    assert unused_placeholders({"ConditionExpression": "#v = :e", "ExpressionAttributeNames": {"#v": "v", "#x": "x"},
+                                "ExpressionAttributeValues": {":e": {"N": "1"}, ":zero": {"N": "0"}}}) == [
+        "#x", ":zero"]
+    batch = {"RequestItems": {"t": {"Keys": [], "ProjectionExpression": "#a",
+                                    "ExpressionAttributeNames": {"#a": "a", "#b": "b"}}}}
+    assert unused_placeholders(batch) == ["#b"]
