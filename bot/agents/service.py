@@ -20,6 +20,7 @@ from bot.agents.sessions import ChatSessions, SessionLocks, safe_session_id, ses
 from bot.agents.spec import AgentSpec, ConversationSpec
 from bot.agents.tools import CALL_KEY, CallContext
 from bot.agents.usage import BudgetState, UsageLedger
+from bot.config import ConfigError, Problem
 from bot.storage.tables import CHAT_SESSIONS
 
 if TYPE_CHECKING:
@@ -93,9 +94,24 @@ class AgentService:
     def ledger(self) -> UsageLedger:
         return UsageLedger.for_runtime(self.crewbot)
 
-    def validate(self) -> AgentRegistry:
-        """Load and check everything now (start-up), so mistakes surface before the first message."""
-        return self.registry
+    def validate(self, deep: bool = False) -> AgentRegistry:
+        """Load and check everything now (start-up), so mistakes surface before the first message.
+
+        ``deep`` also turns every tool into its Strands tool (imports Strands, ~0.4 s), so a signature
+        Strands cannot describe is reported here, naming the plugin, rather than on a user's message.
+        """
+        registry = self.registry
+        if deep:
+            problems = []
+            for name, registration in sorted(registry.tools.items()):
+                try:
+                    registration.strands_tool()
+                except Exception as exc:
+                    problems.append(Problem(f"plugin {registry.origin.get('tool:' + name, '?')}", f"tool {name}",
+                                            f"cannot be used as a Strands tool: {type(exc).__name__}: {exc}"))
+            if problems:
+                raise ConfigError(problems)
+        return registry
 
     # -- users ---------------------------------------------------------------------------------
 

@@ -96,7 +96,9 @@ class ToolRegistration:
     @property
     def summary(self) -> str:
         """The first line of the tool's description, for listings."""
-        text = self.description or inspect.getdoc(getattr(self, "function", None)) or ""
+        spec = getattr(self.function, "tool_spec", None)
+        text = self.description or (spec.get("description") if isinstance(spec, dict) else None) \
+            or inspect.getdoc(self.function) or ""
         return text.strip().splitlines()[0] if text.strip() else ""
 
     def strands_tool(self) -> Any:

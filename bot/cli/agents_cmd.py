@@ -34,7 +34,7 @@ def add_to(sub: argparse._SubParsersAction) -> None:
 
 def list_agents(ctx: CliContext) -> int:
     service = ctx.crewbot.agents
-    registry = service.validate()
+    registry = service.validate(deep=True)
     rows = []
     for name, spec in sorted(registry.agents.items()):
         resolution = service.models.resolve(spec.model)
@@ -55,7 +55,7 @@ def list_agents(ctx: CliContext) -> int:
 
 def show_agent(ctx: CliContext) -> int:
     service = ctx.crewbot.agents
-    registry = service.validate()
+    registry = service.validate(deep=True)
     spec = registry.get(ctx.args.name)
     resolution = service.models.resolve(spec.model)
     ctx.print(f"{spec.name}  ({spec.source})")

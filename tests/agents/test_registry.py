@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import pytest
+from pydantic import Field
 
 from bot import hookimpl
 from bot.agents.spec import AgentSpec, load_spec
@@ -104,3 +106,18 @@ def test_side_effects_are_checked() -> None:
 def test_spec_needs_a_prompt() -> None:
     with pytest.raises(ValueError, match="give the system prompt"):
         AgentSpec(name="x", description="d")
+
+
+def test_deep_validation_reports_tools_strands_cannot_describe(make_crewbot: MakeCrewbot) -> None:
+    @crewbot_tool(side_effects="read")
+    def odd(limit: Annotated[int, Field(gt=0)]) -> int:
+        """A tool whose annotation Strands rejects (pydantic.Field inside Annotated)."""
+        return limit
+
+    crewbot = make_crewbot(AgentPlugin(tools=[odd]))
+    crewbot.agents.validate()  # the cheap check does not build tools
+    with pytest.raises(ConfigError) as caught:
+        crewbot.agents.validate(deep=True)
+    [problem] = caught.value.problems
+    assert problem.source == "plugin test0" and problem.key == "tool odd"
+    assert "cannot be used as a Strands tool" in problem.message and "NotImplementedError" in problem.message
