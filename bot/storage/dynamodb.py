@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from boto3.dynamodb.table import BatchWriter
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from bot.storage.base import (
@@ -406,7 +407,9 @@ class DynamoStore(Store):
         """The S3 client (created on first use)."""
         with self._lock:
             if self._s3 is None:
-                self._s3 = self._session.client("s3", region_name=self._region)
+                # SigV4 presigned URLs: required for KMS-encrypted objects, and valid in every region.
+                self._s3 = self._session.client("s3", region_name=self._region,
+                                                config=Config(signature_version="s3v4"))
             return self._s3
 
     def table(self, spec: TableSpec | str) -> DynamoTable:
