@@ -14,8 +14,10 @@ and / 2 for JSON), the same figure the offline model reports as ``inputTokens``.
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 import tempfile
+import time
 from datetime import UTC, timedelta
 from pathlib import Path
 from typing import Any
@@ -62,6 +64,9 @@ def seed(crewbot: Crewbot) -> None:
             "attendees": ["Ana", "Bo", "Chen"]})
 
 
+TURN_SECONDS: dict[str, list[float]] = {}
+
+
 def run(turns: int, manager: str) -> list[tuple[int, int, int, int]]:
     """(turn, model calls, largest prompt tokens, messages stored in the session) for each turn."""
     with tempfile.TemporaryDirectory() as home:
@@ -77,8 +82,10 @@ def run(turns: int, manager: str) -> list[tuple[int, int, int, int]]:
         rows = []
         for turn in range(1, turns + 1):
             before = len(RecordingOffline.calls)
+            started = time.perf_counter()
             result = agents.ask("meeting_coordinator", user_id="UBENCH", conversation="bench",
                                 text=QUESTIONS[(turn - 1) % len(QUESTIONS)])
+            TURN_SECONDS.setdefault(manager, []).append(time.perf_counter() - started)
             calls = RecordingOffline.calls[before:]
             kept = len(_stored_messages(crewbot, result.session_id))
             rows.append((turn, len(calls), max(calls, default=0), kept))
@@ -113,6 +120,10 @@ def main() -> int:
           f"the session store keeps all {bounded[-1][3]} messages (nothing is lost; only the prompt is windowed)")
     print(f"no manager: prompt grows to {unbounded[-1][2]:,} tokens at turn {args.turns} "
           f"({unbounded[-1][3]} stored messages)")
+    seconds = sorted(TURN_SECONDS[args.manager])
+    print(f"turn wall time on the offline model ({args.manager}; session restore, tools, store, usage): median "
+          f"{statistics.median(seconds) * 1000:.0f} ms, p95 {seconds[int(len(seconds) * 0.95) - 1] * 1000:.0f} ms, "
+          f"last {TURN_SECONDS[args.manager][-1] * 1000:.0f} ms")
     return 0
 
 
