@@ -50,11 +50,15 @@ class AgentConversations:
             return
         chunks: queue.Queue[object] = queue.Queue()
         outcome: dict[str, object] = {}
+        text = message.text
+        if message.files:  # the agent cannot open Slack files, but should know they were shared
+            names = ", ".join(str(f.get("name") or f.get("title") or "file") for f in message.files)
+            text = f"{text}\n\n[The user shared files: {names}]".strip()
 
         def run() -> None:
             try:
                 outcome["result"] = self.agents.ask(
-                    agent, user_id=message.user_id, conversation=message.session_id, text=message.text,
+                    agent, user_id=message.user_id, conversation=message.session_id, text=text,
                     channel_id=message.channel_id, thread_ts=message.thread_ts, on_text=chunks.put)
             except BaseException as exc:  # handed to the caller's thread below
                 outcome["error"] = exc

@@ -65,6 +65,16 @@ def test_other_users_meetings_are_invisible(make_crewbot: MakeCrewbot) -> None:
     assert "Acquisition" not in reply.text("stream") and "count: 0" in reply.text("stream")
 
 
+def test_shared_files_are_mentioned_to_the_agent(make_crewbot: MakeCrewbot) -> None:
+    crewbot = make_crewbot()
+    model = ScriptedModel(["noted"])
+    crewbot.agents.models.override("offline", lambda: model)
+    message = IncomingMessage(user_id="U1", channel_id="D1", thread_ts="1.0", text="see attached", ts="1.0",
+                              files=({"name": "q3-budget.xlsx"},))
+    crewbot.conversations.handle(message, RecordingReply())
+    assert "[The user shared files: q3-budget.xlsx]" in str(model.requests[0].messages[-1]["content"])
+
+
 def test_failure_is_posted_with_a_reference(make_crewbot: MakeCrewbot) -> None:
     crewbot = make_crewbot()
     crewbot.agents.models.override("offline", lambda: ScriptedModel([RuntimeError("model exploded")]))
