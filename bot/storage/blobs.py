@@ -91,7 +91,10 @@ class LocalBlobStore(BlobStore):
     def list(self, prefix: str = "") -> list[str]:
         # Walk only below the prefix's folder part (checked like a key, so it cannot leave the bucket).
         folder = prefix.rsplit("/", 1)[0] if "/" in prefix else ""
-        start = self._path(folder) if folder else self.root
+        try:
+            start = self._path(folder) if folder else self.root
+        except ValueError:
+            return []  # no valid key lies under an invalid folder (as S3 would find none)
         if not start.is_dir():
             return []
         keys = []

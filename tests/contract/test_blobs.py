@@ -44,6 +44,7 @@ def test_list_by_prefix_sorted(harness: Harness) -> None:
     assert blobs.list("U1") == ["U1/t1/agent.json", "U1/t1/messages/0001.json", "U1/t2/agent.json", "U10/x.json"]
     assert blobs.list("U1/t1/me") == ["U1/t1/messages/0001.json"]
     assert blobs.list("nothing/") == []
+    assert blobs.list("../") == [] and blobs.list("/etc/") == [] and blobs.list("a b/") == []
     blobs.delete("U1/t1/messages/0001.json")
     assert blobs.list("U1/t1/") == ["U1/t1/agent.json"]
     # Buckets are separate.
