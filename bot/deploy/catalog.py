@@ -37,7 +37,7 @@ ACCESS_ACTIONS: dict[str, tuple[str, ...]] = {
     "state_machine_start": ("states:DescribeExecution", "states:StartExecution"),
     # The engine finds a state machine's ARN by name; this action has no resource-level permission.
     "state_machine_list": ("states:ListStateMachines",),
-    # Human steps: the button handler answers a .waitForTaskToken task.
+    # Human steps: the button handler answers a .waitForTaskToken task (no resource-level permission).
     "task_callback": ("states:SendTaskFailure", "states:SendTaskHeartbeat", "states:SendTaskSuccess"),
     "events_put": ("events:PutEvents",),
     "secret_read": ("secretsmanager:GetSecretValue",),

@@ -50,7 +50,8 @@ locals {
         },
         # ListStateMachines supports no resource-level permission.
         { kind = "state_machine_list", resources = length(f.state_machines_start) > 0 ? ["*"] : [] },
-        { kind = "task_callback", resources = f.task_callback ? values(local.arns.state_machines) : [] },
+        # Task tokens are not tied to a resource ARN: SendTask* supports no resource-level permission.
+        { kind = "task_callback", resources = f.task_callback ? ["*"] : [] },
         { kind = "events_put", resources = f.events_put ? [local.arns.event_bus] : [] },
         { kind = "secret_read", resources = [for s in f.secrets : lookup(local.arns.secrets, s, "")] },
         {
