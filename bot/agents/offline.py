@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import AsyncGenerator, Iterable
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -415,7 +416,13 @@ def _one_line(item: Any) -> str:
     return " — ".join(([f"*{title}*"] if title else []) + rest)
 
 
+_ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$")
+
+
 def _scalar(value: Any) -> str:
+    if isinstance(value, str) and _ISO_TIME.match(value):
+        when = datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+        return when.strftime("%a %d %b %H:%M UTC")
     if isinstance(value, list):
         return ", ".join(_scalar(v) for v in value) if value else "none"
     if isinstance(value, dict):
