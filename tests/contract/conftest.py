@@ -19,6 +19,7 @@ from bot.config.naming import ResourceNamer
 from bot.storage import tables
 from bot.storage.base import Store, Table, TableSpec
 from bot.storage.dynamodb import DynamoStore, create_buckets, create_tables
+from bot.storage.items import resolve_spec
 from bot.storage.sqlite import SqliteStore
 
 from .dynamo_rules import check_request
@@ -39,6 +40,23 @@ class FakeNow:
         self.t += seconds
 
 
+class _MotoStore(DynamoStore):
+    """A DynamoStore that creates each table under moto the first time it is asked for (setup stays fast;
+    the tables are built by the same ``create_tables`` the adapter ships)."""
+
+    def __init__(self, *args: Any, client: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._client = client
+        self._created: set[str] = set()
+
+    def table(self, spec: TableSpec | str) -> Any:
+        resolved = resolve_spec(spec)
+        if resolved.name not in self._created:
+            create_tables(self._client, self.namer, [resolved])
+            self._created.add(resolved.name)
+        return super().table(resolved)
+
+
 @dataclass
 class Harness:
     """A store under test plus what a test needs around it."""
@@ -50,9 +68,7 @@ class Harness:
     namer: ResourceNamer | None = None
 
     def table(self, spec: TableSpec | str) -> Table:
-        """The store's table, creating it first under moto when it is not one of the declared tables."""
-        if self.client is not None and self.namer is not None and isinstance(spec, TableSpec):
-            create_tables(self.client, self.namer, [spec])
+        """The store's table (under moto it is created on first use)."""
         return self.store.table(spec)
 
 
@@ -99,9 +115,8 @@ def harness(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.
     with mock_aws():
         namer = ResourceNamer("crewbot", "dev", "123456789012")
         client = boto3.client("dynamodb", region_name=REGION)
-        create_tables(client, namer)
         create_buckets(boto3.client("s3", region_name=REGION), namer, REGION)
-        store = DynamoStore(namer, region=REGION, now=now)
+        store = _MotoStore(namer, region=REGION, now=now, client=client)
         store.dynamodb.meta.events.register("provide-client-params.dynamodb", check_request)
         yield Harness("dynamodb", store, now, client, namer)
         store.close()
