@@ -118,6 +118,11 @@ def test_meetings_by_time_range_and_by_external_key(records: Repositories) -> No
     assert found is not None and found.meeting_id == "m3" and found.external_key == "U1#google#ev3"
     assert found.attendees[0].response == "accepted" and found.start == T0 + timedelta(days=3)
     assert meetings.by_external("U1", "microsoft", "ev3") is None
+    provider_spellings = ("needsAction", "tentativelyAccepted", "ACCEPTED", "NEEDS-ACTION")
+    spelled = [Attendee(response=r).response for r in provider_spellings]
+    assert spelled == ["needs_action", "tentative", "accepted", "needs_action"]
+    with pytest.raises(ValidationError, match="response"):
+        Attendee(response="maybe later")
 
 
 def test_meeting_change_detection_and_sync(records: Repositories) -> None:

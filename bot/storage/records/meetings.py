@@ -18,6 +18,13 @@ CALENDAR_FIELDS = ("title", "description", "start", "end", "timezone", "all_day"
                    "location", "video_link", "recurrence_id", "status")
 
 
+#: How calendars spell a response (Google, Microsoft Graph, iCalendar PARTSTAT) → the stored value.
+_RESPONSES = {
+    "needsaction": "needs_action", "needs-action": "needs_action", "notresponded": "needs_action",
+    "none": "needs_action", "tentativelyaccepted": "tentative", "organizer": "accepted",
+}
+
+
 class Attendee(BaseModel):
     """One attendee of a meeting, as the calendar reports them."""
 
@@ -27,6 +34,14 @@ class Attendee(BaseModel):
     optional: bool = False
     organizer: bool = False
 
+    @field_validator("response", mode="before")
+    @classmethod
+    def _provider_spelling(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            lowered = value.strip().lower()
+            return _RESPONSES.get(lowered, lowered)
+        return value
+
 
 def external_key(user_id: str, provider: str, external_id: str) -> str:
     """The ``by_external`` lookup key: ``<user>#<provider>#<calendar event id>``."""
@@ -34,7 +49,11 @@ def external_key(user_id: str, provider: str, external_id: str) -> str:
 
 
 class Meeting(Record):
-    """A calendar event of one user, with its classification and preparation state."""
+    """A calendar event of one user, with its classification and preparation state.
+
+    ``start`` and ``end`` are timezone-aware (stored in UTC); an all-day event starts at midnight of its
+    ``timezone`` (``all_day=True``), since a date alone has no place on the time axis.
+    """
 
     meeting_id: str = Field(min_length=1)
     user_id: str = Field(min_length=1)
