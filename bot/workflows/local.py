@@ -14,7 +14,7 @@ retries and timeouts that became due, synchronously; :meth:`LocalWorkflowEngine.
 for real time passing (``crewbot dev`` calls it periodically).
 
 Differences from Step Functions, all deliberate: handlers run in-process and synchronously (a Map's
-iterations run one after another up to their first wait, whatever ``MaxConcurrency`` says); a
+iterations start in index order, each running up to its first wait, at most ``MaxConcurrency`` at once); a
 request-response task's ``TimeoutSeconds`` is checked when its handler returns (a handler cannot be
 interrupted); a heartbeat expiry reports ``States.HeartbeatTimeout`` (which ``States.Timeout`` also
 matches, as in AWS).
@@ -556,14 +556,21 @@ class LocalWorkflowEngine(WorkflowEngine):
         if not items:
             self._finish_work(record, thread, state, [])
             return
-        self._park(record, thread, {"kind": "children"})
+        inputs = []
         for i, item in enumerate(items):
             item_input = item
             if selector is not None:
                 item_context = self._context(record, thread, {"Map": {"Item": {"Index": i, "Value": item}}})
                 item_input = paths.render(selector, data, item_context)
-            self._start_child(record, thread, i, [*thread["machine"], thread["state"]], processor["StartAt"],
-                              item_input)
+            inputs.append({"index": i, "input": item_input})
+        # MaxConcurrency: only that many iterations run at once; the rest wait in the parent, in order
+        # (matters when iterations wait, e.g. one approval after another with MaxConcurrency 1).
+        limit = state.get("MaxConcurrency") or len(inputs)
+        machine = [*thread["machine"], thread["state"]]
+        self._park(record, thread, {"kind": "children", "queue": inputs[limit:], "machine": machine,
+                                    "start": processor["StartAt"], "count": len(inputs)})
+        for entry in inputs[:limit]:
+            self._start_child(record, thread, entry["index"], machine, processor["StartAt"], entry["input"])
 
     # -- transitions -----------------------------------------------------------------------------
 
@@ -663,6 +670,12 @@ class LocalWorkflowEngine(WorkflowEngine):
             self._finish(record, "SUCCEEDED", output=output)
             return
         parent = record["threads"][parent_id]
+        queue = parent["wait"].get("queue") if parent.get("wait") else None
+        if queue:  # a Map iteration finished: start the next waiting one
+            entry = queue.pop(0)
+            self._start_child(record, parent, entry["index"], parent["wait"]["machine"], parent["wait"]["start"],
+                              entry["input"])
+            return
         children = self._children(record, parent)
         if any(child["status"] != "done" for child in children):
             return

@@ -231,3 +231,23 @@ def test_no_choice_matched_is_an_error_a_catch_can_take(make_engine):
                       "Two": {"Type": "Succeed"}}}]},
         "Caught": {"Type": "Pass", "OutputPath": "$.e.Error", "End": True}}})
     assert engine.start("wf0", {"x": 1}).output == "States.NoChoiceMatched"
+
+
+def test_map_max_concurrency_runs_waiting_iterations_one_after_another(make_engine, inbox):
+    engine = make_engine({"StartAt": "EachApprover", "States": {"EachApprover": {
+        "Type": "Map", "ItemsPath": "$.approvers", "MaxConcurrency": 1, "End": True,
+        "ItemSelector": {"who.$": "$$.Map.Item.Value"},
+        "ItemProcessor": {"StartAt": "Ask", "States": {"Ask": {
+            "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken", "End": True,
+            "Parameters": {"FunctionName": "${AskFunctionArn}",
+                           "Payload": {"taskToken.$": "$$.Task.Token", "who.$": "$.who"}}}}}}}})
+    execution = engine.start("wf0", {"approvers": ["U1", "U2", "U3"]})
+    asked = []
+    for _ in range(3):
+        pending = inbox.take()
+        assert len(pending) == 1  # only one approver is asked at a time
+        token, payload = pending[0]
+        asked.append(payload["who"])
+        engine.send_task_success(token, f"ok from {payload['who']}")
+    assert asked == ["U1", "U2", "U3"]
+    assert engine.describe(execution.execution_id).output == ["ok from U1", "ok from U2", "ok from U3"]
