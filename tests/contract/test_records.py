@@ -211,6 +211,9 @@ def test_audit_by_scope_and_by_actor(harness: Harness, records: Repositories) ->
     assert [e.action for e in audit.for_scope("project#p1")] == ["revise", "approve"]
     assert [e.action for e in audit.for_scope("project#p1", newest_first=False, limit=1)] == ["approve"]
     assert [e.action for e in audit.by_actor("U1")] == ["grant_role", "approve"]
+    first = audit.page("project#p1", limit=1, descending=True)
+    rest = audit.page("project#p1", limit=1, descending=True, cursor=first.cursor)
+    assert [e.action for e in first.items + rest.items] == ["revise", "approve"]
     first_minute = audit.for_scope("project#p1", since=start, until=start)
     assert [e.action for e in first_minute] == ["approve"]
     assert first_minute[0].detail == {"comment": "looks good"}

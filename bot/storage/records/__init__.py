@@ -10,7 +10,17 @@ from functools import cached_property
 
 from bot.storage.base import Store
 from bot.storage.records.audit import AuditEntry, AuditRepository
-from bot.storage.records.base import Now, Record, Repository, Timestamp, format_time, new_id, parse_time, system_now
+from bot.storage.records.base import (
+    Now,
+    Record,
+    RecordPage,
+    Repository,
+    Timestamp,
+    format_time,
+    new_id,
+    parse_time,
+    system_now,
+)
 from bot.storage.records.chat_sessions import ChatSession, ChatSessionRepository
 from bot.storage.records.idempotency import Claim, IdempotencyRepository
 from bot.storage.records.meetings import (
@@ -85,6 +95,7 @@ __all__ = [
     "Project",
     "ProjectRepository",
     "Record",
+    "RecordPage",
     "Repositories",
     "Repository",
     "Timestamp",

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, Generic, Self, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer, ValidationError
 
-from bot.storage.base import VERSION, Item, Table, TableSpec
+from bot.storage.base import VERSION, Item, SortCondition, Table, TableSpec
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
@@ -75,6 +76,14 @@ def system_now() -> datetime:
     return datetime.now(UTC)
 
 
+@dataclass
+class RecordPage(Generic[R]):
+    """One page of records; ``cursor`` continues the listing when more may exist."""
+
+    items: list[R] = field(default_factory=list)
+    cursor: str | None = None
+
+
 class Repository(Generic[R]):
     """Typed access to one table: get, save (optimistic), update (read-modify-write with retries)."""
 
@@ -99,6 +108,12 @@ class Repository(Generic[R]):
             key = {attr: item.get(attr) for attr in (self.spec.pk, self.spec.sk) if attr}
             raise ValueError(f"{self.spec.name} {key}: the stored item is not a valid "
                              f"{self.model.__name__}: {exc}") from None
+
+    def page(self, pk_value: str, *, index: str | None = None, sort: SortCondition | None = None,
+             limit: int = 20, descending: bool = False, cursor: str | None = None) -> RecordPage[R]:
+        """One page of records (for "show more" lists); pass ``cursor`` back to get the next page."""
+        found = self.table.query(pk_value, index=index, sort=sort, limit=limit, descending=descending, cursor=cursor)
+        return RecordPage([self.load(item) for item in found.items], found.cursor)
 
     def _get(self, key: Mapping[str, str]) -> R | None:
         item = self.table.get(key)
