@@ -89,6 +89,12 @@ def test_a_timed_out_human_wait_takes_its_catch_path_in_both(make_engine, clock)
     assert local["output"] == {"who": "U123", "error": "States.Timeout"}
 
 
+def test_a_missed_heartbeat_takes_the_timeout_catch_in_both(make_engine, clock):
+    local, reference = both(make_engine, clock, "heartbeat", {"who": "U9"}, answer=None)
+    assert local == reference
+    assert local["output"] == {"who": "U9", "timed_out": True}
+
+
 PATHS_INPUT = {"items": [{"name": "ann", "n": 1}, {"name": "bob", "n": 2}, {"name": "cy", "n": 3}], "wait": 1,
                "past": "2021-06-01T12:00:00Z", "flag": True, "nothing": None, "left": {"a": 1, "b": 1},
                "right": {"b": 2}, "pair": {"a": "ann", "b": "bob"}, "numbers": {"two": 2, "three": 3},
@@ -107,7 +113,7 @@ def test_states_runtime_fails_the_execution_in_both(make_engine, clock):
     assert (local["status"], local["error"]) == ("FAILED", "States.Runtime")
 
 
-@pytest.mark.parametrize("workflow", ["everything", "errors", "timeout", "paths"])
+@pytest.mark.parametrize("workflow", ["everything", "errors", "timeout", "paths", "heartbeat"])
 def test_fixtures_load_in_the_reference_interpreter(workflow):
     definition = fixture(workflow)
     with reference_engine([definition], make_tasks(Inbox())) as reference:
