@@ -41,6 +41,7 @@ from bot.storage.blobs import check_bucket
 from bot.storage.items import (
     check_query,
     check_spec,
+    check_version,
     decode_cursor,
     encode_cursor,
     is_expired,
@@ -188,6 +189,7 @@ class DynamoTable(Table):
                                      f"{self.spec.name}: an item with key {self.spec.key_of(clean)} exists already")
 
     def put(self, item: Mapping[str, Any], *, expected_version: int | None = None) -> Item:
+        check_version(self.spec, expected_version)
         clean = prepare_item(self.spec, item)
         key = self.spec.key_of(clean)
         if expected_version is not None:
@@ -211,6 +213,7 @@ class DynamoTable(Table):
         raise ConflictError(f"{self.spec.name}: {key} kept changing; gave up after {_PUT_ATTEMPTS} attempts")
 
     def delete(self, key: Mapping[str, str], *, expected_version: int | None = None) -> None:
+        check_version(self.spec, expected_version)
         if expected_version is None:
             self._call("delete_item", Key=self._key(key))
             return

@@ -116,6 +116,14 @@ def _key_limits(spec: TableSpec) -> list[tuple[str, int]]:
     return limits
 
 
+def check_version(spec: TableSpec, expected_version: int | None) -> int | None:
+    """``expected_version`` must be a whole number ≥ 0 (or ``None``); a clear error otherwise."""
+    if expected_version is not None and (
+            isinstance(expected_version, bool) or not isinstance(expected_version, int) or expected_version < 0):
+        raise ValueError(f"{spec.name}: expected_version must be a whole number >= 0, got {expected_version!r}")
+    return expected_version
+
+
 def is_expired(spec: TableSpec, item: Mapping[str, Any], now: float) -> bool:
     """Whether the item's TTL has passed (DynamoDB deletes lazily, so both adapters check on read)."""
     if spec.ttl is None:

@@ -34,6 +34,7 @@ from bot.storage.blobs import LocalBlobStore, check_bucket
 from bot.storage.items import (
     check_query,
     check_spec,
+    check_version,
     decode_cursor,
     encode_cursor,
     normalize_numbers,
@@ -228,6 +229,7 @@ class SqliteTable(Table):
             return self._write(conn, clean, 1)
 
     def put(self, item: Mapping[str, Any], *, expected_version: int | None = None) -> Item:
+        check_version(self.spec, expected_version)
         clean = prepare_item(self.spec, item)
         with self._db.transaction() as conn:
             live = self._live(conn, *self._key(clean))
@@ -238,6 +240,7 @@ class SqliteTable(Table):
             return self._write(conn, clean, live[0] + 1 if live else 1)
 
     def delete(self, key: Mapping[str, str], *, expected_version: int | None = None) -> None:
+        check_version(self.spec, expected_version)
         pk, sk = self._key(key)
         with self._db.transaction() as conn:
             if expected_version is not None:

@@ -190,6 +190,11 @@ def test_bad_keys_and_queries_are_clear_value_errors(harness: Harness) -> None:
         table.query("p1", cursor="not-a-cursor")
     with pytest.raises(ValueError, match="no sort key"):
         harness.store.table(MEETINGS).query("k", index="by_external", sort=SortCondition("eq", "x"))
+    for bad_version in ("1", -1, True, 1.0):
+        with pytest.raises(ValueError, match="expected_version"):
+            table.put({"project_id": "p1", "entry_id": "e"}, expected_version=bad_version)  # type: ignore[arg-type]
+        with pytest.raises(ValueError, match="expected_version"):
+            table.delete({"project_id": "p1", "entry_id": "e"}, expected_version=bad_version)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="reversed"):
         harness.store.table(MEETINGS).query("U1", index="by_user_start", sort=SortCondition.between("b", "a"))
     with pytest.raises(ValueError, match="unknown table"):
