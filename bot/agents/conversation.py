@@ -45,8 +45,8 @@ class AgentConversations:
         reply.status(THINKING)
         try:
             agent = self.agents.default_agent(message.user_id)
-        except Exception:
-            self._fail(reply, message, "I could not load my agents")
+        except Exception as exc:
+            self._fail(reply, message, "I could not load my agents", exc)
             return
         chunks: queue.Queue[object] = queue.Queue()
         outcome: dict[str, object] = {}
@@ -67,10 +67,12 @@ class AgentConversations:
 
         worker = threading.Thread(target=run, name=f"agent-{message.session_id}", daemon=True)
         worker.start()
-        reply.stream(self._chunks(chunks, outcome))
+        first = chunks.get()
+        if not (first is _DONE and "error" in outcome):  # a turn that failed before saying anything posts no answer
+            reply.stream(self._chunks(chunks, outcome, first))
         worker.join()
         error = outcome.get("error")
-        if error is not None:
+        if isinstance(error, BaseException):
             from bot.agents.service import AgentAccessError
             from bot.agents.sessions import SessionBusy
 
@@ -81,9 +83,7 @@ class AgentConversations:
                 reply.post("I am still working on your previous message in this conversation; "
                            "please send this one again when it is answered.")
                 return
-            logger.error("agent turn failed for %s in %s", message.user_id, message.session_id,
-                         exc_info=error if isinstance(error, Exception) else None)
-            self._fail(reply, message, "something went wrong while answering")
+            self._fail(reply, message, "something went wrong while answering", error)
             return
         result: TurnResult = outcome["result"]  # type: ignore[assignment]
         if result.notice:
@@ -91,16 +91,17 @@ class AgentConversations:
         reply.context(result.summary)
 
     @staticmethod
-    def _chunks(chunks: queue.Queue[object], outcome: dict[str, object]) -> Iterator[str]:
+    def _chunks(chunks: queue.Queue[object], outcome: dict[str, object], first: object) -> Iterator[str]:
         """Text as it streams, then whatever of the final answer did not stream (e.g. a budget stop)."""
         sent: list[str] = []
+        item = first
         while True:
-            item = chunks.get()
             if item is _DONE:
                 break
             if isinstance(item, str):
                 sent.append(item)
                 yield item
+            item = chunks.get()
         result = outcome.get("result")
         if result is None:
             return
@@ -110,10 +111,10 @@ class AgentConversations:
         elif appendix:
             yield f"\n\n{appendix}"
 
-    def _fail(self, reply: Reply, message: IncomingMessage, what: str) -> None:
+    def _fail(self, reply: Reply, message: IncomingMessage, what: str, error: BaseException) -> None:
         reference = uuid.uuid4().hex[:8]
         logger.error("conversation failure %s: %s (user %s, session %s)", reference, what, message.user_id,
-                     message.session_id)
+                     message.session_id, exc_info=(type(error), error, error.__traceback__))
         reply.post(f"Sorry, {what}. Please try again in a moment (reference {reference}).")
 
     def reset(self, user_id: str, channel_id: str, thread_ts: str | None = None) -> None:
