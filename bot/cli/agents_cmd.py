@@ -26,6 +26,11 @@ def add_to(sub: argparse._SubParsersAction) -> None:
                       help="send this message instead of reading the terminal (repeatable)")
     chat.add_argument("--new", action="store_true", help="start a fresh session first")
     chat.set_defaults(func=chat_with)
+    sessions = actions.add_parser("sessions", help="a user's conversations, most recent first")
+    sessions.add_argument("--user", required=True, help="Slack user id")
+    sessions.add_argument("--limit", type=int, default=20)
+    sessions.add_argument("--json", action="store_true", help="machine-readable output")
+    sessions.set_defaults(func=list_sessions)
     sample = actions.add_parser("sample-meetings",
                                 help="store a few sample meetings for a user (a demo until a calendar is connected)")
     sample.add_argument("--user", required=True, help="Slack user id, or an emulator user name like alice")
@@ -77,6 +82,23 @@ def show_agent(ctx: CliContext) -> int:
     ctx.print("  prompt:")
     for line in (spec.system_prompt or "").splitlines()[:12]:
         ctx.print(f"    {line}")
+    return 0
+
+
+def list_sessions(ctx: CliContext) -> int:
+    found = ctx.crewbot.agents.chat_sessions.for_user(ctx.args.user, limit=max(1, ctx.args.limit))
+    if ctx.args.json:
+        ctx.print(json.dumps(found, indent=2, default=str))
+        return 0
+    if not found:
+        ctx.print(f"no conversations for {ctx.args.user}")
+    for item in found:
+        successor = f" → {item['successor']}" if item.get("successor") else ""
+        ctx.print(f"{item['session_id']} [{item.get('state')}{successor}] {item.get('agent', '')} · "
+                  f"{item.get('message_count', 0)} messages · {item.get('tokens', 0):,} tokens · "
+                  f"updated {item.get('updated_at', '')}")
+        if item.get("last_message"):
+            ctx.print(f"    last: {item['last_message']}")
     return 0
 
 

@@ -54,6 +54,13 @@ def test_agents_chat_then_usage(cli_env: Path, capsys: pytest.CaptureFixture[str
                         "-m", "what did I ask earlier?")
     assert "start of our conversation" in out
 
+    code, out = run_cli(capsys, "agents", "sessions", "--user", "U42")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].startswith("cli-U42-meeting_coordinator~1 [active] meeting_coordinator · 1 messages")
+    assert "cli-U42-meeting_coordinator [reset → cli-U42-meeting_coordinator~1]" in out
+    assert "last: what did I ask earlier?" in out
+
     code, out = run_cli(capsys, "usage")
     assert code == 0
     line = next(row for row in out.splitlines() if row.startswith("meeting_coordinator"))
