@@ -224,7 +224,8 @@ def _topic(call: CallContext, topic: str, meeting: Mapping[str, Any] | None) -> 
     calls: dict[str, Callable[[], Any]] = {p.name: partial(p.fetch, topic, call.user_id, meeting) for p in providers}
     outcomes = fetch_all(calls, timeout=settings.fetch_timeout, attempts=settings.fetch_attempts)
     good = {name: o.value for name, o in outcomes.items() if o.ok and isinstance(o.value, dict)}
-    failed = [f"{name}: {o.error}" for name, o in outcomes.items() if not o.ok]
+    failed = [f"{name}: {o.error}" if not o.ok else f"{name}: returned {type(o.value).__name__}, not a mapping"
+              for name, o in outcomes.items() if name not in good]
     if not good:
         raise ToolError(f"{topic} context is unavailable ({'; '.join(failed)})")
     merged = next(iter(good.values())) if len(good) == 1 else {"sources": good}
