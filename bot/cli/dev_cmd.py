@@ -44,7 +44,15 @@ def run(ctx: CliContext) -> int:
 
     with Emulator(crewbot) as emulator:
         if script is None and sys.stdin.isatty():
-            return interactive(emulator)
+            # Interactively, real seconds pass too: a `Wait 30` ends after 30 s without `advance`.
+            from bot.events.ticker import start_ticker
+
+            ticker = start_ticker(crewbot)
+            try:
+                return interactive(emulator)
+            finally:
+                if ticker is not None:
+                    ticker.stop()
         if script in (None, "-"):
             lines, source = sys.stdin.read().splitlines(), "stdin"
         else:

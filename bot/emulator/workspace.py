@@ -99,6 +99,7 @@ class Emulator:
 
     def __init__(self, crewbot: Crewbot, *, conversations: ConversationHandler | None = None,
                  event_format: EventFormat = "http_api", owns_runtime: bool = False):
+        from bot.events.ticker import attach_local_time
         from bot.slack.lambda_handler import build_request_handler, invoke
 
         self.crewbot = crewbot
@@ -118,6 +119,8 @@ class Emulator:
         self.request_handler = build_request_handler(crewbot, signing_secret=self.signing_secret, client=self.client,
                                                      lambda_client=self.lambda_client, conversations=conversations)
         self.lambda_client.target = lambda event, context: invoke(self.request_handler, event, context)
+        # Workflow waits, timeouts and schedules follow the emulator's clock: `advance` runs what fell due.
+        attach_local_time(crewbot)
         self._errors = _ErrorCollector()
         logging.getLogger("bot.slack").addHandler(self._errors)
         self.names: dict[str, str] = {}

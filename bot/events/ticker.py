@@ -53,21 +53,32 @@ class Ticker:
             self.tick()
 
 
-def start_ticker(crewbot: Crewbot, interval: float = 1.0) -> Ticker | None:
-    """Start the ticker of a local runtime (workflow timers and schedules), after resuming workflow
-    executions a previous process left mid-step; ``None`` in AWS, where Step Functions and EventBridge
-    keep time themselves."""
+def attach_local_time(crewbot: Crewbot) -> list[Callable[[], Any]]:
+    """Make a local runtime's clock drive its workflow timers and schedules.
+
+    Builds the workflow engine and the scheduler (which register their clock listeners, so an
+    ``advance`` runs what fell due), resumes executions a previous process left mid-step, and returns
+    the jobs a :class:`Ticker` runs as real time passes. Nothing in AWS, where Step Functions and
+    EventBridge keep time themselves.
+    """
     if crewbot.config.runtime == "aws":
-        return None
+        return []
     from bot.events.scheduler import LocalScheduler
     from bot.workflows.local import LocalWorkflowEngine
 
     engine = crewbot.workflows
+    jobs: list[Callable[[], Any]] = []
     if isinstance(engine, LocalWorkflowEngine):
         engine.recover()
-
-    jobs: list[Callable[[], Any]] = [engine.run_due]
+        jobs.append(engine.run_due)
     scheduler = crewbot.scheduler
     if isinstance(scheduler, LocalScheduler):
         jobs.append(scheduler.run_due)
-    return Ticker(jobs, interval).start()
+    return jobs
+
+
+def start_ticker(crewbot: Crewbot, interval: float = 1.0) -> Ticker | None:
+    """Attach the local clock (:func:`attach_local_time`) and start a ticker for real time passing;
+    ``None`` in AWS."""
+    jobs = attach_local_time(crewbot)
+    return Ticker(jobs, interval).start() if jobs else None

@@ -34,5 +34,13 @@ def run_socket_mode(crewbot: Crewbot) -> None:
     # signing secret is optional here.
     app = build_app(crewbot, signing_secret=crewbot.secrets.get("slack_signing_secret") or "", client=client,
                     process_before_response=False)
+    # Locally, workflows and schedules run in this process on real time (nothing in AWS).
+    from bot.events.ticker import start_ticker
+
+    ticker = start_ticker(crewbot)
     logger.info("connecting to Slack over Socket Mode")
-    SocketModeHandler(app, app_token).start()
+    try:
+        SocketModeHandler(app, app_token).start()
+    finally:
+        if ticker is not None:
+            ticker.stop()
