@@ -18,6 +18,29 @@ data "aws_iam_policy_document" "key" {
     }
   }
 
+  # DynamoDB uses the key on behalf of whoever reads or writes a table (AWS's documented key policy
+  # for DynamoDB): principals of this account, only through DynamoDB, so table access stays governed
+  # by the functions' DynamoDB statements.
+  statement {
+    sid       = "DynamoDbTables"
+    actions   = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey", "kms:CreateGrant"]
+    resources = ["*"]
+    principals {
+      type        = "AWS"
+      identifiers = ["*"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "kms:CallerAccount"
+      values   = [var.account_id]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["dynamodb.${var.region}.amazonaws.com"]
+    }
+  }
+
   # CloudWatch Logs encrypts the log groups with the key, scoped to this account's log groups.
   statement {
     sid       = "CloudWatchLogs"
