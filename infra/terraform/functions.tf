@@ -40,24 +40,26 @@ locals {
     }
   }
 
-  # Events on Crewbot's bus and what they start. Only rules whose target is deployed are created;
-  # `terraform output pending_wiring` lists the others.
+  # Events on Crewbot's bus and what they start, by the name of the plugin's EventHandler, with the
+  # same EventBridge pattern (tests/infra compares them). Only rules whose target is deployed are
+  # created; `terraform output pending_wiring` lists the others.
   event_rules = {
     meeting_requires_prep = {
       description   = "The calendar monitor found a meeting that needs preparation: start the meeting-prep workflow."
-      detail_types  = ["MeetingRequiresPrep"]
+      pattern       = { "detail-type" = ["MeetingRequiresPrep"] }
       state_machine = "meeting_prep"
       function      = null
     }
     task_events = {
       description   = "Supervisor delegation: task.request and task.completion go to the supervisor."
-      detail_types  = ["task.request", "task.completion"]
+      pattern       = { "detail-type" = ["task.request", "task.completion"] }
       state_machine = null
       function      = "supervisor"
     }
   }
 
-  # Fixed schedules (UTC) invoking a function.
+  # Fixed schedules (UTC) invoking a function, by the name of the plugin's Schedule, with the same
+  # expression (tests/infra compares them).
   schedules = {
     calendar_monitor = {
       description = "Poll every active user's calendars and emit MeetingRequiresPrep."

@@ -116,10 +116,10 @@ module "state_machines" {
 locals {
   wired_rules = {
     for k, r in local.event_rules : k => {
-      description  = r.description
-      detail_types = r.detail_types
-      target_kind  = r.state_machine != null ? "state_machine" : "function"
-      target_arn   = r.state_machine != null ? module.state_machines.arns[r.state_machine] : module.function[r.function].arn
+      description = r.description
+      pattern     = jsonencode(r.pattern)
+      target_kind = r.state_machine != null ? "state_machine" : "function"
+      target_arn  = r.state_machine != null ? module.state_machines.arns[r.state_machine] : module.function[r.function].arn
     }
     if(r.state_machine != null && contains(keys(module.catalog.workflows), coalesce(r.state_machine, "-")))
     || (r.function != null && contains(keys(local.functions), coalesce(r.function, "-")))

@@ -5,14 +5,15 @@ resource "aws_cloudwatch_event_bus" "this" {
   name = var.bus_name
 }
 
-# Rules on the bus: an event whose detail-type matches starts a state machine or invokes a function.
+# Rules on the bus: an event matching the pattern (EventBridge syntax, as the plugin's EventHandler
+# declares it) starts a state machine or invokes a function.
 resource "aws_cloudwatch_event_rule" "this" {
   for_each = var.rules
 
   name           = "${var.name_prefix}-${replace(each.key, "_", "-")}"
   description    = each.value.description
   event_bus_name = aws_cloudwatch_event_bus.this.name
-  event_pattern  = jsonencode({ "detail-type" = each.value.detail_types })
+  event_pattern  = each.value.pattern
 }
 
 resource "aws_cloudwatch_event_target" "this" {

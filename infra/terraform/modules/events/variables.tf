@@ -29,12 +29,12 @@ variable "kms_key_arn" {
 }
 
 variable "rules" {
-  description = "Event rules by logical name: detail-types to match and the state machine or function to start."
+  description = "Event rules by logical name: the event pattern (JSON) and the state machine or function to start."
   type = map(object({
-    description  = string
-    detail_types = list(string)
-    target_kind  = string # "state_machine" or "function"
-    target_arn   = string
+    description = string
+    pattern     = string # JSON
+    target_kind = string # "state_machine" or "function"
+    target_arn  = string
   }))
   default = {}
 
