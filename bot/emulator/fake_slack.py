@@ -194,6 +194,12 @@ class FakeSlack:
             self.response_targets[token] = ResponseTarget(channel, user, message_ts)
             return f"{self.url}/response/{token}"
 
+    def restore_message(self, message: Message) -> None:
+        """Put back a message a previous emulator process saw (a DM thread's root), without showing it."""
+        with self._lock:
+            self._last_ts = max(self._last_ts, float(message.ts))
+            self.messages.append(message)
+
     def add_user_message(self, channel: str, user: str, text: str, thread_ts: str | None = None) -> Message:
         """Record a message a (human) user sent, as the event the emulator delivers describes it."""
         message = Message(ts=self.new_ts(), channel=channel, user=user, text=text, thread_ts=thread_ts)

@@ -117,7 +117,7 @@ class ScriptRunner:
         if keyword == "home":
             return emu.open_home().outputs
         if keyword == "new":
-            emu.threads.pop(emu.current_user, None)
+            emu.new_thread()
             return []
         self._print(__doc__ or "")
         return []

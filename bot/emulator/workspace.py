@@ -10,6 +10,7 @@ the lazy work it started has finished, so what it returns (the :class:`Turn`) is
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
 DEFAULT_USER = "dev"
 ADMIN_USER = "admin"
 GENERAL_CHANNEL = "C0GENERAL"
+
+logger = logging.getLogger(__name__)
 
 
 class _ErrorCollector(logging.Handler):
@@ -125,7 +128,10 @@ class Emulator:
         logging.getLogger("bot.slack").addHandler(self._errors)
         self.names: dict[str, str] = {}
         self.admin_id = self._admin_id()
-        self.threads: dict[str, str] = {}
+        # Each user's current DM thread is kept in CREWBOT_HOME, so a restarted `crewbot dev` continues
+        # the same conversation (and the agent session behind it) instead of starting a new one.
+        self._threads_file = crewbot.home / "emulator" / "dm-threads.json"
+        self.threads: dict[str, str] = self._load_threads()
         self.current_user = self.user(DEFAULT_USER)
         self._seen = 0
 
@@ -228,6 +234,36 @@ class Emulator:
             self._seen = len(self.fake.outputs)
         return outputs
 
+    # -- DM threads that survive a restart -------------------------------------------------------
+
+    def _load_threads(self) -> dict[str, str]:
+        try:
+            self._roots: dict[str, dict[str, str]] = json.loads(self._threads_file.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            self._roots = {}
+        except (OSError, ValueError) as exc:
+            logger.warning("ignoring unreadable %s (%s): DMs start new threads", self._threads_file, exc)
+            self._roots = {}
+        for user, root in self._roots.items():
+            self.fake.restore_message(Message(ts=root["ts"], channel=root["channel"], user=user, text=root["text"]))
+        return {user: root["ts"] for user, root in self._roots.items()}
+
+    def _save_threads(self) -> None:
+        self._threads_file.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self._threads_file.with_suffix(".tmp")
+        temporary.write_text(json.dumps(self._roots, indent=1), encoding="utf-8")
+        temporary.replace(self._threads_file)
+
+    def _save_thread_root(self, message: Message) -> None:
+        self._roots[message.user] = {"ts": message.ts, "channel": message.channel, "text": message.text}
+        self._save_threads()
+
+    def new_thread(self) -> None:
+        """The current user's next DM starts a new thread (a fresh conversation)."""
+        self.threads.pop(self.current_user, None)
+        if self._roots.pop(self.current_user, None) is not None:
+            self._save_threads()
+
     # -- what users do -------------------------------------------------------------------------
 
     def dm(self, text: str, *, new_thread: bool = False, event_id: str | None = None,
@@ -239,6 +275,7 @@ class Emulator:
         message = self.fake.add_user_message(channel, user, text, thread_ts=thread)
         if thread is None:
             self.threads[user] = message.ts
+            self._save_thread_root(message)
         event: dict[str, Any] = {
             "type": "message", "channel_type": "im", "channel": channel, "user": user, "text": text,
             "ts": message.ts, "event_ts": message.ts, "team": self.fake.team_id,

@@ -35,17 +35,34 @@ def test_dm_conversation_uses_stored_meetings_and_survives_a_restart(tmp_path: P
     turn = first.dm("What did I ask earlier?")
     assert "What meetings do I have this week?" in turn.text
 
-    # The bot restarts; Slack (the workspace) does not: alice goes on in the same DM thread.
-    user = first.current_user
-    thread = first.threads[user]
-    kept = [m for m in first.fake.messages if thread in (m.ts, m.thread_ts)]
+    # The bot restarts: the emulator continues alice's DM thread from CREWBOT_HOME, with nothing carried by hand.
     first.close()
 
     second = start(home)
     second.act_as("alice")
-    second.fake.messages.extend(kept)
-    second.threads[user] = thread
     turn = second.dm("What did I ask earlier?")
     assert "What meetings do I have this week?" in turn.text
     assert "Build the agenda for the customer QBR" in turn.text
+    second.new_thread()
+    turn = second.dm("What did I ask earlier?")
+    assert "What meetings do I have this week?" not in turn.text  # `new` starts a fresh conversation
     second.close()
+
+
+def test_crewbot_dev_remembers_the_conversation_after_a_restart(tmp_path: Path) -> None:
+    """The real command, twice, on one CREWBOT_HOME: the second process continues the same DM."""
+    import subprocess
+    import sys
+
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CREWBOT_", "SLACK_"))}
+    environ.update(CREWBOT_HOME=str(tmp_path / "home"), HOME=str(tmp_path / "nohome"))
+
+    def dev(script: str) -> str:
+        result = subprocess.run([sys.executable, "-m", "bot.cli.main", "dev", "--script", "-"], input=script,
+                                env=environ, capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stdout + result.stderr
+        return result.stdout
+
+    dev("What meetings do I have this week?\nexpect [offline model]\n")
+    transcript = dev("What did I ask earlier?\nexpect What meetings do I have this week?\n")
+    assert "What meetings do I have this week?" in transcript
