@@ -1,4 +1,4 @@
-"""The built-in ``/crewbot`` command: ``help``, ``agents``, ``plugins``, ``reset``.
+"""The built-in ``/crewbot`` command: ``help``, ``agents`` (with buttons to switch), ``plugins``, ``reset``.
 
 A plugin like any other (it can be switched off with ``plugins.deny: [crewbot_command]``). ``help``
 is generated from what every enabled plugin registered, so it is never out of date.
@@ -6,15 +6,18 @@ is generated from what every enabled plugin registered, so it is never out of da
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from bot import hookimpl
-from bot.slack.registry import SlashCommand, collect_registrations
+from bot.agents.service import AgentAccessError
+from bot.slack.registry import Action, SlashCommand, collect_registrations
+
+#: The "Use" button next to each agent in ``/crewbot agents``; its value is the agent's name.
+USE_AGENT = "crewbot_use_agent"
 
 SUBCOMMANDS = {
     "help": "list every command and what it does",
-    "agents": "the agents you can talk to",
+    "agents": "the agents you can talk to, with a button to switch (or `/crewbot agents use NAME`)",
     "plugins": "the plugins loaded, and any that failed",
     "reset": "forget this conversation; your next message starts afresh",
 }
@@ -26,8 +29,11 @@ def crewbot_command(respond: Any, command: dict[str, Any], crewbot: Any) -> None
     sub = words[0].lower() if words else "help"
     if sub == "help":
         respond(help_text(crewbot))
+    elif sub == "agents" and len(words) == 3 and words[1].lower() == "use":
+        respond(use_agent(crewbot, command["user_id"], words[2]))
     elif sub == "agents":
-        respond(agents_text(crewbot, command["user_id"]))
+        text, blocks = agents_message(crewbot, command["user_id"])
+        respond(text=text, blocks=blocks)
     elif sub == "plugins":
         respond(plugins_text(crewbot))
     elif sub == "reset":
@@ -50,21 +56,44 @@ def help_text(crewbot: Any) -> str:
     return "\n".join(lines)
 
 
-def agents_text(crewbot: Any, user_id: str) -> str:
-    try:
-        specs = list(crewbot.agents.available_to(user_id))
-        default = crewbot.agents.default_agent(user_id)
-    except AttributeError:  # a runtime without the agent service: list what plugins registered
-        names = [Path(item).stem if isinstance(item, str | Path) else getattr(item, "name", str(item))
-                 for item in crewbot.plugins.items("register_agents")]
-        return "*Agents*\n" + ("\n".join(f"• {name}" for name in sorted(names)) or "_none registered_")
+def agents_message(crewbot: Any, user_id: str) -> tuple[str, list[dict[str, Any]]]:
+    """The agents ``user_id`` may talk to, each with a *Use* button unless it is their default already."""
+    specs = list(crewbot.agents.available_to(user_id))
     if not specs:
-        return "You have no agents available. Ask an admin to give you access."
+        text = "You have no agents available. Ask an admin to give you access."
+        return text, [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
+    default = crewbot.agents.default_agent(user_id)
     lines = ["*Agents you can talk to*"]
+    blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": lines[0]}}]
     for spec in specs:
-        marker = " _(default)_" if spec.name == default else ""
-        lines.append(f"• *{spec.name}*{marker} — {getattr(spec, 'description', '')}".rstrip(" —"))
-    return "\n".join(lines)
+        line = f"*{spec.name}*" + (" _(your default)_" if spec.name == default else "")
+        if spec.description:
+            line += f" — {spec.description}"
+        lines.append(f"• {line}")
+        block: dict[str, Any] = {"type": "section", "text": {"type": "mrkdwn", "text": line}}
+        if spec.name != default:
+            block["accessory"] = {"type": "button", "text": {"type": "plain_text", "text": f"Use {spec.name}"},
+                                  "action_id": USE_AGENT, "value": spec.name}
+        blocks.append(block)
+    return "\n".join(lines), blocks
+
+
+def use_agent(crewbot: Any, user_id: str, name: str) -> str:
+    """Make ``name`` the agent the user's DMs go to; the answer says what happened."""
+    try:
+        crewbot.agents.set_default_agent(user_id, name)
+    except KeyError:
+        return f"There is no agent called `{name}`. `/crewbot agents` lists yours."
+    except AgentAccessError as exc:
+        return f"Sorry, {exc}."
+    return f"Done: your messages now go to *{name}*."
+
+
+def use_agent_button(ack: Any, body: dict[str, Any], respond: Any, crewbot: Any) -> None:
+    """The *Use* button of ``/crewbot agents``: switches the presser's own default agent."""
+    ack()
+    name = body["actions"][0]["value"]
+    respond(text=use_agent(crewbot, body["user"]["id"], name), replace_original=True)
 
 
 def plugins_text(crewbot: Any) -> str:
@@ -88,3 +117,8 @@ def reset(crewbot: Any, user_id: str, channel_id: str) -> str:
 def register_commands() -> list[SlashCommand]:
     return [SlashCommand("/crewbot", crewbot_command, description="Crewbot's own commands",
                          usage_hint="[help | agents | plugins | reset]")]
+
+
+@hookimpl
+def register_actions() -> list[Action]:
+    return [Action(USE_AGENT, use_agent_button)]
