@@ -27,6 +27,9 @@ def run(ctx: CliContext) -> int:
     cfg = crewbot.config
     script = ctx.args.script
     use_emulator = ctx.args.emulator or script is not None
+    # Agent specs, tools and model profiles are checked now, so a mistake stops start-up with the file
+    # and key named (exit 2) instead of surfacing on somebody's first message.
+    crewbot.agents.validate()
     if not use_emulator:
         from bot.slack.socket_mode import has_socket_mode_tokens, run_socket_mode
 

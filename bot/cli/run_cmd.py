@@ -22,6 +22,7 @@ def run(ctx: CliContext) -> int:
               f"{crewbot.secrets.describe('slack_bot_token')} and {crewbot.secrets.describe('slack_app_token')} "
               "(see docs/slack.md), or use `crewbot dev` for the local Slack emulator.", file=sys.stderr)
         return 2
+    crewbot.agents.validate()  # a broken agent spec stops start-up here, naming file and key
     ctx.print(f"Crewbot {crewbot.config.project} ({crewbot.config.environment}) connecting to Slack over Socket Mode;"
               " Ctrl-C stops it.")
     run_socket_mode(crewbot)
