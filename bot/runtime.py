@@ -7,6 +7,7 @@ store, one plugin host and one secret resolver per process, in both runtimes.
 from __future__ import annotations
 
 import os
+import weakref
 from collections.abc import Iterable, Mapping
 from functools import cached_property
 from pathlib import Path
@@ -26,6 +27,17 @@ if TYPE_CHECKING:
     from bot.workflows.engine import WorkflowEngine
 
 
+# Runtimes by the identity of their configuration: plugin hooks receive ``config``, so what they register
+# (workflow task handlers, say) can find the runtime they belong to with :func:`runtime_of`.
+_BY_CONFIG: weakref.WeakValueDictionary[int, Crewbot] = weakref.WeakValueDictionary()
+
+
+def runtime_of(config: Any) -> Crewbot | None:
+    """The live runtime whose configuration is ``config`` (the object plugin hooks receive), if any."""
+    found = _BY_CONFIG.get(id(config))
+    return found if found is not None and found.config is config else None
+
+
 class Crewbot:
     """One process's view of Crewbot."""
 
@@ -37,6 +49,7 @@ class Crewbot:
         self.namer = ResourceNamer.from_config(self.config)
         self.secrets = Secrets(self.config, self.environ)
         self.plugins = PluginHost(loaded, self.environ).load(extra_plugins)
+        _BY_CONFIG[id(self.config)] = self
 
     @property
     def home(self) -> Path:
