@@ -37,6 +37,7 @@ BUILTIN_PLUGINS: dict[str, str] = {
     "core": "plugins.core",
     "crewbot_command": "plugins.crewbot_command",
     "meeting_coordinator": "plugins.meeting_coordinator",
+    "projects": "plugins.projects",
 }
 
 

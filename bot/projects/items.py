@@ -1,0 +1,145 @@
+"""What a project keeps besides its record and ledger: phase runs, approval gates, customer questions,
+lessons — one table, ``project_items``, keyed by project and ``<kind>#...`` — and the pattern library.
+
+Items are plain table items (dicts) written with the store's optimistic concurrency: a gate is decided
+by a conditional write from ``pending``, so two approvers pressing at once cannot both win.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from bot.storage.base import ConflictError, IndexSpec, Item, SortCondition, Table, TableSpec
+from bot.storage.records import format_time, new_id
+from bot.storage.tables import register_table
+
+PROJECT_ITEMS = register_table(TableSpec(
+    # item_id = run#<phase>#<attempt> | gate#<at>#<id> | question#<id> | lesson#<at>#<id>
+    "project_items", pk="project_id", sk="item_id",
+    description="A project's phase runs (usage per agent), approval gates, customer questions and lessons.",
+))
+PATTERNS = register_table(TableSpec(
+    "patterns", pk="library", sk="pattern_id",
+    indexes=(IndexSpec("by_tier", pk="tier", sk="pattern_id"),),
+    description="The pattern library: reusable artifacts contributed by projects, their uses and success rate.",
+))
+
+
+class AlreadyDecided(Exception):
+    """The gate (or question) was already decided; the message says by whom and when."""
+
+
+class ProjectItems:
+    """Typed access to one store's ``project_items`` table."""
+
+    def __init__(self, table: Table, now: Callable[[], datetime]):
+        self.table = table
+        self.now = now
+
+    def stamp(self) -> str:
+        return format_time(self.now())
+
+    def get(self, project_id: str, item_id: str) -> Item | None:
+        return self.table.get({"project_id": project_id, "item_id": item_id})
+
+    def of_kind(self, project_id: str, kind: str) -> list[Item]:
+        return self.table.query_all(project_id, sort=SortCondition.begins_with(f"{kind}#"))
+
+    def update(self, project_id: str, item_id: str, **changes: Any) -> Item:
+        def change(item: Item) -> Item:
+            item.update(changes, updated_at=self.stamp())
+            return item
+
+        return self.table.mutate({"project_id": project_id, "item_id": item_id}, change)
+
+    # -- runs ----------------------------------------------------------------------------------
+
+    def runs(self, project_id: str, phase: str | None = None) -> list[Item]:
+        return self.of_kind(project_id, f"run#{phase}" if phase else "run")
+
+    def new_run(self, project_id: str, phase: str, token: str, feedback: list[str]) -> Item:
+        for _ in range(5):
+            attempt = len(self.runs(project_id, phase)) + 1
+            try:
+                return self.table.create({
+                    "project_id": project_id, "item_id": f"run#{phase}#{attempt:03d}", "phase": phase,
+                    "attempt": attempt, "status": "running", "token": token, "feedback": feedback,
+                    "session_id": f"project-{project_id}-{phase}-{attempt}", "usage": {}, "node_history": [],
+                    "patterns_used": [], "started_at": self.stamp(),
+                })
+            except ConflictError:
+                continue  # another attempt was created meanwhile: take the next number
+        raise ConflictError(f"could not number a new {phase} run of project {project_id}")
+
+    # -- gates ---------------------------------------------------------------------------------
+
+    def new_gate(self, project_id: str, phase: str, attempt: int, token: str, review: dict[str, Any]) -> Item:
+        return self.table.create({
+            "project_id": project_id, "item_id": f"gate#{format_time(self.now())}#{new_id()[:8]}", "phase": phase,
+            "attempt": attempt, "status": "pending", "token": token, "review": review, "created_at": self.stamp(),
+        })
+
+    def gates(self, project_id: str) -> list[Item]:
+        return self.of_kind(project_id, "gate")
+
+    def decide_gate(self, project_id: str, gate_id: str, decision: str, user_id: str, **detail: Any) -> Item:
+        """Move a pending gate to ``decision`` (``approved`` / ``revised``), once: :class:`AlreadyDecided` else."""
+        for _ in range(5):
+            gate = self.get(project_id, gate_id)
+            if gate is None:
+                raise AlreadyDecided("this approval request no longer exists")
+            if gate.get("status") != "pending":
+                raise AlreadyDecided(_decided_text(gate))
+            updated = {**gate, **detail, "status": decision, "decided_by": user_id, "decided_at": self.stamp()}
+            try:
+                return self.table.put(updated, expected_version=gate["version"])
+            except ConflictError:
+                continue
+        raise AlreadyDecided("this approval request is being decided by someone else right now")
+
+    # -- questions -----------------------------------------------------------------------------
+
+    def new_question(self, project_id: str, run_item: str, phase: str, agent: str, interrupt_id: str,
+                     question: str) -> Item:
+        return self.table.create({
+            "project_id": project_id, "item_id": f"question#{new_id()[:12]}", "run_item": run_item, "phase": phase,
+            "agent": agent, "interrupt_id": interrupt_id, "question": question, "status": "open",
+            "created_at": self.stamp(),
+        })
+
+    def questions(self, project_id: str) -> list[Item]:
+        return self.of_kind(project_id, "question")
+
+    def answer_question(self, project_id: str, question_id: str, answer: str, user_id: str) -> Item:
+        for _ in range(5):
+            question = self.get(project_id, question_id)
+            if question is None:
+                raise AlreadyDecided("this question no longer exists")
+            if question.get("status") != "open":
+                raise AlreadyDecided(f"this question was already answered by <@{question.get('answered_by')}>")
+            updated = {**question, "status": "answered", "answer": answer, "answered_by": user_id,
+                       "answered_at": self.stamp()}
+            try:
+                return self.table.put(updated, expected_version=question["version"])
+            except ConflictError:
+                continue
+        raise AlreadyDecided("this question is being answered by someone else right now")
+
+    # -- lessons -------------------------------------------------------------------------------
+
+    def add_lesson(self, project_id: str, text: str, category: str, author: str) -> Item:
+        return self.table.create({"project_id": project_id, "item_id": f"lesson#{self.stamp()}#{new_id()[:8]}",
+                                  "text": text, "category": category, "author": author, "created_at": self.stamp()})
+
+    def lessons(self, project_id: str) -> list[Item]:
+        return self.of_kind(project_id, "lesson")
+
+
+def _decided_text(gate: Item) -> str:
+    status = gate.get("status")
+    if status == "expired":
+        return "this approval request is out of date: the phase moved on"
+    verb = {"approved": "approved", "revised": "sent back for revision"}.get(str(status), str(status))
+    return f"already decided: {verb} by <@{gate.get('decided_by')}> at {gate.get('decided_at')}"

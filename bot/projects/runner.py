@@ -1,0 +1,234 @@
+"""Running a phase: a Strands Swarm of the phase's crew agents, its interrupts, its usage, its result.
+
+The workflow's ``RunProjectPhase`` task is a ``.waitForTaskToken`` task: the handler hands the token
+to :meth:`PhaseRunner.start`, which runs the Swarm (inline, or in a background thread with
+``phase_runner: thread``) and answers the token when the Swarm is done — ``send_task_success`` with the
+run's outcome, or ``send_task_failure`` (``Project.PhaseFailed``) when the Swarm failed or hit a limit.
+
+When an agent asks the customer (``ask_customer`` raises a Strands interrupt), the Swarm stops with
+status ``INTERRUPTED``; its state — which node, its messages, the pending interrupt — is persisted by
+the Swarm's session manager (the agents inside have none, as Strands requires). The question is
+stored and posted with an Answer button; :meth:`PhaseRunner.resume` rebuilds the same Swarm on the same
+session (in whatever process the answer arrives, e.g. after a restart) and resumes it with the
+answer, and the token is answered when it finishes.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import TYPE_CHECKING, Any
+
+from bot.agents.hooks import CrewbotHooks
+from bot.agents.offline import OfflineModel
+from bot.agents.tools import CALL_KEY, CallContext
+from bot.agents.usage import BudgetState
+from bot.projects.crew import PHASES, PhaseSpec
+from bot.projects.offline_crew import CrewOfflineModel
+from bot.projects.service import project_service
+from bot.projects.slack_ui import post, question_blocks
+from bot.projects.tools import PHASE_KEY, PROJECT_KEY, RUN_KEY
+
+if TYPE_CHECKING:
+    from bot.runtime import Crewbot
+    from bot.storage.records import Project
+
+logger = logging.getLogger(__name__)
+
+CREW_ROLES = frozenset({"user", "project_crew"})
+
+
+class UsageHooks(CrewbotHooks):
+    """Crewbot's usage/budget/audit hooks for one crew agent, also summing its tokens for the run."""
+
+    def __init__(self, *args: Any, totals: dict[str, dict[str, int]], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.totals = totals
+
+    def after_invocation(self, event: Any) -> None:
+        super().after_invocation(event)
+        slot = self.totals.setdefault(self.call.agent, {"input": 0, "output": 0})
+        slot["input"] += self.usage.input_tokens
+        slot["output"] += self.usage.output_tokens
+
+
+def phase_task(project: Project, spec: PhaseSpec, attempt: int, feedback: list[str]) -> str:
+    """The Swarm's task text: the phase, its goal and deliverables, the SOW, and any customer feedback."""
+    sow = project.sow
+    lines = [f"Phase: {spec.name} — {spec.title}, attempt {attempt}, of the project “{project.name}”.",
+             f"Goal: {spec.goal}",
+             f"Crew in hand-off order: {' → '.join(spec.agents)}.",
+             "Deliverables: " + "; ".join(f"{d.path} ({d.agent}, template {d.template})" for d in spec.deliverables)]
+    for section in ("objectives", "requirements", "acceptance_criteria", "timeline"):
+        values = sow.get(section) or []
+        if values:
+            lines.append(f"SOW {section.replace('_', ' ')}: " + "; ".join(str(v) for v in values[:10]))
+    if feedback:
+        lines.append("Customer feedback on the previous attempt — address every point:")
+        lines.extend(f"- {item}" for item in feedback)
+    return "\n".join(lines)
+
+
+class PhaseRunner:
+    """Runs and resumes the Swarm of a project phase."""
+
+    def __init__(self, crewbot: Crewbot):
+        self.crewbot = crewbot
+        self.service = project_service(crewbot)
+
+    # -- entry points ----------------------------------------------------------------------------
+
+    def start(self, project_id: str, phase: str, token: str) -> dict[str, Any]:
+        """Start a new attempt of ``phase`` (its number follows the earlier ones); answers ``token`` when done."""
+        spec = PHASES[phase]
+        project = self.service.get(project_id)
+        feedback = self.service.feedback_for(project_id, phase)
+        run = self.service.items.new_run(project_id, phase, token, feedback)
+        self.crewbot.records.projects.update(project_id, phase=phase, status="active")
+        again = f" again (attempt {run['attempt']}) with your feedback" if feedback else ""
+        post(self.crewbot, project.channel_id, f"▶️ *{spec.title}* started{again}: {' → '.join(spec.agents)}.")
+        task = phase_task(project, spec, run["attempt"], feedback)
+        self._launch(project, spec, run, task)
+        return run
+
+    def resume(self, project_id: str, question: dict[str, Any]) -> None:
+        """Resume the Swarm a question interrupted, once every question of that interruption is answered."""
+        project = self.service.get(project_id)
+        run = self.service.items.get(project_id, question["run_item"])
+        if run is None or run.get("status") != "interrupted":
+            logger.warning("run %s of project %s is not waiting for an answer", question["run_item"], project_id)
+            return
+        pending = [q for q in self.service.items.questions(project_id)
+                   if q.get("run_item") == run["item_id"] and q.get("status") == "open"]
+        if pending:
+            post(self.crewbot, project.channel_id, f"Thanks — {len(pending)} more question(s) need an answer first.")
+            return
+        answered = [q for q in self.service.items.questions(project_id)
+                    if q.get("run_item") == run["item_id"] and q.get("status") == "answered" and not q.get("used")]
+        responses = [{"interruptResponse": {"interruptId": q["interrupt_id"], "response": q["answer"]}}
+                     for q in answered]
+        for q in answered:
+            self.service.items.update(project_id, q["item_id"], used=True)
+        self.service.items.update(project_id, run["item_id"], status="running")
+        post(self.crewbot, project.channel_id, f"▶️ Resuming *{PHASES[run['phase']].title}* with your answer.")
+        self._launch(project, PHASES[run["phase"]], run, responses)
+
+    # -- running -------------------------------------------------------------------------------
+
+    def _launch(self, project: Project, spec: PhaseSpec, run: dict[str, Any], task: Any) -> None:
+        if self.service.settings.phase_runner == "thread":
+            threading.Thread(target=self._execute, args=(project, spec, run, task), daemon=True,
+                             name=f"phase-{project.project_id}-{spec.name}").start()
+        else:
+            self._execute(project, spec, run, task)
+
+    def build_swarm(self, project: Project, spec: PhaseSpec, run: dict[str, Any],
+                    totals: dict[str, dict[str, int]]) -> Any:
+        """The phase's Swarm: its agents (no session managers of their own) and the run's session manager."""
+        from strands import Agent
+        from strands.multiagent import Swarm
+
+        from bot.agents.service import conversation_manager
+        from bot.agents.sessions import session_manager
+
+        agents = self.crewbot.agents
+        registry = agents.registry
+        nodes = []
+        for name in spec.agents:
+            agent_spec = registry.get(name)
+            model, resolution = agents.models.build(agent_spec.model)
+            if isinstance(model, OfflineModel) and not isinstance(model, CrewOfflineModel):
+                model = CrewOfflineModel(name, resolution.reason or "the offline profile was chosen")
+            call = CallContext(user_id=f"project:{project.project_id}", session_id=run["session_id"], agent=name,
+                               roles=CREW_ROLES, channel_id=project.channel_id or "", crewbot=self.crewbot)
+            hooks = UsageHooks(call, registry.tools, agents.ledger, BudgetState("ok", None), resolution.short,
+                               audit=self.crewbot.records.audit.record, totals=totals)
+            nodes.append(Agent(
+                model=model, tools=[registry.tools[t].strands_tool() for t in agent_spec.tools],
+                system_prompt=agent_spec.system_prompt, agent_id=name, name=name,
+                description=agent_spec.description, callback_handler=None,
+                conversation_manager=conversation_manager(agent_spec.conversation), hooks=[hooks],
+                retry_strategy=agents.models.retry_strategy(resolution)))
+        return Swarm(nodes, entry_point=nodes[0], max_handoffs=spec.max_handoffs, max_iterations=spec.max_iterations,
+                     execution_timeout=spec.execution_timeout, node_timeout=spec.node_timeout,
+                     repetitive_handoff_detection_window=spec.detection_window,
+                     repetitive_handoff_min_unique_agents=spec.min_unique_agents,
+                     session_manager=session_manager(self.crewbot, run["session_id"]), id=f"phase-{spec.name}")
+
+    def _execute(self, project: Project, spec: PhaseSpec, run: dict[str, Any], task: Any) -> None:
+        from strands.multiagent.base import Status
+
+        totals: dict[str, dict[str, int]] = {}
+        state = {CALL_KEY: CallContext(user_id=f"project:{project.project_id}", session_id=run["session_id"],
+                                       agent="crew", roles=CREW_ROLES, channel_id=project.channel_id or "",
+                                       crewbot=self.crewbot),
+                 PROJECT_KEY: project.project_id, PHASE_KEY: spec.name, RUN_KEY: run["item_id"]}
+        try:
+            swarm = self.build_swarm(project, spec, run, totals)
+            result = swarm(task, invocation_state=state)
+        except Exception as exc:
+            logger.exception("phase %s of project %s failed", spec.name, project.project_id)
+            self._record_usage(project.project_id, run["item_id"], totals)
+            self._fail(project, spec, run, f"{type(exc).__name__}: {exc}")
+            return
+        history = [getattr(node, "node_id", str(node)) for node in result.node_history]
+        self._record_usage(project.project_id, run["item_id"], totals, history=history)
+        if result.status == Status.INTERRUPTED:
+            self._ask(project, spec, run, swarm, result)
+        elif result.status == Status.COMPLETED:
+            self._complete(project, spec, run, result, history)
+        else:
+            reason = f"the Swarm stopped with status {result.status.value} after {' → '.join(history) or 'no agent'}"
+            self._fail(project, spec, run, reason)
+
+    def _record_usage(self, project_id: str, run_item: str, totals: dict[str, dict[str, int]],
+                      history: list[str] | None = None) -> None:
+        def merge(item: dict[str, Any]) -> dict[str, Any]:
+            usage = dict(item.get("usage") or {})
+            for agent, used in totals.items():
+                slot = dict(usage.get(agent) or {"input": 0, "output": 0})
+                slot["input"] = int(slot.get("input", 0)) + used["input"]
+                slot["output"] = int(slot.get("output", 0)) + used["output"]
+                usage[agent] = slot
+            item["usage"] = usage
+            if history:
+                item["node_history"] = [*item.get("node_history", []), *history]
+            return item
+
+        self.service.items.table.mutate({"project_id": project_id, "item_id": run_item}, merge)
+
+    def _ask(self, project: Project, spec: PhaseSpec, run: dict[str, Any], swarm: Any, result: Any) -> None:
+        current = swarm.state.current_node
+        agent = getattr(current, "node_id", "pm")
+        self.service.items.update(project.project_id, run["item_id"], status="interrupted")
+        for interrupt in result.interrupts:
+            reason = interrupt.reason if isinstance(interrupt.reason, dict) else {"question": str(interrupt.reason)}
+            question = self.service.items.new_question(project.project_id, run["item_id"], spec.name, agent,
+                                                       interrupt.id, str(reason.get("question") or interrupt.name))
+            self.crewbot.records.ledger.add(project.project_id, "blocker", f"Waiting for the customer: "
+                                            f"{question['question']}", agent, status="open",
+                                            data={"question_id": question["item_id"]})
+            ts = post(self.crewbot, project.channel_id, f"{agent} asks: {question['question']}",
+                      question_blocks(project, question))
+            self.service.items.update(project.project_id, question["item_id"], channel=project.channel_id, ts=ts)
+
+    def _complete(self, project: Project, spec: PhaseSpec, run: dict[str, Any], result: Any,
+                  history: list[str]) -> None:
+        self._resolve_blockers(project.project_id, run["item_id"])
+        self.service.items.update(project.project_id, run["item_id"], status="completed",
+                                  finished_at=self.service.items.stamp())
+        tokens = int(result.accumulated_usage.get("totalTokens", 0))
+        output = {"phase": spec.name, "attempt": run["attempt"], "status": "completed",
+                  "agents": list(dict.fromkeys(history)), "tokens": tokens}
+        self.crewbot.workflows.send_task_success(run["token"], output)
+
+    def _resolve_blockers(self, project_id: str, run_item: str) -> None:
+        questions = {q["item_id"] for q in self.service.items.questions(project_id) if q.get("run_item") == run_item}
+        for entry in self.crewbot.records.ledger.for_project(project_id, "blocker"):
+            if entry.status == "open" and entry.data.get("question_id") in questions:
+                self.crewbot.records.ledger.update(project_id, entry.entry_id, status="resolved")
+
+    def _fail(self, project: Project, spec: PhaseSpec, run: dict[str, Any], reason: str) -> None:
+        self.service.items.update(project.project_id, run["item_id"], status="failed", error=reason[:1000],
+                                  finished_at=self.service.items.stamp())
+        self.crewbot.workflows.send_task_failure(run["token"], "Project.PhaseFailed", reason[:1000])

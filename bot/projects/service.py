@@ -1,0 +1,293 @@
+"""The project service of one runtime (``project_service(crewbot)``): projects, gates, questions, usage.
+
+Everything the Slack commands, the workflow task handlers and the crew's tools need goes through here,
+so the rules live in one place: who may approve, that a gate is decided once, that a decision is
+audited, and how feedback reaches the next run.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from bot.projects.artifacts import ArtifactStore, artifact_store
+from bot.projects.crew import PHASE_ORDER, PHASES
+from bot.projects.items import PATTERNS, PROJECT_ITEMS, AlreadyDecided, ProjectItems
+from bot.projects.patterns import PatternLibrary
+from bot.projects.sow import Sow, SowError, check_sow_text, parse_sow, parse_sow_with_agent
+from bot.storage.records import Project, new_id
+
+if TYPE_CHECKING:
+    from bot.runtime import Crewbot
+
+logger = logging.getLogger(__name__)
+
+WORKFLOW = "project_phases"
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$")
+
+
+class ProjectError(ValueError):
+    """A project request that cannot be done (bad name, unknown project ...); the message says why."""
+
+
+class NotApprover(PermissionError):
+    """The user may not decide this project's gates."""
+
+
+@dataclass(frozen=True)
+class Prices:
+    """Estimated model prices per 1,000 tokens (for "cost so far"); the offline model costs nothing."""
+
+    input_per_1k: float = 0.00006
+    output_per_1k: float = 0.00024
+
+    def cost(self, input_tokens: int, output_tokens: int) -> float:
+        return input_tokens / 1000 * self.input_per_1k + output_tokens / 1000 * self.output_per_1k
+
+
+class ProjectService:
+    """Projects of one Crewbot runtime."""
+
+    def __init__(self, crewbot: Crewbot):
+        self.crewbot = crewbot
+
+    # -- parts ---------------------------------------------------------------------------------
+
+    @cached_property
+    def items(self) -> ProjectItems:
+        return ProjectItems(self.crewbot.store.table(PROJECT_ITEMS), self.crewbot.clock.now)
+
+    @cached_property
+    def patterns(self) -> PatternLibrary:
+        return PatternLibrary(self.crewbot.store.table(PATTERNS), self.crewbot.store.blobs("artifacts"),
+                              self.crewbot.clock.now)
+
+    def artifacts(self, project_id: str) -> ArtifactStore:
+        return artifact_store(self.crewbot, project_id)
+
+    @property
+    def settings(self) -> Any:
+        from plugins.projects.settings import Settings
+
+        found = self.crewbot.plugins.settings.get("projects")
+        return found if isinstance(found, Settings) else Settings()
+
+    # -- projects ------------------------------------------------------------------------------
+
+    def get(self, project_id: str) -> Project:
+        project = self.crewbot.records.projects.get(project_id)
+        if project is None:
+            raise ProjectError(f"no project {project_id!r}")
+        return project
+
+    def all(self) -> list[Project]:
+        """Every project, newest first. The projects table has no "all" index, so each project is also
+        listed under the ``_index`` partition of ``project_items``."""
+        found: list[Project] = []
+        for item in self.items.table.query_all("_index"):
+            project = self.crewbot.records.projects.get(item["item_id"].split("#", 1)[1])
+            if project is not None:
+                found.append(project)
+        return sorted(found, key=lambda p: p.created_at or self.crewbot.clock.now(), reverse=True)
+
+    def find(self, name: str | None = None, channel_id: str | None = None) -> Project:
+        """The project called ``name`` (case-insensitive), else the active project of ``channel_id``."""
+        if name:
+            wanted = name.strip().lower()
+            found = [p for p in self.all() if p.name.lower() == wanted or p.project_id == wanted]
+            if not found:
+                known = ", ".join(p.name for p in self.all()) or "none yet"
+                raise ProjectError(f"no project called {name!r} (projects: {known})")
+            return found[0]
+        if channel_id:
+            in_channel = [p for p in self.crewbot.records.projects.by_channel(channel_id)
+                          if p.status not in ("cancelled",)]
+            if in_channel:
+                return sorted(in_channel, key=lambda p: p.created_at or self.crewbot.clock.now())[-1]
+        raise ProjectError("which project? Give its name (`/project list` shows them), or use this in the "
+                           "project's channel")
+
+    def parse(self, text: str) -> tuple[Sow, str]:
+        """The structured SOW and how it was parsed (``agent`` when a model is configured, else ``parser``)."""
+        text = check_sow_text(text)
+        resolution = self.crewbot.agents.models.resolve("default")
+        if resolution.chain != ("offline",):
+            try:
+                model, _ = self.crewbot.agents.models.build("default")
+                return parse_sow_with_agent(text, model), "agent"
+            except Exception as exc:  # the deterministic parser still gives a usable project
+                logger.warning("SOW parsing with the model failed (%s); using the heading parser", exc)
+        return parse_sow(text), "parser"
+
+    def create(self, *, name: str, sow_text: str, channel_id: str, user_id: str, source: str = "text",
+               start: bool = True) -> Project:
+        """Create the project and its ledger from the SOW, then start the phase workflow."""
+        name = " ".join(name.split())
+        if not _NAME.match(name):
+            raise ProjectError("the project name must be 1-64 letters, digits, spaces, dots, dashes or underscores")
+        if any(p.name.lower() == name.lower() for p in self.all()):
+            raise ProjectError(f"there is already a project called {name!r}; pick another name")
+        try:
+            sow, parsed_by = self.parse(sow_text)
+        except SowError as exc:
+            raise ProjectError(str(exc)) from None
+        approvers = list(dict.fromkeys([user_id, *self.settings.approvers]))
+        project = Project(project_id=f"p{new_id()[:10]}", name=name, channel_id=channel_id, phase="discovery",
+                          status="active", approvers=approvers, created_by=user_id,
+                          sow={**sow.model_dump(), "text": sow_text[:20000], "source": source, "parsed_by": parsed_by})
+        saved = self.crewbot.records.projects.save(project)
+        self.items.table.create({"project_id": "_index", "item_id": f"project#{saved.project_id}",
+                                 "name": saved.name})
+        self.crewbot.records.audit.record(f"project#{saved.project_id}", user_id, "project_created", saved.name,
+                                          source=source, parsed_by=parsed_by)
+        if start:
+            self.start(saved)
+        return saved
+
+    def start(self, project: Project) -> None:
+        """Start the project's phase workflow (idempotent: one execution per project)."""
+        from bot.workflows.errors import ExecutionAlreadyExists
+
+        try:
+            self.crewbot.workflows.start(WORKFLOW, {"project_id": project.project_id},
+                                         name=f"project-{project.project_id}")
+        except ExecutionAlreadyExists:
+            logger.info("the workflow of project %s is already running", project.project_id)
+
+    # -- approvers and gates -------------------------------------------------------------------
+
+    def may_approve(self, project: Project, user_id: str) -> bool:
+        """Project approvers, Crewbot admins, and users with the ``project_approver`` role."""
+        if user_id in project.approvers:
+            return True
+        return bool({"admin", "project_approver"} & self.crewbot.agents.roles_of(user_id))
+
+    def check_approver(self, project: Project, user_id: str, action: str) -> None:
+        if not self.may_approve(project, user_id):
+            self.crewbot.records.audit.record(f"project#{project.project_id}", user_id, "gate_refused", action)
+            who = ", ".join(f"<@{u}>" for u in project.approvers) or "the project's approvers"
+            raise NotApprover(f"only the approvers of {project.name} ({who}) or Crewbot admins may {action}")
+
+    def pending_gate(self, project_id: str, gate_id: str) -> dict[str, Any]:
+        gate = self.items.get(project_id, gate_id)
+        if gate is None:
+            raise AlreadyDecided("this approval request no longer exists")
+        if gate.get("status") != "pending":
+            from bot.projects.items import _decided_text
+
+            raise AlreadyDecided(_decided_text(gate))
+        return gate
+
+    def decide(self, project_id: str, gate_id: str, user_id: str, decision: str, *,
+               ratings: dict[str, int] | None = None, feedback: str = "", comment: str = "") -> dict[str, Any]:
+        """Approve (``approved``) or send back (``revised``) a gate, once; audited; then resume the workflow."""
+        from bot.workflows.errors import TaskTokenError
+
+        if decision not in ("approved", "revised"):
+            raise ProjectError(f"unknown decision {decision!r}")
+        project = self.get(project_id)
+        self.check_approver(project, user_id, "decide this gate")
+        if decision == "revised" and not feedback.strip():
+            raise ProjectError("say what should change: the feedback is what the crew works from")
+        gate = self.items.decide_gate(project_id, gate_id, decision, user_id, ratings=ratings or {},
+                                      feedback=feedback.strip(), comment=comment.strip())
+        phase = gate["phase"]
+        self.crewbot.records.audit.record(f"project#{project_id}", user_id, f"gate_{decision}", phase,
+                                          gate_id=gate_id, attempt=gate.get("attempt"), ratings=ratings or {},
+                                          feedback=feedback.strip(), comment=comment.strip())
+        ledger = self.crewbot.records.ledger
+        if decision == "revised":
+            ledger.add(project_id, "decision", f"Customer asked to revise {PHASES[phase].title}: {feedback.strip()}",
+                       user_id, data={"type": "customer_feedback", "phase": phase, "attempt": gate.get("attempt")})
+        else:
+            text = f"Customer approved {PHASES[phase].title} (attempt {gate.get('attempt')})"
+            if ratings:
+                text += " — ratings " + ", ".join(f"{k} {v}/5" for k, v in sorted(ratings.items()))
+            ledger.add(project_id, "decision", text, user_id,
+                       data={"type": "approval", "phase": phase, "ratings": ratings or {}, "comment": comment})
+        self._pattern_outcomes(project_id, phase, gate.get("attempt"), success=decision == "approved")
+        output = {"decision": "approve" if decision == "approved" else "revise", "phase": phase,
+                  "ratings": ratings or {}, "feedback": feedback.strip(), "decided_by": user_id}
+        try:
+            self.crewbot.workflows.send_task_success(gate["token"], output)
+        except TaskTokenError as exc:
+            self.items.update(project_id, gate_id, status="expired")
+            raise AlreadyDecided(f"this approval request is out of date ({exc})") from None
+        return gate
+
+    def _pattern_outcomes(self, project_id: str, phase: str, attempt: Any, success: bool) -> None:
+        for run in self.items.runs(project_id, phase):
+            if run.get("attempt") == attempt:
+                for pattern_id in run.get("patterns_used", []):
+                    self.patterns.record_outcome(pattern_id, success)
+
+    def feedback_for(self, project_id: str, phase: str) -> list[str]:
+        """Revision feedback given on earlier attempts of ``phase``, oldest first."""
+        gates = [g for g in self.items.gates(project_id) if g.get("phase") == phase and g.get("status") == "revised"]
+        return [str(g.get("feedback")) for g in gates if g.get("feedback")]
+
+    # -- questions -----------------------------------------------------------------------------
+
+    def answer(self, project_id: str, question_id: str, user_id: str, answer: str) -> dict[str, Any]:
+        """Record the customer's answer and resume the interrupted Swarm (in this process)."""
+        if not answer.strip():
+            raise ProjectError("the answer is empty")
+        question = self.items.answer_question(project_id, question_id, answer.strip(), user_id)
+        self.crewbot.records.audit.record(f"project#{project_id}", user_id, "question_answered", question["phase"],
+                                          question_id=question_id, agent=question.get("agent"))
+        self.crewbot.records.ledger.add(project_id, "fact", f"Customer answered “{question['question']}”: "
+                                        f"{answer.strip()}", user_id, data={"type": "customer_answer",
+                                                                           "question_id": question_id})
+        from bot.projects.runner import PhaseRunner
+
+        PhaseRunner(self.crewbot).resume(project_id, question)
+        return question
+
+    # -- visibility ----------------------------------------------------------------------------
+
+    def usage(self, project_id: str) -> dict[str, dict[str, dict[str, int]]]:
+        """Tokens per phase and agent: ``{phase: {agent: {"input": n, "output": n}}}``."""
+        found: dict[str, dict[str, dict[str, int]]] = defaultdict(dict)
+        for run in self.items.runs(project_id):
+            for agent, used in (run.get("usage") or {}).items():
+                slot = found[run["phase"]].setdefault(agent, {"input": 0, "output": 0})
+                slot["input"] += int(used.get("input", 0))
+                slot["output"] += int(used.get("output", 0))
+        return dict(found)
+
+    def cost(self, project_id: str) -> tuple[int, float]:
+        """Total tokens and estimated cost of the project so far."""
+        prices = Prices(self.settings.price_input_per_1k, self.settings.price_output_per_1k)
+        tokens, cost = 0, 0.0
+        for agents in self.usage(project_id).values():
+            for used in agents.values():
+                tokens += used["input"] + used["output"]
+                cost += prices.cost(used["input"], used["output"])
+        if self.crewbot.agents.models.resolve("default").chain == ("offline",):
+            cost = 0.0  # the offline model is free; its token counts are estimates
+        return tokens, cost
+
+    def deliverables(self, project_id: str) -> list[dict[str, str]]:
+        store = self.artifacts(project_id)
+        return [{"path": path, "url": store.url(path)} for path in store.files()]
+
+    def phase_index(self, phase: str) -> int:
+        return PHASE_ORDER.index(phase) if phase in PHASE_ORDER else -1
+
+
+_lock = threading.Lock()
+
+
+def project_service(crewbot: Crewbot) -> ProjectService:
+    """The runtime's project service (one per runtime)."""
+    with _lock:
+        service = crewbot.__dict__.get("_project_service")
+        if service is None:
+            service = ProjectService(crewbot)
+            crewbot.__dict__["_project_service"] = service
+        return service

@@ -1,0 +1,173 @@
+"""What project delivery shows in Slack: gate messages, questions, modals, status — Block Kit builders
+and posting outside a Slack request (workflow tasks) through the runtime's WebClient.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from bot.projects.crew import PHASES
+
+if TYPE_CHECKING:
+    from bot.runtime import Crewbot
+
+logger = logging.getLogger(__name__)
+
+APPROVE = "project_gate_approve"
+REVISE = "project_gate_revise"
+ANSWER = "project_question_answer"
+NEW_VIEW = "project_new"
+APPROVE_VIEW = "project_gate_ratings"
+REVISE_VIEW = "project_gate_feedback"
+ANSWER_VIEW = "project_question"
+RATINGS = ("quality", "relevance", "completeness")
+
+
+def post(crewbot: Crewbot, channel: str | None, text: str, blocks: list[dict[str, Any]] | None = None,
+         thread_ts: str | None = None) -> str | None:
+    """Post to ``channel``; returns the message ts, or ``None`` when Slack is not configured or refuses."""
+    if not channel:
+        return None
+    from slack_sdk.errors import SlackApiError
+
+    from bot.config.secrets import SecretNotFound
+    from bot.slack.client import slack_client
+
+    try:
+        response = slack_client(crewbot).chat_postMessage(channel=channel, text=text, blocks=blocks,
+                                                          thread_ts=thread_ts)
+    except SecretNotFound:
+        logger.warning("no Slack bot token: not posting to %s: %s", channel, text[:80])
+        return None
+    except SlackApiError as exc:
+        logger.error("could not post to %s: %s", channel, exc.response.get("error"))
+        return None
+    return str(response.get("ts") or "") or None
+
+
+def update(crewbot: Crewbot, channel: str | None, ts: str | None, text: str,
+           blocks: list[dict[str, Any]] | None = None) -> None:
+    if not channel or not ts:
+        return
+    from slack_sdk.errors import SlackApiError
+
+    from bot.config.secrets import SecretNotFound
+    from bot.slack.client import slack_client
+
+    try:
+        slack_client(crewbot).chat_update(channel=channel, ts=ts, text=text, blocks=blocks or [])
+    except (SecretNotFound, SlackApiError) as exc:
+        logger.warning("could not update message %s in %s: %s", ts, channel, exc)
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:2900]}}
+
+
+def _context(text: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:2900]}]}
+
+
+def gate_blocks(project: Any, gate: dict[str, Any], review: dict[str, Any]) -> list[dict[str, Any]]:
+    """The approval request: summary, deliverables as links, Approve / Revise."""
+    spec = PHASES[gate["phase"]]
+    value = f"{project.project_id}:{gate['item_id']}"
+    links = [f"• <{d['url']}|{d['path']}>" + ("" if d.get("present", True) else " — *missing*")
+             for d in review.get("deliverables", [])]
+    blocks = [
+        {"type": "header", "text": {"type": "plain_text", "text": f"{spec.title} is ready for review"[:150]}},
+        _section(f"*{project.name}* — {review.get('summary') or spec.goal}"),
+        _section("*Deliverables*\n" + ("\n".join(links) or "(none)")),
+    ]
+    if review.get("open_blockers"):
+        blocks.append(_section("*Open blockers*\n" + "\n".join(f"• {b}" for b in review["open_blockers"])))
+    blocks.append(_context(f"attempt {gate.get('attempt')} · {review.get('tokens', 0):,} tokens in this phase · "
+                           "only the project's approvers can decide"))
+    blocks.append({"type": "actions", "block_id": "gate", "elements": [
+        {"type": "button", "action_id": APPROVE, "text": {"type": "plain_text", "text": "Approve"},
+         "style": "primary", "value": value},
+        {"type": "button", "action_id": REVISE, "text": {"type": "plain_text", "text": "Revise"}, "value": value},
+    ]})
+    return blocks
+
+
+def decided_blocks(project: Any, gate: dict[str, Any], text: str) -> list[dict[str, Any]]:
+    spec = PHASES[gate["phase"]]
+    review = gate.get("review") or {}
+    links = [f"• <{d['url']}|{d['path']}>" for d in review.get("deliverables", [])]
+    return [_section(f"*{project.name} — {spec.title}* (attempt {gate.get('attempt')})\n" + "\n".join(links)),
+            _context(text)]
+
+
+def question_blocks(project: Any, question: dict[str, Any]) -> list[dict[str, Any]]:
+    value = f"{project.project_id}:{question['item_id']}"
+    return [
+        _section(f"❓ *{question['agent'].upper()} asks* ({PHASES[question['phase']].title}, {project.name}):\n"
+                 f"{question['question']}"),
+        _context("The phase is paused until someone answers."),
+        {"type": "actions", "block_id": "question", "elements": [
+            {"type": "button", "action_id": ANSWER, "text": {"type": "plain_text", "text": "Answer"},
+             "style": "primary", "value": value}]},
+    ]
+
+
+def _option(value: int) -> dict[str, Any]:
+    label = ("poor", "weak", "fair", "good", "excellent")[value - 1]
+    return {"text": {"type": "plain_text", "text": f"{value} — {label}"}, "value": str(value)}
+
+
+def ratings_view(metadata: str, phase: str) -> dict[str, Any]:
+    blocks: list[dict[str, Any]] = [_section(f"Approve *{PHASES[phase].title}*. Ratings are optional (1 to 5).")]
+    for name in RATINGS:
+        blocks.append({"type": "input", "block_id": name, "optional": True,
+                       "label": {"type": "plain_text", "text": name.capitalize()},
+                       "element": {"type": "static_select", "action_id": name,
+                                   "placeholder": {"type": "plain_text", "text": "1 to 5"},
+                                   "options": [_option(v) for v in range(1, 6)]}})
+    blocks.append({"type": "input", "block_id": "comment", "optional": True,
+                   "label": {"type": "plain_text", "text": "Comment"},
+                   "element": {"type": "plain_text_input", "action_id": "comment", "multiline": True}})
+    return {"type": "modal", "callback_id": APPROVE_VIEW, "private_metadata": metadata,
+            "title": {"type": "plain_text", "text": "Approve phase"},
+            "submit": {"type": "plain_text", "text": "Approve"}, "blocks": blocks}
+
+
+def feedback_view(metadata: str, phase: str) -> dict[str, Any]:
+    return {"type": "modal", "callback_id": REVISE_VIEW, "private_metadata": metadata,
+            "title": {"type": "plain_text", "text": "Revise phase"},
+            "submit": {"type": "plain_text", "text": "Send back"},
+            "blocks": [
+                _section(f"What should the crew change in *{PHASES[phase].title}*? The phase runs again with "
+                         "your feedback."),
+                {"type": "input", "block_id": "feedback", "label": {"type": "plain_text", "text": "Feedback"},
+                 "element": {"type": "plain_text_input", "action_id": "feedback", "multiline": True}}]}
+
+
+def answer_view(metadata: str, question: str) -> dict[str, Any]:
+    return {"type": "modal", "callback_id": ANSWER_VIEW, "private_metadata": metadata,
+            "title": {"type": "plain_text", "text": "Answer the crew"},
+            "submit": {"type": "plain_text", "text": "Send"},
+            "blocks": [_section(question),
+                       {"type": "input", "block_id": "answer", "label": {"type": "plain_text", "text": "Answer"},
+                        "element": {"type": "plain_text_input", "action_id": "answer", "multiline": True}}]}
+
+
+def new_project_view(channel_id: str) -> dict[str, Any]:
+    return {"type": "modal", "callback_id": NEW_VIEW, "private_metadata": channel_id,
+            "title": {"type": "plain_text", "text": "New project"},
+            "submit": {"type": "plain_text", "text": "Start"},
+            "blocks": [
+                {"type": "input", "block_id": "name", "label": {"type": "plain_text", "text": "Project name"},
+                 "element": {"type": "plain_text_input", "action_id": "name", "max_length": 64}},
+                {"type": "input", "block_id": "sow_text", "optional": True,
+                 "label": {"type": "plain_text", "text": "Statement of Work (text)"},
+                 "element": {"type": "plain_text_input", "action_id": "sow_text", "multiline": True}},
+                {"type": "input", "block_id": "sow_file", "optional": True,
+                 "label": {"type": "plain_text", "text": "…or a SOW file (txt, md, pdf, docx)"},
+                 "element": {"type": "file_input", "action_id": "sow_file",
+                             "filetypes": ["txt", "md", "pdf", "docx"], "max_files": 1}},
+                {"type": "input", "block_id": "channel", "optional": True,
+                 "label": {"type": "plain_text", "text": "Project channel (default: here)"},
+                 "element": {"type": "conversations_select", "action_id": "channel"}},
+            ]}

@@ -1,0 +1,163 @@
+"""The task handlers of ``workflows/project_phases.asl.json``.
+
+* ``RunProjectPhase`` (``.waitForTaskToken``): starts the phase's Swarm; the run answers the token.
+* ``ReviewProjectPhase``: the PM review — checks the phase's deliverables against the plan, records them
+  in the ledger, writes the phase summary (``docs/phases/<phase>-summary.md``) and returns what the
+  gate shows.
+* ``RequestPhaseApproval`` (``.waitForTaskToken``): stores the gate and posts it with Approve / Revise.
+* ``FinishProject``: marks the project completed and posts the totals.
+* ``ProjectPhaseFailed``: tells the channel a phase failed and pauses the project.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from bot.projects.crew import PHASES, render_template
+from bot.projects.service import project_service
+from bot.projects.slack_ui import gate_blocks, post, update
+from bot.workflows.tasks import TaskContext, TaskFailure, WorkflowTask
+
+if TYPE_CHECKING:
+    from bot.runtime import Crewbot
+
+
+def _runtime(config: Any) -> Crewbot:
+    from bot.runtime import runtime_of
+
+    crewbot = runtime_of(config)
+    if crewbot is None:
+        raise TaskFailure("Project.NoRuntime", "the Crewbot runtime of this task is gone")
+    return crewbot
+
+
+def _project_and_phase(crewbot: Crewbot, payload: Any) -> tuple[Any, str]:
+    if not isinstance(payload, dict) or not payload.get("project_id") or payload.get("phase", "x") not in PHASES:
+        raise TaskFailure("Project.BadInput", f"expected project_id and a known phase, got {payload!r}"[:500])
+    project = crewbot.records.projects.get(str(payload["project_id"]))
+    if project is None:
+        raise TaskFailure("Project.NotFound", f"no project {payload['project_id']}")
+    return project, str(payload.get("phase", ""))
+
+
+def run_phase(crewbot: Crewbot, payload: Any, ctx: TaskContext) -> dict[str, Any]:
+    from bot.projects.runner import PhaseRunner
+
+    project, phase = _project_and_phase(crewbot, payload)
+    token = payload.get("taskToken") or ctx.task_token
+    if not token:
+        raise TaskFailure("Project.NoToken", "RunProjectPhase must be a .waitForTaskToken task")
+    run = PhaseRunner(crewbot).start(project.project_id, phase, str(token))
+    return {"run": run["item_id"]}
+
+
+def review_phase(crewbot: Crewbot, payload: Any, ctx: TaskContext) -> dict[str, Any]:
+    """The PM review: expected deliverables present? Record them; write the phase summary."""
+    project, phase = _project_and_phase(crewbot, payload)
+    service = project_service(crewbot)
+    spec = PHASES[phase]
+    store = service.artifacts(project.project_id)
+    runs = service.items.runs(project.project_id, phase)
+    run = runs[-1] if runs else {}
+    ledger = crewbot.records.ledger
+    recorded = {e.text for e in ledger.for_project(project.project_id, "deliverable")}
+    deliverables = []
+    for d in spec.deliverables:
+        present = store.exists(d.path)
+        deliverables.append({"path": d.path, "title": d.title, "agent": d.agent, "url": store.url(d.path),
+                             "present": present})
+        text = f"{spec.title}: {d.title} — {d.path}"
+        if present and text not in recorded:
+            ledger.add(project.project_id, "deliverable", text, "pm", data={"phase": phase, "path": d.path})
+    missing = [d["path"] for d in deliverables if not d["present"]]
+    blockers = [e.text for e in ledger.for_project(project.project_id, "blocker") if e.status == "open"]
+    usage = (run.get("usage") or {}) if run else {}
+    tokens = sum(int(u.get("input", 0)) + int(u.get("output", 0)) for u in usage.values())
+    authors = [str(agent) for agent in dict.fromkeys(run.get("node_history", []))]
+    summary = (f"{len(deliverables) - len(missing)} of {len(deliverables)} deliverables written by "
+               f"{', '.join(authors) or 'the crew'}")
+    if missing:
+        summary += "; missing: " + ", ".join(str(m) for m in missing)
+    feedback = service.feedback_for(project.project_id, phase)
+    if feedback:
+        summary += f"; revised for: {feedback[-1]}"
+    decisions = [e.text for e in ledger.for_project(project.project_id, "decision")]
+    summary_path = f"docs/phases/{phase}-summary.md"
+    content = render_template("phase_summary", {
+        "title": f"{spec.title} — phase summary", "project": project.name, "phase": phase,
+        "attempt": run.get("attempt", 1), "date": crewbot.clock.now().strftime("%Y-%m-%d"),
+        "artifacts": [f"{d['path']} ({d['agent']})" + ("" if d["present"] else " — MISSING") for d in deliverables],
+        "decisions": decisions[-10:], "blockers": blockers, "feedback": feedback, "notes": summary})
+    store.write("pm", summary_path, content, f"pm: {spec.title} review (attempt {run.get('attempt', 1)})")
+    deliverables.append({"path": summary_path, "title": "Phase summary", "agent": "pm",
+                         "url": store.url(summary_path), "present": True})
+    return {"phase": phase, "attempt": run.get("attempt", 1), "summary": summary, "deliverables": deliverables,
+            "missing": missing, "open_blockers": blockers, "tokens": tokens}
+
+
+def request_approval(crewbot: Crewbot, payload: Any, ctx: TaskContext) -> dict[str, Any]:
+    project, phase = _project_and_phase(crewbot, payload)
+    token = payload.get("taskToken") or ctx.task_token
+    if not token:
+        raise TaskFailure("Project.NoToken", "RequestPhaseApproval must be a .waitForTaskToken task")
+    service = project_service(crewbot)
+    review = payload.get("review") if isinstance(payload.get("review"), dict) else {}
+    # An older gate of this phase still open (a restarted execution) is out of date now.
+    for old in service.items.gates(project.project_id):
+        if old.get("status") == "pending":
+            service.items.update(project.project_id, old["item_id"], status="expired")
+            update(crewbot, old.get("channel"), old.get("ts"), "Out of date",
+                   [{"type": "context", "elements": [{"type": "mrkdwn", "text": "This approval request is out of "
+                                                      "date."}]}])
+    gate = service.items.new_gate(project.project_id, phase, int(review.get("attempt") or 1), str(token), review)
+    crewbot.records.projects.update(project.project_id, status="awaiting_approval", phase=phase)
+    ts = post(crewbot, project.channel_id, f"{PHASES[phase].title} of {project.name} is ready for review",
+              gate_blocks(project, gate, review))
+    service.items.update(project.project_id, gate["item_id"], channel=project.channel_id, ts=ts)
+    return {"gate": gate["item_id"]}
+
+
+def finish_project(crewbot: Crewbot, payload: Any, ctx: TaskContext) -> dict[str, Any]:
+    project, _ = _project_and_phase(crewbot, {**payload, "phase": "retrospective"})
+    service = project_service(crewbot)
+    tokens, cost = service.cost(project.project_id)
+    lessons = service.items.lessons(project.project_id)
+    crewbot.records.projects.update(project.project_id, status="completed", phase="retrospective")
+    crewbot.records.audit.record(f"project#{project.project_id}", "crew", "project_completed", project.name,
+                                 tokens=tokens)
+    post(crewbot, project.channel_id, f"🏁 *{project.name}* is delivered. {len(lessons)} lesson(s) recorded; "
+                                      f"{tokens:,} tokens used (≈ ${cost:.2f}). `/project deliverables "
+                                      f"{project.name}` lists everything.")
+    return {"project_id": project.project_id, "tokens": tokens, "lessons": len(lessons)}
+
+
+def phase_failed(crewbot: Crewbot, payload: Any, ctx: TaskContext) -> dict[str, Any]:
+    project, phase = _project_and_phase(crewbot, payload)
+    error = payload.get("error") if isinstance(payload.get("error"), dict) else {}
+    cause = str(error.get("Cause") or error.get("Error") or "unknown error")[:500]
+    crewbot.records.projects.update(project.project_id, status="paused")
+    crewbot.records.ledger.add(project.project_id, "blocker", f"{PHASES[phase].title} failed: {cause}", "pm",
+                               status="open")
+    post(crewbot, project.channel_id, f"⚠️ *{PHASES[phase].title}* of {project.name} failed: {cause}. "
+                                      "The project is paused; an admin can look at the workflow's history.")
+    return {"project_id": project.project_id, "phase": phase}
+
+
+def workflow_tasks(config: Any) -> list[WorkflowTask]:
+    """The handlers, bound to the runtime that ``config`` belongs to."""
+
+    def bind(fn: Callable[[Crewbot, Any, TaskContext], Any]) -> Callable[[Any, TaskContext], Any]:
+        def handler(payload: Any, ctx: TaskContext) -> Any:
+            return fn(_runtime(config), payload, ctx)
+
+        handler.__name__ = fn.__name__
+        return handler
+
+    return [
+        WorkflowTask("RunProjectPhase", bind(run_phase), "Run a project phase's Swarm; answers its token when done"),
+        WorkflowTask("ReviewProjectPhase", bind(review_phase), "PM review of a phase's deliverables"),
+        WorkflowTask("RequestPhaseApproval", bind(request_approval), "Post the Approve / Revise gate in Slack"),
+        WorkflowTask("FinishProject", bind(finish_project), "Close a delivered project"),
+        WorkflowTask("ProjectPhaseFailed", bind(phase_failed), "Report a failed phase and pause the project"),
+    ]

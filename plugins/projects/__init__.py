@@ -1,0 +1,69 @@
+"""Project delivery (issue 7): a crew of agents works from a Statement of Work, phase by phase, with
+Approve / Revise gates in Slack. The machinery is in :mod:`bot.projects`; this plugin registers it:
+
+* ``/project`` (new, list, status, deliverables), the gate buttons and modals, customer questions, and
+  the PM answering mentions in a project channel;
+* the crew's agent specs (``agents/projects/*.yaml``) and their tools;
+* the task handlers of ``workflows/project_phases.asl.json`` (the core plugin registers the file).
+
+See docs/projects.md.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from bot import hookimpl
+from bot.resources import data_dir
+from bot.slack.registry import Action, SlackEvent, SlashCommand, ViewSubmission
+from plugins.projects.settings import Settings
+
+
+@hookimpl
+def register_settings() -> type[Settings]:
+    return Settings
+
+
+@hookimpl
+def register_commands() -> list[Any]:
+    from plugins.projects.slack import project_command
+
+    return [SlashCommand("/project", project_command, description="Project delivery by the agent crew",
+                         usage_hint="[new | list | status NAME | deliverables NAME]")]
+
+
+@hookimpl
+def register_actions() -> list[Any]:
+    from bot.projects import slack_ui as ui
+    from plugins.projects import chat, slack
+
+    return [
+        ViewSubmission(ui.NEW_VIEW, slack.submit_new_project),
+        Action(ui.APPROVE, slack.on_approve),
+        Action(ui.REVISE, slack.on_revise),
+        ViewSubmission(ui.APPROVE_VIEW, slack.submit_approval),
+        ViewSubmission(ui.REVISE_VIEW, slack.submit_revision),
+        Action(ui.ANSWER, slack.on_answer),
+        ViewSubmission(ui.ANSWER_VIEW, slack.submit_answer),
+        SlackEvent("app_mention", chat.on_mention, scopes=("app_mentions:read", "chat:write")),
+    ]
+
+
+@hookimpl
+def register_agents() -> list[Path]:
+    return sorted((data_dir("agents") / "projects").glob("*.yaml"))
+
+
+@hookimpl
+def register_tools() -> list[Any]:
+    from bot.projects.tools import TOOLS
+
+    return list(TOOLS)
+
+
+@hookimpl
+def register_workflow_tasks(config: Any) -> list[Any]:
+    from bot.projects.workflow_tasks import workflow_tasks
+
+    return workflow_tasks(config)

@@ -1,0 +1,300 @@
+"""Slack for project delivery: ``/project``, the new-project modal, gate buttons and modals, questions.
+
+Every decision goes through :class:`bot.projects.service.ProjectService`, which checks the approver,
+decides the gate once (a second press, or a press on an old gate, answers "already decided") and
+writes the audit log.
+"""
+
+from __future__ import annotations
+
+import logging
+import urllib.error
+import urllib.request
+from typing import Any
+
+from bot.projects.crew import PHASE_ORDER, PHASES
+from bot.projects.items import AlreadyDecided
+from bot.projects.service import NotApprover, ProjectError, project_service
+from bot.projects.slack_ui import (
+    RATINGS,
+    answer_view,
+    decided_blocks,
+    feedback_view,
+    new_project_view,
+    post,
+    ratings_view,
+    update,
+)
+from bot.projects.sow import MAX_SOW_BYTES, SowError, read_sow_file
+from bot.slack.errors import tell_user
+
+logger = logging.getLogger(__name__)
+
+SUBCOMMANDS = {
+    "new": "start a project from a Statement of Work (opens a form: paste the SOW or share a file)",
+    "list": "every project, its phase and status",
+    "status [name]": "phase, pending approvals, questions, blockers and cost so far",
+    "deliverables [name]": "the project's files, with links",
+}
+
+
+def project_command(respond: Any, command: dict[str, Any], client: Any, crewbot: Any) -> None:
+    """Dispatch ``/project <subcommand>``."""
+    words = (command.get("text") or "").split()
+    sub = words[0].lower() if words else "help"
+    name = " ".join(words[1:]) or None
+    service = project_service(crewbot)
+    try:
+        if sub == "new":
+            client.views_open(trigger_id=command["trigger_id"], view=new_project_view(command["channel_id"]))
+        elif sub == "list":
+            respond(list_text(service))
+        elif sub == "status":
+            respond(status_text(service, service.find(name, command.get("channel_id"))))
+        elif sub in ("deliverables", "files"):
+            respond(deliverables_text(service, service.find(name, command.get("channel_id"))))
+        else:
+            lines = [f"• `/project {sub}` — {text}" for sub, text in SUBCOMMANDS.items()]
+            prefix = "" if sub == "help" else f"I don't know `/project {sub}`.\n"
+            respond(prefix + "*Project delivery*\n" + "\n".join(lines))
+    except ProjectError as exc:
+        respond(f"Sorry, {exc}")
+
+
+# -- texts ---------------------------------------------------------------------------------------------
+
+
+def list_text(service: Any) -> str:
+    projects = service.all()
+    if not projects:
+        return "No projects yet. `/project new` starts one from a Statement of Work."
+    lines = [f"• *{p.name}* — {PHASES[p.phase].title if p.phase in PHASES else p.phase} · "
+             f"{p.status.replace('_', ' ')} · <#{p.channel_id}>" for p in projects]
+    return "*Projects*\n" + "\n".join(lines)
+
+
+def status_text(service: Any, project: Any) -> str:
+    pid = project.project_id
+    position = service.phase_index(project.phase) + 1
+    lines = [f"*{project.name}* — phase *{PHASES[project.phase].title}* ({position} of {len(PHASE_ORDER)}) · "
+             f"{project.status.replace('_', ' ')}"]
+    pending = [g for g in service.items.gates(pid) if g.get("status") == "pending"]
+    lines.append("Pending approvals: " + (", ".join(f"{PHASES[g['phase']].title} (attempt {g.get('attempt')})"
+                                                     for g in pending) or "none"))
+    questions = [q for q in service.items.questions(pid) if q.get("status") == "open"]
+    if questions:
+        lines.append("Questions waiting for you: " + "; ".join(f"{q['agent']}: {q['question']}" for q in questions))
+    ledger = service.crewbot.records.ledger
+    blockers = [e.text for e in ledger.for_project(pid, "blocker") if e.status != "resolved"]
+    lines.append("Blockers: " + ("; ".join(blockers) if blockers else "none"))
+    tokens, cost = service.cost(pid)
+    lines.append(f"Cost so far: {tokens:,} tokens (≈ ${cost:.2f})")
+    for phase, agents in service.usage(pid).items():
+        parts = " · ".join(f"{agent} {u['input'] + u['output']:,}" for agent, u in agents.items())
+        runs = len(service.items.runs(pid, phase))
+        lines.append(f"  • {PHASES[phase].title} ({runs} run{'s' if runs != 1 else ''}): {parts}")
+    decided = [g for g in service.items.gates(pid) if g.get("status") in ("approved", "revised")]
+    for gate in decided[-3:]:
+        ratings = ", ".join(f"{k} {v}" for k, v in (gate.get("ratings") or {}).items())
+        lines.append(f"  ✓ {PHASES[gate['phase']].title} attempt {gate.get('attempt')} {gate['status']} by "
+                     f"<@{gate.get('decided_by')}>" + (f" ({ratings})" if ratings else ""))
+    return "\n".join(lines)
+
+
+def deliverables_text(service: Any, project: Any) -> str:
+    files = service.deliverables(project.project_id)
+    if not files:
+        return f"*{project.name}* has no deliverables yet."
+    return f"*Deliverables of {project.name}*\n" + "\n".join(f"• <{f['url']}|{f['path']}>" for f in files)
+
+
+# -- new project ---------------------------------------------------------------------------------------
+
+
+def _value(values: dict[str, Any], block: str) -> dict[str, Any]:
+    return next(iter((values.get(block) or {}).values()), {}) or {}
+
+
+def _download(client: Any, file: dict[str, Any]) -> tuple[str, bytes]:
+    """The file's name and bytes, fetched with the bot token (what Slack requires for private files)."""
+    if not file.get("url_private_download") and file.get("id"):
+        file = client.files_info(file=file["id"])["file"]
+    name = str(file.get("name") or file.get("title") or "the file")
+    size = int(file.get("size") or 0)
+    if size > MAX_SOW_BYTES:
+        raise SowError(f"{name} is {size / 1_048_576:.1f} MB; the limit is {MAX_SOW_BYTES / 1_048_576:.0f} MB. "
+                       "Share a shorter SOW or paste its text")
+    url = file.get("url_private_download") or file.get("url_private")
+    if not url:
+        raise SowError(f"Slack gave no download link for {name}")
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {client.token}"})
+    try:
+        with urllib.request.urlopen(request, timeout=20) as response:  # the URL is Slack's own file link
+            data = response.read(MAX_SOW_BYTES + 1)
+    except (urllib.error.URLError, OSError) as exc:
+        raise SowError(f"could not download {name} from Slack ({exc})") from None
+    return name, data
+
+
+def submit_new_project(ack: Any, body: dict[str, Any], view: dict[str, Any], client: Any, crewbot: Any) -> None:
+    values = view["state"]["values"]
+    user = body["user"]["id"]
+    name = (_value(values, "name").get("value") or "").strip()
+    text = _value(values, "sow_text").get("value") or ""
+    files = _value(values, "sow_file").get("files") or []
+    channel = _value(values, "channel").get("selected_conversation") or view.get("private_metadata") or ""
+    source = "text"
+    try:
+        if files:
+            file_name, data = _download(client, files[0])
+            text, source = read_sow_file(file_name, data), f"file {file_name}"
+        elif not text.strip():
+            ack(response_action="errors", errors={"sow_text": "Paste the Statement of Work, or share it as a file"})
+            return
+    except SowError as exc:
+        ack(response_action="errors", errors={"sow_file" if files else "sow_text": str(exc)[:150]})
+        return
+    service = project_service(crewbot)
+    try:
+        project = service.create(name=name, sow_text=text, channel_id=channel, user_id=user, source=source,
+                                 start=False)
+    except ProjectError as exc:
+        field = "name" if "name" in str(exc).split(";")[0] else ("sow_file" if files else "sow_text")
+        ack(response_action="errors", errors={field: str(exc)[:150]})
+        return
+    ack()
+    sow = project.sow
+    counts = ", ".join(f"{len(sow.get(k) or [])} {k.replace('_', ' ')}" for k in
+                       ("objectives", "requirements", "deliverables", "acceptance_criteria"))
+    post(crewbot, channel, f"📄 <@{user}> started *{project.name}* from a SOW ({source}; read by the "
+                           f"{sow.get('parsed_by')}: {counts}). Approvers: "
+                           f"{', '.join(f'<@{u}>' for u in project.approvers)}.")
+    service.start(project)
+
+
+# -- gates ---------------------------------------------------------------------------------------------
+
+
+def _ids(value: str) -> tuple[str, str]:
+    project_id, _, item_id = (value or "").partition(":")
+    if not project_id or not item_id:
+        raise ProjectError("this button carries no project")
+    return project_id, item_id
+
+
+def _open_gate_modal(body: dict[str, Any], client: Any, crewbot: Any, builder: Any, action: str) -> None:
+    service = project_service(crewbot)
+    user = body["user"]["id"]
+    try:
+        project_id, gate_id = _ids(body["actions"][0].get("value", ""))
+        project = service.get(project_id)
+        service.check_approver(project, user, action)
+        gate = service.pending_gate(project_id, gate_id)
+    except (ProjectError, NotApprover, AlreadyDecided) as exc:
+        tell_user(body, client, f"Sorry, {exc}.")
+        return
+    client.views_open(trigger_id=body["trigger_id"], view=builder(f"{project_id}:{gate_id}", gate["phase"]))
+
+
+def on_approve(body: dict[str, Any], client: Any, crewbot: Any) -> None:
+    _open_gate_modal(body, client, crewbot, ratings_view, "approve this phase")
+
+
+def on_revise(body: dict[str, Any], client: Any, crewbot: Any) -> None:
+    _open_gate_modal(body, client, crewbot, feedback_view, "send this phase back")
+
+
+def _decide(ack: Any, body: dict[str, Any], view: dict[str, Any], client: Any, crewbot: Any, decision: str,
+            **detail: Any) -> None:
+    service = project_service(crewbot)
+    user = body["user"]["id"]
+    error_field = "feedback" if decision == "revised" else "comment"
+    try:
+        project_id, gate_id = _ids(view.get("private_metadata", ""))
+        project = service.get(project_id)
+        service.check_approver(project, user, "decide this gate")
+        gate = service.pending_gate(project_id, gate_id)
+    except (ProjectError, NotApprover, AlreadyDecided) as exc:
+        ack(response_action="errors", errors={error_field: f"Sorry, {exc}."[:150]})
+        return
+    ack()
+    spec = PHASES[gate["phase"]]
+    if decision == "approved":
+        ratings = detail.get("ratings") or {}
+        rated = f" — {', '.join(f'{k} {v}/5' for k, v in ratings.items())}" if ratings else ""
+        note = f"✅ Approved by <@{user}>{rated}. The crew moves on."
+    else:
+        note = f"↩️ Sent back by <@{user}>: “{detail.get('feedback', '')}”. {spec.title} runs again."
+    try:
+        update(crewbot, gate.get("channel"), gate.get("ts"), note, decided_blocks(project, gate, note))
+        service.decide(project_id, gate_id, user, decision, **detail)
+    except (AlreadyDecided, NotApprover, ProjectError) as exc:
+        channel = gate.get("channel") or project.channel_id
+        if channel:
+            client.chat_postEphemeral(channel=channel, user=user, text=f"Sorry, {exc}.")
+
+
+def submit_approval(ack: Any, body: dict[str, Any], view: dict[str, Any], client: Any, crewbot: Any) -> None:
+    values = view["state"]["values"]
+    ratings = {}
+    for name in RATINGS:
+        selected = _value(values, name).get("selected_option")
+        if selected:
+            ratings[name] = int(selected["value"])
+    comment = _value(values, "comment").get("value") or ""
+    _decide(ack, body, view, client, crewbot, "approved", ratings=ratings, comment=comment)
+
+
+def submit_revision(ack: Any, body: dict[str, Any], view: dict[str, Any], client: Any, crewbot: Any) -> None:
+    feedback = (_value(view["state"]["values"], "feedback").get("value") or "").strip()
+    if not feedback:
+        ack(response_action="errors", errors={"feedback": "Say what the crew should change"})
+        return
+    _decide(ack, body, view, client, crewbot, "revised", feedback=feedback)
+
+
+# -- questions -----------------------------------------------------------------------------------------
+
+
+def on_answer(body: dict[str, Any], client: Any, crewbot: Any) -> None:
+    service = project_service(crewbot)
+    user = body["user"]["id"]
+    try:
+        project_id, question_id = _ids(body["actions"][0].get("value", ""))
+        project = service.get(project_id)
+        service.check_approver(project, user, "answer the crew's questions")
+        question = service.items.get(project_id, question_id)
+        if question is None or question.get("status") != "open":
+            raise AlreadyDecided("this question was already answered")
+    except (ProjectError, NotApprover, AlreadyDecided) as exc:
+        tell_user(body, client, f"Sorry, {exc}.")
+        return
+    client.views_open(trigger_id=body["trigger_id"], view=answer_view(f"{project_id}:{question_id}",
+                                                                      question["question"]))
+
+
+def submit_answer(ack: Any, body: dict[str, Any], view: dict[str, Any], client: Any, crewbot: Any) -> None:
+    service = project_service(crewbot)
+    user = body["user"]["id"]
+    answer = (_value(view["state"]["values"], "answer").get("value") or "").strip()
+    try:
+        project_id, question_id = _ids(view.get("private_metadata", ""))
+        project = service.get(project_id)
+        service.check_approver(project, user, "answer the crew's questions")
+        question = service.items.get(project_id, question_id)
+        if question is None or question.get("status") != "open":
+            raise AlreadyDecided("this question was already answered")
+        if not answer:
+            raise ProjectError("the answer is empty")
+    except (ProjectError, NotApprover, AlreadyDecided) as exc:
+        ack(response_action="errors", errors={"answer": f"Sorry, {exc}."[:150]})
+        return
+    ack()
+    update(crewbot, question.get("channel"), question.get("ts"), f"Answered by <@{user}>",
+           [{"type": "section", "text": {"type": "mrkdwn", "text": f"❓ {question['question']}\n💬 <@{user}>: "
+                                                                   f"{answer}"[:2900]}}])
+    try:
+        service.answer(project_id, question_id, user, answer)
+    except AlreadyDecided as exc:
+        client.chat_postEphemeral(channel=question.get("channel") or project.channel_id, user=user,
+                                  text=f"Sorry, {exc}.")
