@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import mimetypes
 import secrets
 import threading
 import time
@@ -19,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, quote, urlparse
 
 logger = logging.getLogger(__name__)
 
@@ -262,6 +263,9 @@ class FakeSlack:
                 payload = self._respond(parsed.path[len("/response/"):], args)
             elif parsed.path.startswith("/upload/"):
                 payload = self._upload(parsed.path[len("/upload/"):], raw)
+            elif parsed.path.startswith("/files/"):
+                self._download(request, parsed.path[len("/files/"):])
+                return
             else:
                 status, payload = 404, {"ok": False, "error": "not_found"}
         except (ValueError, json.JSONDecodeError) as exc:
@@ -602,6 +606,39 @@ class FakeSlack:
             self.messages.append(message)
             self.outputs.append(Output("file", None, message, text=titles))
         return {"files": done}
+
+    def add_file(self, name: str, content: bytes, user: str) -> dict[str, Any]:
+        """A file a user shared (e.g. in a modal's file input); returns Slack's file object. Its
+        ``url_private_download`` serves the bytes to requests with the bot token, as Slack does."""
+        with self._lock:
+            file_id = f"F{next(self._ids):08d}"
+            url = f"{self.url}/files/{file_id}/{quote(name)}"
+            self.files[file_id] = {"id": file_id, "name": name, "title": name, "user": user, "size": len(content),
+                                   "mimetype": mimetypes.guess_type(name)[0] or "application/octet-stream",
+                                   "url_private": url, "url_private_download": url, "uploaded": True,
+                                   "content": content}
+            return {k: v for k, v in self.files[file_id].items() if k != "content"}
+
+    def _m_files_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        self._need(args, "file")
+        entry = self.files.get(args["file"])
+        if entry is None:
+            raise SlackError("file_not_found")
+        return {"file": {k: v for k, v in entry.items() if k != "content"}}
+
+    def _download(self, request: BaseHTTPRequestHandler, path: str) -> None:
+        file_id = path.split("/", 1)[0]
+        authorized = (request.headers.get("Authorization") or "").removeprefix("Bearer ").strip() == self.token
+        with self._lock:
+            entry = self.files.get(file_id)
+            self.calls.append(ApiCall("files.download", {"file": file_id}, {"ok": authorized and entry is not None}))
+        status, body = (200, entry.get("content") or b"") if authorized and entry else (
+            (403, b"not authorized") if not authorized else (404, b"file not found"))
+        request.send_response(status)
+        request.send_header("Content-Type", "application/octet-stream")
+        request.send_header("Content-Length", str(len(body)))
+        request.end_headers()
+        request.wfile.write(body)
 
     # -- reactions ---------------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ One line is one thing a user does::
     click Approve               press the button labelled "Approve" (open modal, newest message, home tab)
     submit title="Q3 review" date=2026-01-15
                                 submit the open modal; fields by block id, action id or label
+                                (a file input takes a local path: the file is shared as a Slack file)
     as alice                    act as another user (created on first use); `as admin` is an admin
     advance 2h                  move Crewbot's clock forward (s, m, h, d, w) and run what became due
     expect Meeting prep         fail unless the last bot output contains the text (case-insensitive)

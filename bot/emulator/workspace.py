@@ -16,7 +16,7 @@ import os
 import re
 import secrets
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -373,7 +373,7 @@ class Emulator:
         view = self.fake.open_modal(user)
         if view is None:
             raise EmulatorError("there is no open modal to submit")
-        values = _form_values(view, fields)
+        values = _form_values(view, fields, upload=lambda path: self._share_file(path, user))
         body, content_type = self.payloads.view_submission(
             user_id=user, user_name=self.current_name, view=view, values=values,
             trigger_id=self.fake.new_trigger(user))
@@ -397,6 +397,13 @@ class Emulator:
             self.fake.close_modals(user, all_views=kind == "clear")
         turn.text = self.last_output_text(turn.outputs)
         return turn
+
+    def _share_file(self, path: str, user: str) -> dict[str, Any]:
+        """A local file shared by ``user`` in a modal's file input (``submit sow_file=docs/sow.pdf``)."""
+        source = Path(path).expanduser()
+        if not source.is_file():
+            raise EmulatorError(f"no file {path!r} to share")
+        return self.fake.add_file(source.name, source.read_bytes(), user)
 
     def advance(self, duration: str) -> list[Output]:
         """Move Crewbot's clock forward (``2h``, ``3d``) and run what became due."""
@@ -503,7 +510,8 @@ def _ack_body_json(body: str) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def _form_values(view: dict[str, Any], fields: Mapping[str, str]) -> dict[str, dict[str, Any]]:
+def _form_values(view: dict[str, Any], fields: Mapping[str, str],
+                 upload: Callable[[str], dict[str, Any]] | None = None) -> dict[str, dict[str, Any]]:
     """``view.state.values`` for a submission, mapping each given field to its input block."""
     inputs = [b for b in view.get("blocks") or [] if b.get("type") == "input"]
     remaining = {k.casefold(): (k, v) for k, v in fields.items()}
@@ -520,7 +528,11 @@ def _form_values(view: dict[str, Any], fields: Mapping[str, str]) -> dict[str, d
             given = None
         else:
             given = remaining.pop(match)[1]
-        values[str(block.get("block_id", ""))] = {str(element.get("action_id", "")): _element_value(element, given)}
+        if element.get("type") == "file_input" and upload is not None:
+            value: dict[str, Any] = {"type": "file_input", "files": [upload(given)] if given else []}
+        else:
+            value = _element_value(element, given)
+        values[str(block.get("block_id", ""))] = {str(element.get("action_id", "")): value}
     if remaining:
         known = ", ".join(str(b.get("block_id")) for b in inputs) or "none"
         unknown = ", ".join(original for original, _ in remaining.values())

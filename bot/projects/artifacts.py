@@ -238,11 +238,12 @@ class BlobArtifactStore(ArtifactStore):
         self._prefix = f"projects/{project_id}/"
 
     def _write(self, path: str, data: bytes, author: str, message: str) -> Commit:
-        at = self._now().isoformat(timespec="seconds")
+        now = self._now()
         sha = hashlib.sha256(data).hexdigest()
         self.blobs.put(self._prefix + "files/" + path, data, _content_type(path))
-        commit = Commit(path, author, message, at, sha)
-        key = f"{self._prefix}commits/{at}-{sha[:12]}.json"
+        commit = Commit(path, author, message, now.isoformat(timespec="seconds"), sha)
+        # Keys sort by time (microseconds, so two writes in one second keep their order).
+        key = f"{self._prefix}commits/{now.strftime('%Y%m%dT%H%M%S.%f')}-{sha[:12]}.json"
         self.blobs.put(key, json.dumps(commit.__dict__).encode(), "application/json")
         return commit
 

@@ -25,13 +25,13 @@ MAX_SOW_CHARS = 200_000
 SECTIONS: tuple[str, ...] = ("objectives", "requirements", "constraints", "deliverables", "acceptance_criteria",
                              "timeline")
 
-# Heading words → section; the first matching keyword decides.
+# Heading words → section; the first matching entry decides ("out of scope" before "scope").
 _HEADINGS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("acceptance_criteria", ("acceptance", "success criteria", "definition of done", "exit criteria")),
     ("objectives", ("objective", "goal", "purpose", "background", "overview", "summary", "vision")),
-    ("requirements", ("requirement", "scope", "functional", "features", "in scope", "capabilit", "needs")),
     ("constraints", ("constraint", "assumption", "limitation", "non-functional", "compliance", "budget",
                      "out of scope", "risks", "dependencies")),
+    ("requirements", ("requirement", "scope", "functional", "features", "in scope", "capabilit", "needs")),
     ("deliverables", ("deliverable", "outputs", "artifacts", "artefacts", "work products")),
     ("timeline", ("timeline", "schedule", "milestone", "phases", "dates", "duration", "plan")),
 )

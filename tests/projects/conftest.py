@@ -1,0 +1,32 @@
+"""Shared set-up for the project-delivery tests: an emulator with the built-in plugins and a sample SOW."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+DATA = Path(__file__).parent / "data"
+SAMPLE_SOW = (DATA / "sample-sow.md").read_text(encoding="utf-8")
+#: The sample SOW without its timeline: the PM has to ask the customer.
+SOW_WITHOUT_TIMELINE = SAMPLE_SOW.split("## Timeline")[0]
+
+
+@pytest.fixture
+def emu(crewbot_emulator_factory: Any) -> Any:
+    return crewbot_emulator_factory()
+
+
+def new_project(emu: Any, name: str = "Acme store", sow: str = SAMPLE_SOW, channel: str = "C0GENERAL") -> Any:
+    """Run ``/project new`` and submit the modal; returns the turn of the submission."""
+    emu.command("/project new")
+    turn = emu.submit({"name": name, "sow_text": sow, "channel": channel})
+    assert not emu.take_errors()
+    return turn
+
+
+def project_named(emu: Any, name: str = "Acme store") -> Any:
+    from bot.projects.service import project_service
+
+    return project_service(emu.crewbot).find(name)

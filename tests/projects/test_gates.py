@@ -1,0 +1,141 @@
+"""Approval gates: Revise re-runs the phase with the feedback visible to the agents, Approve moves on; only
+approvers may decide; a gate is decided once (one task success), and an old gate answers clearly."""
+
+from __future__ import annotations
+
+import copy
+import threading
+from typing import Any
+
+import pytest
+
+from bot.projects.items import AlreadyDecided
+from bot.projects.service import NotApprover, project_service
+from tests.projects.conftest import new_project, project_named
+
+
+def count_task_successes(crewbot: Any) -> list[Any]:
+    """Record every send_task_success the runtime's engine receives (and still send it)."""
+    engine = crewbot.workflows
+    sent: list[Any] = []
+    original = engine.send_task_success
+
+    def counting(token: str, output: Any) -> Any:
+        sent.append(output)
+        return original(token, output)
+
+    engine.send_task_success = counting
+    return sent
+
+
+def gates(emu: Any) -> list[dict[str, Any]]:
+    return project_service(emu.crewbot).items.gates(project_named(emu).project_id)
+
+
+def test_revise_reruns_the_phase_with_the_feedback_and_approve_moves_on(emu: Any) -> None:
+    new_project(emu)
+    service = project_service(emu.crewbot)
+    project = project_named(emu)
+    assert [g["phase"] for g in gates(emu)] == ["discovery"]
+    emu.play("""
+        click Revise
+        submit feedback="Add a disaster recovery plan for the EU region"
+        expect started again (attempt 2)
+        expect Discovery is ready for review
+    """)
+    runs = service.items.runs(project.project_id, "discovery")
+    assert [r["attempt"] for r in runs] == [1, 2]
+    assert runs[1]["feedback"] == ["Add a disaster recovery plan for the EU region"]
+    # Visible to the agents: in the ledger they read, and in what they wrote on the second attempt.
+    ledger = [e.text for e in emu.crewbot.records.ledger.for_project(project.project_id, "decision")]
+    assert any("disaster recovery plan" in text for text in ledger)
+    plan = service.artifacts(project.project_id).read("docs/project-plan/project-plan.md")
+    assert "Revised to address the customer's feedback: Add a disaster recovery plan" in plan
+    emu.play("""
+        click Approve
+        submit quality=4 relevance=5
+        expect Approved by @dev — quality 4/5, relevance 5/5
+        expect *Architecture* started
+        expect Architecture is ready for review
+    """)
+    decided = {g["status"] for g in gates(emu) if g["phase"] == "discovery"}
+    assert decided == {"revised", "approved"}
+    assert project_named(emu).phase == "architecture"
+    audit = emu.crewbot.records.audit.for_scope(f"project#{project.project_id}", newest_first=False)
+    actions = [(e.action, e.actor, e.target) for e in audit if e.action.startswith("gate_")]
+    assert sorted(actions) == [("gate_approved", emu.user("dev"), "discovery"),
+                               ("gate_revised", emu.user("dev"), "discovery")]
+    assert audit[-1].at is not None
+
+
+def test_a_non_approver_is_refused_and_audited(emu: Any) -> None:
+    new_project(emu)
+    emu.play("""
+        as alice
+        click Approve
+        expect only the approvers of Acme store
+        click Revise
+        expect only the approvers of Acme store
+    """)
+    assert emu.fake.open_modal(emu.user("alice")) is None
+    assert {g["status"] for g in gates(emu)} == {"pending"}
+    audit = emu.crewbot.records.audit.for_scope(f"project#{project_named(emu).project_id}")
+    assert [e.actor for e in audit if e.action == "gate_refused"] == [emu.user("alice")] * 2
+    # Admins may decide any project's gates.
+    emu.play("""
+        as admin
+        click Approve
+        submit
+        expect *Architecture* started
+    """)
+
+
+def test_a_double_approve_sends_one_task_success(emu: Any) -> None:
+    new_project(emu)
+    sent = count_task_successes(emu.crewbot)
+    gate_message = next(m for m in reversed(emu.fake.messages) if "ready for review" in m.text)
+    buttons = copy.deepcopy(next(b for b in gate_message.blocks if b.get("type") == "actions"))
+    emu.act_as("admin")
+    emu.click("Approve")          # both approvers open the modal on the same gate ...
+    emu.act_as("dev")
+    emu.click("Approve")
+    emu.submit({})                # ... dev approves first
+    approvals = [s for s in sent if isinstance(s, dict) and s.get("decision") == "approve"]
+    assert len(approvals) == 1
+    emu.act_as("admin")
+    turn = emu.submit({})         # the admin's modal is now out of date
+    assert f"already decided: approved by <@{emu.user('dev')}>" in turn.text
+    assert len([s for s in sent if isinstance(s, dict) and s.get("decision") == "approve"]) == 1
+    # The decided gate lost its buttons; a press that still arrives for it (a stale client) is answered.
+    assert not any(b.get("type") == "actions" for b in gate_message.blocks)
+    stale = emu._press_on_message(gate_message, buttons, buttons["elements"][1])  # its Revise button
+    assert "already decided: approved by @dev" in stale.text
+    assert len([s for s in sent if isinstance(s, dict) and s.get("decision") == "approve"]) == 1
+
+
+def test_concurrent_decisions_on_one_gate_have_one_winner(emu: Any) -> None:
+    new_project(emu)
+    service = project_service(emu.crewbot)
+    project = project_named(emu)
+    gate = gates(emu)[0]
+    sent = count_task_successes(emu.crewbot)
+    outcomes: list[str] = []
+
+    def decide(user: str) -> None:
+        try:
+            service.decide(project.project_id, gate["item_id"], user, "approved")
+            outcomes.append("won")
+        except AlreadyDecided:
+            outcomes.append("already decided")
+
+    threads = [threading.Thread(target=decide, args=(emu.user(name),)) for name in ("dev", "admin")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["already decided", "won"]
+    assert len([s for s in sent if isinstance(s, dict) and s.get("decision") == "approve"]) == 1
+    with pytest.raises(AlreadyDecided, match="already decided"):
+        service.decide(project.project_id, gate["item_id"], emu.user("dev"), "revised", feedback="too late")
+    with pytest.raises(NotApprover):
+        service.decide(project.project_id, gate["item_id"], emu.user("mallory"), "approved")
