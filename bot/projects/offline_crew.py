@@ -120,7 +120,11 @@ class CrewOfflineModel(OfflineModel):
                 for item in feedback:
                     calls.append(ToolCall("update_task_ledger", {"kind": "decision",
                                                                  "text": f"Plan revised for feedback: {item}"}))
-                return calls or [ToolCall("update_task_ledger", {"kind": "fact", "text": "SOW received"})]
+                # A re-run does not record again what the ledger already says.
+                known = {text for entries in (ledger.get("ledger") or {}).values() for text in entries}
+                calls = [c for c in calls if c.input.get("text") not in known]
+                return calls or [ToolCall("update_task_ledger", {"kind": "fact", "text": "Discovery re-run for the "
+                                                                 "customer's feedback"})]
         if spec.name == "retrospective" and self.agent == "pm" and "record_lesson" not in names:
             calls = [ToolCall("record_lesson", {"category": "delivery", "text":
                               f"Feedback that needed a revision: {item}"}) for item in feedback]

@@ -35,6 +35,10 @@ class ProjectError(ValueError):
     """A project request that cannot be done (bad name, unknown project ...); the message says why."""
 
 
+class ProjectNameError(ProjectError):
+    """The project name is not usable (format, or taken)."""
+
+
 class NotApprover(PermissionError):
     """The user may not decide this project's gates."""
 
@@ -129,9 +133,9 @@ class ProjectService:
         """Create the project and its ledger from the SOW, then start the phase workflow."""
         name = " ".join(name.split())
         if not _NAME.match(name):
-            raise ProjectError("the project name must be 1-64 letters, digits, spaces, dots, dashes or underscores")
+            raise ProjectNameError("the project name must be 1-64 letters, digits, spaces, dots, dashes or underscores")
         if any(p.name.lower() == name.lower() for p in self.all()):
-            raise ProjectError(f"there is already a project called {name!r}; pick another name")
+            raise ProjectNameError(f"there is already a project called {name!r}; pick another name")
         try:
             sow, parsed_by = self.parse(sow_text)
         except SowError as exc:

@@ -88,7 +88,7 @@ def project_context(call: CrewCall) -> dict[str, Any]:
 
 @crewbot_tool(side_effects="read")
 def read_task_ledger(tool_context: ToolInvocation | None = None) -> dict[str, Any]:
-    """Read the project's task ledger: the SOW, facts, assumptions, decisions, blockers, deliverables,
+    """Read the project's status and task ledger: the SOW, facts, assumptions, decisions, blockers, deliverables,
     the customer's feedback on this phase and their answers to questions.
 
     Returns:

@@ -14,7 +14,7 @@ from typing import Any
 
 from bot.projects.crew import PHASE_ORDER, PHASES
 from bot.projects.items import AlreadyDecided
-from bot.projects.service import NotApprover, ProjectError, project_service
+from bot.projects.service import NotApprover, ProjectError, ProjectNameError, project_service
 from bot.projects.slack_ui import (
     RATINGS,
     answer_view,
@@ -159,7 +159,7 @@ def submit_new_project(ack: Any, body: dict[str, Any], view: dict[str, Any], cli
         project = service.create(name=name, sow_text=text, channel_id=channel, user_id=user, source=source,
                                  start=False)
     except ProjectError as exc:
-        field = "name" if "name" in str(exc).split(";")[0] else ("sow_file" if files else "sow_text")
+        field = "name" if isinstance(exc, ProjectNameError) else ("sow_file" if files else "sow_text")
         ack(response_action="errors", errors={field: str(exc)[:150]})
         return
     ack()
