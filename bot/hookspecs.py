@@ -87,6 +87,19 @@ def register_event_handlers(config: Any, settings: Any) -> Iterable[Any] | None:
 
 
 @hookspec
+def register_http_routes(config: Any, settings: Any) -> Iterable[Any] | None:
+    """Return plain HTTP endpoints (:class:`bot.httproutes.HttpRoute`, e.g. an OAuth callback), served by
+    the Slack Lambda in AWS and by a local server on 127.0.0.1; each route authenticates its own requests."""
+
+
+@hookspec
+def register_conversation_routes(config: Any, settings: Any) -> Iterable[Any] | None:
+    """Return conversation routes: objects with ``claims(crewbot, message) -> bool`` and
+    ``handle(crewbot, message, reply)``. A DM a route claims (e.g. a reply in a meeting-prep thread) goes
+    to it instead of the user's default agent."""
+
+
+@hookspec
 def register_cli_commands(cli: Any) -> None:
     """Add sub-commands to the ``crewbot`` command line. ``cli`` is the ``argparse`` sub-parsers
     object; set ``func`` on each parser with :meth:`~argparse.ArgumentParser.set_defaults`."""
@@ -104,4 +117,6 @@ REGISTRATION_HOOKS: tuple[str, ...] = (
     "register_calendar_providers",
     "register_schedules",
     "register_event_handlers",
+    "register_http_routes",
+    "register_conversation_routes",
 )

@@ -37,6 +37,10 @@ BUILTIN_PLUGINS: dict[str, str] = {
     "core": "plugins.core",
     "crewbot_command": "plugins.crewbot_command",
     "meeting_coordinator": "plugins.meeting_coordinator",
+    "meeting_prep": "plugins.meeting_prep",
+    "calendar_ics": "plugins.calendar_ics",
+    "calendar_google": "plugins.calendar_google",
+    "calendar_microsoft": "plugins.calendar_microsoft",
     "projects": "plugins.projects",
 }
 

@@ -41,7 +41,15 @@ class AgentConversations:
         return self.crewbot.agents
 
     def handle(self, message: IncomingMessage, reply: Reply) -> None:
-        """Answer ``message`` through ``reply`` (blocking; on Lambda this runs in a lazy listener)."""
+        """Answer ``message`` through ``reply`` (blocking; on Lambda this runs in a lazy listener).
+
+        A plugin's conversation route (``register_conversation_routes``) that claims the message answers
+        it instead of the default agent (e.g. a reply in a meeting-prep thread).
+        """
+        for route in self.crewbot.plugins.items("register_conversation_routes"):
+            if route.claims(self.crewbot, message):
+                route.handle(self.crewbot, message, reply)
+                return
         reply.status(THINKING)
         try:
             agent = self.agents.default_agent(message.user_id)

@@ -50,6 +50,7 @@ def build_request_handler(crewbot: Crewbot, *, signing_secret: str | None = None
     app = build_app(crewbot, signing_secret=secret, client=web, process_before_response=True,
                     conversations=conversations)
     request_handler = SlackRequestHandler(app)
+    app._crewbot_runtime = crewbot  # type: ignore[attr-defined]  # for plugin HTTP routes (see handler)
     if lambda_client is not None:
         request_handler.app.listener_runner.lazy_listener_runner.lambda_client = lambda_client  # type: ignore[attr-defined]
     return request_handler
@@ -75,5 +76,19 @@ def invoke(request_handler: SlackRequestHandler, event: dict[str, Any], context:
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """The Lambda function: API Gateway (v1 or v2) / Function URL event in, HTTP response out."""
-    return invoke(_request_handler(), event, context)
+    """The Lambda function: API Gateway (v1 or v2) / Function URL event in, HTTP response out.
+
+    A request matching a plugin's :class:`~bot.httproutes.HttpRoute` (e.g. ``GET /oauth/google/callback``)
+    is answered by that route; everything else goes to Bolt (which verifies Slack's signature).
+    """
+    request_handler = _request_handler()
+    if not (event.get("headers") or {}).get("x-slack-bolt-lazy-only"):
+        from bot import httproutes
+
+        request = httproutes.request_from_lambda_event(event)
+        crewbot = request_handler.app._crewbot_runtime  # type: ignore[attr-defined]
+        if crewbot is not None and httproutes.find_route(crewbot, request.method, request.path) is not None:
+            response = httproutes.dispatch(crewbot, request)
+            if response is not None:
+                return httproutes.lambda_response(response)
+    return invoke(request_handler, event, context)

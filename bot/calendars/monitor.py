@@ -1,0 +1,238 @@
+"""The calendar monitor (seed 001 §3.2): sync each active user's calendars, diff, store, emit prep events.
+
+For every active user (or the users asked for) and each of their connections, the provider fetches the
+window ``[now - days_behind, now + days_ahead]`` (or the changes since the stored cursor). Events are
+matched to stored meetings by external id — the meeting id is derived from ``user#provider#event id``,
+so the same event is always the same meeting — and sorted into new / updated / moved / cancelled /
+unchanged; changed meetings are written in one batch. A meeting whose prep time has come (its type's
+``prep_hours_before``, the user's override, outside the user's quiet hours) gets one
+``MeetingRequiresPrep`` event per *prep version*: a moved meeting has a new version, so its prep is
+planned again. One user's failure is recorded and the others go on; every run's counts are returned
+and written to the audit log.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from bot.calendars.classify import MeetingTypes, classify, load_meeting_types
+from bot.calendars.connections import Connection, ConnectionRepository
+from bot.calendars.events import CalendarEvent, ReauthorizationRequired
+from bot.calendars.oauth import provider_named
+from bot.storage.records import Meeting, User, external_key, format_time
+
+if TYPE_CHECKING:
+    from bot.runtime import Crewbot
+
+logger = logging.getLogger(__name__)
+
+EVENT_SOURCE = "crewbot.calendar-monitor"
+PREP_EVENT = "MeetingRequiresPrep"
+
+
+@dataclass(frozen=True)
+class MonitorOptions:
+    days_ahead: int = 14
+    days_behind: int = 1
+    #: ICS file or URL synced for users who connected no calendar (``runtime: local`` demos); None: off.
+    fallback_ics: str | None = None
+    meeting_types_file: str | None = None
+
+
+@dataclass
+class UserCounts:
+    user_id: str
+    fetched: int = 0
+    new: int = 0
+    updated: int = 0
+    moved: int = 0
+    cancelled: int = 0
+    unchanged: int = 0
+    prep_events: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass
+class MonitorReport:
+    started_at: str
+    users: list[UserCounts] = field(default_factory=list)
+
+    def totals(self) -> dict[str, int]:
+        keys = ("fetched", "new", "updated", "moved", "cancelled", "unchanged", "prep_events")
+        totals = {k: sum(getattr(u, k) for u in self.users) for k in keys}
+        totals["users"] = len(self.users)
+        totals["failed_users"] = sum(1 for u in self.users if u.errors)
+        return totals
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"started_at": self.started_at, "totals": self.totals(), "users": [asdict(u) for u in self.users]}
+
+
+def meeting_id_for(user_id: str, provider: str, external_id: str) -> str:
+    """The stable meeting id of a calendar event (the same event always maps to the same meeting)."""
+    return "m" + hashlib.sha256(external_key(user_id, provider, external_id).encode()).hexdigest()[:23]
+
+
+def prep_version(meeting: Meeting) -> str:
+    """What a prep is planned for: the meeting's time and type (moving it re-plans its prep)."""
+    return hashlib.sha256(f"{format_time(meeting.start)}|{meeting.meeting_type}".encode()).hexdigest()[:10]
+
+
+def prep_settings(user: User | None) -> dict[str, Any]:
+    settings = (user.settings if user else {}).get("meeting_prep")
+    return settings if isinstance(settings, dict) else {}
+
+
+def in_quiet_hours(user: User | None, now: datetime) -> bool:
+    """Whether ``now`` falls in the user's quiet hours (``HH:MM``-``HH:MM`` in their time zone)."""
+    quiet = prep_settings(user).get("quiet_hours") or {}
+    try:
+        start, end = time.fromisoformat(quiet["start"]), time.fromisoformat(quiet["end"])
+        zone = ZoneInfo(user.timezone if user else "UTC")
+    except (KeyError, TypeError, ValueError):
+        return False
+    local = now.astimezone(zone).time()
+    return start <= local < end if start <= end else (local >= start or local < end)
+
+
+class CalendarMonitor:
+    """Runs the sync for a runtime (``crewbot.calendar_monitor`` is not a thing: build one per run)."""
+
+    def __init__(self, crewbot: Crewbot, options: MonitorOptions | None = None, types: MeetingTypes | None = None):
+        self.crewbot = crewbot
+        self.options = options or MonitorOptions()
+        self.types = types or load_meeting_types(self.options.meeting_types_file)
+        self.connections = ConnectionRepository(crewbot)
+
+    def run(self, user_ids: Iterable[str] | None = None) -> MonitorReport:
+        now = self.crewbot.clock.now()
+        report = MonitorReport(format_time(now))
+        users = self.crewbot.records.users
+        if user_ids is None:
+            targets: list[tuple[str, User | None]] = [(u.user_id, u) for u in users.active()]
+        else:
+            targets = [(uid, users.get(uid)) for uid in user_ids]
+        for user_id, user in targets:
+            counts = UserCounts(user_id)
+            try:
+                self.sync_user(user_id, user, now, counts)
+            except Exception as exc:  # one user's failure never stops the others
+                logger.exception("calendar sync failed for %s", user_id)
+                counts.errors.append(f"{type(exc).__name__}: {exc}")
+            report.users.append(counts)
+        totals = report.totals()
+        logger.info("calendar monitor: %s", totals)
+        self.crewbot.records.audit.record("system#calendar-monitor", "calendar-monitor", "calendar.sync",
+                                          format_time(now), **totals)
+        return report
+
+    # -- one user -------------------------------------------------------------------------------------
+
+    def _connections(self, user_id: str) -> list[Connection]:
+        found = [c for c in self.connections.for_user(user_id) if c.status != "disconnected"]
+        if not found and self.options.fallback_ics:
+            found = [Connection(user_id=user_id, provider="ics", source=self.options.fallback_ics)]
+        return found
+
+    def sync_user(self, user_id: str, user: User | None, now: datetime, counts: UserCounts) -> None:
+        start = now - timedelta(days=self.options.days_behind)
+        end = now + timedelta(days=self.options.days_ahead)
+        for connection in self._connections(user_id):
+            provider = provider_named(self.crewbot, connection.provider)
+            if provider is None:
+                counts.errors.append(f"{connection.provider}: no such calendar provider is enabled")
+                continue
+            stored = connection.version > 0
+            try:
+                result = provider.sync(self.crewbot, connection, start, end)
+            except ReauthorizationRequired as exc:
+                counts.errors.append(f"{connection.provider}: {exc}")
+                if stored:
+                    self.connections.record_error(connection, str(exc), reauthorize=True)
+                continue
+            except Exception as exc:
+                logger.warning("calendar %s of %s failed: %s", connection.provider, user_id, exc)
+                counts.errors.append(f"{connection.provider}: {type(exc).__name__}: {exc}")
+                if stored:
+                    self.connections.record_error(connection, f"{type(exc).__name__}: {exc}")
+                continue
+            counts.fetched += len(result.events)
+            self._apply(user_id, user, provider.name, result.events, result.complete, start, end, counts)
+            if stored:
+                self.connections.record_sync(connection, cursor=result.cursor, window_end=end,
+                                             tokens=result.tokens, at=now)
+        self._emit_due(user_id, user, now, end, counts)
+
+    def _apply(self, user_id: str, user: User | None, provider: str, events: list[CalendarEvent], complete: bool,
+               start: datetime, end: datetime, counts: UserCounts) -> None:
+        meetings = self.crewbot.records.meetings
+        in_window = {m.meeting_id: m for m in meetings.for_user(user_id, start - timedelta(days=1), end)
+                     if m.provider == provider}
+        overrides = prep_settings(user).get("prep_hours") or {}
+        changed: list[Meeting] = []
+        seen: set[str] = set()
+        for event in events:
+            meeting_id = meeting_id_for(user_id, provider, event.external_id)
+            seen.add(meeting_id)
+            existing = in_window.get(meeting_id) or meetings.get(meeting_id)
+            if existing is None:
+                if event.status == "cancelled" or event.start is None or not start <= event.start <= end:
+                    continue  # deleted before we ever saw it, or outside the window
+                fresh = event.to_meeting(meeting_id, user_id, provider)
+                kind = classify(self.types, fresh.title, fresh.description, len(fresh.attendees), overrides)
+                counts.new += 1
+                changed.append(fresh.with_changes(meeting_type=kind.meeting_type, classification_rule=kind.rule,
+                                                  content_hash=fresh.calendar_hash()))
+                continue
+            updated = existing.with_changes(**event.meeting_fields())
+            kind = classify(self.types, updated.title, updated.description, len(updated.attendees), overrides)
+            digest = updated.calendar_hash()
+            if digest == existing.content_hash and existing.meeting_type == kind.meeting_type:
+                counts.unchanged += 1
+                continue
+            if updated.status == "cancelled" and existing.status != "cancelled":
+                counts.cancelled += 1
+            elif updated.start != existing.start:
+                counts.moved += 1
+                # A moved meeting is prepared again for its new time (a new prep version).
+                updated = updated.with_changes(prep_status="not_started")
+            else:
+                counts.updated += 1
+            changed.append(updated.with_changes(meeting_type=kind.meeting_type, classification_rule=kind.rule,
+                                                content_hash=digest))
+        if complete:
+            # A full listing: stored meetings of the window it no longer contains were deleted.
+            for meeting_id, meeting in in_window.items():
+                if meeting_id not in seen and meeting.status != "cancelled" and start <= meeting.start <= end:
+                    counts.cancelled += 1
+                    changed.append(meeting.with_changes(status="cancelled"))
+        if changed:
+            meetings.save_many(changed)
+
+    def _emit_due(self, user_id: str, user: User | None, now: datetime, end: datetime, counts: UserCounts) -> None:
+        if in_quiet_hours(user, now):
+            return  # the next run after the quiet hours emits them
+        meetings = self.crewbot.records.meetings
+        overrides = prep_settings(user).get("prep_hours") or {}
+        for meeting in meetings.for_user(user_id, now, end):
+            if meeting.status == "cancelled":
+                continue
+            hours = float(overrides.get(meeting.meeting_type or "default",
+                                        self.types.get(meeting.meeting_type).prep_hours_before))
+            if now < meeting.start - timedelta(hours=hours):
+                continue
+            version = prep_version(meeting)
+            if getattr(meeting, "prep_requested_for", None) == version:
+                continue
+            self.crewbot.bus.publish(EVENT_SOURCE, PREP_EVENT, {
+                "meeting_id": meeting.meeting_id, "user_id": user_id, "meeting_time": format_time(meeting.start),
+                "prep_trigger_time": format_time(meeting.start - timedelta(hours=hours)),
+                "meeting_type": meeting.meeting_type or "default", "prep_version": version})
+            meetings.update(meeting.meeting_id, prep_requested_for=version)
+            counts.prep_events += 1

@@ -1,0 +1,208 @@
+"""The Microsoft 365 provider: msal for OAuth, Microsoft Graph ``calendarView/delta`` for incremental sync.
+
+* Connect: ``/prep connect microsoft`` → msal's authorization URL (scopes ``Calendars.Read``,
+  ``offline_access`` is added by msal) → the callback exchanges the code with
+  ``acquire_token_by_authorization_code``; tokens are stored encrypted. Client id and secret come from the
+  secret ``microsoft_oauth_client`` (JSON ``{"client_id", "client_secret", "tenant"?}``).
+* Expired access tokens are refreshed with ``acquire_token_by_refresh_token``.
+* Sync: ``GET /me/calendarView/delta?startDateTime&endDateTime`` (times in UTC via
+  ``Prefer: outlook.timezone="UTC"``), following ``@odata.nextLink`` pages to the ``@odata.deltaLink``,
+  which is stored and requested next time for the changes only (deleted events come as ``@removed``).
+  A delta link is bound to its window, so when the window has moved on by a day — or Graph answers
+  410 / ``SyncStateNotFound`` — the sync starts over as a full listing. 429 and 5xx are retried with
+  backoff (honouring ``Retry-After``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time as time_module
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+from bot import hookimpl
+from bot.calendars.connections import ConnectionRepository
+from bot.calendars.events import CalendarEvent, ProviderError, ReauthorizationRequired, SyncResult
+from bot.storage.records import Attendee
+
+if TYPE_CHECKING:
+    from bot.calendars.connections import Connection
+    from bot.runtime import Crewbot
+
+logger = logging.getLogger(__name__)
+
+GRAPH = "https://graph.microsoft.com/v1.0"
+SCOPES = ["Calendars.Read", "User.Read"]
+RETRY_STATUSES = {429, 500, 502, 503, 504}
+
+
+def _client(crewbot: Crewbot, secret: str) -> dict[str, str]:
+    raw = crewbot.secrets.get(secret)
+    if not raw:
+        raise ProviderError(f"the secret {secret} is not set ({crewbot.secrets.describe(secret)}); "
+                            'it holds {"client_id": ..., "client_secret": ..., "tenant": "common"}')
+    try:
+        data = json.loads(raw)
+        return {"client_id": str(data["client_id"]), "client_secret": str(data["client_secret"]),
+                "tenant": str(data.get("tenant") or "common")}
+    except (ValueError, KeyError, TypeError):
+        raise ProviderError(f"the secret {secret} must be JSON with client_id and client_secret") from None
+
+
+def _graph_time(value: dict[str, Any] | None) -> datetime | None:
+    if not value or not value.get("dateTime"):
+        return None
+    text = str(value["dateTime"]).rstrip("Z")
+    moment = datetime.fromisoformat(text[:26])  # Graph gives 7 fractional digits
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+def to_event(item: dict[str, Any]) -> CalendarEvent:
+    """A :class:`CalendarEvent` from a Graph ``event`` (times requested in UTC) or an ``@removed`` entry."""
+    if "@removed" in item:
+        return CalendarEvent(external_id=str(item["id"]), status="cancelled")
+    start, end = _graph_time(item.get("start")), _graph_time(item.get("end"))
+    organizer = ((item.get("organizer") or {}).get("emailAddress") or {}).get("address")
+    attendees = []
+    for a in item.get("attendees", []):
+        email = a.get("emailAddress") or {}
+        attendees.append(Attendee(email=email.get("address", ""), name=email.get("name", ""),
+                                  response=(a.get("status") or {}).get("response", "unknown"),
+                                  optional=a.get("type") == "optional",
+                                  organizer=bool(organizer) and email.get("address") == organizer))
+    online = (item.get("onlineMeeting") or {}).get("joinUrl") or item.get("onlineMeetingUrl")
+    return CalendarEvent(
+        external_id=str(item["id"]), title=str(item.get("subject") or ""),
+        description=str(item.get("bodyPreview") or ""), start=start, end=end,
+        timezone=str(item.get("originalStartTimeZone") or "UTC"), all_day=bool(item.get("isAllDay")),
+        attendees=attendees, organizer=organizer,
+        location=((item.get("location") or {}).get("displayName") or None), video_link=online,
+        recurrence_id=item.get("originalStart") if item.get("seriesMasterId") else None,
+        status="cancelled" if item.get("isCancelled") else "confirmed", etag=item.get("changeKey"))
+
+
+class MicrosoftCalendarProvider:
+    """Calendar provider ``microsoft``. ``session`` is the ``requests`` session (tests mock it with the
+    ``responses`` library); ``msal_app`` builds the msal application (tests may replace it)."""
+
+    name = "microsoft"
+    label = "Microsoft 365 calendar"
+    uses_oauth = True
+
+    def __init__(self, *, secret: str = "microsoft_oauth_client", page_size: int = 50, max_attempts: int = 5,
+                 sleep: Callable[[float], None] = time_module.sleep,
+                 msal_app: Callable[[Crewbot], Any] | None = None):
+        self.secret = secret
+        self.page_size = page_size
+        self.max_attempts = max_attempts
+        self.sleep = sleep
+        self.msal_app = msal_app or self._msal_app
+
+    def _msal_app(self, crewbot: Crewbot) -> Any:
+        import msal
+
+        client = _client(crewbot, self.secret)
+        return msal.ConfidentialClientApplication(
+            client["client_id"], client_credential=client["client_secret"],
+            authority=f"https://login.microsoftonline.com/{client['tenant']}")
+
+    # -- OAuth ------------------------------------------------------------------------------------
+
+    def authorization_url(self, crewbot: Crewbot, state: str, redirect_uri: str) -> str:
+        return str(self.msal_app(crewbot).get_authorization_request_url(SCOPES, state=state,
+                                                                         redirect_uri=redirect_uri))
+
+    def complete_authorization(self, crewbot: Crewbot, code: str, redirect_uri: str) -> dict[str, Any]:
+        answer = self.msal_app(crewbot).acquire_token_by_authorization_code(code, SCOPES, redirect_uri=redirect_uri)
+        return self._tokens(crewbot, answer, {})
+
+    def _tokens(self, crewbot: Crewbot, answer: dict[str, Any], old: dict[str, Any]) -> dict[str, Any]:
+        if "access_token" not in answer:
+            error = answer.get("error", "unknown error")
+            if error in ("invalid_grant", "interaction_required"):
+                raise ReauthorizationRequired(f"Microsoft refused the grant ({error}); run /prep connect microsoft")
+            raise ProviderError(f"Microsoft refused the token request ({error})")
+        expiry = crewbot.clock.now() + timedelta(seconds=int(answer.get("expires_in", 3600)))
+        tokens = {"access_token": answer["access_token"], "expiry": expiry.isoformat(),
+                  "refresh_token": answer.get("refresh_token") or old.get("refresh_token")}
+        account = (answer.get("id_token_claims") or {}).get("preferred_username")
+        if account and not old:
+            tokens["_account"] = account
+        return tokens
+
+    def _access_token(self, crewbot: Crewbot, tokens: dict[str, Any], force: bool = False
+                      ) -> tuple[str, dict[str, Any] | None]:
+        expiry = tokens.get("expiry")
+        if (not force and tokens.get("access_token") and expiry
+                and datetime.fromisoformat(expiry) > crewbot.clock.now() + timedelta(minutes=1)):
+            return str(tokens["access_token"]), None
+        if not tokens.get("refresh_token"):
+            raise ReauthorizationRequired("no refresh token is stored; run /prep connect microsoft")
+        answer = self.msal_app(crewbot).acquire_token_by_refresh_token(tokens["refresh_token"], SCOPES)
+        new = self._tokens(crewbot, answer, tokens)
+        return str(new["access_token"]), new
+
+    # -- sync --------------------------------------------------------------------------------------
+
+    def _get(self, session: Any, url: str, token: str) -> Any:
+        delay = 1.0
+        for attempt in range(1, self.max_attempts + 1):
+            response = session.get(url, headers={
+                "Authorization": f"Bearer {token}",
+                "Prefer": f'outlook.timezone="UTC", odata.maxpagesize={self.page_size}'}, timeout=30)
+            if response.status_code not in RETRY_STATUSES or attempt == self.max_attempts:
+                return response
+            wait = float(response.headers.get("Retry-After") or delay)
+            logger.info("Graph answered %s; retrying in %.0fs", response.status_code, wait)
+            self.sleep(min(wait, 60))
+            delay = min(delay * 2, 32)
+        raise AssertionError("unreachable")
+
+    def sync(self, crewbot: Crewbot, connection: Connection, start: datetime, end: datetime) -> SyncResult:
+        import requests
+
+        tokens = ConnectionRepository(crewbot).tokens(connection)
+        token, refreshed = self._access_token(crewbot, tokens)
+        result = SyncResult(tokens=refreshed)
+        cursor = connection.cursor
+        if cursor and (connection.window_end is None or end - connection.window_end > timedelta(days=1)):
+            cursor = None  # the delta link is bound to an older window
+        initial = GRAPH + "/me/calendarView/delta?" + urlencode({
+            "startDateTime": start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "endDateTime": end.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")})
+        session = requests.Session()
+        url = cursor or initial
+        result.complete = cursor is None
+        events: list[CalendarEvent] = []
+        refreshed_once = False
+        while True:
+            response = self._get(session, url, token)
+            result.requests += 1
+            if response.status_code == 401 and not refreshed_once:
+                token, result.tokens = self._access_token(crewbot, result.tokens or tokens, force=True)
+                refreshed_once = True
+                continue
+            expired = response.status_code == 410 or (response.status_code == 400 and "SyncState" in response.text)
+            if expired and not result.complete:
+                logger.info("Graph delta for %s expired: full resync", connection.user_id)
+                url, events, result.complete = initial, [], True
+                continue
+            if response.status_code != 200:
+                raise ProviderError(f"Microsoft Graph answered HTTP {response.status_code}")
+            page = response.json()
+            events.extend(to_event(item) for item in page.get("value", []))
+            if page.get("@odata.nextLink"):
+                url = page["@odata.nextLink"]
+                continue
+            result.cursor = page.get("@odata.deltaLink")
+            break
+        result.events = events
+        return result
+
+
+@hookimpl
+def register_calendar_providers() -> list[MicrosoftCalendarProvider]:
+    return [MicrosoftCalendarProvider()]

@@ -1,0 +1,125 @@
+"""Meeting preparation end to end (issue 6, seed 001): the calendar monitor, the MeetingPrepWorkflow's
+tasks, the prep chat, ``/prep`` and ``crewbot meetings``. See docs/meeting-prep.md.
+
+The calendar providers are separate built-in plugins (``calendar_ics``, ``calendar_google``,
+``calendar_microsoft``); the provider interface, classification and the monitor are in
+:mod:`bot.calendars`; the workflow definition is ``workflows/meeting_prep.asl.json``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+from bot import hookimpl
+from bot.calendars.monitor import EVENT_SOURCE, PREP_EVENT, CalendarMonitor
+from bot.events import EventHandler, Schedule, ScheduledCall
+from bot.httproutes import HttpRequest, HttpResponse, HttpRoute
+from bot.slack.registry import Action, SlashCommand, ViewSubmission
+from plugins.meeting_prep import chat, notify, slack_ui, tasks
+from plugins.meeting_prep.settings import Settings, monitor_options
+
+if TYPE_CHECKING:
+    from bot.runtime import Crewbot
+
+
+def _runtime_for(config: Any) -> Callable[[], Crewbot]:
+    def runtime() -> Crewbot:
+        from bot.runtime import runtime_of
+
+        found = runtime_of(config)
+        if found is None:
+            raise RuntimeError("the meeting_prep plugin's runtime is gone")
+        return found
+
+    return runtime
+
+
+@hookimpl
+def register_settings() -> type[BaseModel]:
+    return Settings
+
+
+@hookimpl
+def register_commands() -> list[SlashCommand]:
+    return [SlashCommand("/prep", slack_ui.prep_command, description="Your next meetings and their preparation",
+                         usage_hint=slack_ui.USAGE)]
+
+
+@hookimpl
+def register_actions() -> list[Any]:
+    return [
+        Action(notify.START, slack_ui.start_pressed),
+        Action(notify.SNOOZE, slack_ui.snooze_pressed),
+        Action(notify.SKIP, slack_ui.skip_pressed),
+        Action(notify.PREP_NOW, slack_ui.prep_now_pressed),
+        ViewSubmission(slack_ui.SETTINGS_VIEW, slack_ui.settings_submitted),
+    ]
+
+
+@hookimpl
+def register_workflow_tasks(config: Any) -> list[Any]:
+    return tasks.workflow_tasks(_runtime_for(config))
+
+
+@hookimpl
+def register_schedules(config: Any, settings: Settings | None) -> list[Schedule]:
+    runtime = _runtime_for(config)
+
+    def monitor(call: ScheduledCall) -> None:
+        crewbot = runtime()
+        CalendarMonitor(crewbot, monitor_options(crewbot)).run()
+
+    return [Schedule("calendar-monitor", (settings or Settings()).schedule, monitor)]
+
+
+@hookimpl
+def register_event_handlers(config: Any) -> list[EventHandler]:
+    runtime = _runtime_for(config)
+    return [
+        EventHandler("meeting-prep-start", {"source": [EVENT_SOURCE], "detail-type": [PREP_EVENT]},
+                     lambda event: slack_ui.on_prep_required(runtime(), event.detail)),
+        EventHandler("meeting-prep-reminder", {"source": [tasks.EVENT_SOURCE], "detail-type": [tasks.REMINDER_EVENT]},
+                     lambda event: slack_ui.on_reminder_due(runtime(), event.detail)),
+        EventHandler("meeting-prep-snooze", {"source": [tasks.EVENT_SOURCE], "detail-type": [tasks.SNOOZE_EVENT]},
+                     lambda event: slack_ui.on_snooze_elapsed(runtime(), event.detail)),
+    ]
+
+
+def _oauth_callback(provider: str) -> Callable[[Crewbot, HttpRequest], HttpResponse]:
+    def handle(crewbot: Crewbot, request: HttpRequest) -> HttpResponse:
+        from bot.calendars.oauth import callback_page, complete_authorization
+
+        outcome = complete_authorization(crewbot, provider, request.query)
+        if outcome.user_id:
+            try:
+                text = outcome.message + (" " + slack_ui.sync_text(crewbot, outcome.user_id) if outcome.ok else "")
+                notify.post(crewbot, outcome.user_id, text)
+            except Exception:  # the page still tells them
+                pass
+        return HttpResponse(200 if outcome.ok else 400, callback_page(outcome))
+
+    return handle
+
+
+@hookimpl
+def register_http_routes() -> list[HttpRoute]:
+    return [HttpRoute("GET", f"/oauth/{name}/callback", _oauth_callback(name), f"OAuth callback ({name})")
+            for name in ("google", "microsoft")]
+
+
+@hookimpl
+def register_conversation_routes() -> list[chat.PrepChatRoute]:
+    return [chat.PrepChatRoute()]
+
+
+@hookimpl
+def register_cli_commands(cli: Any) -> None:
+    from plugins.meeting_prep import cli as meetings_cli
+
+    meetings_cli.add_to(cli)
+
+
+

@@ -1,0 +1,147 @@
+"""The prep chat (seed 001 diagram 3): Start prep opens a thread where the Meeting Coordinator asks the
+meeting type's prep questions one at a time.
+
+Each answer is saved on the meeting exactly as the coordinator's ``save_prep_response`` tool saves it
+(``meetings.record_prep_response``); ``skip`` moves on, ``done`` finishes early. Finishing answers the
+workflow's task token — kept server-side on the meeting (``prep_token``), never in a button — with
+``send_task_success``, which resumes the MeetingPrepWorkflow into GenerateMaterials. The chat's state
+(thread, question index) lives on the meeting as ``prep_chat``, so any process (another Lambda
+invocation) continues it. Replies in the thread reach :class:`PrepChatRoute` through the
+``register_conversation_routes`` hook instead of the default agent.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from bot.slack.conversation import IncomingMessage, Reply
+from bot.storage.records import Meeting, format_time
+from bot.workflows.errors import TaskTokenError
+
+if TYPE_CHECKING:
+    from bot.runtime import Crewbot
+
+logger = logging.getLogger(__name__)
+
+SKIP_WORDS = {"skip", "pass", "next"}
+DONE_WORDS = {"done", "finish", "that's all", "thats all", "stop"}
+SPEAKER = "Meeting Coordinator"
+
+
+def _questions(meeting: Meeting) -> list[str]:
+    chat = getattr(meeting, "prep_chat", None) or {}
+    return list(chat.get("questions", []))
+
+
+def question_text(meeting: Meeting, index: int) -> str:
+    questions = _questions(meeting)
+    return f"*{SPEAKER}* · question {index + 1} of {len(questions)}: {questions[index]}\n" \
+           "_Answer in this thread, or say `skip` or `done`._"
+
+
+def start_chat(crewbot: Crewbot, meeting: Meeting, channel: str, thread_ts: str, questions: list[str]) -> Meeting:
+    """Open the chat on ``meeting`` (its thread is ``thread_ts`` in ``channel``)."""
+    return crewbot.records.meetings.update(
+        meeting.meeting_id, prep_status="in_progress",
+        prep_chat={"channel": channel, "thread_ts": thread_ts, "index": 0, "questions": questions,
+                   "started_at": format_time(crewbot.clock.now()), "active_at": format_time(crewbot.clock.now()),
+                   "state": "open"})
+
+
+#: Outside its thread, a DM still goes to the open prep chat this long after the chat's last message
+#: (so a reply typed in the DM instead of the thread is not lost); after that only the thread counts.
+FOLLOW_WINDOW = timedelta(minutes=30)
+
+
+def find_chat(crewbot: Crewbot, user_id: str, channel: str, thread_ts: str | None) -> Meeting | None:
+    """The user's meeting whose open prep chat lives in this thread, or — for a DM outside it — the open
+    chat of this DM that was active in the last :data:`FOLLOW_WINDOW`."""
+    now = crewbot.clock.now()
+    recent: Meeting | None = None
+    for meeting in crewbot.records.meetings.for_user(user_id, now - timedelta(days=2), now + timedelta(days=61)):
+        chat = getattr(meeting, "prep_chat", None)
+        if not isinstance(chat, dict) or chat.get("state") != "open" or chat.get("channel") != channel:
+            continue
+        if thread_ts and chat.get("thread_ts") == thread_ts:
+            return meeting
+        active = str(chat.get("active_at") or chat.get("started_at") or "")
+        if active and active >= format_time(now - FOLLOW_WINDOW) and (
+                recent is None or active > str((getattr(recent, "prep_chat", None) or {}).get("active_at", ""))):
+            recent = meeting
+    return recent
+
+
+Resume = Callable[[], str | None]
+
+
+def finish(crewbot: Crewbot, meeting: Meeting, how: str) -> tuple[str, Resume | None]:
+    """Close the chat; the text to post, and the call that resumes the workflow (post the text first:
+    locally the workflow runs to SendMaterials inside the call)."""
+    chat = {**(getattr(meeting, "prep_chat", None) or {}), "state": "closed", "closed_by": how}
+    token = getattr(meeting, "prep_token", None)
+    crewbot.records.meetings.update(meeting.meeting_id, prep_chat=chat, prep_status="generating")
+    answered = sum(1 for a in meeting.prep_responses.values() if not (isinstance(a, dict) and a.get("skipped")))
+    if not token:
+        crewbot.records.meetings.update(meeting.meeting_id, prep_status="in_progress")
+        return "Thanks! Your answers are saved; this meeting's prep is not waiting for them any more.", None
+
+    def resume() -> str | None:
+        try:
+            crewbot.workflows.send_task_success(token, {"completed": True, "answers": answered, "how": how})
+        except TaskTokenError:
+            return "This prep was already finished: your answers are saved for next time."
+        return None
+
+    return f"Great! {answered} answer{'s' if answered != 1 else ''} saved. Generating your materials…", resume
+
+
+class PrepChatRoute:
+    """Claims DM-thread replies to an open prep chat (``register_conversation_routes``)."""
+
+    name = "meeting_prep_chat"
+
+    def claims(self, crewbot: Crewbot, message: IncomingMessage) -> bool:
+        return find_chat(crewbot, message.user_id, message.channel_id, message.thread_ts) is not None
+
+    def handle(self, crewbot: Crewbot, message: IncomingMessage, reply: Reply) -> None:
+        meeting = find_chat(crewbot, message.user_id, message.channel_id, message.thread_ts)
+        if meeting is None:
+            reply.post("This prep chat is already closed.")
+            return
+        text, resume = answer(crewbot, meeting, message.text)
+        reply.post(text)
+        if resume is not None:
+            after = resume()
+            if after:
+                reply.post(after)
+
+
+def answer(crewbot: Crewbot, meeting: Meeting, text: str) -> tuple[str, Resume | None]:
+    """Take one message of the chat: save it (or skip / finish); the next thing to say, and the workflow
+    resumption when the chat is complete."""
+    chat: dict[str, Any] = dict(getattr(meeting, "prep_chat", None) or {})
+    questions = list(chat.get("questions", []))
+    index = int(chat.get("index", 0))
+    words = text.strip().lower().rstrip(".!")
+    meetings = crewbot.records.meetings
+    if words in DONE_WORDS or index >= len(questions):
+        return finish(crewbot, meeting, "done")
+    question = questions[index]
+    if words in SKIP_WORDS:
+        meetings.record_prep_response(meeting.meeting_id, question, {
+            "skipped": True, "answered_at": format_time(crewbot.clock.now()), "source": "prep_chat"})
+        ack = "Skipped."
+    else:
+        meetings.record_prep_response(meeting.meeting_id, question, {
+            "response": text.strip()[:4000], "answered_at": format_time(crewbot.clock.now()), "source": "prep_chat"})
+        ack = "Saved."
+    index += 1
+    meeting = meetings.update(meeting.meeting_id, prep_chat={**chat, "index": index,
+                                                             "active_at": format_time(crewbot.clock.now())})
+    if index >= len(questions):
+        closing, resume = finish(crewbot, meeting, "all questions")
+        return f"{ack} {closing}", resume
+    return f"{ack} {question_text(meeting, index)}", None

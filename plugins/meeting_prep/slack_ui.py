@@ -1,0 +1,394 @@
+"""``/prep`` and the prep buttons: list, sync, connect, settings; Start prep / Snooze / Skip / Prep now.
+
+Only a meeting's owner may press its buttons (anyone else is told so, and the refusal is audited); a
+second press of a finished prep says it is already done.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+import threading
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from bot.calendars.classify import load_meeting_types
+from bot.calendars.connections import ConnectionRepository
+from bot.calendars.monitor import CalendarMonitor, in_quiet_hours, prep_settings, prep_version
+from bot.calendars.oauth import provider_named, start_authorization
+from bot.storage.records import Meeting, format_time
+from bot.workflows.errors import ExecutionAlreadyExists, TaskTokenError
+from plugins.meeting_prep import chat, notify
+from plugins.meeting_prep.settings import monitor_options, settings_of
+
+if TYPE_CHECKING:
+    from bot.runtime import Crewbot
+
+logger = logging.getLogger(__name__)
+
+WORKFLOW = "meeting_prep"
+SETTINGS_VIEW = "meeting_prep_settings"
+_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+def start_prep_workflow(crewbot: Crewbot, meeting: Meeting, *, again: bool = False) -> tuple[str, bool]:
+    """Start the MeetingPrepWorkflow for the meeting's current version: ``(execution name, started)``.
+
+    The execution name is ``<meeting id>-<prep version>``, so the same version is prepared once however
+    often the event arrives; ``again`` starts a fresh run (``/prep`` → Prep now after a finished one).
+    """
+    version = prep_version(meeting)
+    name = f"{meeting.meeting_id}-{version}"
+    if again:
+        name += "-" + crewbot.clock.now().strftime("%Y%m%dT%H%M%S")
+    try:
+        crewbot.workflows.start(WORKFLOW, {"meeting_id": meeting.meeting_id, "prep_version": version}, name=name)
+    except ExecutionAlreadyExists:
+        return name, False
+    return name, True
+
+
+# -- /prep -------------------------------------------------------------------------------------------
+
+USAGE = "[sync | connect google|microsoft|ics URL | settings]"
+
+
+def prep_command(respond: Any, command: dict[str, Any], client: Any, crewbot: Crewbot) -> None:
+    words = (command.get("text") or "").split()
+    sub = words[0].lower() if words else ""
+    user_id = command["user_id"]
+    if sub in ("", "list", "meetings"):
+        respond(**meeting_list(crewbot, user_id))
+    elif sub == "sync":
+        respond(sync_text(crewbot, user_id))
+    elif sub == "connect":
+        respond(connect(crewbot, user_id, words[1:], client))
+    elif sub == "settings":
+        client.views_open(trigger_id=command["trigger_id"], view=settings_view(crewbot, user_id))
+    else:
+        respond(f"I don't know `/prep {sub}`. Usage: `/prep {USAGE}`")
+
+
+def meeting_list(crewbot: Crewbot, user_id: str, days: int = 7, limit: int = 10) -> dict[str, Any]:
+    now = crewbot.clock.now()
+    types = load_meeting_types(settings_of(crewbot).meeting_types_file)
+    meetings = [m for m in crewbot.records.meetings.for_user(user_id, now, now + timedelta(days=days))
+                if m.status != "cancelled"][:limit]
+    if not meetings:
+        return {"text": f"No meetings in the next {days} days. `/prep sync` reads your calendar now; "
+                        "`/prep connect google|microsoft|ics URL` connects one."}
+    blocks: list[dict[str, Any]] = [{"type": "header", "text": {"type": "plain_text", "text": "Your next meetings"}}]
+    lines = []
+    for m in meetings:
+        view = {"start": format_time(m.start), "end": format_time(m.end), "timezone": m.timezone, "all_day": m.all_day}
+        status = m.prep_status.replace("_", " ")
+        line = f"*{m.title or '(untitled)'}* — {notify.when_text(view)}\n{types.label(m.meeting_type)} · prep: {status}"
+        lines.append(line.replace("\n", " · "))
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": line},
+                       "accessory": {"type": "button", "action_id": notify.PREP_NOW, "value": m.meeting_id,
+                                     "text": {"type": "plain_text", "text": "Prep now"}}})
+    return {"text": "Your next meetings:\n" + "\n".join(lines), "blocks": blocks}
+
+
+def sync_text(crewbot: Crewbot, user_id: str) -> str:
+    crewbot.records.users.get_or_create(user_id)
+    report = CalendarMonitor(crewbot, monitor_options(crewbot)).run([user_id])
+    counts = report.users[0]
+    text = (f"Calendar synced: {counts.fetched} events read, {counts.new} new, {counts.updated} updated, "
+            f"{counts.moved} moved, {counts.cancelled} cancelled; {counts.prep_events} meeting"
+            f"{'s' if counts.prep_events != 1 else ''} to prepare now.")
+    if counts.errors:
+        text += "\nProblems: " + "; ".join(counts.errors)
+    return text
+
+
+_servers: dict[int, Any] = {}
+_servers_lock = threading.Lock()
+
+
+def callback_base_url(crewbot: Crewbot) -> str:
+    """Where the provider sends the user back: the configured public URL in AWS; locally the callback
+    server on 127.0.0.1 (started on first use in this process)."""
+    settings = settings_of(crewbot)
+    if crewbot.config.runtime == "aws":
+        if not settings.oauth_base_url:
+            raise ValueError("plugins.settings.meeting_prep.oauth_base_url is not set (the public URL of the "
+                             "Slack Lambda's API, which serves /oauth/<provider>/callback)")
+        return settings.oauth_base_url
+    from bot.httproutes import serve
+
+    with _servers_lock:
+        server = _servers.get(id(crewbot))
+        if server is None:
+            server = _servers[id(crewbot)] = serve(crewbot, settings.local_oauth_port)
+        return str(server.base_url)
+
+
+def connect(crewbot: Crewbot, user_id: str, args: list[str], client: Any) -> str:
+    if not args:
+        return "Usage: `/prep connect google`, `/prep connect microsoft` or `/prep connect ics URL`"
+    which = args[0].lower()
+    crewbot.records.users.get_or_create(user_id)
+    if which == "ics":
+        if len(args) < 2:
+            return "Usage: `/prep connect ics https://…/calendar.ics`"
+        from plugins.calendar_ics import check_url
+
+        source = args[1].strip("<>").split("|")[0]  # Slack wraps links as <url|text>
+        try:
+            check_url(source)
+        except ValueError as exc:
+            return f"Sorry: {exc}."
+        ConnectionRepository(crewbot).connect(user_id, "ics", source=source)
+        return "ICS calendar connected. " + sync_text(crewbot, user_id)
+    provider = provider_named(crewbot, which)
+    if provider is None or not provider.uses_oauth:
+        return f"I can connect `google`, `microsoft` or `ics URL`, not `{which}`."
+    try:
+        url = start_authorization(crewbot, user_id, provider, callback_base_url(crewbot))
+    except Exception as exc:
+        logger.warning("could not start %s authorization: %s", which, exc)
+        return f"Sorry, I could not start connecting {provider.label}: {exc}"
+    client.chat_postMessage(channel=user_id, text=f"Connect your {provider.label}: {url}",
+                            blocks=[{"type": "section", "text": {"type": "mrkdwn", "text":
+                                     f"Connect your {provider.label} (read-only). The link works once, for "
+                                     f"10 minutes:\n<{url}|Open {provider.label} consent page>"}}])
+    return f"I sent you a link in a DM to connect {provider.label}."
+
+
+# -- settings modal ------------------------------------------------------------------------------------
+
+
+def settings_view(crewbot: Crewbot, user_id: str) -> dict[str, Any]:
+    current = prep_settings(crewbot.records.users.get(user_id))
+    types = load_meeting_types(settings_of(crewbot).meeting_types_file)
+    hours = current.get("prep_hours") or {}
+    lead = ", ".join(f"{name}={hours.get(name, t.prep_hours_before):g}" for name, t in types.meeting_types.items())
+    quiet = current.get("quiet_hours") or {}
+
+    def text_input(block_id: str, label: str, value: str, hint: str, optional: bool = True) -> dict[str, Any]:
+        element: dict[str, Any] = {"type": "plain_text_input", "action_id": block_id}
+        if value:
+            element["initial_value"] = value
+        return {"type": "input", "block_id": block_id, "optional": optional, "element": element,
+                "label": {"type": "plain_text", "text": label}, "hint": {"type": "plain_text", "text": hint}}
+
+    return {"type": "modal", "callback_id": SETTINGS_VIEW, "title": {"type": "plain_text", "text": "Prep settings"},
+            "submit": {"type": "plain_text", "text": "Save"}, "blocks": [
+                text_input("lead_times", "Prep lead times (hours per type)", lead, "type=hours, comma separated"),
+                text_input("quiet_start", "Quiet hours start", str(quiet.get("start", "")), "HH:MM, your time zone"),
+                text_input("quiet_end", "Quiet hours end", str(quiet.get("end", "")), "HH:MM"),
+                text_input("channel", "Notification channel", str(current.get("notification_channel", "")),
+                           "a channel id (C…); empty: your DM with Crewbot")]}
+
+
+def _value(view: dict[str, Any], block: str) -> str:
+    state = view.get("state", {}).get("values", {}).get(block, {}).get(block, {})
+    return str(state.get("value") or "").strip()
+
+
+def parse_settings(crewbot: Crewbot, view: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """``(settings, errors by block id)`` from the submitted modal."""
+    types = load_meeting_types(settings_of(crewbot).meeting_types_file)
+    errors: dict[str, str] = {}
+    hours: dict[str, float] = {}
+    for part in filter(None, (p.strip() for p in _value(view, "lead_times").split(","))):
+        name, _, value = part.partition("=")
+        name = name.strip()
+        try:
+            number = float(value)
+        except ValueError:
+            errors["lead_times"] = f"{part!r}: write type=hours, e.g. one_on_one=12"
+            continue
+        if name not in types.meeting_types:
+            errors["lead_times"] = f"unknown meeting type {name!r} (known: {', '.join(types.meeting_types)})"
+        elif not 0 <= number <= 24 * 60:
+            errors["lead_times"] = f"{name}: hours must be between 0 and 1440"
+        elif number != types.meeting_types[name].prep_hours_before:
+            hours[name] = number
+    start, end = _value(view, "quiet_start"), _value(view, "quiet_end")
+    for block, value in (("quiet_start", start), ("quiet_end", end)):
+        if value and not _HHMM.match(value):
+            errors[block] = "use HH:MM, e.g. 22:00"
+    if bool(start) != bool(end):
+        errors["quiet_end" if start else "quiet_start"] = "give both the start and the end of quiet hours"
+    channel = _value(view, "channel")
+    if channel and not re.fullmatch(r"[CGD][A-Z0-9]{2,}", channel):
+        errors["channel"] = "a Slack channel id like C0123ABCD (empty for your DM)"
+    settings: dict[str, Any] = {"prep_hours": hours}
+    if start and end:
+        settings["quiet_hours"] = {"start": start, "end": end}
+    if channel:
+        settings["notification_channel"] = channel
+    return settings, errors
+
+
+def settings_submitted(ack: Any, body: dict[str, Any], view: dict[str, Any], crewbot: Crewbot) -> None:
+    settings, errors = parse_settings(crewbot, view)
+    if errors:
+        ack(response_action="errors", errors=errors)
+        return
+    ack()
+    user_id = body["user"]["id"]
+    user, _ = crewbot.records.users.get_or_create(user_id)
+    crewbot.records.users.update(user_id, settings={**user.settings, "meeting_prep": settings})
+
+
+# -- buttons -----------------------------------------------------------------------------------------
+
+
+def _pressed(body: dict[str, Any], crewbot: Crewbot, respond: Any) -> Meeting | None:
+    """The meeting a button names, if the presser owns it (otherwise tell them, and audit it)."""
+    meeting_id = str(body["actions"][0].get("value") or "")
+    user_id = body["user"]["id"]
+    meeting = crewbot.records.meetings.get(meeting_id)
+    if meeting is None:
+        respond(response_type="ephemeral", replace_original=False, text="That meeting is no longer in your calendar.")
+        return None
+    if meeting.user_id != user_id:
+        crewbot.records.audit.record(f"user#{meeting.user_id}", user_id, "meeting_prep.refused",
+                                     meeting.meeting_id, button=body["actions"][0].get("action_id"))
+        respond(response_type="ephemeral", replace_original=False,
+                text=f"Only <@{meeting.user_id}> can prepare this meeting.")
+        return None
+    return meeting
+
+
+def _say(respond: Any, text: str) -> None:
+    respond(response_type="ephemeral", replace_original=False, text=text)
+
+
+_FINISHED = {"generating": "already done: your materials are being generated",
+             "ready": "already done: your materials were sent", "skipped": "skipped"}
+
+
+def start_pressed(body: dict[str, Any], respond: Any, client: Any, crewbot: Crewbot) -> None:
+    meeting = _pressed(body, crewbot, respond)
+    if meeting is None:
+        return
+    current = getattr(meeting, "prep_chat", None) or {}
+    if meeting.prep_status in _FINISHED:
+        respond(response_type="ephemeral", replace_original=False,
+                text=f"This prep is {_FINISHED[meeting.prep_status]}.")
+        return
+    if current.get("state") == "open":
+        respond(response_type="ephemeral", replace_original=False,
+                text="Your prep chat for this meeting is already open: answer in its thread.")
+        return
+    kind = load_meeting_types(settings_of(crewbot).meeting_types_file).get(meeting.meeting_type)
+    questions = list(kind.prep_questions) or ["What outcome do you want from this meeting?"]
+    channel = body.get("channel", {}).get("id") or body["container"].get("channel_id")
+    thread_ts = body.get("message", {}).get("ts") or body["container"].get("message_ts")
+    meeting = chat.start_chat(crewbot, meeting, channel, thread_ts, questions)
+    intro = (f"*{chat.SPEAKER}*: let's prepare *{meeting.title}*. {len(questions)} quick questions; "
+             "answer in this thread, `skip` one or say `done` any time.\n")
+    client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=intro + chat.question_text(meeting, 0))
+
+
+def snooze_pressed(body: dict[str, Any], respond: Any, crewbot: Crewbot) -> None:
+    meeting = _pressed(body, crewbot, respond)
+    if meeting is None:
+        return
+    if meeting.prep_status in _FINISHED:
+        _say(respond, f"This prep is {_FINISHED[meeting.prep_status]}.")
+        return
+    minutes = settings_of(crewbot).snooze_minutes
+    until = crewbot.clock.now() + timedelta(minutes=minutes)
+    from plugins.meeting_prep.tasks import EVENT_SOURCE, SNOOZE_EVENT
+
+    crewbot.scheduler.once(f"prep-snooze-{meeting.meeting_id}", until, EVENT_SOURCE, SNOOZE_EVENT,
+                           {"meeting_id": meeting.meeting_id})
+    crewbot.records.meetings.update(meeting.meeting_id, prep_status="snoozed")
+    respond(response_type="ephemeral", replace_original=False,
+            text=f"Snoozed: I will remind you in {minutes} minutes ({until:%H:%M} UTC).")
+
+
+def skip_pressed(body: dict[str, Any], respond: Any, crewbot: Crewbot) -> None:
+    meeting = _pressed(body, crewbot, respond)
+    if meeting is None:
+        return
+    if meeting.prep_status in _FINISHED:
+        _say(respond, f"This prep is {_FINISHED[meeting.prep_status]}.")
+        return
+    crewbot.records.meetings.update(meeting.meeting_id, prep_status="skipped",
+                                    prep_chat={**(getattr(meeting, "prep_chat", None) or {}), "state": "closed"})
+    token = getattr(meeting, "prep_token", None)
+    if token:
+        # A TaskTokenError means the wait had ended already (timeout): nothing to stop.
+        with contextlib.suppress(TaskTokenError):
+            crewbot.workflows.send_task_failure(token, "Prep.Skipped", "the owner skipped this prep")
+    respond(response_type="ephemeral", replace_original=False, text=f"Skipped the prep for {meeting.title}.")
+
+
+def prep_now_pressed(body: dict[str, Any], respond: Any, crewbot: Crewbot) -> None:
+    meeting = _pressed(body, crewbot, respond)
+    if meeting is None:
+        return
+    if meeting.status == "cancelled" or meeting.start <= crewbot.clock.now():
+        respond(response_type="ephemeral", replace_original=False, text="This meeting is cancelled or has started.")
+        return
+    chat_state = (getattr(meeting, "prep_chat", None) or {}).get("state")
+    if chat_state == "open" or meeting.prep_status in ("notified", "in_progress", "generating", "snoozed"):
+        respond(response_type="ephemeral", replace_original=False,
+                text="This meeting's prep is already under way: look for its message in your DMs.")
+        return
+    if meeting.prep_status in ("ready", "skipped"):
+        crewbot.records.meetings.update(meeting.meeting_id, prep_status="not_started")
+    crewbot.records.meetings.update(meeting.meeting_id, prep_requested_for=prep_version(meeting))
+    _, started = start_prep_workflow(crewbot, meeting)
+    if not started:
+        start_prep_workflow(crewbot, meeting, again=True)
+    respond(response_type="ephemeral", replace_original=False, text=f"Preparing {meeting.title} now.")
+
+
+# -- events ------------------------------------------------------------------------------------------
+
+
+def on_prep_required(crewbot: Crewbot, detail: dict[str, Any]) -> None:
+    """``MeetingRequiresPrep`` → start the workflow (idempotent by execution name)."""
+    meeting = crewbot.records.meetings.get(str(detail.get("meeting_id")))
+    if meeting is None:
+        logger.warning("MeetingRequiresPrep for unknown meeting %s", detail.get("meeting_id"))
+        return
+    start_prep_workflow(crewbot, meeting)
+
+
+def on_snooze_elapsed(crewbot: Crewbot, detail: dict[str, Any]) -> None:
+    meeting = crewbot.records.meetings.get(str(detail.get("meeting_id")))
+    if meeting is None or meeting.prep_status != "snoozed" or meeting.status == "cancelled":
+        return
+    user = crewbot.records.users.get(meeting.user_id)
+    if in_quiet_hours(user, crewbot.clock.now()):
+        until = crewbot.clock.now() + timedelta(minutes=settings_of(crewbot).snooze_minutes)
+        from plugins.meeting_prep.tasks import EVENT_SOURCE, SNOOZE_EVENT
+
+        crewbot.scheduler.once(f"prep-snooze-{meeting.meeting_id}", until, EVENT_SOURCE, SNOOZE_EVENT, detail)
+        return
+    from plugins.meeting_prep.tasks import meeting_view
+
+    view = meeting_view(crewbot, meeting)
+    crewbot.records.meetings.update(meeting.meeting_id, prep_status="notified")
+    notify.post(crewbot, meeting.user_id, f"Reminder: time to prepare {meeting.title}",
+                notify.notification_blocks(view, []))
+
+
+def on_reminder_due(crewbot: Crewbot, detail: dict[str, Any]) -> None:
+    """The reminder DM before the meeting (only for the prep version it was scheduled for)."""
+    meeting = crewbot.records.meetings.get(str(detail.get("meeting_id")))
+    if meeting is None or meeting.status == "cancelled" or prep_version(meeting) != detail.get("prep_version"):
+        return
+    from plugins.meeting_prep.tasks import meeting_view
+
+    view = meeting_view(crewbot, meeting)
+    keys = getattr(meeting, "materials", None) or {}
+    link = ""
+    if keys.get("html"):
+        link = "\nYour materials: " + crewbot.store.blobs("materials").url(keys["html"],
+                                                                            settings_of(crewbot).link_seconds)
+    where = f"\nJoin: {meeting.video_link}" if meeting.video_link else (
+        f"\nWhere: {meeting.location}" if meeting.location else "")
+    answers = len([a for a in meeting.prep_responses.values() if not (isinstance(a, dict) and a.get("skipped"))])
+    text = (f"Reminder: *{meeting.title}* starts {notify.when_text(view)}.{where}{link}\n"
+            f"You prepared {answers} answer{'s' if answers != 1 else ''}.")
+    notify.post(crewbot, meeting.user_id, text)
