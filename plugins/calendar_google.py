@@ -117,7 +117,9 @@ class GoogleCalendarProvider:
             "scope": " ".join(SCOPES), "access_type": "offline", "prompt": "consent",
             "include_granted_scopes": "true", "state": state})
 
-    def complete_authorization(self, crewbot: Crewbot, code: str, redirect_uri: str) -> dict[str, Any]:
+    def complete_authorization(self, crewbot: Crewbot, code: str, redirect_uri: str, *,
+                               flow: dict[str, Any] | None = None,
+                               query: dict[str, str] | None = None) -> dict[str, Any]:
         import requests
 
         client_id, client_secret = client_credentials(crewbot, self.secret)

@@ -174,7 +174,9 @@ class IcsProvider:
     def authorization_url(self, crewbot: Crewbot, state: str, redirect_uri: str) -> str:
         raise ProviderError("ICS calendars need no authorization")
 
-    def complete_authorization(self, crewbot: Crewbot, code: str, redirect_uri: str) -> dict[str, Any]:
+    def complete_authorization(self, crewbot: Crewbot, code: str, redirect_uri: str, *,
+                               flow: dict[str, Any] | None = None,
+                               query: dict[str, str] | None = None) -> dict[str, Any]:
         raise ProviderError("ICS calendars need no authorization")
 
 

@@ -111,12 +111,17 @@ class MicrosoftCalendarProvider:
 
     # -- OAuth ------------------------------------------------------------------------------------
 
-    def authorization_url(self, crewbot: Crewbot, state: str, redirect_uri: str) -> str:
-        return str(self.msal_app(crewbot).get_authorization_request_url(SCOPES, state=state,
-                                                                         redirect_uri=redirect_uri))
+    def authorization_url(self, crewbot: Crewbot, state: str, redirect_uri: str) -> tuple[str, dict[str, Any]]:
+        # msal's auth-code flow adds PKCE; the flow (with its verifier) is kept encrypted with the state.
+        flow = self.msal_app(crewbot).initiate_auth_code_flow(SCOPES, redirect_uri=redirect_uri, state=state)
+        return str(flow["auth_uri"]), dict(flow)
 
-    def complete_authorization(self, crewbot: Crewbot, code: str, redirect_uri: str) -> dict[str, Any]:
-        answer = self.msal_app(crewbot).acquire_token_by_authorization_code(code, SCOPES, redirect_uri=redirect_uri)
+    def complete_authorization(self, crewbot: Crewbot, code: str, redirect_uri: str, *,
+                               flow: dict[str, Any] | None = None,
+                               query: dict[str, str] | None = None) -> dict[str, Any]:
+        if not flow:
+            raise ProviderError("the Microsoft sign-in was not started here; run /prep connect microsoft")
+        answer = self.msal_app(crewbot).acquire_token_by_auth_code_flow(flow, dict(query or {"code": code}))
         return self._tokens(crewbot, answer, {})
 
     def _tokens(self, crewbot: Crewbot, answer: dict[str, Any], old: dict[str, Any]) -> dict[str, Any]:

@@ -107,10 +107,14 @@ class CalendarProvider(Protocol):
         """Fetch the events of ``[start, end]`` (or the changes since ``connection.cursor``)."""
         ...
 
-    def authorization_url(self, crewbot: Crewbot, state: str, redirect_uri: str) -> str:
-        """The consent page the user opens (OAuth providers)."""
+    def authorization_url(self, crewbot: Crewbot, state: str, redirect_uri: str) -> str | tuple[str, dict[str, Any]]:
+        """The consent page the user opens (OAuth providers); or ``(url, flow)`` where ``flow`` is state to
+        keep (encrypted) until the callback, such as a PKCE verifier."""
         ...
 
-    def complete_authorization(self, crewbot: Crewbot, code: str, redirect_uri: str) -> dict[str, Any]:
-        """Exchange the authorization code for tokens (OAuth providers)."""
+    def complete_authorization(self, crewbot: Crewbot, code: str, redirect_uri: str, *,
+                               flow: dict[str, Any] | None = None,
+                               query: dict[str, str] | None = None) -> dict[str, Any]:
+        """Exchange the authorization code for tokens (OAuth providers); ``flow`` is what
+        :meth:`authorization_url` asked to keep, ``query`` the callback's parameters."""
         ...

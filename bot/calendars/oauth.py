@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import Field
 
 from bot.calendars.connections import ConnectionRepository
+from bot.calendars.crypto import cipher_for
 from bot.calendars.events import CalendarProvider
 from bot.storage.base import ConflictError, NotFoundError, TableSpec
 from bot.storage.records import Record, Repository, Timestamp
@@ -49,6 +50,8 @@ class OAuthState(Record):
     provider: str = Field(min_length=1)
     redirect_uri: str
     expires_at: int  # epoch seconds (the table's TTL attribute)
+    #: Provider state kept between the two legs (msal's auth-code flow with its PKCE verifier), encrypted.
+    flow_encrypted: str | None = None
     created_at: Timestamp | None = None
 
 
@@ -90,9 +93,13 @@ def start_authorization(crewbot: Crewbot, user_id: str, provider: CalendarProvid
     now = crewbot.clock.now()
     state = secrets.token_urlsafe(32)
     uri = redirect_uri(crewbot, provider.name, base_url)
-    states(crewbot).save(OAuthState(state=state, user_id=user_id, provider=provider.name, redirect_uri=uri,
-                                    expires_at=int((now + STATE_LIFETIME).timestamp())))
-    return provider.authorization_url(crewbot, state, uri)
+    answer = provider.authorization_url(crewbot, state, uri)
+    url, flow = answer if isinstance(answer, tuple) else (answer, None)
+    states(crewbot).save(OAuthState(
+        state=state, user_id=user_id, provider=provider.name, redirect_uri=uri,
+        expires_at=int((now + STATE_LIFETIME).timestamp()),
+        flow_encrypted=cipher_for(crewbot).encrypt(user_id, flow) if flow else None))
+    return url
 
 
 @dataclass
@@ -122,7 +129,9 @@ def complete_authorization(crewbot: Crewbot, provider_name: str, query: dict[str
     if not code:
         return CallbackOutcome(False, "The request has no authorization code.", pending.user_id)
     try:
-        tokens: dict[str, Any] = provider.complete_authorization(crewbot, code, pending.redirect_uri)
+        flow = cipher_for(crewbot).decrypt(pending.user_id, pending.flow_encrypted) if pending.flow_encrypted else None
+        tokens: dict[str, Any] = provider.complete_authorization(crewbot, code, pending.redirect_uri, flow=flow,
+                                                                 query=query)
     except Exception as exc:
         logger.warning("OAuth code exchange for %s (%s) failed: %s", pending.user_id, provider_name, type(exc).__name__)
         return CallbackOutcome(False, f"Exchanging the authorization code failed ({type(exc).__name__}).",

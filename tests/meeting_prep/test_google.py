@@ -71,7 +71,8 @@ def google(crewbot_home: Path) -> Iterator[tuple[Crewbot, Harness]]:
 
     crewbot = start(environ={"CREWBOT_HOME": str(crewbot_home), "CREWBOT_LOAD_PLUGINS": "fake_google",
                              "GOOGLE_OAUTH_CLIENT": CLIENT},
-                    extra_plugins=[("fake_google", SimpleNamespace(register_calendar_providers=register_calendar_providers))],
+                    extra_plugins=[("fake_google",
+                                    SimpleNamespace(register_calendar_providers=register_calendar_providers))],
                     setup_logging=False)
     crewbot.__dict__["clock"] = ManualClock(NOW)
     crewbot.records.users.get_or_create("U1")
@@ -161,7 +162,7 @@ def test_expired_access_token_is_refreshed_and_stored_encrypted(google: tuple[Cr
 def test_revoked_refresh_token_asks_the_user_to_reconnect(google: tuple[Crewbot, Harness]) -> None:
     crewbot, _ = google
     _connect(crewbot, NOW - timedelta(minutes=5))
-    responses.post(TOKEN_URL, status=400, json={"error": "invalid_grant", "error_description": "Token has been revoked."})
+    responses.post(TOKEN_URL, status=400, json={"error": "invalid_grant", "error_description": "Token revoked."})
     counts = _sync(crewbot)
     assert counts.errors and "run /prep connect google" in counts.errors[0]
     assert ConnectionRepository(crewbot).get("U1", "google").status == "needs_reauthorization"  # type: ignore[union-attr]
