@@ -137,7 +137,7 @@ def test_msal_authorization_code_flow_and_refresh(graph: Any) -> None:
         "token_type": "Bearer", "access_token": "at-new", "expires_in": 3600, "scope": "Calendars.Read User.Read"})
     responses.get(DELTA, json=body("resync"))
     assert _sync(crewbot).errors == []
-    graph_call = [c for c in responses.calls if c.request.url.startswith(DELTA)][0]
+    graph_call = next(c for c in responses.calls if c.request.url.startswith(DELTA))
     assert graph_call.request.headers["Authorization"] == "Bearer at-new"
     refreshed = repo.tokens(repo.get("U1", "microsoft"))  # type: ignore[arg-type]
     assert refreshed["access_token"] == "at-new" and refreshed["refresh_token"] == "rt-ms"
