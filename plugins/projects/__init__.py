@@ -46,7 +46,7 @@ def register_actions() -> list[Any]:
         ViewSubmission(ui.REVISE_VIEW, slack.submit_revision),
         Action(ui.ANSWER, slack.on_answer),
         ViewSubmission(ui.ANSWER_VIEW, slack.submit_answer),
-        SlackEvent("app_mention", chat.on_mention, scopes=("app_mentions:read", "chat:write")),
+        SlackEvent("app_mention", chat.on_mention, scopes=("app_mentions:read", "chat:write", "files:read")),
     ]
 
 
