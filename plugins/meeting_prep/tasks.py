@@ -124,6 +124,11 @@ def generate_materials(crewbot: Crewbot, payload: Mapping[str, Any], ctx: TaskCo
     state = payload["state"]
     meeting = state["meeting"]
     stored = _meeting(crewbot, meeting["meeting_id"])
+    chat = getattr(stored, "prep_chat", None)
+    if "chat_timeout" in state and isinstance(chat, dict) and chat.get("state") == "open":
+        # The 24 hours are up: later replies must not be taken for answers to a finished prep.
+        closed = {**chat, "state": "closed", "closed_by": "timeout"}
+        crewbot.records.meetings.update(stored.meeting_id, prep_chat=closed)
     kind = load_meeting_types(settings_of(crewbot).meeting_types_file).get(meeting["meeting_type"])
     materials = build_materials(meeting, kind, state.get("context", []), stored.prep_responses,
                                 crewbot.clock.now().astimezone(UTC).date(), chat_timed_out="chat_timeout" in state)
