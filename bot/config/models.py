@@ -99,6 +99,9 @@ def _default_secrets() -> dict[str, SecretSpec]:
         "slack_signing_secret": SecretSpec(env="SLACK_SIGNING_SECRET", name="slack/signing-secret"),
         "slack_bot_token": SecretSpec(env="SLACK_BOT_TOKEN", name="slack/bot-token"),
         "slack_app_token": SecretSpec(env="SLACK_APP_TOKEN", name="slack/app-token"),
+        # Calendar OAuth clients (meeting prep): JSON {"client_id", "client_secret"[, "tenant"]}.
+        "google_oauth_client": SecretSpec(env="GOOGLE_OAUTH_CLIENT", name="google/oauth-client"),
+        "microsoft_oauth_client": SecretSpec(env="MICROSOFT_OAUTH_CLIENT", name="microsoft/oauth-client"),
     }
 
 
