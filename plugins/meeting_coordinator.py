@@ -159,6 +159,23 @@ def _template_name(meeting_type: str) -> str:
     return key if key in AGENDA_TEMPLATES else "general"
 
 
+def _configured_template(meeting_type: str | None
+                         ) -> tuple[str, list[tuple[str, float, str]], tuple[str, ...]] | None:
+    """The agenda and context topics of ``meeting_type`` in ``config/meeting_types.yaml``, if it defines one."""
+    if not meeting_type or meeting_type == "default":
+        return None
+    try:
+        from bot.calendars.classify import load_meeting_types
+
+        kind = load_meeting_types().meeting_types.get(meeting_type)
+    except ValueError:  # an invalid file is reported by the meeting-prep plugin; fall back to the built-ins
+        return None
+    if kind is None or not kind.agenda:
+        return None
+    return (meeting_type, [(s.section, s.share, s.purpose) for s in kind.agenda],
+            tuple(t for t in kind.context_required if t in ("budget", "big_rocks")))
+
+
 def generate_meeting_agenda(meeting_id: str, tool_context: ToolInvocation | None = None) -> dict[str, Any]:
     """Generate an agenda for one of the user's meetings from its type, the prep answers and org context.
 
@@ -171,14 +188,18 @@ def generate_meeting_agenda(meeting_id: str, tool_context: ToolInvocation | None
     call = call_context(tool_context)
     meeting = _own_meeting(call, meeting_id)
     template = _template_name(meeting.meeting_type or "general")
+    sections_template, topics = AGENDA_TEMPLATES[template], _TOPICS.get(template, ())
+    configured = _configured_template(meeting.meeting_type)
+    if configured is not None:  # a type from config/meeting_types.yaml (the meeting-prep classifier's)
+        template, sections_template, topics = configured
     minutes = int((meeting.end - meeting.start).total_seconds() // 60) or 30
-    context = _gather(call, _TOPICS.get(template, ()), _meeting_view(meeting))
+    context = _gather(call, topics, _meeting_view(meeting))
     if "budget" in context:
         context["budget"] = _budget_view(context["budget"])
     if "big_rocks" in context:
         context["big_rocks"] = _rocks_view(context["big_rocks"], _today(call))
     sections = []
-    for title, share, purpose in AGENDA_TEMPLATES[template]:
+    for title, share, purpose in sections_template:
         notes = [purpose] if purpose else []
         if title == "Budget and spend" or title.startswith("Spend") or title.startswith("Variances"):
             notes += [f"{c['name']}: {c['variance_pct']:+.1f}% ({c['status']})"
