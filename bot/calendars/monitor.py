@@ -13,6 +13,7 @@ and written to the audit log.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 from collections.abc import Iterable
@@ -175,7 +176,9 @@ class CalendarMonitor:
         in_window = {m.meeting_id: m for m in meetings.for_user(user_id, start - timedelta(days=1), end)
                      if m.provider == provider}
         overrides = prep_settings(user).get("prep_hours") or {}
-        changed: list[Meeting] = []
+        created: list[Meeting] = []
+        changes: dict[str, dict[str, Any]] = {}
+        superseded: list[Meeting] = []
         seen: set[str] = set()
         for event in events:
             meeting_id = meeting_id_for(user_id, provider, event.external_id)
@@ -187,33 +190,57 @@ class CalendarMonitor:
                 fresh = event.to_meeting(meeting_id, user_id, provider)
                 kind = classify(self.types, fresh.title, fresh.description, len(fresh.attendees), overrides)
                 counts.new += 1
-                changed.append(fresh.with_changes(meeting_type=kind.meeting_type, classification_rule=kind.rule,
+                created.append(fresh.with_changes(meeting_type=kind.meeting_type, classification_rule=kind.rule,
                                                   content_hash=fresh.calendar_hash()))
                 continue
-            updated = existing.with_changes(**event.meeting_fields())
+            fields = event.meeting_fields()
+            updated = existing.with_changes(**fields)
             kind = classify(self.types, updated.title, updated.description, len(updated.attendees), overrides)
             digest = updated.calendar_hash()
             if digest == existing.content_hash and existing.meeting_type == kind.meeting_type:
                 counts.unchanged += 1
                 continue
+            fields.update(meeting_type=kind.meeting_type, classification_rule=kind.rule, content_hash=digest)
             if updated.status == "cancelled" and existing.status != "cancelled":
                 counts.cancelled += 1
+                superseded.append(existing)
             elif updated.start != existing.start:
                 counts.moved += 1
                 # A moved meeting is prepared again for its new time (a new prep version).
-                updated = updated.with_changes(prep_status="not_started")
+                fields["prep_status"] = "not_started"
+                superseded.append(existing)
             else:
                 counts.updated += 1
-            changed.append(updated.with_changes(meeting_type=kind.meeting_type, classification_rule=kind.rule,
-                                                content_hash=digest))
+            changes[meeting_id] = fields
         if complete:
             # A full listing: stored meetings of the window it no longer contains were deleted.
             for meeting_id, meeting in in_window.items():
                 if meeting_id not in seen and meeting.status != "cancelled" and start <= meeting.start <= end:
                     counts.cancelled += 1
-                    changed.append(meeting.with_changes(status="cancelled"))
-        if changed:
-            meetings.save_many(changed)
+                    changes[meeting_id] = {"status": "cancelled"}
+                    superseded.append(meeting)
+        if created:
+            meetings.save_many(created)  # new meetings in batches
+        for meeting_id, fields in changes.items():
+            # Changes are read-modify-write so a prep answer saved meanwhile is never overwritten.
+            meetings.update(meeting_id, **fields)
+        for meeting in superseded:
+            self._supersede(meeting)
+
+    def _supersede(self, meeting: Meeting) -> None:
+        """The meeting moved or was cancelled: end a prep waiting for the old version, drop its reminder."""
+        from bot.workflows.errors import TaskTokenError
+
+        self.crewbot.scheduler.cancel(f"prep-reminder-{meeting.meeting_id}-{prep_version(meeting)}")
+        token = getattr(meeting, "prep_token", None)
+        if not token or meeting.prep_status in ("ready", "skipped"):
+            return
+        with contextlib.suppress(TaskTokenError):  # that prep had finished already
+            self.crewbot.workflows.send_task_failure(token, "Prep.Superseded",
+                                                     "the meeting moved or was cancelled in the calendar")
+        chat = getattr(meeting, "prep_chat", None)
+        closed = {**chat, "state": "closed", "closed_by": "calendar change"} if isinstance(chat, dict) else None
+        self.crewbot.records.meetings.update(meeting.meeting_id, prep_token=None, prep_chat=closed)
 
     def _emit_due(self, user_id: str, user: User | None, now: datetime, end: datetime, counts: UserCounts) -> None:
         if in_quiet_hours(user, now):

@@ -280,9 +280,15 @@ def start_pressed(body: dict[str, Any], respond: Any, client: Any, crewbot: Crew
     questions = list(kind.prep_questions) or ["What outcome do you want from this meeting?"]
     channel = body.get("channel", {}).get("id") or body["container"].get("channel_id")
     thread_ts = body.get("message", {}).get("ts") or body["container"].get("message_ts")
-    meeting = chat.start_chat(crewbot, meeting, channel, thread_ts, questions)
     intro = (f"*{chat.SPEAKER}*: let's prepare *{meeting.title}*. {len(questions)} quick questions; "
              "answer in this thread, `skip` one or say `done` any time.\n")
+    if not str(channel).startswith("D"):
+        # Notified in a channel: the chat itself happens in the owner's DM (channel replies reach
+        # Crewbot only as mentions), in a thread under a fresh message there.
+        opened = client.chat_postMessage(channel=meeting.user_id, text=f"Prep chat: *{meeting.title}*")
+        channel, thread_ts = opened["channel"], opened["ts"]
+        respond(response_type="ephemeral", replace_original=False, text="I opened the prep chat in our DM.")
+    meeting = chat.start_chat(crewbot, meeting, channel, thread_ts, questions)
     client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=intro + chat.question_text(meeting, 0))
 
 
@@ -329,6 +335,14 @@ def prep_now_pressed(body: dict[str, Any], respond: Any, crewbot: Crewbot) -> No
         respond(response_type="ephemeral", replace_original=False, text="This meeting is cancelled or has started.")
         return
     chat_state = (getattr(meeting, "prep_chat", None) or {}).get("state")
+    if chat_state != "open" and getattr(meeting, "prep_token", None) and meeting.prep_status in ("notified", "snoozed"):
+        # The prep is waiting for its chat (e.g. the notification went out as an SMS): bring the buttons back.
+        from plugins.meeting_prep.tasks import meeting_view
+
+        notify.post(crewbot, meeting.user_id, f"Time to prepare: {meeting.title}",
+                    notify.notification_blocks(meeting_view(crewbot, meeting), []))
+        respond(response_type="ephemeral", replace_original=False, text=f"Here is the prep for {meeting.title}.")
+        return
     if chat_state == "open" or meeting.prep_status in ("notified", "in_progress", "generating", "snoozed"):
         respond(response_type="ephemeral", replace_original=False,
                 text="This meeting's prep is already under way: look for its message in your DMs.")

@@ -3,6 +3,7 @@ non-owner refused; a second press; a failing context branch; the 24-hour timeout
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -201,11 +202,63 @@ def test_sms_fallback_when_slack_fails(prep_emulator_factory: Any, tmp_path: Pat
     def down(*args: Any, **kwargs: Any) -> Any:
         raise SlackApiError("Slack is down", {"ok": False, "error": "service_unavailable"})
 
-    monkeypatch.setattr(notify, "post", down)
-    emulator.command("/prep sync")
+    with monkeypatch.context() as patch:
+        patch.setattr(notify, "post", down)
+        emulator.command("/prep sync")
     sms = [e for e in emulator.crewbot.records.audit.page("user#UDEV").items if e.action == "sms.sent"]
     assert len(sms) == 1 and sms[0].detail["via"] == "local-log" and sms[0].target == "+15…67"
     assert "Leadership team weekly" in sms[0].detail["message"]
+    # Slack is back: /prep → Prep now brings the Start prep button of the waiting prep.
+    emulator.play("""
+        /prep
+        click Prep now
+        expect Time to prepare: Leadership team weekly
+        click Start prep
+        expect question 1 of 5
+        done
+        expect Materials ready
+    """)
+
+
+def test_a_moved_meeting_supersedes_its_waiting_prep(prep_emulator_factory: Any, tmp_path: Path) -> None:
+    title, start, attendees = _leadership_in(30)
+    calendar = _ics(tmp_path / "c.ics", (title, start, attendees))
+    emulator = prep_emulator_factory(config_file=_config(tmp_path, calendar))
+    emulator.play("""
+        /prep sync
+        expect Time to prepare: Leadership team weekly
+    """)
+    _ics(calendar, (title, start + timedelta(hours=3), attendees))
+    emulator.play("""
+        /prep sync
+        expect 1 moved
+        expect Time to prepare: Leadership team weekly
+    """)
+    runs = emulator.crewbot.workflows.list("meeting_prep")
+    assert sorted(e.status for e in runs) == ["RUNNING", "SUCCEEDED"]
+    finished = next(e for e in runs if e.status == "SUCCEEDED")
+    history = emulator.crewbot.workflows.history(finished.execution_id)
+    assert any(h.details.get("name") == "PrepSuperseded" or "PrepSuperseded" in json.dumps(h.as_dict(), default=str)
+               for h in history)
+    assert "superseded" in (finished.output or {})
+    meeting = emulator.crewbot.records.meetings.for_user("UDEV")[0]
+    assert meeting.start == start + timedelta(hours=3) and meeting.prep_status == "notified"
+
+
+def test_notified_in_a_channel_the_chat_happens_in_the_dm(prep_emulator_factory: Any, tmp_path: Path) -> None:
+    emulator = prep_emulator_factory(config_file=_config(tmp_path, _ics(tmp_path / "c.ics", _leadership_in(30))))
+    emulator.crewbot.records.users.get_or_create("UDEV")
+    emulator.crewbot.records.users.update("UDEV", settings={"meeting_prep": {"notification_channel": "C0GENERAL"}})
+    emulator.play("""
+        /prep sync
+        click Start prep
+        expect I opened the prep chat in our DM
+        expect question 1 of 5
+        done
+        expect Materials ready
+    """)
+    posted = [c.args for c in emulator.fake.calls_to("chat.postMessage")]
+    assert any(a["channel"] == "C0GENERAL" and "Time to prepare" in a["text"] for a in posted)
 
 
 def test_prep_now_and_settings(prep_emulator_factory: Any, tmp_path: Path) -> None:
