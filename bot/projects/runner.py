@@ -87,8 +87,7 @@ class PhaseRunner:
         self.crewbot.records.projects.update(project_id, phase=phase, status="active")
         again = f" again (attempt {run['attempt']}) with your feedback" if feedback else ""
         post(self.crewbot, project.channel_id, f"▶️ *{spec.title}* started{again}: {' → '.join(spec.agents)}.")
-        task = phase_task(project, spec, run["attempt"], feedback)
-        self._launch(project, spec, run, task)
+        self._launch(project_id, run["item_id"], resume=False)
         return run
 
     def resume(self, project_id: str, question: dict[str, Any]) -> None:
@@ -103,24 +102,65 @@ class PhaseRunner:
         if pending:
             post(self.crewbot, project.channel_id, f"Thanks — {len(pending)} more question(s) need an answer first.")
             return
-        answered = [q for q in self.service.items.questions(project_id)
-                    if q.get("run_item") == run["item_id"] and q.get("status") == "answered" and not q.get("used")]
-        responses = [{"interruptResponse": {"interruptId": q["interrupt_id"], "response": q["answer"]}}
-                     for q in answered]
-        for q in answered:
-            self.service.items.update(project_id, q["item_id"], used=True)
-        self.service.items.update(project_id, run["item_id"], status="running")
+        claimed: list[bool] = []
+
+        def claim(item: dict[str, Any]) -> dict[str, Any] | None:
+            # Two answers arriving together must resume the Swarm once: only one moves it on.
+            if item.get("status") != "interrupted":
+                return None
+            claimed.append(True)
+            return {**item, "status": "running"}
+
+        self.service.items.table.mutate({"project_id": project_id, "item_id": run["item_id"]}, claim)
+        if not claimed:
+            return
         post(self.crewbot, project.channel_id, f"▶️ Resuming *{PHASES[run['phase']].title}* with your answer.")
-        self._launch(project, PHASES[run["phase"]], run, responses)
+        self._launch(project_id, run["item_id"], resume=True)
+
+    def execute_run(self, project_id: str, run_item: str, resume: bool = False) -> str:
+        """Run (or resume) the Swarm of a stored run here and now; returns the run's status afterwards.
+
+        What the launchers call: in this process (``inline`` / ``thread``) or in a Fargate task
+        (``crewbot projects run-phase``), which finds everything it needs in the store.
+        """
+        project = self.service.get(project_id)
+        run = self.service.items.get(project_id, run_item)
+        if run is None:
+            raise LookupError(f"project {project_id} has no run {run_item!r}")
+        spec = PHASES[run["phase"]]
+        if resume:
+            answered = [q for q in self.service.items.questions(project_id)
+                        if q.get("run_item") == run_item and q.get("status") == "answered" and not q.get("used")]
+            task: Any = [{"interruptResponse": {"interruptId": q["interrupt_id"], "response": q["answer"]}}
+                         for q in answered]
+            for q in answered:
+                self.service.items.update(project_id, q["item_id"], used=True)
+        else:
+            task = phase_task(project, spec, run["attempt"], list(run.get("feedback") or []))
+        self._execute(project, spec, run, task)
+        final = self.service.items.get(project_id, run_item) or {}
+        return str(final.get("status", "unknown"))
 
     # -- running -------------------------------------------------------------------------------
 
-    def _launch(self, project: Project, spec: PhaseSpec, run: dict[str, Any], task: Any) -> None:
-        if self.service.settings.phase_runner == "thread":
-            threading.Thread(target=self._execute, args=(project, spec, run, task), daemon=True,
-                             name=f"phase-{project.project_id}-{spec.name}").start()
+    def _launch(self, project_id: str, run_item: str, resume: bool) -> None:
+        mode = self.service.settings.phase_runner
+        if mode == "ecs":
+            from bot.projects.launchers import launch_on_ecs
+
+            task_arn = launch_on_ecs(self.crewbot, self.service.settings.ecs, project_id, run_item, resume)
+            self.service.items.update(project_id, run_item, ecs_task=task_arn)
+        elif mode == "thread":
+            threading.Thread(target=self._run_logged, args=(project_id, run_item, resume), daemon=True,
+                             name=f"phase-{project_id}-{run_item}").start()
         else:
-            self._execute(project, spec, run, task)
+            self.execute_run(project_id, run_item, resume)
+
+    def _run_logged(self, project_id: str, run_item: str, resume: bool) -> None:
+        try:
+            self.execute_run(project_id, run_item, resume)
+        except Exception:  # a background thread has nobody to raise to
+            logger.exception("phase run %s of project %s failed", run_item, project_id)
 
     def build_swarm(self, project: Project, spec: PhaseSpec, run: dict[str, Any],
                     totals: dict[str, dict[str, int]]) -> Any:

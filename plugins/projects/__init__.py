@@ -67,3 +67,10 @@ def register_workflow_tasks(config: Any) -> list[Any]:
     from bot.projects.workflow_tasks import workflow_tasks
 
     return workflow_tasks(config)
+
+
+@hookimpl
+def register_cli_commands(cli: Any) -> None:
+    from plugins.projects.cli import add_to
+
+    add_to(cli)

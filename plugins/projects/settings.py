@@ -4,7 +4,21 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class EcsRunner(BaseModel):
+    """Where ``phase_runner: ecs`` starts phase runs: a Fargate task running ``crewbot projects run-phase``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    cluster: str = Field(min_length=1)
+    task_definition: str = Field(min_length=1)
+    #: The container of the task definition that runs Crewbot (its image has the crewbot command).
+    container: str = "crewbot"
+    subnets: list[str] = Field(min_length=1)
+    security_groups: list[str] = Field(min_length=1)
+    assign_public_ip: bool = False
 
 
 class Settings(BaseModel):
@@ -16,8 +30,16 @@ class Settings(BaseModel):
     approvers: list[str] = Field(default_factory=list)
     #: How a phase's Swarm runs: ``inline`` inside the workflow task (deterministic; the emulator, tests and
     #: short phases), ``thread`` in a background thread of this process (a real model behind Socket Mode,
-    #: so Slack gets its acknowledgement at once).
-    phase_runner: Literal["inline", "thread"] = "inline"
+    #: so Slack gets its acknowledgement at once), ``ecs`` in a Fargate task (AWS: phases longer than a
+    #: Lambda's 15 minutes; needs ``ecs``).
+    phase_runner: Literal["inline", "thread", "ecs"] = "inline"
+    ecs: EcsRunner | None = None
     #: Estimated model prices per 1,000 tokens, for "cost so far" in `/project status`.
     price_input_per_1k: float = Field(default=0.00006, ge=0)
     price_output_per_1k: float = Field(default=0.00024, ge=0)
+
+    @model_validator(mode="after")
+    def _ecs_needs_its_settings(self) -> Settings:
+        if self.phase_runner == "ecs" and self.ecs is None:
+            raise ValueError("phase_runner: ecs needs `ecs: {cluster, task_definition, subnets, security_groups}`")
+        return self
