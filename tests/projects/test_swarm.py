@@ -1,0 +1,62 @@
+"""Each phase is a Strands Swarm of the seed's agent subset with its limits; the agents have no session
+manager of their own (the Swarm has one); a Swarm that exceeds its limits fails the phase, which the
+workflow catches: the channel is told, the project paused, the failure recorded as a blocker."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from bot.agents.model_events import ToolCall
+from bot.agents.scripted import ScriptedModel
+from bot.projects.crew import PHASES
+from bot.projects.runner import PhaseRunner
+from bot.projects.service import project_service
+from tests.projects.conftest import new_project, project_named
+
+
+def test_each_phase_swarm_has_its_agents_and_limits(emu: Any) -> None:
+    new_project(emu)
+    project = project_named(emu)
+    run = project_service(emu.crewbot).items.runs(project.project_id, "discovery")[0]
+    expected = {"discovery": (["pm", "sa"], 10, 10, 900, 6, 2),
+                "architecture": (["sa", "infra", "security"], 15, 15, 1200, 8, 3),
+                "poc": (["dev", "infra", "data", "security", "sa"], 20, 20, 1800, 8, 3),
+                "production": (["dev", "infra", "data", "security", "qa"], 25, 25, 2400, 10, 3),
+                "handoff": (["pm", "sa"], 10, 10, 900, 6, 2),
+                "retrospective": (["pm", "qa"], 10, 10, 900, 6, 2)}
+    for name, (agents, handoffs, iterations, timeout, window, unique) in expected.items():
+        swarm = PhaseRunner(emu.crewbot).build_swarm(project, PHASES[name], run, {})
+        assert list(swarm.nodes) == agents and swarm.entry_point.name == agents[0]
+        assert (swarm.max_handoffs, swarm.max_iterations, swarm.execution_timeout, swarm.node_timeout) == (
+            handoffs, iterations, timeout, 300)
+        assert (swarm.repetitive_handoff_detection_window, swarm.repetitive_handoff_min_unique_agents) == (
+            window, unique)
+        assert swarm.session_manager is not None
+        assert all(node.executor._session_manager is None for node in swarm.nodes.values())
+        assert not PHASES[name].gate if name == "retrospective" else PHASES[name].gate
+
+
+def ping_pong(messages: list[dict[str, Any]], tool_specs: list[dict[str, Any]]) -> Any:
+    """Hand off to the other agent, every time: a Swarm that never finishes on its own."""
+    last = messages[-1]
+    if any("toolResult" in block for block in last.get("content", [])):
+        return "handed off"
+    text = " ".join(b.get("text", "") for m in messages for b in m.get("content", []) if "text" in b)
+    other = re.findall(r"Agent name: (\w+)\.", text)[-1]
+    return ToolCall("handoff_to_agent", {"agent_name": other, "message": "back to you"})
+
+
+def test_a_swarm_over_its_limits_fails_the_phase_and_pauses_the_project(emu: Any) -> None:
+    script = ScriptedModel([ping_pong], repeat_last=True)
+    emu.crewbot.agents.models.override("offline", lambda: script)
+    turn = new_project(emu)
+    assert "Discovery* of Acme store failed" in turn.text and "stopped with status failed" in turn.text
+    project = project_named(emu)
+    assert project.status == "paused"
+    [run] = project_service(emu.crewbot).items.runs(project.project_id, "discovery")
+    assert run["status"] == "failed" and len(run["node_history"]) == PHASES["discovery"].max_handoffs
+    blockers = emu.crewbot.records.ledger.for_project(project.project_id, "blocker")
+    assert blockers and blockers[0].status == "open" and "Discovery failed" in blockers[0].text
+    [execution] = [e for e in emu.crewbot.workflows.list("project_phases")]
+    assert execution.status == "FAILED"
