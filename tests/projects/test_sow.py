@@ -4,6 +4,7 @@ the heading/keyword parser sorts a SOW into its sections."""
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import pytest
 
@@ -81,3 +82,20 @@ def test_the_parser_sorts_sections_by_heading_and_keyword() -> None:
     plain = parse_sow("STATEMENT OF WORK\nGoals:\n1. Faster orders\nTimeline: 6 weeks\nOUT OF SCOPE\n- Mobile apps")
     assert plain.objectives == ["Faster orders"] and plain.timeline == ["6 weeks"]
     assert plain.constraints == ["Mobile apps"] and "deliverables" in plain.missing()
+
+
+def test_with_a_model_configured_the_sow_is_read_by_an_agent(crewbot_emulator_factory: Any) -> None:
+    """A configured model extracts the SOW as structured output; if it fails, the parser still does."""
+    from bot.agents.model_events import ToolCall
+    from bot.agents.scripted import ScriptedModel
+    from bot.projects.service import project_service
+
+    crewbot = crewbot_emulator_factory().crewbot
+    script = ScriptedModel([ToolCall("Sow", {"title": "Shop", "objectives": ["Go online"], "timeline": ["8 weeks"]})])
+    crewbot.agents.models.override("nova-lite", lambda: script)
+    sow, how = project_service(crewbot).parse(SAMPLE_SOW)
+    assert how == "agent" and sow.objectives == ["Go online"] and sow.timeline == ["8 weeks"]
+    assert script.requests[0].tool_names == ["Sow"] and "Acme Online Store" in str(script.requests[0].messages)
+    crewbot.agents.models.override("nova-lite", lambda: ScriptedModel([RuntimeError("model down")]))
+    sow, how = project_service(crewbot).parse(SAMPLE_SOW)
+    assert how == "parser" and sow.title == "Acme Online Store"
