@@ -13,7 +13,8 @@ here and the same entry to ``functions.tf``; the tests say what is missing.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, fields
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from typing import Literal
 
 from bot.config.models import CrewbotConfig
@@ -46,9 +47,17 @@ ACCESS_ACTIONS: dict[str, tuple[str, ...]] = {
     "invoke_self": ("lambda:InvokeFunction",),
     # Reminders: one-off schedules in the deployment's group that run with the scheduler role.
     "schedules": ("iam:PassRole", "scheduler:CreateSchedule", "scheduler:DeleteSchedule", "scheduler:UpdateSchedule"),
+    # Text messages (the meeting-prep SMS fallback): publishing to a phone number has no resource ARN.
+    "sms": ("sns:Publish",),
     # Objects, messages and secrets are encrypted with the deployment's customer managed key.
     "kms": ("kms:Decrypt", "kms:GenerateDataKey"),
+    # Calendar OAuth tokens are encrypted with the same key, bound to the user (bot/calendars/crypto.py).
+    "token_cipher": ("kms:Decrypt", "kms:Encrypt"),
 }
+
+#: Access kinds granted on the deployment key (its ARN exists only in AWS: modules/lambda_function
+#: adds the statement).
+KEY_KINDS = ("kms", "token_cipher")
 
 _LOGICAL = re.compile(r"^[a-z][a-z0-9_]*$")
 _HANDLER = re.compile(r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)+$")
@@ -63,6 +72,8 @@ CODE_CALLS: dict[str, tuple[tuple[str, str], ...]] = {
     "stepfunctions": (("bot.workflows.aws", "StepFunctionsEngine"),),
     "events": (("bot.events.bus", "EventBridgeBus"),),
     "scheduler": (("bot.events.scheduler", "EventBridgeScheduler"),),
+    "sns": (("plugins.meeting_prep.notify", "send_sms"),),
+    "kms": (("bot.calendars.crypto", "KmsCipher"),),
 }
 
 #: Granted actions the code does not call itself, and why.
@@ -70,6 +81,7 @@ REQUIRED_BY_AWS: dict[str, str] = {
     "sqs:ChangeMessageVisibility": "Lambda's SQS event source mapping, with the consumer's role",
     "sqs:GetQueueAttributes": "Lambda's SQS event source mapping, with the consumer's role",
     "iam:PassRole": "a schedule's target runs with the scheduler role, which the creator passes",
+    "kms:GenerateDataKey": "S3, SQS and Secrets Manager encrypt with the deployment key as the caller",
 }
 
 #: Calls the code makes that no deployed function is granted, and why.
@@ -103,6 +115,10 @@ class FunctionSpec:
     bedrock: bool = False
     invoke_self: bool = False
     schedules: bool = False
+    sms: bool = False
+    token_cipher: bool = False
+    #: Variables besides the common ones (``lambda_environment``), e.g. which schedule to run.
+    environment: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not _LOGICAL.match(self.name):
@@ -119,7 +135,11 @@ class FunctionSpec:
             if f.name == "name":
                 continue
             value = getattr(self, f.name)
-            out[f.name] = list(value) if isinstance(value, tuple) else value
+            if isinstance(value, tuple):
+                value = list(value)
+            elif isinstance(value, Mapping):
+                value = dict(value)
+            out[f.name] = value
         return out
 
 
@@ -147,19 +167,88 @@ def _register(*specs: FunctionSpec) -> None:
         FUNCTIONS[spec.name] = spec
 
 
+_TASK = "bot.workflows.lambda_entry.handler"
+_SLACK = ("slack_bot_token",)
+_AGENT_TABLES = ("chat_sessions", "usage")  # an agent turn: its conversation record and usage
+_PROJECT_TABLES = ("audit_log", "patterns", "project_items", "projects", "task_ledger")
+
 _register(
     FunctionSpec(
         "bot", "bot.slack.lambda_handler.handler",
-        "Slack entry point: acknowledges within 3 s, runs agents and actions as lazy listeners.",
+        "Slack entry point and OAuth callbacks: acknowledges within 3 s, runs the rest as lazy listeners.",
         trigger="http", memory_mb=1024,
         # Lazy listeners (agent turns) run in this function too, so it gets the agents' time.
         timeout_s=300,
-        tables_write=("action_items", "audit_log", "chat_sessions", "idempotency", "meetings", "projects",
-                      "task_ledger", "usage", "users"),
+        tables_write=("action_items", "audit_log", "calendar_connections", "chat_sessions", "idempotency",
+                      "meetings", "oauth_states", "patterns", "project_items", "projects", "task_ledger", "usage",
+                      "users"),
         buckets_write=("artifacts", "materials", "sessions"),
-        task_callback=True, events_put=True, schedules=True, bedrock=True, invoke_self=True,
+        state_machines_start=("meeting_prep", "project_phases"),
+        task_callback=True, events_put=True, schedules=True, bedrock=True, invoke_self=True, token_cipher=True,
         secrets=("google_oauth_client", "microsoft_oauth_client", "slack_bot_token", "slack_signing_secret"),
     ),
+    # -- schedules and event handlers (bot/events/lambda_entry.py) -------------------------------------
+    FunctionSpec(
+        "schedule_calendar_monitor", "bot.events.lambda_entry.schedule_handler",
+        "Every 2 hours: sync active users' calendars, classify meetings, emit MeetingRequiresPrep.",
+        trigger="schedule", timeout_s=300, environment={"CREWBOT_SCHEDULE": "calendar-monitor"},
+        tables_read=("users",), tables_write=("calendar_connections", "meetings"), events_put=True,
+        secrets=("google_oauth_client", "microsoft_oauth_client"), token_cipher=True,
+    ),
+    FunctionSpec(
+        "event_meeting_prep_start", "bot.events.lambda_entry.event_handler",
+        "MeetingRequiresPrep: start the meeting-prep workflow (once per meeting version).",
+        trigger="event", environment={"CREWBOT_EVENT_HANDLER": "meeting-prep-start"},
+        tables_read=("meetings",), state_machines_start=("meeting_prep",),
+    ),
+    FunctionSpec(
+        "event_meeting_prep_reminder", "bot.events.lambda_entry.event_handler",
+        "MeetingReminderDue: the reminder DM before the meeting, with the materials link.",
+        trigger="event", environment={"CREWBOT_EVENT_HANDLER": "meeting-prep-reminder"},
+        tables_read=("meetings", "users"), buckets_read=("materials",), secrets=_SLACK,
+    ),
+    FunctionSpec(
+        "event_meeting_prep_snooze", "bot.events.lambda_entry.event_handler",
+        "PrepSnoozeElapsed: notify again, or snooze on through quiet hours.",
+        trigger="event", environment={"CREWBOT_EVENT_HANDLER": "meeting-prep-snooze"},
+        tables_read=("users",), tables_write=("meetings",), schedules=True, secrets=_SLACK,
+    ),
+    # -- meeting-prep workflow tasks (plugins/meeting_prep/tasks.py) ------------------------------------
+    FunctionSpec("task_load_meeting", _TASK, "Load the meeting and decide whether it still needs prep.",
+                 trigger="workflow_task", tables_read=("meetings",)),
+    FunctionSpec("task_fetch_context", _TASK, "One context topic for the meeting (a Parallel branch).",
+                 trigger="workflow_task", timeout_s=60),
+    FunctionSpec("task_send_prep_notification", _TASK, "DM with Start prep / Snooze / Skip; SMS fallback.",
+                 trigger="workflow_task", tables_read=("users",), tables_write=("meetings",), secrets=_SLACK,
+                 sms=True),
+    FunctionSpec("task_wait_for_chat_completion", _TASK, "Keep the task token on the meeting for the prep chat.",
+                 trigger="workflow_task", tables_write=("meetings",)),
+    FunctionSpec("task_generate_materials", _TASK, "Agenda, question bank, notes template and a briefing.",
+                 trigger="workflow_task", memory_mb=1024, timeout_s=300, tables_read=("meetings", "users"),
+                 tables_write=_AGENT_TABLES, buckets_write=("sessions",), bedrock=True),
+    FunctionSpec("task_store_materials", _TASK, "Materials into the materials bucket.",
+                 trigger="workflow_task", tables_write=("meetings",), buckets_write=("materials",)),
+    FunctionSpec("task_send_materials", _TASK, "Preview and links in Slack.",
+                 trigger="workflow_task", buckets_read=("materials",), secrets=_SLACK),
+    FunctionSpec("task_schedule_reminder", _TASK, "Reminder before the meeting (a one-off schedule).",
+                 trigger="workflow_task", schedules=True),
+    # -- project-delivery workflow tasks (bot/projects/workflow_tasks.py) -------------------------------
+    FunctionSpec("task_run_project_phase", _TASK,
+                 "Run a phase's Swarm inline (at most 15 minutes) and answer its task token.",
+                 trigger="workflow_task", memory_mb=2048, timeout_s=900,
+                 tables_write=(*_AGENT_TABLES, *_PROJECT_TABLES), buckets_write=("artifacts", "sessions"),
+                 bedrock=True, task_callback=True, secrets=_SLACK),
+    FunctionSpec("task_review_project_phase", _TASK, "PM review of a phase's deliverables.",
+                 trigger="workflow_task", memory_mb=1024, timeout_s=300,
+                 tables_write=(*_AGENT_TABLES, *_PROJECT_TABLES), buckets_write=("artifacts", "sessions"),
+                 bedrock=True, secrets=_SLACK),
+    FunctionSpec("task_request_phase_approval", _TASK, "Post the Approve / Revise gate in Slack.",
+                 trigger="workflow_task", tables_write=_PROJECT_TABLES, buckets_read=("artifacts",),
+                 secrets=_SLACK),
+    FunctionSpec("task_finish_project", _TASK, "Close a delivered project and post the totals.",
+                 trigger="workflow_task", tables_read=("usage",), tables_write=_PROJECT_TABLES, secrets=_SLACK),
+    FunctionSpec("task_project_phase_failed", _TASK, "Report a failed phase and pause the project.",
+                 trigger="workflow_task", tables_write=_PROJECT_TABLES, secrets=_SLACK),
 )
 
 
@@ -187,11 +276,13 @@ def function_actions(spec: FunctionSpec, *, xray: bool = False) -> dict[str, tup
                        (spec.state_machines_start, "state_machine_start"),
                        (spec.state_machines_start, "state_machine_list"), (spec.task_callback, "task_callback"),
                        (spec.events_put, "events_put"), (spec.secrets, "secret_read"), (spec.bedrock, "bedrock"),
-                       (spec.invoke_self, "invoke_self"), (spec.schedules, "schedules")):
+                       (spec.invoke_self, "invoke_self"), (spec.schedules, "schedules"), (spec.sms, "sms")):
         if flag:
             kinds.append(kind)
     if spec.buckets_read or spec.buckets_write or spec.queues_send or spec.queues_consume or spec.secrets:
         kinds.append("kms")
+    if spec.token_cipher:
+        kinds.append("token_cipher")
     return {kind: ACCESS_ACTIONS[kind] for kind in kinds}
 
 

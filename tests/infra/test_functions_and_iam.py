@@ -7,6 +7,7 @@ import ast
 import importlib
 import inspect
 import re
+from pathlib import Path
 from typing import Any
 
 import botocore.session
@@ -19,7 +20,8 @@ from tests.infra.conftest import TF, TerraformFailed, locals_of, parse, tf_files
 
 def _declared_with_defaults(evaluated: dict[str, Any]) -> dict[str, dict[str, Any]]:
     keep = set(FunctionSpec("x", "a.b", "d", "http").as_terraform())
-    return {name: {k: v for k, v in f.items() if k in keep} for name, f in evaluated["catalog"]["functions"].items()}
+    return {name: {k: v for k, v in {**f, "environment": f["own_environment"]}.items() if k in keep}
+            for name, f in evaluated["catalog"]["functions"].items()}
 
 
 def test_terraform_declares_exactly_the_python_functions(evaluated: dict[str, Any]) -> None:
@@ -70,8 +72,9 @@ def test_each_policy_grants_exactly_the_declared_access(evaluated: dict[str, Any
     for name, function in evaluated["catalog"]["functions"].items():
         expected = function_actions(FUNCTIONS[name])
         granted = _policy_kinds(function["statements"])
-        if function["needs_kms"]:
-            granted["kms"] = ACCESS_ACTIONS["kms"]  # added by modules/lambda_function on the deployment key
+        for kind in function["key_kinds"]:  # added by modules/lambda_function on the deployment key
+            granted[kind] = ACCESS_ACTIONS[kind]
+        assert function["key_actions"] == sorted({a for k in function["key_kinds"] for a in ACCESS_ACTIONS[k]})
         assert granted == expected, f"{name}: policy {granted} != declared {expected}"
 
 
@@ -94,8 +97,14 @@ locals {
 """
 
 
-def test_policies_are_scoped_to_the_named_resources(harness: Any) -> None:
-    out = harness({}, root_files={"functions.tf": SYNTHETIC})
+@pytest.fixture
+def no_workflows(tmp_path: Path) -> dict[str, str]:
+    (tmp_path / "no-workflows").mkdir()
+    return {"workflows_dir": str(tmp_path / "no-workflows")}
+
+
+def test_policies_are_scoped_to_the_named_resources(harness: Any, no_workflows: dict[str, str]) -> None:
+    out = harness(no_workflows, root_files={"functions.tf": SYNTHETIC})
     arns = out["catalog"]["arns"]
     bot = {s["sid"]: s for s in out["catalog"]["functions"]["bot"]["statements"]}
     assert bot["TableRead"]["resources"] == [
@@ -108,15 +117,15 @@ def test_policies_are_scoped_to_the_named_resources(harness: Any) -> None:
     assert bot["SecretRead"]["resources"][0].endswith(":secret:crewbot/dev/slack/bot-token-??????")
     assert bot["EventsPut"]["resources"] == [arns["event_bus"]]
     worker = out["catalog"]["functions"]["worker"]
-    assert {s["sid"] for s in worker["statements"]} == {"QueueSend", "QueueConsume"} and worker["needs_kms"]
+    assert {s["sid"] for s in worker["statements"]} == {"QueueSend", "QueueConsume"} and worker["key_kinds"] == ["kms"]
     # The queue outlives the consumer's retries: visibility is six times the consumer's timeout.
     assert out["catalog"]["queues"]["jobs"]["visibility_timeout_s"] == 720
 
 
-def test_a_typo_in_an_access_list_fails_the_plan(harness: Any) -> None:
+def test_a_typo_in_an_access_list_fails_the_plan(harness: Any, no_workflows: dict[str, str]) -> None:
     bad = SYNTHETIC.replace('tables_read = ["meetings"]', 'tables_read = ["meeting"]')
     with pytest.raises(TerraformFailed, match="bot: table meeting"):
-        harness({}, root_files={"functions.tf": bad})
+        harness(no_workflows, root_files={"functions.tf": bad})
 
 
 def _all_actions() -> list[tuple[str, str]]:

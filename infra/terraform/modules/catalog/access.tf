@@ -19,12 +19,14 @@ locals {
     bedrock             = ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"]
     invoke_self         = ["lambda:InvokeFunction"]
     schedules           = ["iam:PassRole", "scheduler:CreateSchedule", "scheduler:DeleteSchedule", "scheduler:UpdateSchedule"]
+    sms                 = ["sns:Publish"]
     kms                 = ["kms:Decrypt", "kms:GenerateDataKey"]
+    token_cipher        = ["kms:Decrypt", "kms:Encrypt"]
   }
 
-  # Per function: one statement per kind of access, on exactly the resources it names. The KMS
-  # statement needs the key's ARN, which only exists in AWS: the lambda_function module adds it when
-  # needs_kms is true.
+  # Per function: one statement per kind of access, on exactly the resources it names. The statement
+  # on the deployment key needs the key's ARN, which only exists in AWS: the lambda_function module
+  # adds it with key_actions.
   policy_statements = {
     for fn, f in var.functions : fn => [
       for s in [
@@ -64,6 +66,8 @@ locals {
         { kind = "invoke_self", resources = f.invoke_self ? [lookup(local.arns.functions, fn, "")] : [] },
         # Reminders: schedules in the reminders group, run with the scheduler role (hence PassRole on it).
         { kind = "schedules", resources = f.schedules ? [local.arns.schedule_group, local.arns.scheduler_role] : [] },
+        # Text messages go to phone numbers, which have no ARN.
+        { kind = "sms", resources = f.sms ? ["*"] : [] },
         ] : {
         sid       = replace(title(replace(s.kind, "_", " ")), " ", "")
         actions   = local.access_actions[s.kind]
@@ -72,9 +76,14 @@ locals {
     ]
   }
 
-  needs_kms = {
-    for fn, f in var.functions : fn => length(concat(f.buckets_read, f.buckets_write, f.queues_send, f.queues_consume, f.secrets)) > 0
+  # Access kinds on the deployment key: data encrypted with it, and calendar tokens encrypted by the code.
+  key_kinds = {
+    for fn, f in var.functions : fn => concat(
+      length(concat(f.buckets_read, f.buckets_write, f.queues_send, f.queues_consume, f.secrets)) > 0 ? ["kms"] : [],
+      f.token_cipher ? ["token_cipher"] : [],
+    )
   }
+  key_actions = { for fn, kinds in local.key_kinds : fn => sort(distinct(flatten([for k in kinds : local.access_actions[k]]))) }
 
   # Names a function refers to that the catalog does not declare (a typo would otherwise surface as
   # an "Invalid index" deep inside a for expression).

@@ -61,6 +61,30 @@ locals {
       ttl     = "expires_at"
       indexes = [{ name = "by_user", pk = "user_id", sk = "at" }]
     }
+    calendar_connections = {
+      pk      = "user_id"
+      sk      = "provider"
+      ttl     = null
+      indexes = []
+    }
+    oauth_states = {
+      pk      = "state"
+      sk      = null
+      ttl     = "expires_at"
+      indexes = []
+    }
+    project_items = {
+      pk      = "project_id"
+      sk      = "item_id"
+      ttl     = null
+      indexes = []
+    }
+    patterns = {
+      pk      = "library"
+      sk      = "pattern_id"
+      ttl     = null
+      indexes = [{ name = "by_tier", pk = "tier", sk = "pattern_id" }]
+    }
     audit_log = {
       pk      = "scope"
       sk      = "entry_id"

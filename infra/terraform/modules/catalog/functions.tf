@@ -19,14 +19,18 @@ locals {
   functions = {
     for fn, f in var.functions : fn => merge(f, {
       logical_name = fn
-      name         = local.names.functions[fn]
-      arn          = local.arns.functions[fn]
+      # The function's own variables as declared; `environment` below is what it runs with.
+      own_environment = f.environment
+      name            = local.names.functions[fn]
+      arn             = local.arns.functions[fn]
       environment = merge(
         local.lambda_environment,
         contains(keys(local.task_of_function), fn) ? { CREWBOT_WORKFLOW_TASK = local.task_of_function[fn] } : {},
+        f.environment,
       )
-      statements = local.policy_statements[fn]
-      needs_kms  = local.needs_kms[fn]
+      statements  = local.policy_statements[fn]
+      key_kinds   = local.key_kinds[fn]
+      key_actions = local.key_actions[fn]
     })
   }
 

@@ -53,6 +53,9 @@ variable "functions" {
     bedrock              = optional(bool, false)
     invoke_self          = optional(bool, false)
     schedules            = optional(bool, false)
+    sms                  = optional(bool, false)
+    token_cipher         = optional(bool, false)
+    environment          = optional(map(string), {})
   }))
   default = {}
 }

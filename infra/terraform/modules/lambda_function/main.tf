@@ -8,15 +8,15 @@ locals {
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
     resources = ["${aws_cloudwatch_log_group.this.arn}:*"]
   }
-  kms_statement = {
-    sid       = "Kms"
-    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+  key_statement = {
+    sid       = "DeploymentKey"
+    actions   = var.function.key_actions
     resources = [var.kms_key_arn]
   }
   statements = concat(
     [local.logs_statement],
     var.function.statements,
-    var.function.needs_kms ? [local.kms_statement] : [],
+    length(var.function.key_actions) > 0 ? [local.key_statement] : [],
   )
 }
 

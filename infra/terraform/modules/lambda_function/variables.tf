@@ -10,7 +10,7 @@ variable "function" {
       actions   = list(string)
       resources = list(string)
     }))
-    needs_kms = bool
+    key_actions = list(string)
   })
 }
 
