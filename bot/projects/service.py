@@ -222,6 +222,11 @@ class ProjectService:
         except TaskTokenError as exc:
             self.items.update(project_id, gate_id, status="expired")
             raise AlreadyDecided(f"this approval request is out of date ({exc})") from None
+        except Exception:
+            # The workflow never heard of the decision (Step Functions unreachable, say): reopen the gate so
+            # pressing again works, rather than leaving a decision that nothing acts on.
+            self.items.update(project_id, gate_id, status="pending")
+            raise
         return gate
 
     def _pattern_outcomes(self, project_id: str, phase: str, attempt: Any, success: bool) -> None:

@@ -226,12 +226,14 @@ def _decide(ack: Any, body: dict[str, Any], view: dict[str, Any], client: Any, c
     else:
         note = f"↩️ Sent back by <@{user}>: “{detail.get('feedback', '')}”. {spec.title} runs again."
     try:
-        update(crewbot, gate.get("channel"), gate.get("ts"), note, decided_blocks(project, gate, note))
+        # Decided first (the winner of a race is the one whose conditional write landed), then shown.
         service.decide(project_id, gate_id, user, decision, **detail)
     except (AlreadyDecided, NotApprover, ProjectError) as exc:
         channel = gate.get("channel") or project.channel_id
         if channel:
             client.chat_postEphemeral(channel=channel, user=user, text=f"Sorry, {exc}.")
+        return
+    update(crewbot, gate.get("channel"), gate.get("ts"), note, decided_blocks(project, gate, note))
 
 
 def submit_approval(ack: Any, body: dict[str, Any], view: dict[str, Any], client: Any, crewbot: Any) -> None:
