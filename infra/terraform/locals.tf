@@ -20,4 +20,5 @@ locals {
   code_zip      = "${local.package_dir}/crewbot.zip"
   layer_zip     = "${local.package_dir}/dependencies-${var.architecture}.zip"
   has_functions = length(local.functions) > 0
+  has_bot       = contains(keys(local.functions), "bot")
 }

@@ -50,6 +50,16 @@ resource "aws_lambda_layer_version" "dependencies" {
   compatible_architectures = [var.architecture]
 }
 
+# The Slack / OAuth HTTP API exists before the functions so they can be told its public URL (the
+# calendar OAuth redirect); its routes and stage come with the bot function (modules/slack_api).
+resource "aws_apigatewayv2_api" "slack" {
+  count = local.has_bot ? 1 : 0
+
+  name          = module.catalog.names.http_api
+  protocol_type = "HTTP"
+  description   = "Slack events, commands and interactivity; calendar OAuth callbacks."
+}
+
 module "function" {
   source   = "./modules/lambda_function"
   for_each = local.functions
@@ -69,20 +79,25 @@ module "function" {
   partition            = data.aws_partition.current.partition
   service_name         = var.project
   metrics_namespace    = title(var.project)
-  extra_environment = {
-    CREWBOT_FEATURES__XRAY   = tostring(var.xray)
-    CREWBOT_FEATURES__ALARMS = tostring(var.alarms)
-    CREWBOT_FEATURES__VPC    = tostring(var.vpc != null)
-  }
+  extra_environment = merge(
+    {
+      CREWBOT_FEATURES__XRAY   = tostring(var.xray)
+      CREWBOT_FEATURES__ALARMS = tostring(var.alarms)
+      CREWBOT_FEATURES__VPC    = tostring(var.vpc != null)
+    },
+    # Where calendar providers send people back after consent (plugins/meeting_prep/settings.py).
+    local.has_bot ? { CREWBOT_PLUGINS__SETTINGS__MEETING_PREP__OAUTH_BASE_URL = aws_apigatewayv2_api.slack[0].api_endpoint } : {},
+  )
 }
 
 # -- entry points and orchestration -------------------------------------------------------------------
 
 module "slack_api" {
   source = "./modules/slack_api"
-  count  = contains(keys(local.functions), "bot") ? 1 : 0
+  count  = local.has_bot ? 1 : 0
 
   name                = module.catalog.names.http_api
+  api                 = aws_apigatewayv2_api.slack[0]
   function_name       = module.function["bot"].name
   function_invoke_arn = module.function["bot"].invoke_arn
   log_retention_days  = var.log_retention_days

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -140,12 +141,22 @@ def test_secrets_cover_what_the_config_reads_in_aws(evaluated: dict[str, Any]) -
     assert wanted <= deployed, f"secrets the config reads but Terraform does not create: {sorted(wanted - deployed)}"
 
 
-def test_the_feature_variables_main_tf_adds_are_configuration_keys() -> None:
-    from tests.infra.conftest import parse, unquote
+def test_the_variables_main_tf_adds_are_configuration_keys(tmp_path: Path) -> None:
+    import re
 
-    (function,) = [b['"function"'] for b in parse(TF / "main.tf")["module"] if '"function"' in b]
-    extra = unquote(function)["extra_environment"]
-    assert extra, "main.tf passes no extra environment to the functions"
-    environ = {name: "true" for name in extra}
-    loaded = load_config(environ={**environ, "CREWBOT_RUNTIME": "aws"})
-    assert loaded.config.features.xray and loaded.config.features.alarms
+    from bot.runtime import start
+
+    text = (TF / "main.tf").read_text(encoding="utf-8")
+    block = text[text.index('module "function" {'):text.index('# -- entry points')]
+    names = sorted(set(re.findall(r"\b(CREWBOT_[A-Z0-9_]+)\s*=", block)))
+    assert "CREWBOT_FEATURES__XRAY" in names and "CREWBOT_PLUGINS__SETTINGS__MEETING_PREP__OAUTH_BASE_URL" in names
+    url = "https://abc123.execute-api.eu-west-1.amazonaws.com"
+    environ = {name: (url if name.endswith("_URL") else "true") for name in names}
+    crewbot = start(env="dev", environ={**environ, "CREWBOT_HOME": str(tmp_path)}, setup_logging=False)
+    try:
+        assert crewbot.config.features.xray and crewbot.config.features.alarms
+        # The plugin validated the setting: the name main.tf uses is the plugin's real setting.
+        assert crewbot.plugins.settings["meeting_prep"].oauth_base_url == url  # type: ignore[attr-defined]
+        assert not crewbot.plugins.plugins["meeting_prep"].errors
+    finally:
+        crewbot.close()

@@ -1,16 +1,11 @@
-# The HTTPS entry point Slack calls: an API Gateway HTTP API in front of the bot function.
+# The HTTPS entry point Slack calls: routes of an API Gateway HTTP API in front of the bot function.
+# The API itself is created by the root module first, so the functions can be told its URL.
 # Bolt serves events, slash commands and interactivity on one path (POST /slack/events); the
 # calendar OAuth providers redirect to GET /oauth/{provider}/callback. Requests are authenticated
 # by the application (Slack signing secret; OAuth state), so the routes have no IAM authoriser.
 
-resource "aws_apigatewayv2_api" "this" {
-  name          = var.name
-  protocol_type = "HTTP"
-  description   = "Slack events, commands and interactivity; calendar OAuth callbacks."
-}
-
 resource "aws_apigatewayv2_integration" "bot" {
-  api_id                 = aws_apigatewayv2_api.this.id
+  api_id                 = var.api.id
   integration_type       = "AWS_PROXY"
   integration_uri        = var.function_invoke_arn
   payload_format_version = "2.0"
@@ -22,7 +17,7 @@ resource "aws_apigatewayv2_route" "this" {
   #checkov:skip=CKV_AWS_309:Slack cannot sign requests with IAM; Bolt verifies the Slack signature on every request and the OAuth callback checks its state parameter
   for_each = toset(["POST /slack/events", "GET /oauth/{provider}/callback"])
 
-  api_id             = aws_apigatewayv2_api.this.id
+  api_id             = var.api.id
   route_key          = each.value
   target             = "integrations/${aws_apigatewayv2_integration.bot.id}"
   authorization_type = "NONE"
@@ -36,7 +31,7 @@ resource "aws_cloudwatch_log_group" "access" {
 }
 
 resource "aws_apigatewayv2_stage" "default" {
-  api_id      = aws_apigatewayv2_api.this.id
+  api_id      = var.api.id
   name        = "$default"
   auto_deploy = true
 
@@ -64,5 +59,5 @@ resource "aws_lambda_permission" "api" {
   action        = "lambda:InvokeFunction"
   function_name = var.function_name
   principal     = "apigateway.amazonaws.com"
-  source_arn    = "${aws_apigatewayv2_api.this.execution_arn}/*/*"
+  source_arn    = "${var.api.execution_arn}/*/*"
 }

@@ -1,6 +1,15 @@
 variable "name" {
-  description = "API name (<project>-<environment>-slack)."
+  description = "API name (<project>-<environment>-slack), also used for the access log group."
   type        = string
+}
+
+variable "api" {
+  description = "The HTTP API the routes belong to."
+  type = object({
+    id            = string
+    execution_arn = string
+    api_endpoint  = string
+  })
 }
 
 variable "function_name" {
