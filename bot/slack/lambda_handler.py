@@ -86,7 +86,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         from bot import httproutes
 
         request = httproutes.request_from_lambda_event(event)
-        crewbot = request_handler.app._crewbot_runtime  # type: ignore[attr-defined]
+        crewbot = getattr(request_handler.app, "_crewbot_runtime", None)
         if crewbot is not None and httproutes.find_route(crewbot, request.method, request.path) is not None:
             response = httproutes.dispatch(crewbot, request)
             if response is not None:
