@@ -192,7 +192,7 @@ _register(
         "schedule_calendar_monitor", "bot.events.lambda_entry.schedule_handler",
         "Every 2 hours: sync active users' calendars, classify meetings, emit MeetingRequiresPrep.",
         trigger="schedule", timeout_s=300, environment={"CREWBOT_SCHEDULE": "calendar-monitor"},
-        tables_read=("users",), tables_write=("calendar_connections", "meetings"), events_put=True,
+        tables_read=("users",), tables_write=("audit_log", "calendar_connections", "meetings"), events_put=True,
         secrets=("google_oauth_client", "microsoft_oauth_client"), token_cipher=True,
     ),
     FunctionSpec(
@@ -229,7 +229,7 @@ _register(
     FunctionSpec("task_store_materials", _TASK, "Materials into the materials bucket.",
                  trigger="workflow_task", tables_write=("meetings",), buckets_write=("materials",)),
     FunctionSpec("task_send_materials", _TASK, "Preview and links in Slack.",
-                 trigger="workflow_task", buckets_read=("materials",), secrets=_SLACK),
+                 trigger="workflow_task", tables_read=("users",), buckets_read=("materials",), secrets=_SLACK),
     FunctionSpec("task_schedule_reminder", _TASK, "Reminder before the meeting (a one-off schedule).",
                  trigger="workflow_task", schedules=True),
     # -- project-delivery workflow tasks (bot/projects/workflow_tasks.py) -------------------------------

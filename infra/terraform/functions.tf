@@ -29,7 +29,7 @@ locals {
       trigger      = "schedule"
       timeout_s    = 300
       tables_read  = ["users"]
-      tables_write = ["calendar_connections", "meetings"]
+      tables_write = ["audit_log", "calendar_connections", "meetings"]
       events_put   = true
       secrets      = ["google_oauth_client", "microsoft_oauth_client"]
       token_cipher = true
@@ -111,6 +111,7 @@ locals {
       handler      = "bot.workflows.lambda_entry.handler"
       description  = "Preview and links in Slack."
       trigger      = "workflow_task"
+      tables_read  = ["users"]
       buckets_read = ["materials"]
       secrets      = ["slack_bot_token"]
     }
