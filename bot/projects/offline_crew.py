@@ -9,7 +9,8 @@ exactly as with a real model. Each agent, in each phase, does what the phase's p
    timeline and nobody answered yet, then records facts and assumptions in the ledger;
 3. the agent's deliverables of the phase from their templates (``write_from_template``), the
    customer's feedback quoted in the notes so a revision visibly answers it;
-4. in the Retrospective the PM records lessons and contributes the architecture as a pattern, QA
+4. in Architecture the SA searches the pattern library and uses a proven architecture pattern if there is
+   one; in the Retrospective the PM records lessons and contributes the architecture as a pattern, QA
    promotes the patterns that qualify;
 5. ``handoff_to_agent`` to the next agent of the phase (:meth:`PhaseSpec.next_agent`), or a summary.
 """
@@ -125,6 +126,15 @@ class CrewOfflineModel(OfflineModel):
                 calls = [c for c in calls if c.input.get("text") not in known]
                 return calls or [ToolCall("update_task_ledger", {"kind": "fact", "text": "Discovery re-run for the "
                                                                  "customer's feedback"})]
+        if self.agent == "sa" and spec.name == "architecture" and "search_patterns" in tools:
+            # Learn from earlier projects: start from a proven architecture pattern when there is one.
+            if "search_patterns" not in names:
+                return [ToolCall("search_patterns", {"query": "architecture", "category": "architecture"})]
+            found = results.get("search_patterns")
+            proven = [p["pattern_id"] for p in (found.get("patterns", []) if isinstance(found, dict) else [])
+                      if p.get("tier") == "proven"]
+            if proven and "use_pattern" not in names:
+                return [ToolCall("use_pattern", {"pattern_id": proven[0]})]
         if spec.name == "retrospective" and self.agent == "pm" and "record_lesson" not in names:
             calls = [ToolCall("record_lesson", {"category": "delivery", "text":
                               f"Feedback that needed a revision: {item}"}) for item in feedback]

@@ -116,3 +116,24 @@ def test_using_a_pattern_copies_it_and_its_outcome_follows_the_gate(emu: Any) ->
     approve(emu)  # the Discovery run that used it is approved: one success
     stored = service.patterns.get(item["pattern_id"])
     assert (stored["times_used"], stored["successes"], stored["failures"]) == (1, 1, 0)
+
+
+def test_a_later_project_starts_from_a_proven_pattern(emu: Any) -> None:
+    service = project_service(emu.crewbot)
+    item = service.patterns.contribute(name="Serverless web shop", category="architecture", tags=["serverless"],
+                                       description="Reference architecture", file_name="architecture.md",
+                                       content="# Proven shop architecture", project_id="earlier", author="pm")
+    library = service.patterns
+    for _ in range(3):
+        library.use(item["pattern_id"])
+        library.record_outcome(item["pattern_id"], True)
+    library.promote(item["pattern_id"])
+    new_project(emu)
+    approve(emu)  # Discovery approved: the SA designs the architecture from the proven pattern
+    project = project_named(emu)
+    copied = f"docs/architecture/patterns/{item['pattern_id']}-architecture.md"
+    assert service.artifacts(project.project_id).read(copied) == "# Proven shop architecture"
+    [run] = service.items.runs(project.project_id, "architecture")
+    assert run["patterns_used"] == [item["pattern_id"]]
+    approve(emu)  # its outcome follows the Architecture gate
+    assert service.patterns.get(item["pattern_id"])["successes"] == 4
