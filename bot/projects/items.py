@@ -16,7 +16,7 @@ from bot.storage.records import format_time, new_id
 from bot.storage.tables import register_table
 
 PROJECT_ITEMS = register_table(TableSpec(
-    # item_id = run#<phase>#<attempt> | gate#<at>#<id> | question#<id> | lesson#<at>#<id>
+    # item_id = run#<phase>#<attempt> | gate#<at>#<id> | recovery#<at>#<id> | question#<id> | lesson#<at>#<id>
     "project_items", pk="project_id", sk="item_id",
     description="A project's phase runs (usage per agent), approval gates, customer questions and lessons.",
 ))
@@ -99,6 +99,16 @@ class ProjectItems:
                 continue
         raise AlreadyDecided("this approval request is being decided by someone else right now")
 
+    def new_recovery(self, project_id: str, phase: str, token: str, cause: str) -> Item:
+        """A failed phase waiting for Retry or Stop (decided once, like a gate)."""
+        return self.table.create({
+            "project_id": project_id, "item_id": f"recovery#{format_time(self.now())}#{new_id()[:8]}",
+            "phase": phase, "status": "pending", "token": token, "cause": cause, "created_at": self.stamp(),
+        })
+
+    def recoveries(self, project_id: str) -> list[Item]:
+        return self.of_kind(project_id, "recovery")
+
     # -- questions -----------------------------------------------------------------------------
 
     def new_question(self, project_id: str, run_item: str, phase: str, agent: str, interrupt_id: str,
@@ -141,5 +151,6 @@ def _decided_text(gate: Item) -> str:
     status = gate.get("status")
     if status == "expired":
         return "this approval request is out of date: the phase moved on"
-    verb = {"approved": "approved", "revised": "sent back for revision"}.get(str(status), str(status))
+    verb = {"approved": "approved", "revised": "sent back for revision", "retry": "retried",
+            "stop": "stopped"}.get(str(status), str(status))
     return f"already decided: {verb} by <@{gate.get('decided_by')}> at {gate.get('decided_at')}"

@@ -254,7 +254,7 @@ class PhaseRunner:
 
     def _complete(self, project: Project, spec: PhaseSpec, run: dict[str, Any], result: Any,
                   history: list[str]) -> None:
-        self._resolve_blockers(project.project_id, run["item_id"])
+        self._resolve_blockers(project.project_id, run["item_id"], spec.name)
         self.service.items.update(project.project_id, run["item_id"], status="completed",
                                   finished_at=self.service.items.stamp())
         tokens = int(result.accumulated_usage.get("totalTokens", 0))
@@ -262,10 +262,12 @@ class PhaseRunner:
                   "agents": list(dict.fromkeys(history)), "tokens": tokens}
         self.crewbot.workflows.send_task_success(run["token"], output)
 
-    def _resolve_blockers(self, project_id: str, run_item: str) -> None:
+    def _resolve_blockers(self, project_id: str, run_item: str, phase: str) -> None:
+        """The run's answered questions, and earlier failures of this phase, are no longer blockers."""
         questions = {q["item_id"] for q in self.service.items.questions(project_id) if q.get("run_item") == run_item}
         for entry in self.crewbot.records.ledger.for_project(project_id, "blocker"):
-            if entry.status == "open" and entry.data.get("question_id") in questions:
+            failed_before = entry.data.get("type") == "phase_failed" and entry.data.get("phase") == phase
+            if entry.status == "open" and (entry.data.get("question_id") in questions or failed_before):
                 self.crewbot.records.ledger.update(project_id, entry.entry_id, status="resolved")
 
     def _fail(self, project: Project, spec: PhaseSpec, run: dict[str, Any], reason: str) -> None:

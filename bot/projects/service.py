@@ -229,6 +229,26 @@ class ProjectService:
             raise
         return gate
 
+    def recover(self, project_id: str, item_id: str, user_id: str, decision: str) -> dict[str, Any]:
+        """Retry a failed phase (it runs again as a new attempt) or stop the project; once; audited."""
+        from bot.workflows.errors import TaskTokenError
+
+        if decision not in ("retry", "stop"):
+            raise ProjectError(f"unknown decision {decision!r}")
+        project = self.get(project_id)
+        self.check_approver(project, user_id, f"{decision} this phase")
+        item = self.items.decide_gate(project_id, item_id, decision, user_id)
+        self.crewbot.records.audit.record(f"project#{project_id}", user_id, f"phase_{decision}", item["phase"],
+                                          item_id=item_id, cause=item.get("cause", ""))
+        if decision == "stop":
+            self.crewbot.records.projects.update(project_id, status="cancelled")
+        try:
+            self.crewbot.workflows.send_task_success(item["token"], {"decision": decision, "decided_by": user_id})
+        except TaskTokenError as exc:
+            self.items.update(project_id, item_id, status="expired")
+            raise AlreadyDecided(f"this failure notice is out of date ({exc})") from None
+        return item
+
     def _pattern_outcomes(self, project_id: str, phase: str, attempt: Any, success: bool) -> None:
         for run in self.items.runs(project_id, phase):
             if run.get("attempt") == attempt:

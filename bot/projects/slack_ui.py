@@ -17,6 +17,8 @@ logger = logging.getLogger(__name__)
 APPROVE = "project_gate_approve"
 REVISE = "project_gate_revise"
 ANSWER = "project_question_answer"
+RETRY = "project_phase_retry"
+STOP = "project_phase_stop"
 NEW_VIEW = "project_new"
 APPROVE_VIEW = "project_gate_ratings"
 REVISE_VIEW = "project_gate_feedback"
@@ -98,6 +100,17 @@ def decided_blocks(project: Any, gate: dict[str, Any], text: str) -> list[dict[s
     links = [f"• <{d['url']}|{d['path']}>" for d in review.get("deliverables", [])]
     return [_section(f"*{project.name} — {spec.title}* (attempt {gate.get('attempt')})\n" + "\n".join(links)),
             _context(text)]
+
+
+def failure_blocks(project: Any, item: dict[str, Any], text: str) -> list[dict[str, Any]]:
+    """A failed phase: what happened, and Retry / Stop for the approvers."""
+    value = f"{project.project_id}:{item['item_id']}"
+    return [_section(text), _context("Retry runs the phase again as a new attempt; Stop ends the project."),
+            {"type": "actions", "block_id": "recovery", "elements": [
+                {"type": "button", "action_id": RETRY, "text": {"type": "plain_text", "text": "Retry"},
+                 "style": "primary", "value": value},
+                {"type": "button", "action_id": STOP, "text": {"type": "plain_text", "text": "Stop"},
+                 "style": "danger", "value": value}]}]
 
 
 def question_blocks(project: Any, question: dict[str, Any]) -> list[dict[str, Any]]:

@@ -6,7 +6,8 @@
   gate shows.
 * ``RequestPhaseApproval`` (``.waitForTaskToken``): stores the gate and posts it with Approve / Revise.
 * ``FinishProject``: marks the project completed and posts the totals.
-* ``ProjectPhaseFailed``: tells the channel a phase failed and pauses the project.
+* ``ProjectPhaseFailed`` (``.waitForTaskToken``): tells the channel a phase failed, pauses the project
+  and waits for an approver's Retry (the phase runs again) or Stop.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.projects.crew import PHASES, render_template
 from bot.projects.service import project_service
-from bot.projects.slack_ui import gate_blocks, post, update
+from bot.projects.slack_ui import failure_blocks, gate_blocks, post, update
 from bot.workflows.tasks import TaskContext, TaskFailure, WorkflowTask
 
 if TYPE_CHECKING:
@@ -136,12 +137,18 @@ def phase_failed(crewbot: Crewbot, payload: Any, ctx: TaskContext) -> dict[str, 
     project, phase = _project_and_phase(crewbot, payload)
     error = payload.get("error") if isinstance(payload.get("error"), dict) else {}
     cause = str(error.get("Cause") or error.get("Error") or "unknown error")[:500]
+    token = payload.get("taskToken") or ctx.task_token
+    if not token:
+        raise TaskFailure("Project.NoToken", "ProjectPhaseFailed must be a .waitForTaskToken task")
+    service = project_service(crewbot)
     crewbot.records.projects.update(project.project_id, status="paused")
     crewbot.records.ledger.add(project.project_id, "blocker", f"{PHASES[phase].title} failed: {cause}", "pm",
-                               status="open")
-    post(crewbot, project.channel_id, f"⚠️ *{PHASES[phase].title}* of {project.name} failed: {cause}. "
-                                      "The project is paused; an admin can look at the workflow's history.")
-    return {"project_id": project.project_id, "phase": phase}
+                               status="open", data={"type": "phase_failed", "phase": phase})
+    item = service.items.new_recovery(project.project_id, phase, str(token), cause)
+    text = f"⚠️ *{PHASES[phase].title}* of {project.name} failed: {cause}. The project is paused."
+    ts = post(crewbot, project.channel_id, text, failure_blocks(project, item, text))
+    service.items.update(project.project_id, item["item_id"], channel=project.channel_id, ts=ts)
+    return {"project_id": project.project_id, "phase": phase, "recovery": item["item_id"]}
 
 
 def workflow_tasks(config: Any) -> list[WorkflowTask]:
@@ -159,5 +166,5 @@ def workflow_tasks(config: Any) -> list[WorkflowTask]:
         WorkflowTask("ReviewProjectPhase", bind(review_phase), "PM review of a phase's deliverables"),
         WorkflowTask("RequestPhaseApproval", bind(request_approval), "Post the Approve / Revise gate in Slack"),
         WorkflowTask("FinishProject", bind(finish_project), "Close a delivered project"),
-        WorkflowTask("ProjectPhaseFailed", bind(phase_failed), "Report a failed phase and pause the project"),
+        WorkflowTask("ProjectPhaseFailed", bind(phase_failed), "Report a failed phase; wait for Retry or Stop"),
     ]

@@ -300,3 +300,30 @@ def submit_answer(ack: Any, body: dict[str, Any], view: dict[str, Any], client: 
     except AlreadyDecided as exc:
         client.chat_postEphemeral(channel=question.get("channel") or project.channel_id, user=user,
                                   text=f"Sorry, {exc}.")
+
+
+# -- failed phases -------------------------------------------------------------------------------------
+
+
+def _recover(body: dict[str, Any], client: Any, crewbot: Any, decision: str) -> None:
+    service = project_service(crewbot)
+    user = body["user"]["id"]
+    try:
+        project_id, item_id = _ids(body["actions"][0].get("value", ""))
+        project = service.get(project_id)
+        item = service.recover(project_id, item_id, user, decision)
+    except (ProjectError, NotApprover, AlreadyDecided) as exc:
+        tell_user(body, client, f"Sorry, {exc}.")
+        return
+    verb = "🔁 Retried" if decision == "retry" else "⏹ Stopped"
+    note = f"{verb} by <@{user}>: {PHASES[item['phase']].title} of {project.name} failed ({item.get('cause')})."
+    update(crewbot, item.get("channel"), item.get("ts"), note,
+           [{"type": "section", "text": {"type": "mrkdwn", "text": note[:2900]}}])
+
+
+def on_retry(body: dict[str, Any], client: Any, crewbot: Any) -> None:
+    _recover(body, client, crewbot, "retry")
+
+
+def on_stop(body: dict[str, Any], client: Any, crewbot: Any) -> None:
+    _recover(body, client, crewbot, "stop")

@@ -1,6 +1,7 @@
 """Each phase is a Strands Swarm of the seed's agent subset with its limits; the agents have no session
 manager of their own (the Swarm has one); a Swarm that exceeds its limits fails the phase, which the
-workflow catches: the channel is told, the project paused, the failure recorded as a blocker."""
+workflow catches: the channel is told, the project paused, the failure recorded as a blocker, and an approver
+chooses Retry (the phase runs again) or Stop."""
 
 from __future__ import annotations
 
@@ -58,5 +59,33 @@ def test_a_swarm_over_its_limits_fails_the_phase_and_pauses_the_project(emu: Any
     assert run["status"] == "failed" and len(run["node_history"]) == PHASES["discovery"].max_handoffs
     blockers = emu.crewbot.records.ledger.for_project(project.project_id, "blocker")
     assert blockers and blockers[0].status == "open" and "Discovery failed" in blockers[0].text
+    # Stop ends the project (only approvers may).
+    assert "only the approvers" in emu.play("as alice\nclick Stop")
+    emu.play("""
+        as dev
+        click Stop
+        expect Stopped by @dev
+    """)
+    assert project_named(emu).status == "cancelled"
     [execution] = [e for e in emu.crewbot.workflows.list("project_phases")]
     assert execution.status == "FAILED"
+
+
+def test_retry_runs_a_failed_phase_again(emu: Any) -> None:
+    from bot.agents.offline import OfflineModel
+
+    emu.crewbot.agents.models.override("offline", lambda: ScriptedModel([ping_pong], repeat_last=True))
+    new_project(emu)
+    emu.crewbot.agents.models.override("offline", lambda: OfflineModel())  # the next attempt works
+    emu.play("""
+        click Retry
+        expect Retried by @dev
+        expect Discovery is ready for review
+    """)
+    project = project_named(emu)
+    runs = project_service(emu.crewbot).items.runs(project.project_id, "discovery")
+    assert [r["status"] for r in runs] == ["failed", "completed"]
+    assert project_named(emu).status == "awaiting_approval"
+    assert "Blockers: none" in emu.command("/project status Acme store").text
+    audit = emu.crewbot.records.audit.for_scope(f"project#{project.project_id}")
+    assert [e.action for e in audit if e.action.startswith("phase_")] == ["phase_retry"]
