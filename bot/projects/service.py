@@ -177,6 +177,21 @@ class ProjectService:
             who = ", ".join(f"<@{u}>" for u in project.approvers) or "the project's approvers"
             raise NotApprover(f"only the approvers of {project.name} ({who}) or Crewbot admins may {action}")
 
+    def change_approvers(self, project_id: str, user_id: str, action: str, users: list[str]) -> Project:
+        """Add or remove approvers (only approvers and admins may); audited. The last approver stays."""
+        project = self.get(project_id)
+        self.check_approver(project, user_id, "change the approvers")
+        if action == "add":
+            changed = list(dict.fromkeys([*project.approvers, *users]))
+        else:
+            changed = [u for u in project.approvers if u not in users]
+            if not changed:
+                raise ProjectError("a project needs at least one approver")
+        updated = self.crewbot.records.projects.update(project_id, approvers=changed)
+        self.crewbot.records.audit.record(f"project#{project_id}", user_id, f"approvers_{action}", project.name,
+                                          users=users)
+        return updated
+
     def pending_gate(self, project_id: str, gate_id: str) -> dict[str, Any]:
         gate = self.items.get(project_id, gate_id)
         if gate is None:

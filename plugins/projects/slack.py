@@ -8,6 +8,7 @@ writes the audit log.
 from __future__ import annotations
 
 import logging
+import re
 import urllib.error
 import urllib.request
 from typing import Any
@@ -35,7 +36,9 @@ SUBCOMMANDS = {
     "list": "every project, its phase and status",
     "status [name]": "phase, pending approvals, questions, blockers and cost so far",
     "deliverables [name]": "the project's files, with links",
+    "approvers [name] [add|remove @user ...]": "who may approve gates and answer the crew (approvers change it)",
 }
+_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(\|[^>]*)?>$")
 
 
 def project_command(respond: Any, command: dict[str, Any], client: Any, crewbot: Any) -> None:
@@ -53,6 +56,8 @@ def project_command(respond: Any, command: dict[str, Any], client: Any, crewbot:
             respond(status_text(service, service.find(name, command.get("channel_id"))))
         elif sub in ("deliverables", "files"):
             respond(deliverables_text(service, service.find(name, command.get("channel_id"))))
+        elif sub == "approvers":
+            respond(approvers(service, words[1:], command))
         else:
             lines = [f"• `/project {sub}` — {text}" for sub, text in SUBCOMMANDS.items()]
             prefix = "" if sub == "help" else f"I don't know `/project {sub}`.\n"
@@ -106,6 +111,27 @@ def deliverables_text(service: Any, project: Any) -> str:
     if not files:
         return f"*{project.name}* has no deliverables yet."
     return f"*Deliverables of {project.name}*\n" + "\n".join(f"• <{f['url']}|{f['path']}>" for f in files)
+
+
+def approvers(service: Any, words: list[str], command: dict[str, Any]) -> str:
+    """``/project approvers [name] [add|remove @user ...]``: show or change a project's approvers."""
+    verb_at = next((i for i, w in enumerate(words) if w.lower() in ("add", "remove")), len(words))
+    project = service.find(" ".join(words[:verb_at]) or None, command.get("channel_id"))
+    if verb_at < len(words):
+        users = []
+        for word in words[verb_at + 1:]:
+            match = _MENTION.match(word)
+            if match is None:
+                raise ProjectError(f"{word!r} is not a user: mention people, like @alice")
+            users.append(match.group(1))
+        if not users:
+            raise ProjectError("mention whom to add or remove, like `add @alice`")
+        try:
+            project = service.change_approvers(project.project_id, command["user_id"], words[verb_at].lower(), users)
+        except NotApprover as exc:
+            raise ProjectError(str(exc)) from None
+    listed = ", ".join(f"<@{u}>" for u in project.approvers) or "nobody"
+    return f"Approvers of *{project.name}*: {listed} (and Crewbot admins)."
 
 
 # -- new project ---------------------------------------------------------------------------------------

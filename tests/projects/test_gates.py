@@ -139,3 +139,26 @@ def test_concurrent_decisions_on_one_gate_have_one_winner(emu: Any) -> None:
         service.decide(project.project_id, gate["item_id"], emu.user("dev"), "revised", feedback="too late")
     with pytest.raises(NotApprover):
         service.decide(project.project_id, gate["item_id"], emu.user("mallory"), "approved")
+
+
+def test_approvers_can_add_approvers(emu: Any) -> None:
+    new_project(emu)
+    alice = emu.user("alice")
+    assert "only the approvers" in emu.play(f"as alice\n/project approvers Acme store add <@{alice}>")
+    emu.play(f"""
+        as dev
+        /project approvers Acme store add <@{alice}>
+        expect Approvers of *Acme store*: @dev, @alice
+        /project approvers Acme store remove <@{emu.user('dev')}>
+        expect Approvers of *Acme store*: @alice
+        /project approvers Acme store add bob
+        expect 'bob' is not a user
+    """)
+    emu.play("""
+        as alice
+        click Approve
+        submit
+        expect Approved by @alice
+    """)
+    audit = emu.crewbot.records.audit.for_scope(f"project#{project_named(emu).project_id}")
+    assert sorted(e.action for e in audit if e.action.startswith("approvers_")) == ["approvers_add", "approvers_remove"]
