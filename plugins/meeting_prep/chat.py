@@ -1,13 +1,13 @@
 """The prep chat (seed 001 diagram 3): Start prep opens a thread where the Meeting Coordinator asks the
 meeting type's prep questions one at a time.
 
-Each answer is saved on the meeting exactly as the coordinator's ``save_prep_response`` tool saves it
-(``meetings.record_prep_response``); ``skip`` moves on, ``done`` finishes early. Finishing answers the
-workflow's task token — kept server-side on the meeting (``prep_token``), never in a button — with
-``send_task_success``, which resumes the MeetingPrepWorkflow into GenerateMaterials. The chat's state
-(thread, question index) lives on the meeting as ``prep_chat``, so any process (another Lambda
-invocation) continues it. Replies in the thread reach :class:`PrepChatRoute` through the
-``register_conversation_routes`` hook instead of the default agent.
+Each answer is saved with the coordinator's own ``save_prep_response`` tool (called as the
+coordinator, for the meeting's owner); ``skip`` records a skipped question and moves on, ``done``
+finishes early. Finishing answers the workflow's task token (kept server-side on the meeting as
+``prep_token``, never in a button) with ``send_task_success``, which resumes the MeetingPrepWorkflow
+into GenerateMaterials. The chat's state (thread, question index) lives on the meeting as
+``prep_chat``, so any process (another Lambda invocation) continues it. Replies in the thread reach
+:class:`PrepChatRoute` through the ``register_conversation_routes`` hook instead of the default agent.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import timedelta
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from bot.slack.conversation import IncomingMessage, Reply
@@ -29,6 +30,7 @@ logger = logging.getLogger(__name__)
 SKIP_WORDS = {"skip", "pass", "next"}
 DONE_WORDS = {"done", "finish", "that's all", "thats all", "stop"}
 SPEAKER = "Meeting Coordinator"
+AGENT = "meeting_coordinator"
 
 
 def _questions(meeting: Meeting) -> list[str]:
@@ -119,6 +121,21 @@ class PrepChatRoute:
                 reply.post(after)
 
 
+def save_answer(crewbot: Crewbot, meeting: Meeting, question: str, text: str) -> str | None:
+    """Save an answer through the Meeting Coordinator's own ``save_prep_response`` tool, as the coordinator
+    in this chat; ``None`` when saved, else what to tell the user."""
+    from bot.agents.tools import CALL_KEY, CallContext, ToolError
+    from plugins.meeting_coordinator import save_prep_response
+
+    call = CallContext(user_id=meeting.user_id, session_id=f"prep-{meeting.meeting_id}", agent=AGENT, crewbot=crewbot)
+    invocation = SimpleNamespace(invocation_state={CALL_KEY: call}, tool_use={"name": "save_prep_response"})
+    try:
+        save_prep_response(meeting.meeting_id, question, text, tool_context=invocation)
+    except ToolError as exc:
+        return f"I could not save that: {exc}. Please answer again."
+    return None
+
+
 def answer(crewbot: Crewbot, meeting: Meeting, text: str) -> tuple[str, Resume | None]:
     """Take one message of the chat: save it (or skip / finish); the next thing to say, and the workflow
     resumption when the chat is complete."""
@@ -135,8 +152,9 @@ def answer(crewbot: Crewbot, meeting: Meeting, text: str) -> tuple[str, Resume |
             "skipped": True, "answered_at": format_time(crewbot.clock.now()), "source": "prep_chat"})
         ack = "Skipped."
     else:
-        meetings.record_prep_response(meeting.meeting_id, question, {
-            "response": text.strip()[:4000], "answered_at": format_time(crewbot.clock.now()), "source": "prep_chat"})
+        saved = save_answer(crewbot, meeting, question, text)
+        if saved is not None:
+            return saved, None
         ack = "Saved."
     index += 1
     meeting = meetings.update(meeting.meeting_id, prep_chat={**chat, "index": index,
