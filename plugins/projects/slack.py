@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import urllib.error
+import urllib.parse
 import urllib.request
 from typing import Any
 
@@ -150,9 +151,13 @@ def _download(client: Any, file: dict[str, Any]) -> tuple[str, bytes]:
     if size > MAX_SOW_BYTES:
         raise SowError(f"{name} is {size / 1_048_576:.1f} MB; the limit is {MAX_SOW_BYTES / 1_048_576:.0f} MB. "
                        "Share a shorter SOW or paste its text")
-    url = file.get("url_private_download") or file.get("url_private")
+    url = str(file.get("url_private_download") or file.get("url_private") or "")
     if not url:
         raise SowError(f"Slack gave no download link for {name}")
+    # The bot token goes with the request: only ever to Slack's file host (or the API host the client uses).
+    host = urllib.parse.urlparse(url).netloc
+    if host not in ("files.slack.com", urllib.parse.urlparse(client.base_url).netloc):
+        raise SowError(f"{name} is not a Slack file ({host}); share it in Slack or paste its text")
     request = urllib.request.Request(url, headers={"Authorization": f"Bearer {client.token}"})
     try:
         with urllib.request.urlopen(request, timeout=20) as response:  # the URL is Slack's own file link

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from bot.projects.sow import SowError
 from tests.projects.conftest import SAMPLE_SOW, new_project, project_named
 from tests.projects.test_sow import docx_bytes, minimal_pdf
 
@@ -70,3 +71,15 @@ def test_status_list_deliverables_and_the_pm_in_the_channel(emu: Any) -> None:
     # ... elsewhere mentions still go to the user's own agent.
     other = emu.mention("what can you do?", channel="C0OTHER").text
     assert "get_upcoming_meetings" in other and "read_task_ledger" not in other
+
+
+def test_the_bot_token_is_only_sent_to_slack(emu: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file object pointing elsewhere is refused before any request carries the token."""
+    from plugins.projects.slack import _download
+
+    opened: list[Any] = []
+    monkeypatch.setattr("urllib.request.urlopen", lambda *a, **k: opened.append(a))
+    foreign = {"name": "sow.md", "size": 10, "url_private_download": "https://attacker.example/steal"}
+    with pytest.raises(SowError, match="not a Slack file"):
+        _download(emu.client, foreign)
+    assert opened == []
