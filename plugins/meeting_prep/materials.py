@@ -169,7 +169,9 @@ def build_materials(meeting: Mapping[str, Any], kind: MeetingType, context: list
     for entry in context:
         topic = str(entry.get("topic"))
         status = entry.get("status")
-        if status == "ok" and isinstance(entry.get("data"), Mapping):
+        if status == "ok" and isinstance(entry.get("notes"), list):
+            by_topic[topic] = ([str(n) for n in entry["notes"]], [str(q) for q in entry.get("questions", [])])
+        elif status == "ok" and isinstance(entry.get("data"), Mapping):
             by_topic[topic] = highlights(topic, entry["data"], today)
         elif status == "unavailable":
             context_notes.append(f"{topic.replace('_', ' ')} context was unavailable ({entry.get('error')})")

@@ -7,6 +7,7 @@ writes whole fields and posts at most one message per call. In AWS each runs in 
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Mapping
 from datetime import UTC, timedelta
@@ -19,7 +20,7 @@ from bot.calendars.monitor import prep_version
 from bot.storage.records import Meeting, format_time, parse_time
 from bot.workflows import TaskFailure, WorkflowTask
 from plugins.meeting_prep import notify
-from plugins.meeting_prep.materials import build_materials, coordinator_briefing
+from plugins.meeting_prep.materials import build_materials, coordinator_briefing, highlights
 from plugins.meeting_prep.settings import settings_of
 
 if TYPE_CHECKING:
@@ -31,6 +32,8 @@ logger = logging.getLogger(__name__)
 EVENT_SOURCE = "crewbot.meeting-prep"
 REMINDER_EVENT = "MeetingReminderDue"
 SNOOZE_EVENT = "PrepSnoozeElapsed"
+#: Context larger than this (JSON) is summarised by its highlights only in the workflow's state.
+MAX_CONTEXT_BYTES = 16_000
 
 
 def _meeting(crewbot: Crewbot, meeting_id: str) -> Meeting:
@@ -85,7 +88,15 @@ def fetch_context(crewbot: Crewbot, payload: Mapping[str, Any], ctx: TaskContext
         errors = "; ".join(f"{name}: {o.error or 'not a mapping'}" for name, o in outcomes.items())
         raise TaskFailure("Context.Unavailable", f"{topic}: {errors}")
     data = next(iter(good.values())) if len(good) == 1 else {"sources": good}
-    return {"topic": topic, "status": "ok", "data": data}
+    notes, questions = highlights(topic, data, crewbot.clock.now().astimezone(UTC).date())
+    result: dict[str, Any] = {"topic": topic, "status": "ok", "notes": notes[:20], "questions": questions[:20]}
+    # Step Functions carries at most 256 KB of state: large context stays out, its highlights travel.
+    size = len(json.dumps(data, default=str))
+    if size <= MAX_CONTEXT_BYTES:
+        result["data"] = data
+    else:
+        result["data_omitted"] = f"{size} bytes"
+    return result
 
 
 def send_prep_notification(crewbot: Crewbot, payload: Mapping[str, Any], ctx: TaskContext) -> dict[str, Any]:
