@@ -24,10 +24,17 @@ from bot.events.schedules import Schedule, ScheduledCall
 
 
 @cache
-def _registered() -> tuple[dict[str, Schedule], dict[str, EventHandler]]:
+def _runtime() -> Any:
+    """The function's runtime, kept for the life of the container: handlers plugins register find it with
+    ``bot.runtime.runtime_of(config)``, which holds runtimes weakly."""
     from bot.runtime import start
 
-    plugins = start().plugins
+    return start()
+
+
+@cache
+def _registered() -> tuple[dict[str, Schedule], dict[str, EventHandler]]:
+    plugins = _runtime().plugins
     schedules = {s.name: s for s in plugins.items("register_schedules") if isinstance(s, Schedule)}
     handlers = {h.name: h for h in plugins.items("register_event_handlers") if isinstance(h, EventHandler)}
     return schedules, handlers

@@ -17,11 +17,19 @@ from bot.workflows.tasks import TaskContext, TaskFailure, TaskRegistry
 
 
 @cache
-def _tasks() -> TaskRegistry:
+def _runtime() -> Any:
+    """The function's runtime, kept for the life of the container: handlers plugins register find it with
+    ``bot.runtime.runtime_of(config)``, which holds runtimes weakly."""
     from bot.runtime import start
+
+    return start()
+
+
+@cache
+def _tasks() -> TaskRegistry:
     from bot.workflows.service import registered_tasks
 
-    return registered_tasks(start())
+    return registered_tasks(_runtime())
 
 
 def run_task(tasks: TaskRegistry, name: str, event: Any) -> Any:
