@@ -39,12 +39,26 @@ module "data" {
 
 # -- code -----------------------------------------------------------------------------------------------
 
+module "packages" {
+  source = "./modules/packages"
+  count  = local.has_functions ? 1 : 0
+
+  bucket_name = module.catalog.names.packages_bucket
+  kms_key_arn = module.secrets.kms_key_arn
+  files = {
+    "crewbot.zip"                          = local.code_zip
+    "dependencies-${var.architecture}.zip" = local.layer_zip
+  }
+}
+
 resource "aws_lambda_layer_version" "dependencies" {
   count = local.has_functions ? 1 : 0
 
   layer_name               = "${local.name_prefix}-dependencies"
   description              = "Crewbot's Python dependencies (make package ARCH=${var.architecture})."
-  filename                 = local.layer_zip
+  s3_bucket                = module.packages[0].bucket
+  s3_key                   = module.packages[0].objects["dependencies-${var.architecture}.zip"].key
+  s3_object_version        = module.packages[0].objects["dependencies-${var.architecture}.zip"].version_id
   source_code_hash         = filebase64sha256(local.layer_zip)
   compatible_runtimes      = ["python3.12"]
   compatible_architectures = [var.architecture]
@@ -64,8 +78,13 @@ module "function" {
   source   = "./modules/lambda_function"
   for_each = local.functions
 
-  function     = module.catalog.functions[each.key]
-  package      = { zip = local.code_zip, hash = filebase64sha256(local.code_zip) }
+  function = module.catalog.functions[each.key]
+  package = {
+    s3_bucket         = module.packages[0].bucket
+    s3_key            = module.packages[0].objects["crewbot.zip"].key
+    s3_object_version = module.packages[0].objects["crewbot.zip"].version_id
+    hash              = filebase64sha256(local.code_zip)
+  }
   layer_arns   = [aws_lambda_layer_version.dependencies[0].arn]
   architecture = var.architecture
   memory_mb    = coalesce(try(var.function_sizing[each.key].memory_mb, null), module.catalog.functions[each.key].memory_mb)

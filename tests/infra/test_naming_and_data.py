@@ -80,6 +80,7 @@ def test_every_name_is_the_resource_namer_name(evaluated: dict[str, Any]) -> Non
     for key, logical in {"event_bus": "bus", "scheduler_role": "scheduler", "alarm_topic": "alarms"}.items():
         assert names[key] == namer.name(logical), key
     assert names["schedule_group"] == namer.prefix
+    assert names["packages_bucket"] == namer.bucket("packages")
     for logical, dlq in names["dlqs"].items():
         assert dlq == namer.queue(f"{logical}_dlq")
 

@@ -24,6 +24,8 @@ locals {
     http_api       = "${local.prefix}-slack"
     alarm_topic    = "${local.prefix}-alarms"
     dashboard      = "${local.prefix}-operations"
+    # The Lambda packages (not a bucket the code uses, so not in bot/storage/tables.py BUCKETS).
+    packages_bucket = "${local.prefix}-packages-${var.account_id}"
   }
 
   # AWS limits some names; the same limits as ResourceNamer so neither side produces a name AWS rejects.

@@ -83,7 +83,9 @@ resource "aws_lambda_function" "this" {
   handler                        = var.function.handler
   runtime                        = "python3.12"
   architectures                  = [var.architecture]
-  filename                       = var.package.zip
+  s3_bucket                      = var.package.s3_bucket
+  s3_key                         = var.package.s3_key
+  s3_object_version              = var.package.s3_object_version
   source_code_hash               = var.package.hash
   layers                         = var.layer_arns
   memory_size                    = var.memory_mb

@@ -15,10 +15,12 @@ variable "function" {
 }
 
 variable "package" {
-  description = "The code zip built by `make package` and its base64 SHA-256."
+  description = "Where the code zip built by `make package` was uploaded, and its base64 SHA-256."
   type = object({
-    zip  = string
-    hash = string
+    s3_bucket         = string
+    s3_key            = string
+    s3_object_version = string
+    hash              = string
   })
 }
 
