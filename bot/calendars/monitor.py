@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
@@ -44,6 +44,8 @@ class MonitorOptions:
     #: ICS file or URL synced for users who connected no calendar (``runtime: local`` demos); None: off.
     fallback_ics: str | None = None
     meeting_types_file: str | None = None
+    #: Called once when a connection starts needing the user to connect again (user id, provider, why).
+    on_reauthorization: Callable[[str, str, str], None] | None = None
 
 
 @dataclass
@@ -156,6 +158,11 @@ class CalendarMonitor:
                 counts.errors.append(f"{connection.provider}: {exc}")
                 if stored:
                     self.connections.record_error(connection, str(exc), reauthorize=True)
+                    if connection.status != "needs_reauthorization" and self.options.on_reauthorization:
+                        try:
+                            self.options.on_reauthorization(user_id, connection.provider, str(exc))
+                        except Exception:
+                            logger.exception("could not tell %s to reconnect %s", user_id, connection.provider)
                 continue
             except Exception as exc:
                 logger.warning("calendar %s of %s failed: %s", connection.provider, user_id, exc)

@@ -54,5 +54,11 @@ def settings_of(crewbot: Crewbot) -> Settings:
 def monitor_options(crewbot: Crewbot) -> MonitorOptions:
     settings = settings_of(crewbot)
     fallback = settings.sample_calendar if crewbot.config.runtime == "local" else None
+
+    def reconnect(user_id: str, provider: str, why: str) -> None:
+        from plugins.meeting_prep import notify
+
+        notify.post(crewbot, user_id, f"I can no longer read your {provider} calendar: {why}.")
+
     return MonitorOptions(days_ahead=settings.days_ahead, days_behind=settings.days_behind, fallback_ics=fallback,
-                          meeting_types_file=settings.meeting_types_file)
+                          meeting_types_file=settings.meeting_types_file, on_reauthorization=reconnect)

@@ -163,9 +163,13 @@ def test_revoked_refresh_token_asks_the_user_to_reconnect(google: tuple[Crewbot,
     crewbot, _ = google
     _connect(crewbot, NOW - timedelta(minutes=5))
     responses.post(TOKEN_URL, status=400, json={"error": "invalid_grant", "error_description": "Token revoked."})
-    counts = _sync(crewbot)
+    told: list[tuple[str, str, str]] = []
+    options = MonitorOptions(on_reauthorization=lambda *args: told.append(args))
+    counts = CalendarMonitor(crewbot, options).run(["U1"]).users[0]
     assert counts.errors and "run /prep connect google" in counts.errors[0]
     assert ConnectionRepository(crewbot).get("U1", "google").status == "needs_reauthorization"  # type: ignore[union-attr]
+    CalendarMonitor(crewbot, options).run(["U1"])
+    assert len(told) == 1 and told[0][:2] == ("U1", "google")  # told once, not on every run
 
 
 @responses.activate
