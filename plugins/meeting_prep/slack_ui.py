@@ -145,6 +145,11 @@ def connect(crewbot: Crewbot, user_id: str, args: list[str], client: Any) -> str
     provider = provider_named(crewbot, which)
     if provider is None or not provider.uses_oauth:
         return f"I can connect `google`, `microsoft` or `ics URL`, not `{which}`."
+    secret = getattr(provider, "secret", None)
+    if isinstance(secret, str) and not crewbot.secrets.is_set(secret):
+        # Checked before starting anything (such as the local callback server).
+        return (f"Sorry, I could not start connecting {provider.label}: the secret {secret} is not set "
+                f"({crewbot.secrets.describe(secret)}).")
     try:
         url = start_authorization(crewbot, user_id, provider, callback_base_url(crewbot))
     except Exception as exc:

@@ -7,6 +7,7 @@ agents and only ``workflows/meeting_prep.asl.json``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -34,11 +35,21 @@ def _core() -> Any:
 
 
 @pytest.fixture
-def prep_emulator_factory(crewbot_emulator_factory: Any) -> Any:
-    def make(plugins: list[tuple[str, Any]] | None = None, **kwargs: Any) -> Any:
-        return crewbot_emulator_factory([("prep_core", _core()), *(plugins or [])], only=PREP_PLUGINS, **kwargs)
+def prep_emulator_factory(crewbot_emulator_factory: Any) -> Iterator[Any]:
+    made: list[Any] = []
 
-    return make
+    def make(plugins: list[tuple[str, Any]] | None = None, **kwargs: Any) -> Any:
+        emulator = crewbot_emulator_factory([("prep_core", _core()), *(plugins or [])], only=PREP_PLUGINS, **kwargs)
+        made.append(emulator)
+        return emulator
+
+    yield make
+    from plugins.meeting_prep import slack_ui
+
+    for emulator in made:  # a local OAuth callback server a test started
+        server = slack_ui._servers.pop(id(emulator.crewbot), None)
+        if server is not None:
+            server.stop()
 
 
 @pytest.fixture
