@@ -15,7 +15,6 @@ import logging
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -97,6 +96,8 @@ class LocalServer:
     """The plugins' routes on ``http://127.0.0.1:<port>`` in a background thread."""
 
     def __init__(self, crewbot: Crewbot, port: int = 0, host: str = "127.0.0.1"):
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer  # only locally: not on the ack path
+
         runtime = crewbot
 
         class Handler(BaseHTTPRequestHandler):
