@@ -104,7 +104,8 @@ def send_prep_notification(crewbot: Crewbot, payload: Mapping[str, Any], ctx: Ta
     user_id = str(meeting["user_id"])
     stored = _meeting(crewbot, meeting["meeting_id"])
     sent = getattr(stored, "prep_notification", None)
-    if isinstance(sent, dict) and sent.get("version") == meeting["prep_version"]:
+    execution = payload.get("execution") or meeting["prep_version"]
+    if isinstance(sent, dict) and sent.get("execution") == execution:
         return {"channel": sent.get("channel"), "ts": sent.get("ts")}  # a retry after the post: post once
     text = f"Time to prepare: {meeting['title']} ({notify.when_text(meeting)})"
     try:
@@ -119,7 +120,8 @@ def send_prep_notification(crewbot: Crewbot, payload: Mapping[str, Any], ctx: Ta
                         "Open Slack and send /prep to start.")
         posted = {"channel": "sms", "ts": ""}
     crewbot.records.meetings.update(meeting["meeting_id"], prep_status="notified",
-                                    prep_notification={**posted, "version": meeting["prep_version"]})
+                                    prep_notification={**posted, "version": meeting["prep_version"],
+                                                       "execution": execution})
     return posted
 
 

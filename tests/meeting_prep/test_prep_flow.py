@@ -95,6 +95,14 @@ def test_prep_chat_materials_and_reminder(prep_emulator_factory: Any, tmp_path: 
         expect materials.html
         expect You prepared 2 answers
     """)
+    # Prep now after a finished prep prepares the same meeting again (a new execution, a new notification).
+    emulator.play("""
+        /prep
+        click Prep now
+        expect Preparing Leadership team weekly now
+        expect Time to prepare: Leadership team weekly
+    """)
+    assert len(emulator.crewbot.workflows.list("meeting_prep")) == 2
 
 
 def test_a_non_owner_cannot_press_the_buttons(prep_emulator_factory: Any, tmp_path: Path) -> None:
