@@ -77,6 +77,19 @@ class MonitorReport:
         return {"started_at": self.started_at, "totals": self.totals(), "users": [asdict(u) for u in self.users]}
 
 
+def emit_metrics(namespace: str, totals: dict[str, int]) -> None:
+    """The run's counts as CloudWatch metrics (Powertools EMF lines on stdout: no API call)."""
+    from aws_lambda_powertools import Metrics
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    metrics = Metrics(namespace=namespace, service="calendar-monitor")
+    for key, name in (("fetched", "CalendarEventsRead"), ("new", "MeetingsNew"), ("updated", "MeetingsUpdated"),
+                      ("moved", "MeetingsMoved"), ("cancelled", "MeetingsCancelled"), ("prep_events", "PrepEvents"),
+                      ("users", "UsersSynced"), ("failed_users", "UsersFailed")):
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=totals.get(key, 0))
+    metrics.flush_metrics()
+
+
 def meeting_id_for(user_id: str, provider: str, external_id: str) -> str:
     """The stable meeting id of a calendar event (the same event always maps to the same meeting)."""
     return "m" + hashlib.sha256(external_key(user_id, provider, external_id).encode()).hexdigest()[:23]
@@ -131,6 +144,8 @@ class CalendarMonitor:
             report.users.append(counts)
         totals = report.totals()
         logger.info("calendar monitor: %s", totals)
+        if self.crewbot.config.runtime == "aws":
+            emit_metrics(self.crewbot.config.project, totals)
         self.crewbot.records.audit.record("system#calendar-monitor", "calendar-monitor", "calendar.sync",
                                           format_time(now), **totals)
         return report

@@ -176,3 +176,15 @@ def test_incremental_changes_only_touch_what_changed(runtime: Any) -> None:
     assert repo.get(meeting_id_for("U1", "google", "a")).status == "confirmed"  # type: ignore[union-attr]
     b = repo.get(meeting_id_for("U1", "google", "b"))
     assert b is not None and b.status == "cancelled" and b.title == "B"
+
+
+def test_counts_become_cloudwatch_metrics_in_aws(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from bot.calendars.monitor import emit_metrics
+
+    emit_metrics("crewbot", {"fetched": 7, "new": 2, "prep_events": 1, "failed_users": 1})
+    line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert line["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "crewbot"
+    assert (line["CalendarEventsRead"], line["MeetingsNew"], line["PrepEvents"], line["UsersFailed"]) == (
+        [7.0], [2.0], [1.0], [1.0])
