@@ -152,14 +152,49 @@ def answer(crewbot: Crewbot, meeting: Meeting, text: str) -> tuple[str, Resume |
             "skipped": True, "answered_at": format_time(crewbot.clock.now()), "source": "prep_chat"})
         ack = "Skipped."
     else:
-        saved = save_answer(crewbot, meeting, question, text)
-        if saved is not None:
-            return saved, None
-        ack = "Saved."
+        following = questions[index + 1] if index + 1 < len(questions) else None
+        said = coordinator_turn(crewbot, meeting, question, text, following) if coordinator_available(crewbot) else None
+        if question not in meetings.get(meeting.meeting_id).prep_responses:  # type: ignore[union-attr]
+            # The model did not save it (or there is no model): save it ourselves.
+            saved = save_answer(crewbot, meeting, question, text)
+            if saved is not None:
+                return saved, None
+        ack = said or "Saved."
     index += 1
     meeting = meetings.update(meeting.meeting_id, prep_chat={**chat, "index": index,
                                                              "active_at": format_time(crewbot.clock.now())})
     if index >= len(questions):
         closing, resume = finish(crewbot, meeting, "all questions")
         return f"{ack} {closing}", resume
+    if ack != "Saved." and ack != "Skipped.":
+        return f"{ack}\n_question {index + 1} of {len(questions)} · answer here, or say `skip` or `done`_", None
     return f"{ack} {question_text(meeting, index)}", None
+
+
+def coordinator_available(crewbot: Crewbot) -> bool:
+    """Whether the Meeting Coordinator runs on a real model here (not the deterministic offline one)."""
+    try:
+        spec = crewbot.agents.registry.get(AGENT)
+        return crewbot.agents.models.resolve(spec.model).chain != ("offline",)
+    except Exception:
+        return False
+
+
+def coordinator_turn(crewbot: Crewbot, meeting: Meeting, question: str, text: str, following: str | None
+                     ) -> str | None:
+    """With a real model, the Meeting Coordinator saves the answer (``save_prep_response``) and asks the next
+    question in its own words; ``None`` if the turn fails (the chat goes on deterministically)."""
+    chat = getattr(meeting, "prep_chat", None) or {}
+    task = (f'[Prep chat for meeting {meeting.meeting_id} "{meeting.title}".] The user answered the prep question '
+            f'"{question}":\n{text.strip()[:4000]}\n\nSave the answer with save_prep_response (meeting_id '
+            f'{meeting.meeting_id}, the question exactly as quoted, the answer). Then, in one or two short sentences, '
+            + (f'acknowledge it and ask exactly this next question: "{following}"' if following
+               else "thank the user; it was the last question."))
+    try:
+        result = crewbot.agents.ask(AGENT, user_id=meeting.user_id, conversation=f"prep-{meeting.meeting_id}",
+                                    text=task, channel_id=str(chat.get("channel", "")),
+                                    thread_ts=str(chat.get("thread_ts", "")))
+    except Exception as exc:
+        logger.warning("Meeting Coordinator turn in the prep chat of %s failed: %s", meeting.meeting_id, exc)
+        return None
+    return result.text.strip() or None

@@ -290,3 +290,37 @@ def test_prep_now_and_settings(prep_emulator_factory: Any, tmp_path: Path) -> No
     assert user.settings["meeting_prep"] == {"prep_hours": {"one_on_one": 80.0},
                                              "quiet_hours": {"start": "22:00", "end": "07:00"},
                                              "notification_channel": "C0GENERAL"}
+
+
+def test_with_a_model_the_coordinator_saves_and_asks(prep_emulator_factory: Any, tmp_path: Path) -> None:
+    from bot.agents.model_events import ToolCall
+    from bot.agents.scripted import ScriptedModel
+
+    emulator = prep_emulator_factory(config_file=_config(tmp_path, _ics(tmp_path / "c.ics", _leadership_in(30))))
+    emulator.command("/prep sync")
+    meeting = emulator.crewbot.records.meetings.for_user("UDEV")[0]
+    first = "What are your top 3 priorities for this meeting?"
+    second = "Any incidents or reliability concerns from this week?"
+    model = ScriptedModel([
+        ToolCall("save_prep_response", {"meeting_id": meeting.meeting_id, "question": first, "response": "Ship it"}),
+        f"Noted: shipping comes first. {second}",
+        "Thanks, that helps.",  # this turn forgets to save: the chat saves the answer itself
+    ], repeat_last=True)
+    models = emulator.crewbot.agents.models
+    models.override(models.config.preferred, lambda: model)
+    emulator.play("""
+        click Start prep
+        Ship it
+        expect Noted: shipping comes first
+        expect question 2 of 5
+        Two SEV2s last week
+        expect Thanks, that helps
+        expect question 3 of 5
+        done
+        expect Materials ready
+    """)
+    answers = emulator.crewbot.records.meetings.get(meeting.meeting_id).prep_responses  # type: ignore[union-attr]
+    assert answers[first]["response"] == "Ship it" and answers[first]["source"] == "meeting_coordinator"
+    assert answers[second]["response"] == "Two SEV2s last week"
+    assert "## Briefing" in _materials(emulator) and "Meeting Coordinator" in _materials(emulator)
+    assert "save_prep_response" in model.requests[0].tool_names
