@@ -2,8 +2,8 @@
 
 * ``RunProjectPhase`` (``.waitForTaskToken``): starts the phase's Swarm; the run answers the token.
 * ``ReviewProjectPhase``: the PM review — checks the phase's deliverables against the plan, records them
-  in the ledger, writes the phase summary (``docs/phases/<phase>-summary.md``) and returns what the
-  gate shows.
+  in the ledger, asks the PM agent for a short assessment when a model is configured, writes the phase
+  summary (``docs/phases/<phase>-summary.md``) and returns what the gate shows.
 * ``RequestPhaseApproval`` (``.waitForTaskToken``): stores the gate and posts it with Approve / Revise.
 * ``FinishProject``: marks the project completed and posts the totals.
 * ``ProjectPhaseFailed`` (``.waitForTaskToken``): tells the channel a phase failed, pauses the project
@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +23,8 @@ from bot.workflows.tasks import TaskContext, TaskFailure, WorkflowTask
 
 if TYPE_CHECKING:
     from bot.runtime import Crewbot
+
+logger = logging.getLogger(__name__)
 
 
 def _runtime(config: Any) -> Crewbot:
@@ -83,18 +86,61 @@ def review_phase(crewbot: Crewbot, payload: Any, ctx: TaskContext) -> dict[str, 
     feedback = service.feedback_for(project.project_id, phase)
     if feedback:
         summary += f"; revised for: {feedback[-1]}"
+    assessment = pm_assessment(crewbot, project, phase, [str(d["path"]) for d in deliverables if d["present"]])
+    notes = f"{summary}\n\n{assessment}" if assessment else summary
     decisions = [e.text for e in ledger.for_project(project.project_id, "decision")]
     summary_path = f"docs/phases/{phase}-summary.md"
     content = render_template("phase_summary", {
         "title": f"{spec.title} — phase summary", "project": project.name, "phase": phase,
         "attempt": run.get("attempt", 1), "date": crewbot.clock.now().strftime("%Y-%m-%d"),
         "artifacts": [f"{d['path']} ({d['agent']})" + ("" if d["present"] else " — MISSING") for d in deliverables],
-        "decisions": decisions[-10:], "blockers": blockers, "feedback": feedback, "notes": summary})
+        "decisions": decisions[-10:], "blockers": blockers, "feedback": feedback, "notes": notes})
     store.write("pm", summary_path, content, f"pm: {spec.title} review (attempt {run.get('attempt', 1)})")
     deliverables.append({"path": summary_path, "title": "Phase summary", "agent": "pm",
                          "url": store.url(summary_path), "present": True})
+    if assessment:
+        summary = f"{summary}. PM: {assessment}"[:1500]
     return {"phase": phase, "attempt": run.get("attempt", 1), "summary": summary, "deliverables": deliverables,
             "missing": missing, "open_blockers": blockers, "tokens": tokens}
+
+
+REVIEW_PROMPT = ("Review the {title} phase of {project}. Read the task ledger and these deliverables: {paths}. "
+                 "In at most three sentences: do they answer the SOW and the customer's feedback, and what is "
+                 "missing or risky? Do not write files.")
+
+
+def pm_assessment(crewbot: Crewbot, project: Any, phase: str, paths: list[str]) -> str:
+    """The PM agent's short assessment when a model is configured ("" on the offline model: the checks above
+    are the review then). Read-only tools; one turn, no session."""
+    from bot.agents.hooks import CrewbotHooks
+    from bot.agents.tools import CALL_KEY, CallContext
+    from bot.agents.usage import BudgetState
+    from bot.projects.tools import PHASE_KEY, PROJECT_KEY
+
+    agents = crewbot.agents
+    spec = agents.registry.get("pm")
+    if agents.models.resolve(spec.model).chain == ("offline",):
+        return ""
+    from strands import Agent
+
+    from bot.agents.service import conversation_manager
+
+    call = CallContext(user_id=f"project:{project.project_id}", session_id=f"project-{project.project_id}-review",
+                       agent="pm", roles=frozenset({"user", "project_crew"}), crewbot=crewbot)
+    model, resolution = agents.models.build(spec.model)
+    hooks = CrewbotHooks(call, agents.registry.tools, agents.ledger, BudgetState("ok", None), resolution.short,
+                         audit=crewbot.records.audit.record)
+    tools = [agents.registry.tools[t].strands_tool() for t in ("read_task_ledger", "read_artifact")]
+    agent = Agent(model=model, tools=tools, system_prompt=spec.system_prompt, name="pm", callback_handler=None,
+                  conversation_manager=conversation_manager(spec.conversation), hooks=[hooks])
+    prompt = REVIEW_PROMPT.format(title=PHASES[phase].title, project=project.name, paths=", ".join(paths))
+    try:
+        result = agent(prompt, invocation_state={CALL_KEY: call, PROJECT_KEY: project.project_id, PHASE_KEY: phase},
+                       limits={"turns": spec.budget.max_cycles})
+    except Exception as exc:  # the deterministic review still stands
+        logger.warning("PM review of %s (%s) failed: %s", project.project_id, phase, exc)
+        return ""
+    return str(result).strip()[:1200]
 
 
 def request_approval(crewbot: Crewbot, payload: Any, ctx: TaskContext) -> dict[str, Any]:

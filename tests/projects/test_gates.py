@@ -162,3 +162,24 @@ def test_approvers_can_add_approvers(emu: Any) -> None:
     """)
     audit = emu.crewbot.records.audit.for_scope(f"project#{project_named(emu).project_id}")
     assert sorted(e.action for e in audit if e.action.startswith("approvers_")) == ["approvers_add", "approvers_remove"]
+
+
+def test_with_a_model_the_pm_review_adds_its_assessment(emu: Any) -> None:
+    from bot.agents.model_events import ToolCall
+    from bot.agents.scripted import ScriptedModel
+    from bot.projects.workflow_tasks import review_phase
+    from bot.workflows.tasks import TaskContext
+
+    new_project(emu)  # on the offline crew: the review is the deterministic checks only
+    project = project_named(emu)
+    first = project_service(emu.crewbot).items.gates(project.project_id)[0]["review"]["summary"]
+    assert "PM:" not in first
+    script = ScriptedModel([ToolCall("read_task_ledger", {}),
+                            "The plan covers the SOW; the DR plan is still missing."])
+    emu.crewbot.agents.models.override("nova-lite", lambda: script)
+    review = review_phase(emu.crewbot, {"project_id": project.project_id, "phase": "discovery"},
+                          TaskContext(task="ReviewProjectPhase"))
+    assert review["summary"].endswith("PM: The plan covers the SOW; the DR plan is still missing.")
+    assert script.requests[0].tool_names == ["read_task_ledger", "read_artifact"]
+    summary = project_service(emu.crewbot).artifacts(project.project_id).read("docs/phases/discovery-summary.md")
+    assert "the DR plan is still missing" in summary
