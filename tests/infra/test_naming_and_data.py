@@ -81,6 +81,8 @@ def test_every_name_is_the_resource_namer_name(evaluated: dict[str, Any]) -> Non
         assert names[key] == namer.name(logical), key
     assert names["schedule_group"] == namer.prefix
     assert names["packages_bucket"] == namer.bucket("packages")
+    # bot/calendars/crypto.py encrypts calendar tokens with this alias unless CREWBOT_KMS_KEY_ID says otherwise.
+    assert names["kms_alias"] == f"alias/{namer.prefix}"
     for logical, dlq in names["dlqs"].items():
         assert dlq == namer.queue(f"{logical}_dlq")
 
