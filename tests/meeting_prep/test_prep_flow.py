@@ -324,3 +324,12 @@ def test_with_a_model_the_coordinator_saves_and_asks(prep_emulator_factory: Any,
     assert answers[second]["response"] == "Two SEV2s last week"
     assert "## Briefing" in _materials(emulator) and "Meeting Coordinator" in _materials(emulator)
     assert "save_prep_response" in model.requests[0].tool_names
+
+
+def test_the_demo_runs_as_make_dev_would(crewbot_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``crewbot dev --script docs/meeting-prep-demo.crewbot`` with every default plugin, on a fresh home."""
+    from bot.cli.main import main
+
+    assert main(["dev", "--emulator", "--script", str(DEMO)]) == 0, capsys.readouterr().out[-3000:]
+    out = capsys.readouterr().out
+    assert "Time to prepare" in out and "Materials ready" in out and "Reminder:" in out
