@@ -12,7 +12,7 @@ import html
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -238,7 +238,3 @@ def coordinator_briefing(crewbot: Crewbot, user_id: str, meeting_id: str, markdo
     except Exception as exc:  # the templates stand on their own
         logger.warning("Meeting Coordinator briefing failed for %s: %s", meeting_id, exc)
         return None
-
-
-def to_datetime(value: Any) -> datetime:
-    return parse_time(value)
