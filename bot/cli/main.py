@@ -48,7 +48,7 @@ def _add_plugin_commands(sub: argparse._SubParsersAction) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    needs_plugins = not argv or argv[0] not in {"config", "--version", "-h", "--help"}
+    needs_plugins = not argv or argv[0] not in {"config", "--version"}
     parser = build_parser(with_plugins=needs_plugins)
     args = parser.parse_args(argv)
     if args.command is None:

@@ -21,8 +21,13 @@ from bot.config.models import CrewbotConfig
 from bot.resources import data_dir
 
 ENV_PREFIX = "CREWBOT_"
-#: ``CREWBOT_*`` variables that select things rather than set a configuration key.
-RESERVED_ENV = {"CREWBOT_LOAD_PLUGINS", "CREWBOT_CONFIG"}
+#: ``CREWBOT_*`` variables that select things rather than set a configuration key: which plugins load,
+#: which file is read, and what a deployed Lambda function runs (bot/workflows/lambda_entry.py,
+#: bot/events/lambda_entry.py).
+RESERVED_ENV = {
+    "CREWBOT_LOAD_PLUGINS", "CREWBOT_CONFIG",
+    "CREWBOT_WORKFLOW_TASK", "CREWBOT_SCHEDULE", "CREWBOT_EVENT_HANDLER",
+}
 DEFAULTS = "built-in defaults"
 
 # Values that are unmistakably credentials must never sit in a configuration file.
