@@ -35,6 +35,9 @@ logger = logging.getLogger(__name__)
 
 EVENT_SOURCE = "crewbot.calendar-monitor"
 PREP_EVENT = "MeetingRequiresPrep"
+#: How often a prep that never reached its user is announced again, and how long after the last time.
+PREP_ATTEMPTS = 3
+STALLED_AFTER = timedelta(hours=2)
 
 
 @dataclass(frozen=True)
@@ -277,11 +280,20 @@ class CalendarMonitor:
             if now < meeting.start - timedelta(hours=hours):
                 continue
             version = prep_version(meeting)
+            attempt = 1
             if getattr(meeting, "prep_requested_for", None) == version:
-                continue
+                attempt = int(getattr(meeting, "prep_request_attempt", 1) or 1) + 1
+                requested_at = str(getattr(meeting, "prep_requested_at", "") or "")
+                # Announced already. Only a prep that never reached the user (its workflow failed, e.g. Slack
+                # and SMS both down) is announced again, at most PREP_ATTEMPTS times, STALLED_AFTER apart.
+                stalled = (meeting.prep_status == "not_started" and attempt <= PREP_ATTEMPTS
+                           and requested_at and requested_at <= format_time(now - STALLED_AFTER))
+                if not stalled:
+                    continue
             self.crewbot.bus.publish(EVENT_SOURCE, PREP_EVENT, {
                 "meeting_id": meeting.meeting_id, "user_id": user_id, "meeting_time": format_time(meeting.start),
                 "prep_trigger_time": format_time(meeting.start - timedelta(hours=hours)),
-                "meeting_type": meeting.meeting_type or "default", "prep_version": version})
-            meetings.update(meeting.meeting_id, prep_requested_for=version)
+                "meeting_type": meeting.meeting_type or "default", "prep_version": version, "attempt": attempt})
+            meetings.update(meeting.meeting_id, prep_requested_for=version, prep_request_attempt=attempt,
+                            prep_requested_at=format_time(now))
             counts.prep_events += 1

@@ -32,14 +32,18 @@ SETTINGS_VIEW = "meeting_prep_settings"
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
-def start_prep_workflow(crewbot: Crewbot, meeting: Meeting, *, again: bool = False) -> tuple[str, bool]:
+def start_prep_workflow(crewbot: Crewbot, meeting: Meeting, *, again: bool = False, attempt: int = 1
+                        ) -> tuple[str, bool]:
     """Start the MeetingPrepWorkflow for the meeting's current version: ``(execution name, started)``.
 
-    The execution name is ``<meeting id>-<prep version>``, so the same version is prepared once however
-    often the event arrives; ``again`` starts a fresh run (``/prep`` → Prep now after a finished one).
+    The execution name is ``<meeting id>-<prep version>`` (``-a<n>`` for the monitor's n-th attempt), so the
+    same version is prepared once however often the event arrives; ``again`` starts a fresh run (``/prep`` →
+    Prep now after a finished one).
     """
     version = prep_version(meeting)
     name = f"{meeting.meeting_id}-{version}"
+    if attempt > 1:  # the monitor announces a stalled prep again: a new execution per attempt
+        name += f"-a{attempt}"
     if again:
         name += "-" + crewbot.clock.now().strftime("%Y%m%dT%H%M%S")
     try:
@@ -370,7 +374,7 @@ def on_prep_required(crewbot: Crewbot, detail: dict[str, Any]) -> None:
     if meeting is None:
         logger.warning("MeetingRequiresPrep for unknown meeting %s", detail.get("meeting_id"))
         return
-    start_prep_workflow(crewbot, meeting)
+    start_prep_workflow(crewbot, meeting, attempt=int(detail.get("attempt") or 1))
 
 
 def on_snooze_elapsed(crewbot: Crewbot, detail: dict[str, Any]) -> None:

@@ -188,3 +188,20 @@ def test_counts_become_cloudwatch_metrics_in_aws(capsys: pytest.CaptureFixture[s
     assert line["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "crewbot"
     assert (line["CalendarEventsRead"], line["MeetingsNew"], line["PrepEvents"], line["UsersFailed"]) == (
         [7.0], [2.0], [1.0], [1.0])
+
+
+def test_a_prep_that_never_reached_the_user_is_announced_again(runtime: Any, tmp_path: Path) -> None:
+    crewbot, published = runtime
+    _connect(crewbot, "U1", tmp_path / "c.ics", ics(vevent("one@t", "20260303T080000Z", "20260303T083000Z", "1:1")))
+    _monitor(crewbot).run()
+    _set(crewbot, NOW + timedelta(hours=1))
+    _monitor(crewbot).run()
+    assert [e["attempt"] for e in published] == [1]  # too soon to call it stalled
+    for hours in (3, 6, 9, 12):
+        _set(crewbot, NOW + timedelta(hours=hours))
+        _monitor(crewbot).run()
+    assert [e["attempt"] for e in published] == [1, 2, 3]  # at most three attempts
+    crewbot.records.meetings.update(published[0]["meeting_id"], prep_status="notified", prep_request_attempt=1)
+    _set(crewbot, NOW + timedelta(hours=15))
+    _monitor(crewbot).run()
+    assert len(published) == 3  # it reached the user: never again for this version
