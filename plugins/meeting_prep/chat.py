@@ -58,17 +58,27 @@ def start_chat(crewbot: Crewbot, meeting: Meeting, channel: str, thread_ts: str,
 FOLLOW_WINDOW = timedelta(minutes=30)
 
 
-def find_chat(crewbot: Crewbot, user_id: str, channel: str, thread_ts: str | None) -> Meeting | None:
-    """The user's meeting whose open prep chat lives in this thread, or — for a DM outside it — the open
-    chat of this DM that was active in the last :data:`FOLLOW_WINDOW`."""
+def _threads(chat: dict[str, Any]) -> list[str]:
+    return [str(chat.get("thread_ts")), *(str(t) for t in chat.get("threads", []))]
+
+
+def find_chat(crewbot: Crewbot, user_id: str, channel: str, thread_ts: str | None,
+              ts: str | None = None) -> Meeting | None:
+    """The user's meeting whose open prep chat lives in this thread (the notification's, or one the chat
+    adopted); or, for a new top-level DM (``thread_ts`` empty or equal to ``ts``), the open chat of this DM
+    active in the last :data:`FOLLOW_WINDOW`. Messages inside other threads (agent conversations) are
+    never taken."""
     now = crewbot.clock.now()
+    top_level = not thread_ts or thread_ts == ts
     recent: Meeting | None = None
     for meeting in crewbot.records.meetings.for_user(user_id, now - timedelta(days=2), now + timedelta(days=61)):
         chat = getattr(meeting, "prep_chat", None)
         if not isinstance(chat, dict) or chat.get("state") != "open" or chat.get("channel") != channel:
             continue
-        if thread_ts and chat.get("thread_ts") == thread_ts:
+        if thread_ts and thread_ts in _threads(chat):
             return meeting
+        if not top_level:
+            continue
         active = str(chat.get("active_at") or chat.get("started_at") or "")
         if active and active >= format_time(now - FOLLOW_WINDOW) and (
                 recent is None or active > str((getattr(recent, "prep_chat", None) or {}).get("active_at", ""))):
@@ -106,13 +116,19 @@ class PrepChatRoute:
     name = "meeting_prep_chat"
 
     def claims(self, crewbot: Crewbot, message: IncomingMessage) -> bool:
-        return find_chat(crewbot, message.user_id, message.channel_id, message.thread_ts) is not None
+        return find_chat(crewbot, message.user_id, message.channel_id, message.thread_ts, message.ts) is not None
 
     def handle(self, crewbot: Crewbot, message: IncomingMessage, reply: Reply) -> None:
-        meeting = find_chat(crewbot, message.user_id, message.channel_id, message.thread_ts)
+        meeting = find_chat(crewbot, message.user_id, message.channel_id, message.thread_ts, message.ts)
         if meeting is None:
             reply.post("This prep chat is already closed.")
             return
+        chat = dict(getattr(meeting, "prep_chat", None) or {})
+        thread = message.thread_ts or message.ts
+        if thread not in _threads(chat):
+            # A new top-level DM answered the chat: its thread belongs to the chat from now on.
+            meeting = crewbot.records.meetings.update(
+                meeting.meeting_id, prep_chat={**chat, "threads": [*chat.get("threads", []), thread]})
         text, resume = answer(crewbot, meeting, message.text)
         reply.post(text)
         if resume is not None:

@@ -333,3 +333,25 @@ def test_the_demo_runs_as_make_dev_would(crewbot_home: Path, capsys: pytest.Capt
     assert main(["dev", "--emulator", "--script", str(DEMO)]) == 0, capsys.readouterr().out[-3000:]
     out = capsys.readouterr().out
     assert "Time to prepare" in out and "Materials ready" in out and "Reminder:" in out
+
+
+def test_an_agent_conversation_in_another_thread_is_not_taken_for_answers(prep_emulator_factory: Any,
+                                                                          tmp_path: Path) -> None:
+    emulator = prep_emulator_factory(config_file=_config(tmp_path, _ics(tmp_path / "c.ics", _leadership_in(30))))
+    emulator.play("""
+        hello
+        expect [offline model]
+        /prep sync
+        click Start prep
+        expect question 1 of 5
+        what is my budget variance?
+        expect [offline model]
+        expect-not question 2 of 5
+        new
+        Hiring plan first
+        expect question 2 of 5
+        Nothing new on incidents
+        expect question 3 of 5
+    """)
+    meeting = emulator.crewbot.records.meetings.for_user("UDEV")[0]
+    assert [a["response"] for a in meeting.prep_responses.values()] == ["Hiring plan first", "Nothing new on incidents"]
