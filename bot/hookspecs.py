@@ -7,7 +7,10 @@ that uses them (``bot.slack``, ``bot.agents``, ``bot.workflows`` ...).
 
 Hook arguments are optional: an implementation may accept any subset of the names in the spec
 (pluggy passes only those it asks for). ``config`` is the validated :class:`bot.config.CrewbotConfig`;
-``settings`` is this plugin's own validated settings (see :func:`register_settings`), or ``None``.
+``settings`` is this plugin's own validated settings (see :func:`register_settings`), or ``None``;
+``crewbot`` is the :class:`bot.runtime.Crewbot` runtime the plugin is loaded into — handlers that need
+its services (store, Slack client, workflows) keep it, e.g. with :func:`functools.partial`. Its services
+start lazily: use them when a handler runs, not while registering.
 
 The core calls each plugin's implementation inside its own error boundary: a plugin that raises is
 reported by ``crewbot plugins`` and in the log, and the others still load.
@@ -34,66 +37,66 @@ def register_settings() -> type[BaseModel] | None:
 
 
 @hookspec
-def register_commands(config: Any, settings: Any) -> Iterable[Any] | None:
+def register_commands(config: Any, settings: Any, crewbot: Any) -> Iterable[Any] | None:
     """Return Slack slash commands (:class:`bot.slack.registry.SlashCommand`)."""
 
 
 @hookspec
-def register_actions(config: Any, settings: Any) -> Iterable[Any] | None:
+def register_actions(config: Any, settings: Any, crewbot: Any) -> Iterable[Any] | None:
     """Return interactivity handlers: button presses and modal submissions
     (:class:`bot.slack.registry.Action`, :class:`bot.slack.registry.ViewSubmission`)."""
 
 
 @hookspec
-def register_agents(config: Any, settings: Any) -> Iterable[Any] | None:
+def register_agents(config: Any, settings: Any, crewbot: Any) -> Iterable[Any] | None:
     """Return agent specs: paths to ``*.yaml`` spec files or :class:`bot.agents.spec.AgentSpec`."""
 
 
 @hookspec
-def register_tools(config: Any, settings: Any) -> Iterable[Any] | None:
+def register_tools(config: Any, settings: Any, crewbot: Any) -> Iterable[Any] | None:
     """Return tools for agents (:class:`bot.agents.tools.ToolRegistration`: a Strands ``@tool``
     function plus its side effects and required role)."""
 
 
 @hookspec
-def register_workflows(config: Any, settings: Any) -> Iterable[Any] | None:
+def register_workflows(config: Any, settings: Any, crewbot: Any) -> Iterable[Any] | None:
     """Return paths to Amazon States Language definitions (``*.asl.json``)."""
 
 
 @hookspec
-def register_workflow_tasks(config: Any, settings: Any) -> Iterable[Any] | None:
+def register_workflow_tasks(config: Any, settings: Any, crewbot: Any) -> Iterable[Any] | None:
     """Return workflow task handlers (:class:`bot.workflows.tasks.WorkflowTask`) that the
     ``${...}`` resource placeholders of the definitions are bound to."""
 
 
 @hookspec
-def register_context_providers(config: Any, settings: Any) -> Iterable[Any] | None:
+def register_context_providers(config: Any, settings: Any, crewbot: Any) -> Iterable[Any] | None:
     """Return context providers (budget, big rocks, incidents ...) used to prepare meetings."""
 
 
 @hookspec
-def register_calendar_providers(config: Any, settings: Any) -> Iterable[Any] | None:
+def register_calendar_providers(config: Any, settings: Any, crewbot: Any) -> Iterable[Any] | None:
     """Return calendar providers (Google, Microsoft, ICS ...)."""
 
 
 @hookspec
-def register_schedules(config: Any, settings: Any) -> Iterable[Any] | None:
+def register_schedules(config: Any, settings: Any, crewbot: Any) -> Iterable[Any] | None:
     """Return schedules (``rate()`` / ``cron()`` expressions and what they trigger)."""
 
 
 @hookspec
-def register_event_handlers(config: Any, settings: Any) -> Iterable[Any] | None:
+def register_event_handlers(config: Any, settings: Any, crewbot: Any) -> Iterable[Any] | None:
     """Return handlers for events on the Crewbot event bus (e.g. ``MeetingRequiresPrep``)."""
 
 
 @hookspec
-def register_http_routes(config: Any, settings: Any) -> Iterable[Any] | None:
+def register_http_routes(config: Any, settings: Any, crewbot: Any) -> Iterable[Any] | None:
     """Return plain HTTP endpoints (:class:`bot.httproutes.HttpRoute`, e.g. an OAuth callback), served by
     the Slack Lambda in AWS and by a local server on 127.0.0.1; each route authenticates its own requests."""
 
 
 @hookspec
-def register_conversation_routes(config: Any, settings: Any) -> Iterable[Any] | None:
+def register_conversation_routes(config: Any, settings: Any, crewbot: Any) -> Iterable[Any] | None:
     """Return conversation routes: objects with ``claims(crewbot, message) -> bool`` and
     ``handle(crewbot, message, reply)``. A DM a route claims (e.g. a reply in a meeting-prep thread) goes
     to it instead of the user's default agent."""

@@ -87,8 +87,10 @@ class PluginInfo:
 class PluginHost:
     """The plugin manager of one Crewbot process."""
 
-    def __init__(self, loaded: LoadedConfig, environ: Mapping[str, str] | None = None):
+    def __init__(self, loaded: LoadedConfig, environ: Mapping[str, str] | None = None, runtime: Any = None):
         self.loaded = loaded
+        #: The :class:`bot.runtime.Crewbot` these plugins belong to, passed to hooks that ask for ``crewbot``.
+        self.runtime = runtime
         self.config = loaded.config
         self._environ = os.environ if environ is None else environ
         self.pm = pluggy.PluginManager(PROJECT_NAME)
@@ -183,7 +185,7 @@ class PluginHost:
                 impl = _impl_for(self.pm, hook, name)
                 if impl is None:
                     continue
-                kwargs = {"config": self.config, "settings": self.settings.get(name)}
+                kwargs = {"config": self.config, "settings": self.settings.get(name), "crewbot": self.runtime}
                 try:
                     result: Any = impl.function(**{arg: kwargs[arg] for arg in impl.argnames})
                     items = list(result or [])

@@ -7,7 +7,6 @@ store, one plugin host and one secret resolver per process, in both runtimes.
 from __future__ import annotations
 
 import os
-import weakref
 from collections.abc import Iterable, Mapping
 from functools import cached_property
 from pathlib import Path
@@ -27,17 +26,6 @@ if TYPE_CHECKING:
     from bot.workflows.engine import WorkflowEngine
 
 
-# Runtimes by the identity of their configuration: plugin hooks receive ``config``, so what they register
-# (workflow task handlers, say) can find the runtime they belong to with :func:`runtime_of`.
-_BY_CONFIG: weakref.WeakValueDictionary[int, Crewbot] = weakref.WeakValueDictionary()
-
-
-def runtime_of(config: Any) -> Crewbot | None:
-    """The live runtime whose configuration is ``config`` (the object plugin hooks receive), if any."""
-    found = _BY_CONFIG.get(id(config))
-    return found if found is not None and found.config is config else None
-
-
 class Crewbot:
     """One process's view of Crewbot."""
 
@@ -48,8 +36,7 @@ class Crewbot:
         self.environ = os.environ if environ is None else environ
         self.namer = ResourceNamer.from_config(self.config)
         self.secrets = Secrets(self.config, self.environ)
-        self.plugins = PluginHost(loaded, self.environ).load(extra_plugins)
-        _BY_CONFIG[id(self.config)] = self
+        self.plugins = PluginHost(loaded, self.environ, runtime=self).load(extra_plugins)
 
     @property
     def home(self) -> Path:

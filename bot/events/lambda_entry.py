@@ -25,8 +25,7 @@ from bot.events.schedules import Schedule, ScheduledCall
 
 @cache
 def _runtime() -> Any:
-    """The function's runtime, kept for the life of the container: handlers plugins register find it with
-    ``bot.runtime.runtime_of(config)``, which holds runtimes weakly."""
+    """The function's runtime, built once per container and reused by every invocation."""
     from bot.runtime import start
 
     return start()

@@ -27,15 +27,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-def _runtime(config: Any) -> Crewbot:
-    from bot.runtime import runtime_of
-
-    crewbot = runtime_of(config)
-    if crewbot is None:
-        raise TaskFailure("Project.NoRuntime", "the Crewbot runtime of this task is gone")
-    return crewbot
-
-
 def _project_and_phase(crewbot: Crewbot, payload: Any) -> tuple[Any, str]:
     if not isinstance(payload, dict) or not payload.get("project_id") or payload.get("phase", "x") not in PHASES:
         raise TaskFailure("Project.BadInput", f"expected project_id and a known phase, got {payload!r}"[:500])
@@ -197,12 +188,12 @@ def phase_failed(crewbot: Crewbot, payload: Any, ctx: TaskContext) -> dict[str, 
     return {"project_id": project.project_id, "phase": phase, "recovery": item["item_id"]}
 
 
-def workflow_tasks(config: Any) -> list[WorkflowTask]:
-    """The handlers, bound to the runtime that ``config`` belongs to."""
+def workflow_tasks(crewbot: Crewbot) -> list[WorkflowTask]:
+    """The handlers, bound to the plugin's runtime."""
 
     def bind(fn: Callable[[Crewbot, Any, TaskContext], Any]) -> Callable[[Any, TaskContext], Any]:
         def handler(payload: Any, ctx: TaskContext) -> Any:
-            return fn(_runtime(config), payload, ctx)
+            return fn(crewbot, payload, ctx)
 
         handler.__name__ = fn.__name__
         return handler

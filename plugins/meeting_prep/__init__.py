@@ -25,18 +25,6 @@ if TYPE_CHECKING:
     from bot.runtime import Crewbot
 
 
-def _runtime_for(config: Any) -> Callable[[], Crewbot]:
-    def runtime() -> Crewbot:
-        from bot.runtime import runtime_of
-
-        found = runtime_of(config)
-        if found is None:
-            raise RuntimeError("the meeting_prep plugin's runtime is gone")
-        return found
-
-    return runtime
-
-
 @hookimpl
 def register_settings() -> type[BaseModel]:
     return Settings
@@ -60,31 +48,27 @@ def register_actions() -> list[Any]:
 
 
 @hookimpl
-def register_workflow_tasks(config: Any) -> list[Any]:
-    return tasks.workflow_tasks(_runtime_for(config))
+def register_workflow_tasks(crewbot: Crewbot) -> list[Any]:
+    return tasks.workflow_tasks(crewbot)
 
 
 @hookimpl
-def register_schedules(config: Any, settings: Settings | None) -> list[Schedule]:
-    runtime = _runtime_for(config)
-
+def register_schedules(crewbot: Crewbot, settings: Settings | None) -> list[Schedule]:
     def monitor(call: ScheduledCall) -> None:
-        crewbot = runtime()
         CalendarMonitor(crewbot, monitor_options(crewbot)).run()
 
     return [Schedule("calendar-monitor", (settings or Settings()).schedule, monitor)]
 
 
 @hookimpl
-def register_event_handlers(config: Any) -> list[EventHandler]:
-    runtime = _runtime_for(config)
+def register_event_handlers(crewbot: Crewbot) -> list[EventHandler]:
     return [
         EventHandler("meeting-prep-start", {"source": [EVENT_SOURCE], "detail-type": [PREP_EVENT]},
-                     lambda event: slack_ui.on_prep_required(runtime(), event.detail)),
+                     lambda event: slack_ui.on_prep_required(crewbot, event.detail)),
         EventHandler("meeting-prep-reminder", {"source": [tasks.EVENT_SOURCE], "detail-type": [tasks.REMINDER_EVENT]},
-                     lambda event: slack_ui.on_reminder_due(runtime(), event.detail)),
+                     lambda event: slack_ui.on_reminder_due(crewbot, event.detail)),
         EventHandler("meeting-prep-snooze", {"source": [tasks.EVENT_SOURCE], "detail-type": [tasks.SNOOZE_EVENT]},
-                     lambda event: slack_ui.on_snooze_elapsed(runtime(), event.detail)),
+                     lambda event: slack_ui.on_snooze_elapsed(crewbot, event.detail)),
     ]
 
 

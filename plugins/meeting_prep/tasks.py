@@ -194,12 +194,12 @@ def schedule_reminder(crewbot: Crewbot, payload: Mapping[str, Any], ctx: TaskCon
     return {"scheduled": True, "at": format_time(when), "name": name}
 
 
-def workflow_tasks(crewbot_of: Callable[[], Crewbot]) -> list[WorkflowTask]:
-    """The task registrations; handlers get the runtime from ``crewbot_of`` (the process's runtime)."""
+def workflow_tasks(crewbot: Crewbot) -> list[WorkflowTask]:
+    """The task registrations, with handlers bound to the plugin's runtime."""
 
     def bind(func: Callable[[Crewbot, Any, Any], Any]) -> Callable[[Any, Any], Any]:
         def handler(payload: Any, ctx: Any) -> Any:
-            return func(crewbot_of(), payload, ctx)
+            return func(crewbot, payload, ctx)
 
         handler.__name__ = func.__name__
         return handler

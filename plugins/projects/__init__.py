@@ -65,10 +65,10 @@ def register_tools() -> list[Any]:
 
 
 @hookimpl
-def register_workflow_tasks(config: Any) -> list[Any]:
+def register_workflow_tasks(crewbot: Any) -> list[Any]:
     from bot.projects.workflow_tasks import workflow_tasks
 
-    return workflow_tasks(config)
+    return workflow_tasks(crewbot)
 
 
 @hookimpl

@@ -157,3 +157,23 @@ def test_crewbot_plugins_json_lists_errors_too(install_plugin: Callable[..., Pat
     assert listed["hello"]["contributions"]["register_commands"] == ["/hello"]
     assert "ModuleNotFoundError" in listed["broken"]["errors"][0]
     assert listed["core"]["enabled"]
+
+
+def test_hooks_may_ask_for_the_runtime(install_plugin: Callable[..., Path], tmp_path: Path) -> None:
+    install_plugin("needs_runtime", '''
+from bot import hookimpl
+
+class Task:
+    def __init__(self, crewbot):
+        self.name = "task"
+        self.crewbot = crewbot
+
+@hookimpl
+def register_workflow_tasks(crewbot):
+    return [Task(crewbot)]
+''')
+    from bot.runtime import start
+
+    crewbot = start(environ={"CREWBOT_HOME": str(tmp_path / "home")}, setup_logging=False)
+    (task,) = [c.item for c in crewbot.plugins.contributions("register_workflow_tasks") if c.plugin == "needs_runtime"]
+    assert task.crewbot is crewbot

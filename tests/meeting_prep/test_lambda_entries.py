@@ -1,5 +1,6 @@
-"""The meeting-prep handlers through the AWS Lambda entry points (the runtime they find with
-``runtime_of`` must outlive the entry point's start-up): a workflow task and the calendar-monitor schedule."""
+"""The meeting-prep handlers through the AWS Lambda entry points (the handlers are bound to the runtime the
+entry point starts, and must keep working once nothing else refers to it): a workflow task and the
+calendar-monitor schedule."""
 
 from __future__ import annotations
 
@@ -25,7 +26,6 @@ def fresh_entries(crewbot_home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterat
 def test_workflow_task_lambda_reaches_its_runtime(fresh_entries: None, monkeypatch: pytest.MonkeyPatch) -> None:
     task_entry._tasks()
     gc.collect()
-    # Set after start-up: bot/config/loader.py does not reserve CREWBOT_WORKFLOW_TASK yet (tests/infra xfails it).
     monkeypatch.setenv("CREWBOT_WORKFLOW_TASK", "LoadMeeting")  # nothing but the entry point keeps the runtime alive
     with pytest.raises(Exception) as caught:
         task_entry.handler({"meeting_id": "nope", "prep_version": "v"}, None)
