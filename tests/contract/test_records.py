@@ -218,25 +218,3 @@ def test_audit_by_scope_and_by_actor(harness: Harness, records: Repositories) ->
     assert [e.action for e in first_minute] == ["approve"]
     assert first_minute[0].detail == {"comment": "looks good"}
     assert [e.action for e in audit.by_actor("U1", since=start + timedelta(seconds=30))] == ["grant_role"]
-
-
-def test_idempotency_claims(harness: Harness, records: Repositories) -> None:
-    keys = records.idempotency
-    claim = keys.claim("slack:Ev1", ttl=timedelta(minutes=5))
-    assert claim is not None
-    assert keys.claim("slack:Ev1") is None  # the retried delivery is dropped
-    keys.release(claim)  # the handler failed
-    claim = keys.claim("slack:Ev1", ttl=timedelta(minutes=5))
-    assert claim is not None
-    done = keys.complete(claim, result={"ts": "1.2"}, keep=timedelta(hours=1))
-    assert keys.get("slack:Ev1") == done and done.result == {"ts": "1.2"}
-    assert keys.claim("slack:Ev1") is None
-    # A crashed handler's claim expires, so the key can be claimed again later.
-    crashed = keys.claim("slack:Ev2", ttl=timedelta(minutes=5))
-    harness.now.advance(301)
-    again = keys.claim("slack:Ev2")
-    assert crashed is not None and again is not None
-    keys.release(crashed)  # the stale claimant can neither release nor complete the new claim
-    with pytest.raises(ConflictError, match="lost"):
-        keys.complete(crashed)
-    assert keys.get("slack:Ev2") == again

@@ -22,7 +22,6 @@ from bot.storage.records.base import (
     system_now,
 )
 from bot.storage.records.chat_sessions import ChatSession, ChatSessionRepository
-from bot.storage.records.idempotency import Claim, IdempotencyRepository
 from bot.storage.records.meetings import (
     NO_DUE,
     ActionItem,
@@ -71,9 +70,6 @@ class Repositories:
     def audit(self) -> AuditRepository:
         return AuditRepository(self.store.table(AuditRepository.spec), self._now)
 
-    @cached_property
-    def idempotency(self) -> IdempotencyRepository:
-        return IdempotencyRepository(self.store.table(IdempotencyRepository.spec), self._now)
 
 
 __all__ = [
@@ -86,8 +82,6 @@ __all__ = [
     "AuditRepository",
     "ChatSession",
     "ChatSessionRepository",
-    "Claim",
-    "IdempotencyRepository",
     "LedgerEntry",
     "LedgerRepository",
     "Meeting",
