@@ -10,6 +10,7 @@ import logging
 import re
 import sys
 import threading
+from pathlib import Path
 from typing import Any
 
 _MASK = "****"
@@ -73,6 +74,22 @@ def configure_logging(level: str = "INFO", json_format: bool = False, service: s
     # Chatty libraries stay quiet unless we are debugging.
     for noisy in ("botocore", "boto3", "urllib3", "strands", "slack_bolt", "slack_sdk"):
         logging.getLogger(noisy).setLevel(max(logging.getLevelName(level), logging.WARNING))
+
+
+def log_to_file(path: Path, console_level: str = "WARNING") -> None:
+    """Keep the terminal for warnings and errors and write the full log to ``path`` (the emulator's
+    transcript stays readable; ``crewbot --debug dev`` keeps everything on the terminal)."""
+    root = logging.getLogger()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
+    handler.addFilter(RedactingFilter())
+    handler._crewbot = True  # type: ignore[attr-defined]
+    for existing in root.handlers:
+        if getattr(existing, "_crewbot", False) and isinstance(existing, logging.StreamHandler) \
+                and not isinstance(existing, logging.FileHandler):
+            existing.setLevel(console_level)
+    root.addHandler(handler)
 
 
 def get_logger(name: str) -> logging.Logger:

@@ -41,6 +41,11 @@ def run(ctx: CliContext) -> int:
         for error in errors:
             print(f"crewbot dev: plugin {name} FAILED: {error}", file=sys.stderr)
 
+    if not ctx.args.debug:
+        from bot.logs import log_to_file
+
+        log_to_file(crewbot.home / "logs" / "crewbot.log")
+
     from bot.emulator.script import ScriptRunner
     from bot.emulator.terminal import interactive
     from bot.emulator.workspace import Emulator
