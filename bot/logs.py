@@ -10,6 +10,9 @@ import logging
 import re
 import sys
 import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +39,37 @@ def redact(text: str) -> str:
         if secret in text:
             text = text.replace(secret, _MASK)
     return _PATTERNS.sub(_MASK, text)
+
+
+# Fields added to every log line of the current request (correlation id, Lambda request id ...).
+_context: ContextVar[Mapping[str, str] | None] = ContextVar("crewbot_log_context", default=None)
+
+
+@contextmanager
+def log_context(**fields: str | None) -> Iterator[None]:
+    """Add ``fields`` (``correlation_id=...``) to every log line written inside this block."""
+    token = _context.set({**(_context.get() or {}), **{k: v for k, v in fields.items() if v}})
+    try:
+        yield
+    finally:
+        _context.reset(token)
+
+
+def lambda_log_context(context: Any, correlation_id: str | None = None) -> Any:
+    """:func:`log_context` for one Lambda invocation: the function's request id and name, and a correlation
+    id (the caller's, e.g. API Gateway's request id or a workflow execution; else the request id)."""
+    request_id = getattr(context, "aws_request_id", None)
+    return log_context(correlation_id=correlation_id or request_id, function_request_id=request_id,
+                       function_name=getattr(context, "function_name", None))
+
+
+class ContextFilter(logging.Filter):
+    """Copies the :func:`log_context` fields onto each record (Powertools' JSON formatter prints them)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        for key, value in (_context.get() or {}).items():
+            setattr(record, key, value)
+        return True
 
 
 class RedactingFilter(logging.Filter):
@@ -67,6 +101,7 @@ def configure_logging(level: str = "INFO", json_format: bool = False, service: s
     else:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%H:%M:%S"))
+    handler.addFilter(ContextFilter())
     handler.addFilter(RedactingFilter())
     handler._crewbot = True  # type: ignore[attr-defined]
     root.addHandler(handler)

@@ -68,10 +68,16 @@ def run_event_handler(handlers: Mapping[str, EventHandler], name: str, event: Ma
 
 
 def schedule_handler(event: Mapping[str, Any], context: Any) -> None:
+    from bot.logs import lambda_log_context
+
     name = _named("CREWBOT_SCHEDULE")
-    run_schedule(_registered()[0], name, event)
+    with lambda_log_context(context, event.get("id")):
+        run_schedule(_registered()[0], name, event)
 
 
 def event_handler(event: Mapping[str, Any], context: Any) -> None:
+    from bot.logs import lambda_log_context
+
     name = _named("CREWBOT_EVENT_HANDLER")
-    run_event_handler(_registered()[1], name, event)
+    with lambda_log_context(context, event.get("id")):  # the EventBridge event id follows it everywhere
+        run_event_handler(_registered()[1], name, event)

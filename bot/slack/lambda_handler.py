@@ -76,6 +76,13 @@ def invoke(request_handler: SlackRequestHandler, event: dict[str, Any], context:
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    from bot.logs import lambda_log_context
+
+    with lambda_log_context(context, (event.get("requestContext") or {}).get("requestId")):
+        return _handle(event, context)
+
+
+def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """The Lambda function: API Gateway (v1 or v2) / Function URL event in, HTTP response out.
 
     A request matching a plugin's :class:`~bot.httproutes.HttpRoute` (e.g. ``GET /oauth/google/callback``)

@@ -47,4 +47,8 @@ def handler(event: Any, context: Any) -> Any:
     name = os.environ.get("CREWBOT_WORKFLOW_TASK", "")
     if not name:
         raise LookupError("CREWBOT_WORKFLOW_TASK is not set: which workflow task should this function run?")
-    return run_task(_tasks(), name, event)
+    from bot.logs import lambda_log_context
+
+    execution = event.get("execution") if isinstance(event, dict) else None
+    with lambda_log_context(context, execution if isinstance(execution, str) else None):
+        return run_task(_tasks(), name, event)

@@ -70,3 +70,23 @@ def test_resolved_secrets_and_token_shapes_are_redacted_from_logs(caplog: pytest
     record = logging.LogRecord("t", logging.INFO, __file__, 1, "using %s", ("s3cr3t-signing-value",), None)
     RedactingFilter().filter(record)
     assert record.getMessage() == "using ****"
+
+
+def test_json_logs_carry_the_lambda_correlation_id(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+    import types
+
+    from bot.logs import configure_logging, lambda_log_context
+
+    configure_logging("INFO", json_format=True, service="crewbot")
+    try:
+        context = types.SimpleNamespace(aws_request_id="req-123", function_name="crewbot-dev-slack")
+        with lambda_log_context(context, "apigw-456"):
+            logging.getLogger("bot.test").info("handled")
+        logging.getLogger("bot.test").info("outside")
+    finally:
+        configure_logging("INFO", json_format=False)
+    inside, outside = (json.loads(line) for line in capsys.readouterr().out.strip().splitlines())
+    assert (inside["correlation_id"], inside["function_request_id"], inside["function_name"]) == (
+        "apigw-456", "req-123", "crewbot-dev-slack")
+    assert inside["service"] == "crewbot" and "correlation_id" not in outside
