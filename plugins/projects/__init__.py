@@ -59,9 +59,10 @@ def register_agents() -> list[Path]:
 
 @hookimpl
 def register_tools() -> list[Any]:
+    from bot.projects.specialist import SPECIALIST_TOOLS
     from bot.projects.tools import TOOLS
 
-    return list(TOOLS)
+    return [*TOOLS, *SPECIALIST_TOOLS]
 
 
 @hookimpl
