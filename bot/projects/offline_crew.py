@@ -12,6 +12,9 @@ exactly as with a real model. Each agent, in each phase, does what the phase's p
 4. in Architecture the SA searches the pattern library and uses a proven architecture pattern if there is
    one; in the Retrospective the PM records lessons and contributes the architecture as a pattern, QA
    promotes the patterns that qualify;
+   the specialist tools where they belong (:mod:`bot.projects.specialist.playbook`): the SA's service
+   lookup, diagram and numbered ADR, Security's IaC scan and threat model, Data's schema, QA's static
+   checks; after writing, Infra validates and scans its Terraform and Dev lints its code;
 5. ``handoff_to_agent`` to the next agent of the phase (:meth:`PhaseSpec.next_agent`), or a summary.
 """
 
@@ -24,7 +27,8 @@ from typing import Any
 
 from bot.agents.model_events import ToolCall, message_events
 from bot.agents.offline import OFFLINE_LABEL, OfflineModel
-from bot.projects.crew import PHASES, PhaseSpec
+from bot.projects.crew import PHASES, Deliverable, PhaseSpec
+from bot.projects.specialist import playbook
 
 _PHASE = re.compile(r"\bPhase:\s*([a-z_]+)")
 _AGENTS = re.compile(r"Agent name:\s*([a-z_][a-z0-9_]*)\.")
@@ -66,16 +70,20 @@ class CrewOfflineModel(OfflineModel):
         ledger = results.get("read_task_ledger") if isinstance(results.get("read_task_ledger"), dict) else {}
         ledger = ledger or {}
         feedback = [str(f) for f in ledger.get("customer_feedback") or []]
-        steps = self._own_steps(spec, ledger, feedback, names, called, tools, results)
+        steps = self._own_steps(spec, ledger, feedback, names, called, tools, results) or playbook.before_writes(
+            self.agent, spec, ledger, names, tools, results)
         if steps:
             return None, steps
-        writes = [d for d in spec.deliverables_of(self.agent)
-                  if not any(c["name"] == "write_from_template" and (c.get("input") or {}).get("path") == d.path
-                             for c in called)]
+        writes = [d for d in spec.deliverables_of(self.agent) if not any(_writes(c, d) for c in called)]
         if writes and "write_from_template" in tools:
-            return None, [ToolCall("write_from_template", {"template": d.template, "path": d.path, "title": d.title,
-                                                            "notes": self._notes(spec, d.title, feedback, results)})
+            return None, [playbook.adr_call(d, ledger, feedback, results)
+                          if d.template == "adr" and "write_adr" in tools else
+                          ToolCall("write_from_template", {"template": d.template, "path": d.path, "title": d.title,
+                                                           "notes": self._notes(spec, d.title, feedback, results)})
                           for d in writes]
+        checks = playbook.after_writes(self.agent, spec, names, tools)
+        if checks:
+            return None, checks
         others = set(_AGENTS.findall(node_text))
         target = spec.next_agent(self.agent)
         if target and target in others and "handoff_to_agent" in tools and "handoff_to_agent" not in names:
@@ -87,7 +95,9 @@ class CrewOfflineModel(OfflineModel):
         failed = [c["name"] for c in called if results.get("_error:" + c["toolUseId"])]
         done = ", ".join(d.path for d in spec.deliverables_of(self.agent)) or "nothing to write"
         note = f" ({len(failed)} tool call(s) failed: {', '.join(failed)})" if failed else ""
-        return f"{OFFLINE_LABEL} {self.agent} finished its {spec.title} work: {done}{note}.", []
+        checked = " ".join(playbook.check_summaries(results))
+        return f"{OFFLINE_LABEL} {self.agent} finished its {spec.title} work: {done}{note}." + (
+            f" {checked}" if checked else ""), []
 
     def _notes(self, spec: PhaseSpec, title: str, feedback: list[str], results: dict[str, Any]) -> str:
         lines = [f"{title}, prepared by {self.agent} for the {spec.title} phase from the SOW and the task ledger "
@@ -95,6 +105,7 @@ class CrewOfflineModel(OfflineModel):
         answer = results.get("ask_customer")
         if isinstance(answer, dict) and answer.get("answer"):
             lines.append(f"Customer answer: {answer['answer']}")
+        lines += playbook.notes(self.agent, results)
         for item in feedback:
             lines.append(f"Revised to address the customer's feedback: {item}")
         return "\n\n".join(lines)
@@ -154,6 +165,14 @@ class CrewOfflineModel(OfflineModel):
             if eligible and "promote_pattern" not in names:
                 return [ToolCall("promote_pattern", {"pattern_id": pid}) for pid in eligible]
         return []
+
+
+def _writes(call: dict[str, Any], deliverable: Deliverable) -> bool:
+    """Whether a tool call of this node wrote ``deliverable`` (from its template, or an ADR through write_adr)."""
+    given = call.get("input") or {}
+    if call["name"] == "write_from_template":
+        return bool(given.get("path") == deliverable.path)
+    return call["name"] == "write_adr" and given.get("title") == deliverable.title
 
 
 def _text(message: dict[str, Any]) -> str:

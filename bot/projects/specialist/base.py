@@ -121,7 +121,7 @@ def parse_components(components: list[Any], what: str = "components") -> list[Co
             raise ToolError(f"{what} item {index}: {name!r} appears twice; names must be unique")
         if kind and kind not in KINDS:
             raise ToolError(f"{what} item {index} ({name}): kind {kind!r} is unknown; use one of {', '.join(KINDS)}")
-        ident = slug(name, "node").replace("-", "_")
+        ident = slug(name, "node")[:30].strip("-").replace("-", "_")
         while ident in ids:
             ident += "_"
         ids.add(ident)

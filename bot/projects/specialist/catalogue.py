@@ -8,6 +8,7 @@ security baseline. A need is matched by keyword overlap (name and keywords count
 from __future__ import annotations
 
 import functools
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from bot.projects.specialist.base import terms
 from bot.projects.tools import crew_call
 
 CATALOGUE_FILE = Path(__file__).parent / "data" / "aws_services.yaml"
+_VENDOR = frozenset({"aws", "amazon"})
 _REQUIRED = ("id", "name", "category", "kind", "tier", "keywords", "use_for", "limits", "pricing", "avoid_when",
              "security")
 
@@ -28,8 +30,9 @@ class Catalogue:
 
     def __init__(self, services: list[dict[str, Any]]):
         self.services = services
-        self._index = [(s, set(terms(" ".join([s["name"], s["id"], *s["keywords"]]))),
-                        set(terms(" ".join([s["category"], s["use_for"]])))) for s in services]
+        # "AWS" and "Amazon" are in most names: they say nothing about which service fits.
+        self._index = [(s, set(terms(" ".join([s["name"], s["id"], *s["keywords"]]))) - _VENDOR,
+                        set(terms(" ".join([s["category"], s["use_for"]]))) - _VENDOR) for s in services]
 
     @classmethod
     def load(cls, path: Path = CATALOGUE_FILE) -> Catalogue:
@@ -46,14 +49,19 @@ class Catalogue:
         return cls(services)
 
     def search(self, need: str, limit: int = 5, category: str | None = None) -> list[dict[str, Any]]:
-        """Services for ``need``, best first: (score, service, matched words)."""
+        """Services for ``need``, best first, with the words that matched. A word counts double in a service's
+        name or keywords, and less the more services it describes (inverse document frequency), so "data" or
+        "serverless" weigh less than "queue" or "search"."""
         wanted = set(terms(need))
+        count = len(self._index)
+        spread = {word: sum(1 for _, strong, weak in self._index if word in strong or word in weak)
+                  for word in wanted}
         found = []
         for service, strong, weak in self._index:
             if category and service["category"] != category.strip().lower():
                 continue
             matched = sorted((wanted & strong) | (wanted & weak))
-            score = 2 * len(wanted & strong) + len(wanted & weak)
+            score = round(sum((2 if word in strong else 1) * math.log(1 + count / spread[word]) for word in matched), 2)
             if score:
                 found.append((score, service, matched))
         found.sort(key=lambda entry: (-entry[0], entry[1]["id"]))
@@ -66,7 +74,8 @@ class Catalogue:
             full = re.sub(r"[^a-z0-9]+", " ", service["name"].lower())
             short = re.sub(r"^(amazon|aws) ", "", full.split(" (")[0]).strip()
             ident = service["id"].replace("-", " ")
-            if text in (full.strip(), short, ident) or (len(short) > 2 and re.search(rf"\b{re.escape(short)}\b", text)):
+            named = len(short) >= 2 and re.search(rf"\b{re.escape(short)}\b", text)
+            if text in (full.strip(), short, ident) or named:
                 return service
         return None
 
