@@ -293,6 +293,10 @@ data "aws_iam_policy_document" "s3" {
 
 resource "aws_kms_key" "main" {}
 
+data "aws_secretsmanager_secret_version" "db" {
+  secret_id = "prod/db/password"
+}
+
 resource "aws_lb" "web" {}
 """
 
@@ -371,7 +375,7 @@ def test_scan_iac_finds_the_common_misconfigurations(crew: Crew) -> None:
         ("IAM_WILDCARD", "critical", "aws_iam_policy.admin", 35),
         ("IAM_SERVICE_WILDCARD", "medium", "data.aws_iam_policy_document.s3", 41),
         ("KMS_ROTATION", "medium", "aws_kms_key.main", 48),
-        ("LOGGING_MISSING", "low", "aws_lb.web", 50),
+        ("LOGGING_MISSING", "low", "aws_lb.web", 54),  # the secret's *name* (secret_id) is no finding
     }
     assert result["counts"] == {"critical": 3, "high": 5, "medium": 3, "low": 4}
     assert [f["severity"] for f in result["findings"]][:3] == ["critical"] * 3  # worst first

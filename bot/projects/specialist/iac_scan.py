@@ -49,8 +49,9 @@ ADMIN_PORTS: dict[int, str] = {21: "FTP", 22: "SSH", 23: "Telnet", 2375: "Docker
                                1433: "SQL Server", 1521: "Oracle", 5432: "PostgreSQL", 5601: "Kibana",
                                6379: "Redis", 9200: "Elasticsearch", 27017: "MongoDB"}
 OPEN_CIDRS = ("0.0.0.0/0", "::/0")
-_SECRET_NAME = re.compile(r"(password|passwd|secret|token|api_?key|access_?key|private_?key|client_secret)",
-                          re.I)
+# Attribute names that hold a secret (secret_id, token_type, kms_key_id … name one and are not matched).
+_SECRET_NAME = re.compile(r"(^|_)(password|passwd|secret|secret_string|secret_key|token|auth_token|api_?key|"
+                          r"access_?key|private_?key|client_secret)$", re.I)
 _ACCESS_KEY = re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b")
 _HEREDOC = re.compile(r"^<<-?\s*([A-Za-z_]\w*)\s*\n(.*)\n\s*\1\s*$", re.S)
 _HCL_FIELD = {name: re.compile(rf'"?{name}"?\s*[=:]\s*(\[[^\]]*\]|"[^"]*")') for name in ("Action", "Resource")}
