@@ -560,3 +560,29 @@ def test_later_phases_use_the_schema_lint_and_terraform_checks(emu: Any) -> None
     assert "Lint of 2 file(s): 0 error(s)" in plan and "Terraform validation: valid" in plan
     [run] = project_service(emu.crewbot).items.runs(project.project_id, "production")
     assert run["status"] == "completed"
+
+
+def test_an_agent_in_a_swarm_reads_the_refusals_as_tool_results(emu: Any) -> None:
+    """A scripted SA draws into Infra's directory and connects an unknown component: both come back to it as
+    error tool results saying why, and the phase goes on."""
+    from bot.agents.model_events import ToolCall
+    from bot.agents.scripted import ScriptedModel
+
+    diagram = {"title": "X", "components": ["A", "B"]}
+    script = ScriptedModel([
+        ToolCall("handoff_to_agent", {"agent_name": "sa", "message": "your turn"}),
+        "pm done",
+        [ToolCall("generate_diagram", {**diagram, "connections": ["A -> B"], "path": "infra/x.md"}),
+         ToolCall("generate_diagram", {**diagram, "connections": ["A -> Z"]})],
+        "sa done",
+    ])
+    emu.crewbot.agents.models.override("offline", lambda: script)
+    new_project(emu)
+    results = [b["toolResult"] for b in script.requests[3].messages[-1]["content"] if "toolResult" in b]
+    assert [r["status"] for r in results] == ["error", "error"]
+    texts = " ".join(c.get("text", "") for r in results for c in r["content"])
+    assert "write refused: sa may write only under docs/architecture/, docs/handoff/" in texts
+    assert "names 'Z', which is not one of the components (A, B)" in texts
+    store = project_service(emu.crewbot).artifacts(project_named(emu).project_id)
+    assert not store.files("infra/") and not store.files("docs/architecture/diagrams/")
+    assert "Discovery of Acme store is ready for review" in emu.fake.outputs[-1].message.text

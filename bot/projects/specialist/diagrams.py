@@ -88,7 +88,7 @@ def read_diagram_spec(text: str, path: str) -> dict[str, Any]:
 
 
 @crewbot_tool(side_effects="write")
-def generate_diagram(title: str, components: list[str | dict[str, str]], connections: list[str | dict[str, str]],
+def generate_diagram(title: str, components: list[str | dict[str, Any]], connections: list[str | dict[str, Any]],
                      path: str = "", direction: str = "LR", tool_context: ToolInvocation | None = None) -> dict:
     """Draw an architecture diagram (Mermaid flowchart) and write it as a Markdown document in your directories.
 

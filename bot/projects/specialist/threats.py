@@ -119,8 +119,8 @@ def document(title: str, components: list[Component], connections: list[Connecti
 
 
 @crewbot_tool(side_effects="write")
-def threat_model(title: str = "System", components: list[str | dict[str, str]] | None = None,
-                 connections: list[str | dict[str, str]] | None = None, diagram_path: str = "", path: str = "",
+def threat_model(title: str = "System", components: list[str | dict[str, Any]] | None = None,
+                 connections: list[str | dict[str, Any]] | None = None, diagram_path: str = "", path: str = "",
                  tool_context: ToolInvocation | None = None) -> dict[str, Any]:
     """Build a STRIDE threat model (threats per element and data flow, risk, mitigation) and write it as a document
     in your directories. Give the components and connections, or the path of a diagram made by generate_diagram.
