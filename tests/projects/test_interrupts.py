@@ -66,3 +66,17 @@ def test_an_answer_after_a_restart_resumes_the_swarm(crewbot_emulator_factory: A
         assert "already answered" in repeat.text
     finally:
         second.close()
+
+
+def test_a_phase_that_never_reports_fails_into_retry_or_stop(crewbot_emulator_factory: Any) -> None:
+    """A phase waits for its runner (or a customer's answer) at most 7 days; then the channel gets Retry / Stop
+    instead of an execution that waits forever."""
+    emulator = crewbot_emulator_factory()
+    new_project(emulator, sow=SOW_WITHOUT_TIMELINE)  # the PM's question stays unanswered
+    project = project_named(emulator)
+    emulator.advance("6d")
+    assert emulator.crewbot.records.projects.get(project.project_id).status != "paused"
+    text = emulator.last_output_text(emulator.advance("2d"))
+    assert "*Discovery* of Acme store failed: The task did not finish in time" in text
+    assert "[Retry]" in text and "[Stop]" in text
+    assert emulator.crewbot.records.projects.get(project.project_id).status == "paused"
