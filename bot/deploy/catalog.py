@@ -53,6 +53,9 @@ ACCESS_ACTIONS: dict[str, tuple[str, ...]] = {
     "kms": ("kms:Decrypt", "kms:GenerateDataKey"),
     # Calendar OAuth tokens are encrypted with the same key, bound to the user (bot/calendars/crypto.py).
     "token_cipher": ("kms:Decrypt", "kms:Encrypt"),
+    # Starting a container task (phase_runner: ecs, bot/projects/launchers.py): RunTask tags the task, and
+    # the task runs with its two roles, which the caller passes to ECS.
+    "task_run": ("ecs:RunTask", "ecs:TagResource", "iam:PassRole"),
 }
 
 #: Access kinds granted on the deployment key (its ARN exists only in AWS: modules/lambda_function
@@ -74,13 +77,16 @@ CODE_CALLS: dict[str, tuple[tuple[str, str], ...]] = {
     "scheduler": (("bot.events.scheduler", "EventBridgeScheduler"),),
     "sns": (("plugins.meeting_prep.notify", "send_sms"),),
     "kms": (("bot.calendars.crypto", "KmsCipher"),),
+    "ecs": (("bot.projects.launchers", "launch_on_ecs"),),
 }
 
 #: Granted actions the code does not call itself, and why.
 REQUIRED_BY_AWS: dict[str, str] = {
     "sqs:ChangeMessageVisibility": "Lambda's SQS event source mapping, with the consumer's role",
     "sqs:GetQueueAttributes": "Lambda's SQS event source mapping, with the consumer's role",
-    "iam:PassRole": "a schedule's target runs with the scheduler role, which the creator passes",
+    "iam:PassRole": "a schedule's target runs with the scheduler role, and a container task with its task and "
+                    "execution roles, which the caller passes",
+    "ecs:TagResource": "RunTask with tags is authorised as tagging on creation (condition ecs:CreateAction)",
     "kms:GenerateDataKey": "S3, SQS and Secrets Manager encrypt with the deployment key as the caller",
 }
 
@@ -92,16 +98,11 @@ NOT_GRANTED: dict[str, str] = {
 }
 
 
-@dataclass(frozen=True)
-class FunctionSpec:
-    """One Lambda function: what runs, how big, and what it may touch (logical names)."""
+@dataclass(frozen=True, kw_only=True)
+class Access:
+    """What a function or a container task may touch (logical names); :func:`function_actions` turns it into
+    IAM actions, ``modules/catalog/access.tf`` into statements on the named resources."""
 
-    name: str
-    handler: str
-    description: str
-    trigger: Trigger
-    memory_mb: int = 512
-    timeout_s: int = 30
     tables_read: tuple[str, ...] = ()
     tables_write: tuple[str, ...] = ()
     buckets_read: tuple[str, ...] = ()
@@ -117,6 +118,20 @@ class FunctionSpec:
     schedules: bool = False
     sms: bool = False
     token_cipher: bool = False
+    #: Container tasks (:data:`TASKS`) it starts when they are deployed (``phase_runner = "ecs"``).
+    run_tasks: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FunctionSpec(Access):
+    """One Lambda function: what runs, how big, and what it may touch (logical names)."""
+
+    name: str
+    handler: str
+    description: str
+    trigger: Trigger
+    memory_mb: int = 512
+    timeout_s: int = 30
     #: Variables besides the common ones (``lambda_environment``), e.g. which schedule to run.
     environment: Mapping[str, str] = field(default_factory=dict)
 
@@ -130,17 +145,50 @@ class FunctionSpec:
 
     def as_terraform(self) -> dict[str, object]:
         """The object ``functions.tf`` declares for this function (lists for tuples, no ``name``)."""
-        out: dict[str, object] = {}
-        for f in fields(self):
-            if f.name == "name":
-                continue
-            value = getattr(self, f.name)
-            if isinstance(value, tuple):
-                value = list(value)
-            elif isinstance(value, Mapping):
-                value = dict(value)
-            out[f.name] = value
-        return out
+        return _as_terraform(self)
+
+
+def _as_terraform(spec: Access) -> dict[str, object]:
+    out: dict[str, object] = {}
+    for f in fields(spec):
+        if f.name == "name":
+            continue
+        value = getattr(spec, f.name)
+        if isinstance(value, tuple):
+            value = list(value)
+        elif isinstance(value, Mapping):
+            value = dict(value)
+        out[f.name] = value
+    return out
+
+
+@dataclass(frozen=True)
+class TaskSpec(Access):
+    """A container task on ECS Fargate (``modules/phase_runner``): for work longer than Lambda's 15 minutes.
+
+    ``command`` is the task definition's default command; whoever starts the task supplies the real one
+    as a container override (``bot/projects/launchers.py``). The task runs with its own role, granted
+    exactly the access declared here, like a function's.
+    """
+
+    name: str
+    description: str
+    command: tuple[str, ...]
+    #: Fargate sizes: CPU units (1024 = 1 vCPU) and memory in MB (``phase_runner_task`` overrides both).
+    cpu: int = 1024
+    memory_mb: int = 4096
+
+    def __post_init__(self) -> None:
+        if not _LOGICAL.match(self.name):
+            raise ValueError(f"task name {self.name!r} must be lower-case letters, digits and '_'")
+        if not self.command or self.command[0] != "crewbot":
+            raise ValueError(f"task {self.name}: the command must run crewbot, got {list(self.command)}")
+        if self.invoke_self or self.run_tasks:
+            raise ValueError(f"task {self.name}: invoke_self and run_tasks are for Lambda functions")
+
+    def as_terraform(self) -> dict[str, object]:
+        """The object ``functions.tf`` declares in ``tasks`` (lists for tuples, no ``name``)."""
+        return _as_terraform(self)
 
 
 @dataclass(frozen=True)
@@ -158,6 +206,10 @@ FUNCTIONS: dict[str, FunctionSpec] = {}
 
 #: The SQS queues, by logical name (each gets ``<name>-dlq``).
 QUEUES: dict[str, QueueSpec] = {}
+
+#: Container tasks, by logical name: declared always, deployed by Terraform when enabled
+#: (``phase_runner = "ecs"`` for ``phase_runner``).
+TASKS: dict[str, TaskSpec] = {}
 
 
 def _register(*specs: FunctionSpec) -> None:
@@ -186,6 +238,8 @@ _register(
         state_machines_start=("meeting_prep", "project_phases"),
         task_callback=True, events_put=True, schedules=True, bedrock=True, invoke_self=True, token_cipher=True,
         secrets=("google_oauth_client", "microsoft_oauth_client", "slack_bot_token", "slack_signing_secret"),
+        # A customer's answer resumes an interrupted phase: with phase_runner ecs, in a new phase task.
+        run_tasks=("phase_runner",),
     ),
     # -- schedules and event handlers (bot/events/lambda_entry.py) -------------------------------------
     FunctionSpec(
@@ -234,10 +288,11 @@ _register(
                  trigger="workflow_task", schedules=True),
     # -- project-delivery workflow tasks (bot/projects/workflow_tasks.py) -------------------------------
     FunctionSpec("task_run_project_phase", _TASK,
-                 "Run a phase's Swarm inline (at most 15 minutes) and answer its task token.",
+                 "Run a phase's Swarm inline (at most 15 minutes) or start its Fargate task; the run answers "
+                 "its task token.",
                  trigger="workflow_task", memory_mb=2048, timeout_s=900,
                  tables_write=(*_AGENT_TABLES, *_PROJECT_TABLES), buckets_write=("artifacts", "sessions"),
-                 bedrock=True, task_callback=True, secrets=_SLACK),
+                 bedrock=True, task_callback=True, secrets=_SLACK, run_tasks=("phase_runner",)),
     FunctionSpec("task_review_project_phase", _TASK, "PM review of a phase's deliverables.",
                  trigger="workflow_task", memory_mb=1024, timeout_s=300,
                  tables_write=(*_AGENT_TABLES, *_PROJECT_TABLES), buckets_write=("artifacts", "sessions"),
@@ -252,16 +307,28 @@ _register(
 )
 
 
+# -- container tasks (infra/terraform/modules/phase_runner) ---------------------------------------------
+TASKS["phase_runner"] = TaskSpec(
+    "phase_runner",
+    "A project phase's Swarm when it may outlast Lambda (phase_runner: ecs); answers the phase's task token.",
+    # Without the launcher's override (which names the project and run) the task only prints its usage.
+    command=("crewbot", "projects", "run-phase", "--help"),
+    # Exactly what a phase run does inline in task_run_project_phase, which it replaces.
+    tables_write=(*_AGENT_TABLES, *_PROJECT_TABLES), buckets_write=("artifacts", "sessions"),
+    bedrock=True, task_callback=True, secrets=_SLACK,
+)
+
+
 def aws_tables() -> dict[str, TableSpec]:
     """The declared tables that exist in AWS: all but those whose description says *local-only*."""
     return {name: spec for name, spec in all_tables().items() if not _LOCAL_ONLY.search(spec.description)}
 
 
-def function_actions(spec: FunctionSpec, *, xray: bool = False) -> dict[str, tuple[str, ...]]:
-    """The access kinds (keys of :data:`ACCESS_ACTIONS`) the function needs, with their actions.
+def function_actions(spec: Access, *, xray: bool = False, tasks_deployed: bool = False) -> dict[str, tuple[str, ...]]:
+    """The access kinds (keys of :data:`ACCESS_ACTIONS`) a function or task needs, with their actions.
 
     Logging to its own log group and X-Ray tracing come on top in Terraform (every function needs
-    them; they touch no data).
+    them; they touch no data). ``run_tasks`` grants ``task_run`` only when the tasks are deployed.
     """
     kinds: list[str] = []
     if spec.tables_read or spec.tables_write:
@@ -276,7 +343,8 @@ def function_actions(spec: FunctionSpec, *, xray: bool = False) -> dict[str, tup
                        (spec.state_machines_start, "state_machine_start"),
                        (spec.state_machines_start, "state_machine_list"), (spec.task_callback, "task_callback"),
                        (spec.events_put, "events_put"), (spec.secrets, "secret_read"), (spec.bedrock, "bedrock"),
-                       (spec.invoke_self, "invoke_self"), (spec.schedules, "schedules"), (spec.sms, "sms")):
+                       (spec.invoke_self, "invoke_self"), (spec.schedules, "schedules"), (spec.sms, "sms"),
+                       (spec.run_tasks and tasks_deployed, "task_run")):
         if flag:
             kinds.append(kind)
     if spec.buckets_read or spec.buckets_write or spec.queues_send or spec.queues_consume or spec.secrets:

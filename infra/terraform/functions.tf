@@ -22,6 +22,8 @@ locals {
       invoke_self          = true
       schedules            = true
       token_cipher         = true
+      # A customer's answer resumes an interrupted phase: with phase_runner "ecs", in a new phase task.
+      run_tasks = ["phase_runner"]
     }
     schedule_calendar_monitor = {
       handler      = "bot.events.lambda_entry.schedule_handler"
@@ -123,7 +125,7 @@ locals {
     }
     task_run_project_phase = {
       handler       = "bot.workflows.lambda_entry.handler"
-      description   = "Run a phase's Swarm inline (at most 15 minutes) and answer its task token."
+      description   = "Run a phase's Swarm inline (at most 15 minutes) or start its Fargate task; the run answers its task token."
       trigger       = "workflow_task"
       memory_mb     = 2048
       timeout_s     = 900
@@ -132,6 +134,7 @@ locals {
       task_callback = true
       secrets       = ["slack_bot_token"]
       bedrock       = true
+      run_tasks     = ["phase_runner"]
     }
     task_review_project_phase = {
       handler       = "bot.workflows.lambda_entry.handler"
@@ -170,6 +173,21 @@ locals {
   }
 
   queues = {}
+
+  # Container tasks (ECS Fargate), for work that may outlast Lambda's 15 minutes; bot/deploy/catalog.py
+  # TASKS declares the same. A task is deployed only when enabled (phase_runner: var.phase_runner =
+  # "ecs", modules/phase_runner); the functions naming it in run_tasks may then start it.
+  tasks = {
+    phase_runner = {
+      description   = "A project phase's Swarm when it may outlast Lambda (phase_runner: ecs); answers the phase's task token."
+      command       = ["crewbot", "projects", "run-phase", "--help"]
+      tables_write  = ["chat_sessions", "usage", "audit_log", "patterns", "project_items", "projects", "task_ledger"]
+      buckets_write = ["artifacts", "sessions"]
+      task_callback = true
+      secrets       = ["slack_bot_token"]
+      bedrock       = true
+    }
+  }
 
   # Secrets Manager entries (values are set outside Terraform, see README.md). Paths are
   # <project>/<environment>/<name>, as bot/config/secrets.py looks them up.

@@ -21,4 +21,14 @@ locals {
   layer_zip     = "${local.package_dir}/dependencies-${var.architecture}.zip"
   has_functions = length(local.functions) > 0
   has_bot       = contains(keys(local.functions), "bot")
+
+  # The phase runner's network when it is deployed (phase_runner = "ecs"): its own subnets and security
+  # groups, else the VPC feature's. The catalog grants RunTask only for deployed tasks.
+  task_networks = var.phase_runner == "ecs" ? {
+    phase_runner = {
+      subnet_ids         = var.phase_runner_task.subnet_ids != null ? var.phase_runner_task.subnet_ids : try(var.vpc.subnet_ids, [])
+      security_group_ids = var.phase_runner_task.security_group_ids != null ? var.phase_runner_task.security_group_ids : try(var.vpc.security_group_ids, [])
+      assign_public_ip   = var.phase_runner_task.assign_public_ip
+    }
+  } : {}
 }

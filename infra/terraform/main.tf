@@ -14,6 +14,8 @@ module "catalog" {
   functions     = local.functions
   queues        = local.queues
   secrets       = local.secrets
+  tasks         = local.tasks
+  task_networks = local.task_networks
 }
 
 module "secrets" {
@@ -182,6 +184,32 @@ module "events" {
   kms_key_arn         = module.secrets.kms_key_arn
   rules               = local.wired_rules
   schedules           = local.wired_schedules
+}
+
+# -- project phases on Fargate (phase_runner = "ecs") ---------------------------------------------------
+
+module "phase_runner" {
+  source = "./modules/phase_runner"
+  count  = var.phase_runner == "ecs" ? 1 : 0
+
+  task               = module.catalog.tasks["phase_runner"]
+  image_tag          = var.phase_runner_task.image_tag
+  cpu                = coalesce(var.phase_runner_task.cpu, module.catalog.tasks["phase_runner"].cpu)
+  memory_mb          = coalesce(var.phase_runner_task.memory_mb, module.catalog.tasks["phase_runner"].memory_mb)
+  architecture       = var.architecture
+  log_retention_days = var.log_retention_days
+  kms_key_arn        = module.secrets.kms_key_arn
+  protect_data       = var.protect_data
+  account_id         = data.aws_caller_identity.current.account_id
+  region             = var.region
+  partition          = data.aws_partition.current.partition
+  service_name       = var.project
+  metrics_namespace  = title(var.project)
+  extra_environment = {
+    CREWBOT_FEATURES__XRAY   = tostring(var.xray)
+    CREWBOT_FEATURES__ALARMS = tostring(var.alarms)
+    CREWBOT_FEATURES__VPC    = tostring(var.vpc != null)
+  }
 }
 
 module "observability" {

@@ -57,3 +57,13 @@ output "pending_wiring" {
   description = "Events and schedules whose target is not deployed yet (its handler does not exist in this version)."
   value       = local.pending_wiring
 }
+
+output "phase_runner" {
+  description = "The Fargate phase runner (phase_runner = \"ecs\"): where to push the image, the cluster and the task definition; null with the Lambda runner."
+  value = try({
+    repository_url  = module.phase_runner[0].repository_url
+    cluster         = module.phase_runner[0].cluster_name
+    task_definition = module.phase_runner[0].task_definition_family
+    log_group       = module.phase_runner[0].log_group_name
+  }, null)
+}

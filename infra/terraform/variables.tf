@@ -127,3 +127,29 @@ variable "package_dir" {
   type        = string
   default     = null
 }
+
+# -- project phases ----------------------------------------------------------------------------------
+
+variable "phase_runner" {
+  description = "Where a project phase's Swarm runs: \"lambda\" inline in the RunProjectPhase function (at most 15 minutes), or \"ecs\" in a Fargate task (modules/phase_runner; build and push the image first, README: Lambda or Fargate)."
+  type        = string
+  default     = "lambda"
+
+  validation {
+    condition     = contains(["lambda", "ecs"], var.phase_runner)
+    error_message = "phase_runner must be lambda or ecs."
+  }
+}
+
+variable "phase_runner_task" {
+  description = "The Fargate phase runner (phase_runner = \"ecs\"): image tag to run, CPU units and memory (a valid Fargate pair; default 1024 and 4096, bot/deploy/catalog.py TASKS), and its network. Subnets and security groups default to var.vpc's; a public IP only when assign_public_ip is true (public subnets without a NAT)."
+  type = object({
+    image_tag          = optional(string)
+    cpu                = optional(number)
+    memory_mb          = optional(number)
+    subnet_ids         = optional(list(string))
+    security_group_ids = optional(list(string))
+    assign_public_ip   = optional(bool, false)
+  })
+  default = {}
+}

@@ -48,6 +48,8 @@ module "catalog" {
   functions     = local.functions
   queues        = local.queues
   secrets       = local.secrets
+  tasks         = local.tasks
+  task_networks = local.task_networks
 }
 
 output "catalog" {
@@ -59,7 +61,7 @@ output "tags" {
 }
 
 output "declared" {
-  value = { functions = local.functions, queues = local.queues, secrets = local.secrets }
+  value = { functions = local.functions, queues = local.queues, secrets = local.secrets, tasks = local.tasks }
 }
 
 output "rendered" {

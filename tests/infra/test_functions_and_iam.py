@@ -93,6 +93,7 @@ locals {
   }
   queues  = { jobs = { consumer = "worker", description = "Jobs" } }
   secrets = { slack_bot_token = { name = "slack/bot-token", description = "Bot token" } }
+  tasks   = {}
 }
 """
 

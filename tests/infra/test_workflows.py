@@ -83,6 +83,7 @@ locals {
   }
   queues  = {}
   secrets = {}
+  tasks   = {}
 }
 """
 

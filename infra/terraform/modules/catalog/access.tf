@@ -22,13 +22,33 @@ locals {
     sms                 = ["sns:Publish"]
     kms                 = ["kms:Decrypt", "kms:GenerateDataKey"]
     token_cipher        = ["kms:Decrypt", "kms:Encrypt"]
+    task_run            = ["ecs:RunTask", "ecs:TagResource", "iam:PassRole"]
   }
+
+  # Functions and container tasks get their policies the same way: one shape for both ("function/<name>",
+  # "task/<name>"). Tasks never invoke themselves or start tasks.
+  principals = merge(
+    { for fn, f in var.functions : "function/${fn}" => {
+      name                 = fn, tables_read = f.tables_read, tables_write = f.tables_write, buckets_read = f.buckets_read,
+      buckets_write        = f.buckets_write, queues_send = f.queues_send, queues_consume = f.queues_consume,
+      state_machines_start = f.state_machines_start, task_callback = f.task_callback, events_put = f.events_put,
+      secrets              = f.secrets, bedrock = f.bedrock, invoke_self = f.invoke_self, schedules = f.schedules, sms = f.sms,
+      token_cipher         = f.token_cipher, run_tasks = [for t in f.run_tasks : t if contains(keys(var.task_networks), t)]
+    } },
+    { for tn, t in var.tasks : "task/${tn}" => {
+      name                 = tn, tables_read = t.tables_read, tables_write = t.tables_write, buckets_read = t.buckets_read,
+      buckets_write        = t.buckets_write, queues_send = t.queues_send, queues_consume = t.queues_consume,
+      state_machines_start = t.state_machines_start, task_callback = t.task_callback, events_put = t.events_put,
+      secrets              = t.secrets, bedrock = t.bedrock, invoke_self = false, schedules = t.schedules, sms = t.sms,
+      token_cipher         = t.token_cipher, run_tasks = []
+    } },
+  )
 
   # Per function: one statement per kind of access, on exactly the resources it names. The statement
   # on the deployment key needs the key's ARN, which only exists in AWS: the lambda_function module
   # adds it with key_actions.
   policy_statements = {
-    for fn, f in var.functions : fn => [
+    for fn, f in local.principals : fn => [
       for s in [
         {
           kind = "table_read"
@@ -63,22 +83,40 @@ locals {
             "arn:${var.partition}:bedrock:*:${var.account_id}:inference-profile/*",
           ] : []
         },
-        { kind = "invoke_self", resources = f.invoke_self ? [lookup(local.arns.functions, fn, "")] : [] },
+        { kind = "invoke_self", resources = f.invoke_self ? [lookup(local.arns.functions, f.name, "")] : [] },
         # Reminders: schedules in the reminders group, run with the scheduler role (hence PassRole on it).
         { kind = "schedules", resources = f.schedules ? [local.arns.schedule_group, local.arns.scheduler_role] : [] },
         # Text messages go to phone numbers, which have no ARN.
         { kind = "sms", resources = f.sms ? ["*"] : [] },
+        # Container tasks: run the task definition on its own cluster only, tag the task it starts (RunTask with
+        # tags is authorised as tagging on creation) and pass exactly the task's two roles, to ECS only.
+        {
+          kind       = "task_run", actions = ["ecs:RunTask"]
+          resources  = [for t in f.run_tasks : lookup(local.arns.task_definitions, t, "")]
+          conditions = [{ test = "ArnEquals", variable = "ecs:cluster", values = [for t in f.run_tasks : lookup(local.arns.clusters, t, "")] }]
+        },
+        {
+          kind       = "task_run", sid = "TaskRunTag", actions = ["ecs:TagResource"]
+          resources  = [for t in f.run_tasks : lookup(local.arns.tasks, t, "")]
+          conditions = [{ test = "StringEquals", variable = "ecs:CreateAction", values = ["RunTask"] }]
+        },
+        {
+          kind       = "task_run", sid = "TaskRunPassRole", actions = ["iam:PassRole"]
+          resources  = flatten([for t in f.run_tasks : [lookup(local.arns.task_roles, t, ""), lookup(local.arns.execution_roles, t, "")]])
+          conditions = [{ test = "StringEquals", variable = "iam:PassedToService", values = ["ecs-tasks.amazonaws.com"] }]
+        },
         ] : {
-        sid       = replace(title(replace(s.kind, "_", " ")), " ", "")
-        actions   = local.access_actions[s.kind]
-        resources = s.resources
+        sid        = try(s.sid, replace(title(replace(s.kind, "_", " ")), " ", ""))
+        actions    = try(s.actions, local.access_actions[s.kind])
+        resources  = s.resources
+        conditions = try(s.conditions, [])
       } if length(s.resources) > 0
     ]
   }
 
   # Access kinds on the deployment key: data encrypted with it, and calendar tokens encrypted by the code.
   key_kinds = {
-    for fn, f in var.functions : fn => concat(
+    for fn, f in local.principals : fn => concat(
       length(concat(f.buckets_read, f.buckets_write, f.queues_send, f.queues_consume, f.secrets)) > 0 ? ["kms"] : [],
       f.token_cipher ? ["token_cipher"] : [],
     )
@@ -88,7 +126,7 @@ locals {
   # Names a function refers to that the catalog does not declare (a typo would otherwise surface as
   # an "Invalid index" deep inside a for expression).
   unknown_references = flatten([
-    for fn, f in var.functions : concat(
+    for fn, f in local.principals : concat(
       [for t in concat(f.tables_read, f.tables_write) : "${fn}: table ${t}" if !contains(keys(local.tables), t)],
       [for b in concat(f.buckets_read, f.buckets_write) : "${fn}: bucket ${b}" if !contains(keys(local.buckets), b)],
       [for q in concat(f.queues_send, f.queues_consume) : "${fn}: queue ${q}" if !contains(keys(var.queues), q)],
@@ -96,4 +134,8 @@ locals {
       [for s in f.secrets : "${fn}: secret ${s}" if !contains(keys(var.secrets), s)],
     )
   ])
+  unknown_task_references = concat(
+    flatten([for fn, f in var.functions : [for t in f.run_tasks : "${fn}: task ${t}" if !contains(keys(var.tasks), t)]]),
+    [for t in keys(var.task_networks) : "task_networks: task ${t}" if !contains(keys(var.tasks), t)],
+  )
 }

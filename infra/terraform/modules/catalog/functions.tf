@@ -1,4 +1,5 @@
-# Lambda functions as deployed: physical names, sizing, environment and the SQS queues they consume.
+# Lambda functions and container tasks as deployed: physical names, sizing, environment, IAM statements and
+# the SQS queues the functions consume.
 
 locals {
   task_of_function = { for task, fn in local.task_functions : fn => task }
@@ -26,11 +27,49 @@ locals {
       environment = merge(
         local.lambda_environment,
         contains(keys(local.task_of_function), fn) ? { CREWBOT_WORKFLOW_TASK = local.task_of_function[fn] } : {},
+        contains(local.principals["function/${fn}"].run_tasks, "phase_runner") ? local.phase_runner_settings : {},
         f.environment,
       )
-      statements  = local.policy_statements[fn]
-      key_kinds   = local.key_kinds[fn]
-      key_actions = local.key_actions[fn]
+      statements  = local.policy_statements["function/${fn}"]
+      key_kinds   = local.key_kinds["function/${fn}"]
+      key_actions = local.key_actions["function/${fn}"]
+    })
+  }
+
+  # A function that starts phase runs starts them as the deployed phase_runner task: the projects plugin's
+  # settings (plugins/projects/settings.py), read by the config loader as YAML (JSON is YAML).
+  phase_runner_settings = contains(keys(var.task_networks), "phase_runner") ? {
+    CREWBOT_PLUGINS__SETTINGS__PROJECTS__PHASE_RUNNER = "ecs"
+    CREWBOT_PLUGINS__SETTINGS__PROJECTS__ECS = jsonencode({
+      cluster          = local.names.tasks["phase_runner"]
+      task_definition  = local.names.tasks["phase_runner"]
+      container        = local.task_container
+      subnets          = var.task_networks["phase_runner"].subnet_ids
+      security_groups  = var.task_networks["phase_runner"].security_group_ids
+      assign_public_ip = var.task_networks["phase_runner"].assign_public_ip
+    })
+  } : {}
+
+  # The container of every task definition that runs Crewbot (the settings' default `container`).
+  task_container = "crewbot"
+
+  tasks = {
+    for tn, t in var.tasks : tn => merge(t, {
+      logical_name        = tn
+      deployed            = contains(keys(var.task_networks), tn)
+      name                = local.names.tasks[tn]
+      container           = local.task_container
+      task_role_name      = local.names.task_roles[tn]
+      execution_role_name = local.names.execution_roles[tn]
+      log_group           = local.names.task_log_groups[tn]
+      task_role_arn       = local.arns.task_roles[tn]
+      execution_role_arn  = local.arns.execution_roles[tn]
+      network             = try(var.task_networks[tn], null)
+      # The same variables as a function's; /tmp is the task's writable scratch volume.
+      environment = local.lambda_environment
+      statements  = local.policy_statements["task/${tn}"]
+      key_kinds   = local.key_kinds["task/${tn}"]
+      key_actions = local.key_actions["task/${tn}"]
     })
   }
 

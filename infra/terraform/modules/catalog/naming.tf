@@ -26,15 +26,24 @@ locals {
     dashboard      = "${local.prefix}-operations"
     # The Lambda packages (not a bucket the code uses, so not in bot/storage/tables.py BUCKETS).
     packages_bucket = "${local.prefix}-packages-${var.account_id}"
+    # A container task's cluster, task definition family and image repository share its name; its two
+    # roles and log group derive from it.
+    tasks           = { for k in keys(var.tasks) : k => "${local.prefix}-${replace(k, "_", "-")}" }
+    task_roles      = { for k in keys(var.tasks) : k => "${local.prefix}-${replace(k, "_", "-")}-task" }
+    execution_roles = { for k in keys(var.tasks) : k => "${local.prefix}-${replace(k, "_", "-")}-exec" }
+    task_log_groups = { for k in keys(var.tasks) : k => "/ecs/${local.prefix}-${replace(k, "_", "-")}" }
   }
 
   # AWS limits some names; the same limits as ResourceNamer so neither side produces a name AWS rejects.
-  name_limits = { tables = 255, buckets = 63, functions = 64, queues = 80, dlqs = 80, state_machines = 80 }
+  name_limits = {
+    tables = 255, buckets = 63, functions = 64, queues = 80, dlqs = 80, state_machines = 80,
+    tasks  = 255, task_roles = 64, execution_roles = 64,
+  }
   too_long = flatten([
     for kind, limit in local.name_limits : [for n in values(local.names[kind]) : n if length(n) > limit]
   ])
 
-  arn_prefix = { for svc in ["dynamodb", "lambda", "sqs", "states", "events", "secretsmanager", "scheduler", "logs"] :
+  arn_prefix = { for svc in ["dynamodb", "lambda", "sqs", "states", "events", "secretsmanager", "scheduler", "logs", "ecs"] :
   svc => "arn:${var.partition}:${svc}:${var.region}:${var.account_id}" }
 
   arns = {
@@ -50,5 +59,11 @@ locals {
     event_bus      = "${local.arn_prefix.events}:event-bus/${local.names.event_bus}"
     schedule_group = "${local.arn_prefix.scheduler}:schedule/${local.names.schedule_group}/*"
     scheduler_role = "arn:${var.partition}:iam::${var.account_id}:role/${local.names.scheduler_role}"
+    # RunTask names a family (its latest revision): every revision of it is allowed.
+    task_definitions = { for k, n in local.names.tasks : k => "${local.arn_prefix.ecs}:task-definition/${n}:*" }
+    clusters         = { for k, n in local.names.tasks : k => "${local.arn_prefix.ecs}:cluster/${n}" }
+    tasks            = { for k, n in local.names.tasks : k => "${local.arn_prefix.ecs}:task/${n}/*" }
+    task_roles       = { for k, n in local.names.task_roles : k => "arn:${var.partition}:iam::${var.account_id}:role/${n}" }
+    execution_roles  = { for k, n in local.names.execution_roles : k => "arn:${var.partition}:iam::${var.account_id}:role/${n}" }
   }
 }

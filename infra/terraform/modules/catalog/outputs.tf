@@ -43,6 +43,16 @@ output "functions" {
   }
 }
 
+output "tasks" {
+  description = "Container tasks: the declaration from functions.tf plus names, role ARNs, environment, IAM statements and, when deployed, the network."
+  value       = local.tasks
+
+  precondition {
+    condition     = length(local.unknown_task_references) == 0
+    error_message = "References to undeclared container tasks: ${join("; ", local.unknown_task_references)}."
+  }
+}
+
 output "queues" {
   description = "SQS queues with their dead-letter queue name, consumer and visibility timeout."
   value       = local.queues

@@ -55,7 +55,43 @@ variable "functions" {
     schedules            = optional(bool, false)
     sms                  = optional(bool, false)
     token_cipher         = optional(bool, false)
+    run_tasks            = optional(list(string), [])
     environment          = optional(map(string), {})
+  }))
+  default = {}
+}
+
+variable "tasks" {
+  description = "Container tasks (ECS Fargate) by logical name (infra/terraform/functions.tf, mirrored by bot/deploy/catalog.py TASKS): what each may touch, as for functions."
+  type = map(object({
+    description          = string
+    command              = list(string)
+    cpu                  = optional(number, 1024)
+    memory_mb            = optional(number, 4096)
+    tables_read          = optional(list(string), [])
+    tables_write         = optional(list(string), [])
+    buckets_read         = optional(list(string), [])
+    buckets_write        = optional(list(string), [])
+    queues_send          = optional(list(string), [])
+    queues_consume       = optional(list(string), [])
+    state_machines_start = optional(list(string), [])
+    task_callback        = optional(bool, false)
+    events_put           = optional(bool, false)
+    secrets              = optional(list(string), [])
+    bedrock              = optional(bool, false)
+    schedules            = optional(bool, false)
+    sms                  = optional(bool, false)
+    token_cipher         = optional(bool, false)
+  }))
+  default = {}
+}
+
+variable "task_networks" {
+  description = "The tasks that are deployed, each with the network its runs use (private subnets, security groups, public IP or not). A function's run_tasks are granted only for these."
+  type = map(object({
+    subnet_ids         = list(string)
+    security_group_ids = list(string)
+    assign_public_ip   = bool
   }))
   default = {}
 }

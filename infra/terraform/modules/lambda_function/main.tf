@@ -4,14 +4,16 @@
 
 locals {
   logs_statement = {
-    sid       = "OwnLogGroup"
-    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.this.arn}:*"]
+    sid        = "OwnLogGroup"
+    actions    = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources  = ["${aws_cloudwatch_log_group.this.arn}:*"]
+    conditions = []
   }
   key_statement = {
-    sid       = "DeploymentKey"
-    actions   = var.function.key_actions
-    resources = [var.kms_key_arn]
+    sid        = "DeploymentKey"
+    actions    = var.function.key_actions
+    resources  = [var.kms_key_arn]
+    conditions = []
   }
   statements = concat(
     [local.logs_statement],
@@ -42,6 +44,15 @@ data "aws_iam_policy_document" "this" {
       sid       = statement.value.sid
       actions   = statement.value.actions
       resources = statement.value.resources
+
+      dynamic "condition" {
+        for_each = statement.value.conditions
+        content {
+          test     = condition.value.test
+          variable = condition.value.variable
+          values   = condition.value.values
+        }
+      }
     }
   }
 }

@@ -9,6 +9,11 @@ variable "function" {
       sid       = string
       actions   = list(string)
       resources = list(string)
+      conditions = optional(list(object({
+        test     = string
+        variable = string
+        values   = list(string)
+      })), [])
     }))
     key_actions = list(string)
   })
