@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: dev test lint typecheck install clean package
+.PHONY: dev test lint typecheck install clean package image
 
 # (Re)install when the project metadata changes; editable so the checkout is what runs.
 $(STAMP): pyproject.toml
@@ -34,6 +34,16 @@ typecheck: $(STAMP)
 ARCH ?= arm64
 package: $(STAMP)
 	$(BIN)/python -m bot.deploy.package --arch $(ARCH)
+
+# The Fargate phase runner image (infra/docker/phase-runner/Dockerfile) for ARCH: the crewbot wheel on
+# python:3.12-slim, tagged $(IMAGE):$(TAG). Needs Docker; see infra/terraform/README.md to push it.
+IMAGE ?= crewbot-phase-runner
+TAG   ?= $(shell git rev-parse --short=12 HEAD)
+image: $(STAMP)
+	rm -rf dist/image
+	$(BIN)/python -m pip wheel --quiet --no-deps --wheel-dir dist/image .
+	docker build --platform $(if $(filter x86_64,$(ARCH)),linux/amd64,linux/arm64) \
+		-f infra/docker/phase-runner/Dockerfile -t $(IMAGE):$(TAG) dist/image
 
 clean:
 	rm -rf $(VENV) .crewbot build dist .pytest_cache .mypy_cache .ruff_cache

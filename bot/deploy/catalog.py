@@ -148,10 +148,10 @@ class FunctionSpec(Access):
         return _as_terraform(self)
 
 
-def _as_terraform(spec: Access) -> dict[str, object]:
+def _as_terraform(spec: Access, skip: tuple[str, ...] = ()) -> dict[str, object]:
     out: dict[str, object] = {}
     for f in fields(spec):
-        if f.name == "name":
+        if f.name == "name" or f.name in skip:
             continue
         value = getattr(spec, f.name)
         if isinstance(value, tuple):
@@ -187,8 +187,9 @@ class TaskSpec(Access):
             raise ValueError(f"task {self.name}: invoke_self and run_tasks are for Lambda functions")
 
     def as_terraform(self) -> dict[str, object]:
-        """The object ``functions.tf`` declares in ``tasks`` (lists for tuples, no ``name``)."""
-        return _as_terraform(self)
+        """The object ``functions.tf`` declares in ``tasks`` (lists for tuples; no ``name`` and none of the
+        function-only ``invoke_self`` and ``run_tasks``)."""
+        return _as_terraform(self, skip=("invoke_self", "run_tasks"))
 
 
 @dataclass(frozen=True)

@@ -64,8 +64,16 @@ def test_access_kinds_are_the_same_on_both_sides() -> None:
 
 
 def _policy_kinds(statements: list[dict[str, Any]]) -> dict[str, tuple[str, ...]]:
+    """Access kind -> actions granted. A kind may take several statements (``TaskRun``, ``TaskRunTag`` ...,
+    each with its own condition): their actions are united, in ``ACCESS_ACTIONS`` order."""
     sid_to_kind = {k.replace("_", " ").title().replace(" ", ""): k for k in ACCESS_ACTIONS}
-    return {sid_to_kind[s["sid"]]: tuple(s["actions"]) for s in statements}
+    granted: dict[str, set[str]] = {}
+    for s in statements:
+        kind = next(k for sid, k in sorted(sid_to_kind.items(), key=lambda i: -len(i[0])) if s["sid"].startswith(sid))
+        granted.setdefault(kind, set()).update(s["actions"])
+    # Actions outside the kind are kept (after the kind's own), so the comparison still sees them.
+    return {k: tuple([a for a in ACCESS_ACTIONS[k] if a in actions] + sorted(actions - set(ACCESS_ACTIONS[k])))
+            for k, actions in granted.items()}
 
 
 def test_each_policy_grants_exactly_the_declared_access(evaluated: dict[str, Any]) -> None:
