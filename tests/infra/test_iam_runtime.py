@@ -7,8 +7,9 @@ answers every Web API call.
 
 Covered: every deployed function, each with one scenario: the Slack entry point (a DM, ``/prep`` and
 the home tab through the emulator), the meeting-prep and project-phase workflow tasks, the
-meeting-prep event handlers and the calendar-monitor schedule. A scenario exercises one path, so a
-call only another path makes can still be missing from a policy.
+meeting-prep event handlers and the calendar-monitor schedule; and the Fargate phase runner: the
+``RunProjectPhase`` function starting the task, and the task running the phase (``TASKS``). A scenario
+exercises one path, so a call only another path makes can still be missing from a policy.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from moto import mock_aws
 from slack_sdk import WebClient
 from slack_sdk.web import SlackResponse
 
-from bot.deploy import FUNCTIONS, FunctionSpec, aws_tables
+from bot.deploy import FUNCTIONS, TASKS, Access, aws_tables
 from bot.runtime import Crewbot, start
 from bot.storage.dynamodb import create_buckets, create_tables
 from bot.storage.records import Meeting
@@ -133,13 +134,14 @@ def _logical(physical: str, names: dict[str, str]) -> str:
     return f"<unknown {physical}>"
 
 
-def _violations(spec: FunctionSpec, calls: list[Call], crewbot: Crewbot) -> list[str]:
+def _violations(spec: Access, calls: list[Call], crewbot: Crewbot) -> list[str]:
     namer = crewbot.namer
     tables = {t: namer.table(t) for t in aws_tables()}
     buckets = {b: namer.bucket(b) for b in BUCKETS}
     machines = {w.name.removesuffix(".asl.json"): namer.state_machine(w.name.removesuffix(".asl.json"))
                 for w in WORKFLOWS.glob("*.asl.json")}
     secrets = {key: namer.secret(s.name) for key, s in crewbot.config.secrets.items()}
+    tasks = {t: namer.name(t) for t in TASKS}
     problems = []
     for service, operation, params in calls:
         allowed = True
@@ -171,6 +173,10 @@ def _violations(spec: FunctionSpec, calls: list[Call], crewbot: Crewbot) -> list
             allowed = spec.token_cipher
         elif service == "sns":
             allowed = spec.sms
+        elif service == "ecs":
+            # RunTask on a declared task's definition, in that task's cluster (the statement's condition).
+            task = _logical(params.get("taskDefinition", ""), tasks)
+            allowed = operation == "RunTask" and task in spec.run_tasks and params.get("cluster") == tasks.get(task)
         elif service == "sts":
             allowed = operation == "GetCallerIdentity"  # needs no permission
         else:
@@ -180,11 +186,12 @@ def _violations(spec: FunctionSpec, calls: list[Call], crewbot: Crewbot) -> list
     return problems
 
 
-def _check(name: str, calls: list[Call], crewbot: Crewbot, *, expect_calls: bool = True) -> list[str]:
+def _check(name: str, calls: list[Call], crewbot: Crewbot, *, expect_calls: bool = True,
+           spec: Access | None = None) -> list[str]:
     """What ``name`` called without being allowed to (empty when its policy covers every call)."""
     if expect_calls and not calls:
         return [f"{name} made no AWS call: the scenario did not run"]
-    return [f"{name}: {problem}" for problem in _violations(FUNCTIONS[name], calls, crewbot)]
+    return [f"{name}: {problem}" for problem in _violations(spec or FUNCTIONS[name], calls, crewbot)]
 
 
 # -- scenarios -------------------------------------------------------------------------------------
@@ -318,3 +325,52 @@ def test_the_slack_entry_point_stays_within_its_policy(aws: Callable[[], Crewbot
         emulator.close()
     problems = _check("bot", recorder, crewbot)
     assert not problems, "calls outside the bot function's policy:\n" + "\n".join(problems)
+
+
+def test_the_fargate_phase_runner_stays_within_its_policies(aws: Callable[[], Crewbot], recorder: list[Call],
+                                                              tmp_path: Path) -> None:
+    from bot.projects.runner import PhaseRunner
+    from bot.projects.service import project_service
+
+    sow = (Path(__file__).parents[1] / "projects" / "data" / "sample-sow.md").read_text(encoding="utf-8")
+    seed = aws()
+    project = project_service(seed).create(name="Acme store", sow_text=sow, channel_id="C0GENERAL", user_id="U1",
+                                           start=False)
+    name = seed.namer.name("phase_runner")
+    ecs = boto3.client("ecs", region_name=REGION)
+    ecs.create_cluster(clusterName=name)
+    ecs.register_task_definition(family=name, requiresCompatibilities=["FARGATE"], networkMode="awsvpc", cpu="1024",
+                                 memory="4096",  # moto sizes a task by its containers' memory
+                                 containerDefinitions=[{"name": "crewbot", "image": "runner:1", "memory": 4096}])
+    # The launcher is configured as Terraform configures it with phase_runner = "ecs" (test_phase_runner.py
+    # checks that environment): the aws fixture's runtimes read this file.
+    ec2 = boto3.client("ec2", region_name=REGION)
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})  # moto's ECS needs the ENI's DNS name
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
+    group = ec2.create_security_group(GroupName="runner", Description="runner", VpcId=vpc)["GroupId"]
+    settings = {"phase_runner": "ecs", "ecs": {"cluster": name, "task_definition": name, "subnets": [subnet],
+                                               "security_groups": [group]}}
+    (tmp_path / "crewbot.yaml").write_text(CONFIG + "plugins:\n  settings:\n    projects: " + json.dumps(settings)
+                                           + "\n", encoding="utf-8")
+    launcher = aws()
+    recorder.clear()
+    run = _task(launcher, "RunProjectPhase", {"project_id": project.project_id, "phase": "discovery",
+                                              "taskToken": "run-token"})["run"]
+    problems = _check("task_run_project_phase", recorder, launcher)
+    started = [c for c in recorder if c[:2] == ("ecs", "RunTask")]
+    assert len(started) == 1, f"the launcher should start one task: {recorder}"
+    command = started[0][2]["overrides"]["containerOverrides"][0]["command"]
+    assert command == ["crewbot", "projects", "run-phase", "--project", project.project_id, "--run", run]
+
+    # The task: `crewbot projects run-phase` runs PhaseRunner.execute_run in a runtime without the ecs setting.
+    (tmp_path / "crewbot.yaml").write_text(CONFIG, encoding="utf-8")
+    container = aws()
+    recorder.clear()
+    try:
+        PhaseRunner(container).execute_run(project.project_id, run)
+    except Exception as exc:
+        assert "token" in str(exc).lower(), f"the phase run failed: {exc!r}"  # moto knows no such task token
+    assert any(c[1] == "SendTaskSuccess" or c[1] == "SendTaskFailure" for c in recorder), "the run answered nothing"
+    problems += _check("phase_runner task", recorder, container, spec=TASKS["phase_runner"])
+    assert not problems, "calls outside the policies:\n" + "\n".join(problems)

@@ -17,3 +17,6 @@ protect_data = true
 
 function_sizing = {}
 alarm_emails    = []
+
+# Project phases run inline in the RunProjectPhase function (at most 15 minutes each).
+phase_runner = "lambda"

@@ -21,5 +21,11 @@ function_sizing = {
 
 alarm_emails = ["oncall@example.com"]
 
-# Run the functions in your VPC (private subnets with a NAT gateway or VPC endpoints):
-# vpc = { subnet_ids = ["subnet-0123", "subnet-4567"], security_group_ids = ["sg-0123"] }
+# The functions and the Fargate phase runner in your VPC: private subnets with a NAT gateway or VPC
+# endpoints (Slack and AWS APIs). Replace these ids with yours.
+vpc = { subnet_ids = ["subnet-0123", "subnet-4567"], security_group_ids = ["sg-0123"] }
+
+# Project phases run as Fargate tasks, without Lambda's 15 minutes (README: Lambda or Fargate). image_tag
+# is the tag you pushed with `make image` (default: the commit); subnets and security groups are vpc's.
+phase_runner      = "ecs"
+phase_runner_task = { image_tag = "0123456789ab", cpu = 1024, memory_mb = 4096 }

@@ -55,6 +55,21 @@ mock_provider "aws" {
   mock_resource "aws_s3_bucket" {
     defaults = { arn = "arn:aws:s3:::mock" }
   }
+  mock_resource "aws_ecr_repository" {
+    defaults = {
+      arn            = "arn:aws:ecr:us-east-1:123456789012:repository/mock"
+      repository_url = "123456789012.dkr.ecr.us-east-1.amazonaws.com/mock"
+    }
+  }
+  mock_resource "aws_ecs_cluster" {
+    defaults = { arn = "arn:aws:ecs:us-east-1:123456789012:cluster/mock" }
+  }
+  mock_resource "aws_ecs_task_definition" {
+    defaults = {
+      arn                  = "arn:aws:ecs:us-east-1:123456789012:task-definition/mock:1"
+      arn_without_revision = "arn:aws:ecs:us-east-1:123456789012:task-definition/mock"
+    }
+  }
 }
 
 variables {
@@ -78,19 +93,35 @@ run "apply" {
   }
 }
 
+# Production as examples/prod.tfvars sets it: in a VPC, with the Fargate phase runner (applied, so the
+# runner's outputs are known).
 run "prod_in_a_vpc_on_x86" {
-  command = plan
+  command = apply
 
   variables {
-    environment     = "prod"
-    xray            = true
-    architecture    = "x86_64"
-    function_sizing = { bot = { memory_mb = 1024, reserved_concurrency = 20 } }
-    vpc             = { subnet_ids = ["subnet-0123"], security_group_ids = ["sg-0123"] }
+    environment       = "prod"
+    xray              = true
+    architecture      = "x86_64"
+    function_sizing   = { bot = { memory_mb = 1024, reserved_concurrency = 20 } }
+    vpc               = { subnet_ids = ["subnet-0123"], security_group_ids = ["sg-0123"] }
+    phase_runner      = "ecs"
+    phase_runner_task = { image_tag = "v1", cpu = 2048, memory_mb = 8192 }
   }
 
   assert {
     condition     = module.function["bot"].name == "crewbot-prod-bot"
     error_message = "unexpected function name"
+  }
+  assert {
+    condition     = output.phase_runner.cluster == "crewbot-prod-phase-runner" && output.phase_runner.task_definition == "crewbot-prod-phase-runner"
+    error_message = "phase runner: ${jsonencode(output.phase_runner)}"
+  }
+  assert {
+    condition     = module.catalog.tasks["phase_runner"].deployed && module.catalog.tasks["phase_runner"].network.subnet_ids == tolist(["subnet-0123"])
+    error_message = "the phase runner should use the VPC's subnets"
+  }
+  assert {
+    condition     = contains([for s in module.catalog.functions["task_run_project_phase"].statements : s.sid], "TaskRunPassRole")
+    error_message = "RunProjectPhase may not pass the task's roles"
   }
 }
