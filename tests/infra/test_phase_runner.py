@@ -235,3 +235,15 @@ def test_make_image_builds_the_wheel_and_the_image_for_the_architecture() -> Non
         assert build[build.index("--platform") + 1] == platform
         assert Path(build[build.index("-f") + 1]) == DOCKERFILE.relative_to(REPO)
         assert build[build.index("-t") + 1] == "repo/runner:t1" and build[-1] == "dist/image"
+
+
+def test_examples_run_phases_inline_in_dev_and_on_fargate_in_prod() -> None:
+    from tests.infra.conftest import parse, unquote
+
+    dev = unquote(parse(TF / "examples" / "dev.tfvars"))
+    prod = unquote(parse(TF / "examples" / "prod.tfvars"))
+    assert dev["phase_runner"] == "lambda"
+    assert prod["phase_runner"] == "ecs" and prod["phase_runner_task"]["image_tag"]
+    # The runner's network: its own, or the VPC feature's.
+    network = prod["phase_runner_task"].get("subnet_ids") or prod["vpc"]["subnet_ids"]
+    assert network, "prod runs phases on Fargate but gives the tasks no subnets"
