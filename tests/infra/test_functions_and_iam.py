@@ -252,3 +252,4 @@ def test_main_tf_gives_the_catalog_the_declarations() -> None:
     args = unquote(catalog)
     assert args["functions"] == "${local.functions}" and args["queues"] == "${local.queues}"
     assert args["secrets"] == "${local.secrets}" and args["workflows_dir"] == "${local.repo_root}/workflows"
+    assert args["tasks"] == "${local.tasks}" and args["task_networks"] == "${local.task_networks}"
