@@ -22,58 +22,24 @@ locals {
   )
 }
 
-data "aws_iam_policy_document" "assume" {
-  statement {
-    actions = ["sts:AssumeRole"]
-    principals {
-      type        = "Service"
-      identifiers = ["lambda.amazonaws.com"]
-    }
-  }
-}
-
-resource "aws_iam_role" "this" {
-  name               = var.function.name
-  assume_role_policy = data.aws_iam_policy_document.assume.json
-}
-
-data "aws_iam_policy_document" "this" {
-  dynamic "statement" {
-    for_each = local.statements
-    content {
-      sid       = statement.value.sid
-      actions   = statement.value.actions
-      resources = statement.value.resources
-
-      dynamic "condition" {
-        for_each = statement.value.conditions
-        content {
-          test     = condition.value.test
-          variable = condition.value.variable
-          values   = condition.value.values
-        }
-      }
-    }
-  }
-}
-
-resource "aws_iam_role_policy" "this" {
-  name   = "least-privilege"
-  role   = aws_iam_role.this.id
-  policy = data.aws_iam_policy_document.this.json
+module "role" {
+  source     = "../service_role"
+  name       = var.function.name
+  service    = "lambda.amazonaws.com"
+  statements = local.statements
 }
 
 # X-Ray and VPC networking are AWS managed policies scoped by AWS (their actions support no
 # resource-level permissions); neither touches Crewbot's data.
 resource "aws_iam_role_policy_attachment" "xray" {
   count      = var.tracing ? 1 : 0
-  role       = aws_iam_role.this.name
+  role       = module.role.name
   policy_arn = "arn:${var.partition}:iam::aws:policy/AWSXRayDaemonWriteAccess"
 }
 
 resource "aws_iam_role_policy_attachment" "vpc" {
   count      = var.vpc == null ? 0 : 1
-  role       = aws_iam_role.this.name
+  role       = module.role.name
   policy_arn = "arn:${var.partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
 }
 
@@ -90,7 +56,7 @@ resource "aws_lambda_function" "this" {
   #checkov:skip=CKV_AWS_272:Code is built from the repository by make package; AWS Signer profiles are left to the deploying organisation
   function_name                  = var.function.name
   description                    = var.function.description
-  role                           = aws_iam_role.this.arn
+  role                           = module.role.arn
   handler                        = var.function.handler
   runtime                        = "python3.12"
   architectures                  = [var.architecture]
@@ -127,5 +93,5 @@ resource "aws_lambda_function" "this" {
     }
   }
 
-  depends_on = [aws_iam_role_policy.this, aws_cloudwatch_log_group.this]
+  depends_on = [module.role, aws_cloudwatch_log_group.this]
 }

@@ -15,7 +15,7 @@ output "invoke_arn" {
 
 output "role_name" {
   description = "Execution role name."
-  value       = aws_iam_role.this.name
+  value       = module.role.name
 }
 
 output "log_group_name" {

@@ -67,7 +67,21 @@ resource "aws_cloudwatch_log_group" "this" {
 # -- roles -------------------------------------------------------------------------------------------------
 
 # Only ECS tasks of this account may assume the roles (confused-deputy guard).
-data "aws_iam_policy_document" "assume" {
+module "task_role" {
+  source         = "../service_role"
+  name           = var.task.task_role_name
+  service        = "ecs-tasks.amazonaws.com"
+  source_account = var.account_id
+  statements     = local.task_statements
+}
+
+# The execution role only pulls this image and writes this log group.
+resource "aws_iam_role" "execution" {
+  name               = var.task.execution_role_name
+  assume_role_policy = data.aws_iam_policy_document.assume_ecs.json
+}
+
+data "aws_iam_policy_document" "assume_ecs" {
   statement {
     actions = ["sts:AssumeRole"]
     principals {
@@ -80,42 +94,6 @@ data "aws_iam_policy_document" "assume" {
       values   = [var.account_id]
     }
   }
-}
-
-resource "aws_iam_role" "task" {
-  name               = var.task.task_role_name
-  assume_role_policy = data.aws_iam_policy_document.assume.json
-}
-
-data "aws_iam_policy_document" "task" {
-  dynamic "statement" {
-    for_each = local.task_statements
-    content {
-      sid       = statement.value.sid
-      actions   = statement.value.actions
-      resources = statement.value.resources
-
-      dynamic "condition" {
-        for_each = statement.value.conditions
-        content {
-          test     = condition.value.test
-          variable = condition.value.variable
-          values   = condition.value.values
-        }
-      }
-    }
-  }
-}
-
-resource "aws_iam_role_policy" "task" {
-  name   = "least-privilege"
-  role   = aws_iam_role.task.id
-  policy = data.aws_iam_policy_document.task.json
-}
-
-resource "aws_iam_role" "execution" {
-  name               = var.task.execution_role_name
-  assume_role_policy = data.aws_iam_policy_document.assume.json
 }
 
 data "aws_iam_policy_document" "execution" {
@@ -151,7 +129,7 @@ resource "aws_ecs_task_definition" "this" {
   network_mode             = "awsvpc"
   cpu                      = tostring(var.cpu)
   memory                   = tostring(var.memory_mb)
-  task_role_arn            = aws_iam_role.task.arn
+  task_role_arn            = module.task_role.arn
   execution_role_arn       = aws_iam_role.execution.arn
 
   runtime_platform {
@@ -187,7 +165,7 @@ resource "aws_ecs_task_definition" "this" {
     }
   }])
 
-  depends_on = [aws_iam_role_policy.task, aws_iam_role_policy.execution]
+  depends_on = [module.task_role, aws_iam_role_policy.execution]
 
   lifecycle {
     precondition {

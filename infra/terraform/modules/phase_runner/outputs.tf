@@ -20,7 +20,7 @@ output "task_definition_family" {
 
 output "task_role_arn" {
   description = "Role the phase run's code uses."
-  value       = aws_iam_role.task.arn
+  value       = module.task_role.arn
 }
 
 output "execution_role_arn" {
