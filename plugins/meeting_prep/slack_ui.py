@@ -268,19 +268,24 @@ def _say(respond: Any, text: str) -> None:
     respond(response_type="ephemeral", replace_original=False, text=text)
 
 
+def _pressed_open(body: dict[str, Any], crewbot: Crewbot, respond: Any) -> Meeting | None:
+    """Like :func:`_pressed`, and the prep is still open (a press on a finished prep says it is done)."""
+    meeting = _pressed(body, crewbot, respond)
+    if meeting is not None and meeting.prep_status in _FINISHED:
+        _say(respond, f"This prep is {_FINISHED[meeting.prep_status]}.")
+        return None
+    return meeting
+
+
 _FINISHED = {"generating": "already done: your materials are being generated",
              "ready": "already done: your materials were sent", "skipped": "skipped"}
 
 
 def start_pressed(body: dict[str, Any], respond: Any, client: Any, crewbot: Crewbot) -> None:
-    meeting = _pressed(body, crewbot, respond)
+    meeting = _pressed_open(body, crewbot, respond)
     if meeting is None:
         return
     current = getattr(meeting, "prep_chat", None) or {}
-    if meeting.prep_status in _FINISHED:
-        respond(response_type="ephemeral", replace_original=False,
-                text=f"This prep is {_FINISHED[meeting.prep_status]}.")
-        return
     if current.get("state") == "open":
         respond(response_type="ephemeral", replace_original=False,
                 text="Your prep chat for this meeting is already open: answer in its thread.")
@@ -302,11 +307,8 @@ def start_pressed(body: dict[str, Any], respond: Any, client: Any, crewbot: Crew
 
 
 def snooze_pressed(body: dict[str, Any], respond: Any, crewbot: Crewbot) -> None:
-    meeting = _pressed(body, crewbot, respond)
+    meeting = _pressed_open(body, crewbot, respond)
     if meeting is None:
-        return
-    if meeting.prep_status in _FINISHED:
-        _say(respond, f"This prep is {_FINISHED[meeting.prep_status]}.")
         return
     minutes = settings_of(crewbot).snooze_minutes
     until = crewbot.clock.now() + timedelta(minutes=minutes)
@@ -320,11 +322,8 @@ def snooze_pressed(body: dict[str, Any], respond: Any, crewbot: Crewbot) -> None
 
 
 def skip_pressed(body: dict[str, Any], respond: Any, crewbot: Crewbot) -> None:
-    meeting = _pressed(body, crewbot, respond)
+    meeting = _pressed_open(body, crewbot, respond)
     if meeting is None:
-        return
-    if meeting.prep_status in _FINISHED:
-        _say(respond, f"This prep is {_FINISHED[meeting.prep_status]}.")
         return
     crewbot.records.meetings.update(meeting.meeting_id, prep_status="skipped",
                                     prep_chat={**(getattr(meeting, "prep_chat", None) or {}), "state": "closed"})
