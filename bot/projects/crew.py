@@ -117,8 +117,8 @@ def template_text(name: str) -> str:
     raise KeyError(f"unknown template {name!r} (templates: {', '.join(template_names())})")
 
 
-def render_template(name: str, fields: dict[str, Any]) -> str:
-    """Fill ``{{field}}`` placeholders; lists become bullets, missing fields read "(none recorded)"."""
+def fill_template(text: str, fields: dict[str, Any]) -> str:
+    """Fill ``{{field}}`` placeholders in ``text``; lists become bullets, missing fields read "(none recorded)"."""
 
     def value(match: re.Match[str]) -> str:
         found = fields.get(match.group(1))
@@ -128,4 +128,9 @@ def render_template(name: str, fields: dict[str, Any]) -> str:
             return "\n".join(f"- {item}" for item in found)
         return str(found)
 
-    return _FIELD.sub(value, template_text(name))
+    return _FIELD.sub(value, text)
+
+
+def render_template(name: str, fields: dict[str, Any]) -> str:
+    """The crew template ``name`` with its placeholders filled (:func:`fill_template`)."""
+    return fill_template(template_text(name), fields)

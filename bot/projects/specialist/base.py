@@ -158,18 +158,3 @@ def parse_connections(connections: list[Any], components: list[Component]) -> li
     return found
 
 
-_FIELD = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
-
-
-def fill_template(text: str, fields: dict[str, Any]) -> str:
-    """``{{field}}`` placeholders filled like the crew's templates: lists as bullets, missing as "(none recorded)"."""
-
-    def value(match: re.Match[str]) -> str:
-        found = fields.get(match.group(1))
-        if found is None or found == "" or found == []:
-            return "(none recorded)"
-        if isinstance(found, (list, tuple)):
-            return "\n".join(f"- {item}" for item in found)
-        return str(found)
-
-    return _FIELD.sub(value, text)

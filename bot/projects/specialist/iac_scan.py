@@ -38,10 +38,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from bot.agents.tools import ToolError, ToolInvocation, crewbot_tool
-from bot.projects.artifacts import ArtifactNotFound, ArtifactScopeError
+from bot.agents.tools import ToolInvocation, crewbot_tool
 from bot.projects.specialist.base import write_scoped
-from bot.projects.specialist.terraform import Block, Module, expressions, load_modules, strings
+from bot.projects.specialist.terraform import Block, Module, expressions, strings, tool_modules
 from bot.projects.tools import crew_call
 
 SEVERITIES: tuple[str, ...] = ("critical", "high", "medium", "low", "info")
@@ -364,10 +363,7 @@ def scan_iac(path: str = "infra/", report_path: str = "", tool_context: ToolInvo
     """
     call = crew_call(tool_context)
     store = call.service.artifacts(call.project.project_id)
-    try:
-        modules = load_modules(store, path)
-    except (ArtifactNotFound, ArtifactScopeError) as exc:
-        raise ToolError(str(exc)) from None
+    modules = tool_modules(store, path)
     findings, syntax = scan_modules(modules)
     files = [f for m in modules for f in m.files]
     result: dict[str, Any] = {

@@ -181,6 +181,15 @@ def load_modules(store: ArtifactStore, path: str) -> list[Module]:
     return modules
 
 
+def tool_modules(store: ArtifactStore, path: str) -> list[Module]:
+    """:func:`load_modules` for a tool: a missing path, or one outside the repository, becomes a
+    :class:`ToolError` the agent reads."""
+    try:
+        return load_modules(store, path)
+    except (ArtifactNotFound, ArtifactScopeError) as exc:
+        raise ToolError(str(exc)) from None
+
+
 def strings(value: Any) -> list[str]:
     """Every string inside a parsed value (attributes, nested blocks, lists)."""
     if isinstance(value, str):
@@ -284,10 +293,7 @@ def validate_terraform(path: str = "infra/", tool_context: ToolInvocation | None
     """
     call = crew_call(tool_context)
     store = call.service.artifacts(call.project.project_id)
-    try:
-        modules = load_modules(store, path)
-    except (ArtifactNotFound, ArtifactScopeError) as exc:
-        raise ToolError(str(exc)) from None
+    modules = tool_modules(store, path)
     problems = [p for m in modules for p in check_module(m)]
     errors = [p for p in problems if p.severity == "error"]
     return {"valid": not errors, "files": [f for m in modules for f in m.files],
