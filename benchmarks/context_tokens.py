@@ -45,8 +45,9 @@ class RecordingOffline(OfflineModel):
 
     calls: list[int] = []
 
-    async def stream(self, messages: Any, tool_specs: Any = None, system_prompt: str | None = None,
-                     **kwargs: Any) -> Any:
+    async def stream(
+        self, messages: Any, tool_specs: Any = None, system_prompt: str | None = None, **kwargs: Any
+    ) -> Any:
         RecordingOffline.calls.append(await self.count_tokens(messages, tool_specs, system_prompt))
         async for event in super().stream(messages, tool_specs, system_prompt, **kwargs):
             yield event
@@ -55,13 +56,26 @@ class RecordingOffline(OfflineModel):
 def seed(crewbot: Crewbot) -> None:
     now = crewbot.clock.now().astimezone(UTC)
     fmt = "%Y-%m-%dT%H:%M:%SZ"
-    for i, (title, kind) in enumerate([("Leadership sync", "leadership"), ("Budget review", "budget_review"),
-                                       ("1:1 with Ana", "one_on_one"), ("Customer QBR", "qbr")]):
+    for i, (title, kind) in enumerate(
+        [
+            ("Leadership sync", "leadership"),
+            ("Budget review", "budget_review"),
+            ("1:1 with Ana", "one_on_one"),
+            ("Customer QBR", "qbr"),
+        ]
+    ):
         start_at = now + timedelta(days=1 + i, hours=2)
-        crewbot.store.table(MEETINGS).put({
-            "meeting_id": f"m{i}", "user_id": "UBENCH", "title": title, "meeting_type": kind,
-            "start": start_at.strftime(fmt), "end": (start_at + timedelta(minutes=45)).strftime(fmt),
-            "attendees": ["Ana", "Bo", "Chen"]})
+        crewbot.store.table(MEETINGS).put(
+            {
+                "meeting_id": f"m{i}",
+                "user_id": "UBENCH",
+                "title": title,
+                "meeting_type": kind,
+                "start": start_at.strftime(fmt),
+                "end": (start_at + timedelta(minutes=45)).strftime(fmt),
+                "attendees": ["Ana", "Bo", "Chen"],
+            }
+        )
 
 
 TURN_SECONDS: dict[str, list[float]] = {}
@@ -83,8 +97,12 @@ def run(turns: int, manager: str) -> list[tuple[int, int, int, int]]:
         for turn in range(1, turns + 1):
             before = len(RecordingOffline.calls)
             started = time.perf_counter()
-            result = agents.ask("meeting_coordinator", user_id="UBENCH", conversation="bench",
-                                text=QUESTIONS[(turn - 1) % len(QUESTIONS)])
+            result = agents.ask(
+                "meeting_coordinator",
+                user_id="UBENCH",
+                conversation="bench",
+                text=QUESTIONS[(turn - 1) % len(QUESTIONS)],
+            )
             TURN_SECONDS.setdefault(manager, []).append(time.perf_counter() - started)
             calls = RecordingOffline.calls[before:]
             kept = len(_stored_messages(crewbot, result.session_id))
@@ -109,21 +127,28 @@ def main() -> int:
     bounded = run(args.turns, args.manager)
     unbounded = run(args.turns, "none")
     print(f"Meeting Coordinator, {args.turns} turns, offline model; prompt tokens = largest model call of the turn")
-    print(f"{'turn':>4} {'calls':>5} {args.manager + ' tokens':>22} {'stored':>6} "
-          f"{'no manager tokens':>18} {'stored':>6}")
+    print(
+        f"{'turn':>4} {'calls':>5} {args.manager + ' tokens':>22} {'stored':>6} {'no manager tokens':>18} {'stored':>6}"
+    )
     for (turn, calls, tokens, kept), (_, _, raw_tokens, raw_kept) in zip(bounded, unbounded, strict=True):
         print(f"{turn:>4} {calls:>5} {tokens:>22,} {kept:>6} {raw_tokens:>18,} {raw_kept:>6}")
     first_half = max(t for _, _, t, _ in bounded[: args.turns // 2])
-    second_half = max(t for _, _, t, _ in bounded[args.turns // 2:])
-    print(f"\n{args.manager}: max prompt {max(t for _, _, t, _ in bounded):,} tokens "
-          f"(first half max {first_half:,}, second half max {second_half:,}); "
-          f"the session store keeps all {bounded[-1][3]} messages (nothing is lost; only the prompt is windowed)")
-    print(f"no manager: prompt grows to {unbounded[-1][2]:,} tokens at turn {args.turns} "
-          f"({unbounded[-1][3]} stored messages)")
+    second_half = max(t for _, _, t, _ in bounded[args.turns // 2 :])
+    print(
+        f"\n{args.manager}: max prompt {max(t for _, _, t, _ in bounded):,} tokens "
+        f"(first half max {first_half:,}, second half max {second_half:,}); "
+        f"the session store keeps all {bounded[-1][3]} messages (nothing is lost; only the prompt is windowed)"
+    )
+    print(
+        f"no manager: prompt grows to {unbounded[-1][2]:,} tokens at turn {args.turns} "
+        f"({unbounded[-1][3]} stored messages)"
+    )
     seconds = sorted(TURN_SECONDS[args.manager])
-    print(f"turn wall time on the offline model ({args.manager}; session restore, tools, store, usage): median "
-          f"{statistics.median(seconds) * 1000:.0f} ms, p95 {seconds[int(len(seconds) * 0.95) - 1] * 1000:.0f} ms, "
-          f"last {TURN_SECONDS[args.manager][-1] * 1000:.0f} ms")
+    print(
+        f"turn wall time on the offline model ({args.manager}; session restore, tools, store, usage): median "
+        f"{statistics.median(seconds) * 1000:.0f} ms, p95 {seconds[int(len(seconds) * 0.95) - 1] * 1000:.0f} ms, "
+        f"last {TURN_SECONDS[args.manager][-1] * 1000:.0f} ms"
+    )
     return 0
 
 

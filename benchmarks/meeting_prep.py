@@ -41,10 +41,14 @@ def main() -> None:
             began = time.perf_counter()
             steady = monitor.run().totals()
             second = time.perf_counter() - began
-            print(f"monitor, {users} users, first run: {first:.2f} s ({first / users * 1000:.0f} ms/user); "
-                  f"{totals['new']} meetings, {totals['prep_events']} prep events and workflows to the notification")
-            print(f"monitor, {users} users, steady state: {second:.2f} s ({second / users * 1000:.0f} ms/user); "
-                  f"{steady['unchanged']} unchanged")
+            print(
+                f"monitor, {users} users, first run: {first:.2f} s ({first / users * 1000:.0f} ms/user); "
+                f"{totals['new']} meetings, {totals['prep_events']} prep events and workflows to the notification"
+            )
+            print(
+                f"monitor, {users} users, steady state: {second:.2f} s ({second / users * 1000:.0f} ms/user); "
+                f"{steady['unchanged']} unchanged"
+            )
 
             notify, deliver = [], []
             for round_ in range(5):

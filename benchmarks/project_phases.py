@@ -53,8 +53,10 @@ def main() -> None:
         emu.close()
 
     def line(label: str, values: list[float]) -> str:
-        return (f"{label:<52} median {statistics.median(values) * 1000:7.0f} ms   "
-                f"max {max(values) * 1000:7.0f} ms   (n={len(values)})")
+        return (
+            f"{label:<52} median {statistics.median(values) * 1000:7.0f} ms   "
+            f"max {max(values) * 1000:7.0f} ms   (n={len(values)})"
+        )
 
     print(f"Project delivery on the offline crew, {args.projects} projects (emulator, SQLite, git artifacts)")
     print(line("/project new → Discovery Swarm → review → gate posted", discovery))
@@ -63,8 +65,10 @@ def main() -> None:
     for run in runs:
         tokens = sum(int(u["input"]) + int(u["output"]) for u in run["usage"].values())
         history = run["node_history"]
-        print(f"  {run['phase']:<13} agents {' → '.join(history):<24} handoffs {max(len(history) - 1, 0)}   "
-              f"tokens {tokens:,} (estimated by Strands: characters / 4)")
+        print(
+            f"  {run['phase']:<13} agents {' → '.join(history):<24} handoffs {max(len(history) - 1, 0)}   "
+            f"tokens {tokens:,} (estimated by Strands: characters / 4)"
+        )
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Benchmark of the local workflow runner, scheduler and queue on SQLite (prints figures; asserts nothing).
 
-    .venv/bin/python benchmarks/workflows.py
+.venv/bin/python benchmarks/workflows.py
 """
 
 from __future__ import annotations
@@ -29,20 +29,41 @@ SIMPLE = {
     "States": {
         "Prepare": {"Type": "Pass", "Parameters": {"a.$": "$.n", "b": 1}, "Next": "Add"},
         "Add": {"Type": "Task", "Resource": "${AddFunctionArn}", "ResultPath": "$.sum", "Next": "Big"},
-        "Big": {"Type": "Choice", "Choices": [{"Variable": "$.sum", "NumericGreaterThan": 10, "Next": "Yes"}],
-                "Default": "No"},
+        "Big": {
+            "Type": "Choice",
+            "Choices": [{"Variable": "$.sum", "NumericGreaterThan": 10, "Next": "Yes"}],
+            "Default": "No",
+        },
         "Yes": {"Type": "Succeed"},
         "No": {"Type": "Succeed"},
     },
 }
-MAP = {"StartAt": "Each", "States": {"Each": {
-    "Type": "Map", "ItemsPath": "$.items", "End": True,
-    "ItemSelector": {"a.$": "$$.Map.Item.Value", "b.$": "$$.Map.Item.Index"},
-    "ItemProcessor": {"StartAt": "Add", "States": {"Add": {"Type": "Task", "Resource": "${AddFunctionArn}",
-                                                           "End": True}}}}}}
-GATE = {"StartAt": "Ask", "States": {"Ask": {
-    "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken", "End": True,
-    "Parameters": {"FunctionName": "${AskFunctionArn}", "Payload": {"taskToken.$": "$$.Task.Token"}}}}}
+MAP = {
+    "StartAt": "Each",
+    "States": {
+        "Each": {
+            "Type": "Map",
+            "ItemsPath": "$.items",
+            "End": True,
+            "ItemSelector": {"a.$": "$$.Map.Item.Value", "b.$": "$$.Map.Item.Index"},
+            "ItemProcessor": {
+                "StartAt": "Add",
+                "States": {"Add": {"Type": "Task", "Resource": "${AddFunctionArn}", "End": True}},
+            },
+        }
+    },
+}
+GATE = {
+    "StartAt": "Ask",
+    "States": {
+        "Ask": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+            "End": True,
+            "Parameters": {"FunctionName": "${AskFunctionArn}", "Payload": {"taskToken.$": "$$.Task.Token"}},
+        }
+    },
+}
 
 
 def main() -> None:
@@ -58,8 +79,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as home:
         store = SqliteStore.in_home(Path(home))
         clock = ManualClock(datetime(2026, 1, 5, tzinfo=UTC))
-        definitions = {name: parse_definition(name, doc) for name, doc in
-                       (("simple", SIMPLE), ("map", MAP), ("gate", GATE))}
+        definitions = {
+            name: parse_definition(name, doc) for name, doc in (("simple", SIMPLE), ("map", MAP), ("gate", GATE))
+        }
         engine = LocalWorkflowEngine(definitions, tasks, store, clock)
 
         runs = 200
@@ -68,8 +90,10 @@ def main() -> None:
             engine.start("simple", {"n": n})
         elapsed = time.perf_counter() - started
         events = len(engine.history(engine.list("simple", limit=1)[0].execution_id))
-        print(f"simple (5 states): {runs / elapsed:.0f} executions/s, {runs * events / elapsed:.0f} history events/s, "
-              f"{elapsed / runs * 1000:.1f} ms per execution")
+        print(
+            f"simple (5 states): {runs / elapsed:.0f} executions/s, {runs * events / elapsed:.0f} history events/s, "
+            f"{elapsed / runs * 1000:.1f} ms per execution"
+        )
 
         items = 200
         started = time.perf_counter()
@@ -85,12 +109,19 @@ def main() -> None:
             engine.send_task_success(token, {"ok": True})
         elapsed = time.perf_counter() - started
         succeeded = len(engine.list("gate", status="SUCCEEDED", limit=gates))
-        print(f"answer {gates} waiting task tokens: {elapsed / gates * 1000:.1f} ms per answer "
-              f"({succeeded} executions completed)")
+        print(
+            f"answer {gates} waiting task tokens: {elapsed / gates * 1000:.1f} ms per answer "
+            f"({succeeded} executions completed)"
+        )
 
         fired: list[int] = []
-        scheduler = LocalScheduler(store, clock, LocalEventBus(clock),
-                                   [Schedule("tick", "rate(1 minute)", lambda call: fired.append(1))], listen=False)
+        scheduler = LocalScheduler(
+            store,
+            clock,
+            LocalEventBus(clock),
+            [Schedule("tick", "rate(1 minute)", lambda call: fired.append(1))],
+            listen=False,
+        )
         started = time.perf_counter()
         scheduler.run_due(clock.now() + timedelta(days=1))
         elapsed = time.perf_counter() - started

@@ -88,8 +88,12 @@ def request_from_lambda_event(event: Mapping[str, Any]) -> HttpRequest:
 
 
 def lambda_response(response: HttpResponse) -> dict[str, Any]:
-    return {"statusCode": response.status, "headers": {"Content-Type": response.content_type},
-            "body": response.body, "isBase64Encoded": False}
+    return {
+        "statusCode": response.status,
+        "headers": {"Content-Type": response.content_type},
+        "body": response.body,
+        "isBase64Encoded": False,
+    }
 
 
 class LocalServer:

@@ -59,8 +59,11 @@ def lambda_log_context(context: Any, correlation_id: str | None = None) -> Any:
     """:func:`log_context` for one Lambda invocation: the function's request id and name, and a correlation
     id (the caller's, e.g. API Gateway's request id or a workflow execution; else the request id)."""
     request_id = getattr(context, "aws_request_id", None)
-    return log_context(correlation_id=correlation_id or request_id, function_request_id=request_id,
-                       function_name=getattr(context, "function_name", None))
+    return log_context(
+        correlation_id=correlation_id or request_id,
+        function_request_id=request_id,
+        function_name=getattr(context, "function_name", None),
+    )
 
 
 class ContextFilter(logging.Filter):
@@ -121,8 +124,11 @@ def log_to_file(path: Path, console_level: str = "WARNING") -> None:
     handler.addFilter(RedactingFilter())
     handler._crewbot = True  # type: ignore[attr-defined]
     for existing in root.handlers:
-        if getattr(existing, "_crewbot", False) and isinstance(existing, logging.StreamHandler) \
-                and not isinstance(existing, logging.FileHandler):
+        if (
+            getattr(existing, "_crewbot", False)
+            and isinstance(existing, logging.StreamHandler)
+            and not isinstance(existing, logging.FileHandler)
+        ):
             existing.setLevel(console_level)
     root.addHandler(handler)
 

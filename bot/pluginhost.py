@@ -125,8 +125,9 @@ class PluginHost:
         self._collect_all()
         return self
 
-    def _load_one(self, name: str, source: str, module: str, loader: Callable[[], Any],
-                  version: str | None = None) -> None:
+    def _load_one(
+        self, name: str, source: str, module: str, loader: Callable[[], Any], version: str | None = None
+    ) -> None:
         if name in self.plugins:
             self.plugins[name].errors.append(f"a second plugin named {name!r} ({module}) was ignored")
             return
@@ -152,8 +153,11 @@ class PluginHost:
                 continue
             unknown = [h for h in info.hooks if h not in _SPEC_NAMES]
             if unknown:
-                self._disable(info, f"implements unknown hook(s) {', '.join(unknown)} "
-                                    f"(misspelt? known hooks are listed in bot/hookspecs.py)")
+                self._disable(
+                    info,
+                    f"implements unknown hook(s) {', '.join(unknown)} "
+                    f"(misspelt? known hooks are listed in bot/hookspecs.py)",
+                )
         self.pm.check_pending()
 
     def _validate_settings(self) -> None:

@@ -29,8 +29,12 @@ if TYPE_CHECKING:
 class Crewbot:
     """One process's view of Crewbot."""
 
-    def __init__(self, loaded: LoadedConfig, environ: Mapping[str, str] | None = None,
-                 extra_plugins: Iterable[tuple[str, Any]] = ()):
+    def __init__(
+        self,
+        loaded: LoadedConfig,
+        environ: Mapping[str, str] | None = None,
+        extra_plugins: Iterable[tuple[str, Any]] = (),
+    ):
         self.loaded = loaded
         self.config = loaded.config
         self.environ = os.environ if environ is None else environ
@@ -120,9 +124,13 @@ class Crewbot:
             self.store.close()
 
 
-def start(env: str | None = None, config_file: str | Path | None = None,
-          environ: Mapping[str, str] | None = None, extra_plugins: Iterable[tuple[str, Any]] = (),
-          setup_logging: bool = True) -> Crewbot:
+def start(
+    env: str | None = None,
+    config_file: str | Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    extra_plugins: Iterable[tuple[str, Any]] = (),
+    setup_logging: bool = True,
+) -> Crewbot:
     """Load the configuration and plugins and return the runtime (raises ``ConfigError`` on bad config)."""
     loaded = load_config(env=env, file=config_file, environ=environ)
     if setup_logging:

@@ -45,8 +45,10 @@ def client_credentials(crewbot: Crewbot, secret: str) -> tuple[str, str]:
     """``(client_id, client_secret)`` from the JSON secret ``secret``."""
     raw = crewbot.secrets.get(secret)
     if not raw:
-        raise ProviderError(f"the secret {secret} is not set ({crewbot.secrets.describe(secret)}); "
-                            'it holds {"client_id": ..., "client_secret": ...}')
+        raise ProviderError(
+            f"the secret {secret} is not set ({crewbot.secrets.describe(secret)}); "
+            'it holds {"client_id": ..., "client_secret": ...}'
+        )
     try:
         data = json.loads(raw)
         return str(data["client_id"]), str(data["client_secret"])
@@ -77,17 +79,33 @@ def to_event(item: dict[str, Any], calendar_zone: str = "UTC") -> CalendarEvent:
     for entry in (item.get("conferenceData") or {}).get("entryPoints", []):
         if entry.get("entryPointType") == "video" and not link:
             link = entry.get("uri")
-    original = (item.get("originalStartTime") or {})
+    original = item.get("originalStartTime") or {}
     recurrence_id = original.get("dateTime") or original.get("date") if item.get("recurringEventId") else None
     return CalendarEvent(
-        external_id=str(item["id"]), title=str(item.get("summary") or ""),
-        description=str(item.get("description") or ""), start=start, end=end, timezone=zone, all_day=all_day,
-        attendees=[Attendee(email=a.get("email", ""), name=a.get("displayName", ""),
-                            response=a.get("responseStatus", "unknown"), optional=bool(a.get("optional")),
-                            organizer=bool(a.get("organizer"))) for a in item.get("attendees", [])],
-        organizer=(item.get("organizer") or {}).get("email"), location=item.get("location"), video_link=link,
-        recurrence_id=recurrence_id, status="cancelled" if item.get("status") == "cancelled" else "confirmed",
-        etag=item.get("etag"))
+        external_id=str(item["id"]),
+        title=str(item.get("summary") or ""),
+        description=str(item.get("description") or ""),
+        start=start,
+        end=end,
+        timezone=zone,
+        all_day=all_day,
+        attendees=[
+            Attendee(
+                email=a.get("email", ""),
+                name=a.get("displayName", ""),
+                response=a.get("responseStatus", "unknown"),
+                optional=bool(a.get("optional")),
+                organizer=bool(a.get("organizer")),
+            )
+            for a in item.get("attendees", [])
+        ],
+        organizer=(item.get("organizer") or {}).get("email"),
+        location=item.get("location"),
+        video_link=link,
+        recurrence_id=recurrence_id,
+        status="cancelled" if item.get("status") == "cancelled" else "confirmed",
+        etag=item.get("etag"),
+    )
 
 
 class GoogleCalendarProvider:
@@ -98,9 +116,16 @@ class GoogleCalendarProvider:
     label = "Google Calendar"
     uses_oauth = True
 
-    def __init__(self, *, secret: str = "google_oauth_client", calendar_id: str = "primary", page_size: int = 250,
-                 max_attempts: int = 5, http_factory: Callable[[str], Any] | None = None,
-                 sleep: Callable[[float], None] = time_module.sleep):
+    def __init__(
+        self,
+        *,
+        secret: str = "google_oauth_client",
+        calendar_id: str = "primary",
+        page_size: int = 250,
+        max_attempts: int = 5,
+        http_factory: Callable[[str], Any] | None = None,
+        sleep: Callable[[float], None] = time_module.sleep,
+    ):
         self.secret = secret
         self.calendar_id = calendar_id
         self.page_size = page_size
@@ -112,29 +137,58 @@ class GoogleCalendarProvider:
 
     def authorization_url(self, crewbot: Crewbot, state: str, redirect_uri: str) -> str:
         client_id, _ = client_credentials(crewbot, self.secret)
-        return AUTH_URL + "?" + urlencode({
-            "client_id": client_id, "redirect_uri": redirect_uri, "response_type": "code",
-            "scope": " ".join(SCOPES), "access_type": "offline", "prompt": "consent",
-            "include_granted_scopes": "true", "state": state})
+        return (
+            AUTH_URL
+            + "?"
+            + urlencode(
+                {
+                    "client_id": client_id,
+                    "redirect_uri": redirect_uri,
+                    "response_type": "code",
+                    "scope": " ".join(SCOPES),
+                    "access_type": "offline",
+                    "prompt": "consent",
+                    "include_granted_scopes": "true",
+                    "state": state,
+                }
+            )
+        )
 
-    def complete_authorization(self, crewbot: Crewbot, code: str, redirect_uri: str, *,
-                               flow: dict[str, Any] | None = None,
-                               query: dict[str, str] | None = None) -> dict[str, Any]:
+    def complete_authorization(
+        self,
+        crewbot: Crewbot,
+        code: str,
+        redirect_uri: str,
+        *,
+        flow: dict[str, Any] | None = None,
+        query: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
         import requests
 
         client_id, client_secret = client_credentials(crewbot, self.secret)
-        response = requests.post(TOKEN_URL, data={
-            "code": code, "client_id": client_id, "client_secret": client_secret, "redirect_uri": redirect_uri,
-            "grant_type": "authorization_code"}, timeout=20)
+        response = requests.post(
+            TOKEN_URL,
+            data={
+                "code": code,
+                "client_id": client_id,
+                "client_secret": client_secret,
+                "redirect_uri": redirect_uri,
+                "grant_type": "authorization_code",
+            },
+            timeout=20,
+        )
         if response.status_code != 200:
             raise ProviderError(f"Google refused the authorization code (HTTP {response.status_code})")
         answer = response.json()
         if not answer.get("refresh_token"):
             raise ProviderError("Google returned no refresh token; remove Crewbot's access and connect again")
         now = crewbot.clock.now()
-        return {"access_token": answer["access_token"], "refresh_token": answer["refresh_token"],
-                "expiry": (now + timedelta(seconds=int(answer.get("expires_in", 3600)))).isoformat(),
-                "scope": answer.get("scope", " ".join(SCOPES))}
+        return {
+            "access_token": answer["access_token"],
+            "refresh_token": answer["refresh_token"],
+            "expiry": (now + timedelta(seconds=int(answer.get("expires_in", 3600)))).isoformat(),
+            "scope": answer.get("scope", " ".join(SCOPES)),
+        }
 
     def _credentials(self, crewbot: Crewbot, tokens: dict[str, Any]) -> tuple[str, dict[str, Any] | None]:
         """A valid access token, refreshing it when expired; and the new tokens to store, if refreshed."""
@@ -152,13 +206,20 @@ class GoogleCalendarProvider:
         if not tokens.get("refresh_token"):
             raise ReauthorizationRequired("no refresh token is stored; run /prep connect google")
         client_id, client_secret = client_credentials(crewbot, self.secret)
-        credentials = Credentials(None, refresh_token=tokens["refresh_token"], token_uri=TOKEN_URL,
-                                  client_id=client_id, client_secret=client_secret, scopes=list(SCOPES))
+        credentials = Credentials(
+            None,
+            refresh_token=tokens["refresh_token"],
+            token_uri=TOKEN_URL,
+            client_id=client_id,
+            client_secret=client_secret,
+            scopes=list(SCOPES),
+        )
         try:
             credentials.refresh(google.auth.transport.requests.Request())
         except google.auth.exceptions.RefreshError as exc:
-            raise ReauthorizationRequired(f"Google refused the refresh token ({exc.args[0] if exc.args else exc})"
-                                          "; run /prep connect google") from None
+            raise ReauthorizationRequired(
+                f"Google refused the refresh token ({exc.args[0] if exc.args else exc}); run /prep connect google"
+            ) from None
         expiry = credentials.expiry.replace(tzinfo=UTC) if credentials.expiry else crewbot.clock.now()
         new = {**tokens, "access_token": credentials.token, "expiry": expiry.isoformat()}
         return str(credentials.token), new
@@ -170,8 +231,9 @@ class GoogleCalendarProvider:
         http = httplib2.Http(timeout=30)
         original = http.request
 
-        def request(uri: str, method: str = "GET", body: Any = None, headers: dict[str, str] | None = None,
-                    **kwargs: Any) -> Any:
+        def request(
+            uri: str, method: str = "GET", body: Any = None, headers: dict[str, str] | None = None, **kwargs: Any
+        ) -> Any:
             headers = {**(headers or {}), "Authorization": f"Bearer {access_token}"}
             return original(uri, method, body=body, headers=headers, **kwargs)
 
@@ -183,8 +245,9 @@ class GoogleCalendarProvider:
     def _service(self, access_token: str) -> Any:
         from googleapiclient.discovery import build
 
-        return build("calendar", "v3", http=self.http_factory(access_token), static_discovery=True,
-                     cache_discovery=False)
+        return build(
+            "calendar", "v3", http=self.http_factory(access_token), static_discovery=True, cache_discovery=False
+        )
 
     def _execute(self, request: Any) -> dict[str, Any]:
         from googleapiclient.errors import HttpError

@@ -29,8 +29,10 @@ if TYPE_CHECKING:
     from bot.runtime import Crewbot
 
 MAX_BYTES = 5 * 1024 * 1024
-VIDEO_LINK = re.compile(r"https://(?:[\w-]+\.)?(?:zoom\.us|meet\.google\.com|teams\.microsoft\.com|"
-                        r"teams\.live\.com|chime\.aws|webex\.com)/\S+")
+VIDEO_LINK = re.compile(
+    r"https://(?:[\w-]+\.)?(?:zoom\.us|meet\.google\.com|teams\.microsoft\.com|"
+    r"teams\.live\.com|chime\.aws|webex\.com)/\S+"
+)
 SAMPLE_CALENDAR = "sample:executive.ics"
 
 
@@ -104,10 +106,16 @@ def _attendees(component: Any) -> list[Attendee]:
     result = []
     for item in items:
         params = getattr(item, "params", {})
-        result.append(Attendee.model_validate({
-            "email": _email(item), "name": str(params.get("CN", "")),
-            "response": str(params.get("PARTSTAT", "unknown")),
-            "optional": str(params.get("ROLE", "")).upper() == "OPT-PARTICIPANT"}))
+        result.append(
+            Attendee.model_validate(
+                {
+                    "email": _email(item),
+                    "name": str(params.get("CN", "")),
+                    "response": str(params.get("PARTSTAT", "unknown")),
+                    "optional": str(params.get("ROLE", "")).upper() == "OPT-PARTICIPANT",
+                }
+            )
+        )
     return result
 
 
@@ -121,8 +129,9 @@ def parse_calendar(data: bytes, start: datetime, end: datetime, default_zone: st
     except ValueError as exc:
         raise ProviderError(f"not a valid iCalendar file: {exc}") from exc
     zone = _zone(str(calendar.get("X-WR-TIMEZONE") or "")) or _zone(default_zone) or ZoneInfo("UTC")
-    recurring = {str(c.get("UID")) for c in calendar.walk("VEVENT")
-                 if c.get("RRULE") or c.get("RDATE") or c.get("RECURRENCE-ID")}
+    recurring = {
+        str(c.get("UID")) for c in calendar.walk("VEVENT") if c.get("RRULE") or c.get("RDATE") or c.get("RECURRENCE-ID")
+    }
     events = []
     for component in recurring_ical_events.of(calendar).between(start, end):
         uid = str(component.get("UID") or "")
@@ -131,29 +140,44 @@ def parse_calendar(data: bytes, start: datetime, end: datetime, default_zone: st
         raw_start = component.decoded("DTSTART")
         all_day = not isinstance(raw_start, datetime)
         begin = _as_datetime(raw_start, zone)
-        finish = _as_datetime(component.decoded("DTEND"), zone) if component.get("DTEND") else (
-            begin + (timedelta(days=1) if all_day else timedelta(0)))
+        finish = (
+            _as_datetime(component.decoded("DTEND"), zone)
+            if component.get("DTEND")
+            else (begin + (timedelta(days=1) if all_day else timedelta(0)))
+        )
         if component.get("DURATION") and not component.get("DTEND"):
             finish = begin + component.decoded("DURATION")
         external_id, recurrence_id = uid, None
         if uid in recurring:
             rid = component.get("RECURRENCE-ID")
             original = _as_datetime(rid.dt, zone) if rid is not None else begin
-            recurrence_id = original.date().isoformat() if all_day else original.astimezone(UTC).strftime(
-                "%Y%m%dT%H%M%SZ")
+            recurrence_id = (
+                original.date().isoformat() if all_day else original.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+            )
             external_id = f"{uid}#{recurrence_id}"
         description = str(component.get("DESCRIPTION") or "")
         location = str(component.get("LOCATION") or "") or None
         link = VIDEO_LINK.search(" ".join([str(component.get("URL") or ""), location or "", description]))
         organizer = _email(component.get("ORGANIZER")) or None
         tzid = getattr(raw_start, "tzinfo", None)
-        events.append(CalendarEvent(
-            external_id=external_id, title=str(component.get("SUMMARY") or ""), description=description,
-            start=begin, end=max(finish, begin), timezone=str(getattr(tzid, "key", "") or zone.key), all_day=all_day,
-            attendees=_attendees(component), organizer=organizer, location=location,
-            video_link=link.group(0) if link else None, recurrence_id=recurrence_id,
-            status="cancelled" if str(component.get("STATUS") or "").upper() == "CANCELLED" else "confirmed",
-            etag=str(component.get("SEQUENCE") or "0")))
+        events.append(
+            CalendarEvent(
+                external_id=external_id,
+                title=str(component.get("SUMMARY") or ""),
+                description=description,
+                start=begin,
+                end=max(finish, begin),
+                timezone=str(getattr(tzid, "key", "") or zone.key),
+                all_day=all_day,
+                attendees=_attendees(component),
+                organizer=organizer,
+                location=location,
+                video_link=link.group(0) if link else None,
+                recurrence_id=recurrence_id,
+                status="cancelled" if str(component.get("STATUS") or "").upper() == "CANCELLED" else "confirmed",
+                etag=str(component.get("SEQUENCE") or "0"),
+            )
+        )
     return events
 
 
@@ -174,9 +198,15 @@ class IcsProvider:
     def authorization_url(self, crewbot: Crewbot, state: str, redirect_uri: str) -> str:
         raise ProviderError("ICS calendars need no authorization")
 
-    def complete_authorization(self, crewbot: Crewbot, code: str, redirect_uri: str, *,
-                               flow: dict[str, Any] | None = None,
-                               query: dict[str, str] | None = None) -> dict[str, Any]:
+    def complete_authorization(
+        self,
+        crewbot: Crewbot,
+        code: str,
+        redirect_uri: str,
+        *,
+        flow: dict[str, Any] | None = None,
+        query: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
         raise ProviderError("ICS calendars need no authorization")
 
 

@@ -42,12 +42,17 @@ RETRY_STATUSES = {429, 500, 502, 503, 504}
 def _client(crewbot: Crewbot, secret: str) -> dict[str, str]:
     raw = crewbot.secrets.get(secret)
     if not raw:
-        raise ProviderError(f"the secret {secret} is not set ({crewbot.secrets.describe(secret)}); "
-                            'it holds {"client_id": ..., "client_secret": ..., "tenant": "common"}')
+        raise ProviderError(
+            f"the secret {secret} is not set ({crewbot.secrets.describe(secret)}); "
+            'it holds {"client_id": ..., "client_secret": ..., "tenant": "common"}'
+        )
     try:
         data = json.loads(raw)
-        return {"client_id": str(data["client_id"]), "client_secret": str(data["client_secret"]),
-                "tenant": str(data.get("tenant") or "common")}
+        return {
+            "client_id": str(data["client_id"]),
+            "client_secret": str(data["client_secret"]),
+            "tenant": str(data.get("tenant") or "common"),
+        }
     except (ValueError, KeyError, TypeError):
         raise ProviderError(f"the secret {secret} must be JSON with client_id and client_secret") from None
 
@@ -69,19 +74,32 @@ def to_event(item: dict[str, Any]) -> CalendarEvent:
     attendees = []
     for a in item.get("attendees", []):
         email = a.get("emailAddress") or {}
-        attendees.append(Attendee(email=email.get("address", ""), name=email.get("name", ""),
-                                  response=(a.get("status") or {}).get("response", "unknown"),
-                                  optional=a.get("type") == "optional",
-                                  organizer=bool(organizer) and email.get("address") == organizer))
+        attendees.append(
+            Attendee(
+                email=email.get("address", ""),
+                name=email.get("name", ""),
+                response=(a.get("status") or {}).get("response", "unknown"),
+                optional=a.get("type") == "optional",
+                organizer=bool(organizer) and email.get("address") == organizer,
+            )
+        )
     online = (item.get("onlineMeeting") or {}).get("joinUrl") or item.get("onlineMeetingUrl")
     return CalendarEvent(
-        external_id=str(item["id"]), title=str(item.get("subject") or ""),
-        description=str(item.get("bodyPreview") or ""), start=start, end=end,
-        timezone=str(item.get("originalStartTimeZone") or "UTC"), all_day=bool(item.get("isAllDay")),
-        attendees=attendees, organizer=organizer,
-        location=((item.get("location") or {}).get("displayName") or None), video_link=online,
+        external_id=str(item["id"]),
+        title=str(item.get("subject") or ""),
+        description=str(item.get("bodyPreview") or ""),
+        start=start,
+        end=end,
+        timezone=str(item.get("originalStartTimeZone") or "UTC"),
+        all_day=bool(item.get("isAllDay")),
+        attendees=attendees,
+        organizer=organizer,
+        location=((item.get("location") or {}).get("displayName") or None),
+        video_link=online,
         recurrence_id=item.get("originalStart") if item.get("seriesMasterId") else None,
-        status="cancelled" if item.get("isCancelled") else "confirmed", etag=item.get("changeKey"))
+        status="cancelled" if item.get("isCancelled") else "confirmed",
+        etag=item.get("changeKey"),
+    )
 
 
 class MicrosoftCalendarProvider:
@@ -92,9 +110,15 @@ class MicrosoftCalendarProvider:
     label = "Microsoft 365 calendar"
     uses_oauth = True
 
-    def __init__(self, *, secret: str = "microsoft_oauth_client", page_size: int = 50, max_attempts: int = 5,
-                 sleep: Callable[[float], None] = time_module.sleep,
-                 msal_app: Callable[[Crewbot], Any] | None = None):
+    def __init__(
+        self,
+        *,
+        secret: str = "microsoft_oauth_client",
+        page_size: int = 50,
+        max_attempts: int = 5,
+        sleep: Callable[[float], None] = time_module.sleep,
+        msal_app: Callable[[Crewbot], Any] | None = None,
+    ):
         self.secret = secret
         self.page_size = page_size
         self.max_attempts = max_attempts
@@ -106,8 +130,10 @@ class MicrosoftCalendarProvider:
 
         client = _client(crewbot, self.secret)
         return msal.ConfidentialClientApplication(
-            client["client_id"], client_credential=client["client_secret"],
-            authority=f"https://login.microsoftonline.com/{client['tenant']}")
+            client["client_id"],
+            client_credential=client["client_secret"],
+            authority=f"https://login.microsoftonline.com/{client['tenant']}",
+        )
 
     # -- OAuth ------------------------------------------------------------------------------------
 
@@ -116,9 +142,15 @@ class MicrosoftCalendarProvider:
         flow = self.msal_app(crewbot).initiate_auth_code_flow(SCOPES, redirect_uri=redirect_uri, state=state)
         return str(flow["auth_uri"]), dict(flow)
 
-    def complete_authorization(self, crewbot: Crewbot, code: str, redirect_uri: str, *,
-                               flow: dict[str, Any] | None = None,
-                               query: dict[str, str] | None = None) -> dict[str, Any]:
+    def complete_authorization(
+        self,
+        crewbot: Crewbot,
+        code: str,
+        redirect_uri: str,
+        *,
+        flow: dict[str, Any] | None = None,
+        query: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
         if not flow:
             raise ProviderError("the Microsoft sign-in was not started here; run /prep connect microsoft")
         answer = self.msal_app(crewbot).acquire_token_by_auth_code_flow(flow, dict(query or {"code": code}))
@@ -131,18 +163,26 @@ class MicrosoftCalendarProvider:
                 raise ReauthorizationRequired(f"Microsoft refused the grant ({error}); run /prep connect microsoft")
             raise ProviderError(f"Microsoft refused the token request ({error})")
         expiry = crewbot.clock.now() + timedelta(seconds=int(answer.get("expires_in", 3600)))
-        tokens = {"access_token": answer["access_token"], "expiry": expiry.isoformat(),
-                  "refresh_token": answer.get("refresh_token") or old.get("refresh_token")}
+        tokens = {
+            "access_token": answer["access_token"],
+            "expiry": expiry.isoformat(),
+            "refresh_token": answer.get("refresh_token") or old.get("refresh_token"),
+        }
         account = (answer.get("id_token_claims") or {}).get("preferred_username")
         if account and not old:
             tokens["_account"] = account
         return tokens
 
-    def _access_token(self, crewbot: Crewbot, tokens: dict[str, Any], force: bool = False
-                      ) -> tuple[str, dict[str, Any] | None]:
+    def _access_token(
+        self, crewbot: Crewbot, tokens: dict[str, Any], force: bool = False
+    ) -> tuple[str, dict[str, Any] | None]:
         expiry = tokens.get("expiry")
-        if (not force and tokens.get("access_token") and expiry
-                and datetime.fromisoformat(expiry) > crewbot.clock.now() + timedelta(minutes=1)):
+        if (
+            not force
+            and tokens.get("access_token")
+            and expiry
+            and datetime.fromisoformat(expiry) > crewbot.clock.now() + timedelta(minutes=1)
+        ):
             return str(tokens["access_token"]), None
         if not tokens.get("refresh_token"):
             raise ReauthorizationRequired("no refresh token is stored; run /prep connect microsoft")
@@ -155,9 +195,14 @@ class MicrosoftCalendarProvider:
     def _get(self, session: Any, url: str, token: str) -> Any:
         delay = 1.0
         for attempt in range(1, self.max_attempts + 1):
-            response = session.get(url, headers={
-                "Authorization": f"Bearer {token}",
-                "Prefer": f'outlook.timezone="UTC", odata.maxpagesize={self.page_size}'}, timeout=30)
+            response = session.get(
+                url,
+                headers={
+                    "Authorization": f"Bearer {token}",
+                    "Prefer": f'outlook.timezone="UTC", odata.maxpagesize={self.page_size}',
+                },
+                timeout=30,
+            )
             if response.status_code not in RETRY_STATUSES or attempt == self.max_attempts:
                 return response
             wait = float(response.headers.get("Retry-After") or delay)
@@ -175,9 +220,16 @@ class MicrosoftCalendarProvider:
         cursor = connection.cursor
         if cursor and (connection.window_end is None or end - connection.window_end > timedelta(days=1)):
             cursor = None  # the delta link is bound to an older window
-        initial = GRAPH + "/me/calendarView/delta?" + urlencode({
-            "startDateTime": start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "endDateTime": end.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")})
+        initial = (
+            GRAPH
+            + "/me/calendarView/delta?"
+            + urlencode(
+                {
+                    "startDateTime": start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "endDateTime": end.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                }
+            )
+        )
         session = requests.Session()
         url = cursor or initial
         result.complete = cursor is None

@@ -72,8 +72,12 @@ def agents_message(crewbot: Any, user_id: str) -> tuple[str, list[dict[str, Any]
         lines.append(f"• {line}")
         block: dict[str, Any] = {"type": "section", "text": {"type": "mrkdwn", "text": line}}
         if spec.name != default:
-            block["accessory"] = {"type": "button", "text": {"type": "plain_text", "text": f"Use {spec.name}"},
-                                  "action_id": USE_AGENT, "value": spec.name}
+            block["accessory"] = {
+                "type": "button",
+                "text": {"type": "plain_text", "text": f"Use {spec.name}"},
+                "action_id": USE_AGENT,
+                "value": spec.name,
+            }
         blocks.append(block)
     return "\n".join(lines), blocks
 
@@ -115,8 +119,14 @@ def reset(crewbot: Any, user_id: str, channel_id: str) -> str:
 
 @hookimpl
 def register_commands() -> list[SlashCommand]:
-    return [SlashCommand("/crewbot", crewbot_command, description="Crewbot's own commands",
-                         usage_hint="[help | agents | plugins | reset]")]
+    return [
+        SlashCommand(
+            "/crewbot",
+            crewbot_command,
+            description="Crewbot's own commands",
+            usage_hint="[help | agents | plugins | reset]",
+        )
+    ]
 
 
 @hookimpl

@@ -93,8 +93,9 @@ def get_upcoming_meetings(days_ahead: int = 7, tool_context: ToolInvocation | No
     return {"from": format_time(now), "until": format_time(until), "count": len(meetings), "meetings": meetings}
 
 
-def save_prep_response(meeting_id: str, question: str, response: str,
-                       tool_context: ToolInvocation | None = None) -> dict[str, Any]:
+def save_prep_response(
+    meeting_id: str, question: str, response: str, tool_context: ToolInvocation | None = None
+) -> dict[str, Any]:
     """Save the user's answer to a meeting prep question on the meeting.
 
     Args:
@@ -111,8 +112,11 @@ def save_prep_response(meeting_id: str, question: str, response: str,
     _own_meeting(call, meeting_id)
     runtime = call.runtime()
     question = question.strip()[:500] or "Notes"
-    answer = {"response": response.strip()[:4000], "answered_at": format_time(runtime.clock.now()),
-              "source": call.agent}
+    answer = {
+        "response": response.strip()[:4000],
+        "answered_at": format_time(runtime.clock.now()),
+        "source": call.agent,
+    }
     meetings = runtime.records.meetings
     try:
         saved = meetings.record_prep_response(meeting_id, question, answer)
@@ -120,37 +124,84 @@ def save_prep_response(meeting_id: str, question: str, response: str,
             saved = meetings.update(meeting_id, prep_status="in_progress")
     except ConflictError as exc:
         raise ToolError(f"the meeting kept changing while saving; try again ({exc})") from None
-    return {"status": "saved", "meeting_id": meeting_id, "title": saved.title,
-            "answers_stored": len(saved.prep_responses)}
+    return {
+        "status": "saved",
+        "meeting_id": meeting_id,
+        "title": saved.title,
+        "answers_stored": len(saved.prep_responses),
+    }
 
 
 # Agenda templates per meeting type: (section, share of the meeting, what it is for). The meeting-prep
 # plugin brings configurable meeting types later; these built-ins cover the common ones.
 AGENDA_TEMPLATES: dict[str, list[tuple[str, float, str]]] = {
-    "leadership": [("Wins and headlines", 0.1, "one line per team"), ("Budget and spend", 0.2, "variances"),
-                   ("Big rocks", 0.3, "strategic initiatives at risk"), ("Decisions needed", 0.3, "owners"),
-                   ("Actions and owners", 0.1, "recap")],
-    "budget_review": [("Spend versus budget", 0.3, "by cost center"), ("Variances to explain", 0.3, "over budget"),
-                      ("Forecast and risks", 0.25, "rest of period"), ("Decisions and actions", 0.15, "")],
-    "one_on_one": [("Check-in", 0.15, "how things are going"), ("Their topics", 0.4, "first"),
-                   ("Your topics", 0.3, "feedback, priorities"), ("Growth and next steps", 0.15, "")],
-    "qbr": [("Quarter in review", 0.2, "results against plan"), ("Budget and spend", 0.2, ""),
-            ("Big rocks", 0.25, "progress and blockers"), ("Next quarter priorities", 0.25, ""),
-            ("Asks and decisions", 0.1, "")],
-    "project_review": [("Status and milestones", 0.3, ""), ("Risks and blockers", 0.3, ""),
-                       ("Decisions needed", 0.25, ""), ("Next steps", 0.15, "")],
-    "customer": [("Introductions and goals", 0.15, ""), ("Their priorities", 0.35, ""),
-                 ("Our proposal or update", 0.3, ""), ("Next steps", 0.2, "")],
-    "general": [("Opening and goals", 0.1, ""), ("Main discussion", 0.6, ""), ("Action items", 0.2, ""),
-                ("Next steps", 0.1, "")],
+    "leadership": [
+        ("Wins and headlines", 0.1, "one line per team"),
+        ("Budget and spend", 0.2, "variances"),
+        ("Big rocks", 0.3, "strategic initiatives at risk"),
+        ("Decisions needed", 0.3, "owners"),
+        ("Actions and owners", 0.1, "recap"),
+    ],
+    "budget_review": [
+        ("Spend versus budget", 0.3, "by cost center"),
+        ("Variances to explain", 0.3, "over budget"),
+        ("Forecast and risks", 0.25, "rest of period"),
+        ("Decisions and actions", 0.15, ""),
+    ],
+    "one_on_one": [
+        ("Check-in", 0.15, "how things are going"),
+        ("Their topics", 0.4, "first"),
+        ("Your topics", 0.3, "feedback, priorities"),
+        ("Growth and next steps", 0.15, ""),
+    ],
+    "qbr": [
+        ("Quarter in review", 0.2, "results against plan"),
+        ("Budget and spend", 0.2, ""),
+        ("Big rocks", 0.25, "progress and blockers"),
+        ("Next quarter priorities", 0.25, ""),
+        ("Asks and decisions", 0.1, ""),
+    ],
+    "project_review": [
+        ("Status and milestones", 0.3, ""),
+        ("Risks and blockers", 0.3, ""),
+        ("Decisions needed", 0.25, ""),
+        ("Next steps", 0.15, ""),
+    ],
+    "customer": [
+        ("Introductions and goals", 0.15, ""),
+        ("Their priorities", 0.35, ""),
+        ("Our proposal or update", 0.3, ""),
+        ("Next steps", 0.2, ""),
+    ],
+    "general": [
+        ("Opening and goals", 0.1, ""),
+        ("Main discussion", 0.6, ""),
+        ("Action items", 0.2, ""),
+        ("Next steps", 0.1, ""),
+    ],
 }
-_ALIASES = {"staff": "leadership", "exec": "leadership", "executive": "leadership", "1:1": "one_on_one",
-            "1on1": "one_on_one", "one-on-one": "one_on_one", "quarterly_business_review": "qbr",
-            "budget": "budget_review", "finance": "budget_review", "status": "project_review",
-            "project": "project_review", "external": "customer", "client": "customer"}
+_ALIASES = {
+    "staff": "leadership",
+    "exec": "leadership",
+    "executive": "leadership",
+    "1:1": "one_on_one",
+    "1on1": "one_on_one",
+    "one-on-one": "one_on_one",
+    "quarterly_business_review": "qbr",
+    "budget": "budget_review",
+    "finance": "budget_review",
+    "status": "project_review",
+    "project": "project_review",
+    "external": "customer",
+    "client": "customer",
+}
 #: Context topics worth fetching for each template.
-_TOPICS = {"leadership": ("budget", "big_rocks"), "budget_review": ("budget",), "qbr": ("budget", "big_rocks"),
-           "project_review": ("big_rocks",)}
+_TOPICS = {
+    "leadership": ("budget", "big_rocks"),
+    "budget_review": ("budget",),
+    "qbr": ("budget", "big_rocks"),
+    "project_review": ("big_rocks",),
+}
 
 
 def _template_name(meeting_type: str) -> str:
@@ -159,8 +210,7 @@ def _template_name(meeting_type: str) -> str:
     return key if key in AGENDA_TEMPLATES else "general"
 
 
-def _configured_template(meeting_type: str | None
-                         ) -> tuple[str, list[tuple[str, float, str]], tuple[str, ...]] | None:
+def _configured_template(meeting_type: str | None) -> tuple[str, list[tuple[str, float, str]], tuple[str, ...]] | None:
     """The agenda and context topics of ``meeting_type`` in ``config/meeting_types.yaml``, if it defines one."""
     if not meeting_type or meeting_type == "default":
         return None
@@ -172,8 +222,11 @@ def _configured_template(meeting_type: str | None
         return None
     if kind is None or not kind.agenda:
         return None
-    return (meeting_type, [(s.section, s.share, s.purpose) for s in kind.agenda],
-            tuple(t for t in kind.context_required if t in ("budget", "big_rocks")))
+    return (
+        meeting_type,
+        [(s.section, s.share, s.purpose) for s in kind.agenda],
+        tuple(t for t in kind.context_required if t in ("budget", "big_rocks")),
+    )
 
 
 def generate_meeting_agenda(meeting_id: str, tool_context: ToolInvocation | None = None) -> dict[str, Any]:
@@ -202,18 +255,30 @@ def generate_meeting_agenda(meeting_id: str, tool_context: ToolInvocation | None
     for title, share, purpose in sections_template:
         notes = [purpose] if purpose else []
         if title == "Budget and spend" or title.startswith("Spend") or title.startswith("Variances"):
-            notes += [f"{c['name']}: {c['variance_pct']:+.1f}% ({c['status']})"
-                      for c in context.get("budget", {}).get("cost_centers", []) if c.get("status") != "on_track"]
+            notes += [
+                f"{c['name']}: {c['variance_pct']:+.1f}% ({c['status']})"
+                for c in context.get("budget", {}).get("cost_centers", [])
+                if c.get("status") != "on_track"
+            ]
         if title == "Big rocks" or title.startswith("Risks"):
-            notes += [f"{r['name']}: {r['progress_pct']}% ({r['status']})"
-                      for r in context.get("big_rocks", {}).get("initiatives", []) if r.get("status") != "on_track"]
+            notes += [
+                f"{r['name']}: {r['progress_pct']}% ({r['status']})"
+                for r in context.get("big_rocks", {}).get("initiatives", [])
+                if r.get("status") != "on_track"
+            ]
         sections.append({"title": title, "minutes": max(1, round(minutes * share)), "notes": notes})
     answers = [f"{question}: {_answer_text(answer)}" for question, answer in meeting.prep_responses.items()]
     if answers:
         sections.insert(1, {"title": "Points you prepared", "minutes": max(1, round(minutes * 0.1)), "notes": answers})
-    return {"meeting_id": meeting_id, "title": meeting.title, "meeting_type": template,
-            "duration_minutes": minutes, "sections": sections,
-            "context_used": sorted(context), "context_unavailable": context.get("_unavailable", [])}
+    return {
+        "meeting_id": meeting_id,
+        "title": meeting.title,
+        "meeting_type": template,
+        "duration_minutes": minutes,
+        "sections": sections,
+        "context_used": sorted(context),
+        "context_unavailable": context.get("_unavailable", []),
+    }
 
 
 def _answer_text(answer: Any) -> str:
@@ -245,8 +310,11 @@ def _topic(call: CallContext, topic: str, meeting: Mapping[str, Any] | None) -> 
     calls: dict[str, Callable[[], Any]] = {p.name: partial(p.fetch, topic, call.user_id, meeting) for p in providers}
     outcomes = fetch_all(calls, timeout=settings.fetch_timeout, attempts=settings.fetch_attempts)
     good = {name: o.value for name, o in outcomes.items() if o.ok and isinstance(o.value, dict)}
-    failed = [f"{name}: {o.error}" if not o.ok else f"{name}: returned {type(o.value).__name__}, not a mapping"
-              for name, o in outcomes.items() if name not in good]
+    failed = [
+        f"{name}: {o.error}" if not o.ok else f"{name}: returned {type(o.value).__name__}, not a mapping"
+        for name, o in outcomes.items()
+        if name not in good
+    ]
     if not good:
         raise ToolError(f"{topic} context is unavailable ({'; '.join(failed)})")
     merged = next(iter(good.values())) if len(good) == 1 else {"sources": good}
@@ -311,8 +379,11 @@ def get_big_rocks_status(tool_context: ToolInvocation | None = None) -> dict[str
 def _rocks_view(data: Mapping[str, Any], today: date) -> dict[str, Any]:
     """Big rocks with expected progress and status computed for ``today``."""
     rocks = [_rock_status(r, today) for r in data.get("initiatives", []) if isinstance(r, Mapping)]
-    return {**{k: v for k, v in data.items() if k != "initiatives"}, "initiatives": rocks,
-            "at_risk": [r["name"] for r in rocks if r["status"] in ("at_risk", "blocked")]}
+    return {
+        **{k: v for k, v in data.items() if k != "initiatives"},
+        "initiatives": rocks,
+        "at_risk": [r["name"] for r in rocks if r["status"] in ("at_risk", "blocked")],
+    }
 
 
 def _rock_status(rock: Mapping[str, Any], today: date) -> dict[str, Any]:

@@ -31,8 +31,9 @@ class ContextProvider(Protocol):
     #: The topics this provider answers (``budget``, ``big_rocks`` ...).
     topics: tuple[str, ...]
 
-    def fetch(self, topic: str, user_id: str, meeting: Mapping[str, Any] | None = None,
-              **options: Any) -> dict[str, Any]:
+    def fetch(
+        self, topic: str, user_id: str, meeting: Mapping[str, Any] | None = None, **options: Any
+    ) -> dict[str, Any]:
         """Context on ``topic`` for ``user_id`` (and ``meeting`` when preparing one). May do I/O; may raise."""
         ...
 
@@ -51,8 +52,9 @@ class YamlContextProvider:
             return ()
         return tuple(sorted(p.stem for p in self.folder.glob("*.yaml")))
 
-    def fetch(self, topic: str, user_id: str, meeting: Mapping[str, Any] | None = None,
-              **options: Any) -> dict[str, Any]:
+    def fetch(
+        self, topic: str, user_id: str, meeting: Mapping[str, Any] | None = None, **options: Any
+    ) -> dict[str, Any]:
         path = self.folder / f"{topic}.yaml"
         try:
             mtime = path.stat().st_mtime

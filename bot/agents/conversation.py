@@ -66,8 +66,14 @@ class AgentConversations:
         def run() -> None:
             try:
                 outcome["result"] = self.agents.ask(
-                    agent, user_id=message.user_id, conversation=message.session_id, text=text,
-                    channel_id=message.channel_id, thread_ts=message.thread_ts, on_text=chunks.put)
+                    agent,
+                    user_id=message.user_id,
+                    conversation=message.session_id,
+                    text=text,
+                    channel_id=message.channel_id,
+                    thread_ts=message.thread_ts,
+                    on_text=chunks.put,
+                )
             except BaseException as exc:  # handed to the caller's thread below
                 outcome["error"] = exc
             finally:
@@ -88,8 +94,10 @@ class AgentConversations:
                 reply.post(f"Sorry, {error}. `/crewbot agents` lists the agents you can use.")
                 return
             if isinstance(error, SessionBusy):
-                reply.post("I am still working on your previous message in this conversation; "
-                           "please send this one again when it is answered.")
+                reply.post(
+                    "I am still working on your previous message in this conversation; "
+                    "please send this one again when it is answered."
+                )
                 return
             self._fail(reply, message, "something went wrong while answering", error)
             return
@@ -121,8 +129,14 @@ class AgentConversations:
 
     def _fail(self, reply: Reply, message: IncomingMessage, what: str, error: BaseException) -> None:
         reference = uuid.uuid4().hex[:8]
-        logger.error("conversation failure %s: %s (user %s, session %s)", reference, what, message.user_id,
-                     message.session_id, exc_info=(type(error), error, error.__traceback__))
+        logger.error(
+            "conversation failure %s: %s (user %s, session %s)",
+            reference,
+            what,
+            message.user_id,
+            message.session_id,
+            exc_info=(type(error), error, error.__traceback__),
+        )
         reply.post(f"Sorry, {what}. Please try again in a moment (reference {reference}).")
 
     def reset(self, user_id: str, channel_id: str, thread_ts: str | None = None) -> None:

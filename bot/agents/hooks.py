@@ -31,15 +31,24 @@ from bot.agents.usage import BudgetState, TurnUsage, UsageLedger
 
 logger = logging.getLogger(__name__)
 
-MID_TURN_STOP = ("⛔ I stopped because this answer used up the token budget. Start a fresh conversation with "
-                 "`/crewbot reset`, or ask an admin to raise the agent's budget.")
+MID_TURN_STOP = (
+    "⛔ I stopped because this answer used up the token budget. Start a fresh conversation with "
+    "`/crewbot reset`, or ask an admin to raise the agent's budget."
+)
 
 
 class CrewbotHooks:
     """Hook provider for one agent turn (a fresh one per turn: it carries the turn's counters)."""
 
-    def __init__(self, call: CallContext, tools: Mapping[str, ToolRegistration], ledger: UsageLedger | None,
-                 budget: BudgetState, model_label: str, audit: Callable[..., Any] | None = None):
+    def __init__(
+        self,
+        call: CallContext,
+        tools: Mapping[str, ToolRegistration],
+        ledger: UsageLedger | None,
+        budget: BudgetState,
+        model_label: str,
+        audit: Callable[..., Any] | None = None,
+    ):
         self.call = call
         self._audit = audit
         self.tools = tools
@@ -76,8 +85,10 @@ class CrewbotHooks:
         role = registration.required_role if registration else None
         if role and role not in self.call.roles:
             logger.info("tool %s refused for %s: needs role %s", name, self.call.user_id, role)
-            event.cancel_tool = (f"Not allowed: the tool {name!r} needs the role {role!r}, which this user does "
-                                 "not have. Tell the user to ask an admin.")
+            event.cancel_tool = (
+                f"Not allowed: the tool {name!r} needs the role {role!r}, which this user does "
+                "not have. Tell the user to ask an admin."
+            )
             self.audit("agent_tool_refused", name, required_role=role)
 
     def after_tool(self, event: AfterToolCallEvent) -> None:
@@ -88,15 +99,23 @@ class CrewbotHooks:
             self.usage.tool_errors += 1
         registration = self.tools.get(name)
         if registration is not None and registration.side_effects != "read" and not event.cancel_message:
-            self.audit("agent_tool_call", name, side_effects=registration.side_effects,
-                       status="error" if failed else "success")
+            self.audit(
+                "agent_tool_call", name, side_effects=registration.side_effects, status="error" if failed else "success"
+            )
 
     def audit(self, action: str, tool: str, **detail: Any) -> None:
         if self._audit is None:
             return
         try:
-            self._audit(scope=f"user#{self.call.user_id}", actor=self.call.user_id, action=action, target=tool,
-                        agent=self.call.agent, session_id=self.call.session_id, **detail)
+            self._audit(
+                scope=f"user#{self.call.user_id}",
+                actor=self.call.user_id,
+                action=action,
+                target=tool,
+                agent=self.call.agent,
+                session_id=self.call.session_id,
+                **detail,
+            )
         except Exception:  # an audit hiccup is logged, and never breaks the user's turn
             logger.exception("could not audit %s of %s by %s", action, tool, self.call.user_id)
 

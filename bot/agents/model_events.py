@@ -56,10 +56,12 @@ def message_events(text: str | None, calls: list[ToolCall], input_tokens: int) -
         yield from tool_events(call)
         output += estimate_tokens(call.name + json.dumps(dict(call.input)))
     yield {"messageStop": {"stopReason": "tool_use" if calls else "end_turn"}}
-    yield {"metadata": {
-        "usage": {"inputTokens": input_tokens, "outputTokens": output, "totalTokens": input_tokens + output},
-        "metrics": {"latencyMs": 0},
-    }}
+    yield {
+        "metadata": {
+            "usage": {"inputTokens": input_tokens, "outputTokens": output, "totalTokens": input_tokens + output},
+            "metrics": {"latencyMs": 0},
+        }
+    }
 
 
 def estimate_tokens(text: str) -> int:

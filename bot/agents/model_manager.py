@@ -50,9 +50,14 @@ PROVIDERS: dict[str, Provider] = {
     OFFLINE: Provider("bot.agents.offline", "OfflineModel", None),
 }
 
-_AWS_CREDENTIAL_ENV = ("AWS_ACCESS_KEY_ID", "AWS_PROFILE", "AWS_WEB_IDENTITY_TOKEN_FILE",
-                       "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-                       "AWS_BEARER_TOKEN_BEDROCK")
+_AWS_CREDENTIAL_ENV = (
+    "AWS_ACCESS_KEY_ID",
+    "AWS_PROFILE",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_BEARER_TOKEN_BEDROCK",
+)
 
 
 @dataclass(frozen=True)
@@ -101,12 +106,17 @@ class ModelManager:
             path: tuple[str | int, ...] = ("models", "profiles", name)
             provider = PROVIDERS.get(profile.provider)
             if provider is None:
-                problem((*path, "provider"), f"unknown provider {profile.provider!r} "
-                                             f"(known: {', '.join(sorted(PROVIDERS))})")
+                problem(
+                    (*path, "provider"),
+                    f"unknown provider {profile.provider!r} (known: {', '.join(sorted(PROVIDERS))})",
+                )
                 continue
             if provider.sdk and importlib.util.find_spec(provider.sdk) is None:
-                problem((*path, "provider"), f"provider {profile.provider!r} needs its client library: "
-                                             f"pip install 'strands-agents[{profile.provider}]'")
+                problem(
+                    (*path, "provider"),
+                    f"provider {profile.provider!r} needs its client library: "
+                    f"pip install 'strands-agents[{profile.provider}]'",
+                )
             if profile.provider not in (OFFLINE, "ollama") and not profile.model_id:
                 problem((*path, "model_id"), "is required for this provider")
             for i, fallback in enumerate(profile.fallback):
@@ -159,8 +169,12 @@ class ModelManager:
             if name == "auto":
                 preferred = self.config.profiles.get(self.config.preferred)
                 if preferred is None or not self._usable(self.config.preferred):
-                    return Resolution(requested, (OFFLINE,), (self.config.preferred,),
-                                      f"no credentials are configured for {self.config.preferred!r}")
+                    return Resolution(
+                        requested,
+                        (OFFLINE,),
+                        (self.config.preferred,),
+                        f"no credentials are configured for {self.config.preferred!r}",
+                    )
                 name = self.config.preferred
         if name == OFFLINE and OFFLINE not in self.config.profiles:
             return Resolution(requested, (OFFLINE,))

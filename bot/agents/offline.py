@@ -31,22 +31,94 @@ T = TypeVar("T", bound=BaseModel)
 OFFLINE_LABEL = "[offline model]"
 
 _STOP = {
-    "the", "and", "for", "with", "you", "your", "are", "can", "get", "this", "that", "what", "from", "have",
-    "has", "about", "will", "into", "any", "all", "our", "its", "not", "but", "one", "out", "use", "how",
-    "give", "tell", "show", "list", "please", "want", "need", "would", "could", "should", "there", "them",
-    "returns", "return", "optional", "default", "user", "users", "tool", "current",
+    "the",
+    "and",
+    "for",
+    "with",
+    "you",
+    "your",
+    "are",
+    "can",
+    "get",
+    "this",
+    "that",
+    "what",
+    "from",
+    "have",
+    "has",
+    "about",
+    "will",
+    "into",
+    "any",
+    "all",
+    "our",
+    "its",
+    "not",
+    "but",
+    "one",
+    "out",
+    "use",
+    "how",
+    "give",
+    "tell",
+    "show",
+    "list",
+    "please",
+    "want",
+    "need",
+    "would",
+    "could",
+    "should",
+    "there",
+    "them",
+    "returns",
+    "return",
+    "optional",
+    "default",
+    "user",
+    "users",
+    "tool",
+    "current",
 }
 # A few everyday words mapped to the words tools are described with.
 _SYNONYMS = {
-    "calendar": "meeting", "schedule": "meeting", "meetings": "meeting", "upcoming": "upcoming", "week": "upcoming",
-    "tomorrow": "upcoming", "today": "upcoming", "next": "upcoming", "coming": "upcoming",
-    "spend": "budget", "spending": "budget", "cost": "budget", "costs": "budget", "money": "budget",
-    "finance": "budget", "financial": "budget", "variance": "budget",
-    "initiative": "rock", "initiatives": "rock", "priorities": "rock", "priority": "rock", "strategic": "rock",
-    "okr": "rock", "okrs": "rock", "rocks": "rock", "projects": "rock",
-    "agenda": "agenda", "plan": "agenda", "outline": "agenda",
-    "answer": "save", "note": "save", "notes": "save", "record": "save", "remember": "save",
-    "prep": "prep", "prepare": "prep", "preparation": "prep",
+    "calendar": "meeting",
+    "schedule": "meeting",
+    "meetings": "meeting",
+    "upcoming": "upcoming",
+    "week": "upcoming",
+    "tomorrow": "upcoming",
+    "today": "upcoming",
+    "next": "upcoming",
+    "coming": "upcoming",
+    "spend": "budget",
+    "spending": "budget",
+    "cost": "budget",
+    "costs": "budget",
+    "money": "budget",
+    "finance": "budget",
+    "financial": "budget",
+    "variance": "budget",
+    "initiative": "rock",
+    "initiatives": "rock",
+    "priorities": "rock",
+    "priority": "rock",
+    "strategic": "rock",
+    "okr": "rock",
+    "okrs": "rock",
+    "rocks": "rock",
+    "projects": "rock",
+    "agenda": "agenda",
+    "plan": "agenda",
+    "outline": "agenda",
+    "answer": "save",
+    "note": "save",
+    "notes": "save",
+    "record": "save",
+    "remember": "save",
+    "prep": "prep",
+    "prepare": "prep",
+    "preparation": "prep",
 }
 _MEMORY = re.compile(r"\b(earlier|before|previous(ly)?|recap|so far|what did i|what have i|history)\b", re.I)
 _HELP = re.compile(r"^\s*(hi|hello|hey|help|what can you do|who are you|what do you do)[\s!?.]*$", re.I)
@@ -85,12 +157,14 @@ class OfflineModel(Model):
     def get_config(self) -> dict[str, Any]:
         return dict(self.config)
 
-    def structured_output(self, output_model: type[T], prompt: Any, system_prompt: str | None = None,
-                          **kwargs: Any) -> AsyncGenerator[dict[str, T | Any], None]:
+    def structured_output(
+        self, output_model: type[T], prompt: Any, system_prompt: str | None = None, **kwargs: Any
+    ) -> AsyncGenerator[dict[str, T | Any], None]:
         raise NotImplementedError("the offline model does not produce structured output")
 
-    async def stream(self, messages: Any, tool_specs: Any = None, system_prompt: str | None = None,
-                     **kwargs: Any) -> AsyncGenerator[Any, None]:
+    async def stream(
+        self, messages: Any, tool_specs: Any = None, system_prompt: str | None = None, **kwargs: Any
+    ) -> AsyncGenerator[Any, None]:
         input_tokens = await self.count_tokens(messages, tool_specs, system_prompt)
         text, calls = self.respond(list(messages), list(tool_specs or []))
         for event in message_events(text, calls, input_tokens):
@@ -98,8 +172,9 @@ class OfflineModel(Model):
 
     # -- the policy ---------------------------------------------------------------------------------
 
-    def respond(self, messages: list[dict[str, Any]],
-                tool_specs: list[dict[str, Any]]) -> tuple[str | None, list[ToolCall]]:
+    def respond(
+        self, messages: list[dict[str, Any]], tool_specs: list[dict[str, Any]]
+    ) -> tuple[str | None, list[ToolCall]]:
         """What to say (text) or which tools to call, given the conversation so far."""
         if not messages:
             return self._label("Hello! Ask me something."), []
@@ -126,8 +201,10 @@ class OfflineModel(Model):
             return "I am running without an AI model and this agent has no tools, so I can only echo what you say."
         lines = [f"• `{spec['name']}` — {_first_sentence(spec.get('description', ''))}" for spec in tool_specs]
         intro = "Hello! " if greeting else ""
-        return (f"{intro}I am running without an AI model ({self.config.get('reason')}), so I answer by "
-                "calling my tools and reporting what they return. I can:\n" + "\n".join(lines))
+        return (
+            f"{intro}I am running without an AI model ({self.config.get('reason')}), so I answer by "
+            "calling my tools and reporting what they return. I can:\n" + "\n".join(lines)
+        )
 
     def _recap(self, history: list[dict[str, Any]]) -> str:
         asked = [_text_of(m) for m in history if m.get("role") == "user" and _text_of(m)]
@@ -138,8 +215,9 @@ class OfflineModel(Model):
         used = f"\nTools I used so far: {', '.join(dict.fromkeys(tools))}." if tools else ""
         return f"Earlier in this conversation you said:\n{lines}{used}"
 
-    def _choose_tools(self, text: str, history: list[dict[str, Any]],
-                      tool_specs: list[dict[str, Any]]) -> tuple[list[ToolCall], str | None]:
+    def _choose_tools(
+        self, text: str, history: list[dict[str, Any]], tool_specs: list[dict[str, Any]]
+    ) -> tuple[list[ToolCall], str | None]:
         wanted = _terms(text)
         scored: list[tuple[int, int, dict[str, Any]]] = []
         for order, spec in enumerate(tool_specs):
@@ -179,8 +257,12 @@ class OfflineModel(Model):
         for spec in tool_specs:
             required = ((spec.get("inputSchema") or {}).get("json") or {}).get("required") or []
             verb = spec["name"].split("_")[0]
-            if spec["name"] not in exclude and not required and verb not in _WRITE_VERBS \
-                    and things & _terms(spec["name"]):
+            if (
+                spec["name"] not in exclude
+                and not required
+                and verb not in _WRITE_VERBS
+                and things & _terms(spec["name"])
+            ):
                 return spec
         return None
 
@@ -192,8 +274,9 @@ class OfflineModel(Model):
             return "ask me for your upcoming meetings first, then name the meeting."
         return "please say it in your message."
 
-    def _arguments(self, spec: dict[str, Any], text: str,
-                   history: list[dict[str, Any]]) -> tuple[dict[str, Any], list[str]]:
+    def _arguments(
+        self, spec: dict[str, Any], text: str, history: list[dict[str, Any]]
+    ) -> tuple[dict[str, Any], list[str]]:
         schema = (spec.get("inputSchema") or {}).get("json") or {}
         properties: dict[str, Any] = schema.get("properties") or {}
         required = set(schema.get("required") or [])
@@ -222,8 +305,9 @@ class OfflineModel(Model):
             return re.sub(r"^\s*(my\s+)?(answer|response|note)s?\s*(is|:)?\s*", "", text, flags=re.I) or text
         return None
 
-    def _after_tools(self, messages: list[dict[str, Any]],
-                     tool_specs: list[dict[str, Any]]) -> tuple[str | None, list[ToolCall]]:
+    def _after_tools(
+        self, messages: list[dict[str, Any]], tool_specs: list[dict[str, Any]]
+    ) -> tuple[str | None, list[ToolCall]]:
         """Call what the results made possible (e.g. the agenda once the meeting id is known), else answer."""
         start = _turn_start(messages)
         turn = messages[start:]
@@ -239,8 +323,12 @@ class OfflineModel(Model):
         return self._label(self._answer_from_results(turn)), []
 
     def _answer_from_results(self, turn: list[dict[str, Any]]) -> str:
-        names = {b["toolUse"]["toolUseId"]: b["toolUse"]["name"]
-                 for m in turn for b in m.get("content", []) if "toolUse" in b}
+        names = {
+            b["toolUse"]["toolUseId"]: b["toolUse"]["name"]
+            for m in turn
+            for b in m.get("content", [])
+            if "toolUse" in b
+        }
         results = [b["toolResult"] for m in turn for b in m.get("content", []) if "toolResult" in b]
         parts: list[str] = []
         for result in results:
@@ -358,8 +446,10 @@ def _pick_item(id_key: str, text: str, history: list[dict[str, Any]]) -> str | N
             if str(item[key]).lower() in text:
                 return str(item[key])
         wanted = _terms(text)
-        scored = [(len(wanted & _terms(" ".join(str(item.get(k, "")) for k in _TITLE_KEYS))), -i, item)
-                  for i, item in enumerate(items)]
+        scored = [
+            (len(wanted & _terms(" ".join(str(item.get(k, "")) for k in _TITLE_KEYS))), -i, item)
+            for i, item in enumerate(items)
+        ]
         best_score, _, best = max(scored, key=lambda entry: entry[:2])
         if best_score >= 2:
             return str(best[key])
@@ -391,8 +481,10 @@ def render(value: Any, indent: str = "") -> str:
     if value is None or value == [] or value == {}:
         return f"{indent}(nothing)"
     if isinstance(value, list):
-        return "\n".join(f"{indent}• {_one_line(item)}" if not isinstance(item, list) else render(item, indent + "  ")
-                         for item in value)
+        return "\n".join(
+            f"{indent}• {_one_line(item)}" if not isinstance(item, list) else render(item, indent + "  ")
+            for item in value
+        )
     if isinstance(value, dict):
         lines = []
         for key, inner in value.items():
@@ -411,8 +503,11 @@ def _one_line(item: Any) -> str:
     if not isinstance(item, dict):
         return _scalar(item)
     title = next((str(item[k]) for k in _TITLE_KEYS if item.get(k)), "")
-    rest = [f"{str(k).replace('_', ' ')}: {_scalar(v)}" for k, v in item.items()
-            if k not in _TITLE_KEYS and v not in (None, "", [], {})]
+    rest = [
+        f"{str(k).replace('_', ' ')}: {_scalar(v)}"
+        for k, v in item.items()
+        if k not in _TITLE_KEYS and v not in (None, "", [], {})
+    ]
     return " — ".join(([f"*{title}*"] if title else []) + rest)
 
 

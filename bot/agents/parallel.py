@@ -42,8 +42,14 @@ def _retryable(exc: BaseException) -> bool:
     return not isinstance(exc, (LookupError, ValueError, TypeError, PermissionError))
 
 
-def fetch_all(calls: Mapping[str, Callable[[], Any]], *, timeout: float = 10.0, attempts: int = 3,
-              backoff: float = 0.2, max_backoff: float = 2.0) -> dict[str, Outcome]:
+def fetch_all(
+    calls: Mapping[str, Callable[[], Any]],
+    *,
+    timeout: float = 10.0,
+    attempts: int = 3,
+    backoff: float = 0.2,
+    max_backoff: float = 2.0,
+) -> dict[str, Outcome]:
     """Run ``calls`` (key → no-argument callable) in parallel; each is retried up to ``attempts`` times.
 
     ``timeout`` bounds the whole batch in seconds: calls still running then are reported as timed out
@@ -53,9 +59,12 @@ def fetch_all(calls: Mapping[str, Callable[[], Any]], *, timeout: float = 10.0, 
     def run(key: str, call: Callable[[], Any]) -> Outcome:
         started = time.monotonic()
         count = 0
-        retrying = Retrying(stop=stop_after_attempt(attempts), reraise=True,
-                            wait=wait_exponential(multiplier=backoff, max=max_backoff),
-                            retry=retry_if_exception(_retryable))
+        retrying = Retrying(
+            stop=stop_after_attempt(attempts),
+            reraise=True,
+            wait=wait_exponential(multiplier=backoff, max=max_backoff),
+            retry=retry_if_exception(_retryable),
+        )
         try:
             for attempt in retrying:
                 with attempt:
@@ -64,8 +73,9 @@ def fetch_all(calls: Mapping[str, Callable[[], Any]], *, timeout: float = 10.0, 
             return Outcome(key, value=value, attempts=count, seconds=time.monotonic() - started)
         except Exception as exc:
             logger.warning("fetch %s failed after %d attempt(s): %s", key, count, exc)
-            return Outcome(key, error=f"{type(exc).__name__}: {exc}", attempts=count,
-                           seconds=time.monotonic() - started)
+            return Outcome(
+                key, error=f"{type(exc).__name__}: {exc}", attempts=count, seconds=time.monotonic() - started
+            )
 
     futures = {_POOL.submit(run, key, call): key for key, call in calls.items()}
     done, pending = concurrent.futures.wait(futures, timeout=timeout)

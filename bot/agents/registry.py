@@ -49,13 +49,23 @@ class AgentRegistry:
         for c in contributions:
             item: Any = c.item
             if not isinstance(item, ToolRegistration):
-                problems.append(Problem(f"plugin {c.plugin}", "register_tools",
-                                        f"{item!r} is not a ToolRegistration (wrap the function with "
-                                        "bot.agents.tools.crewbot_tool or ToolRegistration(...))"))
+                problems.append(
+                    Problem(
+                        f"plugin {c.plugin}",
+                        "register_tools",
+                        f"{item!r} is not a ToolRegistration (wrap the function with "
+                        "bot.agents.tools.crewbot_tool or ToolRegistration(...))",
+                    )
+                )
                 continue
             if item.name in self.tools:
-                problems.append(Problem(f"plugin {c.plugin}", "register_tools", f"tool {item.name!r} is already "
-                                        f"registered by plugin {self.origin['tool:' + item.name]}"))
+                problems.append(
+                    Problem(
+                        f"plugin {c.plugin}",
+                        "register_tools",
+                        f"tool {item.name!r} is already registered by plugin {self.origin['tool:' + item.name]}",
+                    )
+                )
                 continue
             self.tools[item.name] = item
             self.origin["tool:" + item.name] = c.plugin
@@ -64,12 +74,22 @@ class AgentRegistry:
         for c in contributions:
             item: Any = c.item
             if not isinstance(item, ContextProvider):
-                problems.append(Problem(f"plugin {c.plugin}", "register_context_providers",
-                                        f"{item!r} is not a context provider (needs name, topics and fetch())"))
+                problems.append(
+                    Problem(
+                        f"plugin {c.plugin}",
+                        "register_context_providers",
+                        f"{item!r} is not a context provider (needs name, topics and fetch())",
+                    )
+                )
                 continue
             if item.name in self.providers:
-                problems.append(Problem(f"plugin {c.plugin}", "register_context_providers",
-                                        f"context provider {item.name!r} is already registered"))
+                problems.append(
+                    Problem(
+                        f"plugin {c.plugin}",
+                        "register_context_providers",
+                        f"context provider {item.name!r} is already registered",
+                    )
+                )
                 continue
             self.providers[item.name] = item
             self.origin["provider:" + item.name] = c.plugin
@@ -83,15 +103,25 @@ class AgentRegistry:
                 elif isinstance(item, AgentSpec):
                     spec = item if item.source else item.model_copy(update={"source": f"plugin {c.plugin}"})
                 else:
-                    problems.append(Problem(f"plugin {c.plugin}", "register_agents",
-                                            f"{item!r} is neither a spec file path nor an AgentSpec"))
+                    problems.append(
+                        Problem(
+                            f"plugin {c.plugin}",
+                            "register_agents",
+                            f"{item!r} is neither a spec file path nor an AgentSpec",
+                        )
+                    )
                     continue
             except ConfigError as exc:
                 problems.extend(exc.problems)
                 continue
             if spec.name in self.agents:
-                problems.append(Problem(spec.source, "name", f"agent {spec.name!r} is already defined by "
-                                        f"{self.agents[spec.name].source}"))
+                problems.append(
+                    Problem(
+                        spec.source,
+                        "name",
+                        f"agent {spec.name!r} is already defined by {self.agents[spec.name].source}",
+                    )
+                )
                 continue
             self.agents[spec.name] = spec
             self.origin["agent:" + spec.name] = c.plugin
@@ -105,8 +135,14 @@ class AgentRegistry:
                     known = ", ".join(sorted(self.tools)) or "none registered"
                     problems.append(Problem(spec.source, f"tools.{i}", f"unknown tool {tool!r} (known: {known})"))
             if models is not None and not models.knows(spec.model):
-                problems.append(Problem(spec.source, "model", f"unknown model profile {spec.model!r} (known: "
-                                        f"default, {', '.join(sorted(models.config.profiles))})"))
+                problems.append(
+                    Problem(
+                        spec.source,
+                        "model",
+                        f"unknown model profile {spec.model!r} (known: "
+                        f"default, {', '.join(sorted(models.config.profiles))})",
+                    )
+                )
         return problems
 
     def get(self, name: str) -> AgentSpec:

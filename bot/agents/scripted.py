@@ -54,8 +54,9 @@ class ScriptedModel(Model):
     def get_config(self) -> dict[str, Any]:
         return dict(self.config)
 
-    def structured_output(self, output_model: type[T], prompt: Any, system_prompt: str | None = None,
-                          **kwargs: Any) -> AsyncGenerator[dict[str, T | Any], None]:
+    def structured_output(
+        self, output_model: type[T], prompt: Any, system_prompt: str | None = None, **kwargs: Any
+    ) -> AsyncGenerator[dict[str, T | Any], None]:
         raise NotImplementedError("the scripted model does not produce structured output")
 
     def _next(self) -> Step:
@@ -67,16 +68,19 @@ class ScriptedModel(Model):
                 return self.steps[-1]
         raise ScriptExhausted(f"the script has {len(self.steps)} step(s) but the model was called {index + 1} times")
 
-    async def stream(self, messages: Any, tool_specs: Any = None, system_prompt: str | None = None,
-                     **kwargs: Any) -> AsyncGenerator[Any, None]:
+    async def stream(
+        self, messages: Any, tool_specs: Any = None, system_prompt: str | None = None, **kwargs: Any
+    ) -> AsyncGenerator[Any, None]:
         input_tokens = await self.count_tokens(messages, tool_specs, system_prompt)
         with self._lock:
-            self.requests.append(Request(
-                messages=[dict(m) for m in messages],
-                tool_names=[spec["name"] for spec in tool_specs or []],
-                system_prompt=system_prompt,
-                input_tokens=input_tokens,
-            ))
+            self.requests.append(
+                Request(
+                    messages=[dict(m) for m in messages],
+                    tool_names=[spec["name"] for spec in tool_specs or []],
+                    system_prompt=system_prompt,
+                    input_tokens=input_tokens,
+                )
+            )
         step = self._next()
         if callable(step) and not isinstance(step, (str, ToolCall, list, BaseException)):
             step = step(list(messages), list(tool_specs or []))

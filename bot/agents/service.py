@@ -61,8 +61,10 @@ class TurnResult:
         """One context line: tools used, tokens and time."""
         tools = f"used {', '.join(dict.fromkeys(self.tools))}" if self.tools else "no tools"
         failed = f" ({self.tool_errors} failed)" if self.tool_errors else ""
-        return (f"{self.agent} · {self.model} · {tools}{failed} · "
-                f"{self.input_tokens + self.output_tokens:,} tokens · {self.latency_ms / 1000:.1f} s")
+        return (
+            f"{self.agent} · {self.model} · {tools}{failed} · "
+            f"{self.input_tokens + self.output_tokens:,} tokens · {self.latency_ms / 1000:.1f} s"
+        )
 
 
 class AgentService:
@@ -107,8 +109,13 @@ class AgentService:
                 try:
                     registration.strands_tool()
                 except Exception as exc:
-                    problems.append(Problem(f"plugin {registry.origin.get('tool:' + name, '?')}", f"tool {name}",
-                                            f"cannot be used as a Strands tool: {type(exc).__name__}: {exc}"))
+                    problems.append(
+                        Problem(
+                            f"plugin {registry.origin.get('tool:' + name, '?')}",
+                            f"tool {name}",
+                            f"cannot be used as a Strands tool: {type(exc).__name__}: {exc}",
+                        )
+                    )
             if problems:
                 raise ConfigError(problems)
         return registry
@@ -150,13 +157,24 @@ class AgentService:
 
     def _check_access(self, spec: AgentSpec, user_id: str) -> None:
         if not spec.access.allows(user_id, self.roles_of(user_id)):
-            raise AgentAccessError(f"you may not use the agent {spec.name!r} (it is limited to "
-                                   f"{', '.join(spec.access.roles + spec.access.users)})")
+            raise AgentAccessError(
+                f"you may not use the agent {spec.name!r} (it is limited to "
+                f"{', '.join(spec.access.roles + spec.access.users)})"
+            )
 
     # -- turns ---------------------------------------------------------------------------------
 
-    def ask(self, agent: str, *, user_id: str, conversation: str, text: str, channel_id: str = "",
-            thread_ts: str = "", on_text: Callable[[str], None] | None = None) -> TurnResult:
+    def ask(
+        self,
+        agent: str,
+        *,
+        user_id: str,
+        conversation: str,
+        text: str,
+        channel_id: str = "",
+        thread_ts: str = "",
+        on_text: Callable[[str], None] | None = None,
+    ) -> TurnResult:
         """Run one turn of ``agent`` in ``conversation`` (e.g. one Slack thread) and return its answer.
 
         ``on_text`` receives the answer's text as it streams. Turns of one conversation run one at a time,
@@ -166,29 +184,46 @@ class AgentService:
         self._check_access(spec, user_id)
         key = safe_session_id(conversation)
         # The process lock first, so turns of this process queue here instead of polling the store.
-        with self.locks.hold(key), self.chat_sessions.lease(key, user_id=user_id, agent=spec.name,
-                                                            channel_id=channel_id, thread_ts=thread_ts):
+        with (
+            self.locks.hold(key),
+            self.chat_sessions.lease(key, user_id=user_id, agent=spec.name, channel_id=channel_id, thread_ts=thread_ts),
+        ):
             session_id = self.chat_sessions.active_id(key)
             record = self.chat_sessions.get(session_id) or {}
             budget = self.ledger.check(spec.budget, user_id, int(record.get("tokens", 0)))
-            call = CallContext(user_id=user_id, session_id=session_id, agent=spec.name,
-                               roles=self.roles_of(user_id), channel_id=channel_id, crewbot=self.crewbot)
+            call = CallContext(
+                user_id=user_id,
+                session_id=session_id,
+                agent=spec.name,
+                roles=self.roles_of(user_id),
+                channel_id=channel_id,
+                crewbot=self.crewbot,
+            )
             turn = self._run(spec, call, text, budget, on_text)
             try:
-                self.chat_sessions.record_turn(session_id, conversation=key, user_id=user_id, agent=spec.name,
-                                               text=text, tokens=turn.input_tokens + turn.output_tokens,
-                                               channel_id=channel_id, thread_ts=thread_ts)
+                self.chat_sessions.record_turn(
+                    session_id,
+                    conversation=key,
+                    user_id=user_id,
+                    agent=spec.name,
+                    text=text,
+                    tokens=turn.input_tokens + turn.output_tokens,
+                    channel_id=channel_id,
+                    thread_ts=thread_ts,
+                )
             except Exception:  # the answer matters more than its bookkeeping
                 logger.exception("could not record chat session %s", session_id)
             return turn
 
-    def _run(self, spec: AgentSpec, call: CallContext, text: str, budget: BudgetState,
-             on_text: Callable[[str], None] | None) -> TurnResult:
+    def _run(
+        self, spec: AgentSpec, call: CallContext, text: str, budget: BudgetState, on_text: Callable[[str], None] | None
+    ) -> TurnResult:
         from bot.agents.hooks import CrewbotHooks
 
         model, resolution = self.models.build(spec.model)
-        hooks = CrewbotHooks(call, self.registry.tools, self.ledger, budget, resolution.short,
-                             audit=self.crewbot.records.audit.record)
+        hooks = CrewbotHooks(
+            call, self.registry.tools, self.ledger, budget, resolution.short, audit=self.crewbot.records.audit.record
+        )
         agent = self.build_agent(spec, call.session_id, model, self.models.retry_strategy(resolution), hooks, on_text)
         # Tokens are enforced by the hooks (BeforeModelCallEvent); the SDK's limit caps model calls per turn.
         result = agent(text, invocation_state={CALL_KEY: call}, limits={"turns": spec.budget.max_cycles})
@@ -199,13 +234,30 @@ class AgentService:
         if stop == "limit_turns":
             appendix = f"⛔ I stopped after {spec.budget.max_cycles} steps without finishing; try a narrower question."
             answer = (answer + "\n\n" if answer else "") + appendix
-        return TurnResult(text=answer, agent=spec.name, session_id=call.session_id, model=resolution.short,
-                          stop_reason=stop, tools=list(hooks.usage.tools), tool_errors=hooks.usage.tool_errors,
-                          input_tokens=hooks.usage.input_tokens, output_tokens=hooks.usage.output_tokens,
-                          latency_ms=hooks.usage.latency_ms, notice=notice, appendix=appendix)
+        return TurnResult(
+            text=answer,
+            agent=spec.name,
+            session_id=call.session_id,
+            model=resolution.short,
+            stop_reason=stop,
+            tools=list(hooks.usage.tools),
+            tool_errors=hooks.usage.tool_errors,
+            input_tokens=hooks.usage.input_tokens,
+            output_tokens=hooks.usage.output_tokens,
+            latency_ms=hooks.usage.latency_ms,
+            notice=notice,
+            appendix=appendix,
+        )
 
-    def build_agent(self, spec: AgentSpec, session_id: str, model: Any, retry_strategy: Any, hooks: Any,
-                    on_text: Callable[[str], None] | None = None) -> Any:
+    def build_agent(
+        self,
+        spec: AgentSpec,
+        session_id: str,
+        model: Any,
+        retry_strategy: Any,
+        hooks: Any,
+        on_text: Callable[[str], None] | None = None,
+    ) -> Any:
         """A Strands ``Agent`` for ``spec`` bound to the stored session ``session_id`` (imports Strands)."""
         from strands import Agent
 
@@ -242,8 +294,9 @@ def conversation_manager(spec: ConversationSpec) -> Any:
     )
 
     if spec.manager == "summarizing":
-        return SummarizingConversationManager(summary_ratio=spec.summary_ratio,
-                                              preserve_recent_messages=spec.preserve_recent)
+        return SummarizingConversationManager(
+            summary_ratio=spec.summary_ratio, preserve_recent_messages=spec.preserve_recent
+        )
     if spec.manager == "none":
         return NullConversationManager()
     return SlidingWindowConversationManager(window_size=spec.window, should_truncate_results=True)

@@ -53,8 +53,12 @@ def session_manager(crewbot: Crewbot, session_id: str) -> Any:
     if crewbot.config.runtime == "aws":
         from strands.session import S3SessionManager
 
-        return S3SessionManager(session_id, bucket=crewbot.namer.bucket("sessions"), prefix="agent-sessions/",
-                                region_name=crewbot.config.aws.region)
+        return S3SessionManager(
+            session_id,
+            bucket=crewbot.namer.bucket("sessions"),
+            prefix="agent-sessions/",
+            region_name=crewbot.config.aws.region,
+        )
     from strands.session import FileSessionManager
 
     return FileSessionManager(session_id, storage_dir=str(crewbot.home / "sessions"))
@@ -112,8 +116,17 @@ class ChatSessions:
         return self.table.get({"session_id": session_id})
 
     @contextmanager
-    def lease(self, conversation: str, *, user_id: str, agent: str, channel_id: str = "", thread_ts: str = "",
-              wait: float = LEASE_WAIT, seconds: int = LEASE_SECONDS) -> Iterator[None]:
+    def lease(
+        self,
+        conversation: str,
+        *,
+        user_id: str,
+        agent: str,
+        channel_id: str = "",
+        thread_ts: str = "",
+        wait: float = LEASE_WAIT,
+        seconds: int = LEASE_SECONDS,
+    ) -> Iterator[None]:
         """Hold the conversation for one turn, across processes; :class:`SessionBusy` after ``wait`` seconds.
 
         The lease lives on the conversation's first record (created here on its first turn); wall-clock
@@ -133,25 +146,40 @@ class ChatSessions:
         finally:
             self._release(key, owner)
 
-    def _acquire(self, key: str, owner: str, seconds: int, user_id: str, agent: str, channel_id: str,
-                 thread_ts: str) -> bool:
+    def _acquire(
+        self, key: str, owner: str, seconds: int, user_id: str, agent: str, channel_id: str, thread_ts: str
+    ) -> bool:
         now = time.time()
         item = self.table.get({"session_id": key})
         try:
             if item is None:
                 stamp = format_time(self._now())
-                self.table.create({
-                    "session_id": key, "conversation": key, "user_id": user_id, "agent": agent,
-                    "channel_id": channel_id, "thread_ts": thread_ts, "state": "active", "message_count": 0,
-                    "tokens": 0, "last_message": "", "created_at": stamp, "updated_at": stamp, "generation": 0,
-                    "expires_at": int((self._now() + SESSION_TTL).timestamp()),
-                    "lease_owner": owner, "lease_until": now + seconds,
-                })
+                self.table.create(
+                    {
+                        "session_id": key,
+                        "conversation": key,
+                        "user_id": user_id,
+                        "agent": agent,
+                        "channel_id": channel_id,
+                        "thread_ts": thread_ts,
+                        "state": "active",
+                        "message_count": 0,
+                        "tokens": 0,
+                        "last_message": "",
+                        "created_at": stamp,
+                        "updated_at": stamp,
+                        "generation": 0,
+                        "expires_at": int((self._now() + SESSION_TTL).timestamp()),
+                        "lease_owner": owner,
+                        "lease_until": now + seconds,
+                    }
+                )
                 return True
             if item.get("lease_owner") and float(item.get("lease_until") or 0) > now:
                 return False
-            self.table.put({**item, "lease_owner": owner, "lease_until": now + seconds},
-                           expected_version=item["version"])
+            self.table.put(
+                {**item, "lease_owner": owner, "lease_until": now + seconds}, expected_version=item["version"]
+            )
             return True
         except ConflictError:
             return False  # someone else wrote first: look again
@@ -168,8 +196,18 @@ class ChatSessions:
         with suppress(Exception):
             self.table.mutate({"session_id": key}, change)
 
-    def record_turn(self, session_id: str, *, conversation: str, user_id: str, agent: str, text: str,
-                    tokens: int, channel_id: str = "", thread_ts: str = "") -> Item:
+    def record_turn(
+        self,
+        session_id: str,
+        *,
+        conversation: str,
+        user_id: str,
+        agent: str,
+        text: str,
+        tokens: int,
+        channel_id: str = "",
+        thread_ts: str = "",
+    ) -> Item:
         """Count one user message (and its answer) in the session's metadata, creating it on the first."""
         now = self._now()
         stamp = format_time(now)
@@ -177,21 +215,38 @@ class ChatSessions:
         last = " ".join(text.split())[:_LAST_MESSAGE_CHARS]
 
         def change(item: Item) -> Item:
-            item.update(updated_at=stamp, last_message=last, agent=agent, expires_at=expires,
-                        message_count=int(item.get("message_count", 0)) + 1,
-                        tokens=int(item.get("tokens", 0)) + tokens)
+            item.update(
+                updated_at=stamp,
+                last_message=last,
+                agent=agent,
+                expires_at=expires,
+                message_count=int(item.get("message_count", 0)) + 1,
+                tokens=int(item.get("tokens", 0)) + tokens,
+            )
             return item
 
         for _ in range(3):
             current = self.table.get({"session_id": session_id})
             if current is None:
                 try:
-                    return self.table.create({
-                        "session_id": session_id, "conversation": conversation, "user_id": user_id,
-                        "agent": agent, "channel_id": channel_id, "thread_ts": thread_ts, "state": "active",
-                        "message_count": 1, "tokens": tokens, "last_message": last, "created_at": stamp,
-                        "updated_at": stamp, "expires_at": expires, "generation": _generation(session_id),
-                    })
+                    return self.table.create(
+                        {
+                            "session_id": session_id,
+                            "conversation": conversation,
+                            "user_id": user_id,
+                            "agent": agent,
+                            "channel_id": channel_id,
+                            "thread_ts": thread_ts,
+                            "state": "active",
+                            "message_count": 1,
+                            "tokens": tokens,
+                            "last_message": last,
+                            "created_at": stamp,
+                            "updated_at": stamp,
+                            "expires_at": expires,
+                            "generation": _generation(session_id),
+                        }
+                    )
                 except ConflictError:
                     continue  # created meanwhile by another process: update it instead
             return self.table.mutate({"session_id": session_id}, change)

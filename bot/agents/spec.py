@@ -105,11 +105,16 @@ def load_spec(path: Path) -> AgentSpec:
     try:
         spec = AgentSpec.model_validate({**data, "source": source})
     except ValidationError as exc:
-        raise ConfigError([
-            Problem(source, ".".join(str(p) for p in err["loc"]),
-                    "unknown key" if err["type"] == "extra_forbidden" else err["msg"])
-            for err in exc.errors()
-        ]) from None
+        raise ConfigError(
+            [
+                Problem(
+                    source,
+                    ".".join(str(p) for p in err["loc"]),
+                    "unknown key" if err["type"] == "extra_forbidden" else err["msg"],
+                )
+                for err in exc.errors()
+            ]
+        ) from None
     if spec.prompt and not spec.system_prompt:
         prompt_file = (path.parent / spec.prompt).resolve()
         if path.parent.resolve() not in prompt_file.parents:

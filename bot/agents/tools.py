@@ -75,11 +75,19 @@ def call_context(tool_context: ToolInvocation | None) -> CallContext:
 class ToolRegistration:
     """A tool and its metadata: ``side_effects`` (read / write / external) and ``required_role``."""
 
-    def __init__(self, function: Callable[..., Any], side_effects: SideEffects, required_role: str | None = None,
-                 name: str | None = None, description: str | None = None):
+    def __init__(
+        self,
+        function: Callable[..., Any],
+        side_effects: SideEffects,
+        required_role: str | None = None,
+        name: str | None = None,
+        description: str | None = None,
+    ):
         if side_effects not in SIDE_EFFECTS:
-            raise ValueError(f"tool {name or getattr(function, '__name__', function)!r}: side_effects must be "
-                             f"one of {', '.join(SIDE_EFFECTS)}, not {side_effects!r}")
+            raise ValueError(
+                f"tool {name or getattr(function, '__name__', function)!r}: side_effects must be "
+                f"one of {', '.join(SIDE_EFFECTS)}, not {side_effects!r}"
+            )
         self.function = function
         self.side_effects: SideEffects = side_effects
         self.required_role = required_role
@@ -97,8 +105,12 @@ class ToolRegistration:
     def summary(self) -> str:
         """The first line of the tool's description, for listings."""
         spec = getattr(self.function, "tool_spec", None)
-        text = self.description or (spec.get("description") if isinstance(spec, dict) else None) \
-            or inspect.getdoc(self.function) or ""
+        text = (
+            self.description
+            or (spec.get("description") if isinstance(spec, dict) else None)
+            or inspect.getdoc(self.function)
+            or ""
+        )
         return text.strip().splitlines()[0] if text.strip() else ""
 
     def strands_tool(self) -> Any:
@@ -111,8 +123,9 @@ class ToolRegistration:
                     from strands import tool
 
                     wants_context = _CONTEXT_PARAM in inspect.signature(self.function).parameters
-                    decorate = tool(name=self.name, description=self.description,
-                                    context=_CONTEXT_PARAM if wants_context else False)
+                    decorate = tool(
+                        name=self.name, description=self.description, context=_CONTEXT_PARAM if wants_context else False
+                    )
                     self._tool = decorate(self.function)
             return self._tool
 
@@ -121,8 +134,9 @@ class ToolRegistration:
         return f"ToolRegistration({self.name!r}, side_effects={self.side_effects!r}{role})"
 
 
-def crewbot_tool(side_effects: SideEffects, required_role: str | None = None, name: str | None = None,
-                 description: str | None = None) -> Callable[[Callable[..., Any]], ToolRegistration]:
+def crewbot_tool(
+    side_effects: SideEffects, required_role: str | None = None, name: str | None = None, description: str | None = None
+) -> Callable[[Callable[..., Any]], ToolRegistration]:
     """Decorator: turn a function into a :class:`ToolRegistration` to return from ``register_tools``."""
 
     def wrap(function: Callable[..., Any]) -> ToolRegistration:

@@ -26,12 +26,16 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-USAGE = register_table(TableSpec(
-    "usage", pk="day", sk="entry_id",  # day = YYYY-MM-DD (UTC); entry_id = "<ISO time>#<random>"
-    indexes=(IndexSpec("by_user", pk="user_id", sk="at"),),
-    ttl="expires_at",
-    description="One record per agent turn: tokens, latency, tool calls; budgets and `crewbot usage` read it.",
-))
+USAGE = register_table(
+    TableSpec(
+        "usage",
+        pk="day",
+        sk="entry_id",  # day = YYYY-MM-DD (UTC); entry_id = "<ISO time>#<random>"
+        indexes=(IndexSpec("by_user", pk="user_id", sk="at"),),
+        ttl="expires_at",
+        description="One record per agent turn: tokens, latency, tool calls; budgets and `crewbot usage` read it.",
+    )
+)
 #: Usage records are kept this long.
 USAGE_TTL = timedelta(days=90)
 
@@ -69,8 +73,9 @@ class BudgetState:
 class UsageLedger:
     """Reads and writes usage records; checks budgets."""
 
-    def __init__(self, table: Table, now: Callable[[], datetime], metrics_namespace: str | None = None,
-                 service: str = "crewbot"):
+    def __init__(
+        self, table: Table, now: Callable[[], datetime], metrics_namespace: str | None = None, service: str = "crewbot"
+    ):
         self.table = table
         self._now = now
         self._namespace = metrics_namespace
@@ -84,11 +89,21 @@ class UsageLedger:
     def record(self, usage: TurnUsage) -> Item:
         now = self._now()
         item = {
-            "day": now.strftime("%Y-%m-%d"), "entry_id": f"{now.isoformat()}#{uuid.uuid4().hex[:8]}",
-            "at": now.isoformat(), "user_id": usage.user_id, "agent": usage.agent, "session_id": usage.session_id,
-            "model": usage.model, "input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens,
-            "total_tokens": usage.total_tokens, "latency_ms": usage.latency_ms, "cycles": usage.cycles,
-            "tools": list(usage.tools), "tool_errors": usage.tool_errors, "stop_reason": usage.stop_reason,
+            "day": now.strftime("%Y-%m-%d"),
+            "entry_id": f"{now.isoformat()}#{uuid.uuid4().hex[:8]}",
+            "at": now.isoformat(),
+            "user_id": usage.user_id,
+            "agent": usage.agent,
+            "session_id": usage.session_id,
+            "model": usage.model,
+            "input_tokens": usage.input_tokens,
+            "output_tokens": usage.output_tokens,
+            "total_tokens": usage.total_tokens,
+            "latency_ms": usage.latency_ms,
+            "cycles": usage.cycles,
+            "tools": list(usage.tools),
+            "tool_errors": usage.tool_errors,
+            "stop_reason": usage.stop_reason,
             "expires_at": int((now + USAGE_TTL).timestamp()),
         }
         stored = self.table.create(item)
@@ -129,8 +144,11 @@ class UsageLedger:
         if remaining <= 0:
             return BudgetState("exhausted", 0, _exhausted(scope, limit))
         if used >= budget.warn_at * limit:
-            return BudgetState("warn", remaining, f"⚠️ {used:,} of the {limit:,} tokens budgeted for {scope} are "
-                                                  f"used ({used * 100 // limit}%).")
+            return BudgetState(
+                "warn",
+                remaining,
+                f"⚠️ {used:,} of the {limit:,} tokens budgeted for {scope} are used ({used * 100 // limit}%).",
+            )
         return BudgetState("ok", remaining)
 
     def records(self, days: int = 7) -> list[Item]:
@@ -144,8 +162,11 @@ class UsageLedger:
 
 def _exhausted(scope: str, limit: int) -> str:
     what = "this conversation" if scope == "this conversation" else "you today"
-    fix = ("Start a fresh conversation with `/crewbot reset`." if scope == "this conversation"
-           else "It resets at midnight UTC; an admin can raise `budget.tokens_per_user_day` in the agent spec.")
+    fix = (
+        "Start a fresh conversation with `/crewbot reset`."
+        if scope == "this conversation"
+        else "It resets at midnight UTC; an admin can raise `budget.tokens_per_user_day` in the agent spec."
+    )
     return f"⛔ The token budget for {what} ({limit:,} tokens) is used up, so I stopped. {fix}"
 
 
@@ -167,19 +188,27 @@ class UsageRow:
         return self.latency_ms // self.turns if self.turns else 0
 
     def as_dict(self) -> dict[str, Any]:
-        return {"agent": self.agent, "user_id": self.user_id, "turns": self.turns,
-                "input_tokens": self.input_tokens, "output_tokens": self.output_tokens,
-                "total_tokens": self.input_tokens + self.output_tokens,
-                "average_latency_ms": self.average_latency_ms, "tool_calls": self.tool_calls,
-                "tool_errors": self.tool_errors}
+        return {
+            "agent": self.agent,
+            "user_id": self.user_id,
+            "turns": self.turns,
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "total_tokens": self.input_tokens + self.output_tokens,
+            "average_latency_ms": self.average_latency_ms,
+            "tool_calls": self.tool_calls,
+            "tool_errors": self.tool_errors,
+        }
 
 
 def summarise(records: Iterable[Item], by: tuple[str, ...] = ("agent", "user_id")) -> list[UsageRow]:
     """Totals per agent and user (``by=("agent",)`` for per agent only), largest token use first."""
     rows: dict[tuple[str, str], UsageRow] = defaultdict(lambda: UsageRow("", ""))
     for r in records:
-        key = (str(r.get("agent", "?")) if "agent" in by else "*",
-               str(r.get("user_id", "?")) if "user_id" in by else "*")
+        key = (
+            str(r.get("agent", "?")) if "agent" in by else "*",
+            str(r.get("user_id", "?")) if "user_id" in by else "*",
+        )
         row = rows[key]
         row.agent, row.user_id = key
         row.turns += 1

@@ -123,8 +123,7 @@ def _load(file: str, mtime: float) -> MeetingTypes:
     try:
         return MeetingTypes.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '(top level)'}: {e['msg']}"
-                             for e in exc.errors())
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '(top level)'}: {e['msg']}" for e in exc.errors())
         raise MeetingTypesError(f"{file}: {problems}") from None
 
 
@@ -133,8 +132,9 @@ def _keyword_pattern(keyword: str) -> re.Pattern[str]:
     return re.compile(r"(?<![A-Za-z0-9])" + re.escape(keyword) + after, re.IGNORECASE)
 
 
-def classify(types: MeetingTypes, title: str, description: str = "", attendees: int = 1,
-             overrides: dict[str, Any] | None = None) -> Classification:
+def classify(
+    types: MeetingTypes, title: str, description: str = "", attendees: int = 1, overrides: dict[str, Any] | None = None
+) -> Classification:
     """The type of a meeting and the rule that matched; ``overrides`` maps type → prep hours (user settings)."""
     count = max(1, attendees)
     overrides = overrides or {}

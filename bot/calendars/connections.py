@@ -20,10 +20,14 @@ from bot.storage.tables import register_table
 if TYPE_CHECKING:
     from bot.runtime import Crewbot
 
-CALENDAR_CONNECTIONS = register_table(TableSpec(
-    "calendar_connections", pk="user_id", sk="provider",
-    description="Each user's calendar connections: source, encrypted OAuth tokens, sync cursor, last sync.",
-))
+CALENDAR_CONNECTIONS = register_table(
+    TableSpec(
+        "calendar_connections",
+        pk="user_id",
+        sk="provider",
+        description="Each user's calendar connections: source, encrypted OAuth tokens, sync cursor, last sync.",
+    )
+)
 
 
 class Connection(Record):
@@ -62,12 +66,25 @@ class ConnectionRepository(Repository[Connection]):
     def for_user(self, user_id: str) -> list[Connection]:
         return [self.load(item) for item in self.table.query_all(user_id)]
 
-    def connect(self, user_id: str, provider: str, *, source: str | None = None,
-                tokens: dict[str, Any] | None = None, account: str | None = None) -> Connection:
+    def connect(
+        self,
+        user_id: str,
+        provider: str,
+        *,
+        source: str | None = None,
+        tokens: dict[str, Any] | None = None,
+        account: str | None = None,
+    ) -> Connection:
         """Create or replace the connection (a new grant or source starts a full sync)."""
-        fields: dict[str, Any] = {"status": "active", "source": source, "account": account, "cursor": None,
-                                  "window_end": None, "last_error": None,
-                                  "tokens_encrypted": self.encrypt(user_id, tokens) if tokens else None}
+        fields: dict[str, Any] = {
+            "status": "active",
+            "source": source,
+            "account": account,
+            "cursor": None,
+            "window_end": None,
+            "last_error": None,
+            "tokens_encrypted": self.encrypt(user_id, tokens) if tokens else None,
+        }
         existing = self.get(user_id, provider)
         if existing is None:
             return self.save(Connection(user_id=user_id, provider=provider, **fields))
@@ -85,14 +102,30 @@ class ConnectionRepository(Repository[Connection]):
             return {}
         return cipher_for(self.crewbot).decrypt(connection.user_id, connection.tokens_encrypted)
 
-    def record_sync(self, connection: Connection, *, cursor: str | None, window_end: datetime | None,
-                    tokens: dict[str, Any] | None, at: datetime) -> Connection:
-        changes: dict[str, Any] = {"cursor": cursor, "window_end": window_end, "last_sync_at": at,
-                                   "last_error": None, "status": "active"}
+    def record_sync(
+        self,
+        connection: Connection,
+        *,
+        cursor: str | None,
+        window_end: datetime | None,
+        tokens: dict[str, Any] | None,
+        at: datetime,
+    ) -> Connection:
+        changes: dict[str, Any] = {
+            "cursor": cursor,
+            "window_end": window_end,
+            "last_sync_at": at,
+            "last_error": None,
+            "status": "active",
+        }
         if tokens is not None:
             changes["tokens_encrypted"] = self.encrypt(connection.user_id, tokens)
         return self.update(connection.user_id, connection.provider, **changes)
 
     def record_error(self, connection: Connection, error: str, *, reauthorize: bool = False) -> Connection:
-        return self.update(connection.user_id, connection.provider, last_error=error[:500],
-                           status="needs_reauthorization" if reauthorize else "error")
+        return self.update(
+            connection.user_id,
+            connection.provider,
+            last_error=error[:500],
+            status="needs_reauthorization" if reauthorize else "error",
+        )

@@ -77,16 +77,18 @@ class KmsCipher:
         self.key_id = key_id
 
     def encrypt(self, user_id: str, data: dict[str, Any]) -> str:
-        answer = self.client.encrypt(KeyId=self.key_id, Plaintext=json.dumps(data).encode(),
-                                     EncryptionContext={"crewbot:user": user_id})
+        answer = self.client.encrypt(
+            KeyId=self.key_id, Plaintext=json.dumps(data).encode(), EncryptionContext={"crewbot:user": user_id}
+        )
         return "kms:" + base64.b64encode(answer["CiphertextBlob"]).decode()
 
     def decrypt(self, user_id: str, ciphertext: str) -> dict[str, Any]:
         if not ciphertext.startswith("kms:"):
             raise TokenDecryptError("the stored token was not encrypted with KMS")
         try:
-            answer = self.client.decrypt(CiphertextBlob=base64.b64decode(ciphertext[4:]),
-                                         EncryptionContext={"crewbot:user": user_id})
+            answer = self.client.decrypt(
+                CiphertextBlob=base64.b64decode(ciphertext[4:]), EncryptionContext={"crewbot:user": user_id}
+            )
         except Exception as exc:  # botocore's InvalidCiphertextException and friends
             raise TokenDecryptError(f"KMS could not decrypt the stored token: {exc}") from exc
         return dict(json.loads(answer["Plaintext"]))

@@ -112,9 +112,15 @@ class CalendarProvider(Protocol):
         keep (encrypted) until the callback, such as a PKCE verifier."""
         ...
 
-    def complete_authorization(self, crewbot: Crewbot, code: str, redirect_uri: str, *,
-                               flow: dict[str, Any] | None = None,
-                               query: dict[str, str] | None = None) -> dict[str, Any]:
+    def complete_authorization(
+        self,
+        crewbot: Crewbot,
+        code: str,
+        redirect_uri: str,
+        *,
+        flow: dict[str, Any] | None = None,
+        query: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
         """Exchange the authorization code for tokens (OAuth providers); ``flow`` is what
         :meth:`authorization_url` asked to keep, ``query`` the callback's parameters."""
         ...

@@ -86,9 +86,16 @@ def emit_metrics(namespace: str, totals: dict[str, int]) -> None:
     from aws_lambda_powertools.metrics import MetricUnit
 
     metrics = Metrics(namespace=namespace, service="calendar-monitor")
-    for key, name in (("fetched", "CalendarEventsRead"), ("new", "MeetingsNew"), ("updated", "MeetingsUpdated"),
-                      ("moved", "MeetingsMoved"), ("cancelled", "MeetingsCancelled"), ("prep_events", "PrepEvents"),
-                      ("users", "UsersSynced"), ("failed_users", "UsersFailed")):
+    for key, name in (
+        ("fetched", "CalendarEventsRead"),
+        ("new", "MeetingsNew"),
+        ("updated", "MeetingsUpdated"),
+        ("moved", "MeetingsMoved"),
+        ("cancelled", "MeetingsCancelled"),
+        ("prep_events", "PrepEvents"),
+        ("users", "UsersSynced"),
+        ("failed_users", "UsersFailed"),
+    ):
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=totals.get(key, 0))
     metrics.flush_metrics()
 
@@ -149,8 +156,9 @@ class CalendarMonitor:
         logger.info("calendar monitor: %s", totals)
         if self.crewbot.config.runtime == "aws":
             emit_metrics(self.crewbot.config.project, totals)
-        self.crewbot.records.audit.record("system#calendar-monitor", "calendar-monitor", "calendar.sync",
-                                          format_time(now), **totals)
+        self.crewbot.records.audit.record(
+            "system#calendar-monitor", "calendar-monitor", "calendar.sync", format_time(now), **totals
+        )
         return report
 
     # -- one user -------------------------------------------------------------------------------------
@@ -191,15 +199,28 @@ class CalendarMonitor:
             counts.fetched += len(result.events)
             self._apply(user_id, user, provider.name, result.events, result.complete, start, end, counts)
             if stored:
-                self.connections.record_sync(connection, cursor=result.cursor, window_end=end,
-                                             tokens=result.tokens, at=now)
+                self.connections.record_sync(
+                    connection, cursor=result.cursor, window_end=end, tokens=result.tokens, at=now
+                )
         self._emit_due(user_id, user, now, end, counts)
 
-    def _apply(self, user_id: str, user: User | None, provider: str, events: list[CalendarEvent], complete: bool,
-               start: datetime, end: datetime, counts: UserCounts) -> None:
+    def _apply(
+        self,
+        user_id: str,
+        user: User | None,
+        provider: str,
+        events: list[CalendarEvent],
+        complete: bool,
+        start: datetime,
+        end: datetime,
+        counts: UserCounts,
+    ) -> None:
         meetings = self.crewbot.records.meetings
-        in_window = {m.meeting_id: m for m in meetings.for_user(user_id, start - timedelta(days=1), end)
-                     if m.provider == provider}
+        in_window = {
+            m.meeting_id: m
+            for m in meetings.for_user(user_id, start - timedelta(days=1), end)
+            if m.provider == provider
+        }
         overrides = prep_settings(user).get("prep_hours") or {}
         created: list[Meeting] = []
         changes: dict[str, dict[str, Any]] = {}
@@ -215,8 +236,13 @@ class CalendarMonitor:
                 fresh = event.to_meeting(meeting_id, user_id, provider)
                 kind = classify(self.types, fresh.title, fresh.description, len(fresh.attendees), overrides)
                 counts.new += 1
-                created.append(fresh.with_changes(meeting_type=kind.meeting_type, classification_rule=kind.rule,
-                                                  content_hash=fresh.calendar_hash()))
+                created.append(
+                    fresh.with_changes(
+                        meeting_type=kind.meeting_type,
+                        classification_rule=kind.rule,
+                        content_hash=fresh.calendar_hash(),
+                    )
+                )
                 continue
             fields = event.meeting_fields()
             updated = existing.with_changes(**fields)
@@ -261,8 +287,9 @@ class CalendarMonitor:
         if not token or meeting.prep_status in ("ready", "skipped"):
             return
         with contextlib.suppress(TaskTokenError):  # that prep had finished already
-            self.crewbot.workflows.send_task_failure(token, "Prep.Superseded",
-                                                     "the meeting moved or was cancelled in the calendar")
+            self.crewbot.workflows.send_task_failure(
+                token, "Prep.Superseded", "the meeting moved or was cancelled in the calendar"
+            )
         chat = getattr(meeting, "prep_chat", None)
         closed = {**chat, "state": "closed", "closed_by": "calendar change"} if isinstance(chat, dict) else None
         self.crewbot.records.meetings.update(meeting.meeting_id, prep_token=None, prep_chat=closed)
@@ -275,8 +302,9 @@ class CalendarMonitor:
         for meeting in meetings.for_user(user_id, now, end):
             if meeting.status == "cancelled":
                 continue
-            hours = float(overrides.get(meeting.meeting_type or "default",
-                                        self.types.get(meeting.meeting_type).prep_hours_before))
+            hours = float(
+                overrides.get(meeting.meeting_type or "default", self.types.get(meeting.meeting_type).prep_hours_before)
+            )
             if now < meeting.start - timedelta(hours=hours):
                 continue
             version = prep_version(meeting)
@@ -286,14 +314,31 @@ class CalendarMonitor:
                 requested_at = str(getattr(meeting, "prep_requested_at", "") or "")
                 # Announced already. Only a prep that never reached the user (its workflow failed, e.g. Slack
                 # and SMS both down) is announced again, at most PREP_ATTEMPTS times, STALLED_AFTER apart.
-                stalled = (meeting.prep_status == "not_started" and attempt <= PREP_ATTEMPTS
-                           and requested_at and requested_at <= format_time(now - STALLED_AFTER))
+                stalled = (
+                    meeting.prep_status == "not_started"
+                    and attempt <= PREP_ATTEMPTS
+                    and requested_at
+                    and requested_at <= format_time(now - STALLED_AFTER)
+                )
                 if not stalled:
                     continue
-            self.crewbot.bus.publish(EVENT_SOURCE, PREP_EVENT, {
-                "meeting_id": meeting.meeting_id, "user_id": user_id, "meeting_time": format_time(meeting.start),
-                "prep_trigger_time": format_time(meeting.start - timedelta(hours=hours)),
-                "meeting_type": meeting.meeting_type or "default", "prep_version": version, "attempt": attempt})
-            meetings.update(meeting.meeting_id, prep_requested_for=version, prep_request_attempt=attempt,
-                            prep_requested_at=format_time(now))
+            self.crewbot.bus.publish(
+                EVENT_SOURCE,
+                PREP_EVENT,
+                {
+                    "meeting_id": meeting.meeting_id,
+                    "user_id": user_id,
+                    "meeting_time": format_time(meeting.start),
+                    "prep_trigger_time": format_time(meeting.start - timedelta(hours=hours)),
+                    "meeting_type": meeting.meeting_type or "default",
+                    "prep_version": version,
+                    "attempt": attempt,
+                },
+            )
+            meetings.update(
+                meeting.meeting_id,
+                prep_requested_for=version,
+                prep_request_attempt=attempt,
+                prep_requested_at=format_time(now),
+            )
             counts.prep_events += 1

@@ -31,10 +31,14 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-OAUTH_STATES = register_table(TableSpec(
-    "oauth_states", pk="state", ttl="expires_at",
-    description="Pending OAuth authorizations: single-use state values bound to a Slack user, expiring.",
-))
+OAUTH_STATES = register_table(
+    TableSpec(
+        "oauth_states",
+        pk="state",
+        ttl="expires_at",
+        description="Pending OAuth authorizations: single-use state values bound to a Slack user, expiring.",
+    )
+)
 
 STATE_LIFETIME = timedelta(minutes=10)
 CALLBACK_PATH = "/oauth/{provider}/callback"
@@ -95,10 +99,16 @@ def start_authorization(crewbot: Crewbot, user_id: str, provider: CalendarProvid
     uri = redirect_uri(crewbot, provider.name, base_url)
     answer = provider.authorization_url(crewbot, state, uri)
     url, flow = answer if isinstance(answer, tuple) else (answer, None)
-    states(crewbot).save(OAuthState(
-        state=state, user_id=user_id, provider=provider.name, redirect_uri=uri,
-        expires_at=int((now + STATE_LIFETIME).timestamp()),
-        flow_encrypted=cipher_for(crewbot).encrypt(user_id, flow) if flow else None))
+    states(crewbot).save(
+        OAuthState(
+            state=state,
+            user_id=user_id,
+            provider=provider.name,
+            redirect_uri=uri,
+            expires_at=int((now + STATE_LIFETIME).timestamp()),
+            flow_encrypted=cipher_for(crewbot).encrypt(user_id, flow) if flow else None,
+        )
+    )
     return url
 
 
@@ -130,12 +140,14 @@ def complete_authorization(crewbot: Crewbot, provider_name: str, query: dict[str
         return CallbackOutcome(False, "The request has no authorization code.", pending.user_id)
     try:
         flow = cipher_for(crewbot).decrypt(pending.user_id, pending.flow_encrypted) if pending.flow_encrypted else None
-        tokens: dict[str, Any] = provider.complete_authorization(crewbot, code, pending.redirect_uri, flow=flow,
-                                                                 query=query)
+        tokens: dict[str, Any] = provider.complete_authorization(
+            crewbot, code, pending.redirect_uri, flow=flow, query=query
+        )
     except Exception as exc:
         logger.warning("OAuth code exchange for %s (%s) failed: %s", pending.user_id, provider_name, type(exc).__name__)
-        return CallbackOutcome(False, f"Exchanging the authorization code failed ({type(exc).__name__}).",
-                               pending.user_id)
+        return CallbackOutcome(
+            False, f"Exchanging the authorization code failed ({type(exc).__name__}).", pending.user_id
+        )
     account = tokens.pop("_account", None)
     ConnectionRepository(crewbot).connect(pending.user_id, provider_name, tokens=tokens, account=account)
     crewbot.records.audit.record(f"user#{pending.user_id}", pending.user_id, "calendar.connect", provider_name)
@@ -144,5 +156,7 @@ def complete_authorization(crewbot: Crewbot, provider_name: str, query: dict[str
 
 def callback_page(outcome: CallbackOutcome) -> str:
     title = "Connected" if outcome.ok else "Not connected"
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>Crewbot: {title}</title></head>"
-            f"<body><h1>{title}</h1><p>{html.escape(outcome.message)}</p></body></html>")
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>Crewbot: {title}</title></head>"
+        f"<body><h1>{title}</h1><p>{html.escape(outcome.message)}</p></body></html>"
+    )

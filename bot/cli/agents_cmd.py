@@ -22,8 +22,13 @@ def add_to(sub: argparse._SubParsersAction) -> None:
     chat.add_argument("name")
     chat.add_argument("--user", default="UCLI", help="the Slack user id to act as (default UCLI)")
     chat.add_argument("--session", default=None, help="conversation name (default: one per user and agent)")
-    chat.add_argument("-m", "--message", action="append", default=[],
-                      help="send this message instead of reading the terminal (repeatable)")
+    chat.add_argument(
+        "-m",
+        "--message",
+        action="append",
+        default=[],
+        help="send this message instead of reading the terminal (repeatable)",
+    )
     chat.add_argument("--new", action="store_true", help="start a fresh session first")
     chat.set_defaults(func=chat_with)
     sessions = actions.add_parser("sessions", help="a user's conversations, most recent first")
@@ -31,8 +36,9 @@ def add_to(sub: argparse._SubParsersAction) -> None:
     sessions.add_argument("--limit", type=int, default=20)
     sessions.add_argument("--json", action="store_true", help="machine-readable output")
     sessions.set_defaults(func=list_sessions)
-    sample = actions.add_parser("sample-meetings",
-                                help="store a few sample meetings for a user (a demo until a calendar is connected)")
+    sample = actions.add_parser(
+        "sample-meetings", help="store a few sample meetings for a user (a demo until a calendar is connected)"
+    )
     sample.add_argument("--user", required=True, help="Slack user id, or an emulator user name like alice")
     sample.set_defaults(func=sample_meetings)
 
@@ -43,9 +49,17 @@ def list_agents(ctx: CliContext) -> int:
     rows = []
     for name, spec in sorted(registry.agents.items()):
         resolution = service.models.resolve(spec.model)
-        rows.append({"name": name, "description": spec.description, "model": spec.model,
-                     "resolved_model": resolution.label, "tools": spec.tools, "source": spec.source,
-                     "access": spec.access.model_dump()})
+        rows.append(
+            {
+                "name": name,
+                "description": spec.description,
+                "model": spec.model,
+                "resolved_model": resolution.label,
+                "tools": spec.tools,
+                "source": spec.source,
+                "access": spec.access.model_dump(),
+            }
+        )
     if ctx.args.json:
         ctx.print(json.dumps(rows, indent=2))
         return 0
@@ -70,8 +84,10 @@ def show_agent(ctx: CliContext) -> int:
     window = f"window {conv.window}" if conv.manager == "sliding_window" else f"preserve {conv.preserve_recent}"
     ctx.print(f"  conversation: {conv.manager} ({window})")
     budget = spec.budget
-    ctx.print(f"  budget: {budget.tokens_per_session or 'no'} tokens/session, {budget.tokens_per_user_day or 'no'} "
-              f"tokens/user/day, warn at {budget.warn_at:.0%}, at most {budget.max_cycles} model calls per message")
+    ctx.print(
+        f"  budget: {budget.tokens_per_session or 'no'} tokens/session, {budget.tokens_per_user_day or 'no'} "
+        f"tokens/user/day, warn at {budget.warn_at:.0%}, at most {budget.max_cycles} model calls per message"
+    )
     who = ", ".join(spec.access.roles + spec.access.users) or "everyone"
     ctx.print(f"  access: {who}")
     ctx.print("  tools:")
@@ -94,9 +110,11 @@ def list_sessions(ctx: CliContext) -> int:
         ctx.print(f"no conversations for {ctx.args.user}")
     for item in found:
         successor = f" → {item['successor']}" if item.get("successor") else ""
-        ctx.print(f"{item['session_id']} [{item.get('state')}{successor}] {item.get('agent', '')} · "
-                  f"{item.get('message_count', 0)} messages · {item.get('tokens', 0):,} tokens · "
-                  f"updated {item.get('updated_at', '')}")
+        ctx.print(
+            f"{item['session_id']} [{item.get('state')}{successor}] {item.get('agent', '')} · "
+            f"{item.get('message_count', 0)} messages · {item.get('tokens', 0):,} tokens · "
+            f"updated {item.get('updated_at', '')}"
+        )
         if item.get("last_message"):
             ctx.print(f"    last: {item['last_message']}")
     return 0
@@ -128,10 +146,19 @@ def sample_meetings(ctx: CliContext) -> int:
     meetings = []
     for i, (title, days, hour, minutes, kind, people) in enumerate(SAMPLE_MEETINGS, 1):
         start = today.replace(hour=hour) + timedelta(days=days)
-        meetings.append(Meeting(
-            meeting_id=f"sample-{user.lower()}-{i}", user_id=user, provider="sample", external_id=f"sample-{i}",
-            title=title, start=start, end=start + timedelta(minutes=minutes), meeting_type=kind,
-            attendees=[Attendee(name=p) for p in people]))
+        meetings.append(
+            Meeting(
+                meeting_id=f"sample-{user.lower()}-{i}",
+                user_id=user,
+                provider="sample",
+                external_id=f"sample-{i}",
+                title=title,
+                start=start,
+                end=start + timedelta(minutes=minutes),
+                meeting_type=kind,
+                attendees=[Attendee(name=p) for p in people],
+            )
+        )
     crewbot.records.meetings.save_many(meetings)
     for meeting in meetings:
         ctx.print(f"{meeting.meeting_id}: {meeting.title} ({meeting.meeting_type}) {meeting.start:%a %d %b %H:%M} UTC")
@@ -172,8 +199,14 @@ def chat_with(ctx: CliContext) -> int:
             break
         ctx.out.write(f"{spec.name}> ")
         streamed: list[str] = []
-        result = service.ask(spec.name, user_id=args.user, conversation=conversation, text=text,
-                             channel_id=channel, on_text=partial(_show, ctx, streamed))
+        result = service.ask(
+            spec.name,
+            user_id=args.user,
+            conversation=conversation,
+            text=text,
+            channel_id=channel,
+            on_text=partial(_show, ctx, streamed),
+        )
         if not streamed:  # answers that never went through the model (a budget stop) are not streamed
             ctx.out.write(result.text or "(no answer)")
         ctx.print()

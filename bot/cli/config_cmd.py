@@ -37,13 +37,17 @@ def validate(ctx: CliContext) -> int:
     loaded = _load(ctx)
     host = PluginHost(loaded).load()
     problems = [
-        Problem(name, "", error) for name, errors in host.errors().items() for error in errors
+        Problem(name, "", error)
+        for name, errors in host.errors().items()
+        for error in errors
         if error.startswith("invalid settings") or "takes no settings" in error
     ]
     if problems:
         raise ConfigError(problems)
-    ctx.print(f"configuration is valid ({', '.join(str(f) for f in loaded.files)}; "
-              f"environment {loaded.config.environment}, runtime {loaded.config.runtime})")
+    ctx.print(
+        f"configuration is valid ({', '.join(str(f) for f in loaded.files)}; "
+        f"environment {loaded.config.environment}, runtime {loaded.config.runtime})"
+    )
     return 0
 
 

@@ -14,8 +14,16 @@ from bot.cli.context import CliContext
 from bot.config import ConfigError
 
 #: Core sub-command modules; each has ``add_to(subparsers)`` and sets ``func(ctx) -> int``.
-CORE_COMMANDS: tuple[ModuleType, ...] = (plugins_cmd, config_cmd, dev_cmd, agents_cmd, usage_cmd, run_cmd,
-                                         manifest_cmd, workflows_cmd)
+CORE_COMMANDS: tuple[ModuleType, ...] = (
+    plugins_cmd,
+    config_cmd,
+    dev_cmd,
+    agents_cmd,
+    usage_cmd,
+    run_cmd,
+    manifest_cmd,
+    workflows_cmd,
+)
 
 #: Exit status for invalid configuration or usage (argparse uses 2 as well).
 EXIT_CONFIG = 2

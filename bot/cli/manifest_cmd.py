@@ -11,15 +11,24 @@ from bot.cli.context import CliContext
 
 def add_to(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("manifest", help="write (or --check) the Slack app manifest from the registered plugins")
-    parser.add_argument("--request-url", metavar="URL",
-                        help="where Slack sends events, commands and interactions (the Lambda's API Gateway or "
-                             "Function URL); a placeholder when omitted")
+    parser.add_argument(
+        "--request-url",
+        metavar="URL",
+        help="where Slack sends events, commands and interactions (the Lambda's API Gateway or "
+        "Function URL); a placeholder when omitted",
+    )
     parser.add_argument("--socket-mode", action="store_true", help="a manifest for Socket Mode (no request URL)")
-    parser.add_argument("--check", action="store_true",
-                        help="do not write: exit 1 if the file differs from what the plugins register now")
-    parser.add_argument("--output", metavar="FILE",
-                        help="file to write or check ('-' prints it); default manifests/slack-app.json, or "
-                             "manifests/slack-app.socket-mode.json with --socket-mode")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="do not write: exit 1 if the file differs from what the plugins register now",
+    )
+    parser.add_argument(
+        "--output",
+        metavar="FILE",
+        help="file to write or check ('-' prints it); default manifests/slack-app.json, or "
+        "manifests/slack-app.socket-mode.json with --socket-mode",
+    )
     parser.set_defaults(func=run)
 
 
@@ -33,8 +42,9 @@ def run(ctx: CliContext) -> int:
     for problem in regs.problems:
         print(f"crewbot manifest: warning: {problem}", file=sys.stderr)
     try:
-        text = manifest_text(build_manifest(crewbot, request_url=args.request_url, socket_mode=args.socket_mode,
-                                            registrations=regs))
+        text = manifest_text(
+            build_manifest(crewbot, request_url=args.request_url, socket_mode=args.socket_mode, registrations=regs)
+        )
     except ValueError as exc:
         print(f"crewbot manifest: {exc}", file=sys.stderr)
         return 2
@@ -45,9 +55,11 @@ def run(ctx: CliContext) -> int:
     if args.check:
         differences = check(path, text)
         if differences:
-            print(f"crewbot manifest: {path} is out of date with the registered commands, events and scopes; "
-                  f"run `crewbot manifest{' --socket-mode' if args.socket_mode else ''}` and commit it.",
-                  file=sys.stderr)
+            print(
+                f"crewbot manifest: {path} is out of date with the registered commands, events and scopes; "
+                f"run `crewbot manifest{' --socket-mode' if args.socket_mode else ''}` and commit it.",
+                file=sys.stderr,
+            )
             for line in differences[:200]:
                 print(line, file=sys.stderr)
             return 1

@@ -18,12 +18,17 @@ def run(ctx: CliContext) -> int:
 
     crewbot = ctx.crewbot
     if not has_socket_mode_tokens(crewbot):
-        print("crewbot run: Socket Mode needs a bot token and an app-level token: set "
-              f"{crewbot.secrets.describe('slack_bot_token')} and {crewbot.secrets.describe('slack_app_token')} "
-              "(see docs/slack.md), or use `crewbot dev` for the local Slack emulator.", file=sys.stderr)
+        print(
+            "crewbot run: Socket Mode needs a bot token and an app-level token: set "
+            f"{crewbot.secrets.describe('slack_bot_token')} and {crewbot.secrets.describe('slack_app_token')} "
+            "(see docs/slack.md), or use `crewbot dev` for the local Slack emulator.",
+            file=sys.stderr,
+        )
         return 2
     crewbot.agents.validate()  # a broken agent spec stops start-up here, naming file and key
-    ctx.print(f"Crewbot {crewbot.config.project} ({crewbot.config.environment}) connecting to Slack over Socket Mode;"
-              " Ctrl-C stops it.")
+    ctx.print(
+        f"Crewbot {crewbot.config.project} ({crewbot.config.environment}) connecting to Slack over Socket Mode;"
+        " Ctrl-C stops it."
+    )
     run_socket_mode(crewbot)
     return 0

@@ -25,8 +25,11 @@ ENV_PREFIX = "CREWBOT_"
 #: which file is read, and what a deployed Lambda function runs (bot/workflows/lambda_entry.py,
 #: bot/events/lambda_entry.py).
 RESERVED_ENV = {
-    "CREWBOT_LOAD_PLUGINS", "CREWBOT_CONFIG",
-    "CREWBOT_WORKFLOW_TASK", "CREWBOT_SCHEDULE", "CREWBOT_EVENT_HANDLER",
+    "CREWBOT_LOAD_PLUGINS",
+    "CREWBOT_CONFIG",
+    "CREWBOT_WORKFLOW_TASK",
+    "CREWBOT_SCHEDULE",
+    "CREWBOT_EVENT_HANDLER",
 }
 DEFAULTS = "built-in defaults"
 
@@ -125,8 +128,11 @@ def load_config(
         sources[path] = f"environment variable {name}"
 
     problems = [
-        Problem(sources.get(path, DEFAULTS), _dotted(path), "looks like a secret; secrets belong in the "
-                "environment or Secrets Manager, never in a file")
+        Problem(
+            sources.get(path, DEFAULTS),
+            _dotted(path),
+            "looks like a secret; secrets belong in the environment or Secrets Manager, never in a file",
+        )
         for path, value in _leaves(merged)
         if isinstance(value, str) and _SECRET_LOOKING.search(value)
     ]
@@ -163,8 +169,9 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     return data
 
 
-def _merge(into: dict[str, Any], new: Mapping[str, Any], path: KeyPath, source: str,
-           sources: dict[KeyPath, str]) -> None:
+def _merge(
+    into: dict[str, Any], new: Mapping[str, Any], path: KeyPath, source: str, sources: dict[KeyPath, str]
+) -> None:
     for key, value in new.items():
         key_path = (*path, key)
         if isinstance(value, Mapping) and isinstance(into.get(key), dict):

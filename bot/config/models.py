@@ -124,8 +124,7 @@ class ModelProfile(_Strict):
 
 def _default_profiles() -> dict[str, ModelProfile]:
     return {
-        "nova-lite": ModelProfile(provider="bedrock", model_id="us.amazon.nova-lite-v1:0",
-                                  fallback=["nova-micro"]),
+        "nova-lite": ModelProfile(provider="bedrock", model_id="us.amazon.nova-lite-v1:0", fallback=["nova-micro"]),
         "nova-micro": ModelProfile(provider="bedrock", model_id="us.amazon.nova-micro-v1:0"),
         "offline": ModelProfile(provider="offline"),
     }

@@ -95,9 +95,26 @@ def pip_command(target: Path, architecture: str, requirements: list[str], python
         platform = PLATFORMS[architecture]
     except KeyError:
         raise PackageError(f"unknown architecture {architecture!r}: use one of {', '.join(PLATFORMS)}") from None
-    return [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-            "--platform", platform, "--implementation", "cp", "--python-version", PYTHON_VERSION,
-            "--only-binary=:all:", "--no-compile", "--upgrade", "--target", str(target), *requirements]
+    return [
+        python,
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        "--platform",
+        platform,
+        "--implementation",
+        "cp",
+        "--python-version",
+        PYTHON_VERSION,
+        "--only-binary=:all:",
+        "--no-compile",
+        "--upgrade",
+        "--target",
+        str(target),
+        *requirements,
+    ]
 
 
 def build_layer_zip(out: Path, architecture: str, requirements: list[str] | None = None) -> Path:

@@ -20,6 +20,7 @@ UserName = Callable[[str], str]
 
 def mrkdwn(text: str, user_name: UserName | None = None) -> str:
     """Slack's mrkdwn with mentions and links made readable (formatting marks are kept)."""
+
     def user(match: re.Match[str]) -> str:
         return "@" + (match.group(2) or (user_name(match.group(1)) if user_name else match.group(1)))
 
@@ -131,8 +132,10 @@ def render_blocks(blocks: list[dict[str, Any]], user_name: UserName | None = Non
         elif kind == "input":
             label = _text(block.get("label"))
             optional = " (optional)" if block.get("optional") else ""
-            lines.append(f"{label}{optional}: {_element(block.get('element') or {}, user_name)}  "
-                         f"(field {block.get('block_id', '?')})")
+            lines.append(
+                f"{label}{optional}: {_element(block.get('element') or {}, user_name)}  "
+                f"(field {block.get('block_id', '?')})"
+            )
         elif kind == "rich_text":
             lines.extend(_rich_text(block.get("elements") or [], user_name).splitlines())
         elif kind == "markdown":
@@ -144,8 +147,9 @@ def render_blocks(blocks: list[dict[str, Any]], user_name: UserName | None = Non
     return lines
 
 
-def render_message(text: str, blocks: list[dict[str, Any]] | None = None,
-                   user_name: UserName | None = None) -> list[str]:
+def render_message(
+    text: str, blocks: list[dict[str, Any]] | None = None, user_name: UserName | None = None
+) -> list[str]:
     """A message: its blocks when it has any (Slack shows those), else its text."""
     if blocks:
         return render_blocks(blocks, user_name)

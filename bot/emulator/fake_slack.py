@@ -86,9 +86,18 @@ class ResponseTarget:
 class FakeSlack:
     """The fake workspace's Web API. Start it, point a ``WebClient`` at :attr:`base_url`, read :attr:`calls`."""
 
-    def __init__(self, *, token: str, team_id: str = "T0EMULATOR", team_name: str = "Crewbot Emulator",
-                 bot_user_id: str = "UCREWBOT", bot_id: str = "BCREWBOT", app_id: str = "ACREWBOT",
-                 bot_name: str = "crewbot", trigger_ttl: float = 3.0):
+    def __init__(
+        self,
+        *,
+        token: str,
+        team_id: str = "T0EMULATOR",
+        team_name: str = "Crewbot Emulator",
+        bot_user_id: str = "UCREWBOT",
+        bot_id: str = "BCREWBOT",
+        app_id: str = "ACREWBOT",
+        bot_name: str = "crewbot",
+        trigger_ttl: float = 3.0,
+    ):
         self.token = token
         #: Seconds a trigger_id stays valid (Slack: 3), so a slow modal-opening handler fails here too.
         self.trigger_ttl = trigger_ttl
@@ -164,10 +173,15 @@ class FakeSlack:
             user = self.users.get(user_id)
             if user is None:
                 user = {
-                    "id": user_id, "team_id": self.team_id, "name": name, "real_name": name.title(),
-                    "is_admin": is_admin, "is_bot": is_bot, "deleted": False, "tz": "UTC",
-                    "profile": {"display_name": name, "real_name": name.title(),
-                                "email": f"{name}@emulator.invalid"},
+                    "id": user_id,
+                    "team_id": self.team_id,
+                    "name": name,
+                    "real_name": name.title(),
+                    "is_admin": is_admin,
+                    "is_bot": is_bot,
+                    "deleted": False,
+                    "tz": "UTC",
+                    "profile": {"display_name": name, "real_name": name.title(), "email": f"{name}@emulator.invalid"},
                 }
                 self.users[user_id] = user
             return user
@@ -210,8 +224,15 @@ class FakeSlack:
 
     def show_ephemeral(self, channel: str, user: str, text: str, blocks: list[dict[str, Any]] | None = None) -> None:
         """What a slash command's acknowledgement body shows the user."""
-        message = Message(ts=self.new_ts(), channel=channel, user=self.bot_user_id, text=text,
-                          blocks=blocks or [], ephemeral_to=user, from_bot=True)
+        message = Message(
+            ts=self.new_ts(),
+            channel=channel,
+            user=self.bot_user_id,
+            text=text,
+            blocks=blocks or [],
+            ephemeral_to=user,
+            from_bot=True,
+        )
         with self._lock:
             self.messages.append(message)
             self.outputs.append(Output("ephemeral", user, message))
@@ -255,16 +276,16 @@ class FakeSlack:
         status, payload = 200, {"ok": False, "error": "unknown_method"}
         try:
             if parsed.path.startswith("/api/"):
-                method = parsed.path[len("/api/"):]
+                method = parsed.path[len("/api/") :]
                 args = self._parse_args(request.headers.get("Content-Type") or "", raw, parsed.query)
                 payload = self._api(method, args, request.headers.get("Authorization") or "")
             elif parsed.path.startswith("/response/"):
                 args = json.loads(raw or b"{}")
-                payload = self._respond(parsed.path[len("/response/"):], args)
+                payload = self._respond(parsed.path[len("/response/") :], args)
             elif parsed.path.startswith("/upload/"):
-                payload = self._upload(parsed.path[len("/upload/"):], raw)
+                payload = self._upload(parsed.path[len("/upload/") :], raw)
             elif parsed.path.startswith("/files/"):
-                self._download(request, parsed.path[len("/files/"):])
+                self._download(request, parsed.path[len("/files/") :])
                 return
             else:
                 status, payload = 404, {"ok": False, "error": "not_found"}
@@ -291,7 +312,8 @@ class FakeSlack:
 
     def _api(self, method: str, args: dict[str, Any], authorization: str) -> dict[str, Any]:
         handler: Callable[[dict[str, Any]], dict[str, Any]] | None = getattr(
-            self, "_m_" + method.replace(".", "_"), None)
+            self, "_m_" + method.replace(".", "_"), None
+        )
         try:
             if authorization.removeprefix("Bearer ").strip() != self.token and args.get("token") != self.token:
                 raise SlackError("invalid_auth" if authorization or args.get("token") else "not_authed")
@@ -329,20 +351,33 @@ class FakeSlack:
             raise SlackError("channel_not_found")
         return value
 
-    def _bot_message(self, channel: str, args: dict[str, Any], *, ts: str | None = None,
-                     ephemeral_to: str | None = None) -> Message:
+    def _bot_message(
+        self, channel: str, args: dict[str, Any], *, ts: str | None = None, ephemeral_to: str | None = None
+    ) -> Message:
         text, blocks = args.get("text") or "", args.get("blocks") or []
         if not text and not blocks and not args.get("attachments"):
             raise SlackError("no_text")
-        message = Message(ts=ts or self.new_ts(), channel=channel, user=self.bot_user_id, text=text,
-                          blocks=list(blocks), thread_ts=args.get("thread_ts") or None, ephemeral_to=ephemeral_to,
-                          from_bot=True)
+        message = Message(
+            ts=ts or self.new_ts(),
+            channel=channel,
+            user=self.bot_user_id,
+            text=text,
+            blocks=list(blocks),
+            thread_ts=args.get("thread_ts") or None,
+            ephemeral_to=ephemeral_to,
+            from_bot=True,
+        )
         self.messages.append(message)
         return message
 
     def _message_json(self, message: Message) -> dict[str, Any]:
-        data: dict[str, Any] = {"type": "message", "user": message.user, "text": message.text, "ts": message.ts,
-                                "team": self.team_id}
+        data: dict[str, Any] = {
+            "type": "message",
+            "user": message.user,
+            "text": message.text,
+            "ts": message.ts,
+            "team": self.team_id,
+        }
         if message.from_bot:
             data.update(bot_id=self.bot_id, app_id=self.app_id)
         if message.blocks:
@@ -359,9 +394,16 @@ class FakeSlack:
     # -- auth / users / conversations -------------------------------------------------------------
 
     def _m_auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
-        return {"url": "https://emulator.invalid/", "team": self.team_name, "user": self.bot_name,
-                "team_id": self.team_id, "user_id": self.bot_user_id, "bot_id": self.bot_id, "app_id": self.app_id,
-                "is_enterprise_install": False}
+        return {
+            "url": "https://emulator.invalid/",
+            "team": self.team_name,
+            "user": self.bot_name,
+            "team_id": self.team_id,
+            "user_id": self.bot_user_id,
+            "bot_id": self.bot_id,
+            "app_id": self.app_id,
+            "is_enterprise_install": False,
+        }
 
     def _m_users_info(self, args: dict[str, Any]) -> dict[str, Any]:
         self._need(args, "user")
@@ -394,8 +436,11 @@ class FakeSlack:
     def _m_conversations_replies(self, args: dict[str, Any]) -> dict[str, Any]:
         self._need(args, "channel", "ts")
         channel, root = self._channel(args["channel"]), args["ts"]
-        found = [self._message_json(m) for m in self.messages
-                 if m.channel == channel and m.ephemeral_to is None and (m.ts == root or m.thread_ts == root)]
+        found = [
+            self._message_json(m)
+            for m in self.messages
+            if m.channel == channel and m.ephemeral_to is None and (m.ts == root or m.thread_ts == root)
+        ]
         if not found:
             raise SlackError("thread_not_found")
         return {"messages": found, "has_more": False}
@@ -403,8 +448,11 @@ class FakeSlack:
     def _m_conversations_history(self, args: dict[str, Any]) -> dict[str, Any]:
         self._need(args, "channel")
         channel = self._channel(args["channel"])
-        found = [self._message_json(m) for m in reversed(self.messages)
-                 if m.channel == channel and m.ephemeral_to is None and not m.thread_ts]
+        found = [
+            self._message_json(m)
+            for m in reversed(self.messages)
+            if m.channel == channel and m.ephemeral_to is None and not m.thread_ts
+        ]
         return {"messages": found[: int(args.get("limit") or 100)], "has_more": False}
 
     # -- chat --------------------------------------------------------------------------------------
@@ -412,8 +460,7 @@ class FakeSlack:
     def _m_chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
         self._need(args, "channel")
         channel = self._channel(args["channel"])
-        if args.get("thread_ts") and not any(m.channel == channel and m.ts == args["thread_ts"]
-                                             for m in self.messages):
+        if args.get("thread_ts") and not any(m.channel == channel and m.ts == args["thread_ts"] for m in self.messages):
             raise SlackError("thread_not_found")
         message = self._bot_message(channel, args)
         self._clear_status(channel, message.thread_ts)
@@ -457,8 +504,15 @@ class FakeSlack:
     def _m_chat_startStream(self, args: dict[str, Any]) -> dict[str, Any]:
         self._need(args, "channel", "thread_ts")
         channel = self._channel(args["channel"])
-        message = Message(ts=self.new_ts(), channel=channel, user=self.bot_user_id, text=_chunk_text(args),
-                          thread_ts=args["thread_ts"], from_bot=True, streaming=True)
+        message = Message(
+            ts=self.new_ts(),
+            channel=channel,
+            user=self.bot_user_id,
+            text=_chunk_text(args),
+            thread_ts=args["thread_ts"],
+            from_bot=True,
+            streaming=True,
+        )
         self.messages.append(message)
         self._clear_status(channel, message.thread_ts)
         self.outputs.append(Output("stream", None, message))
@@ -524,9 +578,16 @@ class FakeSlack:
             raise SlackError("invalid_arguments", "view must be a modal or home view")
         if view["type"] == "modal" and not (view.get("title") or {}).get("text"):
             raise SlackError("invalid_arguments", "a modal needs a title")
-        stored = {**view, "id": view_id or f"V{next(self._ids):08d}", "team_id": self.team_id, "user": user,
-                  "app_id": self.app_id, "bot_id": self.bot_id, "state": {"values": {}},
-                  "hash": secrets.token_hex(8)}
+        stored = {
+            **view,
+            "id": view_id or f"V{next(self._ids):08d}",
+            "team_id": self.team_id,
+            "user": user,
+            "app_id": self.app_id,
+            "bot_id": self.bot_id,
+            "state": {"values": {}},
+            "hash": secrets.token_hex(8),
+        }
         self.views[stored["id"]] = stored
         return stored
 
@@ -551,8 +612,13 @@ class FakeSlack:
     def _m_views_update(self, args: dict[str, Any]) -> dict[str, Any]:
         self._need(args, "view")
         view_id = args.get("view_id") or next(
-            (v["id"] for v in self.views.values() if args.get("external_id") and
-             v.get("external_id") == args["external_id"]), None)
+            (
+                v["id"]
+                for v in self.views.values()
+                if args.get("external_id") and v.get("external_id") == args["external_id"]
+            ),
+            None,
+        )
         if not view_id or view_id not in self.views:
             raise SlackError("not_found")
         old = self.views[view_id]
@@ -576,8 +642,13 @@ class FakeSlack:
     def _m_files_getUploadURLExternal(self, args: dict[str, Any]) -> dict[str, Any]:
         self._need(args, "filename", "length")
         file_id = f"F{next(self._ids):08d}"
-        self.files[file_id] = {"id": file_id, "name": args["filename"], "title": args["filename"],
-                               "size": int(args["length"]), "uploaded": False}
+        self.files[file_id] = {
+            "id": file_id,
+            "name": args["filename"],
+            "title": args["filename"],
+            "size": int(args["length"]),
+            "uploaded": False,
+        }
         return {"upload_url": f"{self.url}/upload/{file_id}", "file_id": file_id}
 
     def _upload(self, file_id: str, raw: bytes) -> dict[str, Any]:
@@ -600,9 +671,15 @@ class FakeSlack:
         channel = args.get("channel_id") or args.get("channels")
         if channel:
             titles = ", ".join(f["title"] for f in done)
-            message = Message(ts=self.new_ts(), channel=self._channel(channel), user=self.bot_user_id,
-                              text=args.get("initial_comment") or "", thread_ts=args.get("thread_ts") or None,
-                              from_bot=True, files=done)
+            message = Message(
+                ts=self.new_ts(),
+                channel=self._channel(channel),
+                user=self.bot_user_id,
+                text=args.get("initial_comment") or "",
+                thread_ts=args.get("thread_ts") or None,
+                from_bot=True,
+                files=done,
+            )
             self.messages.append(message)
             self.outputs.append(Output("file", None, message, text=titles))
         return {"files": done}
@@ -613,10 +690,18 @@ class FakeSlack:
         with self._lock:
             file_id = f"F{next(self._ids):08d}"
             url = f"{self.url}/files/{file_id}/{quote(name)}"
-            self.files[file_id] = {"id": file_id, "name": name, "title": name, "user": user, "size": len(content),
-                                   "mimetype": mimetypes.guess_type(name)[0] or "application/octet-stream",
-                                   "url_private": url, "url_private_download": url, "uploaded": True,
-                                   "content": content}
+            self.files[file_id] = {
+                "id": file_id,
+                "name": name,
+                "title": name,
+                "user": user,
+                "size": len(content),
+                "mimetype": mimetypes.guess_type(name)[0] or "application/octet-stream",
+                "url_private": url,
+                "url_private_download": url,
+                "uploaded": True,
+                "content": content,
+            }
             return {k: v for k, v in self.files[file_id].items() if k != "content"}
 
     def _m_files_info(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -632,8 +717,11 @@ class FakeSlack:
         with self._lock:
             entry = self.files.get(file_id)
             self.calls.append(ApiCall("files.download", {"file": file_id}, {"ok": authorized and entry is not None}))
-        status, body = (200, entry.get("content") or b"") if authorized and entry else (
-            (403, b"not authorized") if not authorized else (404, b"file not found"))
+        status, body = (
+            (200, entry.get("content") or b"")
+            if authorized and entry
+            else ((403, b"not authorized") if not authorized else (404, b"file not found"))
+        )
         request.send_response(status)
         request.send_header("Content-Type", "application/octet-stream")
         request.send_header("Content-Length", str(len(body)))
@@ -671,10 +759,16 @@ class FakeSlack:
         if not args.get("text") and not args.get("blocks"):
             return {"ok": False, "error": "no_text"}
         in_channel = args.get("response_type") == "in_channel"
-        message = Message(ts=self.new_ts(), channel=target.channel, user=self.bot_user_id,
-                          text=args.get("text") or "", blocks=list(args.get("blocks") or []),
-                          thread_ts=args.get("thread_ts") or None,
-                          ephemeral_to=None if in_channel else target.user, from_bot=True)
+        message = Message(
+            ts=self.new_ts(),
+            channel=target.channel,
+            user=self.bot_user_id,
+            text=args.get("text") or "",
+            blocks=list(args.get("blocks") or []),
+            thread_ts=args.get("thread_ts") or None,
+            ephemeral_to=None if in_channel else target.user,
+            from_bot=True,
+        )
         self.messages.append(message)
         self.outputs.append(Output("message" if in_channel else "ephemeral", message.ephemeral_to, message))
         return {"ok": True}

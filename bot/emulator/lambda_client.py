@@ -21,8 +21,12 @@ logger = logging.getLogger(__name__)
 class LocalLambdaClient:
     """Implements ``invoke`` (the only call Bolt's ``LambdaLazyListenerRunner`` makes)."""
 
-    def __init__(self, target: Callable[[dict[str, Any], Any], Any] | None = None,
-                 context_factory: Callable[[], Any] | None = None, max_workers: int = 4):
+    def __init__(
+        self,
+        target: Callable[[dict[str, Any], Any], Any] | None = None,
+        context_factory: Callable[[], Any] | None = None,
+        max_workers: int = 4,
+    ):
         self.target = target
         self.context_factory = context_factory
         self._executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="lazy-listener")
@@ -30,8 +34,12 @@ class LocalLambdaClient:
         self._lock = threading.Condition()
         self.invocations = 0
 
-    def invoke(self, FunctionName: str, InvocationType: str = "RequestResponse",  # boto3's argument names
-               Payload: str | bytes = "{}") -> dict[str, Any]:
+    def invoke(
+        self,
+        FunctionName: str,
+        InvocationType: str = "RequestResponse",  # boto3's argument names
+        Payload: str | bytes = "{}",
+    ) -> dict[str, Any]:
         if self.target is None:
             raise RuntimeError("LocalLambdaClient has no target handler")
         event = json.loads(Payload)

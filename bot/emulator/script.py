@@ -142,7 +142,7 @@ def parse_fields(text: str) -> dict[str, str]:
     for part in parts:
         name, sep, value = part.partition("=")
         if not sep or not name:
-            raise ScriptError(f"{part!r} is not field=value (quote values with spaces: title=\"Q3 review\")")
+            raise ScriptError(f'{part!r} is not field=value (quote values with spaces: title="Q3 review")')
         fields[name] = value
     return fields
 

@@ -100,8 +100,14 @@ def user_id_for(name: str) -> str:
 class Emulator:
     """A fake Slack workspace driving one Crewbot runtime."""
 
-    def __init__(self, crewbot: Crewbot, *, conversations: ConversationHandler | None = None,
-                 event_format: EventFormat = "http_api", owns_runtime: bool = False):
+    def __init__(
+        self,
+        crewbot: Crewbot,
+        *,
+        conversations: ConversationHandler | None = None,
+        event_format: EventFormat = "http_api",
+        owns_runtime: bool = False,
+    ):
         from bot.events.ticker import attach_local_time
         from bot.slack.lambda_handler import build_request_handler, invoke
 
@@ -109,8 +115,7 @@ class Emulator:
         self.owns_runtime = owns_runtime
         self.event_format: EventFormat = event_format
         self.signing_secret = signing_secret_for(crewbot.home)
-        self.fake = FakeSlack(token="xoxb-emulator-" + secrets.token_hex(12),
-                              bot_name=crewbot.config.project).start()
+        self.fake = FakeSlack(token="xoxb-emulator-" + secrets.token_hex(12), bot_name=crewbot.config.project).start()
         self.payloads = PayloadBuilder(team_id=self.fake.team_id, api_app_id=self.fake.app_id)
         self.client = WebClient(token=self.fake.token, base_url=self.fake.base_url)
         # Work outside a Slack request (schedules, workflows) posts through the runtime's client.
@@ -119,8 +124,13 @@ class Emulator:
             # The given handler replaces the agent runtime everywhere (DMs and `/crewbot reset`).
             crewbot.__dict__["conversations"] = conversations
         self.lambda_client = LocalLambdaClient(context_factory=LambdaContext)
-        self.request_handler = build_request_handler(crewbot, signing_secret=self.signing_secret, client=self.client,
-                                                     lambda_client=self.lambda_client, conversations=conversations)
+        self.request_handler = build_request_handler(
+            crewbot,
+            signing_secret=self.signing_secret,
+            client=self.client,
+            lambda_client=self.lambda_client,
+            conversations=conversations,
+        )
         self.lambda_client.target = lambda event, context: invoke(self.request_handler, event, context)
         # Workflow waits, timeouts and schedules follow the emulator's clock: `advance` runs what fell due.
         attach_local_time(crewbot)
@@ -136,9 +146,16 @@ class Emulator:
         self._seen = 0
 
     @classmethod
-    def start(cls, home: str | Path | None = None, *, environ: Mapping[str, str] | None = None,
-              extra_plugins: Iterable[tuple[str, Any]] = (), config_file: str | Path | None = None,
-              env: str | None = None, conversations: ConversationHandler | None = None) -> Emulator:
+    def start(
+        cls,
+        home: str | Path | None = None,
+        *,
+        environ: Mapping[str, str] | None = None,
+        extra_plugins: Iterable[tuple[str, Any]] = (),
+        config_file: str | Path | None = None,
+        env: str | None = None,
+        conversations: ConversationHandler | None = None,
+    ) -> Emulator:
         """Start a runtime (``runtime: local``; ``home`` overrides ``CREWBOT_HOME``) and its emulator."""
         from bot.runtime import start
 
@@ -146,8 +163,9 @@ class Emulator:
         if home is not None:
             values["CREWBOT_HOME"] = str(home)
         values["CREWBOT_RUNTIME"] = "local"
-        crewbot = start(env=env, config_file=config_file, environ=values, extra_plugins=extra_plugins,
-                        setup_logging=False)
+        crewbot = start(
+            env=env, config_file=config_file, environ=values, extra_plugins=extra_plugins, setup_logging=False
+        )
         return cls(crewbot, conversations=conversations, owns_runtime=True)
 
     def close(self) -> None:
@@ -199,8 +217,16 @@ class Emulator:
 
     # -- delivery ------------------------------------------------------------------------------
 
-    def deliver(self, body: str, content_type: str, *, headers: Mapping[str, str] | None = None,
-                timestamp: int | None = None, signed: bool = True, base64_body: bool = False) -> dict[str, Any]:
+    def deliver(
+        self,
+        body: str,
+        content_type: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        timestamp: int | None = None,
+        signed: bool = True,
+        base64_body: bool = False,
+    ) -> dict[str, Any]:
         """Send one HTTP request to the Lambda handler, signed with the emulator's secret; wait for the
         lazy work it started; return the Lambda's HTTP response."""
         all_headers = dict(sign(self.signing_secret, body, timestamp)) if signed else {}
@@ -230,7 +256,7 @@ class Emulator:
     def new_outputs(self) -> list[Output]:
         """What the bot showed since the last call."""
         with self.fake._lock:
-            outputs = self.fake.outputs[self._seen:]
+            outputs = self.fake.outputs[self._seen :]
             self._seen = len(self.fake.outputs)
         return outputs
 
@@ -266,8 +292,7 @@ class Emulator:
 
     # -- what users do -------------------------------------------------------------------------
 
-    def dm(self, text: str, *, new_thread: bool = False, event_id: str | None = None,
-           retry: int | None = None) -> Turn:
+    def dm(self, text: str, *, new_thread: bool = False, event_id: str | None = None, retry: int | None = None) -> Turn:
         """The current user sends ``text`` to Crewbot in their DM (continuing their current thread)."""
         user = self.current_user
         channel = self.fake.dm_channel(user)
@@ -277,8 +302,14 @@ class Emulator:
             self.threads[user] = message.ts
             self._save_thread_root(message)
         event: dict[str, Any] = {
-            "type": "message", "channel_type": "im", "channel": channel, "user": user, "text": text,
-            "ts": message.ts, "event_ts": message.ts, "team": self.fake.team_id,
+            "type": "message",
+            "channel_type": "im",
+            "channel": channel,
+            "user": user,
+            "text": text,
+            "ts": message.ts,
+            "event_ts": message.ts,
+            "team": self.fake.team_id,
             "client_msg_id": secrets.token_hex(8),
         }
         if thread:
@@ -289,21 +320,34 @@ class Emulator:
         """The current user mentions Crewbot in a channel."""
         body = f"<@{self.fake.bot_user_id}> {text}"
         message = self.fake.add_user_message(channel, self.current_user, body)
-        event = {"type": "app_mention", "channel": channel, "user": self.current_user, "text": body,
-                 "ts": message.ts, "event_ts": message.ts, "team": self.fake.team_id}
+        event = {
+            "type": "app_mention",
+            "channel": channel,
+            "user": self.current_user,
+            "text": body,
+            "ts": message.ts,
+            "event_ts": message.ts,
+            "team": self.fake.team_id,
+        }
         return self.send_event(event)
 
     def open_home(self) -> Turn:
         """The current user opens Crewbot's home tab."""
         user = self.current_user
-        event = {"type": "app_home_opened", "user": user, "channel": self.fake.dm_channel(user), "tab": "home",
-                 "event_ts": self.fake.new_ts()}
+        event = {
+            "type": "app_home_opened",
+            "user": user,
+            "channel": self.fake.dm_channel(user),
+            "tab": "home",
+            "event_ts": self.fake.new_ts(),
+        }
         return self.send_event(event)
 
     def send_event(self, event: dict[str, Any], *, event_id: str | None = None, retry: int | None = None) -> Turn:
         """Deliver an Events API event (``retry`` adds Slack's redelivery headers)."""
-        body, content_type = self.payloads.event_callback(event, event_id=event_id,
-                                                          authorized_user=self.fake.bot_user_id)
+        body, content_type = self.payloads.event_callback(
+            event, event_id=event_id, authorized_user=self.fake.bot_user_id
+        )
         headers = {"x-slack-retry-num": str(retry), "x-slack-retry-reason": "http_timeout"} if retry else None
         return self._take(self.deliver(body, content_type, headers=headers))
 
@@ -315,9 +359,15 @@ class Emulator:
         user = self.current_user
         channel = channel or self.fake.dm_channel(user)
         body, content_type = self.payloads.slash_command(
-            command=name, text=text.strip(), user_id=user, user_name=self.current_name, channel_id=channel,
+            command=name,
+            text=text.strip(),
+            user_id=user,
+            user_name=self.current_name,
+            channel_id=channel,
             channel_name="directmessage" if channel.startswith("D") else channel.lower(),
-            response_url=self.fake.new_response_url(channel, user), trigger_id=self.fake.new_trigger(user))
+            response_url=self.fake.new_response_url(channel, user),
+            trigger_id=self.fake.new_trigger(user),
+        )
         response = self.deliver(body, content_type)
         if int(response.get("statusCode", 0)) == 200 and response.get("body"):
             # Slack shows a slash command's acknowledgement body to the user, ephemerally.
@@ -345,26 +395,42 @@ class Emulator:
             found = _button(self.fake.views[home_id].get("blocks") or [], wanted)
             if found:
                 return self._press_in_view(self.fake.views[home_id], *found)
-        raise EmulatorError(f"no button labelled {label.strip()!r} on any message" +
-                            (" or in the open modal" if modal else ""))
+        raise EmulatorError(
+            f"no button labelled {label.strip()!r} on any message" + (" or in the open modal" if modal else "")
+        )
 
     def _press_on_message(self, message: Message, block: dict[str, Any], element: dict[str, Any]) -> Turn:
         user = self.current_user
-        container = {"type": "message", "message_ts": message.ts, "channel_id": message.channel,
-                     "is_ephemeral": message.ephemeral_to is not None}
+        container = {
+            "type": "message",
+            "message_ts": message.ts,
+            "channel_id": message.channel,
+            "is_ephemeral": message.ephemeral_to is not None,
+        }
         body, content_type = self.payloads.block_actions(
-            user_id=user, user_name=self.current_name, action=element, block_id=block.get("block_id", ""),
-            trigger_id=self.fake.new_trigger(user), container=container,
+            user_id=user,
+            user_name=self.current_name,
+            action=element,
+            block_id=block.get("block_id", ""),
+            trigger_id=self.fake.new_trigger(user),
+            container=container,
             response_url=self.fake.new_response_url(message.channel, user, message.ts),
             channel={"id": message.channel, "name": message.channel.lower()},
-            message=self.fake._message_json(message))
+            message=self.fake._message_json(message),
+        )
         return self._take(self.deliver(body, content_type))
 
     def _press_in_view(self, view: dict[str, Any], block: dict[str, Any], element: dict[str, Any]) -> Turn:
         user = self.current_user
         body, content_type = self.payloads.block_actions(
-            user_id=user, user_name=self.current_name, action=element, block_id=block.get("block_id", ""),
-            trigger_id=self.fake.new_trigger(user), container={"type": "view", "view_id": view["id"]}, view=view)
+            user_id=user,
+            user_name=self.current_name,
+            action=element,
+            block_id=block.get("block_id", ""),
+            trigger_id=self.fake.new_trigger(user),
+            container={"type": "view", "view_id": view["id"]},
+            view=view,
+        )
         return self._take(self.deliver(body, content_type))
 
     def submit(self, fields: Mapping[str, str]) -> Turn:
@@ -375,8 +441,8 @@ class Emulator:
             raise EmulatorError("there is no open modal to submit")
         values = _form_values(view, fields, upload=lambda path: self._share_file(path, user))
         body, content_type = self.payloads.view_submission(
-            user_id=user, user_name=self.current_name, view=view, values=values,
-            trigger_id=self.fake.new_trigger(user))
+            user_id=user, user_name=self.current_name, view=view, values=values, trigger_id=self.fake.new_trigger(user)
+        )
         response = self.deliver(body, content_type)
         turn = self._take(response)
         action = _ack_body_json(turn.body)
@@ -463,8 +529,12 @@ def _render_output(output: Output, bot: str, user_name: Any) -> list[str]:
         return []
     if output.kind == "delete":
         return [f"  ({bot} deleted a message)"]
-    label = {"ephemeral": f"{bot} (only you)", "update": f"{bot} (edited)", "stream": f"{bot} (streaming)",
-             "file": f"{bot} (file)"}.get(output.kind, bot)
+    label = {
+        "ephemeral": f"{bot} (only you)",
+        "update": f"{bot} (edited)",
+        "stream": f"{bot} (streaming)",
+        "file": f"{bot} (file)",
+    }.get(output.kind, bot)
     if message.thread_ts:
         label += " [thread]"
     body = render_message(message.text, message.blocks, user_name)
@@ -510,8 +580,9 @@ def _ack_body_json(body: str) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def _form_values(view: dict[str, Any], fields: Mapping[str, str],
-                 upload: Callable[[str], dict[str, Any]] | None = None) -> dict[str, dict[str, Any]]:
+def _form_values(
+    view: dict[str, Any], fields: Mapping[str, str], upload: Callable[[str], dict[str, Any]] | None = None
+) -> dict[str, dict[str, Any]]:
     """``view.state.values`` for a submission, mapping each given field to its input block."""
     inputs = [b for b in view.get("blocks") or [] if b.get("type") == "input"]
     remaining = {k.casefold(): (k, v) for k, v in fields.items()}
@@ -519,8 +590,11 @@ def _form_values(view: dict[str, Any], fields: Mapping[str, str],
     for block in inputs:
         element = block.get("element") or {}
         label = str((block.get("label") or {}).get("text", ""))
-        names = {str(block.get("block_id", "")).casefold(), str(element.get("action_id", "")).casefold(),
-                 label.casefold()}
+        names = {
+            str(block.get("block_id", "")).casefold(),
+            str(element.get("action_id", "")).casefold(),
+            label.casefold(),
+        }
         match = next((key for key in remaining if key in names), None)
         if match is None:
             if not block.get("optional"):
@@ -545,17 +619,25 @@ def _element_value(element: dict[str, Any], given: str | None) -> dict[str, Any]
     if kind in {"static_select", "radio_buttons"}:
         option = None
         if given is not None:
-            option = next((o for o in element.get("options") or [] if given.casefold() in
-                           {str(o.get("value", "")).casefold(), str((o.get("text") or {}).get("text", "")).casefold()}),
-                          None)
+            option = next(
+                (
+                    o
+                    for o in element.get("options") or []
+                    if given.casefold()
+                    in {str(o.get("value", "")).casefold(), str((o.get("text") or {}).get("text", "")).casefold()}
+                ),
+                None,
+            )
             if option is None:
                 raise EmulatorError(f"{given!r} is not one of the options of {element.get('action_id')}")
         return {"type": kind, "selected_option": option}
     if kind == "checkboxes":
         chosen = [p.strip().casefold() for p in (given or "").split(",") if p.strip()]
-        options = [o for o in element.get("options") or [] if
-                   {str(o.get("value", "")).casefold(), str((o.get("text") or {}).get("text", "")).casefold()} &
-                   set(chosen)]
+        options = [
+            o
+            for o in element.get("options") or []
+            if {str(o.get("value", "")).casefold(), str((o.get("text") or {}).get("text", "")).casefold()} & set(chosen)
+        ]
         return {"type": kind, "selected_options": options}
     if kind == "datepicker":
         return {"type": kind, "selected_date": given}

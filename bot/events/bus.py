@@ -40,16 +40,27 @@ class Event:
 
     def as_eventbridge(self) -> dict[str, Any]:
         """The EventBridge envelope (what a Lambda target receives and patterns match against)."""
-        return {"version": "0", "id": self.id, "source": self.source, "detail-type": self.detail_type,
-                "time": self.time.isoformat() if self.time else None, "resources": [], "detail": self.detail}
+        return {
+            "version": "0",
+            "id": self.id,
+            "source": self.source,
+            "detail-type": self.detail_type,
+            "time": self.time.isoformat() if self.time else None,
+            "resources": [],
+            "detail": self.detail,
+        }
 
     @classmethod
     def from_eventbridge(cls, envelope: Mapping[str, Any]) -> Event:
         """Rebuild an event from the envelope a Lambda target receives."""
         raw_time = envelope.get("time")
-        return cls(source=envelope["source"], detail_type=envelope["detail-type"],
-                   detail=dict(envelope.get("detail") or {}), id=envelope.get("id") or str(uuid.uuid4()),
-                   time=datetime.fromisoformat(raw_time.replace("Z", "+00:00")) if raw_time else None)
+        return cls(
+            source=envelope["source"],
+            detail_type=envelope["detail-type"],
+            detail=dict(envelope.get("detail") or {}),
+            id=envelope.get("id") or str(uuid.uuid4()),
+            time=datetime.fromisoformat(raw_time.replace("Z", "+00:00")) if raw_time else None,
+        )
 
 
 @dataclass(frozen=True)
@@ -122,12 +133,20 @@ class EventBridgeBus(EventBus):
 
     def publish(self, source: str, detail_type: str, detail: Mapping[str, Any]) -> str:
         _check(source, detail_type, detail)
-        response = self.client.put_events(Entries=[{
-            "Source": source, "DetailType": detail_type, "Detail": json.dumps(dict(detail)),
-            "EventBusName": self.bus_name,
-        }])
+        response = self.client.put_events(
+            Entries=[
+                {
+                    "Source": source,
+                    "DetailType": detail_type,
+                    "Detail": json.dumps(dict(detail)),
+                    "EventBusName": self.bus_name,
+                }
+            ]
+        )
         entry = response["Entries"][0]
         if response.get("FailedEntryCount") or "EventId" not in entry:
-            raise RuntimeError(f"EventBridge refused event {source}/{detail_type}: "
-                               f"{entry.get('ErrorCode')}: {entry.get('ErrorMessage')}")
+            raise RuntimeError(
+                f"EventBridge refused event {source}/{detail_type}: "
+                f"{entry.get('ErrorCode')}: {entry.get('ErrorMessage')}"
+            )
         return str(entry["EventId"])

@@ -62,8 +62,10 @@ def run_event_handler(handlers: Mapping[str, EventHandler], name: str, event: Ma
     if handler is None:
         raise LookupError(f"no event handler named {name!r} is registered (known: {', '.join(sorted(handlers))})")
     if not matches(handler.pattern, event):
-        raise ValueError(f"event {event.get('id')} does not match the pattern of handler {name!r}: "
-                         f"the EventBridge rule and the registration disagree")
+        raise ValueError(
+            f"event {event.get('id')} does not match the pattern of handler {name!r}: "
+            f"the EventBridge rule and the registration disagree"
+        )
     handler.handler(Event.from_eventbridge(event))
 
 

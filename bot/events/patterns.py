@@ -13,7 +13,11 @@ from typing import Any
 
 _MISSING = object()
 _NUMERIC: dict[str, Callable[[Any, Any], bool]] = {
-    "=": operator.eq, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
+    "=": operator.eq,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
 }
 _FILTERS = {"prefix", "suffix", "anything-but", "exists", "numeric"}
 
@@ -32,19 +36,23 @@ def check_pattern(pattern: Any, where: str = "pattern") -> None:
                 if isinstance(rule, Mapping):
                     unknown = set(rule) - _FILTERS
                     if len(rule) != 1 or unknown:
-                        raise ValueError(f"{where}.{key}: unsupported filter {dict(rule)} "
-                                         f"(supported: {', '.join(sorted(_FILTERS))})")
+                        raise ValueError(
+                            f"{where}.{key}: unsupported filter {dict(rule)} (supported: {', '.join(sorted(_FILTERS))})"
+                        )
                     if "numeric" in rule:
                         terms = rule["numeric"]
-                        if not isinstance(terms, list) or len(terms) % 2 or any(
-                                op not in _NUMERIC for op in terms[::2]):
+                        if (
+                            not isinstance(terms, list)
+                            or len(terms) % 2
+                            or any(op not in _NUMERIC for op in terms[::2])
+                        ):
                             raise ValueError(f"{where}.{key}: numeric filter must be [op, number, ...]")
 
 
 def _rule_matches(rule: Any, value: Any) -> bool:
     if not isinstance(rule, Mapping):
         return value is not _MISSING and value == rule
-    (kind, arg), = rule.items()
+    ((kind, arg),) = rule.items()
     if kind == "exists":
         return (value is not _MISSING) is bool(arg)
     if value is _MISSING:

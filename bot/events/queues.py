@@ -28,10 +28,14 @@ from bot.storage.tables import register_table
 
 logger = logging.getLogger(__name__)
 
-QUEUE_MESSAGES = register_table(TableSpec(
-    "queue_messages", pk="queue", sk="message_id",
-    description="Local queues only: messages of the in-process queues and their dead-letter queues.",
-))
+QUEUE_MESSAGES = register_table(
+    TableSpec(
+        "queue_messages",
+        pk="queue",
+        sk="message_id",
+        description="Local queues only: messages of the in-process queues and their dead-letter queues.",
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -100,8 +104,13 @@ def process_batch(queue: Queue, handler: Callable[[Message], None], max_messages
         try:
             handler(message)
         except Exception:
-            logger.exception("queue %s: message %s failed (receive %d of %d)", queue.spec.name,
-                             message.message_id, message.receive_count, queue.spec.max_receive_count)
+            logger.exception(
+                "queue %s: message %s failed (receive %d of %d)",
+                queue.spec.name,
+                message.message_id,
+                message.receive_count,
+                queue.spec.max_receive_count,
+            )
             result.failed.append(message.message_id)
             continue
         queue.delete(message)
@@ -121,12 +130,12 @@ def sqs_lambda_handler(event: Mapping[str, Any], context: Any, handler: Callable
         except json.JSONDecodeError:
             body = record.body
         count = int(record.attributes.approximate_receive_count or 1)
-        handler(Message(message_id=record.message_id, body=body, receipt=record.receipt_handle,
-                        receive_count=count))
+        handler(Message(message_id=record.message_id, body=body, receipt=record.receipt_handle, receive_count=count))
 
     processor = BatchProcessor(event_type=EventType.SQS)
-    response = process_partial_response(event=dict(event), record_handler=record_handler, processor=processor,
-                                        context=context)
+    response = process_partial_response(
+        event=dict(event), record_handler=record_handler, processor=processor, context=context
+    )
     return dict(response)
 
 
@@ -143,8 +152,15 @@ class LocalQueue(Queue):
 
     def _put(self, queue: str, body: Any, visible_at: datetime, receive_count: int = 0) -> str:
         message_id = f"{self.clock.now().strftime('%Y%m%dT%H%M%S%f')}-{uuid.uuid4().hex[:12]}"
-        self.table.create({"queue": queue, "message_id": message_id, "body": json.loads(json.dumps(body)),
-                           "visible_at": visible_at.isoformat(), "receive_count": receive_count})
+        self.table.create(
+            {
+                "queue": queue,
+                "message_id": message_id,
+                "body": json.loads(json.dumps(body)),
+                "visible_at": visible_at.isoformat(),
+                "receive_count": receive_count,
+            }
+        )
         return message_id
 
     def receive(self, max_messages: int = 10) -> list[Message]:
@@ -164,25 +180,47 @@ class LocalQueue(Queue):
             if dead_letter and item["receive_count"] >= self.spec.max_receive_count:
                 # Received too often without success: move it, as SQS's redrive policy does.
                 try:
-                    self.table.delete({"queue": queue, "message_id": item["message_id"]},
-                                      expected_version=item["version"])
+                    self.table.delete(
+                        {"queue": queue, "message_id": item["message_id"]}, expected_version=item["version"]
+                    )
                 except ConflictError:
                     continue
-                self.table.create({**{k: v for k, v in item.items() if k != "version"},
-                                   "queue": self.spec.dead_letter_name, "visible_at": now.isoformat(),
-                                   "receive_count": 0, "dead_lettered_from": queue})
-                logger.warning("queue %s: message %s moved to %s after %d receives", queue, item["message_id"],
-                               self.spec.dead_letter_name, item["receive_count"])
+                self.table.create(
+                    {
+                        **{k: v for k, v in item.items() if k != "version"},
+                        "queue": self.spec.dead_letter_name,
+                        "visible_at": now.isoformat(),
+                        "receive_count": 0,
+                        "dead_lettered_from": queue,
+                    }
+                )
+                logger.warning(
+                    "queue %s: message %s moved to %s after %d receives",
+                    queue,
+                    item["message_id"],
+                    self.spec.dead_letter_name,
+                    item["receive_count"],
+                )
                 continue
             receipt = uuid.uuid4().hex
-            updated = {**item, "receive_count": item["receive_count"] + 1, "receipt": receipt,
-                       "visible_at": (now + timedelta(seconds=self.spec.visibility_timeout)).isoformat()}
+            updated = {
+                **item,
+                "receive_count": item["receive_count"] + 1,
+                "receipt": receipt,
+                "visible_at": (now + timedelta(seconds=self.spec.visibility_timeout)).isoformat(),
+            }
             try:
                 self.table.put(updated, expected_version=item["version"])
             except ConflictError:
                 continue  # another consumer got it
-            found.append(Message(message_id=item["message_id"], body=item["body"], receipt=receipt,
-                                 receive_count=updated["receive_count"]))
+            found.append(
+                Message(
+                    message_id=item["message_id"],
+                    body=item["body"],
+                    receipt=receipt,
+                    receive_count=updated["receive_count"],
+                )
+            )
         return found
 
     def delete(self, message: Message) -> None:
@@ -204,17 +242,25 @@ class SqsQueue(Queue):
         self.dead_letter_url = dead_letter_url
 
     def send(self, body: Any, *, delay_seconds: int = 0) -> str:
-        response = self.client.send_message(QueueUrl=self.url, MessageBody=json.dumps(body),
-                                            DelaySeconds=delay_seconds)
+        response = self.client.send_message(QueueUrl=self.url, MessageBody=json.dumps(body), DelaySeconds=delay_seconds)
         return str(response["MessageId"])
 
     def _receive(self, url: str, max_messages: int) -> list[Message]:
-        response = self.client.receive_message(QueueUrl=url, MaxNumberOfMessages=min(max_messages, 10),
-                                               AttributeNames=["ApproximateReceiveCount"],
-                                               VisibilityTimeout=self.spec.visibility_timeout)
-        return [Message(message_id=m["MessageId"], body=json.loads(m["Body"]), receipt=m["ReceiptHandle"],
-                        receive_count=int(m.get("Attributes", {}).get("ApproximateReceiveCount", 1)))
-                for m in response.get("Messages", [])]
+        response = self.client.receive_message(
+            QueueUrl=url,
+            MaxNumberOfMessages=min(max_messages, 10),
+            AttributeNames=["ApproximateReceiveCount"],
+            VisibilityTimeout=self.spec.visibility_timeout,
+        )
+        return [
+            Message(
+                message_id=m["MessageId"],
+                body=json.loads(m["Body"]),
+                receipt=m["ReceiptHandle"],
+                receive_count=int(m.get("Attributes", {}).get("ApproximateReceiveCount", 1)),
+            )
+            for m in response.get("Messages", [])
+        ]
 
     def receive(self, max_messages: int = 10) -> list[Message]:
         return self._receive(self.url, max_messages)

@@ -30,11 +30,15 @@ from bot.storage.tables import register_table
 
 logger = logging.getLogger(__name__)
 
-SCHEDULES = register_table(TableSpec(
-    "schedules", pk="group", sk="name",  # group = "recurring" | "once"
-    indexes=(IndexSpec("by_due", pk="group", sk="due"),),
-    description="Local scheduler only: next firing of each recurring schedule, and pending one-off events.",
-))
+SCHEDULES = register_table(
+    TableSpec(
+        "schedules",
+        pk="group",
+        sk="name",  # group = "recurring" | "once"
+        indexes=(IndexSpec("by_due", pk="group", sk="due"),),
+        description="Local scheduler only: next firing of each recurring schedule, and pending one-off events.",
+    )
+)
 
 _ONE_OFF_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 #: Bounds the firings per clock advance (a huge jump cannot hang the bot; the rest run on the next tick).
@@ -67,8 +71,9 @@ def _check_name(name: str) -> None:
 class LocalScheduler(Scheduler):
     """Recurring schedules and one-off events on the runtime clock (``runtime: local``)."""
 
-    def __init__(self, store: Store, clock: Clock, bus: EventBus, schedules: Iterable[Schedule] = (),
-                 *, listen: bool = True):
+    def __init__(
+        self, store: Store, clock: Clock, bus: EventBus, schedules: Iterable[Schedule] = (), *, listen: bool = True
+    ):
         self.clock = clock
         self.bus = bus
         self.table = store.table(SCHEDULES)
@@ -93,8 +98,12 @@ class LocalScheduler(Scheduler):
         if state is None or state.get("expression") != schedule.expression:
             # First sight (or a changed expression): a rate() counts from now, as a new rule would.
             first = schedule.parsed.next_after(now, anchor=now)
-            item = {**key, "expression": schedule.expression, "anchor": _iso(now),
-                    "due": _iso(first) if first else None}
+            item = {
+                **key,
+                "expression": schedule.expression,
+                "anchor": _iso(now),
+                "due": _iso(first) if first else None,
+            }
             state = self.table.put(item) if state is None else self.table.put(item, expected_version=state["version"])
         return state
 
@@ -107,8 +116,16 @@ class LocalScheduler(Scheduler):
         _check_name(name)
         if when.tzinfo is None:
             raise ValueError(f"one-off schedule {name!r}: the time must have a time zone")
-        self.table.put({"group": "once", "name": name, "due": _iso(when), "source": source,
-                        "detail_type": detail_type, "detail": dict(detail)})
+        self.table.put(
+            {
+                "group": "once",
+                "name": name,
+                "due": _iso(when),
+                "source": source,
+                "detail_type": detail_type,
+                "detail": dict(detail),
+            }
+        )
 
     def cancel(self, name: str) -> bool:
         key = {"group": "once", "name": name}
@@ -132,16 +149,20 @@ class LocalScheduler(Scheduler):
                     break
                 fired.append(call)
             else:
-                logger.warning("scheduler: more than %d firings due at once; the rest run on the next tick",
-                               MAX_CATCH_UP)
+                logger.warning(
+                    "scheduler: more than %d firings due at once; the rest run on the next tick", MAX_CATCH_UP
+                )
         return fired
 
     def _next_due(self, moment: datetime) -> ScheduledCall | None:
         """Claim and run the earliest due firing (recurring or one-off); ``None`` when nothing is due."""
         limit = _iso(moment)
-        candidates = [item for group in ("recurring", "once")
-                      for item in self.table.query_all(group, index="by_due")
-                      if item.get("due") and item["due"] <= limit]
+        candidates = [
+            item
+            for group in ("recurring", "once")
+            for item in self.table.query_all(group, index="by_due")
+            if item.get("due") and item["due"] <= limit
+        ]
         candidates = [c for c in candidates if c["group"] == "once" or c["name"] in self.schedules]
         if not candidates:
             return None
@@ -154,8 +175,10 @@ class LocalScheduler(Scheduler):
                 schedule = self.schedules[item["name"]]
                 anchor = datetime.fromisoformat(item["anchor"])
                 following = schedule.parsed.next_after(due, anchor=anchor)
-                self.table.put({**item, "due": _iso(following) if following else None, "last": item["due"]},
-                               expected_version=item["version"])
+                self.table.put(
+                    {**item, "due": _iso(following) if following else None, "last": item["due"]},
+                    expected_version=item["version"],
+                )
         except ConflictError:
             return ScheduledCall(item["name"], due)  # another process claimed it: it runs there
         if item["group"] == "once":
@@ -194,11 +217,18 @@ class EventBridgeScheduler(Scheduler):
             raise ValueError(f"one-off schedule {name!r}: the time must have a time zone")
         parse_expression(at_expression(when))
         arguments = {
-            "Name": self._name(name), "GroupName": self.group, "ScheduleExpression": at_expression(when),
-            "ScheduleExpressionTimezone": "UTC", "FlexibleTimeWindow": {"Mode": "OFF"},
+            "Name": self._name(name),
+            "GroupName": self.group,
+            "ScheduleExpression": at_expression(when),
+            "ScheduleExpressionTimezone": "UTC",
+            "FlexibleTimeWindow": {"Mode": "OFF"},
             "ActionAfterCompletion": "DELETE",
-            "Target": {"Arn": self.bus_arn, "RoleArn": self.role_arn, "Input": json.dumps(dict(detail)),
-                       "EventBridgeParameters": {"DetailType": detail_type, "Source": source}},
+            "Target": {
+                "Arn": self.bus_arn,
+                "RoleArn": self.role_arn,
+                "Input": json.dumps(dict(detail)),
+                "EventBridgeParameters": {"DetailType": detail_type, "Source": source},
+            },
         }
         try:
             self.client.create_schedule(**arguments)

@@ -77,8 +77,10 @@ def parse_expression(text: str, timezone: str = "UTC") -> Expression:
     if match := _AT.match(text):
         local = datetime.fromisoformat(match.group(1)).replace(tzinfo=ZoneInfo(timezone))
         return Expression(text, "at", at=local.astimezone(UTC))
-    raise ValueError(f"invalid schedule expression {text!r}: use rate(N minutes|hours|days), "
-                     f"cron(m h dom mon dow year) or at(YYYY-MM-DDThh:mm:ss)")
+    raise ValueError(
+        f"invalid schedule expression {text!r}: use rate(N minutes|hours|days), "
+        f"cron(m h dom mon dow year) or at(YYYY-MM-DDThh:mm:ss)"
+    )
 
 
 def at_expression(moment: datetime) -> str:
@@ -111,8 +113,10 @@ class Schedule:
             raise ValueError(f"schedule name {self.name!r} must be lower-case letters, digits, '_' or '-'")
         parsed = parse_expression(self.expression)
         if parsed.kind == "at":
-            raise ValueError(f"schedule {self.name!r}: use rate() or cron() for a registered schedule; "
-                             f"one-off at() schedules are created with Scheduler.once()")
+            raise ValueError(
+                f"schedule {self.name!r}: use rate() or cron() for a registered schedule; "
+                f"one-off at() schedules are created with Scheduler.once()"
+            )
 
     @property
     def parsed(self) -> Expression:

@@ -22,8 +22,10 @@ def _items(crewbot: Crewbot, hook: str, kind: type) -> list[Any]:
     items = []
     for contribution in crewbot.plugins.contributions(hook):
         if not isinstance(contribution.item, kind):
-            raise TypeError(f"plugin {contribution.plugin} registered {contribution.item!r} through {hook}; "
-                            f"expected {kind.__name__}")
+            raise TypeError(
+                f"plugin {contribution.plugin} registered {contribution.item!r} through {hook}; "
+                f"expected {kind.__name__}"
+            )
         items.append(contribution.item)
     return items
 
@@ -40,8 +42,7 @@ def build_bus(crewbot: Crewbot) -> EventBus:
     if crewbot.config.runtime == "aws":
         import boto3
 
-        return EventBridgeBus(boto3.client("events", region_name=crewbot.config.aws.region),
-                              crewbot.namer.name("bus"))
+        return EventBridgeBus(boto3.client("events", region_name=crewbot.config.aws.region), crewbot.namer.name("bus"))
     return LocalEventBus(crewbot.clock, _items(crewbot, "register_event_handlers", EventHandler))
 
 
@@ -56,8 +57,7 @@ def build_scheduler(crewbot: Crewbot) -> Scheduler:
             role_arn=f"arn:aws:iam::{account}:role/{crewbot.namer.name('scheduler')}",
             group=crewbot.namer.prefix,
         )
-    return LocalScheduler(crewbot.store, crewbot.clock, crewbot.bus,
-                          _items(crewbot, "register_schedules", Schedule))
+    return LocalScheduler(crewbot.store, crewbot.clock, crewbot.bus, _items(crewbot, "register_schedules", Schedule))
 
 
 def build_queues(crewbot: Crewbot) -> Queues:

@@ -90,8 +90,10 @@ def check_write_scope(agent: str, path: str) -> str:
     if not scopes:
         raise ArtifactScopeError(f"agent {agent!r} may not write project artifacts")
     if not any(cleaned.startswith(scope) for scope in scopes):
-        raise ArtifactScopeError(f"{agent} may write only under {', '.join(scopes)}; {cleaned!r} is outside "
-                                 "that scope. Hand off to the agent that owns it instead")
+        raise ArtifactScopeError(
+            f"{agent} may write only under {', '.join(scopes)}; {cleaned!r} is outside "
+            "that scope. Hand off to the agent that owns it instead"
+        )
     return cleaned
 
 
@@ -106,8 +108,9 @@ class ArtifactStore(ABC):
         cleaned = check_write_scope(agent, path)
         data = content.encode("utf-8")
         if len(data) > MAX_ARTIFACT_BYTES:
-            raise ArtifactScopeError(f"{cleaned!r} would be {len(data):,} bytes; artifacts are limited to "
-                                     f"{MAX_ARTIFACT_BYTES:,} bytes")
+            raise ArtifactScopeError(
+                f"{cleaned!r} would be {len(data):,} bytes; artifacts are limited to {MAX_ARTIFACT_BYTES:,} bytes"
+            )
         return self._write(cleaned, data, agent, message or f"{agent}: write {cleaned}")
 
     def read(self, path: str) -> str:
@@ -221,8 +224,9 @@ class GitArtifactStore(ArtifactStore):
                 changed = [c.new.path.decode() for c in entry.changes() if getattr(c, "new", None) and c.new.path]
                 author = commit.author.decode().split(" <")[0]
                 at = datetime.fromtimestamp(commit.author_time).astimezone().isoformat(timespec="seconds")
-                commits.append(Commit(", ".join(changed), author, commit.message.decode().strip(), at,
-                                      commit.id.decode()))
+                commits.append(
+                    Commit(", ".join(changed), author, commit.message.decode().strip(), at, commit.id.decode())
+                )
             return commits
         finally:
             repo.close()
@@ -255,7 +259,7 @@ class BlobArtifactStore(ArtifactStore):
 
     def files(self, prefix: str = "") -> list[str]:
         base = self._prefix + "files/"
-        return sorted(key[len(base):] for key in self.blobs.list(base + prefix))
+        return sorted(key[len(base) :] for key in self.blobs.list(base + prefix))
 
     def url(self, path: str) -> str:
         return self.blobs.url(self._prefix + "files/" + clean_path(path))

@@ -55,41 +55,117 @@ def _d(agent: str, path: str, template: str, title: str) -> Deliverable:
     return Deliverable(agent, path, template, title)
 
 
-PHASES: dict[str, PhaseSpec] = {p.name: p for p in (
-    PhaseSpec("discovery", "Discovery", ("pm", "sa"), 10, 10, 900, 300, 6, 2, (
-        _d("pm", "docs/project-plan/project-plan.md", "project_plan", "Project plan"),
-        _d("pm", "docs/project-plan/requirements.md", "requirements", "Requirements"),
-        _d("sa", "docs/architecture/initial-architecture.md", "architecture_doc", "Initial architecture"),
-    ), goal="Understand the SOW, record facts and assumptions, plan the project, sketch the architecture."),
-    PhaseSpec("architecture", "Architecture", ("sa", "infra", "security"), 15, 15, 1200, 300, 8, 3, (
-        _d("sa", "docs/architecture/architecture.md", "architecture_doc", "Architecture"),
-        _d("sa", "docs/architecture/decisions/0001-architecture-approach.md", "adr", "Architecture approach"),
-        _d("infra", "infra/main.tf", "terraform", "Infrastructure skeleton"),
-        _d("security", "security/architecture-review.md", "security_review", "Architecture security review"),
-    ), goal="Design the architecture, record decisions as ADRs, draft the infrastructure, review its security."),
-    PhaseSpec("poc", "Proof of concept", ("dev", "infra", "data", "security", "sa"), 20, 20, 1800, 300, 8, 3, (
-        _d("dev", "app/poc/README.md", "work_note", "Proof of concept"),
-        _d("infra", "infra/poc.tf", "terraform", "Proof-of-concept infrastructure"),
-        _d("data", "data/data-model.md", "work_note", "Data model"),
-        _d("security", "security/poc-review.md", "security_review", "Proof-of-concept security review"),
-        _d("sa", "docs/architecture/poc-findings.md", "work_note", "Proof-of-concept findings"),
-    ), goal="Build a thin proof of concept of the riskiest parts and record what it taught."),
-    PhaseSpec("production", "Production", ("dev", "infra", "data", "security", "qa"), 25, 25, 2400, 300, 10, 3, (
-        _d("dev", "app/README.md", "work_note", "Application"),
-        _d("infra", "infra/production.tf", "terraform", "Production infrastructure"),
-        _d("data", "data/pipelines.md", "work_note", "Data pipelines"),
-        _d("security", "security/production-review.md", "security_review", "Production security review"),
-        _d("qa", "tests/test-plan.md", "test_plan", "Test plan"),
-    ), goal="Build the production system, its infrastructure and pipelines; test and review it."),
-    PhaseSpec("handoff", "Handoff", ("pm", "sa"), 10, 10, 900, 300, 6, 2, (
-        _d("pm", "docs/handoff/handoff.md", "work_note", "Handoff package"),
-        _d("sa", "docs/handoff/runbook.md", "work_note", "Operations runbook"),
-    ), goal="Package the deliverables, the runbook and the knowledge transfer for the customer."),
-    PhaseSpec("retrospective", "Retrospective", ("pm", "qa"), 10, 10, 900, 300, 6, 2, (
-        _d("pm", "docs/retrospective/lessons.md", "retrospective", "Lessons learned"),
-        _d("qa", "docs/retrospective/quality.md", "work_note", "Deliverable quality scores"),
-    ), gate=False, goal="Compare outcomes with the SOW, record lessons, contribute and promote patterns."),
-)}
+PHASES: dict[str, PhaseSpec] = {
+    p.name: p
+    for p in (
+        PhaseSpec(
+            "discovery",
+            "Discovery",
+            ("pm", "sa"),
+            10,
+            10,
+            900,
+            300,
+            6,
+            2,
+            (
+                _d("pm", "docs/project-plan/project-plan.md", "project_plan", "Project plan"),
+                _d("pm", "docs/project-plan/requirements.md", "requirements", "Requirements"),
+                _d("sa", "docs/architecture/initial-architecture.md", "architecture_doc", "Initial architecture"),
+            ),
+            goal="Understand the SOW, record facts and assumptions, plan the project, sketch the architecture.",
+        ),
+        PhaseSpec(
+            "architecture",
+            "Architecture",
+            ("sa", "infra", "security"),
+            15,
+            15,
+            1200,
+            300,
+            8,
+            3,
+            (
+                _d("sa", "docs/architecture/architecture.md", "architecture_doc", "Architecture"),
+                _d("sa", "docs/architecture/decisions/0001-architecture-approach.md", "adr", "Architecture approach"),
+                _d("infra", "infra/main.tf", "terraform", "Infrastructure skeleton"),
+                _d("security", "security/architecture-review.md", "security_review", "Architecture security review"),
+            ),
+            goal="Design the architecture, record decisions as ADRs, draft the infrastructure, review its security.",
+        ),
+        PhaseSpec(
+            "poc",
+            "Proof of concept",
+            ("dev", "infra", "data", "security", "sa"),
+            20,
+            20,
+            1800,
+            300,
+            8,
+            3,
+            (
+                _d("dev", "app/poc/README.md", "work_note", "Proof of concept"),
+                _d("infra", "infra/poc.tf", "terraform", "Proof-of-concept infrastructure"),
+                _d("data", "data/data-model.md", "work_note", "Data model"),
+                _d("security", "security/poc-review.md", "security_review", "Proof-of-concept security review"),
+                _d("sa", "docs/architecture/poc-findings.md", "work_note", "Proof-of-concept findings"),
+            ),
+            goal="Build a thin proof of concept of the riskiest parts and record what it taught.",
+        ),
+        PhaseSpec(
+            "production",
+            "Production",
+            ("dev", "infra", "data", "security", "qa"),
+            25,
+            25,
+            2400,
+            300,
+            10,
+            3,
+            (
+                _d("dev", "app/README.md", "work_note", "Application"),
+                _d("infra", "infra/production.tf", "terraform", "Production infrastructure"),
+                _d("data", "data/pipelines.md", "work_note", "Data pipelines"),
+                _d("security", "security/production-review.md", "security_review", "Production security review"),
+                _d("qa", "tests/test-plan.md", "test_plan", "Test plan"),
+            ),
+            goal="Build the production system, its infrastructure and pipelines; test and review it.",
+        ),
+        PhaseSpec(
+            "handoff",
+            "Handoff",
+            ("pm", "sa"),
+            10,
+            10,
+            900,
+            300,
+            6,
+            2,
+            (
+                _d("pm", "docs/handoff/handoff.md", "work_note", "Handoff package"),
+                _d("sa", "docs/handoff/runbook.md", "work_note", "Operations runbook"),
+            ),
+            goal="Package the deliverables, the runbook and the knowledge transfer for the customer.",
+        ),
+        PhaseSpec(
+            "retrospective",
+            "Retrospective",
+            ("pm", "qa"),
+            10,
+            10,
+            900,
+            300,
+            6,
+            2,
+            (
+                _d("pm", "docs/retrospective/lessons.md", "retrospective", "Lessons learned"),
+                _d("qa", "docs/retrospective/quality.md", "work_note", "Deliverable quality scores"),
+            ),
+            gate=False,
+            goal="Compare outcomes with the SOW, record lessons, contribute and promote patterns.",
+        ),
+    )
+}
 PHASE_ORDER: tuple[str, ...] = tuple(PHASES)
 
 

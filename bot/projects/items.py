@@ -15,16 +15,24 @@ from bot.storage.base import ConflictError, IndexSpec, Item, SortCondition, Tabl
 from bot.storage.records import format_time, new_id
 from bot.storage.tables import register_table
 
-PROJECT_ITEMS = register_table(TableSpec(
-    # item_id = run#<phase>#<attempt> | gate#<at>#<id> | recovery#<at>#<id> | question#<id> | lesson#<at>#<id>
-    "project_items", pk="project_id", sk="item_id",
-    description="A project's phase runs (usage per agent), approval gates, customer questions and lessons.",
-))
-PATTERNS = register_table(TableSpec(
-    "patterns", pk="library", sk="pattern_id",
-    indexes=(IndexSpec("by_tier", pk="tier", sk="pattern_id"),),
-    description="The pattern library: reusable artifacts contributed by projects, their uses and success rate.",
-))
+PROJECT_ITEMS = register_table(
+    TableSpec(
+        # item_id = run#<phase>#<attempt> | gate#<at>#<id> | recovery#<at>#<id> | question#<id> | lesson#<at>#<id>
+        "project_items",
+        pk="project_id",
+        sk="item_id",
+        description="A project's phase runs (usage per agent), approval gates, customer questions and lessons.",
+    )
+)
+PATTERNS = register_table(
+    TableSpec(
+        "patterns",
+        pk="library",
+        sk="pattern_id",
+        indexes=(IndexSpec("by_tier", pk="tier", sk="pattern_id"),),
+        description="The pattern library: reusable artifacts contributed by projects, their uses and success rate.",
+    )
+)
 
 
 class AlreadyDecided(Exception):
@@ -63,12 +71,22 @@ class ProjectItems:
         for _ in range(5):
             attempt = len(self.runs(project_id, phase)) + 1
             try:
-                return self.table.create({
-                    "project_id": project_id, "item_id": f"run#{phase}#{attempt:03d}", "phase": phase,
-                    "attempt": attempt, "status": "running", "token": token, "feedback": feedback,
-                    "session_id": f"project-{project_id}-{phase}-{attempt}", "usage": {}, "node_history": [],
-                    "patterns_used": [], "started_at": self.stamp(),
-                })
+                return self.table.create(
+                    {
+                        "project_id": project_id,
+                        "item_id": f"run#{phase}#{attempt:03d}",
+                        "phase": phase,
+                        "attempt": attempt,
+                        "status": "running",
+                        "token": token,
+                        "feedback": feedback,
+                        "session_id": f"project-{project_id}-{phase}-{attempt}",
+                        "usage": {},
+                        "node_history": [],
+                        "patterns_used": [],
+                        "started_at": self.stamp(),
+                    }
+                )
             except ConflictError:
                 continue  # another attempt was created meanwhile: take the next number
         raise ConflictError(f"could not number a new {phase} run of project {project_id}")
@@ -76,10 +94,18 @@ class ProjectItems:
     # -- gates ---------------------------------------------------------------------------------
 
     def new_gate(self, project_id: str, phase: str, attempt: int, token: str, review: dict[str, Any]) -> Item:
-        return self.table.create({
-            "project_id": project_id, "item_id": f"gate#{format_time(self.now())}#{new_id()[:8]}", "phase": phase,
-            "attempt": attempt, "status": "pending", "token": token, "review": review, "created_at": self.stamp(),
-        })
+        return self.table.create(
+            {
+                "project_id": project_id,
+                "item_id": f"gate#{format_time(self.now())}#{new_id()[:8]}",
+                "phase": phase,
+                "attempt": attempt,
+                "status": "pending",
+                "token": token,
+                "review": review,
+                "created_at": self.stamp(),
+            }
+        )
 
     def gates(self, project_id: str) -> list[Item]:
         return self.of_kind(project_id, "gate")
@@ -101,23 +127,39 @@ class ProjectItems:
 
     def new_recovery(self, project_id: str, phase: str, token: str, cause: str) -> Item:
         """A failed phase waiting for Retry or Stop (decided once, like a gate)."""
-        return self.table.create({
-            "project_id": project_id, "item_id": f"recovery#{format_time(self.now())}#{new_id()[:8]}",
-            "phase": phase, "status": "pending", "token": token, "cause": cause, "created_at": self.stamp(),
-        })
+        return self.table.create(
+            {
+                "project_id": project_id,
+                "item_id": f"recovery#{format_time(self.now())}#{new_id()[:8]}",
+                "phase": phase,
+                "status": "pending",
+                "token": token,
+                "cause": cause,
+                "created_at": self.stamp(),
+            }
+        )
 
     def recoveries(self, project_id: str) -> list[Item]:
         return self.of_kind(project_id, "recovery")
 
     # -- questions -----------------------------------------------------------------------------
 
-    def new_question(self, project_id: str, run_item: str, phase: str, agent: str, interrupt_id: str,
-                     question: str) -> Item:
-        return self.table.create({
-            "project_id": project_id, "item_id": f"question#{new_id()[:12]}", "run_item": run_item, "phase": phase,
-            "agent": agent, "interrupt_id": interrupt_id, "question": question, "status": "open",
-            "created_at": self.stamp(),
-        })
+    def new_question(
+        self, project_id: str, run_item: str, phase: str, agent: str, interrupt_id: str, question: str
+    ) -> Item:
+        return self.table.create(
+            {
+                "project_id": project_id,
+                "item_id": f"question#{new_id()[:12]}",
+                "run_item": run_item,
+                "phase": phase,
+                "agent": agent,
+                "interrupt_id": interrupt_id,
+                "question": question,
+                "status": "open",
+                "created_at": self.stamp(),
+            }
+        )
 
     def questions(self, project_id: str) -> list[Item]:
         return self.of_kind(project_id, "question")
@@ -129,8 +171,13 @@ class ProjectItems:
                 raise AlreadyDecided("this question no longer exists")
             if question.get("status") != "open":
                 raise AlreadyDecided(f"this question was already answered by <@{question.get('answered_by')}>")
-            updated = {**question, "status": "answered", "answer": answer, "answered_by": user_id,
-                       "answered_at": self.stamp()}
+            updated = {
+                **question,
+                "status": "answered",
+                "answer": answer,
+                "answered_by": user_id,
+                "answered_at": self.stamp(),
+            }
             try:
                 return self.table.put(updated, expected_version=question["version"])
             except ConflictError:
@@ -140,8 +187,16 @@ class ProjectItems:
     # -- lessons -------------------------------------------------------------------------------
 
     def add_lesson(self, project_id: str, text: str, category: str, author: str) -> Item:
-        return self.table.create({"project_id": project_id, "item_id": f"lesson#{self.stamp()}#{new_id()[:8]}",
-                                  "text": text, "category": category, "author": author, "created_at": self.stamp()})
+        return self.table.create(
+            {
+                "project_id": project_id,
+                "item_id": f"lesson#{self.stamp()}#{new_id()[:8]}",
+                "text": text,
+                "category": category,
+                "author": author,
+                "created_at": self.stamp(),
+            }
+        )
 
     def lessons(self, project_id: str) -> list[Item]:
         return self.of_kind(project_id, "lesson")
@@ -151,6 +206,7 @@ def _decided_text(gate: Item) -> str:
     status = gate.get("status")
     if status == "expired":
         return "this approval request is out of date: the phase moved on"
-    verb = {"approved": "approved", "revised": "sent back for revision", "retry": "retried",
-            "stop": "stopped"}.get(str(status), str(status))
+    verb = {"approved": "approved", "revised": "sent back for revision", "retry": "retried", "stop": "stopped"}.get(
+        str(status), str(status)
+    )
     return f"already decided: {verb} by <@{gate.get('decided_by')}> at {gate.get('decided_at')}"

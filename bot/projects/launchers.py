@@ -20,12 +20,21 @@ class LaunchError(RuntimeError):
 
 
 def run_phase_command(project_id: str, run_item: str, resume: bool) -> list[str]:
-    return ["crewbot", "projects", "run-phase", "--project", project_id, "--run", run_item,
-            *(["--resume"] if resume else [])]
+    return [
+        "crewbot",
+        "projects",
+        "run-phase",
+        "--project",
+        project_id,
+        "--run",
+        run_item,
+        *(["--resume"] if resume else []),
+    ]
 
 
-def launch_on_ecs(crewbot: Crewbot, settings: Any, project_id: str, run_item: str, resume: bool,
-                  client: Any = None) -> str:
+def launch_on_ecs(
+    crewbot: Crewbot, settings: Any, project_id: str, run_item: str, resume: bool, client: Any = None
+) -> str:
     """Start the Fargate task for one run; returns its task ARN (:class:`LaunchError` if ECS refuses)."""
     if settings is None:
         raise LaunchError("phase_runner is ecs but plugins.settings.projects.ecs is not configured")
@@ -34,13 +43,25 @@ def launch_on_ecs(crewbot: Crewbot, settings: Any, project_id: str, run_item: st
 
         client = boto3.client("ecs", region_name=crewbot.config.aws.region)
     response = client.run_task(
-        cluster=settings.cluster, taskDefinition=settings.task_definition, launchType="FARGATE", count=1,
-        networkConfiguration={"awsvpcConfiguration": {
-            "subnets": list(settings.subnets), "securityGroups": list(settings.security_groups),
-            "assignPublicIp": "ENABLED" if settings.assign_public_ip else "DISABLED"}},
-        overrides={"containerOverrides": [{"name": settings.container,
-                                           "command": run_phase_command(project_id, run_item, resume)}]},
-        startedBy=f"crewbot-{project_id}"[:36], tags=[{"key": "project_id", "value": project_id}])
+        cluster=settings.cluster,
+        taskDefinition=settings.task_definition,
+        launchType="FARGATE",
+        count=1,
+        networkConfiguration={
+            "awsvpcConfiguration": {
+                "subnets": list(settings.subnets),
+                "securityGroups": list(settings.security_groups),
+                "assignPublicIp": "ENABLED" if settings.assign_public_ip else "DISABLED",
+            }
+        },
+        overrides={
+            "containerOverrides": [
+                {"name": settings.container, "command": run_phase_command(project_id, run_item, resume)}
+            ]
+        },
+        startedBy=f"crewbot-{project_id}"[:36],
+        tags=[{"key": "project_id", "value": project_id}],
+    )
     failures = response.get("failures") or []
     tasks = response.get("tasks") or []
     if failures or not tasks:

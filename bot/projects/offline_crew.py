@@ -32,8 +32,9 @@ from bot.projects.specialist import playbook
 
 _PHASE = re.compile(r"\bPhase:\s*([a-z_]+)")
 _AGENTS = re.compile(r"Agent name:\s*([a-z_][a-z0-9_]*)\.")
-TIMELINE_QUESTION = ("The SOW does not say when you need this. What is the target timeline — the go-live date "
-                     "or the number of weeks?")
+TIMELINE_QUESTION = (
+    "The SOW does not say when you need this. What is the target timeline — the go-live date or the number of weeks?"
+)
 
 
 class CrewOfflineModel(OfflineModel):
@@ -43,15 +44,17 @@ class CrewOfflineModel(OfflineModel):
         super().__init__(reason=reason, model_id="offline-crew")
         self.agent = agent
 
-    async def stream(self, messages: Any, tool_specs: Any = None, system_prompt: str | None = None,
-                     **kwargs: Any) -> AsyncGenerator[Any, None]:
+    async def stream(
+        self, messages: Any, tool_specs: Any = None, system_prompt: str | None = None, **kwargs: Any
+    ) -> AsyncGenerator[Any, None]:
         input_tokens = await self.count_tokens(messages, tool_specs, system_prompt)
         text, calls = self.play(list(messages), list(tool_specs or []))
         for event in message_events(text, calls, input_tokens):
             yield event
 
-    def play(self, messages: list[dict[str, Any]], tool_specs: list[dict[str, Any]]) -> tuple[str | None,
-                                                                                              list[ToolCall]]:
+    def play(
+        self, messages: list[dict[str, Any]], tool_specs: list[dict[str, Any]]
+    ) -> tuple[str | None, list[ToolCall]]:
         """The next step of this agent's playbook, from what it has done in this node so far."""
         start = _node_start(messages)
         node_text = _text(messages[start]) if start is not None else ""
@@ -71,16 +74,26 @@ class CrewOfflineModel(OfflineModel):
         ledger = ledger or {}
         feedback = [str(f) for f in ledger.get("customer_feedback") or []]
         steps = self._own_steps(spec, ledger, feedback, names, called, tools, results) or playbook.before_writes(
-            self.agent, spec, ledger, names, tools, results)
+            self.agent, spec, ledger, names, tools, results
+        )
         if steps:
             return None, steps
         writes = [d for d in spec.deliverables_of(self.agent) if not any(_writes(c, d) for c in called)]
         if writes and "write_from_template" in tools:
-            return None, [playbook.adr_call(d, ledger, feedback, results)
-                          if d.template == "adr" and "write_adr" in tools else
-                          ToolCall("write_from_template", {"template": d.template, "path": d.path, "title": d.title,
-                                                           "notes": self._notes(spec, d.title, feedback, results)})
-                          for d in writes]
+            return None, [
+                playbook.adr_call(d, ledger, feedback, results)
+                if d.template == "adr" and "write_adr" in tools
+                else ToolCall(
+                    "write_from_template",
+                    {
+                        "template": d.template,
+                        "path": d.path,
+                        "title": d.title,
+                        "notes": self._notes(spec, d.title, feedback, results),
+                    },
+                )
+                for d in writes
+            ]
         checks = playbook.after_writes(self.agent, spec, names, tools)
         if checks:
             return None, checks
@@ -88,20 +101,32 @@ class CrewOfflineModel(OfflineModel):
         target = spec.next_agent(self.agent)
         if target and target in others and "handoff_to_agent" in tools and "handoff_to_agent" not in names:
             produced = ", ".join(d.path for d in spec.deliverables_of(self.agent)) or "my review"
-            return None, [ToolCall("handoff_to_agent", {
-                "agent_name": target,
-                "message": f"{self.agent} finished {produced} for {spec.title}; please do your part.",
-                "context": {"from": self.agent, "artifacts": [d.path for d in spec.deliverables_of(self.agent)]}})]
+            return None, [
+                ToolCall(
+                    "handoff_to_agent",
+                    {
+                        "agent_name": target,
+                        "message": f"{self.agent} finished {produced} for {spec.title}; please do your part.",
+                        "context": {
+                            "from": self.agent,
+                            "artifacts": [d.path for d in spec.deliverables_of(self.agent)],
+                        },
+                    },
+                )
+            ]
         failed = [c["name"] for c in called if results.get("_error:" + c["toolUseId"])]
         done = ", ".join(d.path for d in spec.deliverables_of(self.agent)) or "nothing to write"
         note = f" ({len(failed)} tool call(s) failed: {', '.join(failed)})" if failed else ""
         checked = " ".join(playbook.check_summaries(results))
         return f"{OFFLINE_LABEL} {self.agent} finished its {spec.title} work: {done}{note}." + (
-            f" {checked}" if checked else ""), []
+            f" {checked}" if checked else ""
+        ), []
 
     def _notes(self, spec: PhaseSpec, title: str, feedback: list[str], results: dict[str, Any]) -> str:
-        lines = [f"{title}, prepared by {self.agent} for the {spec.title} phase from the SOW and the task ledger "
-                 f"(offline crew playbook). Goal of the phase: {spec.goal}"]
+        lines = [
+            f"{title}, prepared by {self.agent} for the {spec.title} phase from the SOW and the task ledger "
+            f"(offline crew playbook). Goal of the phase: {spec.goal}"
+        ]
         answer = results.get("ask_customer")
         if isinstance(answer, dict) and answer.get("answer"):
             lines.append(f"Customer answer: {answer['answer']}")
@@ -110,8 +135,16 @@ class CrewOfflineModel(OfflineModel):
             lines.append(f"Revised to address the customer's feedback: {item}")
         return "\n\n".join(lines)
 
-    def _own_steps(self, spec: PhaseSpec, ledger: dict[str, Any], feedback: list[str], names: list[str],
-                   called: list[dict[str, Any]], tools: set[str], results: dict[str, Any]) -> list[ToolCall]:
+    def _own_steps(
+        self,
+        spec: PhaseSpec,
+        ledger: dict[str, Any],
+        feedback: list[str],
+        names: list[str],
+        called: list[dict[str, Any]],
+        tools: set[str],
+        results: dict[str, Any],
+    ) -> list[ToolCall]:
         sow = ledger.get("sow") or {}
         if self.agent == "pm" and spec.name == "discovery":
             missing = ledger.get("sow_missing") or []
@@ -119,49 +152,89 @@ class CrewOfflineModel(OfflineModel):
             if "timeline" in missing and not answered and "ask_customer" in tools and "ask_customer" not in names:
                 return [ToolCall("ask_customer", {"question": TIMELINE_QUESTION})]
             if "update_task_ledger" in tools and "update_task_ledger" not in names:
-                calls = [ToolCall("update_task_ledger", {"kind": "fact", "text": f"Objective: {o}"})
-                         for o in (sow.get("objectives") or [])[:3]]
-                calls += [ToolCall("update_task_ledger", {"kind": "assumption", "text":
-                                   f"The SOW says nothing about {m.replace('_', ' ')}; the plan assumes the usual "
-                                   "practice until the customer says otherwise."}) for m in missing
-                          if m != "timeline" or not results.get("ask_customer")]
+                calls = [
+                    ToolCall("update_task_ledger", {"kind": "fact", "text": f"Objective: {o}"})
+                    for o in (sow.get("objectives") or [])[:3]
+                ]
+                calls += [
+                    ToolCall(
+                        "update_task_ledger",
+                        {
+                            "kind": "assumption",
+                            "text": f"The SOW says nothing about {m.replace('_', ' ')}; the plan assumes the usual "
+                            "practice until the customer says otherwise.",
+                        },
+                    )
+                    for m in missing
+                    if m != "timeline" or not results.get("ask_customer")
+                ]
                 answer = results.get("ask_customer")
                 if isinstance(answer, dict) and answer.get("answer"):
-                    calls.append(ToolCall("update_task_ledger", {"kind": "fact",
-                                                                 "text": f"Timeline: {answer['answer']}"}))
+                    calls.append(
+                        ToolCall("update_task_ledger", {"kind": "fact", "text": f"Timeline: {answer['answer']}"})
+                    )
                 for item in feedback:
-                    calls.append(ToolCall("update_task_ledger", {"kind": "decision",
-                                                                 "text": f"Plan revised for feedback: {item}"}))
+                    calls.append(
+                        ToolCall(
+                            "update_task_ledger", {"kind": "decision", "text": f"Plan revised for feedback: {item}"}
+                        )
+                    )
                 # A re-run does not record again what the ledger already says.
                 known = {text for entries in (ledger.get("ledger") or {}).values() for text in entries}
                 calls = [c for c in calls if c.input.get("text") not in known]
-                return calls or [ToolCall("update_task_ledger", {"kind": "fact", "text": "Discovery re-run for the "
-                                                                 "customer's feedback"})]
+                return calls or [
+                    ToolCall(
+                        "update_task_ledger", {"kind": "fact", "text": "Discovery re-run for the customer's feedback"}
+                    )
+                ]
         if self.agent == "sa" and spec.name == "architecture" and "search_patterns" in tools:
             # Learn from earlier projects: start from a proven architecture pattern when there is one.
             if "search_patterns" not in names:
                 return [ToolCall("search_patterns", {"query": "architecture", "category": "architecture"})]
             found = results.get("search_patterns")
-            proven = [p["pattern_id"] for p in (found.get("patterns", []) if isinstance(found, dict) else [])
-                      if p.get("tier") == "proven"]
+            proven = [
+                p["pattern_id"]
+                for p in (found.get("patterns", []) if isinstance(found, dict) else [])
+                if p.get("tier") == "proven"
+            ]
             if proven and "use_pattern" not in names:
                 return [ToolCall("use_pattern", {"pattern_id": proven[0]})]
         if spec.name == "retrospective" and self.agent == "pm" and "record_lesson" not in names:
-            calls = [ToolCall("record_lesson", {"category": "delivery", "text":
-                              f"Feedback that needed a revision: {item}"}) for item in feedback]
-            calls.append(ToolCall("record_lesson", {"category": "delivery", "text":
-                                  "Ask for the timeline and acceptance criteria before Discovery starts."}))
-            calls.append(ToolCall("contribute_pattern", {
-                "artifact_path": "docs/architecture/architecture.md", "name": f"{ledger.get('project')} architecture",
-                "category": "architecture", "tags": "architecture,reference",
-                "description": "Architecture document of a delivered project, with its requirements and decisions."}))
+            calls = [
+                ToolCall("record_lesson", {"category": "delivery", "text": f"Feedback that needed a revision: {item}"})
+                for item in feedback
+            ]
+            calls.append(
+                ToolCall(
+                    "record_lesson",
+                    {
+                        "category": "delivery",
+                        "text": "Ask for the timeline and acceptance criteria before Discovery starts.",
+                    },
+                )
+            )
+            calls.append(
+                ToolCall(
+                    "contribute_pattern",
+                    {
+                        "artifact_path": "docs/architecture/architecture.md",
+                        "name": f"{ledger.get('project')} architecture",
+                        "category": "architecture",
+                        "tags": "architecture,reference",
+                        "description": "Architecture document of a delivered project, with its requirements and decisions.",
+                    },
+                )
+            )
             return calls
         if spec.name == "retrospective" and self.agent == "qa":
             if "search_patterns" in tools and "search_patterns" not in names:
                 return [ToolCall("search_patterns", {"query": ""})]
             found = results.get("search_patterns")
-            eligible = [p["pattern_id"] for p in (found or {}).get("patterns", [])
-                        if isinstance(found, dict) and p.get("eligible_for_promotion")]
+            eligible = [
+                p["pattern_id"]
+                for p in (found or {}).get("patterns", [])
+                if isinstance(found, dict) and p.get("eligible_for_promotion")
+            ]
             if eligible and "promote_pattern" not in names:
                 return [ToolCall("promote_pattern", {"pattern_id": pid}) for pid in eligible]
         return []
@@ -189,8 +262,9 @@ def _node_start(messages: list[dict[str, Any]]) -> int | None:
 
 def _results(turn: list[dict[str, Any]]) -> dict[str, Any]:
     """The latest result of each tool in this node (by tool name), and error markers by tool use id."""
-    names = {b["toolUse"]["toolUseId"]: b["toolUse"]["name"] for m in turn for b in m.get("content", [])
-             if "toolUse" in b}
+    names = {
+        b["toolUse"]["toolUseId"]: b["toolUse"]["name"] for m in turn for b in m.get("content", []) if "toolUse" in b
+    }
     found: dict[str, Any] = {}
     for message in turn:
         for block in message.get("content", []):

@@ -49,20 +49,42 @@ class PatternLibrary:
             raise PatternError(f"no pattern {pattern_id!r}; search_patterns lists the ids")
         return item
 
-    def contribute(self, *, name: str, category: str, tags: list[str], description: str, file_name: str,
-                   content: str, project_id: str, author: str) -> Item:
+    def contribute(
+        self,
+        *,
+        name: str,
+        category: str,
+        tags: list[str],
+        description: str,
+        file_name: str,
+        content: str,
+        project_id: str,
+        author: str,
+    ) -> Item:
         if not name.strip():
             raise PatternError("a pattern needs a name")
         pattern_id = f"pat-{new_id()[:10]}"
         safe_name = re.sub(r"[^A-Za-z0-9._-]", "-", file_name.rsplit("/", 1)[-1]) or "pattern.md"
         key = f"patterns/{pattern_id}/{safe_name}"
         self.blobs.put(key, content.encode("utf-8"), "text/plain; charset=utf-8")
-        return self.table.create({
-            "library": LIBRARY, "pattern_id": pattern_id, "name": name.strip()[:120], "category": category.strip()
-            or "general", "tags": [t.strip().lower() for t in tags if t.strip()][:20], "description":
-            description.strip()[:1000], "tier": "candidate", "file": key, "times_used": 0, "successes": 0,
-            "failures": 0, "source_project": project_id, "author": author, "created_at": format_time(self.now()),
-        })
+        return self.table.create(
+            {
+                "library": LIBRARY,
+                "pattern_id": pattern_id,
+                "name": name.strip()[:120],
+                "category": category.strip() or "general",
+                "tags": [t.strip().lower() for t in tags if t.strip()][:20],
+                "description": description.strip()[:1000],
+                "tier": "candidate",
+                "file": key,
+                "times_used": 0,
+                "successes": 0,
+                "failures": 0,
+                "source_project": project_id,
+                "author": author,
+                "created_at": format_time(self.now()),
+            }
+        )
 
     def search(self, query: str, category: str | None = None, limit: int = 10) -> list[dict[str, Any]]:
         wanted = _terms(query)
@@ -70,8 +92,14 @@ class PatternLibrary:
         for item in self.all():
             if category and item.get("category") != category:
                 continue
-            text = " ".join([item.get("name", ""), item.get("description", ""), item.get("category", ""),
-                             " ".join(item.get("tags", []))])
+            text = " ".join(
+                [
+                    item.get("name", ""),
+                    item.get("description", ""),
+                    item.get("category", ""),
+                    " ".join(item.get("tags", [])),
+                ]
+            )
             score = len(wanted & _terms(text)) if wanted else 1
             if score:
                 found.append((score + (1 if item.get("tier") == "proven" else 0), item))
@@ -82,10 +110,17 @@ class PatternLibrary:
         uses = int(item.get("times_used", 0))
         decided = int(item.get("successes", 0)) + int(item.get("failures", 0))
         rate = int(item.get("successes", 0)) / decided if decided else None
-        return {"pattern_id": item["pattern_id"], "name": item.get("name"), "category": item.get("category"),
-                "tags": item.get("tags", []), "tier": item.get("tier"), "description": item.get("description"),
-                "times_used": uses, "success_rate": None if rate is None else round(rate, 2),
-                "eligible_for_promotion": item.get("tier") != "proven" and self.eligible(item)}
+        return {
+            "pattern_id": item["pattern_id"],
+            "name": item.get("name"),
+            "category": item.get("category"),
+            "tags": item.get("tags", []),
+            "tier": item.get("tier"),
+            "description": item.get("description"),
+            "times_used": uses,
+            "success_rate": None if rate is None else round(rate, 2),
+            "eligible_for_promotion": item.get("tier") != "proven" and self.eligible(item),
+        }
 
     def content(self, item: Item) -> str:
         return self.blobs.get(item["file"]).decode("utf-8", errors="replace")
@@ -123,8 +158,11 @@ class PatternLibrary:
             raise PatternError(f"{pattern_id} is already proven")
         if not self.eligible(item):
             view = self.view(item)
-            raise PatternError(f"{pattern_id} cannot be promoted yet: it needs {PROMOTE_MIN_USES}+ uses and a success "
-                               f"rate above {PROMOTE_MIN_SUCCESS:.0%} (it has {view['times_used']} uses, success "
-                               f"rate {view['success_rate'] if view['success_rate'] is not None else 'unknown'})")
-        return self.table.put({**item, "tier": "proven", "promoted_at": format_time(self.now())},
-                              expected_version=item["version"])
+            raise PatternError(
+                f"{pattern_id} cannot be promoted yet: it needs {PROMOTE_MIN_USES}+ uses and a success "
+                f"rate above {PROMOTE_MIN_SUCCESS:.0%} (it has {view['times_used']} uses, success "
+                f"rate {view['success_rate'] if view['success_rate'] is not None else 'unknown'})"
+            )
+        return self.table.put(
+            {**item, "tier": "proven", "promoted_at": format_time(self.now())}, expected_version=item["version"]
+        )

@@ -55,10 +55,12 @@ class UsageHooks(CrewbotHooks):
 def phase_task(project: Project, spec: PhaseSpec, attempt: int, feedback: list[str]) -> str:
     """The Swarm's task text: the phase, its goal and deliverables, the SOW, and any customer feedback."""
     sow = project.sow
-    lines = [f"Phase: {spec.name} — {spec.title}, attempt {attempt}, of the project “{project.name}”.",
-             f"Goal: {spec.goal}",
-             f"Crew in hand-off order: {' → '.join(spec.agents)}.",
-             "Deliverables: " + "; ".join(f"{d.path} ({d.agent}, template {d.template})" for d in spec.deliverables)]
+    lines = [
+        f"Phase: {spec.name} — {spec.title}, attempt {attempt}, of the project “{project.name}”.",
+        f"Goal: {spec.goal}",
+        f"Crew in hand-off order: {' → '.join(spec.agents)}.",
+        "Deliverables: " + "; ".join(f"{d.path} ({d.agent}, template {d.template})" for d in spec.deliverables),
+    ]
     for section in ("objectives", "requirements", "acceptance_criteria", "timeline"):
         values = sow.get(section) or []
         if values:
@@ -97,8 +99,11 @@ class PhaseRunner:
         if run is None or run.get("status") != "interrupted":
             logger.warning("run %s of project %s is not waiting for an answer", question["run_item"], project_id)
             return
-        pending = [q for q in self.service.items.questions(project_id)
-                   if q.get("run_item") == run["item_id"] and q.get("status") == "open"]
+        pending = [
+            q
+            for q in self.service.items.questions(project_id)
+            if q.get("run_item") == run["item_id"] and q.get("status") == "open"
+        ]
         if pending:
             post(self.crewbot, project.channel_id, f"Thanks — {len(pending)} more question(s) need an answer first.")
             return
@@ -129,10 +134,14 @@ class PhaseRunner:
             raise LookupError(f"project {project_id} has no run {run_item!r}")
         spec = PHASES[run["phase"]]
         if resume:
-            answered = [q for q in self.service.items.questions(project_id)
-                        if q.get("run_item") == run_item and q.get("status") == "answered" and not q.get("used")]
-            task: Any = [{"interruptResponse": {"interruptId": q["interrupt_id"], "response": q["answer"]}}
-                         for q in answered]
+            answered = [
+                q
+                for q in self.service.items.questions(project_id)
+                if q.get("run_item") == run_item and q.get("status") == "answered" and not q.get("used")
+            ]
+            task: Any = [
+                {"interruptResponse": {"interruptId": q["interrupt_id"], "response": q["answer"]}} for q in answered
+            ]
             for q in answered:
                 self.service.items.update(project_id, q["item_id"], used=True)
         else:
@@ -151,8 +160,12 @@ class PhaseRunner:
             task_arn = launch_on_ecs(self.crewbot, self.service.settings.ecs, project_id, run_item, resume)
             self.service.items.update(project_id, run_item, ecs_task=task_arn)
         elif mode == "thread":
-            threading.Thread(target=self._run_logged, args=(project_id, run_item, resume), daemon=True,
-                             name=f"phase-{project_id}-{run_item}").start()
+            threading.Thread(
+                target=self._run_logged,
+                args=(project_id, run_item, resume),
+                daemon=True,
+                name=f"phase-{project_id}-{run_item}",
+            ).start()
         else:
             self.execute_run(project_id, run_item, resume)
 
@@ -162,8 +175,9 @@ class PhaseRunner:
         except Exception:  # a background thread has nobody to raise to
             logger.exception("phase run %s of project %s failed", run_item, project_id)
 
-    def build_swarm(self, project: Project, spec: PhaseSpec, run: dict[str, Any],
-                    totals: dict[str, dict[str, int]]) -> Any:
+    def build_swarm(
+        self, project: Project, spec: PhaseSpec, run: dict[str, Any], totals: dict[str, dict[str, int]]
+    ) -> Any:
         """The phase's Swarm: its agents (no session managers of their own) and the run's session manager."""
         from strands import Agent
         from strands.multiagent import Swarm
@@ -179,30 +193,67 @@ class PhaseRunner:
             model, resolution = agents.models.build(agent_spec.model)
             if isinstance(model, OfflineModel) and not isinstance(model, CrewOfflineModel):
                 model = CrewOfflineModel(name, resolution.reason or "the offline profile was chosen")
-            call = CallContext(user_id=f"project:{project.project_id}", session_id=run["session_id"], agent=name,
-                               roles=CREW_ROLES, channel_id=project.channel_id or "", crewbot=self.crewbot)
-            hooks = UsageHooks(call, registry.tools, agents.ledger, BudgetState("ok", None), resolution.short,
-                               audit=self.crewbot.records.audit.record, totals=totals)
-            nodes.append(Agent(
-                model=model, tools=[registry.tools[t].strands_tool() for t in agent_spec.tools],
-                system_prompt=agent_spec.system_prompt, agent_id=name, name=name,
-                description=agent_spec.description, callback_handler=None,
-                conversation_manager=conversation_manager(agent_spec.conversation), hooks=[hooks],
-                retry_strategy=agents.models.retry_strategy(resolution)))
-        return Swarm(nodes, entry_point=nodes[0], max_handoffs=spec.max_handoffs, max_iterations=spec.max_iterations,
-                     execution_timeout=spec.execution_timeout, node_timeout=spec.node_timeout,
-                     repetitive_handoff_detection_window=spec.detection_window,
-                     repetitive_handoff_min_unique_agents=spec.min_unique_agents,
-                     session_manager=session_manager(self.crewbot, run["session_id"]), id=f"phase-{spec.name}")
+            call = CallContext(
+                user_id=f"project:{project.project_id}",
+                session_id=run["session_id"],
+                agent=name,
+                roles=CREW_ROLES,
+                channel_id=project.channel_id or "",
+                crewbot=self.crewbot,
+            )
+            hooks = UsageHooks(
+                call,
+                registry.tools,
+                agents.ledger,
+                BudgetState("ok", None),
+                resolution.short,
+                audit=self.crewbot.records.audit.record,
+                totals=totals,
+            )
+            nodes.append(
+                Agent(
+                    model=model,
+                    tools=[registry.tools[t].strands_tool() for t in agent_spec.tools],
+                    system_prompt=agent_spec.system_prompt,
+                    agent_id=name,
+                    name=name,
+                    description=agent_spec.description,
+                    callback_handler=None,
+                    conversation_manager=conversation_manager(agent_spec.conversation),
+                    hooks=[hooks],
+                    retry_strategy=agents.models.retry_strategy(resolution),
+                )
+            )
+        return Swarm(
+            nodes,
+            entry_point=nodes[0],
+            max_handoffs=spec.max_handoffs,
+            max_iterations=spec.max_iterations,
+            execution_timeout=spec.execution_timeout,
+            node_timeout=spec.node_timeout,
+            repetitive_handoff_detection_window=spec.detection_window,
+            repetitive_handoff_min_unique_agents=spec.min_unique_agents,
+            session_manager=session_manager(self.crewbot, run["session_id"]),
+            id=f"phase-{spec.name}",
+        )
 
     def _execute(self, project: Project, spec: PhaseSpec, run: dict[str, Any], task: Any) -> None:
         from strands.multiagent.base import Status
 
         totals: dict[str, dict[str, int]] = {}
-        state = {CALL_KEY: CallContext(user_id=f"project:{project.project_id}", session_id=run["session_id"],
-                                       agent="crew", roles=CREW_ROLES, channel_id=project.channel_id or "",
-                                       crewbot=self.crewbot),
-                 PROJECT_KEY: project.project_id, PHASE_KEY: spec.name, RUN_KEY: run["item_id"]}
+        state = {
+            CALL_KEY: CallContext(
+                user_id=f"project:{project.project_id}",
+                session_id=run["session_id"],
+                agent="crew",
+                roles=CREW_ROLES,
+                channel_id=project.channel_id or "",
+                crewbot=self.crewbot,
+            ),
+            PROJECT_KEY: project.project_id,
+            PHASE_KEY: spec.name,
+            RUN_KEY: run["item_id"],
+        }
         try:
             swarm = self.build_swarm(project, spec, run, totals)
             result = swarm(task, invocation_state=state)
@@ -221,8 +272,9 @@ class PhaseRunner:
             reason = f"the Swarm stopped with status {result.status.value} after {' → '.join(history) or 'no agent'}"
             self._fail(project, spec, run, reason)
 
-    def _record_usage(self, project_id: str, run_item: str, totals: dict[str, dict[str, int]],
-                      history: list[str] | None = None) -> None:
+    def _record_usage(
+        self, project_id: str, run_item: str, totals: dict[str, dict[str, int]], history: list[str] | None = None
+    ) -> None:
         def merge(item: dict[str, Any]) -> dict[str, Any]:
             usage = dict(item.get("usage") or {})
             for agent, used in totals.items():
@@ -243,23 +295,45 @@ class PhaseRunner:
         self.service.items.update(project.project_id, run["item_id"], status="interrupted")
         for interrupt in result.interrupts:
             reason = interrupt.reason if isinstance(interrupt.reason, dict) else {"question": str(interrupt.reason)}
-            question = self.service.items.new_question(project.project_id, run["item_id"], spec.name, agent,
-                                                       interrupt.id, str(reason.get("question") or interrupt.name))
-            self.crewbot.records.ledger.add(project.project_id, "blocker", f"Waiting for the customer: "
-                                            f"{question['question']}", agent, status="open",
-                                            data={"question_id": question["item_id"]})
-            ts = post(self.crewbot, project.channel_id, f"{agent} asks: {question['question']}",
-                      question_blocks(project, question))
+            question = self.service.items.new_question(
+                project.project_id,
+                run["item_id"],
+                spec.name,
+                agent,
+                interrupt.id,
+                str(reason.get("question") or interrupt.name),
+            )
+            self.crewbot.records.ledger.add(
+                project.project_id,
+                "blocker",
+                f"Waiting for the customer: {question['question']}",
+                agent,
+                status="open",
+                data={"question_id": question["item_id"]},
+            )
+            ts = post(
+                self.crewbot,
+                project.channel_id,
+                f"{agent} asks: {question['question']}",
+                question_blocks(project, question),
+            )
             self.service.items.update(project.project_id, question["item_id"], channel=project.channel_id, ts=ts)
 
-    def _complete(self, project: Project, spec: PhaseSpec, run: dict[str, Any], result: Any,
-                  history: list[str]) -> None:
+    def _complete(
+        self, project: Project, spec: PhaseSpec, run: dict[str, Any], result: Any, history: list[str]
+    ) -> None:
         self._resolve_blockers(project.project_id, run["item_id"], spec.name)
-        self.service.items.update(project.project_id, run["item_id"], status="completed",
-                                  finished_at=self.service.items.stamp())
+        self.service.items.update(
+            project.project_id, run["item_id"], status="completed", finished_at=self.service.items.stamp()
+        )
         tokens = int(result.accumulated_usage.get("totalTokens", 0))
-        output = {"phase": spec.name, "attempt": run["attempt"], "status": "completed",
-                  "agents": list(dict.fromkeys(history)), "tokens": tokens}
+        output = {
+            "phase": spec.name,
+            "attempt": run["attempt"],
+            "status": "completed",
+            "agents": list(dict.fromkeys(history)),
+            "tokens": tokens,
+        }
         self.crewbot.workflows.send_task_success(run["token"], output)
 
     def _resolve_blockers(self, project_id: str, run_item: str, phase: str) -> None:
@@ -271,6 +345,11 @@ class PhaseRunner:
                 self.crewbot.records.ledger.update(project_id, entry.entry_id, status="resolved")
 
     def _fail(self, project: Project, spec: PhaseSpec, run: dict[str, Any], reason: str) -> None:
-        self.service.items.update(project.project_id, run["item_id"], status="failed", error=reason[:1000],
-                                  finished_at=self.service.items.stamp())
+        self.service.items.update(
+            project.project_id,
+            run["item_id"],
+            status="failed",
+            error=reason[:1000],
+            finished_at=self.service.items.stamp(),
+        )
         self.crewbot.workflows.send_task_failure(run["token"], "Project.PhaseFailed", reason[:1000])

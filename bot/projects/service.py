@@ -68,8 +68,9 @@ class ProjectService:
 
     @cached_property
     def patterns(self) -> PatternLibrary:
-        return PatternLibrary(self.crewbot.store.table(PATTERNS), self.crewbot.store.blobs("artifacts"),
-                              self.crewbot.clock.now)
+        return PatternLibrary(
+            self.crewbot.store.table(PATTERNS), self.crewbot.store.blobs("artifacts"), self.crewbot.clock.now
+        )
 
     def artifacts(self, project_id: str) -> ArtifactStore:
         return artifact_store(self.crewbot, project_id)
@@ -109,12 +110,14 @@ class ProjectService:
                 raise ProjectError(f"no project called {name!r} (projects: {known})")
             return found[0]
         if channel_id:
-            in_channel = [p for p in self.crewbot.records.projects.by_channel(channel_id)
-                          if p.status not in ("cancelled",)]
+            in_channel = [
+                p for p in self.crewbot.records.projects.by_channel(channel_id) if p.status not in ("cancelled",)
+            ]
             if in_channel:
                 return sorted(in_channel, key=lambda p: p.created_at or self.crewbot.clock.now())[-1]
-        raise ProjectError("which project? Give its name (`/project list` shows them), or use this in the "
-                           "project's channel")
+        raise ProjectError(
+            "which project? Give its name (`/project list` shows them), or use this in the project's channel"
+        )
 
     def parse(self, text: str) -> tuple[Sow, str]:
         """The structured SOW and how it was parsed (``agent`` when a model is configured, else ``parser``)."""
@@ -128,8 +131,9 @@ class ProjectService:
                 logger.warning("SOW parsing with the model failed (%s); using the heading parser", exc)
         return parse_sow(text), "parser"
 
-    def create(self, *, name: str, sow_text: str, channel_id: str, user_id: str, source: str = "text",
-               start: bool = True) -> Project:
+    def create(
+        self, *, name: str, sow_text: str, channel_id: str, user_id: str, source: str = "text", start: bool = True
+    ) -> Project:
         """Create the project and its ledger from the SOW, then start the phase workflow."""
         name = " ".join(name.split())
         if not _NAME.match(name):
@@ -141,14 +145,21 @@ class ProjectService:
         except SowError as exc:
             raise ProjectError(str(exc)) from None
         approvers = list(dict.fromkeys([user_id, *self.settings.approvers]))
-        project = Project(project_id=f"p{new_id()[:10]}", name=name, channel_id=channel_id, phase="discovery",
-                          status="active", approvers=approvers, created_by=user_id,
-                          sow={**sow.model_dump(), "text": sow_text[:20000], "source": source, "parsed_by": parsed_by})
+        project = Project(
+            project_id=f"p{new_id()[:10]}",
+            name=name,
+            channel_id=channel_id,
+            phase="discovery",
+            status="active",
+            approvers=approvers,
+            created_by=user_id,
+            sow={**sow.model_dump(), "text": sow_text[:20000], "source": source, "parsed_by": parsed_by},
+        )
         saved = self.crewbot.records.projects.save(project)
-        self.items.table.create({"project_id": "_index", "item_id": f"project#{saved.project_id}",
-                                 "name": saved.name})
-        self.crewbot.records.audit.record(f"project#{saved.project_id}", user_id, "project_created", saved.name,
-                                          source=source, parsed_by=parsed_by)
+        self.items.table.create({"project_id": "_index", "item_id": f"project#{saved.project_id}", "name": saved.name})
+        self.crewbot.records.audit.record(
+            f"project#{saved.project_id}", user_id, "project_created", saved.name, source=source, parsed_by=parsed_by
+        )
         if start:
             self.start(saved)
         return saved
@@ -158,8 +169,9 @@ class ProjectService:
         from bot.workflows.errors import ExecutionAlreadyExists
 
         try:
-            self.crewbot.workflows.start(WORKFLOW, {"project_id": project.project_id},
-                                         name=f"project-{project.project_id}")
+            self.crewbot.workflows.start(
+                WORKFLOW, {"project_id": project.project_id}, name=f"project-{project.project_id}"
+            )
         except ExecutionAlreadyExists:
             logger.info("the workflow of project %s is already running", project.project_id)
 
@@ -188,8 +200,9 @@ class ProjectService:
             if not changed:
                 raise ProjectError("a project needs at least one approver")
         updated = self.crewbot.records.projects.update(project_id, approvers=changed)
-        self.crewbot.records.audit.record(f"project#{project_id}", user_id, f"approvers_{action}", project.name,
-                                          users=users)
+        self.crewbot.records.audit.record(
+            f"project#{project_id}", user_id, f"approvers_{action}", project.name, users=users
+        )
         return updated
 
     def pending_gate(self, project_id: str, gate_id: str) -> dict[str, Any]:
@@ -202,8 +215,17 @@ class ProjectService:
             raise AlreadyDecided(_decided_text(gate))
         return gate
 
-    def decide(self, project_id: str, gate_id: str, user_id: str, decision: str, *,
-               ratings: dict[str, int] | None = None, feedback: str = "", comment: str = "") -> dict[str, Any]:
+    def decide(
+        self,
+        project_id: str,
+        gate_id: str,
+        user_id: str,
+        decision: str,
+        *,
+        ratings: dict[str, int] | None = None,
+        feedback: str = "",
+        comment: str = "",
+    ) -> dict[str, Any]:
         """Approve (``approved``) or send back (``revised``) a gate, once; audited; then resume the workflow."""
         from bot.workflows.errors import TaskTokenError
 
@@ -213,25 +235,55 @@ class ProjectService:
         self.check_approver(project, user_id, "decide this gate")
         if decision == "revised" and not feedback.strip():
             raise ProjectError("say what should change: the feedback is what the crew works from")
-        gate = self.items.decide_gate(project_id, gate_id, decision, user_id, ratings=ratings or {},
-                                      feedback=feedback.strip(), comment=comment.strip())
+        gate = self.items.decide_gate(
+            project_id,
+            gate_id,
+            decision,
+            user_id,
+            ratings=ratings or {},
+            feedback=feedback.strip(),
+            comment=comment.strip(),
+        )
         phase = gate["phase"]
-        self.crewbot.records.audit.record(f"project#{project_id}", user_id, f"gate_{decision}", phase,
-                                          gate_id=gate_id, attempt=gate.get("attempt"), ratings=ratings or {},
-                                          feedback=feedback.strip(), comment=comment.strip())
+        self.crewbot.records.audit.record(
+            f"project#{project_id}",
+            user_id,
+            f"gate_{decision}",
+            phase,
+            gate_id=gate_id,
+            attempt=gate.get("attempt"),
+            ratings=ratings or {},
+            feedback=feedback.strip(),
+            comment=comment.strip(),
+        )
         ledger = self.crewbot.records.ledger
         if decision == "revised":
-            ledger.add(project_id, "decision", f"Customer asked to revise {PHASES[phase].title}: {feedback.strip()}",
-                       user_id, data={"type": "customer_feedback", "phase": phase, "attempt": gate.get("attempt")})
+            ledger.add(
+                project_id,
+                "decision",
+                f"Customer asked to revise {PHASES[phase].title}: {feedback.strip()}",
+                user_id,
+                data={"type": "customer_feedback", "phase": phase, "attempt": gate.get("attempt")},
+            )
         else:
             text = f"Customer approved {PHASES[phase].title} (attempt {gate.get('attempt')})"
             if ratings:
                 text += " — ratings " + ", ".join(f"{k} {v}/5" for k, v in sorted(ratings.items()))
-            ledger.add(project_id, "decision", text, user_id,
-                       data={"type": "approval", "phase": phase, "ratings": ratings or {}, "comment": comment})
+            ledger.add(
+                project_id,
+                "decision",
+                text,
+                user_id,
+                data={"type": "approval", "phase": phase, "ratings": ratings or {}, "comment": comment},
+            )
         self._pattern_outcomes(project_id, phase, gate.get("attempt"), success=decision == "approved")
-        output = {"decision": "approve" if decision == "approved" else "revise", "phase": phase,
-                  "ratings": ratings or {}, "feedback": feedback.strip(), "decided_by": user_id}
+        output = {
+            "decision": "approve" if decision == "approved" else "revise",
+            "phase": phase,
+            "ratings": ratings or {},
+            "feedback": feedback.strip(),
+            "decided_by": user_id,
+        }
         try:
             self.crewbot.workflows.send_task_success(gate["token"], output)
         except TaskTokenError as exc:
@@ -253,8 +305,14 @@ class ProjectService:
         project = self.get(project_id)
         self.check_approver(project, user_id, f"{decision} this phase")
         item = self.items.decide_gate(project_id, item_id, decision, user_id)
-        self.crewbot.records.audit.record(f"project#{project_id}", user_id, f"phase_{decision}", item["phase"],
-                                          item_id=item_id, cause=item.get("cause", ""))
+        self.crewbot.records.audit.record(
+            f"project#{project_id}",
+            user_id,
+            f"phase_{decision}",
+            item["phase"],
+            item_id=item_id,
+            cause=item.get("cause", ""),
+        )
         if decision == "stop":
             self.crewbot.records.projects.update(project_id, status="cancelled")
         try:
@@ -282,11 +340,21 @@ class ProjectService:
         if not answer.strip():
             raise ProjectError("the answer is empty")
         question = self.items.answer_question(project_id, question_id, answer.strip(), user_id)
-        self.crewbot.records.audit.record(f"project#{project_id}", user_id, "question_answered", question["phase"],
-                                          question_id=question_id, agent=question.get("agent"))
-        self.crewbot.records.ledger.add(project_id, "fact", f"Customer answered “{question['question']}”: "
-                                        f"{answer.strip()}", user_id, data={"type": "customer_answer",
-                                                                           "question_id": question_id})
+        self.crewbot.records.audit.record(
+            f"project#{project_id}",
+            user_id,
+            "question_answered",
+            question["phase"],
+            question_id=question_id,
+            agent=question.get("agent"),
+        )
+        self.crewbot.records.ledger.add(
+            project_id,
+            "fact",
+            f"Customer answered “{question['question']}”: {answer.strip()}",
+            user_id,
+            data={"type": "customer_answer", "question_id": question_id},
+        )
         from bot.projects.runner import PhaseRunner
 
         PhaseRunner(self.crewbot).resume(project_id, question)

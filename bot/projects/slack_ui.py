@@ -26,8 +26,13 @@ ANSWER_VIEW = "project_question"
 RATINGS = ("quality", "relevance", "completeness")
 
 
-def post(crewbot: Crewbot, channel: str | None, text: str, blocks: list[dict[str, Any]] | None = None,
-         thread_ts: str | None = None) -> str | None:
+def post(
+    crewbot: Crewbot,
+    channel: str | None,
+    text: str,
+    blocks: list[dict[str, Any]] | None = None,
+    thread_ts: str | None = None,
+) -> str | None:
     """Post to ``channel``; returns the message ts, or ``None`` when Slack is not configured or refuses."""
     if not channel:
         return None
@@ -37,8 +42,9 @@ def post(crewbot: Crewbot, channel: str | None, text: str, blocks: list[dict[str
     from bot.slack.client import slack_client
 
     try:
-        response = slack_client(crewbot).chat_postMessage(channel=channel, text=text, blocks=blocks,
-                                                          thread_ts=thread_ts)
+        response = slack_client(crewbot).chat_postMessage(
+            channel=channel, text=text, blocks=blocks, thread_ts=thread_ts
+        )
     except SecretNotFound:
         logger.warning("no Slack bot token: not posting to %s: %s", channel, text[:80])
         return None
@@ -48,8 +54,9 @@ def post(crewbot: Crewbot, channel: str | None, text: str, blocks: list[dict[str
     return str(response.get("ts") or "") or None
 
 
-def update(crewbot: Crewbot, channel: str | None, ts: str | None, text: str,
-           blocks: list[dict[str, Any]] | None = None) -> None:
+def update(
+    crewbot: Crewbot, channel: str | None, ts: str | None, text: str, blocks: list[dict[str, Any]] | None = None
+) -> None:
     if not channel or not ts:
         return
     from slack_sdk.errors import SlackApiError
@@ -75,8 +82,10 @@ def gate_blocks(project: Any, gate: dict[str, Any], review: dict[str, Any]) -> l
     """The approval request: summary, deliverables as links, Approve / Revise."""
     spec = PHASES[gate["phase"]]
     value = f"{project.project_id}:{gate['item_id']}"
-    links = [f"• <{d['url']}|{d['path']}>" + ("" if d.get("present", True) else " — *missing*")
-             for d in review.get("deliverables", [])]
+    links = [
+        f"• <{d['url']}|{d['path']}>" + ("" if d.get("present", True) else " — *missing*")
+        for d in review.get("deliverables", [])
+    ]
     blocks = [
         {"type": "header", "text": {"type": "plain_text", "text": f"{spec.title} is ready for review"[:150]}},
         _section(f"*{project.name}* — {review.get('summary') or spec.goal}"),
@@ -84,13 +93,33 @@ def gate_blocks(project: Any, gate: dict[str, Any], review: dict[str, Any]) -> l
     ]
     if review.get("open_blockers"):
         blocks.append(_section("*Open blockers*\n" + "\n".join(f"• {b}" for b in review["open_blockers"])))
-    blocks.append(_context(f"attempt {gate.get('attempt')} · {review.get('tokens', 0):,} tokens in this phase · "
-                           "only the project's approvers can decide"))
-    blocks.append({"type": "actions", "block_id": "gate", "elements": [
-        {"type": "button", "action_id": APPROVE, "text": {"type": "plain_text", "text": "Approve"},
-         "style": "primary", "value": value},
-        {"type": "button", "action_id": REVISE, "text": {"type": "plain_text", "text": "Revise"}, "value": value},
-    ]})
+    blocks.append(
+        _context(
+            f"attempt {gate.get('attempt')} · {review.get('tokens', 0):,} tokens in this phase · "
+            "only the project's approvers can decide"
+        )
+    )
+    blocks.append(
+        {
+            "type": "actions",
+            "block_id": "gate",
+            "elements": [
+                {
+                    "type": "button",
+                    "action_id": APPROVE,
+                    "text": {"type": "plain_text", "text": "Approve"},
+                    "style": "primary",
+                    "value": value,
+                },
+                {
+                    "type": "button",
+                    "action_id": REVISE,
+                    "text": {"type": "plain_text", "text": "Revise"},
+                    "value": value,
+                },
+            ],
+        }
+    )
     return blocks
 
 
@@ -98,30 +127,62 @@ def decided_blocks(project: Any, gate: dict[str, Any], text: str) -> list[dict[s
     spec = PHASES[gate["phase"]]
     review = gate.get("review") or {}
     links = [f"• <{d['url']}|{d['path']}>" for d in review.get("deliverables", [])]
-    return [_section(f"*{project.name} — {spec.title}* (attempt {gate.get('attempt')})\n" + "\n".join(links)),
-            _context(text)]
+    return [
+        _section(f"*{project.name} — {spec.title}* (attempt {gate.get('attempt')})\n" + "\n".join(links)),
+        _context(text),
+    ]
 
 
 def failure_blocks(project: Any, item: dict[str, Any], text: str) -> list[dict[str, Any]]:
     """A failed phase: what happened, and Retry / Stop for the approvers."""
     value = f"{project.project_id}:{item['item_id']}"
-    return [_section(text), _context("Retry runs the phase again as a new attempt; Stop ends the project."),
-            {"type": "actions", "block_id": "recovery", "elements": [
-                {"type": "button", "action_id": RETRY, "text": {"type": "plain_text", "text": "Retry"},
-                 "style": "primary", "value": value},
-                {"type": "button", "action_id": STOP, "text": {"type": "plain_text", "text": "Stop"},
-                 "style": "danger", "value": value}]}]
+    return [
+        _section(text),
+        _context("Retry runs the phase again as a new attempt; Stop ends the project."),
+        {
+            "type": "actions",
+            "block_id": "recovery",
+            "elements": [
+                {
+                    "type": "button",
+                    "action_id": RETRY,
+                    "text": {"type": "plain_text", "text": "Retry"},
+                    "style": "primary",
+                    "value": value,
+                },
+                {
+                    "type": "button",
+                    "action_id": STOP,
+                    "text": {"type": "plain_text", "text": "Stop"},
+                    "style": "danger",
+                    "value": value,
+                },
+            ],
+        },
+    ]
 
 
 def question_blocks(project: Any, question: dict[str, Any]) -> list[dict[str, Any]]:
     value = f"{project.project_id}:{question['item_id']}"
     return [
-        _section(f"❓ *{question['agent'].upper()} asks* ({PHASES[question['phase']].title}, {project.name}):\n"
-                 f"{question['question']}"),
+        _section(
+            f"❓ *{question['agent'].upper()} asks* ({PHASES[question['phase']].title}, {project.name}):\n"
+            f"{question['question']}"
+        ),
         _context("The phase is paused until someone answers."),
-        {"type": "actions", "block_id": "question", "elements": [
-            {"type": "button", "action_id": ANSWER, "text": {"type": "plain_text", "text": "Answer"},
-             "style": "primary", "value": value}]},
+        {
+            "type": "actions",
+            "block_id": "question",
+            "elements": [
+                {
+                    "type": "button",
+                    "action_id": ANSWER,
+                    "text": {"type": "plain_text", "text": "Answer"},
+                    "style": "primary",
+                    "value": value,
+                }
+            ],
+        },
     ]
 
 
@@ -133,54 +194,118 @@ def _option(value: int) -> dict[str, Any]:
 def ratings_view(metadata: str, phase: str) -> dict[str, Any]:
     blocks: list[dict[str, Any]] = [_section(f"Approve *{PHASES[phase].title}*. Ratings are optional (1 to 5).")]
     for name in RATINGS:
-        blocks.append({"type": "input", "block_id": name, "optional": True,
-                       "label": {"type": "plain_text", "text": name.capitalize()},
-                       "element": {"type": "static_select", "action_id": name,
-                                   "placeholder": {"type": "plain_text", "text": "1 to 5"},
-                                   "options": [_option(v) for v in range(1, 6)]}})
-    blocks.append({"type": "input", "block_id": "comment", "optional": True,
-                   "label": {"type": "plain_text", "text": "Comment"},
-                   "element": {"type": "plain_text_input", "action_id": "comment", "multiline": True}})
-    return {"type": "modal", "callback_id": APPROVE_VIEW, "private_metadata": metadata,
-            "title": {"type": "plain_text", "text": "Approve phase"},
-            "submit": {"type": "plain_text", "text": "Approve"}, "blocks": blocks}
+        blocks.append(
+            {
+                "type": "input",
+                "block_id": name,
+                "optional": True,
+                "label": {"type": "plain_text", "text": name.capitalize()},
+                "element": {
+                    "type": "static_select",
+                    "action_id": name,
+                    "placeholder": {"type": "plain_text", "text": "1 to 5"},
+                    "options": [_option(v) for v in range(1, 6)],
+                },
+            }
+        )
+    blocks.append(
+        {
+            "type": "input",
+            "block_id": "comment",
+            "optional": True,
+            "label": {"type": "plain_text", "text": "Comment"},
+            "element": {"type": "plain_text_input", "action_id": "comment", "multiline": True},
+        }
+    )
+    return {
+        "type": "modal",
+        "callback_id": APPROVE_VIEW,
+        "private_metadata": metadata,
+        "title": {"type": "plain_text", "text": "Approve phase"},
+        "submit": {"type": "plain_text", "text": "Approve"},
+        "blocks": blocks,
+    }
 
 
 def feedback_view(metadata: str, phase: str) -> dict[str, Any]:
-    return {"type": "modal", "callback_id": REVISE_VIEW, "private_metadata": metadata,
-            "title": {"type": "plain_text", "text": "Revise phase"},
-            "submit": {"type": "plain_text", "text": "Send back"},
-            "blocks": [
-                _section(f"What should the crew change in *{PHASES[phase].title}*? The phase runs again with "
-                         "your feedback."),
-                {"type": "input", "block_id": "feedback", "label": {"type": "plain_text", "text": "Feedback"},
-                 "element": {"type": "plain_text_input", "action_id": "feedback", "multiline": True}}]}
+    return {
+        "type": "modal",
+        "callback_id": REVISE_VIEW,
+        "private_metadata": metadata,
+        "title": {"type": "plain_text", "text": "Revise phase"},
+        "submit": {"type": "plain_text", "text": "Send back"},
+        "blocks": [
+            _section(
+                f"What should the crew change in *{PHASES[phase].title}*? The phase runs again with your feedback."
+            ),
+            {
+                "type": "input",
+                "block_id": "feedback",
+                "label": {"type": "plain_text", "text": "Feedback"},
+                "element": {"type": "plain_text_input", "action_id": "feedback", "multiline": True},
+            },
+        ],
+    }
 
 
 def answer_view(metadata: str, question: str) -> dict[str, Any]:
-    return {"type": "modal", "callback_id": ANSWER_VIEW, "private_metadata": metadata,
-            "title": {"type": "plain_text", "text": "Answer the crew"},
-            "submit": {"type": "plain_text", "text": "Send"},
-            "blocks": [_section(question),
-                       {"type": "input", "block_id": "answer", "label": {"type": "plain_text", "text": "Answer"},
-                        "element": {"type": "plain_text_input", "action_id": "answer", "multiline": True}}]}
+    return {
+        "type": "modal",
+        "callback_id": ANSWER_VIEW,
+        "private_metadata": metadata,
+        "title": {"type": "plain_text", "text": "Answer the crew"},
+        "submit": {"type": "plain_text", "text": "Send"},
+        "blocks": [
+            _section(question),
+            {
+                "type": "input",
+                "block_id": "answer",
+                "label": {"type": "plain_text", "text": "Answer"},
+                "element": {"type": "plain_text_input", "action_id": "answer", "multiline": True},
+            },
+        ],
+    }
 
 
 def new_project_view(channel_id: str) -> dict[str, Any]:
-    return {"type": "modal", "callback_id": NEW_VIEW, "private_metadata": channel_id,
-            "title": {"type": "plain_text", "text": "New project"},
-            "submit": {"type": "plain_text", "text": "Start"},
-            "blocks": [
-                {"type": "input", "block_id": "name", "label": {"type": "plain_text", "text": "Project name"},
-                 "element": {"type": "plain_text_input", "action_id": "name", "max_length": 64}},
-                {"type": "input", "block_id": "sow_text", "optional": True,
-                 "label": {"type": "plain_text", "text": "Statement of Work (text)"},
-                 "element": {"type": "plain_text_input", "action_id": "sow_text", "multiline": True}},
-                {"type": "input", "block_id": "sow_file", "optional": True,
-                 "label": {"type": "plain_text", "text": "…or a SOW file (txt, md, pdf, docx)"},
-                 "element": {"type": "file_input", "action_id": "sow_file",
-                             "filetypes": ["txt", "md", "pdf", "docx"], "max_files": 1}},
-                {"type": "input", "block_id": "channel", "optional": True,
-                 "label": {"type": "plain_text", "text": "Project channel (default: here)"},
-                 "element": {"type": "conversations_select", "action_id": "channel"}},
-            ]}
+    return {
+        "type": "modal",
+        "callback_id": NEW_VIEW,
+        "private_metadata": channel_id,
+        "title": {"type": "plain_text", "text": "New project"},
+        "submit": {"type": "plain_text", "text": "Start"},
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": "name",
+                "label": {"type": "plain_text", "text": "Project name"},
+                "element": {"type": "plain_text_input", "action_id": "name", "max_length": 64},
+            },
+            {
+                "type": "input",
+                "block_id": "sow_text",
+                "optional": True,
+                "label": {"type": "plain_text", "text": "Statement of Work (text)"},
+                "element": {"type": "plain_text_input", "action_id": "sow_text", "multiline": True},
+            },
+            {
+                "type": "input",
+                "block_id": "sow_file",
+                "optional": True,
+                "label": {"type": "plain_text", "text": "…or a SOW file (txt, md, pdf, docx)"},
+                "element": {
+                    "type": "file_input",
+                    "action_id": "sow_file",
+                    "filetypes": ["txt", "md", "pdf", "docx"],
+                    "max_files": 1,
+                },
+            },
+            {
+                "type": "input",
+                "block_id": "channel",
+                "optional": True,
+                "label": {"type": "plain_text", "text": "Project channel (default: here)"},
+                "element": {"type": "conversations_select", "action_id": "channel"},
+            },
+        ],
+    }

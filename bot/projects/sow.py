@@ -22,21 +22,42 @@ from pydantic import BaseModel, Field
 MAX_SOW_BYTES = 5 * 1024 * 1024
 MAX_SOW_CHARS = 200_000
 
-SECTIONS: tuple[str, ...] = ("objectives", "requirements", "constraints", "deliverables", "acceptance_criteria",
-                             "timeline")
+SECTIONS: tuple[str, ...] = (
+    "objectives",
+    "requirements",
+    "constraints",
+    "deliverables",
+    "acceptance_criteria",
+    "timeline",
+)
 
 # Heading words → section; the first matching entry decides ("out of scope" before "scope").
 _HEADINGS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("acceptance_criteria", ("acceptance", "success criteria", "definition of done", "exit criteria")),
     ("objectives", ("objective", "goal", "purpose", "background", "overview", "summary", "vision")),
-    ("constraints", ("constraint", "assumption", "limitation", "non-functional", "compliance", "budget",
-                     "out of scope", "risks", "dependencies")),
+    (
+        "constraints",
+        (
+            "constraint",
+            "assumption",
+            "limitation",
+            "non-functional",
+            "compliance",
+            "budget",
+            "out of scope",
+            "risks",
+            "dependencies",
+        ),
+    ),
     ("requirements", ("requirement", "scope", "functional", "features", "in scope", "capabilit", "needs")),
     ("deliverables", ("deliverable", "outputs", "artifacts", "artefacts", "work products")),
     ("timeline", ("timeline", "schedule", "milestone", "phases", "dates", "duration", "plan")),
 )
-_TIMELINE_HINT = re.compile(r"\b(\d{4}-\d{2}-\d{2}|week|weeks|month|months|q[1-4]|by (jan|feb|mar|apr|may|jun|jul|"
-                            r"aug|sep|oct|nov|dec)\w*|days?)\b", re.I)
+_TIMELINE_HINT = re.compile(
+    r"\b(\d{4}-\d{2}-\d{2}|week|weeks|month|months|q[1-4]|by (jan|feb|mar|apr|may|jun|jul|"
+    r"aug|sep|oct|nov|dec)\w*|days?)\b",
+    re.I,
+)
 _BULLET = re.compile(r"^\s*(?:[-*•+]|\d+[.)]|[a-z][.)])\s+")
 
 
@@ -69,8 +90,10 @@ def read_sow_file(name: str, data: bytes, *, max_bytes: int = MAX_SOW_BYTES) -> 
     if not data:
         raise SowError(f"{label} is empty: share a SOW with some text in it")
     if len(data) > max_bytes:
-        raise SowError(f"{label} is {len(data) / 1_048_576:.1f} MB; the limit is {max_bytes / 1_048_576:.0f} MB. "
-                       "Share a shorter SOW or paste its text")
+        raise SowError(
+            f"{label} is {len(data) / 1_048_576:.1f} MB; the limit is {max_bytes / 1_048_576:.0f} MB. "
+            "Share a shorter SOW or paste its text"
+        )
     kind = name.lower().rsplit(".", 1)[-1] if "." in name else ""
     if kind == "pdf" or data.startswith(b"%PDF-"):
         text = _pdf_text(label, data)
@@ -213,10 +236,15 @@ def parse_sow_with_agent(text: str, model: Any) -> Sow:
     """A :class:`Sow` from a model's structured output (a Strands ``Agent`` with ``model``)."""
     from strands import Agent
 
-    agent = Agent(model=model, callback_handler=None, system_prompt=(
-        "You extract Statements of Work into structured fields. Copy the customer's wording; one list item per "
-        "objective, requirement, constraint, deliverable, acceptance criterion or timeline milestone. Leave a "
-        "list empty when the SOW says nothing about it."))
+    agent = Agent(
+        model=model,
+        callback_handler=None,
+        system_prompt=(
+            "You extract Statements of Work into structured fields. Copy the customer's wording; one list item per "
+            "objective, requirement, constraint, deliverable, acceptance criterion or timeline milestone. Leave a "
+            "list empty when the SOW says nothing about it."
+        ),
+    )
     result = agent(f"Extract this Statement of Work:\n\n{text}", structured_output_model=Sow)
     found = result.structured_output
     if not isinstance(found, Sow):

@@ -56,14 +56,17 @@ def crew_call(tool_context: ToolInvocation | None) -> CrewCall:
     if project is None:
         raise ToolError(f"project {project_id} no longer exists")
     agent = getattr(getattr(tool_context, "agent", None), "name", None) or call.agent
-    return CrewCall(runtime, project, str(agent), str(state.get(PHASE_KEY) or project.phase),
-                    str(state.get(RUN_KEY) or ""))
+    return CrewCall(
+        runtime, project, str(agent), str(state.get(PHASE_KEY) or project.phase), str(state.get(RUN_KEY) or "")
+    )
 
 
 def _only(call: CrewCall, agent: str, what: str) -> None:
     if call.agent != agent:
-        raise ToolError(f"only the {agent} agent may {what}; you are {call.agent}. Read the ledger, or hand off "
-                        f"to {agent} with what should change")
+        raise ToolError(
+            f"only the {agent} agent may {what}; you are {call.agent}. Read the ledger, or hand off "
+            f"to {agent} with what should change"
+        )
 
 
 # -- ledger ------------------------------------------------------------------------------------------
@@ -77,13 +80,21 @@ def project_context(call: CrewCall) -> dict[str, Any]:
     ledger: dict[str, list[str]] = {kind: [] for kind in LEDGER_KINDS}
     for entry in entries:
         ledger[entry.kind].append(entry.text + (f" [{entry.status}]" if entry.status else ""))
-    answers = [f"{q['question']} → {q['answer']}" for q in service.items.questions(project.project_id)
-               if q.get("status") == "answered"]
+    answers = [
+        f"{q['question']} → {q['answer']}"
+        for q in service.items.questions(project.project_id)
+        if q.get("status") == "answered"
+    ]
     sow = {k: v for k, v in project.sow.items() if k not in ("text", "source", "parsed_by")}
-    return {"project": project.name, "phase": call.phase, "sow": sow,
-            "sow_missing": [k for k, v in sow.items() if k != "title" and not v],
-            "customer_feedback": service.feedback_for(project.project_id, call.phase),
-            "customer_answers": answers, "ledger": ledger}
+    return {
+        "project": project.name,
+        "phase": call.phase,
+        "sow": sow,
+        "sow_missing": [k for k, v in sow.items() if k != "title" and not v],
+        "customer_feedback": service.feedback_for(project.project_id, call.phase),
+        "customer_answers": answers,
+        "ledger": ledger,
+    }
 
 
 @crewbot_tool(side_effects="read")
@@ -98,8 +109,9 @@ def read_task_ledger(tool_context: ToolInvocation | None = None) -> dict[str, An
 
 
 @crewbot_tool(side_effects="write")
-def update_task_ledger(kind: str, text: str, status: str | None = None,
-                       tool_context: ToolInvocation | None = None) -> dict[str, Any]:
+def update_task_ledger(
+    kind: str, text: str, status: str | None = None, tool_context: ToolInvocation | None = None
+) -> dict[str, Any]:
     """Add an entry to the project's task ledger (PM only).
 
     Args:
@@ -113,8 +125,14 @@ def update_task_ledger(kind: str, text: str, status: str | None = None,
         raise ToolError(f"kind must be one of {', '.join(LEDGER_KINDS)}, not {kind!r}")
     if not text.strip():
         raise ToolError("the entry text is empty")
-    entry = call.crewbot.records.ledger.add(call.project.project_id, kind, text.strip()[:2000], "pm",  # type: ignore[arg-type]
-                                            status=status, data={"phase": call.phase})
+    entry = call.crewbot.records.ledger.add(
+        call.project.project_id,
+        kind,
+        text.strip()[:2000],
+        "pm",  # type: ignore[arg-type]
+        status=status,
+        data={"phase": call.phase},
+    )
     return {"status": "recorded", "entry_id": entry.entry_id, "kind": kind}
 
 
@@ -153,8 +171,9 @@ def _write(call: CrewCall, path: str, content: str, message: str) -> dict[str, A
     try:
         commit = store.write(call.agent, path, content, message)
     except ArtifactScopeError as exc:
-        call.crewbot.records.audit.record(f"project#{call.project.project_id}", call.agent, "artifact_write_refused",
-                                          path, reason=str(exc))
+        call.crewbot.records.audit.record(
+            f"project#{call.project.project_id}", call.agent, "artifact_write_refused", path, reason=str(exc)
+        )
         raise ToolError(f"write refused: {exc}") from None
     return {"status": "written", "path": commit.path, "commit": commit.sha[:12], "url": store.url(commit.path)}
 
@@ -178,28 +197,47 @@ def template_fields(call: CrewCall, title: str, notes: str) -> dict[str, Any]:
     requirements = sow.get("requirements") or []
     store = call.service.artifacts(call.project.project_id)
     run = call.service.items.get(call.project.project_id, call.run_item) if call.run_item else None
-    gates = [f"{PHASES[g['phase']].title} attempt {g.get('attempt')}: {g.get('status')}"
-             + (f" — {g.get('feedback')}" if g.get("feedback") else "")
-             for g in call.service.items.gates(call.project.project_id) if g.get("phase") in PHASES]
+    gates = [
+        f"{PHASES[g['phase']].title} attempt {g.get('attempt')}: {g.get('status')}"
+        + (f" — {g.get('feedback')}" if g.get("feedback") else "")
+        for g in call.service.items.gates(call.project.project_id)
+        if g.get("phase") in PHASES
+    ]
     return {
-        "project": call.project.name, "slug": call.project.name.lower().replace(" ", "-"), "phase": call.phase,
-        "agent": call.agent, "date": call.crewbot.clock.now().strftime("%Y-%m-%d"), "title": title,
-        "attempt": run.get("attempt") if run else 1, "notes": notes,
-        "objectives": sow.get("objectives"), "requirements": requirements, "constraints": sow.get("constraints"),
-        "deliverables": sow.get("deliverables"), "acceptance_criteria": sow.get("acceptance_criteria"),
-        "timeline": sow.get("timeline"), "feedback": feedback, "answers": context["customer_answers"],
-        "decisions": context["ledger"]["decision"], "blockers": context["ledger"]["blocker"],
-        "artifacts": store.files(), "gates": gates,
-        "patterns": [f"{p['name']} ({p['tier']}, {p['pattern_id']})" for p in call.service.patterns.all()
-                     if p.get("source_project") == call.project.project_id],
+        "project": call.project.name,
+        "slug": call.project.name.lower().replace(" ", "-"),
+        "phase": call.phase,
+        "agent": call.agent,
+        "date": call.crewbot.clock.now().strftime("%Y-%m-%d"),
+        "title": title,
+        "attempt": run.get("attempt") if run else 1,
+        "notes": notes,
+        "objectives": sow.get("objectives"),
+        "requirements": requirements,
+        "constraints": sow.get("constraints"),
+        "deliverables": sow.get("deliverables"),
+        "acceptance_criteria": sow.get("acceptance_criteria"),
+        "timeline": sow.get("timeline"),
+        "feedback": feedback,
+        "answers": context["customer_answers"],
+        "decisions": context["ledger"]["decision"],
+        "blockers": context["ledger"]["blocker"],
+        "artifacts": store.files(),
+        "gates": gates,
+        "patterns": [
+            f"{p['name']} ({p['tier']}, {p['pattern_id']})"
+            for p in call.service.patterns.all()
+            if p.get("source_project") == call.project.project_id
+        ],
         "requirements_comment": "\n".join(f"#   - {r}" for r in requirements) or "#   (none recorded)",
         "feedback_comment": "\n".join(f"#   - {f}" for f in feedback) or "#   (none)",
     }
 
 
 @crewbot_tool(side_effects="write")
-def write_from_template(template: str, path: str, title: str = "", notes: str = "",
-                        tool_context: ToolInvocation | None = None) -> dict[str, Any]:
+def write_from_template(
+    template: str, path: str, title: str = "", notes: str = "", tool_context: ToolInvocation | None = None
+) -> dict[str, Any]:
     """Write an artifact from a template (ADR, architecture doc, test plan, security review, project plan ...),
     filled with the project's SOW, ledger and customer feedback, inside your own directories only.
 
@@ -217,8 +255,9 @@ def write_from_template(template: str, path: str, title: str = "", notes: str = 
     except KeyError as exc:
         raise ToolError(f"{exc.args[0]} (templates: {', '.join(template_names())})") from None
     except ArtifactScopeError as exc:
-        call.crewbot.records.audit.record(f"project#{call.project.project_id}", call.agent, "artifact_write_refused",
-                                          path, reason=str(exc))
+        call.crewbot.records.audit.record(
+            f"project#{call.project.project_id}", call.agent, "artifact_write_refused", path, reason=str(exc)
+        )
         raise ToolError(f"write refused: {exc}") from None
     return _write(call, path, content, f"{call.agent}: {title or template} ({call.phase})")
 
@@ -261,8 +300,9 @@ def record_lesson(text: str, category: str = "general", tool_context: ToolInvoca
 
 
 @crewbot_tool(side_effects="read")
-def search_patterns(query: str = "", category: str | None = None,
-                    tool_context: ToolInvocation | None = None) -> dict[str, Any]:
+def search_patterns(
+    query: str = "", category: str | None = None, tool_context: ToolInvocation | None = None
+) -> dict[str, Any]:
     """Search the pattern library: reusable artifacts from earlier projects (proven ones first).
 
     Args:
@@ -300,8 +340,14 @@ def use_pattern(pattern_id: str, tool_context: ToolInvocation | None = None) -> 
 
 
 @crewbot_tool(side_effects="write")
-def contribute_pattern(artifact_path: str, name: str, category: str, tags: str = "", description: str = "",
-                       tool_context: ToolInvocation | None = None) -> dict[str, Any]:
+def contribute_pattern(
+    artifact_path: str,
+    name: str,
+    category: str,
+    tags: str = "",
+    description: str = "",
+    tool_context: ToolInvocation | None = None,
+) -> dict[str, Any]:
     """Contribute one of this project's artifacts to the pattern library as a candidate pattern.
 
     Args:
@@ -315,8 +361,15 @@ def contribute_pattern(artifact_path: str, name: str, category: str, tags: str =
     try:
         content = call.service.artifacts(call.project.project_id).read(artifact_path)
         item = call.service.patterns.contribute(
-            name=name, category=category, tags=tags.split(","), description=description, file_name=artifact_path,
-            content=content, project_id=call.project.project_id, author=call.agent)
+            name=name,
+            category=category,
+            tags=tags.split(","),
+            description=description,
+            file_name=artifact_path,
+            content=content,
+            project_id=call.project.project_id,
+            author=call.agent,
+        )
     except (ArtifactNotFound, ArtifactScopeError, PatternError) as exc:
         raise ToolError(str(exc)) from None
     return {"status": "contributed", "pattern": call.service.patterns.view(item)}
@@ -335,12 +388,28 @@ def promote_pattern(pattern_id: str, tool_context: ToolInvocation | None = None)
         item = call.service.patterns.promote(pattern_id)
     except PatternError as exc:
         raise ToolError(str(exc)) from None
-    call.crewbot.records.audit.record("patterns", call.agent, "pattern_promoted", pattern_id,
-                                      project_id=call.project.project_id, at=format_time(call.crewbot.clock.now()))
+    call.crewbot.records.audit.record(
+        "patterns",
+        call.agent,
+        "pattern_promoted",
+        pattern_id,
+        project_id=call.project.project_id,
+        at=format_time(call.crewbot.clock.now()),
+    )
     return {"status": "promoted", "pattern": call.service.patterns.view(item)}
 
 
 TOOLS: tuple[ToolRegistration, ...] = (
-    read_task_ledger, update_task_ledger, list_artifacts, read_artifact, write_artifact, write_from_template,
-    ask_customer, record_lesson, search_patterns, use_pattern, contribute_pattern, promote_pattern,
+    read_task_ledger,
+    update_task_ledger,
+    list_artifacts,
+    read_artifact,
+    write_artifact,
+    write_from_template,
+    ask_customer,
+    record_lesson,
+    search_patterns,
+    use_pattern,
+    contribute_pattern,
+    promote_pattern,
 )

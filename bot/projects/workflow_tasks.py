@@ -60,8 +60,9 @@ def review_phase(crewbot: Crewbot, payload: Any, ctx: TaskContext) -> dict[str, 
     deliverables = []
     for d in spec.deliverables:
         present = store.exists(d.path)
-        deliverables.append({"path": d.path, "title": d.title, "agent": d.agent, "url": store.url(d.path),
-                             "present": present})
+        deliverables.append(
+            {"path": d.path, "title": d.title, "agent": d.agent, "url": store.url(d.path), "present": present}
+        )
         text = f"{spec.title}: {d.title} — {d.path}"
         if present and text not in recorded:
             ledger.add(project.project_id, "deliverable", text, "pm", data={"phase": phase, "path": d.path})
@@ -70,8 +71,10 @@ def review_phase(crewbot: Crewbot, payload: Any, ctx: TaskContext) -> dict[str, 
     usage = (run.get("usage") or {}) if run else {}
     tokens = sum(int(u.get("input", 0)) + int(u.get("output", 0)) for u in usage.values())
     authors = [str(agent) for agent in dict.fromkeys(run.get("node_history", []))]
-    summary = (f"{len(deliverables) - len(missing)} of {len(deliverables)} deliverables written by "
-               f"{', '.join(authors) or 'the crew'}")
+    summary = (
+        f"{len(deliverables) - len(missing)} of {len(deliverables)} deliverables written by "
+        f"{', '.join(authors) or 'the crew'}"
+    )
     if missing:
         summary += "; missing: " + ", ".join(str(m) for m in missing)
     feedback = service.feedback_for(project.project_id, phase)
@@ -81,23 +84,43 @@ def review_phase(crewbot: Crewbot, payload: Any, ctx: TaskContext) -> dict[str, 
     notes = f"{summary}\n\n{assessment}" if assessment else summary
     decisions = [e.text for e in ledger.for_project(project.project_id, "decision")]
     summary_path = f"docs/phases/{phase}-summary.md"
-    content = render_template("phase_summary", {
-        "title": f"{spec.title} — phase summary", "project": project.name, "phase": phase,
-        "attempt": run.get("attempt", 1), "date": crewbot.clock.now().strftime("%Y-%m-%d"),
-        "artifacts": [f"{d['path']} ({d['agent']})" + ("" if d["present"] else " — MISSING") for d in deliverables],
-        "decisions": decisions[-10:], "blockers": blockers, "feedback": feedback, "notes": notes})
+    content = render_template(
+        "phase_summary",
+        {
+            "title": f"{spec.title} — phase summary",
+            "project": project.name,
+            "phase": phase,
+            "attempt": run.get("attempt", 1),
+            "date": crewbot.clock.now().strftime("%Y-%m-%d"),
+            "artifacts": [f"{d['path']} ({d['agent']})" + ("" if d["present"] else " — MISSING") for d in deliverables],
+            "decisions": decisions[-10:],
+            "blockers": blockers,
+            "feedback": feedback,
+            "notes": notes,
+        },
+    )
     store.write("pm", summary_path, content, f"pm: {spec.title} review (attempt {run.get('attempt', 1)})")
-    deliverables.append({"path": summary_path, "title": "Phase summary", "agent": "pm",
-                         "url": store.url(summary_path), "present": True})
+    deliverables.append(
+        {"path": summary_path, "title": "Phase summary", "agent": "pm", "url": store.url(summary_path), "present": True}
+    )
     if assessment:
         summary = f"{summary}. PM: {assessment}"[:1500]
-    return {"phase": phase, "attempt": run.get("attempt", 1), "summary": summary, "deliverables": deliverables,
-            "missing": missing, "open_blockers": blockers, "tokens": tokens}
+    return {
+        "phase": phase,
+        "attempt": run.get("attempt", 1),
+        "summary": summary,
+        "deliverables": deliverables,
+        "missing": missing,
+        "open_blockers": blockers,
+        "tokens": tokens,
+    }
 
 
-REVIEW_PROMPT = ("Review the {title} phase of {project}. Read the task ledger and these deliverables: {paths}. "
-                 "In at most three sentences: do they answer the SOW and the customer's feedback, and what is "
-                 "missing or risky? Do not write files.")
+REVIEW_PROMPT = (
+    "Review the {title} phase of {project}. Read the task ledger and these deliverables: {paths}. "
+    "In at most three sentences: do they answer the SOW and the customer's feedback, and what is "
+    "missing or risky? Do not write files."
+)
 
 
 def pm_assessment(crewbot: Crewbot, project: Any, phase: str, paths: list[str]) -> str:
@@ -116,18 +139,39 @@ def pm_assessment(crewbot: Crewbot, project: Any, phase: str, paths: list[str]) 
 
     from bot.agents.service import conversation_manager
 
-    call = CallContext(user_id=f"project:{project.project_id}", session_id=f"project-{project.project_id}-review",
-                       agent="pm", roles=frozenset({"user", "project_crew"}), crewbot=crewbot)
+    call = CallContext(
+        user_id=f"project:{project.project_id}",
+        session_id=f"project-{project.project_id}-review",
+        agent="pm",
+        roles=frozenset({"user", "project_crew"}),
+        crewbot=crewbot,
+    )
     model, resolution = agents.models.build(spec.model)
-    hooks = CrewbotHooks(call, agents.registry.tools, agents.ledger, BudgetState("ok", None), resolution.short,
-                         audit=crewbot.records.audit.record)
+    hooks = CrewbotHooks(
+        call,
+        agents.registry.tools,
+        agents.ledger,
+        BudgetState("ok", None),
+        resolution.short,
+        audit=crewbot.records.audit.record,
+    )
     tools = [agents.registry.tools[t].strands_tool() for t in ("read_task_ledger", "read_artifact")]
-    agent = Agent(model=model, tools=tools, system_prompt=spec.system_prompt, name="pm", callback_handler=None,
-                  conversation_manager=conversation_manager(spec.conversation), hooks=[hooks])
+    agent = Agent(
+        model=model,
+        tools=tools,
+        system_prompt=spec.system_prompt,
+        name="pm",
+        callback_handler=None,
+        conversation_manager=conversation_manager(spec.conversation),
+        hooks=[hooks],
+    )
     prompt = REVIEW_PROMPT.format(title=PHASES[phase].title, project=project.name, paths=", ".join(paths))
     try:
-        result = agent(prompt, invocation_state={CALL_KEY: call, PROJECT_KEY: project.project_id, PHASE_KEY: phase},
-                       limits={"turns": spec.budget.max_cycles})
+        result = agent(
+            prompt,
+            invocation_state={CALL_KEY: call, PROJECT_KEY: project.project_id, PHASE_KEY: phase},
+            limits={"turns": spec.budget.max_cycles},
+        )
     except Exception as exc:  # the deterministic review still stands
         logger.warning("PM review of %s (%s) failed: %s", project.project_id, phase, exc)
         return ""
@@ -145,13 +189,26 @@ def request_approval(crewbot: Crewbot, payload: Any, ctx: TaskContext) -> dict[s
     for old in service.items.gates(project.project_id):
         if old.get("status") == "pending":
             service.items.update(project.project_id, old["item_id"], status="expired")
-            update(crewbot, old.get("channel"), old.get("ts"), "Out of date",
-                   [{"type": "context", "elements": [{"type": "mrkdwn", "text": "This approval request is out of "
-                                                      "date."}]}])
+            update(
+                crewbot,
+                old.get("channel"),
+                old.get("ts"),
+                "Out of date",
+                [
+                    {
+                        "type": "context",
+                        "elements": [{"type": "mrkdwn", "text": "This approval request is out of date."}],
+                    }
+                ],
+            )
     gate = service.items.new_gate(project.project_id, phase, int(review.get("attempt") or 1), str(token), review)
     crewbot.records.projects.update(project.project_id, status="awaiting_approval", phase=phase)
-    ts = post(crewbot, project.channel_id, f"{PHASES[phase].title} of {project.name} is ready for review",
-              gate_blocks(project, gate, review))
+    ts = post(
+        crewbot,
+        project.channel_id,
+        f"{PHASES[phase].title} of {project.name} is ready for review",
+        gate_blocks(project, gate, review),
+    )
     service.items.update(project.project_id, gate["item_id"], channel=project.channel_id, ts=ts)
     return {"gate": gate["item_id"]}
 
@@ -162,11 +219,16 @@ def finish_project(crewbot: Crewbot, payload: Any, ctx: TaskContext) -> dict[str
     tokens, cost = service.cost(project.project_id)
     lessons = service.items.lessons(project.project_id)
     crewbot.records.projects.update(project.project_id, status="completed", phase="retrospective")
-    crewbot.records.audit.record(f"project#{project.project_id}", "crew", "project_completed", project.name,
-                                 tokens=tokens)
-    post(crewbot, project.channel_id, f"🏁 *{project.name}* is delivered. {len(lessons)} lesson(s) recorded; "
-                                      f"{tokens:,} tokens used (≈ ${cost:.2f}). `/project deliverables "
-                                      f"{project.name}` lists everything.")
+    crewbot.records.audit.record(
+        f"project#{project.project_id}", "crew", "project_completed", project.name, tokens=tokens
+    )
+    post(
+        crewbot,
+        project.channel_id,
+        f"🏁 *{project.name}* is delivered. {len(lessons)} lesson(s) recorded; "
+        f"{tokens:,} tokens used (≈ ${cost:.2f}). `/project deliverables "
+        f"{project.name}` lists everything.",
+    )
     return {"project_id": project.project_id, "tokens": tokens, "lessons": len(lessons)}
 
 
@@ -179,8 +241,14 @@ def phase_failed(crewbot: Crewbot, payload: Any, ctx: TaskContext) -> dict[str, 
         raise TaskFailure("Project.NoToken", "ProjectPhaseFailed must be a .waitForTaskToken task")
     service = project_service(crewbot)
     crewbot.records.projects.update(project.project_id, status="paused")
-    crewbot.records.ledger.add(project.project_id, "blocker", f"{PHASES[phase].title} failed: {cause}", "pm",
-                               status="open", data={"type": "phase_failed", "phase": phase})
+    crewbot.records.ledger.add(
+        project.project_id,
+        "blocker",
+        f"{PHASES[phase].title} failed: {cause}",
+        "pm",
+        status="open",
+        data={"type": "phase_failed", "phase": phase},
+    )
     item = service.items.new_recovery(project.project_id, phase, str(token), cause)
     text = f"⚠️ *{PHASES[phase].title}* of {project.name} failed: {cause}. The project is paused."
     ts = post(crewbot, project.channel_id, text, failure_blocks(project, item, text))

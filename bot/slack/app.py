@@ -63,8 +63,15 @@ NO_AGENTS_TEXT = (
 class SlackFrontDoor:
     """Builds and holds the Bolt :class:`App` of one runtime."""
 
-    def __init__(self, crewbot: Crewbot, *, signing_secret: str, client: WebClient,
-                 process_before_response: bool = True, conversations: ConversationHandler | None = None):
+    def __init__(
+        self,
+        crewbot: Crewbot,
+        *,
+        signing_secret: str,
+        client: WebClient,
+        process_before_response: bool = True,
+        conversations: ConversationHandler | None = None,
+    ):
         self.crewbot = crewbot
         self._conversations = conversations
         self.users = UserRegistry(crewbot)
@@ -129,8 +136,9 @@ class SlackFrontDoor:
         app.view(re.compile(r".*"))(self._unknown_view)
         app.event(re.compile(r".*"))(_noop_ack)
 
-    def _context_middleware(self, context: Any, body: dict[str, Any], req: BoltRequest,
-                            next: Callable[[], None]) -> None:
+    def _context_middleware(
+        self, context: Any, body: dict[str, Any], req: BoltRequest, next: Callable[[], None]
+    ) -> None:
         context["crewbot"] = self.crewbot
         user_id = user_of(body)
         context["is_admin"] = self.users.is_admin(user_id)
@@ -159,8 +167,9 @@ class SlackFrontDoor:
             else:
                 ack()
 
-        self.app.command(command.name)(ack=_named(acknowledge, "ack", command.name),
-                                       lazy=[_named(run, "lazy", command.name, silent_refusal=True)])
+        self.app.command(command.name)(
+            ack=_named(acknowledge, "ack", command.name), lazy=[_named(run, "lazy", command.name, silent_refusal=True)]
+        )
 
     def _add_action(self, action: Action) -> None:
         what = f"button {action.action_id}"
@@ -170,13 +179,22 @@ class SlackFrontDoor:
             container = body.get("container") or {}
             where = container.get("message_ts") or container.get("view_id") or ""
             who = "" if action.once else (user_of(body) or "")
-            return ":".join(["action", who, str(where), str(act.get("block_id", "")),
-                             str(act.get("action_id", "")), str(act.get("value", ""))])
+            return ":".join(
+                [
+                    "action",
+                    who,
+                    str(where),
+                    str(act.get("block_id", "")),
+                    str(act.get("action_id", "")),
+                    str(act.get("value", "")),
+                ]
+            )
 
         run = self._boundary(action.handler, what, admin_only=action.admin_only, dedupe=(key, action.window))
         if action.lazy:
-            self.app.action(action.matcher)(ack=_named(_ack_only(), "ack", action.action_id),
-                                            lazy=[_named(run, "lazy", action.action_id)])
+            self.app.action(action.matcher)(
+                ack=_named(_ack_only(), "ack", action.action_id), lazy=[_named(run, "lazy", action.action_id)]
+            )
         else:
             self.app.action(action.matcher)(_named(run, "action", action.action_id))
 
@@ -187,20 +205,32 @@ class SlackFrontDoor:
     def _add_shortcut(self, shortcut: Shortcut) -> None:
         run = self._boundary(shortcut.handler, f"shortcut {shortcut.name}")
         if shortcut.lazy:
-            self.app.shortcut(shortcut.callback_id)(ack=_named(_ack_only(), "ack", shortcut.callback_id),
-                                                    lazy=[_named(run, "lazy", shortcut.callback_id)])
+            self.app.shortcut(shortcut.callback_id)(
+                ack=_named(_ack_only(), "ack", shortcut.callback_id), lazy=[_named(run, "lazy", shortcut.callback_id)]
+            )
         else:
             self.app.shortcut(shortcut.callback_id)(_named(run, "shortcut", shortcut.callback_id))
 
     def _add_event(self, registration: SlackEvent) -> None:
-        run = self._boundary(registration.handler, f"{registration.event} handler",
-                             dedupe=(lambda body: f"event:{body.get('event_id')}:{registration.handler.__qualname__}",
-                                     EVENT_DEDUPE_SECONDS))
+        run = self._boundary(
+            registration.handler,
+            f"{registration.event} handler",
+            dedupe=(
+                lambda body: f"event:{body.get('event_id')}:{registration.handler.__qualname__}",
+                EVENT_DEDUPE_SECONDS,
+            ),
+        )
         name = getattr(registration.handler, "__qualname__", "handler")
         self.app.event(registration.event)(ack=_noop_ack, lazy=[_named(run, "event", f"{registration.event}_{name}")])
 
-    def _boundary(self, handler: Callable[..., Any], what: str, *, admin_only: bool = False,
-                  dedupe: tuple[Callable[[dict[str, Any]], str], int] | None = None) -> Callable[[Args], None]:
+    def _boundary(
+        self,
+        handler: Callable[..., Any],
+        what: str,
+        *,
+        admin_only: bool = False,
+        dedupe: tuple[Callable[[dict[str, Any]], str], int] | None = None,
+    ) -> Callable[[Args], None]:
         """Wrap a plugin handler: Bolt-style argument injection, admin check, de-duplication, and an
         error boundary that answers the user with a reference."""
         arg_names = get_arg_names_of_callable(handler)
@@ -212,9 +242,14 @@ class SlackFrontDoor:
                     _ack_if_needed(args)
                     tell_user(body, args.client, f"Sorry, only Crewbot admins can use {what}.")
                 return
-            kwargs = build_required_kwargs(logger=args.logger, required_arg_names=list(arg_names),
-                                           request=args.request, response=args.response, this_func=handler,
-                                           next_keys_required=False)
+            kwargs = build_required_kwargs(
+                logger=args.logger,
+                required_arg_names=list(arg_names),
+                request=args.request,
+                response=args.response,
+                this_func=handler,
+                next_keys_required=False,
+            )
 
             def work() -> None:
                 handler(**kwargs)
@@ -228,8 +263,11 @@ class SlackFrontDoor:
             except Exception as exc:
                 ref = report(exc, what)
                 _ack_if_needed(args)
-                tell_user(body, args.client, f"Sorry, {what} failed (error reference `{ref}`). "
-                                             "The details are in Crewbot's log.")
+                tell_user(
+                    body,
+                    args.client,
+                    f"Sorry, {what} failed (error reference `{ref}`). The details are in Crewbot's log.",
+                )
             else:
                 _ack_if_needed(args)
 
@@ -246,8 +284,12 @@ class SlackFrontDoor:
         if event.get("type") == "app_mention" and context.bot_user_id:
             text = text.replace(f"<@{context.bot_user_id}>", "").strip()
         message = IncomingMessage(
-            user_id=event["user"], channel_id=event["channel"], thread_ts=event.get("thread_ts") or event["ts"],
-            text=text, ts=event["ts"], team_id=body.get("team_id") or event.get("team") or "",
+            user_id=event["user"],
+            channel_id=event["channel"],
+            thread_ts=event.get("thread_ts") or event["ts"],
+            text=text,
+            ts=event["ts"],
+            team_id=body.get("team_id") or event.get("team") or "",
             files=tuple(event.get("files") or ()),
         )
         reply = SlackReply(client, message)
@@ -260,13 +302,16 @@ class SlackFrontDoor:
             handler.handle(message, reply)
 
         try:
-            self.dedupe.run_once(f"event:{body.get('event_id') or message.channel_id + ':' + message.ts}", work,
-                                 EVENT_DEDUPE_SECONDS)
+            self.dedupe.run_once(
+                f"event:{body.get('event_id') or message.channel_id + ':' + message.ts}", work, EVENT_DEDUPE_SECONDS
+            )
         except Exception as exc:
             ref = report(exc, f"conversation with {message.user_id}")
             try:
-                reply.post(f"Sorry, something went wrong while answering (error reference `{ref}`). "
-                           "Please try again; the details are in Crewbot's log.")
+                reply.post(
+                    f"Sorry, something went wrong while answering (error reference `{ref}`). "
+                    "Please try again; the details are in Crewbot's log."
+                )
             except Exception as post_exc:
                 logger.error("could not tell %s about error %s: %s", message.user_id, ref, post_exc)
 
@@ -282,10 +327,16 @@ class SlackFrontDoor:
 
     def _unknown_command(self, ack: Any, command: dict[str, Any]) -> None:
         ref = new_reference()
-        logger.warning("unknown slash command %s from %s (error reference %s): no enabled plugin registers it",
-                       command.get("command"), command.get("user_id"), ref)
-        ack(f"Sorry, I don't know {command.get('command')} (error reference `{ref}`). "
-            "Try `/crewbot help` for what I can do.")
+        logger.warning(
+            "unknown slash command %s from %s (error reference %s): no enabled plugin registers it",
+            command.get("command"),
+            command.get("user_id"),
+            ref,
+        )
+        ack(
+            f"Sorry, I don't know {command.get('command')} (error reference `{ref}`). "
+            "Try `/crewbot help` for what I can do."
+        )
 
     def _unknown_action(self, ack: Any, body: dict[str, Any], client: WebClient) -> None:
         ack()
@@ -302,23 +353,35 @@ class SlackFrontDoor:
         callback = (body.get("view") or {}).get("callback_id")
         if body.get("type") == "view_submission":
             logger.warning("no handler for form %s (error reference %s)", callback, ref)
-            tell_user({"user": body.get("user")}, client,
-                      f"Sorry, that form is no longer handled; nothing was saved (error reference `{ref}`).")
+            tell_user(
+                {"user": body.get("user")},
+                client,
+                f"Sorry, that form is no longer handled; nothing was saved (error reference `{ref}`).",
+            )
 
 
 def home_view(crewbot: Crewbot, regs: Registrations) -> dict[str, Any]:
     """Crewbot's default home tab: how to talk to it and every command."""
-    lines = [f"`{c.name}{' ' + c.usage_hint if c.usage_hint else ''}` — {c.description}"
-             for c in sorted(regs.commands.values(), key=lambda c: c.name)]
+    lines = [
+        f"`{c.name}{' ' + c.usage_hint if c.usage_hint else ''}` — {c.description}"
+        for c in sorted(regs.commands.values(), key=lambda c: c.name)
+    ]
     return {
         "type": "home",
         "blocks": [
             {"type": "header", "text": {"type": "plain_text", "text": crewbot.config.slack.app_name}},
-            {"type": "section", "text": {"type": "mrkdwn", "text":
-                "Send me a direct message to talk to your agent, or mention me in a channel."}},
+            {
+                "type": "section",
+                "text": {
+                    "type": "mrkdwn",
+                    "text": "Send me a direct message to talk to your agent, or mention me in a channel.",
+                },
+            },
             {"type": "divider"},
-            {"type": "section", "text": {"type": "mrkdwn",
-                                         "text": "*Commands*\n" + ("\n".join(lines) or "_none registered_")}},
+            {
+                "type": "section",
+                "text": {"type": "mrkdwn", "text": "*Commands*\n" + ("\n".join(lines) or "_none registered_")},
+            },
         ],
     }
 
@@ -352,11 +415,22 @@ def _named(func: Callable[..., Any], kind: str, name: str, silent_refusal: bool 
     return func
 
 
-def build_app(crewbot: Crewbot, *, signing_secret: str, client: WebClient, process_before_response: bool = True,
-              conversations: ConversationHandler | None = None) -> App:
+def build_app(
+    crewbot: Crewbot,
+    *,
+    signing_secret: str,
+    client: WebClient,
+    process_before_response: bool = True,
+    conversations: ConversationHandler | None = None,
+) -> App:
     """The Bolt app for ``crewbot``: the Lambda handler, Socket Mode and the emulator all use this."""
-    return SlackFrontDoor(crewbot, signing_secret=signing_secret, client=client,
-                          process_before_response=process_before_response, conversations=conversations).app
+    return SlackFrontDoor(
+        crewbot,
+        signing_secret=signing_secret,
+        client=client,
+        process_before_response=process_before_response,
+        conversations=conversations,
+    ).app
 
 
 __all__ = ["NO_AGENTS_TEXT", "SlackFrontDoor", "build_app", "home_view"]

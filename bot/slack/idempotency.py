@@ -155,17 +155,22 @@ class Deduplicator:
             if fn is None:
                 from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 
-                config = IdempotencyConfig(event_key_jmespath="key", expires_after_seconds=window,
-                                           raise_on_no_idempotency_key=True)
+                config = IdempotencyConfig(
+                    event_key_jmespath="key", expires_after_seconds=window, raise_on_no_idempotency_key=True
+                )
                 config.register_lambda_context(_Deadline(self.in_progress_seconds))  # type: ignore[arg-type]
 
                 def run_delivery(delivery: dict[str, str], work: Callable[[], None]) -> dict[str, bool]:
                     work()
                     return {"handled": True}
 
-                fn = idempotent_function(run_delivery, data_keyword_argument="delivery",
-                                         persistence_store=make_persistence_layer(self.table),
-                                         config=config, key_prefix=f"{KEY_PREFIX}-{window}s")
+                fn = idempotent_function(
+                    run_delivery,
+                    data_keyword_argument="delivery",
+                    persistence_store=make_persistence_layer(self.table),
+                    config=config,
+                    key_prefix=f"{KEY_PREFIX}-{window}s",
+                )
                 self._functions[window] = fn
             return fn
 

@@ -31,9 +31,14 @@ _lock = threading.Lock()
 current_invocation: ContextVar[Any] = ContextVar("crewbot_lambda_context", default=None)
 
 
-def build_request_handler(crewbot: Crewbot, *, signing_secret: str | None = None, client: WebClient | None = None,
-                          lambda_client: Any = None,
-                          conversations: ConversationHandler | None = None) -> SlackRequestHandler:
+def build_request_handler(
+    crewbot: Crewbot,
+    *,
+    signing_secret: str | None = None,
+    client: WebClient | None = None,
+    lambda_client: Any = None,
+    conversations: ConversationHandler | None = None,
+) -> SlackRequestHandler:
     """Bolt's Lambda request handler for ``crewbot``.
 
     The emulator and tests pass their own ``signing_secret``, ``client`` (pointed at the fake Slack
@@ -47,8 +52,9 @@ def build_request_handler(crewbot: Crewbot, *, signing_secret: str | None = None
 
     secret = signing_secret or crewbot.secrets.require("slack_signing_secret")
     web = client or WebClient(token=crewbot.secrets.require("slack_bot_token"))
-    app = build_app(crewbot, signing_secret=secret, client=web, process_before_response=True,
-                    conversations=conversations)
+    app = build_app(
+        crewbot, signing_secret=secret, client=web, process_before_response=True, conversations=conversations
+    )
     request_handler = SlackRequestHandler(app)
     app._crewbot_runtime = crewbot  # type: ignore[attr-defined]  # for plugin HTTP routes (see handler)
     if lambda_client is not None:

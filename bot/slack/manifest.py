@@ -26,8 +26,16 @@ PLACEHOLDER_URL = "https://crewbot.example.invalid/slack/events"
 DESCRIPTION = "Chat-ops with AI agents: meeting preparation and project delivery, right in Slack."
 
 #: What the core itself needs: posting, DMs, mentions, user lookups, the agent status/stream, uploads.
-CORE_SCOPES = ("app_mentions:read", "assistant:write", "chat:write", "files:write", "im:history", "im:read",
-               "im:write", "users:read")
+CORE_SCOPES = (
+    "app_mentions:read",
+    "assistant:write",
+    "chat:write",
+    "files:write",
+    "im:history",
+    "im:read",
+    "im:write",
+    "users:read",
+)
 #: Events the core handles, and the scope each needs (None: none beyond the core's).
 CORE_EVENTS = {"app_home_opened": None, "app_mention": "app_mentions:read", "message.im": "im:history"}
 
@@ -38,8 +46,13 @@ SUGGESTED_PROMPTS = (
 )
 
 
-def build_manifest(crewbot: Crewbot, *, request_url: str | None = None, socket_mode: bool = False,
-                   registrations: Registrations | None = None) -> dict[str, Any]:
+def build_manifest(
+    crewbot: Crewbot,
+    *,
+    request_url: str | None = None,
+    socket_mode: bool = False,
+    registrations: Registrations | None = None,
+) -> dict[str, Any]:
     """The manifest for the enabled plugins' commands, shortcuts and events."""
     regs = registrations or collect_registrations(crewbot.plugins)
     url = None if socket_mode else (request_url or PLACEHOLDER_URL)
@@ -53,8 +66,7 @@ def build_manifest(crewbot: Crewbot, *, request_url: str | None = None, socket_m
         for handler in handlers:
             scopes.update(handler.scopes)
     features: dict[str, Any] = {
-        "app_home": {"home_tab_enabled": True, "messages_tab_enabled": True,
-                     "messages_tab_read_only_enabled": False},
+        "app_home": {"home_tab_enabled": True, "messages_tab_enabled": True, "messages_tab_read_only_enabled": False},
         "bot_user": {"display_name": crewbot.config.project, "always_online": True},
         "agent_view": {"agent_description": DESCRIPTION, "suggested_prompts": list(SUGGESTED_PROMPTS)},
     }
@@ -114,5 +126,12 @@ def check(path: Path, expected: str) -> list[str]:
         return [f"{path} does not exist"]
     if current == expected:
         return []
-    return list(difflib.unified_diff(current.splitlines(), expected.splitlines(), f"{path} (committed)",
-                                     f"{path} (from the registered plugins)", lineterm=""))
+    return list(
+        difflib.unified_diff(
+            current.splitlines(),
+            expected.splitlines(),
+            f"{path} (committed)",
+            f"{path} (from the registered plugins)",
+            lineterm="",
+        )
+    )

@@ -195,11 +195,15 @@ def collect_registrations(plugins: Any) -> Registrations:
     for contribution in plugins.contributions("register_commands"):
         item, plugin = contribution.item, contribution.plugin
         if not isinstance(item, SlashCommand):
-            found.problems.append(f"plugin {plugin}: register_commands returned {type(item).__name__}, "
-                                  "expected bot.slack.registry.SlashCommand")
+            found.problems.append(
+                f"plugin {plugin}: register_commands returned {type(item).__name__}, "
+                "expected bot.slack.registry.SlashCommand"
+            )
         elif item.name in found.commands:
-            found.problems.append(f"plugin {plugin}: {item.name} is already registered by plugin "
-                                  f"{found.command_plugins[item.name]}; ignored")
+            found.problems.append(
+                f"plugin {plugin}: {item.name} is already registered by plugin "
+                f"{found.command_plugins[item.name]}; ignored"
+            )
         else:
             found.commands[item.name] = item
             found.command_plugins[item.name] = plugin
@@ -220,6 +224,8 @@ def collect_registrations(plugins: Any) -> Registrations:
         elif isinstance(item, SlackEvent):
             found.events.setdefault(item.event, []).append(item)
         else:
-            found.problems.append(f"plugin {plugin}: register_actions returned {type(item).__name__}, expected "
-                                  "Action, ViewSubmission, Shortcut or SlackEvent from bot.slack.registry")
+            found.problems.append(
+                f"plugin {plugin}: register_actions returned {type(item).__name__}, expected "
+                "Action, ViewSubmission, Shortcut or SlackEvent from bot.slack.registry"
+            )
     return found

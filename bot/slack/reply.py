@@ -30,8 +30,14 @@ MAX_TEXT = 39_000
 class SlackReply:
     """Answers one :class:`IncomingMessage` in its thread."""
 
-    def __init__(self, client: WebClient, message: IncomingMessage, *, native: bool = True,
-                 update_interval: float = UPDATE_INTERVAL_SECONDS):
+    def __init__(
+        self,
+        client: WebClient,
+        message: IncomingMessage,
+        *,
+        native: bool = True,
+        update_interval: float = UPDATE_INTERVAL_SECONDS,
+    ):
         self.client = client
         self.message = message
         self.native = native
@@ -47,7 +53,8 @@ class SlackReply:
         if self.native:
             try:
                 self.client.assistant_threads_setStatus(
-                    channel_id=self.message.channel_id, thread_ts=self.message.thread_ts, status=text)
+                    channel_id=self.message.channel_id, thread_ts=self.message.thread_ts, status=text
+                )
                 return
             except SlackApiError as exc:
                 self._fall_back("assistant.threads.setStatus", exc)
@@ -97,8 +104,11 @@ class SlackReply:
                 text += chunk
                 if streamer is None:
                     streamer = self.client.chat_stream(
-                        channel=self.message.channel_id, thread_ts=self.message.thread_ts,
-                        recipient_team_id=self.message.team_id or None, recipient_user_id=self.message.user_id)
+                        channel=self.message.channel_id,
+                        thread_ts=self.message.thread_ts,
+                        recipient_team_id=self.message.team_id or None,
+                        recipient_user_id=self.message.user_id,
+                    )
                     # Flush the first chunk at once (chunks=[] forces it) so the user sees the answer start.
                     streamer.append(markdown_text=chunk, chunks=[])
                 else:
@@ -149,7 +159,8 @@ class SlackReply:
 
     def _post(self, text: str, blocks: list[dict[str, Any]] | None = None) -> str:
         response = self.client.chat_postMessage(
-            channel=self.message.channel_id, thread_ts=self.message.thread_ts, text=text, blocks=blocks)
+            channel=self.message.channel_id, thread_ts=self.message.thread_ts, text=text, blocks=blocks
+        )
         ts = str(response["ts"])
         self.posted.append(ts)
         return ts
@@ -171,4 +182,4 @@ class _StreamRefused(Exception):
 def _split(text: str) -> list[str]:
     if len(text) <= MAX_TEXT:
         return [text]
-    return [text[i:i + MAX_TEXT] for i in range(0, len(text), MAX_TEXT)]
+    return [text[i : i + MAX_TEXT] for i in range(0, len(text), MAX_TEXT)]

@@ -32,8 +32,12 @@ def run_socket_mode(crewbot: Crewbot) -> None:
     install_slack_client(crewbot, client)
     # Socket Mode payloads are not signed (the socket is authenticated by the app token), so the
     # signing secret is optional here.
-    app = build_app(crewbot, signing_secret=crewbot.secrets.get("slack_signing_secret") or "", client=client,
-                    process_before_response=False)
+    app = build_app(
+        crewbot,
+        signing_secret=crewbot.secrets.get("slack_signing_secret") or "",
+        client=client,
+        process_before_response=False,
+    )
     # Locally, workflows and schedules run in this process on real time (nothing in AWS).
     from bot.events.ticker import start_ticker
 

@@ -185,8 +185,13 @@ class BlobStore(ABC):
     name: str
 
     @abstractmethod
-    def put(self, key: str, data: bytes, content_type: str = "application/octet-stream",
-            metadata: Mapping[str, str] | None = None) -> None:
+    def put(
+        self,
+        key: str,
+        data: bytes,
+        content_type: str = "application/octet-stream",
+        metadata: Mapping[str, str] | None = None,
+    ) -> None:
         """Store ``data`` under ``key`` (replacing any blob there)."""
 
     @abstractmethod

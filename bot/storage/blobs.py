@@ -34,8 +34,13 @@ class LocalBlobStore(BlobStore):
     def _path(self, key: str) -> Path:
         return self.root.joinpath(*check_blob_key(key).split("/"))
 
-    def put(self, key: str, data: bytes, content_type: str = "application/octet-stream",
-            metadata: Mapping[str, str] | None = None) -> None:
+    def put(
+        self,
+        key: str,
+        data: bytes,
+        content_type: str = "application/octet-stream",
+        metadata: Mapping[str, str] | None = None,
+    ) -> None:
         if not isinstance(data, bytes | bytearray | memoryview):
             raise ValueError(f"blob {self.name}/{key}: data must be bytes, got {type(data).__name__}")
         path = self._path(key)

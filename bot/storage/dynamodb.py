@@ -116,7 +116,8 @@ class DynamoTable(Table):
             if code == "ResourceNotFoundException":
                 raise StorageError(
                     f"DynamoDB table {self.physical_name!r} (logical {self.spec.name!r}) does not exist: "
-                    "create it with Terraform (or bot.storage.dynamodb.create_tables for experiments)") from exc
+                    "create it with Terraform (or bot.storage.dynamodb.create_tables for experiments)"
+                ) from exc
             if code == "ValidationException":
                 raise ValueError(f"{self.spec.name}: DynamoDB rejected the request: {exc}") from exc
             raise StorageError(f"{self.spec.name}: DynamoDB {operation} failed: {exc}") from exc
@@ -133,8 +134,11 @@ class DynamoTable(Table):
         """A condition "the stored item has no TTL or it is in the future" (empty when no TTL)."""
         if self.spec.ttl is None:
             return "", {}, {}
-        return ("attribute_not_exists(#ttl) OR #ttl > :now", {"#ttl": self.spec.ttl},
-                {":now": _SERIALIZER.serialize(Decimal(str(self._now())))})
+        return (
+            "attribute_not_exists(#ttl) OR #ttl > :now",
+            {"#ttl": self.spec.ttl},
+            {":now": _SERIALIZER.serialize(Decimal(str(self._now())))},
+        )
 
     def _at_version(self, expected: int, live: bool) -> tuple[str, dict[str, str], dict[str, Any]]:
         """A condition "the stored item has version ``expected``" (and, with ``live``, has not expired).
@@ -157,12 +161,16 @@ class DynamoTable(Table):
         response = self._call("get_item", Key=self._key(key), ConsistentRead=True)
         return _with_version(_from_dynamo(response["Item"])) if "Item" in response else None
 
-    def _conditional_put(self, clean: Item, version: int, condition: str, names: dict[str, str],
-                         values: dict[str, Any], conflict: str) -> Item:
+    def _conditional_put(
+        self, clean: Item, version: int, condition: str, names: dict[str, str], values: dict[str, Any], conflict: str
+    ) -> Item:
         stored = dict(clean)
         stored[VERSION] = version
-        kwargs: dict[str, Any] = {"Item": _to_dynamo(stored), "ConditionExpression": condition,
-                                  "ExpressionAttributeNames": names}
+        kwargs: dict[str, Any] = {
+            "Item": _to_dynamo(stored),
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+        }
         if values:
             kwargs["ExpressionAttributeValues"] = values
         try:
@@ -185,8 +193,14 @@ class DynamoTable(Table):
             condition += " OR #ttl <= :now"
             names["#ttl"] = self.spec.ttl
             values[":now"] = _SERIALIZER.serialize(Decimal(str(self._now())))
-        return self._conditional_put(clean, 1, condition, names, values,
-                                     f"{self.spec.name}: an item with key {self.spec.key_of(clean)} exists already")
+        return self._conditional_put(
+            clean,
+            1,
+            condition,
+            names,
+            values,
+            f"{self.spec.name}: an item with key {self.spec.key_of(clean)} exists already",
+        )
 
     def put(self, item: Mapping[str, Any], *, expected_version: int | None = None) -> Item:
         check_version(self.spec, expected_version)
@@ -195,16 +209,22 @@ class DynamoTable(Table):
         if expected_version is not None:
             condition, names, values = self._at_version(int(expected_version), live=True)
             return self._conditional_put(
-                clean, int(expected_version) + 1, condition, names, values,
-                f"{self.spec.name}: {key} changed since version {expected_version} was read (or does not exist)")
+                clean,
+                int(expected_version) + 1,
+                condition,
+                names,
+                values,
+                f"{self.spec.name}: {key} changed since version {expected_version} was read (or does not exist)",
+            )
         # Unconditional: the new version is one more than the stored one. Read it, then write only if it
         # is still that version; a concurrent writer makes us re-read, so versions never repeat.
         for _ in range(_PUT_ATTEMPTS):
             current = self._raw_get(key)
             try:
                 if current is None:
-                    return self._conditional_put(clean, 1, "attribute_not_exists(#pk)", {"#pk": self.spec.pk}, {},
-                                                 "raced")
+                    return self._conditional_put(
+                        clean, 1, "attribute_not_exists(#pk)", {"#pk": self.spec.pk}, {}, "raced"
+                    )
                 live_version = 0 if is_expired(self.spec, current, self._now()) else int(current[VERSION])
                 condition, names, values = self._at_version(int(current[VERSION]), live=False)
                 return self._conditional_put(clean, live_version + 1, condition, names, values, "raced")
@@ -224,8 +244,10 @@ class DynamoTable(Table):
         try:
             self._call("delete_item", Key=self._key(key), **kwargs)
         except ClientError:
-            raise ConflictError(f"{self.spec.name}: delete of {dict(key)} expected version {expected_version}, "
-                                "but the item changed or does not exist") from None
+            raise ConflictError(
+                f"{self.spec.name}: delete of {dict(key)} expected version {expected_version}, "
+                "but the item changed or does not exist"
+            ) from None
 
     def put_many(self, items: Iterable[Mapping[str, Any]]) -> None:
         latest: dict[tuple[str, ...], Item] = {}
@@ -246,9 +268,14 @@ class DynamoTable(Table):
         projection = ", ".join(["#v", "#pk"] + (["#sk"] if self.spec.sk else []) + (["#ttl"] if self.spec.ttl else []))
         names = self._names(v=VERSION, pk=self.spec.pk, sk=self.spec.sk, ttl=self.spec.ttl)
         for start in range(0, len(keys), 100):
-            request: dict[str, Any] = {self.physical_name: {
-                "Keys": [self._key(k) for k in keys[start:start + 100]], "ConsistentRead": True,
-                "ProjectionExpression": projection, "ExpressionAttributeNames": names}}
+            request: dict[str, Any] = {
+                self.physical_name: {
+                    "Keys": [self._key(k) for k in keys[start : start + 100]],
+                    "ConsistentRead": True,
+                    "ProjectionExpression": projection,
+                    "ExpressionAttributeNames": names,
+                }
+            }
             attempt = 0
             while request:
                 try:
@@ -261,12 +288,20 @@ class DynamoTable(Table):
                         found[tuple(self.spec.key_of(item).values())] = int(item[VERSION])
                 request = response.get("UnprocessedKeys") or {}
                 if request:  # throttled: back off before asking for the rest
-                    time.sleep(min(0.05 * 2 ** attempt, 2.0))
+                    time.sleep(min(0.05 * 2**attempt, 2.0))
                     attempt += 1
         return found
 
-    def query(self, pk_value: str, *, index: str | None = None, sort: SortCondition | None = None,
-              limit: int | None = None, descending: bool = False, cursor: str | None = None) -> Page:
+    def query(
+        self,
+        pk_value: str,
+        *,
+        index: str | None = None,
+        sort: SortCondition | None = None,
+        limit: int | None = None,
+        descending: bool = False,
+        cursor: str | None = None,
+    ) -> Page:
         pk_attr, sk_attr = check_query(self.spec, pk_value, index, sort, limit)
         names = {"#p": pk_attr}
         values: dict[str, Any] = {":p": {"S": pk_value}}
@@ -313,7 +348,8 @@ class DynamoTable(Table):
     def _start_key(self, cursor: str) -> dict[str, Any]:
         after = decode_cursor(self.spec, cursor).get("after")
         if not isinstance(after, dict) or not all(
-                isinstance(v, dict) and set(v) == {"S"} and isinstance(v["S"], str) for v in after.values()):
+            isinstance(v, dict) and set(v) == {"S"} and isinstance(v["S"], str) for v in after.values()
+        ):
             raise ValueError(f"{self.spec.name}: query cursor {cursor!r} does not belong to this query")
         return after
 
@@ -329,13 +365,23 @@ class S3BlobStore(BlobStore):
     def _fail(self, action: str, key: str, exc: ClientError) -> StorageError:
         return StorageError(f"S3 {action} of {self.physical_name}/{key} failed: {_code(exc) or exc}")
 
-    def put(self, key: str, data: bytes, content_type: str = "application/octet-stream",
-            metadata: Mapping[str, str] | None = None) -> None:
+    def put(
+        self,
+        key: str,
+        data: bytes,
+        content_type: str = "application/octet-stream",
+        metadata: Mapping[str, str] | None = None,
+    ) -> None:
         if not isinstance(data, bytes | bytearray | memoryview):
             raise ValueError(f"blob {self.name}/{key}: data must be bytes, got {type(data).__name__}")
         try:
-            self._client.put_object(Bucket=self.physical_name, Key=check_blob_key(key), Body=bytes(data),
-                                    ContentType=content_type, Metadata=dict(metadata or {}))
+            self._client.put_object(
+                Bucket=self.physical_name,
+                Key=check_blob_key(key),
+                Body=bytes(data),
+                ContentType=content_type,
+                Metadata=dict(metadata or {}),
+            )
         except ClientError as exc:
             raise self._fail("put", key, exc) from exc
 
@@ -367,7 +413,8 @@ class S3BlobStore(BlobStore):
         keys: list[str] = []
         try:
             for page in self._client.get_paginator("list_objects_v2").paginate(
-                    Bucket=self.physical_name, Prefix=prefix):
+                Bucket=self.physical_name, Prefix=prefix
+            ):
                 keys.extend(obj["Key"] for obj in page.get("Contents", []))
         except ClientError as exc:
             raise self._fail("list", prefix + "*", exc) from exc
@@ -375,7 +422,8 @@ class S3BlobStore(BlobStore):
 
     def url(self, key: str, expires_in: int = 86400) -> str:
         return self._client.generate_presigned_url(
-            "get_object", Params={"Bucket": self.physical_name, "Key": check_blob_key(key)}, ExpiresIn=expires_in)
+            "get_object", Params={"Bucket": self.physical_name, "Key": check_blob_key(key)}, ExpiresIn=expires_in
+        )
 
 
 class DynamoStore(Store):
@@ -385,8 +433,13 @@ class DynamoStore(Store):
     follow boto3's own configuration (``AWS_ENDPOINT_URL`` for a local DynamoDB/S3, for example).
     """
 
-    def __init__(self, namer: ResourceNamer, region: str | None = None, now: Now = time.time,
-                 session: boto3.session.Session | None = None):
+    def __init__(
+        self,
+        namer: ResourceNamer,
+        region: str | None = None,
+        now: Now = time.time,
+        session: boto3.session.Session | None = None,
+    ):
         self.namer = namer
         self._session = session or boto3.session.Session(region_name=region)
         self._region = region
@@ -411,8 +464,7 @@ class DynamoStore(Store):
         with self._lock:
             if self._s3 is None:
                 # SigV4 presigned URLs: required for KMS-encrypted objects, and valid in every region.
-                self._s3 = self._session.client("s3", region_name=self._region,
-                                                config=Config(signature_version="s3v4"))
+                self._s3 = self._session.client("s3", region_name=self._region, config=Config(signature_version="s3v4"))
             return self._s3
 
     def table(self, spec: TableSpec | str) -> DynamoTable:
@@ -460,13 +512,20 @@ def table_definition(spec: TableSpec, physical_name: str) -> dict[str, Any]:
                 attributes.append(attr)
         return schema
 
-    definition: dict[str, Any] = {"TableName": physical_name, "KeySchema": key_schema(spec.pk, spec.sk),
-                                  "BillingMode": "PAY_PER_REQUEST"}
+    definition: dict[str, Any] = {
+        "TableName": physical_name,
+        "KeySchema": key_schema(spec.pk, spec.sk),
+        "BillingMode": "PAY_PER_REQUEST",
+    }
     if spec.indexes:
         definition["GlobalSecondaryIndexes"] = [
-            {"IndexName": index.name, "KeySchema": key_schema(index.pk, index.sk),
-             "Projection": {"ProjectionType": "ALL"}}
-            for index in spec.indexes]
+            {
+                "IndexName": index.name,
+                "KeySchema": key_schema(index.pk, index.sk),
+                "Projection": {"ProjectionType": "ALL"},
+            }
+            for index in spec.indexes
+        ]
     definition["AttributeDefinitions"] = [{"AttributeName": attr, "AttributeType": "S"} for attr in attributes]
     return definition
 
@@ -478,7 +537,7 @@ def create_tables(client: Any, namer: ResourceNamer, specs: Iterable[TableSpec] 
     tables come from Terraform. Existing tables are left as they are.
     """
     names = []
-    for spec in (all_tables().values() if specs is None else specs):
+    for spec in all_tables().values() if specs is None else specs:
         definition = table_definition(spec, namer.table(spec.name))
         name = definition["TableName"]
         try:
@@ -490,8 +549,9 @@ def create_tables(client: Any, namer: ResourceNamer, specs: Iterable[TableSpec] 
         ttl = client.describe_time_to_live(TableName=name).get("TimeToLiveDescription", {})
         if spec.ttl is not None and ttl.get("AttributeName") != spec.ttl:
             # DynamoDB refuses to "enable" a TTL that is already on, so only change what differs.
-            client.update_time_to_live(TableName=name,
-                                       TimeToLiveSpecification={"Enabled": True, "AttributeName": spec.ttl})
+            client.update_time_to_live(
+                TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": spec.ttl}
+            )
         names.append(name)
     return names
 

@@ -82,7 +82,8 @@ def prepare_item(spec: TableSpec, item: Mapping[str, Any]) -> Item:
             del out[attr]
         elif attr in out and (not isinstance(out[attr], str) or not out[attr]):
             raise ValueError(
-                f"{spec.name} {key}: index key attribute {attr!r} must be a non-empty string, got {out[attr]!r}")
+                f"{spec.name} {key}: index key attribute {attr!r} must be a non-empty string, got {out[attr]!r}"
+            )
     if spec.ttl is not None and spec.ttl in out:
         ttl = out[spec.ttl]
         if ttl is None:
@@ -101,8 +102,10 @@ def prepare_item(spec: TableSpec, item: Mapping[str, Any]) -> Item:
         raise ValueError(f"{spec.name} {key}: item is not storable as JSON data: {exc}") from None
     if len(text.encode()) > MAX_ITEM_BYTES:
         # DynamoDB refuses items over 400 KB; refusing them locally too keeps the runtimes alike.
-        raise ValueError(f"{spec.name} {key}: item is larger than {MAX_ITEM_BYTES // 1024} KB; "
-                         "keep large content in a blob store and its key in the item")
+        raise ValueError(
+            f"{spec.name} {key}: item is larger than {MAX_ITEM_BYTES // 1024} KB; "
+            "keep large content in a blob store and its key in the item"
+        )
     return json.loads(text)
 
 
@@ -119,7 +122,8 @@ def _key_limits(spec: TableSpec) -> list[tuple[str, int]]:
 def check_version(spec: TableSpec, expected_version: int | None) -> int | None:
     """``expected_version`` must be a whole number ≥ 0 (or ``None``); a clear error otherwise."""
     if expected_version is not None and (
-            isinstance(expected_version, bool) or not isinstance(expected_version, int) or expected_version < 0):
+        isinstance(expected_version, bool) or not isinstance(expected_version, int) or expected_version < 0
+    ):
         raise ValueError(f"{spec.name}: expected_version must be a whole number >= 0, got {expected_version!r}")
     return expected_version
 
@@ -149,8 +153,9 @@ def normalize_numbers(value: Any) -> Any:
     return value
 
 
-def check_query(spec: TableSpec, pk_value: str, index: str | None, sort: SortCondition | None,
-                limit: int | None) -> tuple[str, str | None]:
+def check_query(
+    spec: TableSpec, pk_value: str, index: str | None, sort: SortCondition | None, limit: int | None
+) -> tuple[str, str | None]:
     """Validate query arguments; returns the (partition, sort) attributes queried."""
     pk_attr, sk_attr = spec.index(index)
     if not isinstance(pk_value, str) or not pk_value:

@@ -68,8 +68,7 @@ class _Db:
         self.conn = sqlite3.connect(str(path), timeout=30.0, isolation_level=None, check_same_thread=False)
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=NORMAL")
-        self.conn.execute(
-            "CREATE TABLE IF NOT EXISTS crewbot_tables (name TEXT PRIMARY KEY, spec TEXT NOT NULL)")
+        self.conn.execute("CREATE TABLE IF NOT EXISTS crewbot_tables (name TEXT PRIMARY KEY, spec TEXT NOT NULL)")
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -92,8 +91,7 @@ class _Db:
 
 
 def _spec_json(spec: TableSpec) -> dict[str, Any]:
-    return {"pk": spec.pk, "sk": spec.sk, "ttl": spec.ttl,
-            "indexes": {i.name: [i.pk, i.sk] for i in spec.indexes}}
+    return {"pk": spec.pk, "sk": spec.sk, "ttl": spec.ttl, "indexes": {i.name: [i.pk, i.sk] for i in spec.indexes}}
 
 
 class SqliteTable(Table):
@@ -119,11 +117,13 @@ class SqliteTable(Table):
             if known is not None and (known["pk"], known["sk"]) != (spec.pk, spec.sk):
                 raise ValueError(
                     f"table {spec.name!r} in {self._db.path} has key ({known['pk']}, {known['sk']}), not "
-                    f"({spec.pk}, {spec.sk}): the primary key of a stored table cannot change")
+                    f"({spec.pk}, {spec.sk}): the primary key of a stored table cannot change"
+                )
             ix_cols = "".join(f", {_ix(i.name, 'pk')} TEXT, {_ix(i.name, 'sk')} TEXT" for i in spec.indexes)
             conn.execute(
                 f"CREATE TABLE IF NOT EXISTS {self._sql} (pk TEXT NOT NULL, sk TEXT NOT NULL, "
-                f"version INTEGER NOT NULL, expires REAL, data TEXT NOT NULL{ix_cols}, PRIMARY KEY (pk, sk))")
+                f"version INTEGER NOT NULL, expires REAL, data TEXT NOT NULL{ix_cols}, PRIMARY KEY (pk, sk))"
+            )
             columns = {r[1] for r in conn.execute(f"PRAGMA table_info({self._sql})")}
             changed = []
             for index in spec.indexes:
@@ -135,7 +135,8 @@ class SqliteTable(Table):
                     changed.append(index)
                 conn.execute(
                     f"CREATE INDEX IF NOT EXISTS {_q(f'x_{spec.name}_{index.name}')} ON {self._sql} "
-                    f"({_ix(index.name, 'pk')}, {_ix(index.name, 'sk')}, pk, sk)")
+                    f"({_ix(index.name, 'pk')}, {_ix(index.name, 'sk')}, pk, sk)"
+                )
             if changed:
                 # An index added to (or redefined in) an existing table: fill its columns from the items.
                 for pk, sk, data in conn.execute(f"SELECT pk, sk, data FROM {self._sql}").fetchall():
@@ -144,7 +145,9 @@ class SqliteTable(Table):
                         ipk, isk = self._index_values(item, index.pk, index.sk)
                         conn.execute(
                             f"UPDATE {self._sql} SET {_ix(index.name, 'pk')} = ?, {_ix(index.name, 'sk')} = ? "
-                            "WHERE pk = ? AND sk = ?", (ipk, isk, pk, sk))
+                            "WHERE pk = ? AND sk = ?",
+                            (ipk, isk, pk, sk),
+                        )
             if known is not None and known.get("ttl") != spec.ttl:
                 # The TTL attribute changed: recompute every row's expiry from its item.
                 for pk, sk, data in conn.execute(f"SELECT pk, sk, data FROM {self._sql}").fetchall():
@@ -152,8 +155,10 @@ class SqliteTable(Table):
                     expires = ttl if isinstance(ttl, int | float) and not isinstance(ttl, bool) else None
                     conn.execute(f"UPDATE {self._sql} SET expires = ? WHERE pk = ? AND sk = ?", (expires, pk, sk))
             if known != _spec_json(spec):
-                conn.execute("INSERT OR REPLACE INTO crewbot_tables (name, spec) VALUES (?, ?)",
-                             (spec.name, json.dumps(_spec_json(spec))))
+                conn.execute(
+                    "INSERT OR REPLACE INTO crewbot_tables (name, spec) VALUES (?, ?)",
+                    (spec.name, json.dumps(_spec_json(spec))),
+                )
 
     @staticmethod
     def _index_values(item: Mapping[str, Any], pk: str, sk: str | None) -> tuple[str | None, str | None]:
@@ -176,7 +181,8 @@ class SqliteTable(Table):
         """(version, data) of the stored, unexpired item with this key."""
         row = conn.execute(
             f"SELECT version, data FROM {self._sql} WHERE pk = ? AND sk = ? AND (expires IS NULL OR expires > ?)",
-            (pk, sk, self._now())).fetchone()
+            (pk, sk, self._now()),
+        ).fetchone()
         return (row[0], row[1]) if row else None
 
     def purge_expired(self) -> int:
@@ -199,8 +205,10 @@ class SqliteTable(Table):
         ttl = item.get(self.spec.ttl) if self.spec.ttl else None
         columns = ", ".join(["pk", "sk", "version", "expires", "data", *ix_names])
         marks = ", ".join("?" * (5 + len(ix_values)))
-        conn.execute(f"INSERT OR REPLACE INTO {self._sql} ({columns}) VALUES ({marks})",
-                     (pk, sk, version, ttl, json.dumps(item, separators=(",", ":")), *ix_values))
+        conn.execute(
+            f"INSERT OR REPLACE INTO {self._sql} ({columns}) VALUES ({marks})",
+            (pk, sk, version, ttl, json.dumps(item, separators=(",", ":")), *ix_values),
+        )
         self._writes += 1
         if ttl is not None and self._writes % PURGE_EVERY == 0:
             conn.execute(f"DELETE FROM {self._sql} WHERE expires <= ?", (self._now(),))
@@ -235,8 +243,9 @@ class SqliteTable(Table):
             live = self._live(conn, *self._key(clean))
             if expected_version is not None and (live is None or live[0] != expected_version):
                 found = "no item" if live is None else f"version {live[0]}"
-                raise ConflictError(f"{self.spec.name}: {self.spec.key_of(clean)} expected version "
-                                    f"{expected_version}, found {found}")
+                raise ConflictError(
+                    f"{self.spec.name}: {self.spec.key_of(clean)} expected version {expected_version}, found {found}"
+                )
             return self._write(conn, clean, live[0] + 1 if live else 1)
 
     def delete(self, key: Mapping[str, str], *, expected_version: int | None = None) -> None:
@@ -247,8 +256,9 @@ class SqliteTable(Table):
                 live = self._live(conn, pk, sk)
                 if live is None or live[0] != expected_version:
                     found = "no item" if live is None else f"version {live[0]}"
-                    raise ConflictError(f"{self.spec.name}: delete of {dict(key)} expected version "
-                                        f"{expected_version}, found {found}")
+                    raise ConflictError(
+                        f"{self.spec.name}: delete of {dict(key)} expected version {expected_version}, found {found}"
+                    )
             conn.execute(f"DELETE FROM {self._sql} WHERE pk = ? AND sk = ?", (pk, sk))
 
     def put_many(self, items: Iterable[Mapping[str, Any]]) -> None:
@@ -258,8 +268,16 @@ class SqliteTable(Table):
                 live = self._live(conn, *self._key(clean))
                 self._write(conn, clean, live[0] + 1 if live else 1)
 
-    def query(self, pk_value: str, *, index: str | None = None, sort: SortCondition | None = None,
-              limit: int | None = None, descending: bool = False, cursor: str | None = None) -> Page:
+    def query(
+        self,
+        pk_value: str,
+        *,
+        index: str | None = None,
+        sort: SortCondition | None = None,
+        limit: int | None = None,
+        descending: bool = False,
+        cursor: str | None = None,
+    ) -> Page:
         check_query(self.spec, pk_value, index, sort, limit)
         if index is None:
             part, skey, order = "pk", "sk", ["sk"]
@@ -278,8 +296,10 @@ class SqliteTable(Table):
             where.append(f"({', '.join(order)}) {'<' if descending else '>'} ({', '.join('?' * len(order))})")
             params += after
         direction = " DESC" if descending else ""
-        sql = (f"SELECT version, data, {', '.join(order)} FROM {self._sql} WHERE {' AND '.join(where)} "
-               f"ORDER BY {', '.join(o + direction for o in order)}")
+        sql = (
+            f"SELECT version, data, {', '.join(order)} FROM {self._sql} WHERE {' AND '.join(where)} "
+            f"ORDER BY {', '.join(o + direction for o in order)}"
+        )
         if limit is not None:
             sql += f" LIMIT {int(limit) + 1}"  # one more than asked tells whether another page exists
         rows = self._db.read(sql, params)

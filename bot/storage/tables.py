@@ -9,18 +9,21 @@ from __future__ import annotations
 from bot.storage.base import IndexSpec, TableSpec
 
 USERS = TableSpec(
-    "users", pk="user_id",
+    "users",
+    pk="user_id",
     indexes=(IndexSpec("by_status", pk="status", sk="user_id"),),  # active users for the calendar monitor
     description="People who have talked to Crewbot: Slack id, name, roles, default agent, settings.",
 )
 CHAT_SESSIONS = TableSpec(
-    "chat_sessions", pk="session_id",
+    "chat_sessions",
+    pk="session_id",
     indexes=(IndexSpec("by_user", pk="user_id", sk="updated_at"),),  # a user's sessions, newest first
     ttl="expires_at",
     description="Metadata of agent conversations (one per Slack thread); the history is in the sessions blobs.",
 )
 MEETINGS = TableSpec(
-    "meetings", pk="meeting_id",
+    "meetings",
+    pk="meeting_id",
     indexes=(
         IndexSpec("by_user_start", pk="user_id", sk="start"),  # a user's meetings in a time range
         IndexSpec("by_external", pk="external_key"),  # "<user>#<provider>#<external id>" for calendar diffs
@@ -28,7 +31,8 @@ MEETINGS = TableSpec(
     description="Meetings synced from calendars, with classification, prep status and answers.",
 )
 ACTION_ITEMS = TableSpec(
-    "action_items", pk="item_id",
+    "action_items",
+    pk="item_id",
     indexes=(
         IndexSpec("by_meeting", pk="meeting_id", sk="created_at"),
         IndexSpec("by_owner", pk="owner_id", sk="due"),
@@ -36,20 +40,27 @@ ACTION_ITEMS = TableSpec(
     description="Follow-ups from meetings.",
 )
 PROJECTS = TableSpec(
-    "projects", pk="project_id",
+    "projects",
+    pk="project_id",
     indexes=(IndexSpec("by_name", pk="name"), IndexSpec("by_channel", pk="channel_id")),
     description="Delivery projects: SOW, phase, approvers, channel.",
 )
 TASK_LEDGER = TableSpec(
-    "task_ledger", pk="project_id", sk="entry_id",  # entry_id = "<kind>#<timestamp>#<id>"
+    "task_ledger",
+    pk="project_id",
+    sk="entry_id",  # entry_id = "<kind>#<timestamp>#<id>"
     description="A project's facts, assumptions, decisions, blockers and deliverables (PM writes, all read).",
 )
 IDEMPOTENCY = TableSpec(
-    "idempotency", pk="key", ttl="expires_at",
+    "idempotency",
+    pk="key",
+    ttl="expires_at",
     description="Records of handled Slack deliveries and button presses, so each is handled once.",
 )
 AUDIT_LOG = TableSpec(
-    "audit_log", pk="scope", sk="entry_id",  # scope = "project#<id>" / "user#<id>"; entry_id = "<ts>#<id>"
+    "audit_log",
+    pk="scope",
+    sk="entry_id",  # scope = "project#<id>" / "user#<id>"; entry_id = "<ts>#<id>"
     indexes=(IndexSpec("by_actor", pk="actor", sk="at"),),
     description="Who did what and when: approvals, admin actions, access decisions.",
 )

@@ -64,17 +64,23 @@ def crewbot_emulator_factory(crewbot_home: Path) -> Iterator[EmulatorFactory]:
 
     made: list[Emulator] = []
 
-    def make(plugins: Iterable[tuple[str, Any]] = (), *, only: Iterable[str] | None = None,
-             conversations: Any = None, environ: Mapping[str, str] | None = None,
-             config_file: str | Path | None = None) -> Emulator:
+    def make(
+        plugins: Iterable[tuple[str, Any]] = (),
+        *,
+        only: Iterable[str] | None = None,
+        conversations: Any = None,
+        environ: Mapping[str, str] | None = None,
+        config_file: str | Path | None = None,
+    ) -> Emulator:
         plugins = list(plugins)
         values = dict(os.environ)
         values.update(environ or {})
         values["CREWBOT_HOME"] = str(crewbot_home)
         if only is not None:
             values["CREWBOT_LOAD_PLUGINS"] = ",".join([*only, *(name for name, _ in plugins)])
-        emulator = Emulator.start(environ=values, extra_plugins=plugins, config_file=config_file,
-                                  conversations=conversations)
+        emulator = Emulator.start(
+            environ=values, extra_plugins=plugins, config_file=config_file, conversations=conversations
+        )
         made.append(emulator)
         return emulator
 

@@ -89,8 +89,9 @@ class StepFunctionsEngine(WorkflowEngine):
     def start(self, workflow: str, input: Any = None, *, name: str | None = None) -> Execution:
         arn = self.state_machine_arn(workflow)
         try:
-            response = self.client.start_execution(stateMachineArn=arn, name=name or str(uuid.uuid4()),
-                                                   input=json.dumps({} if input is None else input))
+            response = self.client.start_execution(
+                stateMachineArn=arn, name=name or str(uuid.uuid4()), input=json.dumps({} if input is None else input)
+            )
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ExecutionAlreadyExists":
                 raise ExecutionAlreadyExists(f"workflow {workflow!r} already has an execution named {name!r}") from None
@@ -105,14 +106,21 @@ class StepFunctionsEngine(WorkflowEngine):
                 raise ExecutionNotFound(f"no workflow execution {execution_id!r}") from None
             raise
         return Execution(
-            execution_id=found["executionArn"], workflow=self._workflow_of(found["stateMachineArn"]),
-            name=found["name"], status=found["status"], input=_json(found.get("input")),
-            output=_json(found.get("output")), error=found.get("error"), cause=found.get("cause"),
-            started_at=found.get("startDate"), stopped_at=found.get("stopDate"),
+            execution_id=found["executionArn"],
+            workflow=self._workflow_of(found["stateMachineArn"]),
+            name=found["name"],
+            status=found["status"],
+            input=_json(found.get("input")),
+            output=_json(found.get("output")),
+            error=found.get("error"),
+            cause=found.get("cause"),
+            started_at=found.get("startDate"),
+            stopped_at=found.get("stopDate"),
         )
 
-    def list(self, workflow: str | None = None, *, status: str | None = None,
-             limit: int = 100) -> builtins.list[Execution]:
+    def list(
+        self, workflow: str | None = None, *, status: str | None = None, limit: int = 100
+    ) -> builtins.list[Execution]:
         found: list[Execution] = []
         for name in [workflow] if workflow else self._workflows:
             try:
@@ -126,9 +134,16 @@ class StepFunctionsEngine(WorkflowEngine):
                 kwargs["statusFilter"] = status
             for page in self.client.get_paginator("list_executions").paginate(**kwargs):
                 for item in page["executions"]:
-                    found.append(Execution(execution_id=item["executionArn"], workflow=name, name=item["name"],
-                                           status=item["status"], started_at=item.get("startDate"),
-                                           stopped_at=item.get("stopDate")))
+                    found.append(
+                        Execution(
+                            execution_id=item["executionArn"],
+                            workflow=name,
+                            name=item["name"],
+                            status=item["status"],
+                            started_at=item.get("startDate"),
+                            stopped_at=item.get("stopDate"),
+                        )
+                    )
                 if len(found) >= limit * 2:
                     break
         found.sort(key=lambda e: e.started_at.timestamp() if e.started_at else 0.0, reverse=True)
@@ -142,10 +157,16 @@ class StepFunctionsEngine(WorkflowEngine):
                     details: dict[str, Any] = {}
                     for key, value in event.items():
                         if key.endswith("EventDetails") and isinstance(value, dict):
-                            details.update({k: _json(v) if k in ("input", "output") else v
-                                            for k, v in value.items() if not k.endswith("Details")})
-                    events.append(HistoryEvent(id=event["id"], timestamp=event["timestamp"], type=event["type"],
-                                               details=details))
+                            details.update(
+                                {
+                                    k: _json(v) if k in ("input", "output") else v
+                                    for k, v in value.items()
+                                    if not k.endswith("Details")
+                                }
+                            )
+                    events.append(
+                        HistoryEvent(id=event["id"], timestamp=event["timestamp"], type=event["type"], details=details)
+                    )
         except ClientError as exc:
             if exc.response["Error"]["Code"] in ("ExecutionDoesNotExist", "InvalidArn"):
                 raise ExecutionNotFound(f"no workflow execution {execution_id!r}") from None

@@ -11,8 +11,13 @@ from bot.workflows.paths import PathError, check_path, has_path, read
 _KINDS = ("String", "Numeric", "Boolean", "Timestamp")
 _OPS = ("Equals", "LessThan", "GreaterThan", "LessThanEquals", "GreaterThanEquals")
 COMPARISONS: frozenset[str] = frozenset(
-    [f"{kind}{op}{suffix}" for kind in _KINDS for op in _OPS for suffix in ("", "Path")
-     if kind != "Boolean" or op == "Equals"]
+    [
+        f"{kind}{op}{suffix}"
+        for kind in _KINDS
+        for op in _OPS
+        for suffix in ("", "Path")
+        if kind != "Boolean" or op == "Equals"
+    ]
     + ["StringMatches"]
 )
 TYPE_TESTS: frozenset[str] = frozenset({"IsNull", "IsPresent", "IsNumeric", "IsString", "IsBoolean", "IsTimestamp"})
@@ -71,8 +76,9 @@ def _number(value: Any) -> bool:
 
 def _matches(value: str, pattern: str) -> bool:
     # '*' is the only wildcard; '\*' is a literal star.
-    regex = "".join(".*" if part == "*" else re.escape(part.replace("\\*", "*"))
-                    for part in re.split(r"(?<!\\)(\*)", pattern))
+    regex = "".join(
+        ".*" if part == "*" else re.escape(part.replace("\\*", "*")) for part in re.split(r"(?<!\\)(\*)", pattern)
+    )
     return re.fullmatch(regex, value, re.DOTALL) is not None
 
 
@@ -130,7 +136,7 @@ def evaluate(rule: dict[str, Any], data: Any, context: Any) -> bool:
         op = op[:-4]
         expected = read(expected, data, context)
     kind = next(k for k in _KINDS if op.startswith(k))
-    return _compare(kind, op[len(kind):], value, expected)
+    return _compare(kind, op[len(kind) :], value, expected)
 
 
 __all__ = ["OPERATORS", "PathError", "check_rule", "evaluate"]

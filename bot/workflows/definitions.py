@@ -39,20 +39,35 @@ _RESULT = {"ResultPath", "ResultSelector"}
 _ERRORS = {"Retry", "Catch"}
 _FIELDS: dict[str, set[str]] = {
     "Pass": _COMMON | _IO | _FLOW | {"ResultPath", "Parameters", "Result"},
-    "Task": _COMMON | _IO | _FLOW | _RESULT | _ERRORS | {"Resource", "Parameters", "TimeoutSeconds",
-                                                          "HeartbeatSeconds"},
+    "Task": _COMMON
+    | _IO
+    | _FLOW
+    | _RESULT
+    | _ERRORS
+    | {"Resource", "Parameters", "TimeoutSeconds", "HeartbeatSeconds"},
     "Choice": _COMMON | _IO | {"Choices", "Default"},
     "Wait": _COMMON | _IO | _FLOW | {"Seconds", "Timestamp", "SecondsPath", "TimestampPath"},
     "Succeed": _COMMON | _IO,
     "Fail": _COMMON | {"Error", "Cause", "ErrorPath", "CausePath"},
     "Parallel": _COMMON | _IO | _FLOW | _RESULT | _ERRORS | {"Branches", "Parameters"},
-    "Map": _COMMON | _IO | _FLOW | _RESULT | _ERRORS | {"ItemsPath", "ItemSelector", "Parameters", "ItemProcessor",
-                                                         "Iterator", "MaxConcurrency"},
+    "Map": _COMMON
+    | _IO
+    | _FLOW
+    | _RESULT
+    | _ERRORS
+    | {"ItemsPath", "ItemSelector", "Parameters", "ItemProcessor", "Iterator", "MaxConcurrency"},
 }
 _TERMINAL = {"Choice", "Succeed", "Fail"}
 _RESERVED_NAMES = {"Branches", "Iterator", "ItemProcessor", "States"}
-_RETRIER_FIELDS = {"ErrorEquals", "IntervalSeconds", "MaxAttempts", "BackoffRate", "MaxDelaySeconds",
-                   "JitterStrategy", "Comment"}
+_RETRIER_FIELDS = {
+    "ErrorEquals",
+    "IntervalSeconds",
+    "MaxAttempts",
+    "BackoffRate",
+    "MaxDelaySeconds",
+    "JitterStrategy",
+    "Comment",
+}
 _CATCHER_FIELDS = {"ErrorEquals", "Next", "ResultPath", "Comment"}
 _INVOKE_PARAMETERS = {"FunctionName", "Payload", "Payload.$"}
 _ENTRY_FIELDS = {"Source", "Source.$", "DetailType", "DetailType.$", "Detail", "Detail.$", "EventBusName"}
@@ -180,8 +195,10 @@ class _Checker:
             if not isinstance(name, str) or not name or len(name) > 80:
                 raise ValueError(f"{where}States: invalid state name {name!r}")
             if name in _RESERVED_NAMES:
-                raise ValueError(f"{where}States.{name}: name the state otherwise; asl-validator (run in CI) "
-                                 f"mistakes a state called {name!r} for the ASL field")
+                raise ValueError(
+                    f"{where}States.{name}: name the state otherwise; asl-validator (run in CI) "
+                    f"mistakes a state called {name!r} for the ASL field"
+                )
             edges[name] = self.state(state, name, states, f"{where}States.{name}")
         reachable = set()
         todo: list[str] = [start]
@@ -290,29 +307,39 @@ class _Checker:
                 raise ValueError(f"{where}.Parameters: {resource} needs Parameters with FunctionName and Payload")
             extra = set(params) - _INVOKE_PARAMETERS
             if extra:
-                raise ValueError(f"{where}.Parameters: field(s) {sorted(extra)} not supported for lambda:invoke "
-                                 f"(use FunctionName and Payload)")
+                raise ValueError(
+                    f"{where}.Parameters: field(s) {sorted(extra)} not supported for lambda:invoke "
+                    f"(use FunctionName and Payload)"
+                )
             function = params.get("FunctionName")
             if not isinstance(function, str) or not _PLACEHOLDER.match(function):
-                raise ValueError(f"{where}.Parameters.FunctionName: must be a task placeholder like "
-                                 f"\"${{LoadMeetingFunctionArn}}\", got {function!r}")
+                raise ValueError(
+                    f"{where}.Parameters.FunctionName: must be a task placeholder like "
+                    f'"${{LoadMeetingFunctionArn}}", got {function!r}'
+                )
             placeholder = function
             if "Payload" not in params and "Payload.$" not in params:
                 raise ValueError(f"{where}.Parameters: Payload (or Payload.$) is required")
             if resource == LAMBDA_INVOKE_CALLBACK and "$$.Task.Token" not in json.dumps(params.get("Payload", {})):
-                raise ValueError(f"{where}.Parameters.Payload: a .waitForTaskToken task must pass the token, "
-                                 f"e.g. \"taskToken.$\": \"$$.Task.Token\"")
+                raise ValueError(
+                    f"{where}.Parameters.Payload: a .waitForTaskToken task must pass the token, "
+                    f'e.g. "taskToken.$": "$$.Task.Token"'
+                )
         else:
             if not _PLACEHOLDER.match(resource):
-                raise ValueError(f"{where}.Resource: {resource!r} is not supported; use a task placeholder like "
-                                 f"\"${{LoadMeetingFunctionArn}}\", {LAMBDA_INVOKE} or {LAMBDA_INVOKE_CALLBACK}")
+                raise ValueError(
+                    f"{where}.Resource: {resource!r} is not supported; use a task placeholder like "
+                    f'"${{LoadMeetingFunctionArn}}", {LAMBDA_INVOKE} or {LAMBDA_INVOKE_CALLBACK}'
+                )
             placeholder = resource
         match = _PLACEHOLDER.match(placeholder)
         assert match is not None
         task = task_name_of_placeholder(match.group(1))
         if task is None:
-            raise ValueError(f"{where}: placeholder ${{{match.group(1)}}} must name a task as "
-                             f"${{<TaskName>FunctionArn}} with a CamelCase task name")
+            raise ValueError(
+                f"{where}: placeholder ${{{match.group(1)}}} must name a task as "
+                f"${{<TaskName>FunctionArn}} with a CamelCase task name"
+            )
         self.definition.tasks.setdefault(task, []).append(name)
         if "HeartbeatSeconds" in state and resource != LAMBDA_INVOKE_CALLBACK:
             raise ValueError(f"{where}.HeartbeatSeconds: only .waitForTaskToken tasks can send heartbeats here")
@@ -321,8 +348,12 @@ class _Checker:
         if "TimeoutSeconds" in state or "HeartbeatSeconds" in state:
             raise ValueError(f"{where}: TimeoutSeconds / HeartbeatSeconds are not supported for events:putEvents")
         params = state.get("Parameters")
-        if not isinstance(params, dict) or set(params) != {"Entries"} or not isinstance(params["Entries"], list) \
-                or not params["Entries"]:
+        if (
+            not isinstance(params, dict)
+            or set(params) != {"Entries"}
+            or not isinstance(params["Entries"], list)
+            or not params["Entries"]
+        ):
             raise ValueError(f"{where}.Parameters: events:putEvents needs exactly a non-empty Entries list")
         for i, entry in enumerate(params["Entries"]):
             at = f"{where}.Parameters.Entries[{i}]"
@@ -330,8 +361,9 @@ class _Checker:
                 raise ValueError(f"{at}: must be an object")
             extra = set(entry) - _ENTRY_FIELDS
             if extra:
-                raise ValueError(f"{at}: field(s) {sorted(extra)} not supported (use Source, DetailType, Detail, "
-                                 f"EventBusName)")
+                raise ValueError(
+                    f"{at}: field(s) {sorted(extra)} not supported (use Source, DetailType, Detail, EventBusName)"
+                )
             for key in ("Source", "DetailType"):
                 if key not in entry and f"{key}.$" not in entry:
                     raise ValueError(f"{at}: {key} is required")
@@ -372,8 +404,9 @@ class _Checker:
 
     # -- pieces --------------------------------------------------------------------------------
 
-    def path(self, state: Mapping[str, Any], key: str, where: str, reference: bool = False,
-             context: bool = True) -> None:
+    def path(
+        self, state: Mapping[str, Any], key: str, where: str, reference: bool = False, context: bool = True
+    ) -> None:
         value = state.get(key, "$")
         if value is None and key in ("InputPath", "OutputPath", "ResultPath"):
             return
@@ -408,8 +441,10 @@ class _Checker:
     def no_placeholders(self, value: Any, where: str) -> None:
         text = json.dumps(value)
         if "${" in text:
-            raise ValueError(f"{where}: '${{' placeholders are only supported as task resources "
-                             f"(Terraform's templatefile would fill them; the local runner cannot)")
+            raise ValueError(
+                f"{where}: '${{' placeholders are only supported as task resources "
+                f"(Terraform's templatefile would fill them; the local runner cannot)"
+            )
 
     def retrier(self, retrier: Any, where: str, last: bool) -> None:
         if not isinstance(retrier, dict):

@@ -81,8 +81,9 @@ class WorkflowEngine(ABC):
         """The execution (:class:`~bot.workflows.errors.ExecutionNotFound` if unknown)."""
 
     @abstractmethod
-    def list(self, workflow: str | None = None, *, status: str | None = None,
-             limit: int = 100) -> builtins.list[Execution]:
+    def list(
+        self, workflow: str | None = None, *, status: str | None = None, limit: int = 100
+    ) -> builtins.list[Execution]:
         """Executions, newest first, optionally of one workflow and/or status."""
 
     @abstractmethod

@@ -63,7 +63,7 @@ class _Parser:
         start = self.i
         while self.peek().isalnum() or self.peek() == ".":
             self.i += 1
-        name = self.text[start:self.i]
+        name = self.text[start : self.i]
         if not name.startswith("States."):
             raise self.fail(f"expected a function like States.Format, found {name!r}")
         if self.peek() != "(":
@@ -100,7 +100,7 @@ class _Parser:
         start = self.i
         while self.peek() and self.peek() in "+-0123456789.eE":
             self.i += 1
-        number = self.text[start:self.i]
+        number = self.text[start : self.i]
         if not number:
             raise self.fail("expected an argument")
         try:
@@ -153,7 +153,7 @@ class _Parser:
             elif ch == "," and depth == 0:
                 break
             self.i += 1
-        path = self.text[start:self.i].strip()
+        path = self.text[start : self.i].strip()
         try:
             check_path(path)
         except ValueError as exc:
@@ -179,8 +179,10 @@ def _check_call(call: _Call) -> None:
         raise ValueError(f"unsupported intrinsic function {call.name} (supported: {', '.join(sorted(_FUNCTIONS))})")
     low, high, _ = spec
     if not low <= len(call.args) <= (high if high >= 0 else len(call.args)):
-        raise ValueError(f"{call.name} takes {low}{'' if high == low else '+' if high < 0 else f'-{high}'} "
-                         f"argument(s), got {len(call.args)}")
+        raise ValueError(
+            f"{call.name} takes {low}{'' if high == low else '+' if high < 0 else f'-{high}'} "
+            f"argument(s), got {len(call.args)}"
+        )
     for arg in call.args:
         if isinstance(arg, _Call):
             _check_call(arg)
@@ -241,7 +243,7 @@ def _partition(array: Any, size: Any) -> list[Any]:
     _need(list, array, "States.ArrayPartition")
     if _need(int, size, "States.ArrayPartition") <= 0:
         raise IntrinsicError("States.ArrayPartition: the chunk size must be positive")
-    return [array[i:i + size] for i in range(0, len(array), size)]
+    return [array[i : i + size] for i in range(0, len(array), size)]
 
 
 def _range(start: Any, end: Any, step: Any) -> list[int]:

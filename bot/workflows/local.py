@@ -99,8 +99,16 @@ def error_matches(names: list[str], error: str) -> bool:
 class LocalWorkflowEngine(WorkflowEngine):
     """The durable local ASL runner (``runtime: local``)."""
 
-    def __init__(self, definitions: Mapping[str, WorkflowDefinition], tasks: TaskRegistry, store: Store,
-                 clock: Clock, *, bus: EventBus | None = None, listen: bool = True):
+    def __init__(
+        self,
+        definitions: Mapping[str, WorkflowDefinition],
+        tasks: TaskRegistry,
+        store: Store,
+        clock: Clock,
+        *,
+        bus: EventBus | None = None,
+        listen: bool = True,
+    ):
         self.definitions = dict(definitions)
         self.bus = bus
         self.tasks = tasks
@@ -133,13 +141,26 @@ class LocalWorkflowEngine(WorkflowEngine):
         except (TypeError, ValueError) as exc:
             raise WorkflowError(f"the input of {workflow!r} must be JSON data: {exc}") from None
         record: Record = {
-            "execution_id": execution_id, "workflow": workflow, "name": name, "kind": "execution",
-            "status": "RUNNING", "input": data, "output": None, "error": None, "cause": None,
-            "started_at": _iso(now), "stopped_at": None, "started_key": f"{_iso(now)}#{name}",
-            "definition": definition.document, "threads": {}, "next_thread": 0, "next_event": 0,
+            "execution_id": execution_id,
+            "workflow": workflow,
+            "name": name,
+            "kind": "execution",
+            "status": "RUNNING",
+            "input": data,
+            "output": None,
+            "error": None,
+            "cause": None,
+            "started_at": _iso(now),
+            "stopped_at": None,
+            "started_key": f"{_iso(now)}#{name}",
+            "definition": definition.document,
+            "threads": {},
+            "next_thread": 0,
+            "next_event": 0,
         }
-        root = self._new_thread(record, parent=None, index=0, machine=[], state=definition.document["StartAt"],
-                                data=data)
+        root = self._new_thread(
+            record, parent=None, index=0, machine=[], state=definition.document["StartAt"], data=data
+        )
         self._event(record, "ExecutionStarted", {"input": data, "workflow": workflow})
         self._enter(record, root)
         events = record.pop("_events")
@@ -155,8 +176,9 @@ class LocalWorkflowEngine(WorkflowEngine):
     def describe(self, execution_id: str) -> Execution:
         return _to_execution(self._load(execution_id))
 
-    def list(self, workflow: str | None = None, *, status: str | None = None,
-             limit: int = 100) -> builtins.list[Execution]:
+    def list(
+        self, workflow: str | None = None, *, status: str | None = None, limit: int = 100
+    ) -> builtins.list[Execution]:
         if workflow is not None:
             items = self._executions.query_all(workflow, index="by_workflow", descending=True)
         else:
@@ -167,8 +189,12 @@ class LocalWorkflowEngine(WorkflowEngine):
     def history(self, execution_id: str) -> builtins.list[HistoryEvent]:
         self._load(execution_id)
         return [
-            HistoryEvent(id=int(item["event_id"]), timestamp=_parse(item["timestamp"]), type=item["type"],
-                         details=item.get("details") or {})
+            HistoryEvent(
+                id=int(item["event_id"]),
+                timestamp=_parse(item["timestamp"]),
+                type=item["type"],
+                details=item.get("details") or {},
+            )
             for item in self._history.query_all(execution_id)
         ]
 
@@ -228,9 +254,12 @@ class LocalWorkflowEngine(WorkflowEngine):
         handlers run at least once, as with Lambda retries. Call it when the long-running process starts
         (:func:`bot.events.ticker.start_ticker` does), not from short-lived commands: an execution
         another live process is stepping also looks "ready" between two transitions."""
-        stalled = [item["execution_id"] for item in self._executions.query_all("execution", index="by_kind")
-                   if item["status"] == "RUNNING"
-                   and any(t["status"] in ("ready", "running") for t in item["threads"].values())]
+        stalled = [
+            item["execution_id"]
+            for item in self._executions.query_all("execution", index="by_kind")
+            if item["status"] == "RUNNING"
+            and any(t["status"] in ("ready", "running") for t in item["threads"].values())
+        ]
         for execution_id in stalled:
             logger.warning("workflow execution %s was interrupted mid-step; resuming it", execution_id)
             self._drive(execution_id)
@@ -257,21 +286,22 @@ class LocalWorkflowEngine(WorkflowEngine):
     def _check_open(record: Record) -> None:
         status = record["status"]
         if status in ("SUCCEEDED", "FAILED"):
-            raise TaskTokenAnswered(f"task {record['state']} of {record['execution_id']} was answered already "
-                                    f"({status.lower()})")
+            raise TaskTokenAnswered(
+                f"task {record['state']} of {record['execution_id']} was answered already ({status.lower()})"
+            )
         if status == "TIMED_OUT":
             raise TaskTokenExpired(f"task {record['state']} of {record['execution_id']} timed out")
         if status != "WAITING":
-            raise TaskTokenExpired(f"task {record['state']} of {record['execution_id']} is over: the task failed "
-                                   f"or its execution ended")
+            raise TaskTokenExpired(
+                f"task {record['state']} of {record['execution_id']} is over: the task failed or its execution ended"
+            )
 
     def _answer(self, token: str, answer: dict[str, Any]) -> None:
         record = self._token(token)
         self._check_open(record)
         try:
             # The conditional write is the one place a token changes hands: exactly one answer wins.
-            self._tokens.put({**record, **answer, "answered_at": _iso(self._now())},
-                             expected_version=record["version"])
+            self._tokens.put({**record, **answer, "answered_at": _iso(self._now())}, expected_version=record["version"])
         except ConflictError:
             self._check_open(self._token(token))
             raise
@@ -328,8 +358,7 @@ class LocalWorkflowEngine(WorkflowEngine):
         state = self._state(record, thread)
         thread["wait"] = None
         if kind == "retry":
-            self._event(record, "StateRetried", {"state": thread["state"], "attempt": thread["retry_count"]},
-                        thread)
+            self._event(record, "StateRetried", {"state": thread["state"], "attempt": thread["retry_count"]}, thread)
             thread["status"] = "ready"
             thread["resume_retry"] = True
         else:  # a Wait state's time has come
@@ -370,8 +399,12 @@ class LocalWorkflowEngine(WorkflowEngine):
             self._finish_work(record, thread, state, token.get("output"))
         else:
             error = token.get("error") or "States.TaskFailed"
-            self._event(record, "TaskFailed", {"state": thread["state"], "error": error,
-                                               "cause": token.get("cause") or ""}, thread)
+            self._event(
+                record,
+                "TaskFailed",
+                {"state": thread["state"], "error": error, "cause": token.get("cause") or ""},
+                thread,
+            )
             self._handle_error(record, thread, _StateError(error, token.get("cause") or ""))
         return True
 
@@ -382,8 +415,9 @@ class LocalWorkflowEngine(WorkflowEngine):
         thread["entered_at"] = _iso(self._now())
         thread["retry_count"] = 0
         thread["retries"] = {}
-        self._event(record, f"{state['Type']}StateEntered", {"state": thread["state"], "input": thread["input"]},
-                    thread)
+        self._event(
+            record, f"{state['Type']}StateEntered", {"state": thread["state"], "input": thread["input"]}, thread
+        )
 
     def _run_state(self, record: Record, thread: Thread) -> None:
         state = self._state(record, thread)
@@ -399,8 +433,9 @@ class LocalWorkflowEngine(WorkflowEngine):
             logger.exception("workflow %s: state %s failed unexpectedly", record["execution_id"], thread["state"])
             self._handle_error(record, thread, _StateError(RUNTIME, f"{type(exc).__name__}: {exc}"))
 
-    def _effective_input(self, record: Record, thread: Thread, state: Mapping[str, Any],
-                         extra_context: Mapping[str, Any] | None = None) -> Any:
+    def _effective_input(
+        self, record: Record, thread: Thread, state: Mapping[str, Any], extra_context: Mapping[str, Any] | None = None
+    ) -> Any:
         data = paths.select(state.get("InputPath", "$"), thread["input"], self._context(record, thread))
         if "Parameters" in state and state["Type"] != "Map":
             context = self._context(record, thread, extra_context)
@@ -420,18 +455,23 @@ class LocalWorkflowEngine(WorkflowEngine):
 
     def _do_fail(self, record: Record, thread: Thread, state: dict[str, Any], retrying: bool) -> None:
         context = self._context(record, thread)
-        error = paths.read(state["ErrorPath"], thread["input"], context) if "ErrorPath" in state \
+        error = (
+            paths.read(state["ErrorPath"], thread["input"], context)
+            if "ErrorPath" in state
             else state.get("Error", "States.Fail")
-        cause = paths.read(state["CausePath"], thread["input"], context) if "CausePath" in state \
-            else state.get("Cause", "")
+        )
+        cause = (
+            paths.read(state["CausePath"], thread["input"], context) if "CausePath" in state else state.get("Cause", "")
+        )
         self._event(record, "StateFailed", {"state": thread["state"], "error": error, "cause": cause}, thread)
         self._thread_failed(record, thread, str(error), str(cause))
 
     def _do_choice(self, record: Record, thread: Thread, state: dict[str, Any], retrying: bool) -> None:
         data = self._effective_input(record, thread, state)
         context = self._context(record, thread)
-        target = next((rule["Next"] for rule in state["Choices"] if choice.evaluate(rule, data, context)),
-                      state.get("Default"))
+        target = next(
+            (rule["Next"] for rule in state["Choices"] if choice.evaluate(rule, data, context)), state.get("Default")
+        )
         if target is None:
             raise _StateError("States.NoChoiceMatched", f"No Choice Rules matched and no Default in {thread['state']}")
         output = paths.select(state.get("OutputPath", "$"), data, context)
@@ -472,19 +512,34 @@ class LocalWorkflowEngine(WorkflowEngine):
         token = secrets.token_urlsafe(48) if ref.style == "callback" else None
         effective = self._effective_input(record, thread, state, {"Task": {"Token": token}} if token else None)
         payload = effective if ref.style == "function" else effective.get("Payload", {})
-        context = TaskContext(task=ref.task, task_token=token, workflow=record["workflow"],
-                              execution_id=record["execution_id"], state=thread["state"],
-                              retry_count=thread["retry_count"])
+        context = TaskContext(
+            task=ref.task,
+            task_token=token,
+            workflow=record["workflow"],
+            execution_id=record["execution_id"],
+            state=thread["state"],
+            retry_count=thread["retry_count"],
+        )
         now = self._now()
         # The history shows the payload but not the token itself: whoever holds a token can answer it.
-        shown = {**payload, "taskToken": f"{token[:8]}…"} if token and isinstance(payload, dict) \
-            and payload.get("taskToken") == token else payload
-        self._event(record, "TaskScheduled", {"state": thread["state"], "task": ref.task, "payload": shown},
-                    thread)
+        shown = (
+            {**payload, "taskToken": f"{token[:8]}…"}
+            if token and isinstance(payload, dict) and payload.get("taskToken") == token
+            else payload
+        )
+        self._event(record, "TaskScheduled", {"state": thread["state"], "task": ref.task, "payload": shown}, thread)
         if token is not None:
             # The token exists before the handler runs, so a handler may answer it at once.
-            self._tokens.create({"token": token, "execution_id": record["execution_id"], "thread": thread["id"],
-                                 "state": thread["state"], "status": "WAITING", "issued_at": _iso(now)})
+            self._tokens.create(
+                {
+                    "token": token,
+                    "execution_id": record["execution_id"],
+                    "thread": thread["id"],
+                    "state": thread["state"],
+                    "status": "WAITING",
+                    "issued_at": _iso(now),
+                }
+            )
         try:
             result = task.handler(copy.deepcopy(payload), context)
         except Exception as exc:
@@ -496,8 +551,9 @@ class LocalWorkflowEngine(WorkflowEngine):
         try:
             result = json.loads(json.dumps(result, allow_nan=False))
         except (TypeError, ValueError) as exc:
-            raise _StateError("Runtime.MarshalError", f"task {ref.task} returned a value that is not JSON: {exc}") \
-                from None
+            raise _StateError(
+                "Runtime.MarshalError", f"task {ref.task} returned a value that is not JSON: {exc}"
+            ) from None
         if token is None:
             timeout = state.get("TimeoutSeconds")
             if timeout and self._now() - now > timedelta(seconds=timeout):
@@ -523,8 +579,9 @@ class LocalWorkflowEngine(WorkflowEngine):
         if self.bus is None:
             raise _StateError("States.TaskFailed", "events:putEvents needs an event bus; none was given")
         entries = self._effective_input(record, thread, state)["Entries"]
-        self._event(record, "TaskScheduled", {"state": thread["state"], "resource": EVENTS_PUT, "entries": entries},
-                    thread)
+        self._event(
+            record, "TaskScheduled", {"state": thread["state"], "resource": EVENTS_PUT, "entries": entries}, thread
+        )
         ids = []
         for entry in entries:
             detail = entry.get("Detail", {})
@@ -567,15 +624,25 @@ class LocalWorkflowEngine(WorkflowEngine):
         # (matters when iterations wait, e.g. one approval after another with MaxConcurrency 1).
         limit = state.get("MaxConcurrency") or len(inputs)
         machine = [*thread["machine"], thread["state"]]
-        self._park(record, thread, {"kind": "children", "queue": inputs[limit:], "machine": machine,
-                                    "start": processor["StartAt"], "count": len(inputs)})
+        self._park(
+            record,
+            thread,
+            {
+                "kind": "children",
+                "queue": inputs[limit:],
+                "machine": machine,
+                "start": processor["StartAt"],
+                "count": len(inputs),
+            },
+        )
         for entry in inputs[:limit]:
             self._start_child(record, thread, entry["index"], machine, processor["StartAt"], entry["input"])
 
     # -- transitions -----------------------------------------------------------------------------
 
-    def _finish_work(self, record: Record, thread: Thread, state: Mapping[str, Any], result: Any,
-                     selector: bool = True) -> None:
+    def _finish_work(
+        self, record: Record, thread: Thread, state: Mapping[str, Any], result: Any, selector: bool = True
+    ) -> None:
         """A Task / Parallel / Map / Pass produced ``result``: ResultSelector, ResultPath, OutputPath, then on."""
         try:
             context = self._context(record, thread)
@@ -621,8 +688,12 @@ class LocalWorkflowEngine(WorkflowEngine):
                 thread["retries"][str(i)] = attempts + 1
                 thread["retry_count"] += 1
                 due = self._now() + timedelta(seconds=delay)
-                self._event(record, "StateRetryScheduled", {"state": thread["state"], "error": exc.error,
-                                                            "attempt": attempts + 1, "delay_seconds": delay}, thread)
+                self._event(
+                    record,
+                    "StateRetryScheduled",
+                    {"state": thread["state"], "error": exc.error, "attempt": attempts + 1, "delay_seconds": delay},
+                    thread,
+                )
                 self._park(record, thread, {"kind": "retry", "due": _iso(due)})
                 self._timer(record, thread, due)
                 return
@@ -630,13 +701,16 @@ class LocalWorkflowEngine(WorkflowEngine):
                 if error_matches(catcher["ErrorEquals"], exc.error):
                     error_output = {"Error": exc.error, "Cause": exc.cause}
                     try:
-                        output = paths.apply_result_path(catcher.get("ResultPath", "$"), thread["input"],
-                                                         error_output)
+                        output = paths.apply_result_path(catcher.get("ResultPath", "$"), thread["input"], error_output)
                     except paths.PathError as path_exc:
                         self._thread_failed(record, thread, RUNTIME, str(path_exc))
                         return
-                    self._event(record, "StateCaught", {"state": thread["state"], "error": exc.error,
-                                                        "next": catcher["Next"]}, thread)
+                    self._event(
+                        record,
+                        "StateCaught",
+                        {"state": thread["state"], "error": exc.error, "next": catcher["Next"]},
+                        thread,
+                    )
                     self._exit(record, thread, state, output)
                     self._goto(record, thread, catcher["Next"], output)
                     return
@@ -644,24 +718,35 @@ class LocalWorkflowEngine(WorkflowEngine):
 
     # -- threads ---------------------------------------------------------------------------------
 
-    def _new_thread(self, record: Record, parent: str | None, index: int, machine: builtins.list[Any], state: str,
-                    data: Any) -> Thread:
+    def _new_thread(
+        self, record: Record, parent: str | None, index: int, machine: builtins.list[Any], state: str, data: Any
+    ) -> Thread:
         seq = record["next_thread"]
         record["next_thread"] = seq + 1
-        thread: Thread = {"id": f"t{seq}", "seq": seq, "parent": parent, "index": index, "machine": machine,
-                          "state": state, "input": data, "status": "ready", "wait": None,
-                          "retry_count": 0, "retries": {}}
+        thread: Thread = {
+            "id": f"t{seq}",
+            "seq": seq,
+            "parent": parent,
+            "index": index,
+            "machine": machine,
+            "state": state,
+            "input": data,
+            "status": "ready",
+            "wait": None,
+            "retry_count": 0,
+            "retries": {},
+        }
         record["threads"][thread["id"]] = thread
         return thread
 
-    def _start_child(self, record: Record, parent: Thread, index: int, machine: builtins.list[Any], start: str,
-                     data: Any) -> None:
+    def _start_child(
+        self, record: Record, parent: Thread, index: int, machine: builtins.list[Any], start: str, data: Any
+    ) -> None:
         child = self._new_thread(record, parent["id"], index, machine, start, copy.deepcopy(data))
         self._enter(record, child)
 
     def _children(self, record: Record, thread: Thread) -> builtins.list[Thread]:
-        return sorted((t for t in record["threads"].values() if t["parent"] == thread["id"]),
-                      key=lambda t: t["index"])
+        return sorted((t for t in record["threads"].values() if t["parent"] == thread["id"]), key=lambda t: t["index"])
 
     def _thread_done(self, record: Record, thread: Thread, output: Any) -> None:
         thread.update(status="done", output=output, wait=None)
@@ -673,8 +758,9 @@ class LocalWorkflowEngine(WorkflowEngine):
         queue = parent["wait"].get("queue") if parent.get("wait") else None
         if queue:  # a Map iteration finished: start the next waiting one
             entry = queue.pop(0)
-            self._start_child(record, parent, entry["index"], parent["wait"]["machine"], parent["wait"]["start"],
-                              entry["input"])
+            self._start_child(
+                record, parent, entry["index"], parent["wait"]["machine"], parent["wait"]["start"], entry["input"]
+            )
             return
         children = self._children(record, parent)
         if any(child["status"] != "done" for child in children):
@@ -717,8 +803,9 @@ class LocalWorkflowEngine(WorkflowEngine):
             with contextlib.suppress(ConflictError):
                 self._tokens.put({**record, "status": status}, expected_version=record["version"])
 
-    def _finish(self, record: Record, status: str, output: Any = None, error: str | None = None,
-                cause: str | None = None) -> None:
+    def _finish(
+        self, record: Record, status: str, output: Any = None, error: str | None = None, cause: str | None = None
+    ) -> None:
         record.update(status=status, output=output, error=error, cause=cause, stopped_at=_iso(self._now()))
         for thread in list(record["threads"].values()):
             wait = thread.get("wait") or {}
@@ -754,18 +841,22 @@ class LocalWorkflowEngine(WorkflowEngine):
 
     def _flush_timers(self, record: Record) -> None:
         for due_key in record.pop("_timers", []):
-            self._timers.put({"queue": records.TIMER_QUEUE, "due_key": due_key,
-                              "execution_id": record["execution_id"]})
+            self._timers.put({"queue": records.TIMER_QUEUE, "due_key": due_key, "execution_id": record["execution_id"]})
 
     def _event(self, record: Record, kind: str, details: dict[str, Any], thread: Thread | None = None) -> None:
         seq = record["next_event"] + 1
         record["next_event"] = seq
         if thread is not None and thread["parent"] is not None:
             details = {**details, "thread": thread["id"], "index": thread["index"]}
-        record.setdefault("_events", []).append({
-            "execution_id": record["execution_id"], "event_id": f"{seq:08d}", "type": kind,
-            "timestamp": _iso(self._now()), "details": details,
-        })
+        record.setdefault("_events", []).append(
+            {
+                "execution_id": record["execution_id"],
+                "event_id": f"{seq:08d}",
+                "type": kind,
+                "timestamp": _iso(self._now()),
+                "details": details,
+            }
+        )
 
     def _timer(self, record: Record, thread: Thread, due: datetime) -> None:
         record.setdefault("_timers", []).append(f"{_iso(due)}#{record['execution_id']}#{thread['id']}")
@@ -786,11 +877,18 @@ class LocalWorkflowEngine(WorkflowEngine):
     def _context(self, record: Record, thread: Thread, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
         workflow = record["workflow"]
         context: dict[str, Any] = {
-            "Execution": {"Id": record["execution_id"], "Input": record["input"], "Name": record["name"],
-                          "StartTime": record["started_at"]},
+            "Execution": {
+                "Id": record["execution_id"],
+                "Input": record["input"],
+                "Name": record["name"],
+                "StartTime": record["started_at"],
+            },
             "StateMachine": {"Id": workflow, "Name": workflow},
-            "State": {"Name": thread["state"], "EnteredTime": thread.get("entered_at"),
-                      "RetryCount": thread.get("retry_count", 0)},
+            "State": {
+                "Name": thread["state"],
+                "EnteredTime": thread.get("entered_at"),
+                "RetryCount": thread.get("retry_count", 0),
+            },
         }
         if extra:
             context.update(extra)
@@ -799,9 +897,14 @@ class LocalWorkflowEngine(WorkflowEngine):
 
 def _to_execution(record: Mapping[str, Any]) -> Execution:
     return Execution(
-        execution_id=record["execution_id"], workflow=record["workflow"], name=record["name"],
-        status=record["status"], input=record.get("input"), output=record.get("output"),
-        error=record.get("error"), cause=record.get("cause"),
+        execution_id=record["execution_id"],
+        workflow=record["workflow"],
+        name=record["name"],
+        status=record["status"],
+        input=record.get("input"),
+        output=record.get("output"),
+        error=record.get("error"),
+        cause=record.get("cause"),
         started_at=_parse(record["started_at"]),
         stopped_at=_parse(record["stopped_at"]) if record.get("stopped_at") else None,
     )

@@ -106,8 +106,10 @@ class TaskRegistry:
         if not isinstance(task, WorkflowTask):
             raise TypeError(f"{owner or 'a plugin'} registered {task!r} as a workflow task; expected WorkflowTask")
         if task.name in self._tasks:
-            raise ValueError(f"workflow task {task.name!r} is registered twice "
-                             f"(by {self._owners[task.name] or '?'} and {owner or '?'})")
+            raise ValueError(
+                f"workflow task {task.name!r} is registered twice "
+                f"(by {self._owners[task.name] or '?'} and {owner or '?'})"
+            )
         self._tasks[task.name] = task
         self._owners[task.name] = owner
 

@@ -32,8 +32,14 @@ def register_settings() -> type[BaseModel]:
 
 @hookimpl
 def register_commands() -> list[SlashCommand]:
-    return [SlashCommand("/prep", slack_ui.prep_command, description="Your next meetings and their preparation",
-                         usage_hint=slack_ui.USAGE)]
+    return [
+        SlashCommand(
+            "/prep",
+            slack_ui.prep_command,
+            description="Your next meetings and their preparation",
+            usage_hint=slack_ui.USAGE,
+        )
+    ]
 
 
 @hookimpl
@@ -63,12 +69,21 @@ def register_schedules(crewbot: Crewbot, settings: Settings | None) -> list[Sche
 @hookimpl
 def register_event_handlers(crewbot: Crewbot) -> list[EventHandler]:
     return [
-        EventHandler("meeting-prep-start", {"source": [EVENT_SOURCE], "detail-type": [PREP_EVENT]},
-                     lambda event: slack_ui.on_prep_required(crewbot, event.detail)),
-        EventHandler("meeting-prep-reminder", {"source": [tasks.EVENT_SOURCE], "detail-type": [tasks.REMINDER_EVENT]},
-                     lambda event: slack_ui.on_reminder_due(crewbot, event.detail)),
-        EventHandler("meeting-prep-snooze", {"source": [tasks.EVENT_SOURCE], "detail-type": [tasks.SNOOZE_EVENT]},
-                     lambda event: slack_ui.on_snooze_elapsed(crewbot, event.detail)),
+        EventHandler(
+            "meeting-prep-start",
+            {"source": [EVENT_SOURCE], "detail-type": [PREP_EVENT]},
+            lambda event: slack_ui.on_prep_required(crewbot, event.detail),
+        ),
+        EventHandler(
+            "meeting-prep-reminder",
+            {"source": [tasks.EVENT_SOURCE], "detail-type": [tasks.REMINDER_EVENT]},
+            lambda event: slack_ui.on_reminder_due(crewbot, event.detail),
+        ),
+        EventHandler(
+            "meeting-prep-snooze",
+            {"source": [tasks.EVENT_SOURCE], "detail-type": [tasks.SNOOZE_EVENT]},
+            lambda event: slack_ui.on_snooze_elapsed(crewbot, event.detail),
+        ),
     ]
 
 
@@ -90,8 +105,10 @@ def _oauth_callback(provider: str) -> Callable[[Crewbot, HttpRequest], HttpRespo
 
 @hookimpl
 def register_http_routes() -> list[HttpRoute]:
-    return [HttpRoute("GET", f"/oauth/{name}/callback", _oauth_callback(name), f"OAuth callback ({name})")
-            for name in ("google", "microsoft")]
+    return [
+        HttpRoute("GET", f"/oauth/{name}/callback", _oauth_callback(name), f"OAuth callback ({name})")
+        for name in ("google", "microsoft")
+    ]
 
 
 @hookimpl
@@ -104,6 +121,3 @@ def register_cli_commands(cli: Any) -> None:
     from plugins.meeting_prep import cli as meetings_cli
 
     meetings_cli.add_to(cli)
-
-
-

@@ -40,17 +40,27 @@ def _questions(meeting: Meeting) -> list[str]:
 
 def question_text(meeting: Meeting, index: int) -> str:
     questions = _questions(meeting)
-    return f"*{SPEAKER}* · question {index + 1} of {len(questions)}: {questions[index]}\n" \
-           "_Answer in this thread, or say `skip` or `done`._"
+    return (
+        f"*{SPEAKER}* · question {index + 1} of {len(questions)}: {questions[index]}\n"
+        "_Answer in this thread, or say `skip` or `done`._"
+    )
 
 
 def start_chat(crewbot: Crewbot, meeting: Meeting, channel: str, thread_ts: str, questions: list[str]) -> Meeting:
     """Open the chat on ``meeting`` (its thread is ``thread_ts`` in ``channel``)."""
     return crewbot.records.meetings.update(
-        meeting.meeting_id, prep_status="in_progress",
-        prep_chat={"channel": channel, "thread_ts": thread_ts, "index": 0, "questions": questions,
-                   "started_at": format_time(crewbot.clock.now()), "active_at": format_time(crewbot.clock.now()),
-                   "state": "open"})
+        meeting.meeting_id,
+        prep_status="in_progress",
+        prep_chat={
+            "channel": channel,
+            "thread_ts": thread_ts,
+            "index": 0,
+            "questions": questions,
+            "started_at": format_time(crewbot.clock.now()),
+            "active_at": format_time(crewbot.clock.now()),
+            "state": "open",
+        },
+    )
 
 
 #: Outside its thread, a DM still goes to the open prep chat this long after the chat's last message
@@ -62,8 +72,9 @@ def _threads(chat: dict[str, Any]) -> list[str]:
     return [str(chat.get("thread_ts")), *(str(t) for t in chat.get("threads", []))]
 
 
-def find_chat(crewbot: Crewbot, user_id: str, channel: str, thread_ts: str | None,
-              ts: str | None = None) -> Meeting | None:
+def find_chat(
+    crewbot: Crewbot, user_id: str, channel: str, thread_ts: str | None, ts: str | None = None
+) -> Meeting | None:
     """The user's meeting whose open prep chat lives in this thread (the notification's, or one the chat
     adopted); or, for a new top-level DM (``thread_ts`` empty or equal to ``ts``), the open chat of this DM
     active in the last :data:`FOLLOW_WINDOW`. Messages inside other threads (agent conversations) are
@@ -80,8 +91,11 @@ def find_chat(crewbot: Crewbot, user_id: str, channel: str, thread_ts: str | Non
         if not top_level:
             continue
         active = str(chat.get("active_at") or chat.get("started_at") or "")
-        if active and active >= format_time(now - FOLLOW_WINDOW) and (
-                recent is None or active > str((getattr(recent, "prep_chat", None) or {}).get("active_at", ""))):
+        if (
+            active
+            and active >= format_time(now - FOLLOW_WINDOW)
+            and (recent is None or active > str((getattr(recent, "prep_chat", None) or {}).get("active_at", "")))
+        ):
             recent = meeting
     return recent
 
@@ -128,7 +142,8 @@ class PrepChatRoute:
         if thread not in _threads(chat):
             # A new top-level DM answered the chat: its thread belongs to the chat from now on.
             meeting = crewbot.records.meetings.update(
-                meeting.meeting_id, prep_chat={**chat, "threads": [*chat.get("threads", []), thread]})
+                meeting.meeting_id, prep_chat={**chat, "threads": [*chat.get("threads", []), thread]}
+            )
         text, resume = answer(crewbot, meeting, message.text)
         reply.post(text)
         if resume is not None:
@@ -164,8 +179,11 @@ def answer(crewbot: Crewbot, meeting: Meeting, text: str) -> tuple[str, Resume |
         return finish(crewbot, meeting, "done")
     question = questions[index]
     if words in SKIP_WORDS:
-        meetings.record_prep_response(meeting.meeting_id, question, {
-            "skipped": True, "answered_at": format_time(crewbot.clock.now()), "source": "prep_chat"})
+        meetings.record_prep_response(
+            meeting.meeting_id,
+            question,
+            {"skipped": True, "answered_at": format_time(crewbot.clock.now()), "source": "prep_chat"},
+        )
         ack = "Skipped."
     else:
         following = questions[index + 1] if index + 1 < len(questions) else None
@@ -177,8 +195,9 @@ def answer(crewbot: Crewbot, meeting: Meeting, text: str) -> tuple[str, Resume |
                 return saved, None
         ack = said or "Saved."
     index += 1
-    meeting = meetings.update(meeting.meeting_id, prep_chat={**chat, "index": index,
-                                                             "active_at": format_time(crewbot.clock.now())})
+    meeting = meetings.update(
+        meeting.meeting_id, prep_chat={**chat, "index": index, "active_at": format_time(crewbot.clock.now())}
+    )
     if index >= len(questions):
         closing, resume = finish(crewbot, meeting, "all questions")
         return f"{ack} {closing}", resume
@@ -196,20 +215,29 @@ def coordinator_available(crewbot: Crewbot) -> bool:
         return False
 
 
-def coordinator_turn(crewbot: Crewbot, meeting: Meeting, question: str, text: str, following: str | None
-                     ) -> str | None:
+def coordinator_turn(crewbot: Crewbot, meeting: Meeting, question: str, text: str, following: str | None) -> str | None:
     """With a real model, the Meeting Coordinator saves the answer (``save_prep_response``) and asks the next
     question in its own words; ``None`` if the turn fails (the chat goes on deterministically)."""
     chat = getattr(meeting, "prep_chat", None) or {}
-    task = (f'[Prep chat for meeting {meeting.meeting_id} "{meeting.title}".] The user answered the prep question '
-            f'"{question}":\n{text.strip()[:4000]}\n\nSave the answer with save_prep_response (meeting_id '
-            f'{meeting.meeting_id}, the question exactly as quoted, the answer). Then, in one or two short sentences, '
-            + (f'acknowledge it and ask exactly this next question: "{following}"' if following
-               else "thank the user; it was the last question."))
+    task = (
+        f'[Prep chat for meeting {meeting.meeting_id} "{meeting.title}".] The user answered the prep question '
+        f'"{question}":\n{text.strip()[:4000]}\n\nSave the answer with save_prep_response (meeting_id '
+        f"{meeting.meeting_id}, the question exactly as quoted, the answer). Then, in one or two short sentences, "
+        + (
+            f'acknowledge it and ask exactly this next question: "{following}"'
+            if following
+            else "thank the user; it was the last question."
+        )
+    )
     try:
-        result = crewbot.agents.ask(AGENT, user_id=meeting.user_id, conversation=f"prep-{meeting.meeting_id}",
-                                    text=task, channel_id=str(chat.get("channel", "")),
-                                    thread_ts=str(chat.get("thread_ts", "")))
+        result = crewbot.agents.ask(
+            AGENT,
+            user_id=meeting.user_id,
+            conversation=f"prep-{meeting.meeting_id}",
+            text=task,
+            channel_id=str(chat.get("channel", "")),
+            thread_ts=str(chat.get("thread_ts", "")),
+        )
     except Exception as exc:
         logger.warning("Meeting Coordinator turn in the prep chat of %s failed: %s", meeting.meeting_id, exc)
         return None

@@ -1,8 +1,8 @@
 """``crewbot meetings``: run the calendar monitor now, classify a title, list a user's meetings.
 
-    crewbot meetings sync [--user U ...] [--json]
-    crewbot meetings classify --title T [--attendees N] [--description D] [--types FILE]
-    crewbot meetings list --user U [--days N]
+crewbot meetings sync [--user U ...] [--json]
+crewbot meetings classify --title T [--attendees N] [--description D] [--types FILE]
+crewbot meetings list --user U [--days N]
 """
 
 from __future__ import annotations
@@ -48,10 +48,12 @@ def run_sync(ctx: CliContext) -> int:
         ctx.print(json.dumps(report.as_dict(), indent=2))
     else:
         for user in report.users:
-            ctx.print(f"{user.user_id}: {user.fetched} read, {user.new} new, {user.updated} updated, "
-                      f"{user.moved} moved, "
-                      f"{user.cancelled} cancelled, {user.unchanged} unchanged, {user.prep_events} prep events"
-                      + (f"; errors: {'; '.join(user.errors)}" if user.errors else ""))
+            ctx.print(
+                f"{user.user_id}: {user.fetched} read, {user.new} new, {user.updated} updated, "
+                f"{user.moved} moved, "
+                f"{user.cancelled} cancelled, {user.unchanged} unchanged, {user.prep_events} prep events"
+                + (f"; errors: {'; '.join(user.errors)}" if user.errors else "")
+            )
         totals: dict[str, Any] = report.totals()
         ctx.print(f"total: {totals['users']} users, {totals['failed_users']} with errors")
     return 1 if report.users and all(u.errors for u in report.users) else 0

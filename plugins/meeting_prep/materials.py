@@ -66,20 +66,30 @@ class Materials:
 
     def html(self) -> str:
         e = html.escape
-        parts = ["<!doctype html><html><head><meta charset='utf-8'>", f"<title>{e(self.title)}</title>",
-                 "<style>body{font-family:sans-serif;max-width:48rem;margin:2rem auto}</style></head><body>",
-                 f"<h1>{e(self.title)}</h1>", f"<p><em>{e(self.when)} · {e(self.meeting_type)}</em></p>"]
+        parts = [
+            "<!doctype html><html><head><meta charset='utf-8'>",
+            f"<title>{e(self.title)}</title>",
+            "<style>body{font-family:sans-serif;max-width:48rem;margin:2rem auto}</style></head><body>",
+            f"<h1>{e(self.title)}</h1>",
+            f"<p><em>{e(self.when)} · {e(self.meeting_type)}</em></p>",
+        ]
         if self.briefing:
             parts += ["<h2>Briefing</h2>", f"<p>{e(self.briefing)}</p>"]
         parts.append("<h2>Agenda</h2><ol>")
         for item in self.agenda:
             notes = "".join(f"<li>{e(n)}</li>" for n in item.notes)
-            parts.append(f"<li><strong>{e(item.title)}</strong> ({e(item.start)}-{e(item.end)}, {item.minutes} min)"
-                         + (f"<ul>{notes}</ul>" if notes else "") + "</li>")
+            parts.append(
+                f"<li><strong>{e(item.title)}</strong> ({e(item.start)}-{e(item.end)}, {item.minutes} min)"
+                + (f"<ul>{notes}</ul>" if notes else "")
+                + "</li>"
+            )
         parts.append("</ol><h2>Question bank</h2><ul>" + "".join(f"<li>{e(q)}</li>" for q in self.questions) + "</ul>")
         if self.answers:
-            parts.append("<h2>Your prep answers</h2><ul>"
-                         + "".join(f"<li><strong>{e(q)}</strong> {e(a)}</li>" for q, a in self.answers) + "</ul>")
+            parts.append(
+                "<h2>Your prep answers</h2><ul>"
+                + "".join(f"<li><strong>{e(q)}</strong> {e(a)}</li>" for q, a in self.answers)
+                + "</ul>"
+            )
         if self.context_notes:
             parts.append("<h2>Context</h2><ul>" + "".join(f"<li>{e(n)}</li>" for n in self.context_notes) + "</ul>")
         parts.append(f"<h2>Notes template</h2><pre>{e(self.notes_template)}</pre>")
@@ -111,8 +121,9 @@ def highlights(topic: str, data: Mapping[str, Any], today: date) -> tuple[list[s
             variance = _pct(float(center.get("actual") or 0), float(center.get("budget") or 0))
             if variance > 2:
                 notes.append(f"{center.get('name')}: {variance:+.1f}% over budget")
-                questions.append(f"What drives the {variance:+.1f}% variance in {center.get('name')}, "
-                                 "and when is it back on plan?")
+                questions.append(
+                    f"What drives the {variance:+.1f}% variance in {center.get('name')}, and when is it back on plan?"
+                )
     elif topic == "big_rocks":
         from plugins.meeting_coordinator import _rocks_view
 
@@ -120,16 +131,22 @@ def highlights(topic: str, data: Mapping[str, Any], today: date) -> tuple[list[s
             if rock.get("status") in ("at_risk", "blocked"):
                 blockers = rock.get("blockers")
                 notes.append(f"{rock.get('name')}: {rock.get('progress_pct', 0)}% ({rock['status'].replace('_', ' ')})")
-                questions.append(f"What would unblock {rock.get('name')}?" if blockers else
-                                 f"What gets {rock.get('name')} back on schedule?")
+                questions.append(
+                    f"What would unblock {rock.get('name')}?"
+                    if blockers
+                    else f"What gets {rock.get('name')} back on schedule?"
+                )
     elif topic == "incidents":
         for incident in data.get("incidents", []) or []:
             if isinstance(incident, Mapping):
-                notes.append(f"{incident.get('id')} {incident.get('severity', '')}: {incident.get('title')} "
-                             f"({incident.get('status')})".replace("  ", " "))
+                notes.append(
+                    f"{incident.get('id')} {incident.get('severity', '')}: {incident.get('title')} "
+                    f"({incident.get('status')})".replace("  ", " ")
+                )
                 if incident.get("follow_ups_open"):
-                    questions.append(f"When will the {incident['follow_ups_open']} open follow-ups of "
-                                     f"{incident.get('id')} close?")
+                    questions.append(
+                        f"When will the {incident['follow_ups_open']} open follow-ups of {incident.get('id')} close?"
+                    )
     elif topic == "staffing":
         for role in data.get("open_roles", []) or []:
             if isinstance(role, Mapping):
@@ -147,9 +164,19 @@ def highlights(topic: str, data: Mapping[str, Any], today: date) -> tuple[list[s
     return notes, questions
 
 
-_SECTION_TOPICS = {"budget": "budget", "spend": "budget", "big rocks": "big_rocks", "priorities": "big_rocks",
-                   "incident": "incidents", "reliability": "incidents", "impact": "incidents", "root": "incidents",
-                   "decision": "decisions", "recognition": "staffing", "staff": "staffing"}
+_SECTION_TOPICS = {
+    "budget": "budget",
+    "spend": "budget",
+    "big rocks": "big_rocks",
+    "priorities": "big_rocks",
+    "incident": "incidents",
+    "reliability": "incidents",
+    "impact": "incidents",
+    "root": "incidents",
+    "decision": "decisions",
+    "recognition": "staffing",
+    "staff": "staffing",
+}
 
 
 def _topics_of(section: str) -> set[str]:
@@ -157,8 +184,14 @@ def _topics_of(section: str) -> set[str]:
     return {topic for word, topic in _SECTION_TOPICS.items() if word in lowered}
 
 
-def build_materials(meeting: Mapping[str, Any], kind: MeetingType, context: list[Mapping[str, Any]],
-                    answers: Mapping[str, Any], today: date, chat_timed_out: bool = False) -> Materials:
+def build_materials(
+    meeting: Mapping[str, Any],
+    kind: MeetingType,
+    context: list[Mapping[str, Any]],
+    answers: Mapping[str, Any],
+    today: date,
+    chat_timed_out: bool = False,
+) -> Materials:
     """The deterministic materials for ``meeting`` (the LoadMeeting view)."""
     zone = ZoneInfo(str(meeting.get("timezone") or "UTC"))
     start = parse_time(meeting["start"]).astimezone(zone)
@@ -175,8 +208,11 @@ def build_materials(meeting: Mapping[str, Any], kind: MeetingType, context: list
             by_topic[topic] = highlights(topic, entry["data"], today)
         elif status == "unavailable":
             context_notes.append(f"{topic.replace('_', ' ')} context was unavailable ({entry.get('error')})")
-    answer_pairs = [(q, str(a.get("response", a)) if isinstance(a, Mapping) else str(a)) for q, a in answers.items()
-                    if not (isinstance(a, Mapping) and a.get("skipped"))]
+    answer_pairs = [
+        (q, str(a.get("response", a)) if isinstance(a, Mapping) else str(a))
+        for q, a in answers.items()
+        if not (isinstance(a, Mapping) and a.get("skipped"))
+    ]
     sections = [(s.section, s.share) for s in kind.agenda] or [("Discussion", 1.0)]
     if answer_pairs:
         sections.insert(1, ("Points you prepared", 0.1))
@@ -208,12 +244,14 @@ def build_materials(meeting: Mapping[str, Any], kind: MeetingType, context: list
         context_notes.insert(0, "Prep chat was not completed within 24 hours: generated from what is known.")
     when = f"{start:%a %d %b %Y, %H:%M}-{end:%H:%M} {zone.key}"
     label = kind.label or str(meeting.get("meeting_type") or "meeting")
-    return Materials(str(meeting.get("title") or "(untitled)"), when, label, agenda, questions, template,
-                     context_notes, answer_pairs)
+    return Materials(
+        str(meeting.get("title") or "(untitled)"), when, label, agenda, questions, template, context_notes, answer_pairs
+    )
 
 
-def _notes_template(meeting: Mapping[str, Any], agenda: list[AgendaItem],
-                    by_topic: Mapping[str, tuple[list[str], list[str]]]) -> str:
+def _notes_template(
+    meeting: Mapping[str, Any], agenda: list[AgendaItem], by_topic: Mapping[str, tuple[list[str], list[str]]]
+) -> str:
     attendees = ", ".join(str(a) for a in meeting.get("attendees", [])[:20]) or "—"
     lines = [f"Meeting: {meeting.get('title')}", f"Attendees: {attendees}", ""]
     for item in agenda:
@@ -231,9 +269,12 @@ def coordinator_briefing(crewbot: Crewbot, user_id: str, meeting_id: str, markdo
         if crewbot.agents.models.resolve(spec.model).chain == ("offline",):
             return None
         result = crewbot.agents.ask(
-            "meeting_coordinator", user_id=user_id, conversation=f"prep-materials-{meeting_id}",
+            "meeting_coordinator",
+            user_id=user_id,
+            conversation=f"prep-materials-{meeting_id}",
             text="Write a briefing of at most 4 sentences for this meeting from these materials. "
-                 "Answer with the briefing only.\n\n" + markdown[:12000])
+            "Answer with the briefing only.\n\n" + markdown[:12000],
+        )
         return result.text.strip() or None
     except Exception as exc:  # the templates stand on their own
         logger.warning("Meeting Coordinator briefing failed for %s: %s", meeting_id, exc)

@@ -58,26 +58,48 @@ def notification_blocks(meeting: Mapping[str, Any], context: list[Mapping[str, A
     questions = len(meeting.get("questions", []))
     return [
         {"type": "header", "text": {"type": "plain_text", "text": f"Time to prepare: {meeting['title']}"[:150]}},
-        {"type": "section", "fields": [
-            {"type": "mrkdwn", "text": f"*When*\n{when_text(meeting)}"},
-            {"type": "mrkdwn", "text": f"*Type*\n{meeting.get('type_label')}"},
-            {"type": "mrkdwn", "text": f"*Attendees*\n{len(meeting.get('attendees', []))}"},
-            {"type": "mrkdwn", "text": f"*Prep*\n{questions} question{'s' if questions != 1 else ''}, ~5 min"},
-        ]},
+        {
+            "type": "section",
+            "fields": [
+                {"type": "mrkdwn", "text": f"*When*\n{when_text(meeting)}"},
+                {"type": "mrkdwn", "text": f"*Type*\n{meeting.get('type_label')}"},
+                {"type": "mrkdwn", "text": f"*Attendees*\n{len(meeting.get('attendees', []))}"},
+                {"type": "mrkdwn", "text": f"*Prep*\n{questions} question{'s' if questions != 1 else ''}, ~5 min"},
+            ],
+        },
         {"type": "context", "elements": [{"type": "mrkdwn", "text": context_line(context)}]},
-        {"type": "actions", "block_id": f"prep_{meeting_id}", "elements": [
-            {"type": "button", "action_id": START, "style": "primary", "value": meeting_id,
-             "text": {"type": "plain_text", "text": "Start prep"}},
-            {"type": "button", "action_id": SNOOZE, "value": meeting_id,
-             "text": {"type": "plain_text", "text": "Snooze"}},
-            {"type": "button", "action_id": SKIP, "value": meeting_id, "style": "danger",
-             "text": {"type": "plain_text", "text": "Skip"}},
-        ]},
+        {
+            "type": "actions",
+            "block_id": f"prep_{meeting_id}",
+            "elements": [
+                {
+                    "type": "button",
+                    "action_id": START,
+                    "style": "primary",
+                    "value": meeting_id,
+                    "text": {"type": "plain_text", "text": "Start prep"},
+                },
+                {
+                    "type": "button",
+                    "action_id": SNOOZE,
+                    "value": meeting_id,
+                    "text": {"type": "plain_text", "text": "Snooze"},
+                },
+                {
+                    "type": "button",
+                    "action_id": SKIP,
+                    "value": meeting_id,
+                    "style": "danger",
+                    "text": {"type": "plain_text", "text": "Skip"},
+                },
+            ],
+        },
     ]
 
 
-def post(crewbot: Crewbot, user_id: str, text: str, blocks: list[dict[str, Any]] | None = None,
-         thread_ts: str | None = None) -> dict[str, Any]:
+def post(
+    crewbot: Crewbot, user_id: str, text: str, blocks: list[dict[str, Any]] | None = None, thread_ts: str | None = None
+) -> dict[str, Any]:
     """Post to the user's prep channel; returns ``{"channel", "ts"}``."""
     client = slack_client(crewbot)
     kwargs: dict[str, Any] = {"channel": channel_for(crewbot, user_id), "text": text}

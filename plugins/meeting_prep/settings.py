@@ -60,5 +60,10 @@ def monitor_options(crewbot: Crewbot) -> MonitorOptions:
 
         notify.post(crewbot, user_id, f"I can no longer read your {provider} calendar: {why}.")
 
-    return MonitorOptions(days_ahead=settings.days_ahead, days_behind=settings.days_behind, fallback_ics=fallback,
-                          meeting_types_file=settings.meeting_types_file, on_reauthorization=reconnect)
+    return MonitorOptions(
+        days_ahead=settings.days_ahead,
+        days_behind=settings.days_behind,
+        fallback_ics=fallback,
+        meeting_types_file=settings.meeting_types_file,
+        on_reauthorization=reconnect,
+    )

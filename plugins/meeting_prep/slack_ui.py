@@ -32,8 +32,9 @@ SETTINGS_VIEW = "meeting_prep_settings"
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
-def start_prep_workflow(crewbot: Crewbot, meeting: Meeting, *, again: bool = False, attempt: int = 1
-                        ) -> tuple[str, bool]:
+def start_prep_workflow(
+    crewbot: Crewbot, meeting: Meeting, *, again: bool = False, attempt: int = 1
+) -> tuple[str, bool]:
     """Start the MeetingPrepWorkflow for the meeting's current version: ``(execution name, started)``.
 
     The execution name is ``<meeting id>-<prep version>`` (``-a<n>`` for the monitor's n-th attempt), so the
@@ -77,11 +78,16 @@ def prep_command(respond: Any, command: dict[str, Any], client: Any, crewbot: Cr
 def meeting_list(crewbot: Crewbot, user_id: str, days: int = 7, limit: int = 10) -> dict[str, Any]:
     now = crewbot.clock.now()
     types = load_meeting_types(settings_of(crewbot).meeting_types_file)
-    meetings = [m for m in crewbot.records.meetings.for_user(user_id, now, now + timedelta(days=days))
-                if m.status != "cancelled"][:limit]
+    meetings = [
+        m
+        for m in crewbot.records.meetings.for_user(user_id, now, now + timedelta(days=days))
+        if m.status != "cancelled"
+    ][:limit]
     if not meetings:
-        return {"text": f"No meetings in the next {days} days. `/prep sync` reads your calendar now; "
-                        "`/prep connect google|microsoft|ics URL` connects one."}
+        return {
+            "text": f"No meetings in the next {days} days. `/prep sync` reads your calendar now; "
+            "`/prep connect google|microsoft|ics URL` connects one."
+        }
     blocks: list[dict[str, Any]] = [{"type": "header", "text": {"type": "plain_text", "text": "Your next meetings"}}]
     lines = []
     for m in meetings:
@@ -89,9 +95,18 @@ def meeting_list(crewbot: Crewbot, user_id: str, days: int = 7, limit: int = 10)
         status = m.prep_status.replace("_", " ")
         line = f"*{m.title or '(untitled)'}* — {notify.when_text(view)}\n{types.label(m.meeting_type)} · prep: {status}"
         lines.append(line.replace("\n", " · "))
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": line},
-                       "accessory": {"type": "button", "action_id": notify.PREP_NOW, "value": m.meeting_id,
-                                     "text": {"type": "plain_text", "text": "Prep now"}}})
+        blocks.append(
+            {
+                "type": "section",
+                "text": {"type": "mrkdwn", "text": line},
+                "accessory": {
+                    "type": "button",
+                    "action_id": notify.PREP_NOW,
+                    "value": m.meeting_id,
+                    "text": {"type": "plain_text", "text": "Prep now"},
+                },
+            }
+        )
     return {"text": "Your next meetings:\n" + "\n".join(lines), "blocks": blocks}
 
 
@@ -99,9 +114,11 @@ def sync_text(crewbot: Crewbot, user_id: str) -> str:
     crewbot.records.users.get_or_create(user_id)
     report = CalendarMonitor(crewbot, monitor_options(crewbot)).run([user_id])
     counts = report.users[0]
-    text = (f"Calendar synced: {counts.fetched} events read, {counts.new} new, {counts.updated} updated, "
-            f"{counts.moved} moved, {counts.cancelled} cancelled; {counts.prep_events} meeting"
-            f"{'s' if counts.prep_events != 1 else ''} to prepare now.")
+    text = (
+        f"Calendar synced: {counts.fetched} events read, {counts.new} new, {counts.updated} updated, "
+        f"{counts.moved} moved, {counts.cancelled} cancelled; {counts.prep_events} meeting"
+        f"{'s' if counts.prep_events != 1 else ''} to prepare now."
+    )
     if counts.errors:
         text += "\nProblems: " + "; ".join(counts.errors)
     return text
@@ -117,8 +134,10 @@ def callback_base_url(crewbot: Crewbot) -> str:
     settings = settings_of(crewbot)
     if crewbot.config.runtime == "aws":
         if not settings.oauth_base_url:
-            raise ValueError("plugins.settings.meeting_prep.oauth_base_url is not set (the public URL of the "
-                             "Slack Lambda's API, which serves /oauth/<provider>/callback)")
+            raise ValueError(
+                "plugins.settings.meeting_prep.oauth_base_url is not set (the public URL of the "
+                "Slack Lambda's API, which serves /oauth/<provider>/callback)"
+            )
         return settings.oauth_base_url
     from bot.httproutes import serve
 
@@ -152,17 +171,29 @@ def connect(crewbot: Crewbot, user_id: str, args: list[str], client: Any) -> str
     secret = getattr(provider, "secret", None)
     if isinstance(secret, str) and not crewbot.secrets.is_set(secret):
         # Checked before starting anything (such as the local callback server).
-        return (f"Sorry, I could not start connecting {provider.label}: the secret {secret} is not set "
-                f"({crewbot.secrets.describe(secret)}).")
+        return (
+            f"Sorry, I could not start connecting {provider.label}: the secret {secret} is not set "
+            f"({crewbot.secrets.describe(secret)})."
+        )
     try:
         url = start_authorization(crewbot, user_id, provider, callback_base_url(crewbot))
     except Exception as exc:
         logger.warning("could not start %s authorization: %s", which, exc)
         return f"Sorry, I could not start connecting {provider.label}: {exc}"
-    client.chat_postMessage(channel=user_id, text=f"Connect your {provider.label}: {url}",
-                            blocks=[{"type": "section", "text": {"type": "mrkdwn", "text":
-                                     f"Connect your {provider.label} (read-only). The link works once, for "
-                                     f"10 minutes:\n<{url}|Open {provider.label} consent page>"}}])
+    client.chat_postMessage(
+        channel=user_id,
+        text=f"Connect your {provider.label}: {url}",
+        blocks=[
+            {
+                "type": "section",
+                "text": {
+                    "type": "mrkdwn",
+                    "text": f"Connect your {provider.label} (read-only). The link works once, for "
+                    f"10 minutes:\n<{url}|Open {provider.label} consent page>",
+                },
+            }
+        ],
+    )
     return f"I sent you a link in a DM to connect {provider.label}."
 
 
@@ -180,16 +211,32 @@ def settings_view(crewbot: Crewbot, user_id: str) -> dict[str, Any]:
         element: dict[str, Any] = {"type": "plain_text_input", "action_id": block_id}
         if value:
             element["initial_value"] = value
-        return {"type": "input", "block_id": block_id, "optional": optional, "element": element,
-                "label": {"type": "plain_text", "text": label}, "hint": {"type": "plain_text", "text": hint}}
+        return {
+            "type": "input",
+            "block_id": block_id,
+            "optional": optional,
+            "element": element,
+            "label": {"type": "plain_text", "text": label},
+            "hint": {"type": "plain_text", "text": hint},
+        }
 
-    return {"type": "modal", "callback_id": SETTINGS_VIEW, "title": {"type": "plain_text", "text": "Prep settings"},
-            "submit": {"type": "plain_text", "text": "Save"}, "blocks": [
-                text_input("lead_times", "Prep lead times (hours per type)", lead, "type=hours, comma separated"),
-                text_input("quiet_start", "Quiet hours start", str(quiet.get("start", "")), "HH:MM, your time zone"),
-                text_input("quiet_end", "Quiet hours end", str(quiet.get("end", "")), "HH:MM"),
-                text_input("channel", "Notification channel", str(current.get("notification_channel", "")),
-                           "a channel id (C…); empty: your DM with Crewbot")]}
+    return {
+        "type": "modal",
+        "callback_id": SETTINGS_VIEW,
+        "title": {"type": "plain_text", "text": "Prep settings"},
+        "submit": {"type": "plain_text", "text": "Save"},
+        "blocks": [
+            text_input("lead_times", "Prep lead times (hours per type)", lead, "type=hours, comma separated"),
+            text_input("quiet_start", "Quiet hours start", str(quiet.get("start", "")), "HH:MM, your time zone"),
+            text_input("quiet_end", "Quiet hours end", str(quiet.get("end", "")), "HH:MM"),
+            text_input(
+                "channel",
+                "Notification channel",
+                str(current.get("notification_channel", "")),
+                "a channel id (C…); empty: your DM with Crewbot",
+            ),
+        ],
+    }
 
 
 def _value(view: dict[str, Any], block: str) -> str:
@@ -256,10 +303,18 @@ def _pressed(body: dict[str, Any], crewbot: Crewbot, respond: Any) -> Meeting | 
         respond(response_type="ephemeral", replace_original=False, text="That meeting is no longer in your calendar.")
         return None
     if meeting.user_id != user_id:
-        crewbot.records.audit.record(f"user#{meeting.user_id}", user_id, "meeting_prep.refused",
-                                     meeting.meeting_id, button=body["actions"][0].get("action_id"))
-        respond(response_type="ephemeral", replace_original=False,
-                text=f"Only <@{meeting.user_id}> can prepare this meeting.")
+        crewbot.records.audit.record(
+            f"user#{meeting.user_id}",
+            user_id,
+            "meeting_prep.refused",
+            meeting.meeting_id,
+            button=body["actions"][0].get("action_id"),
+        )
+        respond(
+            response_type="ephemeral",
+            replace_original=False,
+            text=f"Only <@{meeting.user_id}> can prepare this meeting.",
+        )
         return None
     return meeting
 
@@ -277,8 +332,11 @@ def _pressed_open(body: dict[str, Any], crewbot: Crewbot, respond: Any) -> Meeti
     return meeting
 
 
-_FINISHED = {"generating": "already done: your materials are being generated",
-             "ready": "already done: your materials were sent", "skipped": "skipped"}
+_FINISHED = {
+    "generating": "already done: your materials are being generated",
+    "ready": "already done: your materials were sent",
+    "skipped": "skipped",
+}
 
 
 def start_pressed(body: dict[str, Any], respond: Any, client: Any, crewbot: Crewbot) -> None:
@@ -287,15 +345,20 @@ def start_pressed(body: dict[str, Any], respond: Any, client: Any, crewbot: Crew
         return
     current = getattr(meeting, "prep_chat", None) or {}
     if current.get("state") == "open":
-        respond(response_type="ephemeral", replace_original=False,
-                text="Your prep chat for this meeting is already open: answer in its thread.")
+        respond(
+            response_type="ephemeral",
+            replace_original=False,
+            text="Your prep chat for this meeting is already open: answer in its thread.",
+        )
         return
     kind = load_meeting_types(settings_of(crewbot).meeting_types_file).get(meeting.meeting_type)
     questions = list(kind.prep_questions) or ["What outcome do you want from this meeting?"]
     channel = body.get("channel", {}).get("id") or body["container"].get("channel_id")
     thread_ts = body.get("message", {}).get("ts") or body["container"].get("message_ts")
-    intro = (f"*{chat.SPEAKER}*: let's prepare *{meeting.title}*. {len(questions)} quick questions; "
-             "answer in this thread, `skip` one or say `done` any time.\n")
+    intro = (
+        f"*{chat.SPEAKER}*: let's prepare *{meeting.title}*. {len(questions)} quick questions; "
+        "answer in this thread, `skip` one or say `done` any time.\n"
+    )
     if not str(channel).startswith("D"):
         # Notified in a channel: the chat itself happens in the owner's DM (channel replies reach
         # Crewbot only as mentions), in a thread under a fresh message there.
@@ -314,19 +377,26 @@ def snooze_pressed(body: dict[str, Any], respond: Any, crewbot: Crewbot) -> None
     until = crewbot.clock.now() + timedelta(minutes=minutes)
     from plugins.meeting_prep.tasks import EVENT_SOURCE, SNOOZE_EVENT
 
-    crewbot.scheduler.once(f"prep-snooze-{meeting.meeting_id}", until, EVENT_SOURCE, SNOOZE_EVENT,
-                           {"meeting_id": meeting.meeting_id})
+    crewbot.scheduler.once(
+        f"prep-snooze-{meeting.meeting_id}", until, EVENT_SOURCE, SNOOZE_EVENT, {"meeting_id": meeting.meeting_id}
+    )
     crewbot.records.meetings.update(meeting.meeting_id, prep_status="snoozed")
-    respond(response_type="ephemeral", replace_original=False,
-            text=f"Snoozed: I will remind you in {minutes} minutes ({until:%H:%M} UTC).")
+    respond(
+        response_type="ephemeral",
+        replace_original=False,
+        text=f"Snoozed: I will remind you in {minutes} minutes ({until:%H:%M} UTC).",
+    )
 
 
 def skip_pressed(body: dict[str, Any], respond: Any, crewbot: Crewbot) -> None:
     meeting = _pressed_open(body, crewbot, respond)
     if meeting is None:
         return
-    crewbot.records.meetings.update(meeting.meeting_id, prep_status="skipped",
-                                    prep_chat={**(getattr(meeting, "prep_chat", None) or {}), "state": "closed"})
+    crewbot.records.meetings.update(
+        meeting.meeting_id,
+        prep_status="skipped",
+        prep_chat={**(getattr(meeting, "prep_chat", None) or {}), "state": "closed"},
+    )
     token = getattr(meeting, "prep_token", None)
     if token:
         # A TaskTokenError means the wait had ended already (timeout): nothing to stop.
@@ -347,13 +417,20 @@ def prep_now_pressed(body: dict[str, Any], respond: Any, crewbot: Crewbot) -> No
         # The prep is waiting for its chat (e.g. the notification went out as an SMS): bring the buttons back.
         from plugins.meeting_prep.tasks import meeting_view
 
-        notify.post(crewbot, meeting.user_id, f"Time to prepare: {meeting.title}",
-                    notify.notification_blocks(meeting_view(crewbot, meeting), []))
+        notify.post(
+            crewbot,
+            meeting.user_id,
+            f"Time to prepare: {meeting.title}",
+            notify.notification_blocks(meeting_view(crewbot, meeting), []),
+        )
         respond(response_type="ephemeral", replace_original=False, text=f"Here is the prep for {meeting.title}.")
         return
     if chat_state == "open" or meeting.prep_status in ("notified", "in_progress", "generating", "snoozed"):
-        respond(response_type="ephemeral", replace_original=False,
-                text="This meeting's prep is already under way: look for its message in your DMs.")
+        respond(
+            response_type="ephemeral",
+            replace_original=False,
+            text="This meeting's prep is already under way: look for its message in your DMs.",
+        )
         return
     if meeting.prep_status in ("ready", "skipped"):
         crewbot.records.meetings.update(meeting.meeting_id, prep_status="not_started")
@@ -391,8 +468,9 @@ def on_snooze_elapsed(crewbot: Crewbot, detail: dict[str, Any]) -> None:
 
     view = meeting_view(crewbot, meeting)
     crewbot.records.meetings.update(meeting.meeting_id, prep_status="notified")
-    notify.post(crewbot, meeting.user_id, f"Reminder: time to prepare {meeting.title}",
-                notify.notification_blocks(view, []))
+    notify.post(
+        crewbot, meeting.user_id, f"Reminder: time to prepare {meeting.title}", notify.notification_blocks(view, [])
+    )
 
 
 def on_reminder_due(crewbot: Crewbot, detail: dict[str, Any]) -> None:
@@ -406,11 +484,17 @@ def on_reminder_due(crewbot: Crewbot, detail: dict[str, Any]) -> None:
     keys = getattr(meeting, "materials", None) or {}
     link = ""
     if keys.get("html"):
-        link = "\nYour materials: " + crewbot.store.blobs("materials").url(keys["html"],
-                                                                            settings_of(crewbot).link_seconds)
-    where = f"\nJoin: {meeting.video_link}" if meeting.video_link else (
-        f"\nWhere: {meeting.location}" if meeting.location else "")
+        link = "\nYour materials: " + crewbot.store.blobs("materials").url(
+            keys["html"], settings_of(crewbot).link_seconds
+        )
+    where = (
+        f"\nJoin: {meeting.video_link}"
+        if meeting.video_link
+        else (f"\nWhere: {meeting.location}" if meeting.location else "")
+    )
     answers = len([a for a in meeting.prep_responses.values() if not (isinstance(a, dict) and a.get("skipped"))])
-    text = (f"Reminder: *{meeting.title}* starts {notify.when_text(view)}.{where}{link}\n"
-            f"You prepared {answers} answer{'s' if answers != 1 else ''}.")
+    text = (
+        f"Reminder: *{meeting.title}* starts {notify.when_text(view)}.{where}{link}\n"
+        f"You prepared {answers} answer{'s' if answers != 1 else ''}."
+    )
     notify.post(crewbot, meeting.user_id, text)

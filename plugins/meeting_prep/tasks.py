@@ -47,13 +47,24 @@ def meeting_view(crewbot: Crewbot, meeting: Meeting) -> dict[str, Any]:
     """What the workflow carries about a meeting (no prep answers: those are read fresh when needed)."""
     types = load_meeting_types(settings_of(crewbot).meeting_types_file)
     kind = types.get(meeting.meeting_type)
-    return {"meeting_id": meeting.meeting_id, "user_id": meeting.user_id, "title": meeting.title or "(untitled)",
-            "description": meeting.description[:2000], "start": format_time(meeting.start),
-            "end": format_time(meeting.end), "timezone": meeting.timezone, "all_day": meeting.all_day,
-            "meeting_type": meeting.meeting_type or "default", "type_label": types.label(meeting.meeting_type),
-            "attendees": [a.name or a.email for a in meeting.attendees][:50], "location": meeting.location,
-            "video_link": meeting.video_link, "prep_version": prep_version(meeting),
-            "context_required": list(kind.context_required), "questions": list(kind.prep_questions)}
+    return {
+        "meeting_id": meeting.meeting_id,
+        "user_id": meeting.user_id,
+        "title": meeting.title or "(untitled)",
+        "description": meeting.description[:2000],
+        "start": format_time(meeting.start),
+        "end": format_time(meeting.end),
+        "timezone": meeting.timezone,
+        "all_day": meeting.all_day,
+        "meeting_type": meeting.meeting_type or "default",
+        "type_label": types.label(meeting.meeting_type),
+        "attendees": [a.name or a.email for a in meeting.attendees][:50],
+        "location": meeting.location,
+        "video_link": meeting.video_link,
+        "prep_version": prep_version(meeting),
+        "context_required": list(kind.context_required),
+        "questions": list(kind.prep_questions),
+    }
 
 
 def load_meeting(crewbot: Crewbot, payload: Mapping[str, Any], ctx: TaskContext) -> dict[str, Any]:
@@ -81,7 +92,8 @@ def fetch_context(crewbot: Crewbot, payload: Mapping[str, Any], ctx: TaskContext
     if not providers:
         raise TaskFailure("Context.NoProvider", f"no context provider offers {topic!r}")
     calls: dict[str, Callable[[], Any]] = {
-        p.name: partial(p.fetch, topic, meeting["user_id"], meeting) for p in providers}
+        p.name: partial(p.fetch, topic, meeting["user_id"], meeting) for p in providers
+    }
     outcomes = fetch_all(calls, timeout=20, attempts=2)
     good = {name: o.value for name, o in outcomes.items() if o.ok and isinstance(o.value, Mapping)}
     if not good:
@@ -115,21 +127,28 @@ def send_prep_notification(crewbot: Crewbot, payload: Mapping[str, Any], ctx: Ta
         if user is None or not user.phone or not settings_of(crewbot).sms_fallback:
             raise TaskFailure("Notification.Failed", f"Slack: {type(exc).__name__}: {exc}") from exc
         logger.warning("Slack notification for %s failed (%s): SMS fallback", meeting["meeting_id"], exc)
-        notify.send_sms(crewbot, user_id, user.phone,
-                        f"Crewbot: time to prepare for {meeting['title']} ({notify.when_text(meeting)}). "
-                        "Open Slack and send /prep to start.")
+        notify.send_sms(
+            crewbot,
+            user_id,
+            user.phone,
+            f"Crewbot: time to prepare for {meeting['title']} ({notify.when_text(meeting)}). "
+            "Open Slack and send /prep to start.",
+        )
         posted = {"channel": "sms", "ts": ""}
-    crewbot.records.meetings.update(meeting["meeting_id"], prep_status="notified",
-                                    prep_notification={**posted, "version": meeting["prep_version"],
-                                                       "execution": execution})
+    crewbot.records.meetings.update(
+        meeting["meeting_id"],
+        prep_status="notified",
+        prep_notification={**posted, "version": meeting["prep_version"], "execution": execution},
+    )
     return posted
 
 
 def wait_for_chat_completion(crewbot: Crewbot, payload: Mapping[str, Any], ctx: TaskContext) -> dict[str, Any]:
     """Keep the task token server-side, on the meeting; the prep chat answers it when done."""
     meeting = payload["meeting"]
-    crewbot.records.meetings.update(meeting["meeting_id"], prep_token=payload["taskToken"],
-                                    prep_execution=payload.get("execution"))
+    crewbot.records.meetings.update(
+        meeting["meeting_id"], prep_token=payload["taskToken"], prep_execution=payload.get("execution")
+    )
     return {"waiting": True}
 
 
@@ -143,14 +162,25 @@ def generate_materials(crewbot: Crewbot, payload: Mapping[str, Any], ctx: TaskCo
         closed = {**chat, "state": "closed", "closed_by": "timeout"}
         crewbot.records.meetings.update(stored.meeting_id, prep_chat=closed)
     kind = load_meeting_types(settings_of(crewbot).meeting_types_file).get(meeting["meeting_type"])
-    materials = build_materials(meeting, kind, state.get("context", []), stored.prep_responses,
-                                crewbot.clock.now().astimezone(UTC).date(), chat_timed_out="chat_timeout" in state)
+    materials = build_materials(
+        meeting,
+        kind,
+        state.get("context", []),
+        stored.prep_responses,
+        crewbot.clock.now().astimezone(UTC).date(),
+        chat_timed_out="chat_timeout" in state,
+    )
     briefing = coordinator_briefing(crewbot, meeting["user_id"], meeting["meeting_id"], materials.markdown())
     if briefing:
         materials.briefing, materials.generated_by = briefing, "Meeting Coordinator"
-    return {"title": materials.title, "markdown": materials.markdown(), "html": materials.html(),
-            "preview": materials.preview(), "generated_by": materials.generated_by,
-            "timed_out": "chat_timeout" in state}
+    return {
+        "title": materials.title,
+        "markdown": materials.markdown(),
+        "html": materials.html(),
+        "preview": materials.preview(),
+        "generated_by": materials.generated_by,
+        "timed_out": "chat_timeout" in state,
+    }
 
 
 def store_materials(crewbot: Crewbot, payload: Mapping[str, Any], ctx: TaskContext) -> dict[str, Any]:
@@ -160,8 +190,9 @@ def store_materials(crewbot: Crewbot, payload: Mapping[str, Any], ctx: TaskConte
     keys = {"markdown": prefix + "materials.md", "html": prefix + "materials.html"}
     blobs.put(keys["markdown"], materials["markdown"].encode(), "text/markdown; charset=utf-8")
     blobs.put(keys["html"], materials["html"].encode(), "text/html; charset=utf-8")
-    crewbot.records.meetings.update(meeting["meeting_id"], prep_status="ready", materials=keys,
-                                    materials_at=format_time(crewbot.clock.now()))
+    crewbot.records.meetings.update(
+        meeting["meeting_id"], prep_status="ready", materials=keys, materials_at=format_time(crewbot.clock.now())
+    )
     return keys
 
 
@@ -172,13 +203,21 @@ def send_materials(crewbot: Crewbot, payload: Mapping[str, Any], ctx: TaskContex
     markdown_url = blobs.url(keys["markdown"], expires_in=settings_of(crewbot).link_seconds)
     text = f"Materials ready: {meeting['title']} — {url}"
     blocks: list[dict[str, Any]] = [
-        {"type": "section", "text": {"type": "mrkdwn",
-                                     "text": f"*Materials ready: {meeting['title']}*\n{notify.when_text(meeting)}"}},
+        {
+            "type": "section",
+            "text": {"type": "mrkdwn", "text": f"*Materials ready: {meeting['title']}*\n{notify.when_text(meeting)}"},
+        },
         {"type": "section", "text": {"type": "mrkdwn", "text": "*Agenda*\n```" + payload["preview"] + "```"}},
-        {"type": "section", "text": {"type": "mrkdwn",
-                                     "text": f"<{url}|Open the materials (HTML)> · <{markdown_url}|Markdown>"}},
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": "Links are valid for 24 hours; "
-                                          "`/prep` shows your meetings and prep status."}]},
+        {
+            "type": "section",
+            "text": {"type": "mrkdwn", "text": f"<{url}|Open the materials (HTML)> · <{markdown_url}|Markdown>"},
+        },
+        {
+            "type": "context",
+            "elements": [
+                {"type": "mrkdwn", "text": "Links are valid for 24 hours; `/prep` shows your meetings and prep status."}
+            ],
+        },
     ]
     return notify.post(crewbot, str(meeting["user_id"]), text, blocks)
 
@@ -189,8 +228,13 @@ def schedule_reminder(crewbot: Crewbot, payload: Mapping[str, Any], ctx: TaskCon
     if when <= crewbot.clock.now():
         return {"scheduled": False, "reason": "the reminder time has passed"}
     name = f"prep-reminder-{meeting['meeting_id']}-{meeting['prep_version']}"
-    crewbot.scheduler.once(name, when, EVENT_SOURCE, REMINDER_EVENT,
-                           {"meeting_id": meeting["meeting_id"], "prep_version": meeting["prep_version"]})
+    crewbot.scheduler.once(
+        name,
+        when,
+        EVENT_SOURCE,
+        REMINDER_EVENT,
+        {"meeting_id": meeting["meeting_id"], "prep_version": meeting["prep_version"]},
+    )
     return {"scheduled": True, "at": format_time(when), "name": name}
 
 

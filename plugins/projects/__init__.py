@@ -29,8 +29,14 @@ def register_settings() -> type[Settings]:
 def register_commands() -> list[Any]:
     from plugins.projects.slack import project_command
 
-    return [SlashCommand("/project", project_command, description="Project delivery by the agent crew",
-                         usage_hint="[new | list | status NAME | deliverables NAME | approvers NAME]")]
+    return [
+        SlashCommand(
+            "/project",
+            project_command,
+            description="Project delivery by the agent crew",
+            usage_hint="[new | list | status NAME | deliverables NAME | approvers NAME]",
+        )
+    ]
 
 
 @hookimpl

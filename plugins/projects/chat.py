@@ -28,12 +28,18 @@ def on_mention(event: dict[str, Any], body: dict[str, Any], client: Any, context
     text = event.get("text") or ""
     if context.bot_user_id:
         text = text.replace(f"<@{context.bot_user_id}>", "").strip()
-    message = IncomingMessage(user_id=event["user"], channel_id=event["channel"],
-                              thread_ts=event.get("thread_ts") or event["ts"], text=text, ts=event["ts"],
-                              team_id=body.get("team_id") or event.get("team") or "",
-                              files=tuple(event.get("files") or ()))
-    projects = [p for p in crewbot.records.projects.by_channel(message.channel_id)
-                if p.status not in ("cancelled", "completed")]
+    message = IncomingMessage(
+        user_id=event["user"],
+        channel_id=event["channel"],
+        thread_ts=event.get("thread_ts") or event["ts"],
+        text=text,
+        ts=event["ts"],
+        team_id=body.get("team_id") or event.get("team") or "",
+        files=tuple(event.get("files") or ()),
+    )
+    projects = [
+        p for p in crewbot.records.projects.by_channel(message.channel_id) if p.status not in ("cancelled", "completed")
+    ]
     if not projects:
         from bot.slack.reply import SlackReply
 
@@ -53,15 +59,28 @@ def ask_pm(crewbot: Any, project: Any, message: IncomingMessage) -> str:
     spec = agents.registry.get("pm")
     spec = spec.model_copy(update={"tools": [t for t in spec.tools if t in CHAT_TOOLS]})
     session_id = safe_session_id(f"project-{project.project_id}-chat-{message.channel_id}-{message.thread_ts}")
-    call = CallContext(user_id=message.user_id, session_id=session_id, agent="pm",
-                       roles=agents.roles_of(message.user_id) | {"project_crew"}, channel_id=message.channel_id,
-                       crewbot=crewbot)
+    call = CallContext(
+        user_id=message.user_id,
+        session_id=session_id,
+        agent="pm",
+        roles=agents.roles_of(message.user_id) | {"project_crew"},
+        channel_id=message.channel_id,
+        crewbot=crewbot,
+    )
     model, resolution = agents.models.build(spec.model)
-    hooks = CrewbotHooks(call, agents.registry.tools, agents.ledger, BudgetState("ok", None), resolution.short,
-                         audit=crewbot.records.audit.record)
+    hooks = CrewbotHooks(
+        call,
+        agents.registry.tools,
+        agents.ledger,
+        BudgetState("ok", None),
+        resolution.short,
+        audit=crewbot.records.audit.record,
+    )
     with agents.locks.hold(session_id):
         agent = agents.build_agent(spec, session_id, model, agents.models.retry_strategy(resolution), hooks)
-        result = agent(message.text or "status", invocation_state={
-            CALL_KEY: call, PROJECT_KEY: project.project_id, PHASE_KEY: project.phase},
-            limits={"turns": spec.budget.max_cycles})
+        result = agent(
+            message.text or "status",
+            invocation_state={CALL_KEY: call, PROJECT_KEY: project.project_id, PHASE_KEY: project.phase},
+            limits={"turns": spec.budget.max_cycles},
+        )
     return str(result).strip() or "(no answer)"

@@ -1,7 +1,7 @@
 """``crewbot projects``: list projects, and run a phase (the Fargate task's entry point).
 
-    crewbot projects list
-    crewbot projects run-phase --project P --run RUN_ITEM [--resume]
+crewbot projects list
+crewbot projects run-phase --project P --run RUN_ITEM [--resume]
 """
 
 from __future__ import annotations

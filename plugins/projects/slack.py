@@ -74,19 +74,26 @@ def list_text(service: Any) -> str:
     projects = service.all()
     if not projects:
         return "No projects yet. `/project new` starts one from a Statement of Work."
-    lines = [f"• *{p.name}* — {PHASES[p.phase].title if p.phase in PHASES else p.phase} · "
-             f"{p.status.replace('_', ' ')} · <#{p.channel_id}>" for p in projects]
+    lines = [
+        f"• *{p.name}* — {PHASES[p.phase].title if p.phase in PHASES else p.phase} · "
+        f"{p.status.replace('_', ' ')} · <#{p.channel_id}>"
+        for p in projects
+    ]
     return "*Projects*\n" + "\n".join(lines)
 
 
 def status_text(service: Any, project: Any) -> str:
     pid = project.project_id
     position = service.phase_index(project.phase) + 1
-    lines = [f"*{project.name}* — phase *{PHASES[project.phase].title}* ({position} of {len(PHASE_ORDER)}) · "
-             f"{project.status.replace('_', ' ')}"]
+    lines = [
+        f"*{project.name}* — phase *{PHASES[project.phase].title}* ({position} of {len(PHASE_ORDER)}) · "
+        f"{project.status.replace('_', ' ')}"
+    ]
     pending = [g for g in service.items.gates(pid) if g.get("status") == "pending"]
-    lines.append("Pending approvals: " + (", ".join(f"{PHASES[g['phase']].title} (attempt {g.get('attempt')})"
-                                                     for g in pending) or "none"))
+    lines.append(
+        "Pending approvals: "
+        + (", ".join(f"{PHASES[g['phase']].title} (attempt {g.get('attempt')})" for g in pending) or "none")
+    )
     questions = [q for q in service.items.questions(pid) if q.get("status") == "open"]
     if questions:
         lines.append("Questions waiting for you: " + "; ".join(f"{q['agent']}: {q['question']}" for q in questions))
@@ -102,8 +109,10 @@ def status_text(service: Any, project: Any) -> str:
     decided = [g for g in service.items.gates(pid) if g.get("status") in ("approved", "revised")]
     for gate in decided[-3:]:
         ratings = ", ".join(f"{k} {v}" for k, v in (gate.get("ratings") or {}).items())
-        lines.append(f"  ✓ {PHASES[gate['phase']].title} attempt {gate.get('attempt')} {gate['status']} by "
-                     f"<@{gate.get('decided_by')}>" + (f" ({ratings})" if ratings else ""))
+        lines.append(
+            f"  ✓ {PHASES[gate['phase']].title} attempt {gate.get('attempt')} {gate['status']} by "
+            f"<@{gate.get('decided_by')}>" + (f" ({ratings})" if ratings else "")
+        )
     return "\n".join(lines)
 
 
@@ -120,7 +129,7 @@ def approvers(service: Any, words: list[str], command: dict[str, Any]) -> str:
     project = service.find(" ".join(words[:verb_at]) or None, command.get("channel_id"))
     if verb_at < len(words):
         users = []
-        for word in words[verb_at + 1:]:
+        for word in words[verb_at + 1 :]:
             match = _MENTION.match(word)
             if match is None:
                 raise ProjectError(f"{word!r} is not a user: mention people, like @alice")
@@ -149,8 +158,10 @@ def _download(client: Any, file: dict[str, Any]) -> tuple[str, bytes]:
     name = str(file.get("name") or file.get("title") or "the file")
     size = int(file.get("size") or 0)
     if size > MAX_SOW_BYTES:
-        raise SowError(f"{name} is {size / 1_048_576:.1f} MB; the limit is {MAX_SOW_BYTES / 1_048_576:.0f} MB. "
-                       "Share a shorter SOW or paste its text")
+        raise SowError(
+            f"{name} is {size / 1_048_576:.1f} MB; the limit is {MAX_SOW_BYTES / 1_048_576:.0f} MB. "
+            "Share a shorter SOW or paste its text"
+        )
     url = str(file.get("url_private_download") or file.get("url_private") or "")
     if not url:
         raise SowError(f"Slack gave no download link for {name}")
@@ -187,19 +198,24 @@ def submit_new_project(ack: Any, body: dict[str, Any], view: dict[str, Any], cli
         return
     service = project_service(crewbot)
     try:
-        project = service.create(name=name, sow_text=text, channel_id=channel, user_id=user, source=source,
-                                 start=False)
+        project = service.create(name=name, sow_text=text, channel_id=channel, user_id=user, source=source, start=False)
     except ProjectError as exc:
         field = "name" if isinstance(exc, ProjectNameError) else ("sow_file" if files else "sow_text")
         ack(response_action="errors", errors={field: str(exc)[:150]})
         return
     ack()
     sow = project.sow
-    counts = ", ".join(f"{len(sow.get(k) or [])} {k.replace('_', ' ')}" for k in
-                       ("objectives", "requirements", "deliverables", "acceptance_criteria"))
-    post(crewbot, channel, f"📄 <@{user}> started *{project.name}* from a SOW ({source}; read by the "
-                           f"{sow.get('parsed_by')}: {counts}). Approvers: "
-                           f"{', '.join(f'<@{u}>' for u in project.approvers)}.")
+    counts = ", ".join(
+        f"{len(sow.get(k) or [])} {k.replace('_', ' ')}"
+        for k in ("objectives", "requirements", "deliverables", "acceptance_criteria")
+    )
+    post(
+        crewbot,
+        channel,
+        f"📄 <@{user}> started *{project.name}* from a SOW ({source}; read by the "
+        f"{sow.get('parsed_by')}: {counts}). Approvers: "
+        f"{', '.join(f'<@{u}>' for u in project.approvers)}.",
+    )
     service.start(project)
 
 
@@ -235,8 +251,9 @@ def on_revise(body: dict[str, Any], client: Any, crewbot: Any) -> None:
     _open_gate_modal(body, client, crewbot, feedback_view, "send this phase back")
 
 
-def _decide(ack: Any, body: dict[str, Any], view: dict[str, Any], client: Any, crewbot: Any, decision: str,
-            **detail: Any) -> None:
+def _decide(
+    ack: Any, body: dict[str, Any], view: dict[str, Any], client: Any, crewbot: Any, decision: str, **detail: Any
+) -> None:
     service = project_service(crewbot)
     user = body["user"]["id"]
     error_field = "feedback" if decision == "revised" else "comment"
@@ -302,8 +319,9 @@ def on_answer(body: dict[str, Any], client: Any, crewbot: Any) -> None:
     except (ProjectError, NotApprover, AlreadyDecided) as exc:
         tell_user(body, client, f"Sorry, {exc}.")
         return
-    client.views_open(trigger_id=body["trigger_id"], view=answer_view(f"{project_id}:{question_id}",
-                                                                      question["question"]))
+    client.views_open(
+        trigger_id=body["trigger_id"], view=answer_view(f"{project_id}:{question_id}", question["question"])
+    )
 
 
 def submit_answer(ack: Any, body: dict[str, Any], view: dict[str, Any], client: Any, crewbot: Any) -> None:
@@ -323,14 +341,24 @@ def submit_answer(ack: Any, body: dict[str, Any], view: dict[str, Any], client: 
         ack(response_action="errors", errors={"answer": f"Sorry, {exc}."[:150]})
         return
     ack()
-    update(crewbot, question.get("channel"), question.get("ts"), f"Answered by <@{user}>",
-           [{"type": "section", "text": {"type": "mrkdwn", "text": f"❓ {question['question']}\n💬 <@{user}>: "
-                                                                   f"{answer}"[:2900]}}])
+    update(
+        crewbot,
+        question.get("channel"),
+        question.get("ts"),
+        f"Answered by <@{user}>",
+        [
+            {
+                "type": "section",
+                "text": {"type": "mrkdwn", "text": f"❓ {question['question']}\n💬 <@{user}>: {answer}"[:2900]},
+            }
+        ],
+    )
     try:
         service.answer(project_id, question_id, user, answer)
     except AlreadyDecided as exc:
-        client.chat_postEphemeral(channel=question.get("channel") or project.channel_id, user=user,
-                                  text=f"Sorry, {exc}.")
+        client.chat_postEphemeral(
+            channel=question.get("channel") or project.channel_id, user=user, text=f"Sorry, {exc}."
+        )
 
 
 # -- failed phases -------------------------------------------------------------------------------------
@@ -348,8 +376,13 @@ def _recover(body: dict[str, Any], client: Any, crewbot: Any, decision: str) -> 
         return
     verb = "🔁 Retried" if decision == "retry" else "⏹ Stopped"
     note = f"{verb} by <@{user}>: {PHASES[item['phase']].title} of {project.name} failed ({item.get('cause')})."
-    update(crewbot, item.get("channel"), item.get("ts"), note,
-           [{"type": "section", "text": {"type": "mrkdwn", "text": note[:2900]}}])
+    update(
+        crewbot,
+        item.get("channel"),
+        item.get("ts"),
+        note,
+        [{"type": "section", "text": {"type": "mrkdwn", "text": note[:2900]}}],
+    )
 
 
 def on_retry(body: dict[str, Any], client: Any, crewbot: Any) -> None:

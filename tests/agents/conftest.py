@@ -51,8 +51,12 @@ def make_crewbot(home: Path, tmp_path: Path) -> Iterator[MakeCrewbot]:
             config_file = tmp_path / f"crewbot-{len(made)}.yaml"
             config_file.write_text(config)
         env = {"CREWBOT_HOME": str(home), **(environ or {})}
-        crewbot = start(config_file=config_file, environ=env, setup_logging=False,
-                        extra_plugins=[(f"test{i}", p) for i, p in enumerate(plugins)])
+        crewbot = start(
+            config_file=config_file,
+            environ=env,
+            setup_logging=False,
+            extra_plugins=[(f"test{i}", p) for i, p in enumerate(plugins)],
+        )
         made.append(crewbot)
         return crewbot
 
@@ -66,13 +70,31 @@ def crewbot(make_crewbot: MakeCrewbot) -> Crewbot:
     return make_crewbot()
 
 
-def add_meeting(crewbot: Crewbot, user_id: str, meeting_id: str, title: str, in_days: float, minutes: int = 60,
-                meeting_type: str = "general", **extra: Any) -> Meeting:
+def add_meeting(
+    crewbot: Crewbot,
+    user_id: str,
+    meeting_id: str,
+    title: str,
+    in_days: float,
+    minutes: int = 60,
+    meeting_type: str = "general",
+    **extra: Any,
+) -> Meeting:
     """Store a meeting as the calendar sync would."""
     start = crewbot.clock.now().astimezone(UTC) + timedelta(days=in_days)
-    return crewbot.records.meetings.save(Meeting(
-        meeting_id=meeting_id, user_id=user_id, provider="test", external_id=meeting_id, title=title, start=start,
-        end=start + timedelta(minutes=minutes), meeting_type=meeting_type, **extra))
+    return crewbot.records.meetings.save(
+        Meeting(
+            meeting_id=meeting_id,
+            user_id=user_id,
+            provider="test",
+            external_id=meeting_id,
+            title=title,
+            start=start,
+            end=start + timedelta(minutes=minutes),
+            meeting_type=meeting_type,
+            **extra,
+        )
+    )
 
 
 class RecordingReply:

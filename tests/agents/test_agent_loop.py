@@ -32,8 +32,13 @@ def test_scripted_tool_call_reads_the_callers_meetings(make_crewbot: MakeCrewbot
 
     assert result.text == "You have the QBR on Monday."
     assert result.tools == ["get_upcoming_meetings"] and result.tool_errors == 0
-    assert model.requests[0].tool_names == ["get_upcoming_meetings", "save_prep_response", "generate_meeting_agenda",
-                                           "get_budget_context", "get_big_rocks_status"]
+    assert model.requests[0].tool_names == [
+        "get_upcoming_meetings",
+        "save_prep_response",
+        "generate_meeting_agenda",
+        "get_budget_context",
+        "get_big_rocks_status",
+    ]
     [found] = tool_results(model, 1)
     assert found["status"] == "success"
     text = str(found["content"])
@@ -60,11 +65,16 @@ def test_a_failing_tool_becomes_a_result_and_the_agent_continues(make_crewbot: M
 
 
 def test_exhausted_session_budget_stops_with_a_clear_message(make_crewbot: MakeCrewbot) -> None:
-    spec = AgentSpec(name="frugal", description="test agent", system_prompt="Be brief.",
-                     budget=BudgetSpec(tokens_per_session=25, warn_at=0.5))
+    spec = AgentSpec(
+        name="frugal",
+        description="test agent",
+        system_prompt="Be brief.",
+        budget=BudgetSpec(tokens_per_session=25, warn_at=0.5),
+    )
     crewbot = make_crewbot(AgentPlugin([spec]))
-    model = ScriptedModel(["First answer, which costs more than the whole budget of this tiny agent."],
-                          repeat_last=True)
+    model = ScriptedModel(
+        ["First answer, which costs more than the whole budget of this tiny agent."], repeat_last=True
+    )
     crewbot.agents.models.override("offline", lambda: model)
 
     first = crewbot.agents.ask("frugal", user_id="U1", conversation="c1", text="hello there, tell me a long story")
@@ -80,8 +90,13 @@ def test_exhausted_session_budget_stops_with_a_clear_message(make_crewbot: MakeC
 
 
 def test_budget_running_out_mid_turn_stops_the_loop(make_crewbot: MakeCrewbot) -> None:
-    spec = AgentSpec(name="looper", description="test agent", system_prompt="Go.", tools=["get_budget_context"],
-                     budget=BudgetSpec(tokens_per_session=800))
+    spec = AgentSpec(
+        name="looper",
+        description="test agent",
+        system_prompt="Go.",
+        tools=["get_budget_context"],
+        budget=BudgetSpec(tokens_per_session=800),
+    )
     crewbot = make_crewbot(AgentPlugin([spec]))
     model = ScriptedModel([ToolCall("get_budget_context")], repeat_last=True)
     crewbot.agents.models.override("offline", lambda: model)
@@ -102,8 +117,12 @@ def test_budget_running_out_mid_turn_stops_the_loop(make_crewbot: MakeCrewbot) -
 
 
 def test_budget_warning_when_most_is_used(make_crewbot: MakeCrewbot) -> None:
-    spec = AgentSpec(name="warned", description="test agent", system_prompt="Hi.",
-                     budget=BudgetSpec(tokens_per_session=1000, warn_at=0.001))
+    spec = AgentSpec(
+        name="warned",
+        description="test agent",
+        system_prompt="Hi.",
+        budget=BudgetSpec(tokens_per_session=1000, warn_at=0.001),
+    )
     crewbot = make_crewbot(AgentPlugin([spec]))
     crewbot.agents.models.override("offline", lambda: ScriptedModel(["ok"], repeat_last=True))
     crewbot.agents.ask("warned", user_id="U1", conversation="c1", text="one")
@@ -166,8 +185,11 @@ def test_tool_needing_a_role_is_refused_to_others(make_crewbot: MakeCrewbot) -> 
     assert tool_results(model2, 1)[0]["status"] == "success" and calls == ["UADMIN1"]
 
     [refusal] = crewbot.records.audit.for_scope("user#UPLAIN1")
-    assert (refusal.action, refusal.target, refusal.detail["required_role"]) == ("agent_tool_refused", "purge_cache",
-                                                                                "admin")
+    assert (refusal.action, refusal.target, refusal.detail["required_role"]) == (
+        "agent_tool_refused",
+        "purge_cache",
+        "admin",
+    )
     [done] = crewbot.records.audit.for_scope("user#UADMIN1")
     assert (done.action, done.detail["side_effects"], done.detail["status"]) == ("agent_tool_call", "write", "success")
     assert done.detail["agent"] == "ops" and done.detail["session_id"] == "c2"

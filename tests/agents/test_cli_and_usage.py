@@ -20,8 +20,14 @@ from .conftest import MakeCrewbot, add_meeting
 def cli_env(home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("CREWBOT_HOME", str(home))
     monkeypatch.setenv("HOME", str(tmp_path / "nohome"))  # no ~/.aws/credentials: the offline model
-    for var in ("AWS_ACCESS_KEY_ID", "AWS_PROFILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE",
-                "CREWBOT_CONFIG", "CREWBOT_LOAD_PLUGINS"):
+    for var in (
+        "AWS_ACCESS_KEY_ID",
+        "AWS_PROFILE",
+        "AWS_SHARED_CREDENTIALS_FILE",
+        "AWS_CONFIG_FILE",
+        "CREWBOT_CONFIG",
+        "CREWBOT_LOAD_PLUGINS",
+    ):
         monkeypatch.delenv(var, raising=False)
     return home
 
@@ -45,13 +51,24 @@ def test_agents_list_and_show(cli_env: Path, capsys: pytest.CaptureFixture[str])
 
 
 def test_agents_chat_then_usage(cli_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out = run_cli(capsys, "agents", "chat", "meeting_coordinator", "--user", "U42",
-                        "-m", "how is the budget?", "-m", "what did I ask earlier?")
+    code, out = run_cli(
+        capsys,
+        "agents",
+        "chat",
+        "meeting_coordinator",
+        "--user",
+        "U42",
+        "-m",
+        "how is the budget?",
+        "-m",
+        "what did I ask earlier?",
+    )
     assert code == 0
     assert "Cloud infrastructure" in out and "over_budget" in out
     assert "“how is the budget?”" in out and "used get_budget_context" in out
-    code, out = run_cli(capsys, "agents", "chat", "meeting_coordinator", "--user", "U42", "--new",
-                        "-m", "what did I ask earlier?")
+    code, out = run_cli(
+        capsys, "agents", "chat", "meeting_coordinator", "--user", "U42", "--new", "-m", "what did I ask earlier?"
+    )
     assert "start of our conversation" in out
 
     code, out = run_cli(capsys, "agents", "sessions", "--user", "U42")
@@ -75,8 +92,9 @@ def test_sample_meetings_for_a_demo(cli_env: Path, capsys: pytest.CaptureFixture
     code, out = run_cli(capsys, "agents", "sample-meetings", "--user", "alice")
     assert code == 0 and "stored 4 sample meetings for UALICE" in out
     run_cli(capsys, "agents", "sample-meetings", "--user", "alice")  # again: refreshed, not doubled
-    code, out = run_cli(capsys, "agents", "chat", "meeting_coordinator", "--user", "UALICE",
-                        "-m", "what meetings do I have this week?")
+    code, out = run_cli(
+        capsys, "agents", "chat", "meeting_coordinator", "--user", "UALICE", "-m", "what meetings do I have this week?"
+    )
     assert out.count("Leadership staff meeting") == 1 and "count: 4" in out
 
 

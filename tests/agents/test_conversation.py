@@ -69,8 +69,14 @@ def test_shared_files_are_mentioned_to_the_agent(make_crewbot: MakeCrewbot) -> N
     crewbot = make_crewbot()
     model = ScriptedModel(["noted"])
     crewbot.agents.models.override("offline", lambda: model)
-    message = IncomingMessage(user_id="U1", channel_id="D1", thread_ts="1.0", text="see attached", ts="1.0",
-                              files=({"name": "q3-budget.xlsx"},))
+    message = IncomingMessage(
+        user_id="U1",
+        channel_id="D1",
+        thread_ts="1.0",
+        text="see attached",
+        ts="1.0",
+        files=({"name": "q3-budget.xlsx"},),
+    )
     crewbot.conversations.handle(message, RecordingReply())
     assert "[The user shared files: q3-budget.xlsx]" in str(model.requests[0].messages[-1]["content"])
 
@@ -88,8 +94,9 @@ def test_failure_is_posted_with_a_reference(make_crewbot: MakeCrewbot) -> None:
 def test_budget_stop_is_delivered_even_without_streaming(make_crewbot: MakeCrewbot) -> None:
     spec = AgentSpec(name="tiny", description="d", system_prompt="p")
     crewbot = make_crewbot(AgentPlugin([spec]), environ={"CREWBOT_SLACK__DEFAULT_AGENT": "tiny"})
-    crewbot.agents.registry.agents["tiny"] = spec.model_copy(update={"budget": spec.budget.model_copy(
-        update={"tokens_per_session": 1})})
+    crewbot.agents.registry.agents["tiny"] = spec.model_copy(
+        update={"budget": spec.budget.model_copy(update={"tokens_per_session": 1})}
+    )
     crewbot.agents.models.override("offline", lambda: ScriptedModel(["long enough answer"], repeat_last=True))
     crewbot.conversations.handle(dm("one"), RecordingReply())
     reply = RecordingReply()

@@ -58,8 +58,14 @@ def test_crewbot_dev_remembers_the_conversation_after_a_restart(tmp_path: Path) 
     environ.update(CREWBOT_HOME=str(tmp_path / "home"), HOME=str(tmp_path / "nohome"))
 
     def dev(script: str) -> str:
-        result = subprocess.run([sys.executable, "-m", "bot.cli.main", "dev", "--script", "-"], input=script,
-                                env=environ, capture_output=True, text=True, timeout=120)
+        result = subprocess.run(
+            [sys.executable, "-m", "bot.cli.main", "dev", "--script", "-"],
+            input=script,
+            env=environ,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert result.returncode == 0, result.stdout + result.stderr
         return result.stdout
 

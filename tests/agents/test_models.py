@@ -59,22 +59,29 @@ secrets:
     assert manager.resolve("default").chain == ("offline",), "auto needs the preferred profile's credentials"
 
 
-@pytest.mark.parametrize(("profiles", "key", "message"), [
-    ("x: {provider: watsonx, model_id: m}", "models.profiles.x.provider", "unknown provider 'watsonx'"),
-    ("x: {provider: bedrock}", "models.profiles.x.model_id", "is required"),
-    ("x: {provider: bedrock, model_id: m, fallback: [y]}", "models.profiles.x.fallback.0", "unknown profile 'y'"),
-    ("x: {provider: bedrock, model_id: m, fallback: [x]}", "models.profiles.x.fallback.0", "itself"),
-    ("x: {provider: bedrock, model_id: m, api_key_secret: nope}", "models.profiles.x.api_key_secret",
-     "no secret 'nope'"),
-    ("x: {provider: anthropic, model_id: claude}", "models.profiles.x.provider", "pip install"),
-])
+@pytest.mark.parametrize(
+    ("profiles", "key", "message"),
+    [
+        ("x: {provider: watsonx, model_id: m}", "models.profiles.x.provider", "unknown provider 'watsonx'"),
+        ("x: {provider: bedrock}", "models.profiles.x.model_id", "is required"),
+        ("x: {provider: bedrock, model_id: m, fallback: [y]}", "models.profiles.x.fallback.0", "unknown profile 'y'"),
+        ("x: {provider: bedrock, model_id: m, fallback: [x]}", "models.profiles.x.fallback.0", "itself"),
+        (
+            "x: {provider: bedrock, model_id: m, api_key_secret: nope}",
+            "models.profiles.x.api_key_secret",
+            "no secret 'nope'",
+        ),
+        ("x: {provider: anthropic, model_id: claude}", "models.profiles.x.provider", "pip install"),
+    ],
+)
 def test_profiles_are_validated_at_start(make_crewbot: MakeCrewbot, profiles: str, key: str, message: str) -> None:
     import importlib.util
 
     if "anthropic" in profiles and importlib.util.find_spec("anthropic") is not None:
         pytest.skip("the anthropic SDK is installed here")
-    crewbot = make_crewbot(config=f"models:\n  default: offline\n  profiles:\n    {profiles}\n    offline: "
-                                  "{provider: offline}\n")
+    crewbot = make_crewbot(
+        config=f"models:\n  default: offline\n  profiles:\n    {profiles}\n    offline: {{provider: offline}}\n"
+    )
     with pytest.raises(ConfigError) as caught:
         ModelManager(crewbot).validate()
     [problem] = caught.value.problems
@@ -82,15 +89,21 @@ def test_profiles_are_validated_at_start(make_crewbot: MakeCrewbot, profiles: st
 
 
 def tool_spec(name: str, description: str, properties: dict | None = None, required: list | None = None) -> dict:
-    return {"name": name, "description": description,
-            "inputSchema": {"json": {"type": "object", "properties": properties or {}, "required": required or []}}}
+    return {
+        "name": name,
+        "description": description,
+        "inputSchema": {"json": {"type": "object", "properties": properties or {}, "required": required or []}},
+    }
 
 
 SPECS = [
-    tool_spec("get_upcoming_meetings", "Get the user's upcoming meetings.",
-              {"days_ahead": {"type": "integer"}}),
-    tool_spec("generate_meeting_agenda", "Generate an agenda for one meeting.",
-              {"meeting_id": {"type": "string"}}, ["meeting_id"]),
+    tool_spec("get_upcoming_meetings", "Get the user's upcoming meetings.", {"days_ahead": {"type": "integer"}}),
+    tool_spec(
+        "generate_meeting_agenda",
+        "Generate an agenda for one meeting.",
+        {"meeting_id": {"type": "string"}},
+        ["meeting_id"],
+    ),
     tool_spec("get_budget_context", "Get the current budget status.", {"cost_center": {"type": "string"}}),
 ]
 
@@ -112,36 +125,93 @@ def test_offline_policy_is_deterministic_and_fills_arguments_from_history() -> N
     assert text is None and [c.name for c in calls] == ["get_upcoming_meetings"]
     listed = [
         user("agenda for the offsite"),
-        {"role": "assistant", "content": [{"toolUse": {"toolUseId": "t0", "name": "get_upcoming_meetings",
-                                                       "input": {}}}]},
-        {"role": "user", "content": [{"toolResult": {"toolUseId": "t0", "status": "success", "content": [
-            {"json": {"meetings": [{"meeting_id": "m7", "title": "Standup"},
-                                   {"meeting_id": "m8", "title": "Team offsite"}]}}]}}]},
+        {
+            "role": "assistant",
+            "content": [{"toolUse": {"toolUseId": "t0", "name": "get_upcoming_meetings", "input": {}}}],
+        },
+        {
+            "role": "user",
+            "content": [
+                {
+                    "toolResult": {
+                        "toolUseId": "t0",
+                        "status": "success",
+                        "content": [
+                            {
+                                "json": {
+                                    "meetings": [
+                                        {"meeting_id": "m7", "title": "Standup"},
+                                        {"meeting_id": "m8", "title": "Team offsite"},
+                                    ]
+                                }
+                            }
+                        ],
+                    }
+                }
+            ],
+        },
     ]
     text, calls = model.respond(listed, SPECS)
-    assert text is None and [(c.name, dict(c.input)) for c in calls] == [("generate_meeting_agenda",
-                                                                          {"meeting_id": "m8"})]
-    done = [*listed,
-            {"role": "assistant", "content": [{"toolUse": {"toolUseId": "t1", "name": "generate_meeting_agenda",
-                                                           "input": {"meeting_id": "m8"}}}]},
-            {"role": "user", "content": [{"toolResult": {"toolUseId": "t1", "status": "success",
-                                                         "content": [{"json": {"sections": ["Goals"]}}]}}]}]
+    assert text is None and [(c.name, dict(c.input)) for c in calls] == [
+        ("generate_meeting_agenda", {"meeting_id": "m8"})
+    ]
+    done = [
+        *listed,
+        {
+            "role": "assistant",
+            "content": [
+                {"toolUse": {"toolUseId": "t1", "name": "generate_meeting_agenda", "input": {"meeting_id": "m8"}}}
+            ],
+        },
+        {
+            "role": "user",
+            "content": [
+                {"toolResult": {"toolUseId": "t1", "status": "success", "content": [{"json": {"sections": ["Goals"]}}]}}
+            ],
+        },
+    ]
     text, calls = model.respond(done, SPECS)
     assert calls == [] and text and text.startswith(OFFLINE_LABEL) and "Team offsite" in text and "Goals" in text
 
-    writes = [*SPECS, tool_spec("save_note", "Save a note on a meeting.", {"meeting_id": {"type": "string"},
-                                                                          "note": {"type": "string"}},
-                                ["meeting_id", "note"])]
+    writes = [
+        *SPECS,
+        tool_spec(
+            "save_note",
+            "Save a note on a meeting.",
+            {"meeting_id": {"type": "string"}, "note": {"type": "string"}},
+            ["meeting_id", "note"],
+        ),
+    ]
     text, calls = model.respond([user("save a note: call the vendor")], writes)
     assert calls == [] and text and "meeting_id" in text, "a write never guesses the meeting"
 
     history = [
         user("meetings?"),
-        {"role": "assistant", "content": [{"toolUse": {"toolUseId": "t1", "name": "get_upcoming_meetings",
-                                                       "input": {}}}]},
-        {"role": "user", "content": [{"toolResult": {"toolUseId": "t1", "status": "success", "content": [
-            {"json": {"meetings": [{"meeting_id": "m1", "title": "Team offsite"},
-                                   {"meeting_id": "m2", "title": "Vendor call"}]}}]}}]},
+        {
+            "role": "assistant",
+            "content": [{"toolUse": {"toolUseId": "t1", "name": "get_upcoming_meetings", "input": {}}}],
+        },
+        {
+            "role": "user",
+            "content": [
+                {
+                    "toolResult": {
+                        "toolUseId": "t1",
+                        "status": "success",
+                        "content": [
+                            {
+                                "json": {
+                                    "meetings": [
+                                        {"meeting_id": "m1", "title": "Team offsite"},
+                                        {"meeting_id": "m2", "title": "Vendor call"},
+                                    ]
+                                }
+                            }
+                        ],
+                    }
+                }
+            ],
+        },
         {"role": "assistant", "content": [{"text": "You have two."}]},
     ]
     _, calls = model.respond([*history, user("agenda for the vendor call")], SPECS)
@@ -153,12 +223,20 @@ def test_offline_policy_is_deterministic_and_fills_arguments_from_history() -> N
 def test_offline_answer_reports_failures_and_results() -> None:
     messages = [
         user("budget and meetings"),
-        {"role": "assistant", "content": [
-            {"toolUse": {"toolUseId": "a", "name": "get_budget_context", "input": {}}},
-            {"toolUse": {"toolUseId": "b", "name": "get_upcoming_meetings", "input": {}}}]},
-        {"role": "user", "content": [
-            {"toolResult": {"toolUseId": "a", "status": "error", "content": [{"text": "Error: finance API down"}]}},
-            {"toolResult": {"toolUseId": "b", "status": "success", "content": [{"json": {"count": 0}}]}}]},
+        {
+            "role": "assistant",
+            "content": [
+                {"toolUse": {"toolUseId": "a", "name": "get_budget_context", "input": {}}},
+                {"toolUse": {"toolUseId": "b", "name": "get_upcoming_meetings", "input": {}}},
+            ],
+        },
+        {
+            "role": "user",
+            "content": [
+                {"toolResult": {"toolUseId": "a", "status": "error", "content": [{"text": "Error: finance API down"}]}},
+                {"toolResult": {"toolUseId": "b", "status": "success", "content": [{"json": {"count": 0}}]}},
+            ],
+        },
     ]
     text, calls = OfflineModel().respond(messages, SPECS)
     assert calls == [] and text
@@ -185,25 +263,47 @@ def test_conversation_managers_follow_the_spec() -> None:
 
 
 def test_offline_picks_the_meeting_being_discussed_unless_another_is_named() -> None:
-    listing = {"meetings": [{"meeting_id": "m1", "title": "Leadership sync"},
-                            {"meeting_id": "m2", "title": "Budget review"}]}
+    listing = {
+        "meetings": [{"meeting_id": "m1", "title": "Leadership sync"}, {"meeting_id": "m2", "title": "Budget review"}]
+    }
     history = [
         user("meetings?"),
-        {"role": "assistant", "content": [{"toolUse": {"toolUseId": "a", "name": "get_upcoming_meetings",
-                                                       "input": {}}}]},
-        {"role": "user", "content": [{"toolResult": {"toolUseId": "a", "status": "success",
-                                                     "content": [{"json": listing}]}}]},
+        {
+            "role": "assistant",
+            "content": [{"toolUse": {"toolUseId": "a", "name": "get_upcoming_meetings", "input": {}}}],
+        },
+        {
+            "role": "user",
+            "content": [{"toolResult": {"toolUseId": "a", "status": "success", "content": [{"json": listing}]}}],
+        },
         {"role": "assistant", "content": [{"text": "Two meetings."}]},
         user("agenda for the leadership sync"),
-        {"role": "assistant", "content": [{"toolUse": {"toolUseId": "b", "name": "generate_meeting_agenda",
-                                                       "input": {"meeting_id": "m1"}}}]},
-        {"role": "user", "content": [{"toolResult": {"toolUseId": "b", "status": "success", "content": [
-            {"json": {"meeting_id": "m1", "title": "Leadership sync", "sections": []}}]}}]},
+        {
+            "role": "assistant",
+            "content": [
+                {"toolUse": {"toolUseId": "b", "name": "generate_meeting_agenda", "input": {"meeting_id": "m1"}}}
+            ],
+        },
+        {
+            "role": "user",
+            "content": [
+                {
+                    "toolResult": {
+                        "toolUseId": "b",
+                        "status": "success",
+                        "content": [{"json": {"meeting_id": "m1", "title": "Leadership sync", "sections": []}}],
+                    }
+                }
+            ],
+        },
         {"role": "assistant", "content": [{"text": "Here is the agenda."}]},
     ]
-    save = tool_spec("save_prep_response", "Save the user's answer to a meeting prep question.",
-                     {"meeting_id": {"type": "string"}, "question": {"type": "string"},
-                      "response": {"type": "string"}}, ["meeting_id", "question", "response"])
+    save = tool_spec(
+        "save_prep_response",
+        "Save the user's answer to a meeting prep question.",
+        {"meeting_id": {"type": "string"}, "question": {"type": "string"}, "response": {"type": "string"}},
+        ["meeting_id", "question", "response"],
+    )
     model = OfflineModel()
     _, calls = model.respond([*history, user("my answer: settle the budget question")], [save])
     assert dict(calls[0].input)["meeting_id"] == "m1", "one word ('budget') does not beat the meeting at hand"

@@ -52,19 +52,29 @@ def test_registry_collects_specs_tools_and_providers(make_crewbot: MakeCrewbot) 
     assert registry.origin["tool:get_budget_context"] == "meeting_coordinator"
 
 
-@pytest.mark.parametrize(("body", "key", "message"), [
-    ("name: bad\ndescription: d\nprompt: bad.md\ntools: [get_budget_context, no_such_tool]\n", "tools.1",
-     "unknown tool 'no_such_tool'"),
-    ("name: bad\ndescription: d\nprompt: bad.md\nmodel: gpt-99\n", "model", "unknown model profile 'gpt-99'"),
-    ("name: bad\ndescription: d\nprompt: missing.md\n", "prompt", "not found"),
-    ("name: bad\ndescription: d\nprompt: bad.md\ntols: []\n", "tols", "unknown key"),
-    ("name: Bad Name\ndescription: d\nprompt: bad.md\n", "name", "should match pattern"),
-    ("name: bad\ndescription: d\nprompt: ../bad.md\n", "prompt", "beside the spec"),
-    ("name: bad\ndescription: d\nprompt: bad.md\nbudget: {tokens_per_session: -1}\n", "budget.tokens_per_session",
-     "greater than 0"),
-])
-def test_bad_spec_is_a_startup_error_naming_the_spec(make_crewbot: MakeCrewbot, tmp_path: Path, body: str,
-                                                     key: str, message: str) -> None:
+@pytest.mark.parametrize(
+    ("body", "key", "message"),
+    [
+        (
+            "name: bad\ndescription: d\nprompt: bad.md\ntools: [get_budget_context, no_such_tool]\n",
+            "tools.1",
+            "unknown tool 'no_such_tool'",
+        ),
+        ("name: bad\ndescription: d\nprompt: bad.md\nmodel: gpt-99\n", "model", "unknown model profile 'gpt-99'"),
+        ("name: bad\ndescription: d\nprompt: missing.md\n", "prompt", "not found"),
+        ("name: bad\ndescription: d\nprompt: bad.md\ntols: []\n", "tols", "unknown key"),
+        ("name: Bad Name\ndescription: d\nprompt: bad.md\n", "name", "should match pattern"),
+        ("name: bad\ndescription: d\nprompt: ../bad.md\n", "prompt", "beside the spec"),
+        (
+            "name: bad\ndescription: d\nprompt: bad.md\nbudget: {tokens_per_session: -1}\n",
+            "budget.tokens_per_session",
+            "greater than 0",
+        ),
+    ],
+)
+def test_bad_spec_is_a_startup_error_naming_the_spec(
+    make_crewbot: MakeCrewbot, tmp_path: Path, body: str, key: str, message: str
+) -> None:
     path = write_spec(tmp_path / "specs", "bad", body)
     crewbot = make_crewbot(PathPlugin(path))
     with pytest.raises(ConfigError) as caught:

@@ -16,14 +16,26 @@ from .conftest import MakeCrewbot, add_meeting
 def test_conversation_survives_a_new_runtime_on_the_same_home(make_crewbot: MakeCrewbot) -> None:
     first = make_crewbot()
     add_meeting(first, "U1", "m1", "Board prep", 1)
-    answer = first.agents.ask("meeting_coordinator", user_id="U1", conversation="T-D1-1_0", text="my meetings?",
-                              channel_id="D1", thread_ts="1.0")
+    answer = first.agents.ask(
+        "meeting_coordinator",
+        user_id="U1",
+        conversation="T-D1-1_0",
+        text="my meetings?",
+        channel_id="D1",
+        thread_ts="1.0",
+    )
     assert "Board prep" in answer.text
     first.close()
 
     second = make_crewbot()  # a restarted process: nothing in memory
-    recap = second.agents.ask("meeting_coordinator", user_id="U1", conversation="T-D1-1_0",
-                              text="what did I ask earlier?", channel_id="D1", thread_ts="1.0")
+    recap = second.agents.ask(
+        "meeting_coordinator",
+        user_id="U1",
+        conversation="T-D1-1_0",
+        text="what did I ask earlier?",
+        channel_id="D1",
+        thread_ts="1.0",
+    )
     assert "my meetings?" in recap.text and "get_upcoming_meetings" in recap.text
     record = second.store.table(CHAT_SESSIONS).get({"session_id": "T-D1-1_0"})
     assert record is not None
@@ -59,8 +71,7 @@ def test_concurrent_messages_in_one_session_are_serialised(make_crewbot: MakeCre
 
     def send(text: str) -> None:
         try:
-            answers.append(crewbot.agents.ask("meeting_coordinator", user_id="U1", conversation="same",
-                                              text=text).text)
+            answers.append(crewbot.agents.ask("meeting_coordinator", user_id="U1", conversation="same", text=text).text)
         except BaseException as exc:
             errors.append(exc)
 
@@ -101,14 +112,26 @@ def test_different_sessions_run_in_parallel() -> None:
 def test_reset_starts_a_fresh_session_and_keeps_the_old_one(make_crewbot: MakeCrewbot) -> None:
     crewbot = make_crewbot()
     agents = crewbot.agents
-    agents.ask("meeting_coordinator", user_id="U1", conversation="T-D1-main", text="remember the rocks",
-               channel_id="D1", thread_ts="")
+    agents.ask(
+        "meeting_coordinator",
+        user_id="U1",
+        conversation="T-D1-main",
+        text="remember the rocks",
+        channel_id="D1",
+        thread_ts="",
+    )
     agents.ask("meeting_coordinator", user_id="U1", conversation="T-D9-x", text="other channel", channel_id="D9")
 
     crewbot.conversations.reset("U1", "D1")
 
-    fresh = agents.ask("meeting_coordinator", user_id="U1", conversation="T-D1-main", text="what did I ask before?",
-                       channel_id="D1", thread_ts="")
+    fresh = agents.ask(
+        "meeting_coordinator",
+        user_id="U1",
+        conversation="T-D1-main",
+        text="what did I ask before?",
+        channel_id="D1",
+        thread_ts="",
+    )
     assert "start of our conversation" in fresh.text
     table = crewbot.store.table(CHAT_SESSIONS)
     old = table.get({"session_id": "T-D1-main"})
@@ -146,8 +169,11 @@ def test_turns_are_serialised_across_processes(make_crewbot: MakeCrewbot) -> Non
 
     def send(i: int) -> None:
         try:
-            answers.append(runtimes[i % 2].agents.ask("meeting_coordinator", user_id="U1", conversation="shared",
-                                                      text=f"message {i}").text)
+            answers.append(
+                runtimes[i % 2]
+                .agents.ask("meeting_coordinator", user_id="U1", conversation="shared", text=f"message {i}")
+                .text
+            )
         except BaseException as exc:
             errors.append(exc)
 
@@ -175,6 +201,8 @@ def test_a_held_lease_makes_the_next_turn_wait_then_fail(make_crewbot: MakeCrewb
     with sessions.lease("busy", user_id="U1", agent="a", wait=0.1):  # released: free again
         pass
     # An expired lease (a crashed holder) does not block the next turn.
-    with sessions.lease("stale", user_id="U1", agent="a", seconds=0), \
-            sessions.lease("stale", user_id="U1", agent="a", wait=1):
+    with (
+        sessions.lease("stale", user_id="U1", agent="a", seconds=0),
+        sessions.lease("stale", user_id="U1", agent="a", wait=1),
+    ):
         pass

@@ -41,12 +41,12 @@ def redundant_parentheses(expression: str) -> list[str]:
                 groups.append((start, i))
     bad = []
     for start, end in groups:
-        inner = expression[start + 1:end]
+        inner = expression[start + 1 : end]
         enclosing = [(s, e) for s, e in groups if s < start and e > end]
-        parent = expression if not enclosing else expression[max(enclosing)[0] + 1:max(enclosing)[1]]
+        parent = expression if not enclosing else expression[max(enclosing)[0] + 1 : max(enclosing)[1]]
         # A group is needed only to keep an OR together inside an AND.
         if not (_top_level_has(inner, " OR ") and _top_level_has(parent, " AND ")):
-            bad.append(expression[start:end + 1])
+            bad.append(expression[start : end + 1])
     return bad
 
 
@@ -69,8 +69,12 @@ def check_request(params: dict[str, Any], **_: Any) -> None:
     for name in EXPRESSIONS:
         expression = params.get(name)
         if expression and redundant_parentheses(expression):
-            raise AssertionError(f"{name} {expression!r} has redundant parentheses, which DynamoDB rejects: "
-                                 f"{redundant_parentheses(expression)}")
+            raise AssertionError(
+                f"{name} {expression!r} has redundant parentheses, which DynamoDB rejects: "
+                f"{redundant_parentheses(expression)}"
+            )
     if unused_placeholders(params):
-        raise AssertionError(f"unused expression attribute names/values, which DynamoDB rejects: "
-                             f"{unused_placeholders(params)} in {params}")
+        raise AssertionError(
+            f"unused expression attribute names/values, which DynamoDB rejects: "
+            f"{unused_placeholders(params)} in {params}"
+        )

@@ -62,12 +62,18 @@ def test_url_links_to_the_blob(harness: Harness) -> None:
         assert "X-Amz-Algorithm=AWS4-HMAC-SHA256" in url and "X-Amz-Expires=600" in url
 
 
-@pytest.mark.parametrize("key", ["../escape", "a/../../b", "/etc/passwd", "a//b", "a\\b", "", ".", "a/./b",
-                                 ".hidden", "a/", "with space"])
+@pytest.mark.parametrize(
+    "key", ["../escape", "a/../../b", "/etc/passwd", "a//b", "a\\b", "", ".", "a/./b", ".hidden", "a/", "with space"]
+)
 def test_unsafe_keys_are_refused(harness: Harness, key: str) -> None:
     blobs = harness.store.blobs("artifacts")
-    for call in (lambda: blobs.put(key, b"x"), lambda: blobs.get(key), lambda: blobs.exists(key),
-                 lambda: blobs.delete(key), lambda: blobs.url(key)):
+    for call in (
+        lambda: blobs.put(key, b"x"),
+        lambda: blobs.get(key),
+        lambda: blobs.exists(key),
+        lambda: blobs.delete(key),
+        lambda: blobs.url(key),
+    ):
         with pytest.raises(ValueError, match="invalid blob key"):
             call()
 

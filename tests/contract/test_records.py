@@ -32,8 +32,16 @@ def records(harness: Harness) -> Repositories:
 
 def meeting(n: int, user: str = "U1", **fields: object) -> Meeting:
     start = T0 + timedelta(days=n)
-    return Meeting(meeting_id=f"m{n}", user_id=user, provider="google", external_id=f"ev{n}", title=f"Meeting {n}",
-                   start=start, end=start + timedelta(minutes=30), **fields)
+    return Meeting(
+        meeting_id=f"m{n}",
+        user_id=user,
+        provider="google",
+        external_id=f"ev{n}",
+        title=f"Meeting {n}",
+        start=start,
+        end=start + timedelta(minutes=30),
+        **fields,
+    )
 
 
 def test_users_get_or_create_save_and_active(records: Repositories) -> None:
@@ -90,8 +98,14 @@ def test_chat_sessions_newest_first_and_expiry(harness: Harness, records: Reposi
     sid = ChatSession.id_for_thread("D123", "1741000000.000100")
     assert sid == "D123-1741000000.000100"
     for n, session_id in enumerate([sid, "s2", "s3"]):
-        sessions.save(ChatSession(session_id=session_id, user_id="U1", agent="meeting_coordinator",
-                                  expires_at=sessions.expiry(timedelta(hours=1 + n))))
+        sessions.save(
+            ChatSession(
+                session_id=session_id,
+                user_id="U1",
+                agent="meeting_coordinator",
+                expires_at=sessions.expiry(timedelta(hours=1 + n)),
+            )
+        )
         harness.now.advance(60)
     sessions.save(ChatSession(session_id="other", user_id="U2", expires_at=sessions.expiry()))
     assert [s.session_id for s in sessions.for_user("U1")] == ["s3", "s2", sid]
@@ -139,8 +153,14 @@ def test_meeting_change_detection_and_sync(records: Repositories) -> None:
     with pytest.raises(ValidationError, match="before start"):
         meeting(1).with_changes(end=T0 - timedelta(days=1))
     with pytest.raises(ValidationError, match="time zone"):
-        Meeting(meeting_id="m", user_id="U1", provider="ics", external_id="x", start="2026-03-01T09:00:00",
-                end="2026-03-01T10:00:00Z")
+        Meeting(
+            meeting_id="m",
+            user_id="U1",
+            provider="ics",
+            external_id="x",
+            start="2026-03-01T09:00:00",
+            end="2026-03-01T10:00:00Z",
+        )
 
 
 def test_two_prep_answers_are_not_lost(records: Repositories) -> None:
@@ -177,8 +197,15 @@ def test_action_items_by_meeting_and_owner(harness: Harness, records: Repositori
 
 def test_projects_and_ledger(harness: Harness, records: Repositories) -> None:
     projects = records.projects
-    project = projects.save(Project(project_id="p1", name="Data platform", channel_id="C1", approvers=["U1"],
-                                    sow={"objectives": ["migrate"], "budget": 12000.5}))
+    project = projects.save(
+        Project(
+            project_id="p1",
+            name="Data platform",
+            channel_id="C1",
+            approvers=["U1"],
+            sow={"objectives": ["migrate"], "budget": 12000.5},
+        )
+    )
     assert [p.project_id for p in projects.by_name("Data platform")] == ["p1"]
     assert [p.project_id for p in projects.by_channel("C1")] == ["p1"]
     assert projects.by_channel("C2") == []

@@ -153,16 +153,19 @@ def test_numbers_and_nested_data_round_trip(harness: Harness) -> None:
 # -- bad input ----------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("item, message", [
-    ({"title": "no key"}, "meeting_id"),
-    ({"meeting_id": ""}, "meeting_id"),
-    ({"meeting_id": 7}, "meeting_id"),
-    ({"meeting_id": "m1", "user_id": 5}, "user_id"),  # an index key must be a string
-    ({"meeting_id": "m1", "user_id": ""}, "user_id"),
-    ({"meeting_id": "m1", "score": float("nan")}, "JSON"),
-    ({"meeting_id": "m1", "blob": b"bytes"}, "JSON"),
-    ({"meeting_id": "m1", "tags": {"a", "b"}}, "JSON"),
-])
+@pytest.mark.parametrize(
+    "item, message",
+    [
+        ({"title": "no key"}, "meeting_id"),
+        ({"meeting_id": ""}, "meeting_id"),
+        ({"meeting_id": 7}, "meeting_id"),
+        ({"meeting_id": "m1", "user_id": 5}, "user_id"),  # an index key must be a string
+        ({"meeting_id": "m1", "user_id": ""}, "user_id"),
+        ({"meeting_id": "m1", "score": float("nan")}, "JSON"),
+        ({"meeting_id": "m1", "blob": b"bytes"}, "JSON"),
+        ({"meeting_id": "m1", "tags": {"a", "b"}}, "JSON"),
+    ],
+)
 def test_bad_items_are_clear_value_errors(harness: Harness, item: dict, message: str) -> None:
     table = harness.store.table(MEETINGS)
     with pytest.raises(ValueError, match=message) as caught:
@@ -207,25 +210,35 @@ def test_bad_keys_and_queries_are_clear_value_errors(harness: Harness) -> None:
 def _seed_meetings(harness: Harness) -> None:
     table = harness.store.table(MEETINGS)
     for day in range(1, 7):
-        table.put({"meeting_id": f"m{day}", "user_id": "U1", "start": f"2026-03-0{day}T09:00:00Z",
-                   "external_key": f"U1#google#ev{day}"})
+        table.put(
+            {
+                "meeting_id": f"m{day}",
+                "user_id": "U1",
+                "start": f"2026-03-0{day}T09:00:00Z",
+                "external_key": f"U1#google#ev{day}",
+            }
+        )
     table.put({"meeting_id": "other", "user_id": "U2", "start": "2026-03-03T09:00:00Z"})
     table.put({"meeting_id": "unsynced", "title": "no user, so in no index"})
 
 
-@pytest.mark.parametrize("sort, expected", [
-    (None, ["m1", "m2", "m3", "m4", "m5", "m6"]),
-    (SortCondition("eq", "2026-03-02T09:00:00Z"), ["m2"]),
-    (SortCondition.begins_with("2026-03-0"), ["m1", "m2", "m3", "m4", "m5", "m6"]),
-    (SortCondition.begins_with("2026-03-04"), ["m4"]),
-    (SortCondition.between("2026-03-02", "2026-03-04T23:59:59Z"), ["m2", "m3", "m4"]),
-    (SortCondition("lt", "2026-03-03T09:00:00Z"), ["m1", "m2"]),
-    (SortCondition("lte", "2026-03-03T09:00:00Z"), ["m1", "m2", "m3"]),
-    (SortCondition("gt", "2026-03-05T09:00:00Z"), ["m6"]),
-    (SortCondition("gte", "2026-03-05T09:00:00Z"), ["m5", "m6"]),
-])
-def test_query_an_index_with_each_sort_condition(harness: Harness, sort: SortCondition | None,
-                                                 expected: list[str]) -> None:
+@pytest.mark.parametrize(
+    "sort, expected",
+    [
+        (None, ["m1", "m2", "m3", "m4", "m5", "m6"]),
+        (SortCondition("eq", "2026-03-02T09:00:00Z"), ["m2"]),
+        (SortCondition.begins_with("2026-03-0"), ["m1", "m2", "m3", "m4", "m5", "m6"]),
+        (SortCondition.begins_with("2026-03-04"), ["m4"]),
+        (SortCondition.between("2026-03-02", "2026-03-04T23:59:59Z"), ["m2", "m3", "m4"]),
+        (SortCondition("lt", "2026-03-03T09:00:00Z"), ["m1", "m2"]),
+        (SortCondition("lte", "2026-03-03T09:00:00Z"), ["m1", "m2", "m3"]),
+        (SortCondition("gt", "2026-03-05T09:00:00Z"), ["m6"]),
+        (SortCondition("gte", "2026-03-05T09:00:00Z"), ["m5", "m6"]),
+    ],
+)
+def test_query_an_index_with_each_sort_condition(
+    harness: Harness, sort: SortCondition | None, expected: list[str]
+) -> None:
     _seed_meetings(harness)
     page = harness.store.table(MEETINGS).query("U1", index="by_user_start", sort=sort)
     assert [item["meeting_id"] for item in page.items] == expected
@@ -309,8 +322,14 @@ def test_expired_items_are_left_out_of_queries(harness: Harness) -> None:
     sessions = harness.store.table(CHAT_SESSIONS)
     now = harness.now()
     for n in range(5):
-        sessions.put({"session_id": f"s{n}", "user_id": "U1", "updated_at": f"2026-03-0{n + 1}T00:00:00Z",
-                      "expires_at": now + (30 if n % 2 else 3600)})
+        sessions.put(
+            {
+                "session_id": f"s{n}",
+                "user_id": "U1",
+                "updated_at": f"2026-03-0{n + 1}T00:00:00Z",
+                "expires_at": now + (30 if n % 2 else 3600),
+            }
+        )
     harness.now.advance(60)
     live = sessions.query_all("U1", index="by_user", limit=1)
     assert [item["session_id"] for item in live] == ["s0", "s2", "s4"]
@@ -336,8 +355,15 @@ def test_claim_once_release_and_retry(harness: Harness) -> None:
 def test_put_many(harness: Harness) -> None:
     table = harness.store.table(MEETINGS)
     table.create({"meeting_id": "m007", "user_id": "U1", "start": "old"})
-    items = [{"meeting_id": f"m{n:03d}", "user_id": "U1", "start": f"2026-04-01T{n // 60:02d}:{n % 60:02d}:00Z",
-              "score": n / 4} for n in range(60)]
+    items = [
+        {
+            "meeting_id": f"m{n:03d}",
+            "user_id": "U1",
+            "start": f"2026-04-01T{n // 60:02d}:{n % 60:02d}:00Z",
+            "score": n / 4,
+        }
+        for n in range(60)
+    ]
     table.put_many([*items, {"meeting_id": "m001", "user_id": "U1", "start": "2026-04-01T00:01:00Z", "score": -1}])
     stored = table.query_all("U1", index="by_user_start")
     assert len(stored) == 60
@@ -355,8 +381,13 @@ def test_put_many_writes_nothing_when_an_item_is_bad(harness: Harness) -> None:
 
 
 def test_a_new_table_spec_is_declared_and_usable(harness: Harness) -> None:
-    spec = TableSpec("contract_widgets", pk="widget_id", sk="part",
-                     indexes=(IndexSpec("by_colour", pk="colour", sk="part"),), ttl="expires_at")
+    spec = TableSpec(
+        "contract_widgets",
+        pk="widget_id",
+        sk="part",
+        indexes=(IndexSpec("by_colour", pk="colour", sk="part"),),
+        ttl="expires_at",
+    )
     table = harness.table(spec)
     table.put({"widget_id": "w1", "part": "a", "colour": "red"})
     table.put({"widget_id": "w1", "part": "b", "colour": "red", "expires_at": harness.now() - 1})

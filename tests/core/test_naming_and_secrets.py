@@ -26,8 +26,12 @@ def test_names_follow_one_rule() -> None:
 def test_standard_tags_include_custom_but_never_override() -> None:
     config = CrewbotConfig.model_validate({"environment": "staging", "tags": {"custom": {"Team": "ops"}}})
     assert standard_tags(config) == {
-        "Project": "crewbot", "Environment": "staging", "Owner": "platform-team",
-        "CostCenter": "engineering", "ManagedBy": "terraform", "Team": "ops",
+        "Project": "crewbot",
+        "Environment": "staging",
+        "Owner": "platform-team",
+        "CostCenter": "engineering",
+        "ManagedBy": "terraform",
+        "Team": "ops",
     }
     clash = CrewbotConfig.model_validate({"tags": {"custom": {"Project": "other"}}})
     with pytest.raises(ValueError, match="Project"):
@@ -88,5 +92,8 @@ def test_json_logs_carry_the_lambda_correlation_id(capsys: pytest.CaptureFixture
         configure_logging("INFO", json_format=False)
     inside, outside = (json.loads(line) for line in capsys.readouterr().out.strip().splitlines())
     assert (inside["correlation_id"], inside["function_request_id"], inside["function_name"]) == (
-        "apigw-456", "req-123", "crewbot-dev-slack")
+        "apigw-456",
+        "req-123",
+        "crewbot-dev-slack",
+    )
     assert inside["service"] == "crewbot" and "correlation_id" not in outside

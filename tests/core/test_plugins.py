@@ -12,7 +12,7 @@ from bot.cli.main import main
 from bot.config import load_config
 from bot.pluginhost import PluginHost
 
-HELLO = '''
+HELLO = """
 from bot import hookimpl
 
 class Command:
@@ -21,7 +21,7 @@ class Command:
 @hookimpl
 def register_commands():
     return [Command()]
-'''
+"""
 
 
 def host(environ: dict[str, str] | None = None, file: Path | None = None) -> PluginHost:
@@ -58,7 +58,9 @@ def test_plugin_failing_on_import_is_reported_and_others_load(install_plugin: Ca
 
 def test_plugin_failing_in_a_hook_contributes_nothing_and_others_load(install_plugin: Callable[..., Path]) -> None:
     install_plugin("hello", HELLO)
-    install_plugin("flaky", '''
+    install_plugin(
+        "flaky",
+        """
 from bot import hookimpl
 
 @hookimpl
@@ -68,22 +70,27 @@ def register_workflows():
 @hookimpl
 def register_commands():
     raise ValueError("bad command table")
-''')
+""",
+    )
     plugins = host()
     assert "register_commands: ValueError: bad command table" in plugins.plugins["flaky"].errors[0]
-    assert all(c.plugin != "flaky" for hook in ("register_commands", "register_workflows")
-               for c in plugins.contributions(hook))
+    assert all(
+        c.plugin != "flaky" for hook in ("register_commands", "register_workflows") for c in plugins.contributions(hook)
+    )
     assert "/hello" in [c.name for c in plugins.contributions("register_commands")]
 
 
 def test_misspelt_hook_fails_loudly(install_plugin: Callable[..., Path]) -> None:
-    install_plugin("typo", '''
+    install_plugin(
+        "typo",
+        """
 from bot import hookimpl
 
 @hookimpl
 def register_command():
     return []
-''')
+""",
+    )
     plugins = host()
     info = plugins.plugins["typo"]
     assert not info.enabled
@@ -103,7 +110,7 @@ def test_allow_and_deny_lists_and_the_environment_variable(install_plugin: Calla
     assert host(file=allowed).active() == ["hello"]
 
 
-SETTINGS_PLUGIN = '''
+SETTINGS_PLUGIN = """
 from pydantic import BaseModel, ConfigDict
 from bot import hookimpl
 
@@ -123,7 +130,7 @@ def register_settings():
 @hookimpl
 def register_commands(settings):
     return [Command("/" + settings.greeting * settings.repeat)]
-'''
+"""
 
 
 def test_plugin_settings_are_validated_and_passed_to_hooks(install_plugin: Callable[..., Path], tmp_path: Path) -> None:
@@ -139,8 +146,9 @@ def test_plugin_settings_are_validated_and_passed_to_hooks(install_plugin: Calla
     assert f"{bad}: plugins.settings.greeter.repeat:" in info.errors[0]
 
 
-def test_config_validate_fails_on_bad_plugin_settings(install_plugin: Callable[..., Path], tmp_path: Path,
-                                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_config_validate_fails_on_bad_plugin_settings(
+    install_plugin: Callable[..., Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     install_plugin("greeter", SETTINGS_PLUGIN)
     bad = tmp_path / "bad.yaml"
     bad.write_text("plugins:\n  settings:\n    greeter: {volume: 11}\n")
@@ -148,8 +156,9 @@ def test_config_validate_fails_on_bad_plugin_settings(install_plugin: Callable[.
     assert "plugins.settings.greeter.volume: unknown key" in capsys.readouterr().err
 
 
-def test_crewbot_plugins_json_lists_errors_too(install_plugin: Callable[..., Path],
-                                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_crewbot_plugins_json_lists_errors_too(
+    install_plugin: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
     install_plugin("hello", HELLO)
     install_plugin("broken", "import not_a_module_anywhere\n")
     assert main(["plugins", "--json"]) == 0
@@ -160,7 +169,9 @@ def test_crewbot_plugins_json_lists_errors_too(install_plugin: Callable[..., Pat
 
 
 def test_hooks_may_ask_for_the_runtime(install_plugin: Callable[..., Path], tmp_path: Path) -> None:
-    install_plugin("needs_runtime", '''
+    install_plugin(
+        "needs_runtime",
+        """
 from bot import hookimpl
 
 class Task:
@@ -171,7 +182,8 @@ class Task:
 @hookimpl
 def register_workflow_tasks(crewbot):
     return [Task(crewbot)]
-''')
+""",
+    )
     from bot.runtime import start
 
     crewbot = start(environ={"CREWBOT_HOME": str(tmp_path / "home")}, setup_logging=False)

@@ -73,8 +73,9 @@ def test_modals_need_a_fresh_trigger_and_stack(client: WebClient, fake: FakeSlac
     view = {"type": "modal", "title": {"type": "plain_text", "text": "T"}, "blocks": []}
     assert _error(lambda: client.views_open(trigger_id="made-up", view=view)) == "invalid_trigger_id"
     opened = client.views_open(trigger_id=fake.new_trigger("UALICE"), view=view)["view"]
-    pushed = client.views_push(trigger_id=fake.new_trigger("UALICE"), view={**view, "title": {"type": "plain_text",
-                                                                                            "text": "Two"}})
+    pushed = client.views_push(
+        trigger_id=fake.new_trigger("UALICE"), view={**view, "title": {"type": "plain_text", "text": "Two"}}
+    )
     assert fake.open_modal("UALICE")["id"] == pushed["view"]["id"]  # type: ignore[index]
     client.views_update(view_id=opened["id"], view={**view, "title": {"type": "plain_text", "text": "One!"}})
     assert fake.views[opened["id"]]["title"]["text"] == "One!"
@@ -93,8 +94,9 @@ def test_home_tab_publish(client: WebClient, fake: FakeSlack) -> None:
 def test_files_upload_v2_goes_through_the_upload_url(client: WebClient, fake: FakeSlack) -> None:
     dm = fake.dm_channel("UALICE")
     fake.add_user_message(dm, "UALICE", "send me the agenda")
-    client.files_upload_v2(channel=dm, content="# Agenda\n1. Budget", filename="agenda.md", title="Agenda",
-                           initial_comment="Here it is")
+    client.files_upload_v2(
+        channel=dm, content="# Agenda\n1. Budget", filename="agenda.md", title="Agenda", initial_comment="Here it is"
+    )
     [entry] = fake.files.values()
     assert entry["content"] == b"# Agenda\n1. Budget" and entry["title"] == "Agenda"
     assert fake.messages[-1].files[0]["title"] == "Agenda" and fake.messages[-1].text == "Here it is"
@@ -121,5 +123,7 @@ def test_streaming_methods_accumulate_text(client: WebClient, fake: FakeSlack) -
     stream.stop(markdown_text="!")
     message = fake.find_message(dm, stream.ts)  # type: ignore[arg-type]
     assert message is not None and message.text == "Hello!" and not message.streaming
-    assert _error(lambda: client.chat_appendStream(channel=dm, ts=message.ts, markdown_text="x")) == \
-        "message_not_in_streaming_state"
+    assert (
+        _error(lambda: client.chat_appendStream(channel=dm, ts=message.ts, markdown_text="x"))
+        == "message_not_in_streaming_state"
+    )

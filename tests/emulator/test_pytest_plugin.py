@@ -29,7 +29,8 @@ def test_fixture_runs_a_plugin_in_the_emulator(crewbot_emulator_factory: Any, cr
 
 def test_a_third_party_test_suite_gets_the_fixtures(tmp_path: Path) -> None:
     """A project that merely depends on crewbot: pytest loads the plugin by its entry point."""
-    (tmp_path / "greet.py").write_text(textwrap.dedent("""\
+    (tmp_path / "greet.py").write_text(
+        textwrap.dedent("""\
         from bot import hookimpl
         from bot.slack.registry import SlashCommand
 
@@ -39,8 +40,10 @@ def test_a_third_party_test_suite_gets_the_fixtures(tmp_path: Path) -> None:
         @hookimpl
         def register_commands():
             return [SlashCommand("/greet", greet, description="Greet someone")]
-    """))
-    (tmp_path / "test_greet.py").write_text(textwrap.dedent("""\
+    """)
+    )
+    (tmp_path / "test_greet.py").write_text(
+        textwrap.dedent("""\
         import greet
 
         def test_greet(crewbot_emulator_factory):
@@ -52,10 +55,17 @@ def test_a_third_party_test_suite_gets_the_fixtures(tmp_path: Path) -> None:
                 /greet
                 expect stranger
             ''')
-    """))
+    """)
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith("CREWBOT_")}
     env["PYTHONPATH"] = os.pathsep.join([str(tmp_path), str(REPO)])
-    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
-                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "1 passed" in done.stdout

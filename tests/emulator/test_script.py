@@ -55,8 +55,10 @@ expect Reminder
 @pytest.fixture
 def emu(crewbot_emulator_factory: Any) -> Emulator:
     emulator: Emulator = crewbot_emulator_factory(
-        plugins=[("demo", DemoPlugin()), ("hello", hello_plugin)], only=["crewbot_command"],
-        conversations=RecordingConversations())
+        plugins=[("demo", DemoPlugin()), ("hello", hello_plugin)],
+        only=["crewbot_command"],
+        conversations=RecordingConversations(),
+    )
 
     def remind(now: datetime) -> None:  # stands in for a schedule that fires when the clock moves
         slack_client(emulator.crewbot).chat_postMessage(channel=emulator.user("dev"), text=f"Reminder at {now:%H:%M}")
@@ -83,8 +85,9 @@ def test_script_tour_passes_and_prints_a_readable_transcript(emu: Emulator) -> N
 def test_failures_are_reported_and_counted(emu: Emulator) -> None:
     out = io.StringIO()
     runner = ScriptRunner(emu, out)
-    failed = runner.run(["/hello", "expect Goodbye", "click Nowhere", "submit a=b", "advance soon", "as",
-                         "expect Hello"], "demo.script")
+    failed = runner.run(
+        ["/hello", "expect Goodbye", "click Nowhere", "submit a=b", "advance soon", "as", "expect Hello"], "demo.script"
+    )
     assert failed == 5
     assert runner.failures[0].startswith("demo.script:2: expect Goodbye: expected 'Goodbye'")
     assert "no button labelled 'Nowhere'" in runner.failures[1]
@@ -104,8 +107,11 @@ def test_play_helper_raises_with_the_transcript(emu: Emulator) -> None:
 
 
 def test_parse_fields() -> None:
-    assert parse_fields('title="Q3 review" date=2026-01-15 empty=') == {"title": "Q3 review", "date": "2026-01-15",
-                                                                     "empty": ""}
+    assert parse_fields('title="Q3 review" date=2026-01-15 empty=') == {
+        "title": "Q3 review",
+        "date": "2026-01-15",
+        "empty": "",
+    }
     with pytest.raises(ScriptError, match="not field=value"):
         parse_fields("justaword")
 
@@ -116,8 +122,9 @@ def test_interactive_session_reads_until_quit(emu: Emulator) -> None:
     assert "Hello @dev!" in out.getvalue() and "never-run" not in out.getvalue()
 
 
-def test_crewbot_dev_script_file_exit_codes(crewbot_home: Path, tmp_path: Path,
-                                            capsys: pytest.CaptureFixture[str]) -> None:
+def test_crewbot_dev_script_file_exit_codes(
+    crewbot_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     good = tmp_path / "good.crewbot"
     good.write_text("/crewbot help\nexpect /crewbot reset\nas admin\n/crewbot plugins\nexpect crewbot_command\n")
     assert main(["dev", "--script", str(good)]) == 0
@@ -139,13 +146,27 @@ def test_crewbot_dev_runs_piped_stdin_as_a_script(tmp_path: Path) -> None:
         /crewbot nonsense
         expect I don't know
     """)
-    done = subprocess.run([sys.executable, "-m", "bot.cli.main", "dev"], input=script, capture_output=True,
-                          text=True, env=env, cwd=REPO, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli.main", "dev"],
+        input=script,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "dev> /crewbot help" in done.stdout
     assert (tmp_path / "home" / "emulator" / "signing_secret").stat().st_mode & 0o777 == 0o600
-    failing = subprocess.run([sys.executable, "-m", "bot.cli.main", "dev"], input="/crewbot help\nexpect zebra\n",
-                             capture_output=True, text=True, env=env, cwd=REPO, timeout=120)
+    failing = subprocess.run(
+        [sys.executable, "-m", "bot.cli.main", "dev"],
+        input="/crewbot help\nexpect zebra\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        timeout=120,
+    )
     assert failing.returncode == 1 and "1 line(s) failed" in failing.stderr
 
 

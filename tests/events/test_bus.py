@@ -11,23 +11,29 @@ from moto import mock_aws
 from bot.events.bus import Event, EventBridgeBus, EventHandler, LocalEventBus
 from bot.events.patterns import check_pattern, matches
 
-EVENT = {"source": "crewbot.calendar", "detail-type": "MeetingRequiresPrep",
-         "detail": {"meeting_id": "m1", "hours": 72, "type": "leadership_meeting", "tags": ["exec", "weekly"]}}
+EVENT = {
+    "source": "crewbot.calendar",
+    "detail-type": "MeetingRequiresPrep",
+    "detail": {"meeting_id": "m1", "hours": 72, "type": "leadership_meeting", "tags": ["exec", "weekly"]},
+}
 
 
-@pytest.mark.parametrize(("pattern", "expected"), [
-    ({"source": ["crewbot.calendar"]}, True),
-    ({"source": ["other"]}, False),
-    ({"detail-type": ["MeetingRequiresPrep"], "detail": {"type": [{"prefix": "leader"}]}}, True),
-    ({"detail": {"type": [{"suffix": "_meeting"}]}}, True),
-    ({"detail": {"hours": [{"numeric": [">", 24, "<=", 72]}]}}, True),
-    ({"detail": {"hours": [{"numeric": [">", 72]}]}}, False),
-    ({"detail": {"tags": ["weekly"]}}, True),
-    ({"detail": {"missing": [{"exists": False}]}}, True),
-    ({"detail": {"meeting_id": [{"exists": True}]}}, True),
-    ({"detail": {"type": [{"anything-but": ["one_on_one"]}]}}, True),
-    ({"detail": {"type": [{"anything-but": "leadership_meeting"}]}}, False),
-])
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        ({"source": ["crewbot.calendar"]}, True),
+        ({"source": ["other"]}, False),
+        ({"detail-type": ["MeetingRequiresPrep"], "detail": {"type": [{"prefix": "leader"}]}}, True),
+        ({"detail": {"type": [{"suffix": "_meeting"}]}}, True),
+        ({"detail": {"hours": [{"numeric": [">", 24, "<=", 72]}]}}, True),
+        ({"detail": {"hours": [{"numeric": [">", 72]}]}}, False),
+        ({"detail": {"tags": ["weekly"]}}, True),
+        ({"detail": {"missing": [{"exists": False}]}}, True),
+        ({"detail": {"meeting_id": [{"exists": True}]}}, True),
+        ({"detail": {"type": [{"anything-but": ["one_on_one"]}]}}, True),
+        ({"detail": {"type": [{"anything-but": "leadership_meeting"}]}}, False),
+    ],
+)
 def test_patterns(pattern, expected):
     assert matches(pattern, EVENT) is expected
 
@@ -45,11 +51,14 @@ def test_the_local_bus_delivers_to_matching_handlers_and_isolates_failures(clock
     def broken(event: Event) -> None:
         raise RuntimeError("handler bug")
 
-    bus = LocalEventBus(clock, [
-        EventHandler("broken", {"source": ["crewbot.calendar"]}, broken),
-        EventHandler("prep", {"detail-type": ["MeetingRequiresPrep"]}, lambda e: got.append(("prep", e))),
-        EventHandler("other", {"detail-type": ["Other"]}, lambda e: got.append(("other", e))),
-    ])
+    bus = LocalEventBus(
+        clock,
+        [
+            EventHandler("broken", {"source": ["crewbot.calendar"]}, broken),
+            EventHandler("prep", {"detail-type": ["MeetingRequiresPrep"]}, lambda e: got.append(("prep", e))),
+            EventHandler("other", {"detail-type": ["Other"]}, lambda e: got.append(("other", e))),
+        ],
+    )
     event_id = bus.publish("crewbot.calendar", "MeetingRequiresPrep", EVENT["detail"])
     assert [(name, e.id, e.detail) for name, e in got] == [("prep", event_id, EVENT["detail"])]
     assert bus.failures[0][:2] == (event_id, "broken")
@@ -70,8 +79,9 @@ def test_eventbridge_routes_a_published_event_by_the_same_pattern():
         bus = EventBridgeBus(events, "crewbot-test-bus")
         event_id = bus.publish("crewbot.calendar", "MeetingRequiresPrep", EVENT["detail"])
         bus.publish("crewbot.calendar", "MeetingRequiresPrep", {**EVENT["detail"], "hours": 2})
-        delivered = [json.loads(m["Body"]) for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)
-                     .get("Messages", [])]
+        delivered = [
+            json.loads(m["Body"]) for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+        ]
         assert [(d["id"], d["detail"]) for d in delivered] == [(event_id, EVENT["detail"])]
         assert matches(pattern, delivered[0])
         assert Event.from_eventbridge(delivered[0]).detail == EVENT["detail"]

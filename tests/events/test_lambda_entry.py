@@ -21,8 +21,14 @@ def test_a_scheduled_event_runs_the_registered_schedule():
 def test_an_eventbridge_event_runs_the_registered_handler_when_it_matches():
     got: list[Event] = []
     handlers = {"prep": EventHandler("prep", {"detail-type": ["MeetingRequiresPrep"]}, got.append)}
-    envelope = {"version": "0", "id": "e1", "source": "crewbot.calendar", "detail-type": "MeetingRequiresPrep",
-                "time": "2026-01-05T10:00:00Z", "detail": {"meeting_id": "m1"}}
+    envelope = {
+        "version": "0",
+        "id": "e1",
+        "source": "crewbot.calendar",
+        "detail-type": "MeetingRequiresPrep",
+        "time": "2026-01-05T10:00:00Z",
+        "detail": {"meeting_id": "m1"},
+    }
     run_event_handler(handlers, "prep", envelope)
     assert [(e.id, e.detail) for e in got] == [("e1", {"meeting_id": "m1"})]
     with pytest.raises(ValueError, match="rule and the registration disagree"):

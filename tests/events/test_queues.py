@@ -28,11 +28,15 @@ def make_queue(request, store, clock) -> Iterator[tuple[Callable[[QueueSpec], Qu
         def build(spec: QueueSpec) -> Queue:
             dlq = client.create_queue(QueueName=f"crewbot-test-{spec.dead_letter_name}")["QueueUrl"]
             dlq_arn = client.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-            url = client.create_queue(QueueName=f"crewbot-test-{spec.name}", Attributes={
-                "VisibilityTimeout": str(spec.visibility_timeout),
-                "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn,
-                                             "maxReceiveCount": str(spec.max_receive_count)}),
-            })["QueueUrl"]
+            url = client.create_queue(
+                QueueName=f"crewbot-test-{spec.name}",
+                Attributes={
+                    "VisibilityTimeout": str(spec.visibility_timeout),
+                    "RedrivePolicy": json.dumps(
+                        {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(spec.max_receive_count)}
+                    ),
+                },
+            )["QueueUrl"]
             return SqsQueue(spec, client, url, dlq)
 
         yield build, (lambda: None)
@@ -75,12 +79,22 @@ def test_a_message_that_keeps_failing_is_dead_lettered_not_lost(make_queue):
 
 
 def test_sqs_lambda_handler_reports_only_the_failed_messages():
-    event = {"Records": [
-        {"messageId": f"m{i}", "receiptHandle": f"r{i}", "body": json.dumps({"n": i}),
-         "attributes": {"ApproximateReceiveCount": "1"}, "messageAttributes": {}, "md5OfBody": "",
-         "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:q", "awsRegion": "us-east-1"}
-        for i in range(3)
-    ]}
+    event = {
+        "Records": [
+            {
+                "messageId": f"m{i}",
+                "receiptHandle": f"r{i}",
+                "body": json.dumps({"n": i}),
+                "attributes": {"ApproximateReceiveCount": "1"},
+                "messageAttributes": {},
+                "md5OfBody": "",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:q",
+                "awsRegion": "us-east-1",
+            }
+            for i in range(3)
+        ]
+    }
     seen: list[int] = []
 
     def handler(message: Message) -> None:

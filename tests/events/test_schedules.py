@@ -16,15 +16,22 @@ from bot.events.schedules import Schedule, ScheduledCall, parse_expression
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
 
-@pytest.mark.parametrize(("expression", "after", "expected"), [
-    ("rate(5 minutes)", T0, T0 + timedelta(minutes=5)),
-    ("rate(1 hour)", T0 + timedelta(minutes=59), T0 + timedelta(hours=1)),
-    ("rate(2 days)", T0 + timedelta(days=2), T0 + timedelta(days=4)),
-    ("cron(0 */2 * * ? *)", T0, T0 + timedelta(hours=1)),
-    ("cron(15 10 ? * MON-FRI *)", datetime(2026, 1, 9, 11, 0, tzinfo=UTC), datetime(2026, 1, 12, 10, 15, tzinfo=UTC)),
-    ("at(2026-01-05T10:30:00)", T0, datetime(2026, 1, 5, 10, 30, tzinfo=UTC)),
-    ("at(2026-01-05T08:30:00)", T0, None),
-])
+@pytest.mark.parametrize(
+    ("expression", "after", "expected"),
+    [
+        ("rate(5 minutes)", T0, T0 + timedelta(minutes=5)),
+        ("rate(1 hour)", T0 + timedelta(minutes=59), T0 + timedelta(hours=1)),
+        ("rate(2 days)", T0 + timedelta(days=2), T0 + timedelta(days=4)),
+        ("cron(0 */2 * * ? *)", T0, T0 + timedelta(hours=1)),
+        (
+            "cron(15 10 ? * MON-FRI *)",
+            datetime(2026, 1, 9, 11, 0, tzinfo=UTC),
+            datetime(2026, 1, 12, 10, 15, tzinfo=UTC),
+        ),
+        ("at(2026-01-05T10:30:00)", T0, datetime(2026, 1, 5, 10, 30, tzinfo=UTC)),
+        ("at(2026-01-05T08:30:00)", T0, None),
+    ],
+)
 def test_next_firing(expression, after, expected):
     assert parse_expression(expression).next_after(after, anchor=T0) == expected
 
@@ -33,14 +40,17 @@ def test_at_reads_a_time_zone():
     assert parse_expression("at(2026-01-05T10:00:00)", "Europe/Paris").at == datetime(2026, 1, 5, 9, tzinfo=UTC)
 
 
-@pytest.mark.parametrize(("expression", "message"), [
-    ("rate(0 minutes)", "at least 1"),
-    ("rate(1 hours)", "rate(1 hour)"),
-    ("rate(5 minute)", "rate(5 minutes)"),
-    ("cron(0 10 * * *)", "six fields"),
-    ("cron(0 10 * * MON *)", "must be '?'"),
-    ("every day", "invalid schedule expression"),
-])
+@pytest.mark.parametrize(
+    ("expression", "message"),
+    [
+        ("rate(0 minutes)", "at least 1"),
+        ("rate(1 hours)", "rate(1 hour)"),
+        ("rate(5 minute)", "rate(5 minutes)"),
+        ("cron(0 10 * * *)", "six fields"),
+        ("cron(0 10 * * MON *)", "must be '?'"),
+        ("every day", "invalid schedule expression"),
+    ],
+)
 def test_invalid_expressions_say_why(expression, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
         parse_expression(expression)
@@ -108,10 +118,15 @@ def test_a_failing_schedule_does_not_stop_the_others(store, clock):
     def broken(call: ScheduledCall) -> None:
         raise RuntimeError("calendar down")
 
-    LocalScheduler(store, clock, LocalEventBus(clock), [
-        Schedule("broken", "rate(1 hour)", broken),
-        Schedule("works", "rate(1 hour)", lambda c: calls.append(c.schedule)),
-    ])
+    LocalScheduler(
+        store,
+        clock,
+        LocalEventBus(clock),
+        [
+            Schedule("broken", "rate(1 hour)", broken),
+            Schedule("works", "rate(1 hour)", lambda c: calls.append(c.schedule)),
+        ],
+    )
     clock.advance(timedelta(hours=1))
     assert calls == ["works"]
 
@@ -125,19 +140,25 @@ def test_one_off_events_become_eventbridge_scheduler_schedules():
     with mock_aws():
         client = boto3.client("scheduler", region_name="us-east-1")
         client.create_schedule_group(Name="crewbot-test")
-        scheduler = EventBridgeScheduler(client,
-                                         bus_arn="arn:aws:events:us-east-1:123456789012:event-bus/crewbot-test-bus",
-                                         role_arn="arn:aws:iam::123456789012:role/crewbot-test-scheduler",
-                                         group="crewbot-test")
+        scheduler = EventBridgeScheduler(
+            client,
+            bus_arn="arn:aws:events:us-east-1:123456789012:event-bus/crewbot-test-bus",
+            role_arn="arn:aws:iam::123456789012:role/crewbot-test-scheduler",
+            group="crewbot-test",
+        )
         when = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
         scheduler.once("remind-m1", when, "crewbot.meetings", "MeetingReminder", {"meeting": "m1"})
         found = client.get_schedule(Name="remind-m1", GroupName="crewbot-test")
         assert found["ScheduleExpression"] == "at(2026-01-05T10:00:00)"
-        assert found["Target"]["EventBridgeParameters"] == {"DetailType": "MeetingReminder",
-                                                            "Source": "crewbot.meetings"}
+        assert found["Target"]["EventBridgeParameters"] == {
+            "DetailType": "MeetingReminder",
+            "Source": "crewbot.meetings",
+        }
         assert json.loads(found["Target"]["Input"]) == {"meeting": "m1"}
         scheduler.once("remind-m1", when + timedelta(hours=1), "crewbot.meetings", "MeetingReminder", {"meeting": "m1"})
-        assert client.get_schedule(Name="remind-m1", GroupName="crewbot-test")["ScheduleExpression"] == \
-            "at(2026-01-05T11:00:00)"
+        assert (
+            client.get_schedule(Name="remind-m1", GroupName="crewbot-test")["ScheduleExpression"]
+            == "at(2026-01-05T11:00:00)"
+        )
         assert scheduler.cancel("remind-m1") is True
         assert scheduler.cancel("remind-m1") is False

@@ -113,8 +113,12 @@ def _errors(result: Any) -> str:
 Evaluate = Callable[..., dict[str, Any]]
 
 
-def run_harness(tmp: Path, variables: dict[str, Any], root_files: dict[str, str] | None = None,
-                catalog_dir: Path = TF / "modules" / "catalog") -> dict[str, Any]:
+def run_harness(
+    tmp: Path,
+    variables: dict[str, Any],
+    root_files: dict[str, str] | None = None,
+    catalog_dir: Path = TF / "modules" / "catalog",
+) -> dict[str, Any]:
     """Evaluate the catalog and the provider-free root files with Terraform; return the outputs."""
     shutil.copytree(catalog_dir, tmp / "catalog", ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*"))
     for name in ROOT_FILES:
@@ -152,16 +156,24 @@ def _every_table_declared() -> None:
 @pytest.fixture(scope="session")
 def evaluated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """The real declarations evaluated for environment dev, account 123456789012, region eu-west-1."""
-    return run_harness(tmp_path_factory.mktemp("tf-eval"), {
-        "environment": "dev", "region": "eu-west-1", "account_id": ACCOUNT, "workflows_dir": str(WORKFLOWS),
-        "custom_tags": {"Team": "chat-ops"},
-    })
+    return run_harness(
+        tmp_path_factory.mktemp("tf-eval"),
+        {
+            "environment": "dev",
+            "region": "eu-west-1",
+            "account_id": ACCOUNT,
+            "workflows_dir": str(WORKFLOWS),
+            "custom_tags": {"Team": "chat-ops"},
+        },
+    )
 
 
 @pytest.fixture
 def harness(tmp_path: Path) -> Evaluate:
     """Evaluate the catalog with other declarations or workflows (to test the module itself)."""
+
     def run(variables: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
         base = {"environment": "dev", "region": "eu-west-1", "account_id": ACCOUNT, "workflows_dir": str(WORKFLOWS)}
         return run_harness(tmp_path / "root", {**base, **variables}, **kwargs)
+
     return run

@@ -31,8 +31,11 @@ def _checkov() -> Path:
         if probe.returncode == 0 and probe.stdout.strip() == CHECKOV_VERSION:
             return exe
     venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
-    install = subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                              f"checkov=={CHECKOV_VERSION}"], capture_output=True, text=True)
+    install = subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", f"checkov=={CHECKOV_VERSION}"],
+        capture_output=True,
+        text=True,
+    )
     if install.returncode != 0 or not exe.is_file():
         pytest.fail(f"could not install checkov {CHECKOV_VERSION} into {VENV}:\n{install.stderr[-3000:]}")
     return exe
@@ -43,21 +46,26 @@ def report() -> dict[str, Any]:
     exe = _checkov()
     result = subprocess.run(
         [str(exe), "-d", str(TF), "--framework", "terraform", "--output", "json", "--skip-download", "--compact"],
-        capture_output=True, text=True, cwd=REPO,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
     )
     try:
         parsed = json.loads(result.stdout)
     except json.JSONDecodeError:
-        pytest.fail(f"checkov produced no JSON (exit {result.returncode}):\n"
-                    f"{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
+        pytest.fail(
+            f"checkov produced no JSON (exit {result.returncode}):\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}"
+        )
     reports = parsed if isinstance(parsed, list) else [parsed]
     (terraform,) = [r for r in reports if r.get("check_type") == "terraform"]
     return terraform  # type: ignore[no-any-return]
 
 
 def test_checkov_passes(report: dict[str, Any]) -> None:
-    failed = [f"{c['check_id']} {c['resource']} ({c['file_path']}:{c['file_line_range'][0]}): {c['check_name']}"
-              for c in report["results"]["failed_checks"]]
+    failed = [
+        f"{c['check_id']} {c['resource']} ({c['file_path']}:{c['file_line_range'][0]}): {c['check_name']}"
+        for c in report["results"]["failed_checks"]
+    ]
     assert failed == [], "checkov failures:\n" + "\n".join(failed)
     assert report["summary"]["parsing_errors"] == 0
     assert report["summary"]["passed"] > 100, "checkov checked suspiciously little"
@@ -65,8 +73,11 @@ def test_checkov_passes(report: dict[str, Any]) -> None:
 
 def test_every_skipped_check_has_a_reason_listed_in_the_readme(report: dict[str, Any]) -> None:
     skipped = report["results"].get("skipped_checks", [])
-    no_reason = [f"{c['check_id']} {c['resource']}" for c in skipped
-                 if len(str(c["check_result"].get("suppress_comment", "")).strip()) < 15]
+    no_reason = [
+        f"{c['check_id']} {c['resource']}"
+        for c in skipped
+        if len(str(c["check_result"].get("suppress_comment", "")).strip()) < 15
+    ]
     assert no_reason == [], f"skipped without a reason: {no_reason}"
     readme = (TF / "README.md").read_text(encoding="utf-8")
     listed = set(re.findall(r"\|\s*`?(CKV2?_AWS_\d+)`?\s*\|", readme))

@@ -20,8 +20,10 @@ from tests.infra.conftest import TF, TerraformFailed, locals_of, parse, tf_files
 
 def _declared_with_defaults(evaluated: dict[str, Any]) -> dict[str, dict[str, Any]]:
     keep = set(FunctionSpec("x", "a.b", "d", "http").as_terraform())
-    return {name: {k: v for k, v in {**f, "environment": f["own_environment"]}.items() if k in keep}
-            for name, f in evaluated["catalog"]["functions"].items()}
+    return {
+        name: {k: v for k, v in {**f, "environment": f["own_environment"]}.items() if k in keep}
+        for name, f in evaluated["catalog"]["functions"].items()
+    }
 
 
 def test_terraform_declares_exactly_the_python_functions(evaluated: dict[str, Any]) -> None:
@@ -32,7 +34,8 @@ def test_terraform_declares_exactly_the_python_functions(evaluated: dict[str, An
         assert declared[name] == expected[name], f"{name}: Terraform {declared[name]} != Python {expected[name]}"
     queues = evaluated["declared"]["queues"]
     assert {k: (q["consumer"], q["description"]) for k, q in queues.items()} == {
-        k: (q.consumer, q.description) for k, q in QUEUES.items()}
+        k: (q.consumer, q.description) for k, q in QUEUES.items()
+    }
 
 
 def test_the_hcl_source_declares_functions_as_python_does() -> None:
@@ -72,8 +75,10 @@ def _policy_kinds(statements: list[dict[str, Any]]) -> dict[str, tuple[str, ...]
         kind = next(k for sid, k in sorted(sid_to_kind.items(), key=lambda i: -len(i[0])) if s["sid"].startswith(sid))
         granted.setdefault(kind, set()).update(s["actions"])
     # Actions outside the kind are kept (after the kind's own), so the comparison still sees them.
-    return {k: tuple([a for a in ACCESS_ACTIONS[k] if a in actions] + sorted(actions - set(ACCESS_ACTIONS[k])))
-            for k, actions in granted.items()}
+    return {
+        k: tuple([a for a in ACCESS_ACTIONS[k] if a in actions] + sorted(actions - set(ACCESS_ACTIONS[k])))
+        for k, actions in granted.items()
+    }
 
 
 def test_each_policy_grants_exactly_the_declared_access(evaluated: dict[str, Any]) -> None:
@@ -117,8 +122,11 @@ def test_policies_are_scoped_to_the_named_resources(harness: Any, no_workflows: 
     arns = out["catalog"]["arns"]
     bot = {s["sid"]: s for s in out["catalog"]["functions"]["bot"]["statements"]}
     assert bot["TableRead"]["resources"] == [
-        arns["tables"]["meetings"], arns["tables"]["meetings"] + "/index/*",
-        arns["tables"]["users"], arns["tables"]["users"] + "/index/*"]
+        arns["tables"]["meetings"],
+        arns["tables"]["meetings"] + "/index/*",
+        arns["tables"]["users"],
+        arns["tables"]["users"] + "/index/*",
+    ]
     assert bot["TableWrite"]["resources"] == [arns["tables"]["users"]]
     assert bot["BucketWrite"]["resources"] == [arns["buckets"]["sessions"] + "/*"]
     assert bot["InvokeSelf"]["resources"] == [arns["functions"]["bot"]]
@@ -143,7 +151,7 @@ def _block(text: str, start: int) -> str:
     for j in range(i, len(text)):
         depth += {"{": 1, "}": -1}.get(text[j], 0)
         if depth == 0:
-            return text[start:j + 1]
+            return text[start : j + 1]
     raise AssertionError("unbalanced braces")
 
 
@@ -184,8 +192,9 @@ def _boto_operations(service: str) -> set[str]:
 # IAM prefix of a boto3 service, where it differs.
 _IAM_PREFIX = {"stepfunctions": "states"}
 # IAM action of a call where it is not the operation's own name.
-_ACTION = {"s3": {"head_object": "s3:GetObject", "list_objects_v2": "s3:ListBucket",
-                  "delete_objects": "s3:DeleteObject"}}
+_ACTION = {
+    "s3": {"head_object": "s3:GetObject", "list_objects_v2": "s3:ListBucket", "delete_objects": "s3:DeleteObject"}
+}
 # boto3 helpers that call an operation on the adapter's behalf.
 _HELPERS = {"BatchWriter": "batch_write_item", "batch_writer": "batch_write_item"}
 
@@ -195,8 +204,9 @@ def _calls_in(module: str, name: str, service: str) -> set[str]:
     (``_call("put_item")``, ``get_paginator("list_objects_v2")``, presigned ``get_object``) that are
     operations of ``service``."""
     source = inspect.getsource(importlib.import_module(module))
-    tree = next(n for n in ast.walk(ast.parse(source))
-                if isinstance(n, ast.ClassDef | ast.FunctionDef) and n.name == name)
+    tree = next(
+        n for n in ast.walk(ast.parse(source)) if isinstance(n, ast.ClassDef | ast.FunctionDef) and n.name == name
+    )
     names = {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
     names |= {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
     names |= {_HELPERS[n.id] for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id in _HELPERS}

@@ -55,8 +55,9 @@ class FakeSlack(WebClient):
     def api_call(self, api_method: str, **kwargs: Any) -> SlackResponse:  # type: ignore[override]
         self.calls.append(api_method)
         data = {"ok": True, "channel": "D1", "ts": "1700000000.000100", "user": {"id": "U1", "tz": "UTC"}}
-        return SlackResponse(client=self, http_verb="POST", api_url=api_method, req_args={}, data=data,
-                             headers={}, status_code=200)
+        return SlackResponse(
+            client=self, http_verb="POST", api_url=api_method, req_args={}, data=data, headers={}, status_code=200
+        )
 
 
 @pytest.fixture
@@ -76,8 +77,11 @@ def recorder(monkeypatch: pytest.MonkeyPatch) -> list[Call]:
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Callable[[], Crewbot]]:
     """moto with everything Terraform would create, and a factory of runtimes (one per "function")."""
-    for var, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                       "AWS_DEFAULT_REGION": REGION}.items():
+    for var, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+    }.items():
         monkeypatch.setenv(var, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     config = tmp_path / "crewbot.yaml"
@@ -88,8 +92,9 @@ def aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Callable[[]
         from aws_lambda_powertools.utilities import parameters
 
         parameters.clear_caches()  # a new function starts with a cold cache
-        crewbot = start(config_file=config, environ={"CREWBOT_HOME": str(tmp_path / f"home{len(runtimes)}")},
-                        setup_logging=False)
+        crewbot = start(
+            config_file=config, environ={"CREWBOT_HOME": str(tmp_path / f"home{len(runtimes)}")}, setup_logging=False
+        )
         from bot.slack.client import install_slack_client
 
         install_slack_client(crewbot, FakeSlack())
@@ -111,10 +116,12 @@ def aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Callable[[]
         sfn = boto3.client("stepfunctions", region_name=REGION)
         role = f"arn:aws:iam::{ACCOUNT}:role/{namer.name('states')}"
         for path in sorted(WORKFLOWS.glob("*.asl.json")):
-            definition = re.sub(r"\$\{(\w+)\}", f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:task",
-                                path.read_text(encoding="utf-8"))
-            sfn.create_state_machine(name=namer.state_machine(path.name.removesuffix(".asl.json")),
-                                     definition=definition, roleArn=role)
+            definition = re.sub(
+                r"\$\{(\w+)\}", f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:task", path.read_text(encoding="utf-8")
+            )
+            sfn.create_state_machine(
+                name=namer.state_machine(path.name.removesuffix(".asl.json")), definition=definition, roleArn=role
+            )
         try:
             yield make
         finally:
@@ -138,8 +145,10 @@ def _violations(spec: Access, calls: list[Call], crewbot: Crewbot) -> list[str]:
     namer = crewbot.namer
     tables = {t: namer.table(t) for t in aws_tables()}
     buckets = {b: namer.bucket(b) for b in BUCKETS}
-    machines = {w.name.removesuffix(".asl.json"): namer.state_machine(w.name.removesuffix(".asl.json"))
-                for w in WORKFLOWS.glob("*.asl.json")}
+    machines = {
+        w.name.removesuffix(".asl.json"): namer.state_machine(w.name.removesuffix(".asl.json"))
+        for w in WORKFLOWS.glob("*.asl.json")
+    }
     secrets = {key: namer.secret(s.name) for key, s in crewbot.config.secrets.items()}
     tasks = {t: namer.name(t) for t in TASKS}
     problems = []
@@ -153,8 +162,11 @@ def _violations(spec: Access, calls: list[Call], crewbot: Crewbot) -> list[str]:
                 allowed &= readable if operation in _READS else table in spec.tables_write
         elif service == "s3":
             bucket = _logical(params.get("Bucket", ""), buckets)
-            allowed = (bucket in spec.buckets_read or bucket in spec.buckets_write) if operation in _READS \
+            allowed = (
+                (bucket in spec.buckets_read or bucket in spec.buckets_write)
+                if operation in _READS
                 else bucket in spec.buckets_write
+            )
         elif service == "stepfunctions":
             if operation in ("StartExecution", "DescribeExecution"):
                 arn = params.get("stateMachineArn") or params.get("executionArn", "")
@@ -186,8 +198,9 @@ def _violations(spec: Access, calls: list[Call], crewbot: Crewbot) -> list[str]:
     return problems
 
 
-def _check(name: str, calls: list[Call], crewbot: Crewbot, *, expect_calls: bool = True,
-           spec: Access | None = None) -> list[str]:
+def _check(
+    name: str, calls: list[Call], crewbot: Crewbot, *, expect_calls: bool = True, spec: Access | None = None
+) -> list[str]:
     """What ``name`` called without being allowed to (empty when its policy covers every call)."""
     if expect_calls and not calls:
         return [f"{name} made no AWS call: the scenario did not run"]
@@ -199,9 +212,18 @@ def _check(name: str, calls: list[Call], crewbot: Crewbot, *, expect_calls: bool
 
 def _meeting(crewbot: Crewbot, hours: float = 30) -> Meeting:
     start = crewbot.clock.now().astimezone(UTC) + timedelta(hours=hours)
-    return crewbot.records.meetings.save(Meeting(
-        meeting_id="m1", user_id="U1", provider="test", external_id="m1", title="Budget review", start=start,
-        end=start + timedelta(hours=1), meeting_type="general"))
+    return crewbot.records.meetings.save(
+        Meeting(
+            meeting_id="m1",
+            user_id="U1",
+            provider="test",
+            external_id="m1",
+            title="Budget review",
+            start=start,
+            end=start + timedelta(hours=1),
+            meeting_type="general",
+        )
+    )
 
 
 def _task(crewbot: Crewbot, task: str, payload: dict[str, Any]) -> Any:
@@ -225,8 +247,15 @@ def test_meeting_prep_tasks_stay_within_their_policies(aws: Callable[[], Crewbot
         ("task_send_prep_notification", "SendPrepNotification", {"meeting": view, "context": []}),
         ("task_generate_materials", "GenerateMaterials", {"state": {"meeting": view, "context": []}}),
         ("task_store_materials", "StoreMaterials", {"meeting": view, "materials": materials}),
-        ("task_send_materials", "SendMaterials", {"meeting": view, "preview": "Agenda", "stored": {
-            "markdown": "U1/m1/materials.md", "html": "U1/m1/materials.html"}}),
+        (
+            "task_send_materials",
+            "SendMaterials",
+            {
+                "meeting": view,
+                "preview": "Agenda",
+                "stored": {"markdown": "U1/m1/materials.md", "html": "U1/m1/materials.html"},
+            },
+        ),
         ("task_schedule_reminder", "ScheduleReminder", {"meeting": view}),
     ]
     problems: list[str] = []
@@ -239,8 +268,9 @@ def test_meeting_prep_tasks_stay_within_their_policies(aws: Callable[[], Crewbot
     assert not problems, "calls outside the functions' policies:\n" + "\n".join(problems)
 
 
-def test_meeting_prep_event_handlers_stay_within_their_policies(aws: Callable[[], Crewbot],
-                                                              recorder: list[Call]) -> None:
+def test_meeting_prep_event_handlers_stay_within_their_policies(
+    aws: Callable[[], Crewbot], recorder: list[Call]
+) -> None:
     from bot.events.lambda_entry import run_event_handler
 
     seed = aws()
@@ -251,8 +281,11 @@ def test_meeting_prep_event_handlers_stay_within_their_policies(aws: Callable[[]
     now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
     envelopes = {
         "event_meeting_prep_start": ("crewbot.calendar-monitor", "MeetingRequiresPrep", {"meeting_id": "m1"}),
-        "event_meeting_prep_reminder": ("crewbot.meeting-prep", "MeetingReminderDue",
-                                        {"meeting_id": "m1", "prep_version": prep_version(meeting)}),
+        "event_meeting_prep_reminder": (
+            "crewbot.meeting-prep",
+            "MeetingReminderDue",
+            {"meeting_id": "m1", "prep_version": prep_version(meeting)},
+        ),
         "event_meeting_prep_snooze": ("crewbot.meeting-prep", "PrepSnoozeElapsed", {"meeting_id": "m1"}),
     }
     problems: list[str] = []
@@ -260,8 +293,11 @@ def test_meeting_prep_event_handlers_stay_within_their_policies(aws: Callable[[]
         crewbot = aws()
         handlers = {h.name: h for h in crewbot.plugins.items("register_event_handlers")}
         recorder.clear()
-        run_event_handler(handlers, FUNCTIONS[function].environment["CREWBOT_EVENT_HANDLER"], {
-            "id": "e1", "source": source, "detail-type": detail_type, "detail": detail, "time": now})
+        run_event_handler(
+            handlers,
+            FUNCTIONS[function].environment["CREWBOT_EVENT_HANDLER"],
+            {"id": "e1", "source": source, "detail-type": detail_type, "detail": detail, "time": now},
+        )
         problems += _check(function, recorder, crewbot)
     assert not problems, "calls outside the functions' policies:\n" + "\n".join(problems)
 
@@ -272,8 +308,11 @@ def test_the_calendar_monitor_stays_within_its_policy(aws: Callable[[], Crewbot]
     crewbot = aws()
     schedules = {s.name: s for s in crewbot.plugins.items("register_schedules")}
     recorder.clear()
-    run_schedule(schedules, FUNCTIONS["schedule_calendar_monitor"].environment["CREWBOT_SCHEDULE"],
-                 {"time": datetime.now(UTC).isoformat()})
+    run_schedule(
+        schedules,
+        FUNCTIONS["schedule_calendar_monitor"].environment["CREWBOT_SCHEDULE"],
+        {"time": datetime.now(UTC).isoformat()},
+    )
     problems = _check("schedule_calendar_monitor", recorder, crewbot)
     assert not problems, "calls outside the function's policy:\n" + "\n".join(problems)
 
@@ -283,8 +322,9 @@ def test_project_tasks_stay_within_their_policies(aws: Callable[[], Crewbot], re
 
     sow = (Path(__file__).parents[1] / "projects" / "data" / "sample-sow.md").read_text(encoding="utf-8")
     seed = aws()
-    project = project_service(seed).create(name="Acme store", sow_text=sow, channel_id="C0GENERAL", user_id="U1",
-                                           start=False)
+    project = project_service(seed).create(
+        name="Acme store", sow_text=sow, channel_id="C0GENERAL", user_id="U1", start=False
+    )
     payload = {"project_id": project.project_id, "phase": "discovery"}
     scenarios: list[tuple[str, str, dict[str, Any]]] = [
         ("task_run_project_phase", "RunProjectPhase", {**payload, "taskToken": "run-token"}),
@@ -327,21 +367,28 @@ def test_the_slack_entry_point_stays_within_its_policy(aws: Callable[[], Crewbot
     assert not problems, "calls outside the bot function's policy:\n" + "\n".join(problems)
 
 
-def test_the_fargate_phase_runner_stays_within_its_policies(aws: Callable[[], Crewbot], recorder: list[Call],
-                                                              tmp_path: Path) -> None:
+def test_the_fargate_phase_runner_stays_within_its_policies(
+    aws: Callable[[], Crewbot], recorder: list[Call], tmp_path: Path
+) -> None:
     from bot.projects.runner import PhaseRunner
     from bot.projects.service import project_service
 
     sow = (Path(__file__).parents[1] / "projects" / "data" / "sample-sow.md").read_text(encoding="utf-8")
     seed = aws()
-    project = project_service(seed).create(name="Acme store", sow_text=sow, channel_id="C0GENERAL", user_id="U1",
-                                           start=False)
+    project = project_service(seed).create(
+        name="Acme store", sow_text=sow, channel_id="C0GENERAL", user_id="U1", start=False
+    )
     name = seed.namer.name("phase_runner")
     ecs = boto3.client("ecs", region_name=REGION)
     ecs.create_cluster(clusterName=name)
-    ecs.register_task_definition(family=name, requiresCompatibilities=["FARGATE"], networkMode="awsvpc", cpu="1024",
-                                 memory="4096",  # moto sizes a task by its containers' memory
-                                 containerDefinitions=[{"name": "crewbot", "image": "runner:1", "memory": 4096}])
+    ecs.register_task_definition(
+        family=name,
+        requiresCompatibilities=["FARGATE"],
+        networkMode="awsvpc",
+        cpu="1024",
+        memory="4096",  # moto sizes a task by its containers' memory
+        containerDefinitions=[{"name": "crewbot", "image": "runner:1", "memory": 4096}],
+    )
     # The launcher is configured as Terraform configures it with phase_runner = "ecs" (test_phase_runner.py
     # checks that environment): the aws fixture's runtimes read this file.
     ec2 = boto3.client("ec2", region_name=REGION)
@@ -349,14 +396,18 @@ def test_the_fargate_phase_runner_stays_within_its_policies(aws: Callable[[], Cr
     ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})  # moto's ECS needs the ENI's DNS name
     subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
     group = ec2.create_security_group(GroupName="runner", Description="runner", VpcId=vpc)["GroupId"]
-    settings = {"phase_runner": "ecs", "ecs": {"cluster": name, "task_definition": name, "subnets": [subnet],
-                                               "security_groups": [group]}}
-    (tmp_path / "crewbot.yaml").write_text(CONFIG + "plugins:\n  settings:\n    projects: " + json.dumps(settings)
-                                           + "\n", encoding="utf-8")
+    settings = {
+        "phase_runner": "ecs",
+        "ecs": {"cluster": name, "task_definition": name, "subnets": [subnet], "security_groups": [group]},
+    }
+    (tmp_path / "crewbot.yaml").write_text(
+        CONFIG + "plugins:\n  settings:\n    projects: " + json.dumps(settings) + "\n", encoding="utf-8"
+    )
     launcher = aws()
     recorder.clear()
-    run = _task(launcher, "RunProjectPhase", {"project_id": project.project_id, "phase": "discovery",
-                                              "taskToken": "run-token"})["run"]
+    run = _task(
+        launcher, "RunProjectPhase", {"project_id": project.project_id, "phase": "discovery", "taskToken": "run-token"}
+    )["run"]
     problems = _check("task_run_project_phase", recorder, launcher)
     started = [c for c in recorder if c[:2] == ("ecs", "RunTask")]
     assert len(started) == 1, f"the launcher should start one task: {recorder}"

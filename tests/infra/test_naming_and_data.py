@@ -18,7 +18,9 @@ from tests.infra.conftest import ACCOUNT, TF, locals_of
 
 def _spec_as_terraform(spec: TableSpec) -> dict[str, Any]:
     return {
-        "pk": spec.pk, "sk": spec.sk, "ttl": spec.ttl,
+        "pk": spec.pk,
+        "sk": spec.sk,
+        "ttl": spec.ttl,
         "indexes": [{"name": i.name, "pk": i.pk, "sk": i.sk} for i in spec.indexes],
     }
 
@@ -66,8 +68,12 @@ def test_every_name_is_the_resource_namer_name(evaluated: dict[str, Any]) -> Non
     namer = ResourceNamer("crewbot", "dev", ACCOUNT)
     names = evaluated["catalog"]["names"]
     checks = {
-        "tables": namer.table, "buckets": namer.bucket, "functions": namer.function,
-        "queues": namer.queue, "state_machines": namer.state_machine, "secrets": namer.secret,
+        "tables": namer.table,
+        "buckets": namer.bucket,
+        "functions": namer.function,
+        "queues": namer.queue,
+        "state_machines": namer.state_machine,
+        "secrets": namer.secret,
     }
     for kind, rule in checks.items():
         for logical, physical in names[kind].items():
@@ -112,8 +118,9 @@ def test_every_function_environment_loads(name: str, evaluated: dict[str, Any], 
         # A known defect outside infra/terraform: the config loader reads every CREWBOT_* variable as a
         # configuration key, and these selectors are not reserved, so the function could not start.
         # Strict: once bot/config/loader.py reserves them, this marker stops applying and the test runs.
-        request.applymarker(pytest.mark.xfail(
-            strict=True, reason=f"bot/config/loader.py RESERVED_ENV lacks {unreserved}"))
+        request.applymarker(
+            pytest.mark.xfail(strict=True, reason=f"bot/config/loader.py RESERVED_ENV lacks {unreserved}")
+        )
     try:
         load_config(environ=environ)
     except Exception as exc:
@@ -139,8 +146,11 @@ def test_secrets_cover_what_the_config_reads_in_aws(evaluated: dict[str, Any]) -
     config = load_config(env="prod", environ={}).config
     deployed = {s["name"] for s in evaluated["catalog"]["secrets"].values()}
     # The app-level token is only for Socket Mode (local runtime); HTTPS on Lambda does not use it.
-    wanted = {spec.name for key, spec in config.secrets.items()
-              if spec.source == "secretsmanager" and key != "slack_app_token"}
+    wanted = {
+        spec.name
+        for key, spec in config.secrets.items()
+        if spec.source == "secretsmanager" and key != "slack_app_token"
+    }
     assert wanted <= deployed, f"secrets the config reads but Terraform does not create: {sorted(wanted - deployed)}"
 
 
@@ -150,7 +160,7 @@ def test_the_variables_main_tf_adds_are_configuration_keys(tmp_path: Path) -> No
     from bot.runtime import start
 
     text = (TF / "main.tf").read_text(encoding="utf-8")
-    block = text[text.index('module "function" {'):text.index('# -- entry points')]
+    block = text[text.index('module "function" {') : text.index("# -- entry points")]
     names = sorted(set(re.findall(r"\b(CREWBOT_[A-Z0-9_]+)\s*=", block)))
     assert "CREWBOT_FEATURES__XRAY" in names and "CREWBOT_PLUGINS__SETTINGS__MEETING_PREP__OAUTH_BASE_URL" in names
     url = "https://abc123.execute-api.eu-west-1.amazonaws.com"

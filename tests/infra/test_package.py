@@ -25,8 +25,13 @@ from tests.infra.conftest import REPO
 def test_code_zip_has_the_code_and_the_shipped_data(tmp_path: Path) -> None:
     out = build_code_zip(tmp_path / "crewbot.zip")
     names = set(zipfile.ZipFile(out).namelist())
-    for required in ("bot/__init__.py", "bot/deploy/catalog.py", "plugins/__init__.py",
-                     "bot/_data/config/crewbot.yaml", "bot/_data/config/environments/prod.yaml"):
+    for required in (
+        "bot/__init__.py",
+        "bot/deploy/catalog.py",
+        "plugins/__init__.py",
+        "bot/_data/config/crewbot.yaml",
+        "bot/_data/config/environments/prod.yaml",
+    ):
         assert required in names, f"{required} missing"
     for folder in ("agents", "workflows", "manifests"):
         for path in (REPO / folder).rglob("*"):

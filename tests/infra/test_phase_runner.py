@@ -57,8 +57,15 @@ def test_the_phase_task_replaces_the_inline_phase_run() -> None:
     # The task does what task_run_project_phase does inline: the same data access, no more.
     inline, task = FUNCTIONS["task_run_project_phase"], TASKS["phase_runner"]
     assert function_actions(task) == function_actions(inline)
-    for field in ("tables_read", "tables_write", "buckets_read", "buckets_write", "secrets", "bedrock",
-                  "task_callback"):
+    for field in (
+        "tables_read",
+        "tables_write",
+        "buckets_read",
+        "buckets_write",
+        "secrets",
+        "bedrock",
+        "task_callback",
+    ):
         assert getattr(task, field) == getattr(inline, field), field
     assert _launchers() == ["bot", "task_run_project_phase"]
 
@@ -99,16 +106,20 @@ def test_launchers_may_run_only_the_phase_task_and_pass_only_its_roles(ecs: dict
         statements = {s["sid"]: s for s in ecs["catalog"]["functions"][name]["statements"]}
         run, tag, pass_role = statements["TaskRun"], statements["TaskRunTag"], statements["TaskRunPassRole"]
         assert (run["actions"], run["resources"]) == (["ecs:RunTask"], [arns["task_definitions"]["phase_runner"]])
-        assert run["conditions"] == [{"test": "ArnEquals", "variable": "ecs:cluster",
-                                      "values": [f"{prefix}:cluster/crewbot-dev-phase-runner"]}]
+        assert run["conditions"] == [
+            {"test": "ArnEquals", "variable": "ecs:cluster", "values": [f"{prefix}:cluster/crewbot-dev-phase-runner"]}
+        ]
         assert tag["actions"] == ["ecs:TagResource"]
         assert tag["resources"] == [f"{prefix}:task/crewbot-dev-phase-runner/*"]
         assert tag["conditions"] == [{"test": "StringEquals", "variable": "ecs:CreateAction", "values": ["RunTask"]}]
         assert pass_role["actions"] == ["iam:PassRole"]
-        assert pass_role["resources"] == [f"arn:aws:iam::{ACCOUNT}:role/crewbot-dev-phase-runner-task",
-                                          f"arn:aws:iam::{ACCOUNT}:role/crewbot-dev-phase-runner-exec"]
-        assert pass_role["conditions"] == [{"test": "StringEquals", "variable": "iam:PassedToService",
-                                            "values": ["ecs-tasks.amazonaws.com"]}]
+        assert pass_role["resources"] == [
+            f"arn:aws:iam::{ACCOUNT}:role/crewbot-dev-phase-runner-task",
+            f"arn:aws:iam::{ACCOUNT}:role/crewbot-dev-phase-runner-exec",
+        ]
+        assert pass_role["conditions"] == [
+            {"test": "StringEquals", "variable": "iam:PassedToService", "values": ["ecs-tasks.amazonaws.com"]}
+        ]
     others = set(FUNCTIONS) - set(_launchers())
     for name in others:
         assert not any(s["sid"].startswith("TaskRun") for s in ecs["catalog"]["functions"][name]["statements"]), name
@@ -155,8 +166,16 @@ def test_launchers_are_configured_to_start_the_deployed_task(name: str, ecs: dic
 
 
 def test_the_runner_has_its_own_network_when_configured(harness: Any) -> None:
-    out = harness({"phase_runner": "ecs", "phase_runner_task": {
-        "subnet_ids": ["subnet-public"], "security_group_ids": ["sg-public"], "assign_public_ip": True}})
+    out = harness(
+        {
+            "phase_runner": "ecs",
+            "phase_runner_task": {
+                "subnet_ids": ["subnet-public"],
+                "security_group_ids": ["sg-public"],
+                "assign_public_ip": True,
+            },
+        }
+    )
     settings = _projects_settings(out["catalog"]["functions"]["task_run_project_phase"]["environment"])
     assert settings.ecs is not None and settings.ecs.subnets == ["subnet-public"] and settings.ecs.assign_public_ip
     assert out["catalog"]["tasks"]["phase_runner"]["network"]["security_group_ids"] == ["sg-public"]
@@ -196,8 +215,9 @@ def _exec_form(args: str) -> list[str]:
     return value
 
 
-def test_the_image_runs_the_command_the_launcher_overrides_it_with(monkeypatch: pytest.MonkeyPatch,
-                                                                    tmp_path: Path) -> None:
+def test_the_image_runs_the_command_the_launcher_overrides_it_with(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     instructions = _instructions()
     entrypoint = [_exec_form(a) for k, a in instructions if k == "ENTRYPOINT"]
     (cmd,) = [_exec_form(a) for k, a in instructions if k == "CMD"]
@@ -226,8 +246,13 @@ def test_the_image_installs_the_wheel_as_a_non_root_user() -> None:
 
 def test_make_image_builds_the_wheel_and_the_image_for_the_architecture() -> None:
     for arch, platform in (("arm64", "linux/arm64"), ("x86_64", "linux/amd64")):
-        dry = subprocess.run(["make", "-n", "image", f"ARCH={arch}", "TAG=t1", "IMAGE=repo/runner"], cwd=REPO,
-                             capture_output=True, text=True, check=True).stdout
+        dry = subprocess.run(
+            ["make", "-n", "image", f"ARCH={arch}", "TAG=t1", "IMAGE=repo/runner"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
         commands = [shlex.split(c) for c in dry.replace("\\\n", " ").splitlines() if c.strip()]
         wheel = next(c for c in commands if "wheel" in c)
         assert wheel[-3:] == ["--wheel-dir", "dist/image", "."], wheel

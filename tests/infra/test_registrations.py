@@ -31,7 +31,8 @@ def test_every_registered_schedule_is_deployed_with_its_expression(crewbot: Crew
     deployed = locals_of(TF / "functions.tf")["schedules"]
     for plugin, schedule in _registered(crewbot, "register_schedules"):
         assert schedule.name in deployed, (
-            f"plugin {plugin} registers schedule {schedule.name!r}; add it to `schedules` in functions.tf")
+            f"plugin {plugin} registers schedule {schedule.name!r}; add it to `schedules` in functions.tf"
+        )
         assert deployed[schedule.name]["expression"] == schedule.expression, schedule.name
 
 
@@ -39,7 +40,8 @@ def test_every_registered_event_handler_has_a_rule_with_its_pattern(crewbot: Cre
     deployed = locals_of(TF / "functions.tf")["event_rules"]
     for plugin, handler in _registered(crewbot, "register_event_handlers"):
         assert handler.name in deployed, (
-            f"plugin {plugin} registers event handler {handler.name!r}; add a rule to `event_rules` in functions.tf")
+            f"plugin {plugin} registers event handler {handler.name!r}; add a rule to `event_rules` in functions.tf"
+        )
         assert deployed[handler.name]["pattern"] == handler.pattern, handler.name
 
 

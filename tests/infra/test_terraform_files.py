@@ -64,5 +64,6 @@ def test_example_tfvars_set_only_declared_variables_and_mirror_the_config() -> N
         assert values["environment"] == env
         features = load_config(env=env, environ={}).config.features
         assert (values["xray"], values["alarms"]) == (features.xray, features.alarms), (
-            f"examples/{env}.tfvars feature flags differ from config/environments/{env}.yaml")
+            f"examples/{env}.tfvars feature flags differ from config/environments/{env}.yaml"
+        )
     assert unquote(parse(TF / "examples" / "prod.tfvars"))["log_retention_days"] >= 365

@@ -35,8 +35,10 @@ print(result.value)
 """
 
 
-@pytest.mark.skipif(not (MIRROR / "registry.terraform.io" / "hashicorp" / "aws").is_dir(),
-                    reason=f"no AWS provider mirror at {MIRROR} (set TF_PROVIDER_MIRROR); CI cannot download one")
+@pytest.mark.skipif(
+    not (MIRROR / "registry.terraform.io" / "hashicorp" / "aws").is_dir(),
+    reason=f"no AWS provider mirror at {MIRROR} (set TF_PROVIDER_MIRROR); CI cannot download one",
+)
 def test_deployment_plans_and_applies_with_a_mocked_provider(tmp_path: Path) -> None:
     root = tmp_path / "repo"
     shutil.copytree(TF, root / "infra" / "terraform", ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*"))
@@ -48,11 +50,17 @@ def test_deployment_plans_and_applies_with_a_mocked_provider(tmp_path: Path) -> 
             zf.writestr("placeholder.txt", "mock")
     cli_config = tmp_path / "terraformrc"
     cli_config.write_text(
-        'provider_installation {\n'
+        "provider_installation {\n"
         f'  filesystem_mirror {{\n    path    = "{MIRROR}"\n    include = ["registry.terraform.io/hashicorp/*"]\n  }}\n'
-        '  direct {\n    exclude = ["registry.terraform.io/hashicorp/*"]\n  }\n}\n')
+        '  direct {\n    exclude = ["registry.terraform.io/hashicorp/*"]\n  }\n}\n'
+    )
     env = {**os.environ, "TF_CLI_CONFIG_FILE": str(cli_config), "TF_IN_AUTOMATION": "1"}
-    result = subprocess.run([sys.executable, "-c", _RUN, str(root / "infra" / "terraform")],
-                            capture_output=True, text=True, env=env, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-c", _RUN, str(root / "infra" / "terraform")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
     assert "3 passed, 0 failed" in result.stdout, result.stdout[-3000:]

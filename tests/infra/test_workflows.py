@@ -55,19 +55,26 @@ ASL = {
     "States": {
         "Load": {"Type": "Task", "Resource": "${LoadMeetingFunctionArn}", "Next": "Ask"},
         "Ask": {
-            "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+            "Type": "Task",
+            "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
             "Parameters": {"FunctionName": "${AskUserFunctionArn}", "Payload": {"token.$": "$$.Task.Token"}},
             "Next": "Announce",
         },
         "Announce": {
-            "Type": "Task", "Resource": "arn:aws:states:::events:putEvents",
-            "Parameters": {"Entries": [{"EventBusName": "${EventBusName}", "DetailType": "PrepReady",
-                                        "Source": "crewbot", "Detail": {}}]},
+            "Type": "Task",
+            "Resource": "arn:aws:states:::events:putEvents",
+            "Parameters": {
+                "Entries": [
+                    {"EventBusName": "${EventBusName}", "DetailType": "PrepReady", "Source": "crewbot", "Detail": {}}
+                ]
+            },
             "Next": "Remind",
         },
         "Remind": {
-            "Type": "Task", "Resource": "arn:aws:states:::aws-sdk:scheduler:createSchedule",
-            "Parameters": {"GroupName": "${ScheduleGroupName}", "Name.$": "$.id"}, "End": True,
+            "Type": "Task",
+            "Resource": "arn:aws:states:::aws-sdk:scheduler:createSchedule",
+            "Parameters": {"GroupName": "${ScheduleGroupName}", "Name.$": "$.id"},
+            "End": True,
         },
     },
 }
@@ -107,9 +114,13 @@ def test_tasks_become_functions_and_the_role_covers_the_integrations(harness: An
     assert rendered["States"]["Remind"]["Parameters"]["GroupName"] == catalog["names"]["schedule_group"]
     statements = {s["sid"]: s for s in catalog["states_statements"]}
     assert sorted(statements["InvokeTaskFunctions"]["resources"]) == sorted(
-        [arns["functions"]["task_load_meeting"], arns["functions"]["task_ask_user"]])
-    assert statements["EventsPutEvents"] == {"sid": "EventsPutEvents", "actions": ["events:PutEvents"],
-                                             "resources": [arns["event_bus"]]}
+        [arns["functions"]["task_load_meeting"], arns["functions"]["task_ask_user"]]
+    )
+    assert statements["EventsPutEvents"] == {
+        "sid": "EventsPutEvents",
+        "actions": ["events:PutEvents"],
+        "resources": [arns["event_bus"]],
+    }
     assert statements["AwsSdkSchedulerCreateSchedule"]["resources"] == [arns["schedule_group"], arns["scheduler_role"]]
     assert all("*" not in a for s in statements.values() for a in s["actions"])
 

@@ -17,8 +17,14 @@ import pytest
 from bot import hookimpl
 from bot.resources import data_dir
 
-PREP_PLUGINS = ["crewbot_command", "meeting_coordinator", "meeting_prep", "calendar_ics", "calendar_google",
-                "calendar_microsoft"]
+PREP_PLUGINS = [
+    "crewbot_command",
+    "meeting_coordinator",
+    "meeting_prep",
+    "calendar_ics",
+    "calendar_google",
+    "calendar_microsoft",
+]
 FIXTURES = Path(__file__).parent / "fixtures"
 
 

@@ -30,8 +30,13 @@ def stand_ins(inbox: Inbox) -> TaskRegistry:
     """Deterministic handlers with the real ones' shapes (the real ones are tested in the emulator)."""
 
     def load(payload: dict[str, Any], ctx: TaskContext) -> dict[str, Any]:
-        return {"meeting_id": payload["meeting_id"], "user_id": "U1", "title": "LT",
-                "prepare": payload["meeting_id"] != "past", "context_required": ["budget", "incidents"]}
+        return {
+            "meeting_id": payload["meeting_id"],
+            "user_id": "U1",
+            "title": "LT",
+            "prepare": payload["meeting_id"] != "past",
+            "context_required": ["budget", "incidents"],
+        }
 
     def fetch(payload: dict[str, Any], ctx: TaskContext) -> dict[str, Any]:
         topic = payload["topic"]
@@ -48,13 +53,19 @@ def stand_ins(inbox: Inbox) -> TaskRegistry:
     def generate(payload: dict[str, Any], ctx: TaskContext) -> dict[str, Any]:
         state = payload["state"]
         statuses = [c["status"] for c in state["context"]]
-        return {"preview": "09:00 Opening", "statuses": statuses, "timed_out": "chat_timeout" in state,
-                "answers": (state.get("chat") or {}).get("answers")}
+        return {
+            "preview": "09:00 Opening",
+            "statuses": statuses,
+            "timed_out": "chat_timeout" in state,
+            "answers": (state.get("chat") or {}).get("answers"),
+        }
 
     handlers: dict[str, Callable[[dict[str, Any], TaskContext], Any]] = {
-        "LoadMeeting": load, "FetchContext": fetch,
+        "LoadMeeting": load,
+        "FetchContext": fetch,
         "SendPrepNotification": lambda p, c: {"channel": "D1", "ts": "1.0"},
-        "WaitForChatCompletion": wait, "GenerateMaterials": generate,
+        "WaitForChatCompletion": wait,
+        "GenerateMaterials": generate,
         "StoreMaterials": lambda p, c: {"markdown": "U1/m/materials.md", "html": "U1/m/materials.html"},
         "SendMaterials": lambda p, c: {"channel": "D1", "ts": "2.0"},
         "ScheduleReminder": lambda p, c: {"scheduled": True},
@@ -65,8 +76,9 @@ def stand_ins(inbox: Inbox) -> TaskRegistry:
 Answer = Callable[[WorkflowEngine, str], None]
 
 
-def _run(engine: WorkflowEngine, inbox: Inbox, data: dict[str, Any], answer: Answer | None,
-         tick: Callable[[], None]) -> Execution:
+def _run(
+    engine: WorkflowEngine, inbox: Inbox, data: dict[str, Any], answer: Answer | None, tick: Callable[[], None]
+) -> Execution:
     execution = engine.start("meeting_prep", data, name="conformance")
     for _ in range(400):
         execution = engine.describe(execution.execution_id)
@@ -84,8 +96,9 @@ def both(tmp_path: Path, data: dict[str, Any], answer: Answer | None) -> tuple[d
     store = SqliteStore.in_home(tmp_path)
     try:
         inbox = Inbox()
-        local = LocalWorkflowEngine({"meeting_prep": DEFINITION}, stand_ins(inbox), store, clock,
-                                    bus=LocalEventBus(clock))
+        local = LocalWorkflowEngine(
+            {"meeting_prep": DEFINITION}, stand_ins(inbox), store, clock, bus=LocalEventBus(clock)
+        )
         mine = _run(local, inbox, data, answer, lambda: clock.advance(timedelta(seconds=1)))
     finally:
         store.close()
@@ -107,8 +120,13 @@ def test_chat_completed_with_a_failing_context_branch(tmp_path: Path) -> None:
     assert local == reference
     assert local["status"] == "SUCCEEDED"
     output = local["output"]
-    assert output["generated"]["materials"]["statuses"] == ["ok", "not_needed", "unavailable", "not_needed",
-                                                            "not_needed"]
+    assert output["generated"]["materials"]["statuses"] == [
+        "ok",
+        "not_needed",
+        "unavailable",
+        "not_needed",
+        "not_needed",
+    ]
     assert output["context"][2] == {"topic": "incidents", "status": "unavailable", "error": "Context.Unavailable"}
     assert output["generated"]["materials"]["answers"] == 3 and output["stored"]["keys"]["html"].endswith(".html")
     assert output["reminder"] == {"reminder": {"scheduled": True}}

@@ -12,17 +12,20 @@ from bot.cli.main import main
 TYPES = load_meeting_types()
 
 
-@pytest.mark.parametrize(("title", "description", "attendees", "expected", "rule"), [
-    ("Leadership team weekly", "", 11, "leadership_meeting", "keyword 'leadership' in the title"),
-    ("LT meeting", "", 10, "leadership_meeting", "at least 10 attendees"),
-    ("1:1 Ann / Dev", "", 2, "one_on_one", "keyword '1:1' in the title"),
-    ("Coffee", "", 2, "one_on_one", "exactly 2 attendees"),
-    ("Q3 QBR", "", 25, "qbr", "keyword 'QBR' in the title"),
-    ("Engineering all hands", "", 40, "staff_meeting", "keyword 'all hands'"),
-    ("SEV1 post-mortem", "", 6, "incident_review", "in the title"),
-    ("Checkout retro", "Blameless incident review of INC-12", 5, "incident_review", "in the description"),
-    ("Vendor sync", "", 5, "default", "no rule matched"),
-])
+@pytest.mark.parametrize(
+    ("title", "description", "attendees", "expected", "rule"),
+    [
+        ("Leadership team weekly", "", 11, "leadership_meeting", "keyword 'leadership' in the title"),
+        ("LT meeting", "", 10, "leadership_meeting", "at least 10 attendees"),
+        ("1:1 Ann / Dev", "", 2, "one_on_one", "keyword '1:1' in the title"),
+        ("Coffee", "", 2, "one_on_one", "exactly 2 attendees"),
+        ("Q3 QBR", "", 25, "qbr", "keyword 'QBR' in the title"),
+        ("Engineering all hands", "", 40, "staff_meeting", "keyword 'all hands'"),
+        ("SEV1 post-mortem", "", 6, "incident_review", "in the title"),
+        ("Checkout retro", "Blameless incident review of INC-12", 5, "incident_review", "in the description"),
+        ("Vendor sync", "", 5, "default", "no rule matched"),
+    ],
+)
 def test_each_meeting_type(title: str, description: str, attendees: int, expected: str, rule: str) -> None:
     result = classify(TYPES, title, description, attendees)
     assert result.meeting_type == expected

@@ -17,10 +17,12 @@ from bot.calendars.connections import ConnectionRepository
 @pytest.fixture
 def feed(tmp_path: Path) -> Iterator[str]:
     start = datetime.now(UTC) + timedelta(hours=10)
-    body = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\nUID:x@t\r\n"
-            f"DTSTAMP:20260101T000000Z\r\nDTSTART:{start:%Y%m%dT%H%M%SZ}\r\n"
-            f"DTEND:{start + timedelta(hours=1):%Y%m%dT%H%M%SZ}\r\nSUMMARY:1:1 Ann / Dev\r\n"
-            "ATTENDEE:mailto:a@example.com\r\nATTENDEE:mailto:d@example.com\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n").encode()
+    body = (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\nUID:x@t\r\n"
+        f"DTSTAMP:20260101T000000Z\r\nDTSTART:{start:%Y%m%dT%H%M%SZ}\r\n"
+        f"DTEND:{start + timedelta(hours=1):%Y%m%dT%H%M%SZ}\r\nSUMMARY:1:1 Ann / Dev\r\n"
+        "ATTENDEE:mailto:a@example.com\r\nATTENDEE:mailto:d@example.com\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    ).encode()
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:

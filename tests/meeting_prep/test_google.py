@@ -39,8 +39,15 @@ class RecordingHttp(HttpMockSequence):
         super().__init__(answers)
         self.log, self.token = log, token
 
-    def request(self, uri: str, method: str = "GET", body: Any = None, headers: Any = None,
-                redirections: int = 1, connection_type: Any = None) -> Any:
+    def request(
+        self,
+        uri: str,
+        method: str = "GET",
+        body: Any = None,
+        headers: Any = None,
+        redirections: int = 1,
+        connection_type: Any = None,
+    ) -> Any:
         self.log.append((self.token, uri))
         return super().request(uri, method, body, headers, redirections, connection_type)
 
@@ -69,11 +76,15 @@ def google(crewbot_home: Path) -> Iterator[tuple[Crewbot, Harness]]:
     def register_calendar_providers() -> list[Any]:
         return [harness.provider]
 
-    crewbot = start(environ={"CREWBOT_HOME": str(crewbot_home), "CREWBOT_LOAD_PLUGINS": "fake_google",
-                             "GOOGLE_OAUTH_CLIENT": CLIENT},
-                    extra_plugins=[("fake_google",
-                                    SimpleNamespace(register_calendar_providers=register_calendar_providers))],
-                    setup_logging=False)
+    crewbot = start(
+        environ={
+            "CREWBOT_HOME": str(crewbot_home),
+            "CREWBOT_LOAD_PLUGINS": "fake_google",
+            "GOOGLE_OAUTH_CLIENT": CLIENT,
+        },
+        extra_plugins=[("fake_google", SimpleNamespace(register_calendar_providers=register_calendar_providers))],
+        setup_logging=False,
+    )
     crewbot.__dict__["clock"] = ManualClock(NOW)
     crewbot.records.users.get_or_create("U1")
     yield crewbot, harness
@@ -85,8 +96,9 @@ def _form(body: Any) -> dict[str, list[str]]:
 
 
 def _connect(crewbot: Crewbot, expiry: datetime) -> None:
-    ConnectionRepository(crewbot).connect("U1", "google", tokens={
-        "access_token": "at-1", "refresh_token": "rt-1", "expiry": expiry.isoformat()})
+    ConnectionRepository(crewbot).connect(
+        "U1", "google", tokens={"access_token": "at-1", "refresh_token": "rt-1", "expiry": expiry.isoformat()}
+    )
 
 
 def _sync(crewbot: Crewbot) -> Any:
@@ -182,8 +194,15 @@ def test_oauth_code_flow_with_single_use_expiring_state(google: tuple[Crewbot, H
     assert query["access_type"] == ["offline"] and query["client_id"] == ["cid.apps.googleusercontent.com"]
     state = query["state"][0]
     assert len(state) >= 40
-    responses.post(TOKEN_URL, json={"access_token": "at-9", "refresh_token": "rt-9", "expires_in": 3599,
-                                    "scope": "https://www.googleapis.com/auth/calendar.readonly"})
+    responses.post(
+        TOKEN_URL,
+        json={
+            "access_token": "at-9",
+            "refresh_token": "rt-9",
+            "expires_in": 3599,
+            "scope": "https://www.googleapis.com/auth/calendar.readonly",
+        },
+    )
 
     assert not complete_authorization(crewbot, "google", {"state": "forged" * 8, "code": "c"}).ok
     outcome = complete_authorization(crewbot, "google", {"state": state, "code": "code-1"})

@@ -26,8 +26,11 @@ def test_recurring_instances_exceptions_and_cancellations() -> None:
     events = _events()
     weekly = {k: v for k, v in events.items() if k.startswith("weekly@test#")}
     # 4 occurrences; the EXDATE one is gone, the moved one keeps its original id, the cancelled one is reported.
-    assert sorted(weekly) == ["weekly@test#20260302T140000Z", "weekly@test#20260316T130000Z",
-                              "weekly@test#20260323T130000Z"]
+    assert sorted(weekly) == [
+        "weekly@test#20260302T140000Z",
+        "weekly@test#20260316T130000Z",
+        "weekly@test#20260323T130000Z",
+    ]
     first = weekly["weekly@test#20260302T140000Z"]
     assert first.start == datetime(2026, 3, 2, 14, 0, tzinfo=UTC)  # 09:00 EST
     assert first.timezone == "America/New_York"

@@ -19,9 +19,16 @@ from plugins.meeting_prep.materials import build_materials
 from plugins.meeting_prep.tasks import MAX_CONTEXT_BYTES, fetch_context
 
 TYPES = load_meeting_types()
-MEETING = {"meeting_id": "m1", "user_id": "U1", "title": "Leadership <script>weekly</script>",
-           "start": "2026-03-02T14:00:00Z", "end": "2026-03-02T15:30:00Z", "timezone": "America/New_York",
-           "attendees": ["Ann", "Bob"], "meeting_type": "leadership_meeting"}
+MEETING = {
+    "meeting_id": "m1",
+    "user_id": "U1",
+    "title": "Leadership <script>weekly</script>",
+    "start": "2026-03-02T14:00:00Z",
+    "end": "2026-03-02T15:30:00Z",
+    "timezone": "America/New_York",
+    "attendees": ["Ann", "Bob"],
+    "meeting_type": "leadership_meeting",
+}
 
 
 def _context(topic: str) -> dict[str, Any]:
@@ -29,11 +36,15 @@ def _context(topic: str) -> dict[str, Any]:
 
 
 def test_agenda_timings_fill_the_meeting_and_carry_context() -> None:
-    context = [{"topic": "budget", "status": "ok", "data": _context("budget")},
-               {"topic": "incidents", "status": "ok", "data": _context("incidents")},
-               {"topic": "staffing", "status": "unavailable", "error": "Context.Unavailable"}]
-    answers = {"Top priorities?": {"response": "Ship the migration", "answered_at": "x"},
-               "Skipped one": {"skipped": True}}
+    context = [
+        {"topic": "budget", "status": "ok", "data": _context("budget")},
+        {"topic": "incidents", "status": "ok", "data": _context("incidents")},
+        {"topic": "staffing", "status": "unavailable", "error": "Context.Unavailable"},
+    ]
+    answers = {
+        "Top priorities?": {"response": "Ship the migration", "answered_at": "x"},
+        "Skipped one": {"skipped": True},
+    }
     materials = build_materials(MEETING, TYPES.get("leadership_meeting"), context, answers, date(2026, 3, 1))
     assert materials.agenda[0].start == "09:00" and materials.agenda[-1].end == "10:30"  # local time, to the end
     assert sum(item.minutes for item in materials.agenda) == 90
@@ -51,8 +62,9 @@ def test_agenda_timings_fill_the_meeting_and_carry_context() -> None:
 
 
 def test_oversized_context_travels_as_highlights(crewbot_home: Path) -> None:
-    big = {"cost_centers": [{"name": f"Center {i}", "budget": 100, "actual": 150, "note": "x" * 200}
-                            for i in range(200)]}
+    big = {
+        "cost_centers": [{"name": f"Center {i}", "budget": 100, "actual": 150, "note": "x" * 200} for i in range(200)]
+    }
 
     class Big:
         name, topics = "big_finance", ("budget",)
@@ -64,12 +76,17 @@ def test_oversized_context_travels_as_highlights(crewbot_home: Path) -> None:
     def register_context_providers() -> list[Any]:
         return [Big()]
 
-    crewbot = start(environ={"CREWBOT_HOME": str(crewbot_home), "CREWBOT_LOAD_PLUGINS": "big"},
-                    extra_plugins=[("big", SimpleNamespace(register_context_providers=register_context_providers))],
-                    setup_logging=False)
+    crewbot = start(
+        environ={"CREWBOT_HOME": str(crewbot_home), "CREWBOT_LOAD_PLUGINS": "big"},
+        extra_plugins=[("big", SimpleNamespace(register_context_providers=register_context_providers))],
+        setup_logging=False,
+    )
     try:
-        result = fetch_context(crewbot, {"topic": "budget", "meeting": {**MEETING, "context_required": ["budget"]}},
-                               TaskContext(task="FetchContext"))
+        result = fetch_context(
+            crewbot,
+            {"topic": "budget", "meeting": {**MEETING, "context_required": ["budget"]}},
+            TaskContext(task="FetchContext"),
+        )
     finally:
         crewbot.close()
     assert "data" not in result and int(result["data_omitted"].split()[0]) > MAX_CONTEXT_BYTES

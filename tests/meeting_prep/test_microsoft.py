@@ -42,11 +42,15 @@ def graph(crewbot_home: Path) -> Iterator[tuple[Crewbot, MicrosoftCalendarProvid
         return [provider]
 
     client = json.dumps({"client_id": "cid", "client_secret": "csecret"})
-    crewbot = start(environ={"CREWBOT_HOME": str(crewbot_home), "CREWBOT_LOAD_PLUGINS": "fake_ms",
-                             "MICROSOFT_OAUTH_CLIENT": client},
-                    extra_plugins=[("fake_ms",
-                                    SimpleNamespace(register_calendar_providers=register_calendar_providers))],
-                    setup_logging=False)
+    crewbot = start(
+        environ={
+            "CREWBOT_HOME": str(crewbot_home),
+            "CREWBOT_LOAD_PLUGINS": "fake_ms",
+            "MICROSOFT_OAUTH_CLIENT": client,
+        },
+        extra_plugins=[("fake_ms", SimpleNamespace(register_calendar_providers=register_calendar_providers))],
+        setup_logging=False,
+    )
     crewbot.__dict__["clock"] = ManualClock(NOW)
     crewbot.records.users.get_or_create("U1")
     yield crewbot, provider, sleeps
@@ -60,8 +64,11 @@ def _sync(crewbot: Crewbot) -> Any:
 @responses.activate
 def test_delta_paging_changes_and_resync(graph: Any) -> None:
     crewbot, _, sleeps = graph
-    ConnectionRepository(crewbot).connect("U1", "microsoft", tokens={
-        "access_token": "at-1", "refresh_token": "rt-1", "expiry": (NOW + timedelta(hours=1)).isoformat()})
+    ConnectionRepository(crewbot).connect(
+        "U1",
+        "microsoft",
+        tokens={"access_token": "at-1", "refresh_token": "rt-1", "expiry": (NOW + timedelta(hours=1)).isoformat()},
+    )
     meetings = crewbot.records.meetings
 
     responses.get(DELTA, status=429, headers={"Retry-After": "2"}, json={"error": {"code": "TooManyRequests"}})
@@ -111,9 +118,14 @@ def test_delta_paging_changes_and_resync(graph: Any) -> None:
 @responses.activate
 def test_msal_authorization_code_flow_and_refresh(graph: Any) -> None:
     crewbot, provider, _ = graph
-    responses.get(LOGIN + "/v2.0/.well-known/openid-configuration", json={
-        "authorization_endpoint": LOGIN + "/oauth2/v2.0/authorize", "token_endpoint": LOGIN + "/oauth2/v2.0/token",
-        "issuer": "https://login.microsoftonline.com/{tenantid}/v2.0"})
+    responses.get(
+        LOGIN + "/v2.0/.well-known/openid-configuration",
+        json={
+            "authorization_endpoint": LOGIN + "/oauth2/v2.0/authorize",
+            "token_endpoint": LOGIN + "/oauth2/v2.0/token",
+            "issuer": "https://login.microsoftonline.com/{tenantid}/v2.0",
+        },
+    )
     url = start_authorization(crewbot, "U1", provider, "https://api.example.com/")
     query = parse_qs(urlsplit(url).query)
     assert url.startswith(LOGIN + "/oauth2/v2.0/authorize?")
@@ -121,9 +133,16 @@ def test_msal_authorization_code_flow_and_refresh(graph: Any) -> None:
     assert "Calendars.Read" in query["scope"][0] and "offline_access" in query["scope"][0]
     assert query["code_challenge_method"] == ["S256"]  # PKCE
 
-    responses.post(LOGIN + "/oauth2/v2.0/token", json={
-        "token_type": "Bearer", "access_token": "at-ms", "refresh_token": "rt-ms", "expires_in": 3600,
-        "scope": "Calendars.Read User.Read"})
+    responses.post(
+        LOGIN + "/oauth2/v2.0/token",
+        json={
+            "token_type": "Bearer",
+            "access_token": "at-ms",
+            "refresh_token": "rt-ms",
+            "expires_in": 3600,
+            "scope": "Calendars.Read User.Read",
+        },
+    )
     outcome = complete_authorization(crewbot, "microsoft", {"state": query["state"][0], "code": "the-code"})
     assert outcome.ok, outcome.message
     repo = ConnectionRepository(crewbot)
@@ -131,10 +150,21 @@ def test_msal_authorization_code_flow_and_refresh(graph: Any) -> None:
     assert connection is not None and repo.tokens(connection)["refresh_token"] == "rt-ms"
 
     # Expired access token: refreshed through msal before the Graph call.
-    repo.connect("U1", "microsoft", tokens={"access_token": "old", "refresh_token": "rt-ms",
-                                            "expiry": (NOW - timedelta(minutes=1)).isoformat()})
-    responses.replace(responses.POST, LOGIN + "/oauth2/v2.0/token", json={
-        "token_type": "Bearer", "access_token": "at-new", "expires_in": 3600, "scope": "Calendars.Read User.Read"})
+    repo.connect(
+        "U1",
+        "microsoft",
+        tokens={"access_token": "old", "refresh_token": "rt-ms", "expiry": (NOW - timedelta(minutes=1)).isoformat()},
+    )
+    responses.replace(
+        responses.POST,
+        LOGIN + "/oauth2/v2.0/token",
+        json={
+            "token_type": "Bearer",
+            "access_token": "at-new",
+            "expires_in": 3600,
+            "scope": "Calendars.Read User.Read",
+        },
+    )
     responses.get(DELTA, json=body("resync"))
     assert _sync(crewbot).errors == []
     graph_call = next(c for c in responses.calls if c.request.url.startswith(DELTA))

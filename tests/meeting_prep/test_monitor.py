@@ -27,9 +27,17 @@ def ics(*events: str) -> str:
 
 
 def vevent(uid: str, start: str, end: str, title: str, *extra: str, attendees: int = 2) -> str:
-    lines = ["BEGIN:VEVENT", f"UID:{uid}", "DTSTAMP:20260101T000000Z", f"DTSTART:{start}", f"DTEND:{end}",
-             f"SUMMARY:{title}", *extra, *(f"ATTENDEE:mailto:p{i}@example.com" for i in range(attendees)),
-             "END:VEVENT"]
+    lines = [
+        "BEGIN:VEVENT",
+        f"UID:{uid}",
+        "DTSTAMP:20260101T000000Z",
+        f"DTSTART:{start}",
+        f"DTEND:{end}",
+        f"SUMMARY:{title}",
+        *extra,
+        *(f"ATTENDEE:mailto:p{i}@example.com" for i in range(attendees)),
+        "END:VEVENT",
+    ]
     return "\r\n".join(lines) + "\r\n"
 
 
@@ -54,10 +62,14 @@ def runtime(crewbot_home: Path) -> Iterator[tuple[Crewbot, list[dict[str, Any]]]
     def register_calendar_providers() -> list[Any]:
         return [Broken()]
 
-    probe = SimpleNamespace(register_event_handlers=register_event_handlers,
-                            register_calendar_providers=register_calendar_providers)
-    crewbot = start(environ={"CREWBOT_HOME": str(crewbot_home), "CREWBOT_LOAD_PLUGINS": "calendar_ics,probe"},
-                    extra_plugins=[("probe", probe)], setup_logging=False)
+    probe = SimpleNamespace(
+        register_event_handlers=register_event_handlers, register_calendar_providers=register_calendar_providers
+    )
+    crewbot = start(
+        environ={"CREWBOT_HOME": str(crewbot_home), "CREWBOT_LOAD_PLUGINS": "calendar_ics,probe"},
+        extra_plugins=[("probe", probe)],
+        setup_logging=False,
+    )
     crewbot.__dict__["clock"] = ManualClock(NOW)  # before anything reads the clock
     yield crewbot, published
     crewbot.close()
@@ -80,8 +92,9 @@ def _monitor(crewbot: Crewbot) -> CalendarMonitor:
 def test_new_moved_cancelled_and_recurring_exception(runtime: Any, tmp_path: Path) -> None:
     crewbot, _ = runtime
     cal = tmp_path / "cal.ics"
-    weekly = vevent("w@t", "20260303T090000Z", "20260303T100000Z", "Vendor sync", "RRULE:FREQ=WEEKLY;COUNT=3",
-                    attendees=5)
+    weekly = vevent(
+        "w@t", "20260303T090000Z", "20260303T100000Z", "Vendor sync", "RRULE:FREQ=WEEKLY;COUNT=3", attendees=5
+    )
     one = vevent("one@t", "20260304T090000Z", "20260304T093000Z", "1:1 Ann / Dev")
     gone = vevent("gone@t", "20260305T090000Z", "20260305T093000Z", "Design review", attendees=4)
     _connect(crewbot, "U1", cal, ics(weekly, one, gone))
@@ -97,10 +110,23 @@ def test_new_moved_cancelled_and_recurring_exception(runtime: Any, tmp_path: Pat
 
     # Move the 1:1, delete the design review, cancel one instance and move another (exceptions).
     moved_one = vevent("one@t", "20260304T150000Z", "20260304T153000Z", "1:1 Ann / Dev")
-    cancelled = vevent("w@t", "20260310T090000Z", "20260310T100000Z", "Vendor sync", "RECURRENCE-ID:20260310T090000Z",
-                       "STATUS:CANCELLED", attendees=5)
-    exception = vevent("w@t", "20260317T110000Z", "20260317T120000Z", "Vendor sync (later)",
-                       "RECURRENCE-ID:20260317T090000Z", attendees=5)
+    cancelled = vevent(
+        "w@t",
+        "20260310T090000Z",
+        "20260310T100000Z",
+        "Vendor sync",
+        "RECURRENCE-ID:20260310T090000Z",
+        "STATUS:CANCELLED",
+        attendees=5,
+    )
+    exception = vevent(
+        "w@t",
+        "20260317T110000Z",
+        "20260317T120000Z",
+        "Vendor sync (later)",
+        "RECURRENCE-ID:20260317T090000Z",
+        attendees=5,
+    )
     cal.write_text(ics(weekly, moved_one, cancelled, exception))
     counts = _monitor(crewbot).run().users[0]
     assert (counts.new, counts.moved, counts.cancelled, counts.unchanged) == (0, 2, 2, 1)
@@ -115,16 +141,27 @@ def test_new_moved_cancelled_and_recurring_exception(runtime: Any, tmp_path: Pat
 def test_prep_event_once_per_meeting_version(runtime: Any, tmp_path: Path) -> None:
     crewbot, published = runtime
     cal = tmp_path / "cal.ics"
-    _connect(crewbot, "U1", cal, ics(vevent("one@t", "20260303T090000Z", "20260303T093000Z", "1:1 Ann / Dev"),
-                                     vevent("far@t", "20260310T090000Z", "20260310T093000Z", "1:1 far away")))
+    _connect(
+        crewbot,
+        "U1",
+        cal,
+        ics(
+            vevent("one@t", "20260303T090000Z", "20260303T093000Z", "1:1 Ann / Dev"),
+            vevent("far@t", "20260310T090000Z", "20260310T093000Z", "1:1 far away"),
+        ),
+    )
     _monitor(crewbot).run()
     assert [d["meeting_id"] for d in published] == [meeting_id_for("U1", "ics", "one@t")]  # 21 h ahead, prep 24 h
     event = published[0]
     assert event["meeting_type"] == "one_on_one" and event["prep_trigger_time"] == "2026-03-02T09:00:00Z"
     _monitor(crewbot).run()
     assert len(published) == 1  # the same version is not announced twice
-    cal.write_text(ics(vevent("one@t", "20260303T110000Z", "20260303T113000Z", "1:1 Ann / Dev"),
-                       vevent("far@t", "20260310T090000Z", "20260310T093000Z", "1:1 far away")))
+    cal.write_text(
+        ics(
+            vevent("one@t", "20260303T110000Z", "20260303T113000Z", "1:1 Ann / Dev"),
+            vevent("far@t", "20260310T090000Z", "20260310T093000Z", "1:1 far away"),
+        )
+    )
     _monitor(crewbot).run()
     assert len(published) == 2 and published[1]["prep_version"] != published[0]["prep_version"]  # moved: re-planned
     _set(crewbot, datetime(2026, 3, 9, 10, 0, tzinfo=UTC))
@@ -165,14 +202,15 @@ def test_incremental_changes_only_touch_what_changed(runtime: Any) -> None:
     repo = crewbot.records.meetings
     monitor = _monitor(crewbot)
     start = datetime(2026, 3, 3, 9, tzinfo=UTC)
-    first = [CalendarEvent(external_id="a", title="A", start=start, end=start + timedelta(hours=1)),
-             CalendarEvent(external_id="b", title="B", start=start, end=start + timedelta(hours=1))]
+    first = [
+        CalendarEvent(external_id="a", title="A", start=start, end=start + timedelta(hours=1)),
+        CalendarEvent(external_id="b", title="B", start=start, end=start + timedelta(hours=1)),
+    ]
     counts = SimpleNamespace(new=0, updated=0, moved=0, cancelled=0, unchanged=0)
     window = (NOW - timedelta(days=1), NOW + timedelta(days=21))
     monitor._apply("U1", None, "google", first, True, *window, counts)  # type: ignore[arg-type]
     # A delta: only "b" was deleted (reported by id alone); "a" is absent but must stay.
-    monitor._apply("U1", None, "google", [CalendarEvent(external_id="b", status="cancelled")], False,
-                   *window, counts)  # type: ignore[arg-type]
+    monitor._apply("U1", None, "google", [CalendarEvent(external_id="b", status="cancelled")], False, *window, counts)  # type: ignore[arg-type]
     assert repo.get(meeting_id_for("U1", "google", "a")).status == "confirmed"  # type: ignore[union-attr]
     b = repo.get(meeting_id_for("U1", "google", "b"))
     assert b is not None and b.status == "cancelled" and b.title == "B"
@@ -187,7 +225,11 @@ def test_counts_become_cloudwatch_metrics_in_aws(capsys: pytest.CaptureFixture[s
     line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert line["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "crewbot"
     assert (line["CalendarEventsRead"], line["MeetingsNew"], line["PrepEvents"], line["UsersFailed"]) == (
-        [7.0], [2.0], [1.0], [1.0])
+        [7.0],
+        [2.0],
+        [1.0],
+        [1.0],
+    )
 
 
 def test_a_prep_that_never_reached_the_user_is_announced_again(runtime: Any, tmp_path: Path) -> None:

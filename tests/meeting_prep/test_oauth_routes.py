@@ -42,13 +42,20 @@ def emulator(crewbot_emulator_factory: Any, tmp_path: Path) -> Any:
         return [provider]
 
     config = tmp_path / "crewbot.yaml"
-    config.write_text("project: crewbot\nenvironment: dev\nruntime: local\nplugins:\n  settings:\n"
-                      "    meeting_prep: {sample_calendar: null, local_oauth_port: 0}\n")
+    config.write_text(
+        "project: crewbot\nenvironment: dev\nruntime: local\nplugins:\n  settings:\n"
+        "    meeting_prep: {sample_calendar: null, local_oauth_port: 0}\n"
+    )
     only = [p for p in PREP_PLUGINS if p != "calendar_google"]
     emulator = crewbot_emulator_factory(
-        [("prep_core", _core()),
-         ("google_recorded", SimpleNamespace(register_calendar_providers=register_calendar_providers))],
-        only=only, config_file=config, environ={"GOOGLE_OAUTH_CLIENT": CLIENT})
+        [
+            ("prep_core", _core()),
+            ("google_recorded", SimpleNamespace(register_calendar_providers=register_calendar_providers)),
+        ],
+        only=only,
+        config_file=config,
+        environ={"GOOGLE_OAUTH_CLIENT": CLIENT},
+    )
     yield emulator
     server = slack_ui._servers.pop(id(emulator.crewbot), None)
     if server is not None:
@@ -100,10 +107,15 @@ def test_the_slack_lambda_serves_the_callback(emulator: Any, monkeypatch: pytest
     state = parse_qs(urlsplit(_consent_link(emulator)).query)["state"][0]
 
     def event(params: dict[str, str]) -> dict[str, Any]:
-        return {"version": "2.0", "rawPath": "/oauth/google/callback", "rawQueryString": urlencode(params),
-                "queryStringParameters": params, "headers": {"host": "api.example.com"},
-                "requestContext": {"http": {"method": "GET", "path": "/oauth/google/callback"}},
-                "isBase64Encoded": False}
+        return {
+            "version": "2.0",
+            "rawPath": "/oauth/google/callback",
+            "rawQueryString": urlencode(params),
+            "queryStringParameters": params,
+            "headers": {"host": "api.example.com"},
+            "requestContext": {"http": {"method": "GET", "path": "/oauth/google/callback"}},
+            "isBase64Encoded": False,
+        }
 
     refused = lambda_handler.handler(event({"state": "x" * 43, "code": "c"}), None)
     assert refused["statusCode"] == 400 and "unknown, expired or already used" in refused["body"]
@@ -111,6 +123,10 @@ def test_the_slack_lambda_serves_the_callback(emulator: Any, monkeypatch: pytest
     assert answer["statusCode"] == 200 and answer["headers"]["Content-Type"].startswith("text/html")
     assert ConnectionRepository(emulator.crewbot).get("UDEV", "google") is not None
     # Everything else still goes to Bolt, which refuses unsigned requests.
-    unsigned = {**event({}), "rawPath": "/slack/events", "body": "{}",
-                "requestContext": {"http": {"method": "POST", "path": "/slack/events"}}}
+    unsigned = {
+        **event({}),
+        "rawPath": "/slack/events",
+        "body": "{}",
+        "requestContext": {"http": {"method": "POST", "path": "/slack/events"}},
+    }
     assert lambda_handler.handler(unsigned, LambdaContext())["statusCode"] == 401

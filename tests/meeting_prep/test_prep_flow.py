@@ -21,10 +21,16 @@ def _ics(path: Path, *events: tuple[str, datetime, int]) -> Path:
     """A calendar with meetings at absolute times (the emulator's clock starts at the real time)."""
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//t//EN"]
     for index, (title, start, attendees) in enumerate(events):
-        lines += ["BEGIN:VEVENT", f"UID:e{index}@t", "DTSTAMP:20260101T000000Z",
-                  f"DTSTART:{start:%Y%m%dT%H%M%SZ}", f"DTEND:{start + timedelta(hours=1):%Y%m%dT%H%M%SZ}",
-                  f"SUMMARY:{title}", *(f"ATTENDEE;CN=P{i}:mailto:p{i}@example.com" for i in range(attendees)),
-                  "END:VEVENT"]
+        lines += [
+            "BEGIN:VEVENT",
+            f"UID:e{index}@t",
+            "DTSTAMP:20260101T000000Z",
+            f"DTSTART:{start:%Y%m%dT%H%M%SZ}",
+            f"DTEND:{start + timedelta(hours=1):%Y%m%dT%H%M%SZ}",
+            f"SUMMARY:{title}",
+            *(f"ATTENDEE;CN=P{i}:mailto:p{i}@example.com" for i in range(attendees)),
+            "END:VEVENT",
+        ]
     path.write_text("\r\n".join([*lines, "END:VCALENDAR"]) + "\r\n")
     return path
 
@@ -137,8 +143,9 @@ def test_a_failing_context_branch_still_yields_materials(prep_emulator_factory: 
     empty.mkdir()
     (empty / "big_rocks.yaml").write_text((data_dir("config") / "context" / "big_rocks.yaml").read_text())
     failing = SimpleNamespace(register_context_providers=register_context_providers)
-    emulator = prep_emulator_factory([("failing", failing)],
-                                     config_file=_config(tmp_path, _ics(tmp_path / "c.ics", _leadership_in(30)), empty))
+    emulator = prep_emulator_factory(
+        [("failing", failing)], config_file=_config(tmp_path, _ics(tmp_path / "c.ics", _leadership_in(30)), empty)
+    )
     emulator.play("""
         /prep sync
         expect budget ✗ unavailable
@@ -153,8 +160,7 @@ def test_a_failing_context_branch_still_yields_materials(prep_emulator_factory: 
     assert "## Agenda" in text
 
 
-def test_the_24_hour_timeout_generates_materials_from_what_is_known(prep_emulator_factory: Any,
-                                                                     tmp_path: Path) -> None:
+def test_the_24_hour_timeout_generates_materials_from_what_is_known(prep_emulator_factory: Any, tmp_path: Path) -> None:
     emulator = prep_emulator_factory(config_file=_config(tmp_path, _ics(tmp_path / "c.ics", _leadership_in(40))))
     emulator.play("""
         /prep sync
@@ -197,8 +203,9 @@ def test_skip_ends_the_workflow_and_snooze_comes_back(prep_emulator_factory: Any
     assert [m.title for m in skipped] == ["Leadership team weekly"]
 
 
-def test_sms_fallback_when_slack_fails(prep_emulator_factory: Any, tmp_path: Path,
-                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sms_fallback_when_slack_fails(
+    prep_emulator_factory: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from slack_sdk.errors import SlackApiError
 
     from plugins.meeting_prep import notify
@@ -246,8 +253,10 @@ def test_a_moved_meeting_supersedes_its_waiting_prep(prep_emulator_factory: Any,
     assert sorted(e.status for e in runs) == ["RUNNING", "SUCCEEDED"]
     finished = next(e for e in runs if e.status == "SUCCEEDED")
     history = emulator.crewbot.workflows.history(finished.execution_id)
-    assert any(h.details.get("name") == "PrepSuperseded" or "PrepSuperseded" in json.dumps(h.as_dict(), default=str)
-               for h in history)
+    assert any(
+        h.details.get("name") == "PrepSuperseded" or "PrepSuperseded" in json.dumps(h.as_dict(), default=str)
+        for h in history
+    )
     assert "superseded" in (finished.output or {})
     meeting = emulator.crewbot.records.meetings.for_user("UDEV")[0]
     assert meeting.start == start + timedelta(hours=3) and meeting.prep_status == "notified"
@@ -287,9 +296,11 @@ def test_prep_now_and_settings(prep_emulator_factory: Any, tmp_path: Path) -> No
     """)
     user = emulator.crewbot.records.users.get("UDEV")
     assert user is not None
-    assert user.settings["meeting_prep"] == {"prep_hours": {"one_on_one": 80.0},
-                                             "quiet_hours": {"start": "22:00", "end": "07:00"},
-                                             "notification_channel": "C0GENERAL"}
+    assert user.settings["meeting_prep"] == {
+        "prep_hours": {"one_on_one": 80.0},
+        "quiet_hours": {"start": "22:00", "end": "07:00"},
+        "notification_channel": "C0GENERAL",
+    }
 
 
 def test_with_a_model_the_coordinator_saves_and_asks(prep_emulator_factory: Any, tmp_path: Path) -> None:
@@ -301,11 +312,16 @@ def test_with_a_model_the_coordinator_saves_and_asks(prep_emulator_factory: Any,
     meeting = emulator.crewbot.records.meetings.for_user("UDEV")[0]
     first = "What are your top 3 priorities for this meeting?"
     second = "Any incidents or reliability concerns from this week?"
-    model = ScriptedModel([
-        ToolCall("save_prep_response", {"meeting_id": meeting.meeting_id, "question": first, "response": "Ship it"}),
-        f"Noted: shipping comes first. {second}",
-        "Thanks, that helps.",  # this turn forgets to save: the chat saves the answer itself
-    ], repeat_last=True)
+    model = ScriptedModel(
+        [
+            ToolCall(
+                "save_prep_response", {"meeting_id": meeting.meeting_id, "question": first, "response": "Ship it"}
+            ),
+            f"Noted: shipping comes first. {second}",
+            "Thanks, that helps.",  # this turn forgets to save: the chat saves the answer itself
+        ],
+        repeat_last=True,
+    )
     models = emulator.crewbot.agents.models
     models.override(models.config.preferred, lambda: model)
     emulator.play("""
@@ -335,8 +351,9 @@ def test_the_demo_runs_as_make_dev_would(crewbot_home: Path, capsys: pytest.Capt
     assert "Time to prepare" in out and "Materials ready" in out and "Reminder:" in out
 
 
-def test_an_agent_conversation_in_another_thread_is_not_taken_for_answers(prep_emulator_factory: Any,
-                                                                          tmp_path: Path) -> None:
+def test_an_agent_conversation_in_another_thread_is_not_taken_for_answers(
+    prep_emulator_factory: Any, tmp_path: Path
+) -> None:
     emulator = prep_emulator_factory(config_file=_config(tmp_path, _ics(tmp_path / "c.ics", _leadership_in(30))))
     emulator.play("""
         hello

@@ -16,16 +16,19 @@ from bot.projects.service import project_service
 from tests.projects.conftest import new_project, project_named
 
 
-@pytest.mark.parametrize(("agent", "path", "reason"), [
-    ("sa", "infra/main.tf", "sa may write only under docs/architecture/, docs/handoff/"),
-    ("infra", "docs/architecture/x.md", "outside that scope"),
-    ("sa", "../outside.md", "'..' is not allowed"),
-    ("sa", "docs/architecture/../../infra/x.tf", "'..' is not allowed"),
-    ("pm", "/etc/passwd", "absolute path"),
-    ("pm", "docs\\project-plan\\x.md", "forward slashes"),
-    ("qa", "tests/.git/config", "hidden files"),
-    ("intruder", "docs/x.md", "may not write project artifacts"),
-])
+@pytest.mark.parametrize(
+    ("agent", "path", "reason"),
+    [
+        ("sa", "infra/main.tf", "sa may write only under docs/architecture/, docs/handoff/"),
+        ("infra", "docs/architecture/x.md", "outside that scope"),
+        ("sa", "../outside.md", "'..' is not allowed"),
+        ("sa", "docs/architecture/../../infra/x.tf", "'..' is not allowed"),
+        ("pm", "/etc/passwd", "absolute path"),
+        ("pm", "docs\\project-plan\\x.md", "forward slashes"),
+        ("qa", "tests/.git/config", "hidden files"),
+        ("intruder", "docs/x.md", "may not write project artifacts"),
+    ],
+)
 def test_writes_outside_scope_are_refused(tmp_path: Path, agent: str, path: str, reason: str) -> None:
     store = GitArtifactStore("p1", tmp_path / "repo")
     with pytest.raises(ArtifactScopeError, match=reason.replace("(", r"\(").replace(".", r"\.")):
@@ -39,8 +42,10 @@ def test_scoped_writes_are_commits(tmp_path: Path) -> None:
     store.write("infra", "infra/main.tf", "terraform {}")
     assert store.files() == ["docs/architecture/overview.md", "infra/main.tf"]
     assert store.read("infra/main.tf") == "terraform {}"
-    assert [(c.author, c.path) for c in store.history()] == [("infra", "infra/main.tf"),
-                                                             ("sa", "docs/architecture/overview.md")]
+    assert [(c.author, c.path) for c in store.history()] == [
+        ("infra", "infra/main.tf"),
+        ("sa", "docs/architecture/overview.md"),
+    ]
     assert store.url("infra/main.tf").startswith("file://")
     assert check_write_scope("sa", "./docs//architecture/a.md") == "docs/architecture/a.md"
 
@@ -68,14 +73,18 @@ def test_the_blob_adapter_keeps_files_and_a_commit_log(crewbot_emulator_factory:
 
 def test_the_agent_sees_the_refusal_as_its_tool_result(emu: Any) -> None:
     """A scripted PM writes into the SA's directory and with '..': both refused, the agent reads why."""
-    script = ScriptedModel([
-        [ToolCall("write_artifact", {"path": "docs/architecture/sneaky.md", "content": "x"}),
-         ToolCall("write_artifact", {"path": "../escape.md", "content": "x"})],
-        ToolCall("write_artifact", {"path": "docs/project-plan/plan.md", "content": "# Plan"}),
-        ToolCall("handoff_to_agent", {"agent_name": "sa", "message": "your turn"}),
-        "pm done",
-        "sa done",
-    ])
+    script = ScriptedModel(
+        [
+            [
+                ToolCall("write_artifact", {"path": "docs/architecture/sneaky.md", "content": "x"}),
+                ToolCall("write_artifact", {"path": "../escape.md", "content": "x"}),
+            ],
+            ToolCall("write_artifact", {"path": "docs/project-plan/plan.md", "content": "# Plan"}),
+            ToolCall("handoff_to_agent", {"agent_name": "sa", "message": "your turn"}),
+            "pm done",
+            "sa done",
+        ]
+    )
     emu.crewbot.agents.models.override("offline", lambda: script)
     new_project(emu)
     pm_after_writes = script.requests[1].messages[-1]["content"]
@@ -88,8 +97,12 @@ def test_the_agent_sees_the_refusal_as_its_tool_result(emu: Any) -> None:
     assert script.requests[4].tool_names.count("handoff_to_agent") == 1
     project = project_named(emu)
     assert project_service(emu.crewbot).artifacts(project.project_id).files() == [
-        "docs/phases/discovery-summary.md", "docs/project-plan/plan.md"]
+        "docs/phases/discovery-summary.md",
+        "docs/project-plan/plan.md",
+    ]
     refusals = emu.crewbot.records.audit.for_scope(f"project#{project.project_id}")
     assert {e.target for e in refusals if e.action == "artifact_write_refused"} == {
-        "docs/architecture/sneaky.md", "../escape.md"}
+        "docs/architecture/sneaky.md",
+        "../escape.md",
+    }
     assert "Discovery of Acme store is ready for review" in emu.fake.outputs[-1].message.text

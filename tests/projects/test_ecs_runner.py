@@ -47,14 +47,24 @@ def ecs() -> Any:
         client.create_cluster(clusterName="crew")
         client.network = (subnet, group)
         client.register_task_definition(
-            family="crewbot-phase", requiresCompatibilities=["FARGATE"], networkMode="awsvpc", cpu="1024",
-            memory="2048", containerDefinitions=[{"name": "crewbot", "image": "crewbot:latest", "memory": 2048}])
+            family="crewbot-phase",
+            requiresCompatibilities=["FARGATE"],
+            networkMode="awsvpc",
+            cpu="1024",
+            memory="2048",
+            containerDefinitions=[{"name": "crewbot", "image": "crewbot:latest", "memory": 2048}],
+        )
         yield client
 
 
-def test_a_phase_runs_in_a_fargate_task(ecs: Any, crewbot_emulator_factory: Any, crewbot_home: Path,
-                                        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                        capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_phase_runs_in_a_fargate_task(
+    ecs: Any,
+    crewbot_emulator_factory: Any,
+    crewbot_home: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     config = tmp_path / "crewbot.yaml"
     subnet, group = ecs.network
     config.write_text(CONFIG.replace("SUBNET", subnet).replace("GROUP", group), encoding="utf-8")
@@ -72,14 +82,19 @@ def test_a_phase_runs_in_a_fargate_task(ecs: Any, crewbot_emulator_factory: Any,
 
     # The Fargate task: the CLI in its own runtime on the same data.
     monkeypatch.setenv("CREWBOT_HOME", str(crewbot_home))
-    code = main(["--config", str(config), "projects", "run-phase", "--project", project.project_id,
-                 "--run", run["item_id"]])
+    code = main(
+        ["--config", str(config), "projects", "run-phase", "--project", project.project_id, "--run", run["item_id"]]
+    )
     assert code == 0 and f"{run['item_id']}: completed" in capsys.readouterr().out
     assert service.items.runs(project.project_id, "discovery")[0]["status"] == "completed"
     [gate] = service.items.gates(project.project_id)
     assert gate["phase"] == "discovery" and gate["status"] == "pending"
-    assert main(["--config", str(config), "projects", "run-phase", "--project", project.project_id,
-                 "--run", "run#nope#001"]) == 1
+    assert (
+        main(
+            ["--config", str(config), "projects", "run-phase", "--project", project.project_id, "--run", "run#nope#001"]
+        )
+        == 1
+    )
 
 
 def test_ecs_refusing_the_task_is_a_clear_error(ecs: Any, crewbot_emulator_factory: Any) -> None:

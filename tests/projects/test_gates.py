@@ -63,8 +63,10 @@ def test_revise_reruns_the_phase_with_the_feedback_and_approve_moves_on(emu: Any
     assert project_named(emu).phase == "architecture"
     audit = emu.crewbot.records.audit.for_scope(f"project#{project.project_id}", newest_first=False)
     actions = [(e.action, e.actor, e.target) for e in audit if e.action.startswith("gate_")]
-    assert sorted(actions) == [("gate_approved", emu.user("dev"), "discovery"),
-                               ("gate_revised", emu.user("dev"), "discovery")]
+    assert sorted(actions) == [
+        ("gate_approved", emu.user("dev"), "discovery"),
+        ("gate_revised", emu.user("dev"), "discovery"),
+    ]
     assert audit[-1].at is not None
 
 
@@ -96,14 +98,14 @@ def test_a_double_approve_sends_one_task_success(emu: Any) -> None:
     gate_message = next(m for m in reversed(emu.fake.messages) if "ready for review" in m.text)
     buttons = copy.deepcopy(next(b for b in gate_message.blocks if b.get("type") == "actions"))
     emu.act_as("admin")
-    emu.click("Approve")          # both approvers open the modal on the same gate ...
+    emu.click("Approve")  # both approvers open the modal on the same gate ...
     emu.act_as("dev")
     emu.click("Approve")
-    emu.submit({})                # ... dev approves first
+    emu.submit({})  # ... dev approves first
     approvals = [s for s in sent if isinstance(s, dict) and s.get("decision") == "approve"]
     assert len(approvals) == 1
     emu.act_as("admin")
-    turn = emu.submit({})         # the admin's modal is now out of date
+    turn = emu.submit({})  # the admin's modal is now out of date
     assert f"already decided: approved by <@{emu.user('dev')}>" in turn.text
     assert len([s for s in sent if isinstance(s, dict) and s.get("decision") == "approve"]) == 1
     # The decided gate lost its buttons; a press that still arrives for it (a stale client) is answered.
@@ -149,7 +151,7 @@ def test_approvers_can_add_approvers(emu: Any) -> None:
         as dev
         /project approvers Acme store add <@{alice}>
         expect Approvers of *Acme store*: @dev, @alice
-        /project approvers Acme store remove <@{emu.user('dev')}>
+        /project approvers Acme store remove <@{emu.user("dev")}>
         expect Approvers of *Acme store*: @alice
         /project approvers Acme store add bob
         expect 'bob' is not a user
@@ -174,11 +176,11 @@ def test_with_a_model_the_pm_review_adds_its_assessment(emu: Any) -> None:
     project = project_named(emu)
     first = project_service(emu.crewbot).items.gates(project.project_id)[0]["review"]["summary"]
     assert "PM:" not in first
-    script = ScriptedModel([ToolCall("read_task_ledger", {}),
-                            "The plan covers the SOW; the DR plan is still missing."])
+    script = ScriptedModel([ToolCall("read_task_ledger", {}), "The plan covers the SOW; the DR plan is still missing."])
     emu.crewbot.agents.models.override("nova-lite", lambda: script)
-    review = review_phase(emu.crewbot, {"project_id": project.project_id, "phase": "discovery"},
-                          TaskContext(task="ReviewProjectPhase"))
+    review = review_phase(
+        emu.crewbot, {"project_id": project.project_id, "phase": "discovery"}, TaskContext(task="ReviewProjectPhase")
+    )
     assert review["summary"].endswith("PM: The plan covers the SOW; the DR plan is still missing.")
     assert script.requests[0].tool_names == ["read_task_ledger", "read_artifact"]
     summary = project_service(emu.crewbot).artifacts(project.project_id).read("docs/phases/discovery-summary.md")

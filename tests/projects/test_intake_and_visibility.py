@@ -14,13 +14,15 @@ from tests.projects.conftest import SAMPLE_SOW, new_project, project_named
 from tests.projects.test_sow import docx_bytes, minimal_pdf
 
 
-@pytest.mark.parametrize(("name", "content", "error"), [
-    ("empty.md", b"", "is empty"),
-    ("huge.txt", b"x" * (5 * 1024 * 1024 + 10), "the limit is 5 MB"),
-    ("photo.txt", b"\x00\x01\x02\x03binary", "not a text file"),
-])
-def test_bad_sow_files_are_refused_in_the_form(emu: Any, tmp_path: Path, name: str, content: bytes,
-                                               error: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "content", "error"),
+    [
+        ("empty.md", b"", "is empty"),
+        ("huge.txt", b"x" * (5 * 1024 * 1024 + 10), "the limit is 5 MB"),
+        ("photo.txt", b"\x00\x01\x02\x03binary", "not a text file"),
+    ],
+)
+def test_bad_sow_files_are_refused_in_the_form(emu: Any, tmp_path: Path, name: str, content: bytes, error: str) -> None:
     path = tmp_path / name
     path.write_bytes(content)
     emu.command("/project new")
@@ -35,8 +37,10 @@ def test_a_form_without_any_sow_or_with_a_taken_name_is_refused(emu: Any) -> Non
     assert "sow_text: Paste the Statement of Work" in emu.submit({"name": "Nothing"}).text
     new_project(emu)
     emu.command("/project new")
-    assert "name: there is already a project called 'acme STORE'" in emu.submit(
-        {"name": "acme STORE", "sow_text": SAMPLE_SOW}).text
+    assert (
+        "name: there is already a project called 'acme STORE'"
+        in emu.submit({"name": "acme STORE", "sow_text": SAMPLE_SOW}).text
+    )
 
 
 @pytest.mark.parametrize(("name", "content"), [("sow.pdf", "pdf"), ("sow.docx", "docx")])

@@ -46,8 +46,11 @@ def test_an_answer_after_a_restart_resumes_the_swarm(crewbot_emulator_factory: A
         # Resumed where it stopped: the PM went on from its question (no second read of the SOW from scratch
         # in a new attempt), then handed off to the SA.
         assert run["node_history"] == ["pm", "sa"]
-        turns = [(r["agent"], r["tools"]) for r in second.crewbot.agents.ledger.records(days=1)
-                 if r["session_id"] == run["session_id"]]
+        turns = [
+            (r["agent"], r["tools"])
+            for r in second.crewbot.agents.ledger.records(days=1)
+            if r["session_id"] == run["session_id"]
+        ]
         pm_turns = sorted(tools for agent, tools in turns if agent == "pm")
         # Before the restart the PM read the ledger and stopped at its question; after it, the same turn went
         # on from the question (the tool now returns the answer) without starting over.

@@ -40,8 +40,13 @@ def test_a_project_runs_through_every_phase_to_the_retrospective(emu: Any) -> No
     [pattern] = service.patterns.search("architecture")
     assert pattern["tier"] == "candidate" and pattern["name"] == "Acme store architecture"
     files = service.artifacts(project.project_id).files()
-    for expected in ("tests/test-plan.md", "docs/handoff/runbook.md", "docs/retrospective/lessons.md",
-                     "docs/phases/retrospective-summary.md", "infra/production.tf"):
+    for expected in (
+        "tests/test-plan.md",
+        "docs/handoff/runbook.md",
+        "docs/retrospective/lessons.md",
+        "docs/phases/retrospective-summary.md",
+        "infra/production.tf",
+    ):
         assert expected in files
     lessons_doc = service.artifacts(project.project_id).read("docs/retrospective/lessons.md")
     assert "Acme store architecture (candidate" in lessons_doc
@@ -56,9 +61,11 @@ def _tool_context(emu: Any, project_id: str, agent: str) -> Any:
         name = agent
 
     class Context:
-        invocation_state = {CALL_KEY: CallContext(user_id="project", session_id="s", agent="crew",
-                                                  crewbot=emu.crewbot),
-                            PROJECT_KEY: project_id, PHASE_KEY: "retrospective"}
+        invocation_state = {
+            CALL_KEY: CallContext(user_id="project", session_id="s", agent="crew", crewbot=emu.crewbot),
+            PROJECT_KEY: project_id,
+            PHASE_KEY: "retrospective",
+        }
         tool_use = {"toolUseId": "t1", "name": "x"}
 
     context = Context()
@@ -71,9 +78,16 @@ def test_patterns_are_promoted_by_qa_after_three_successful_uses(emu: Any) -> No
     project = project_named(emu)
     service = project_service(emu.crewbot)
     library = service.patterns
-    item = library.contribute(name="Serverless shop", category="architecture", tags=["serverless", "shop"],
-                              description="API Gateway, Lambda, DynamoDB", file_name="docs/architecture/a.md",
-                              content="# A", project_id=project.project_id, author="pm")
+    item = library.contribute(
+        name="Serverless shop",
+        category="architecture",
+        tags=["serverless", "shop"],
+        description="API Gateway, Lambda, DynamoDB",
+        file_name="docs/architecture/a.md",
+        content="# A",
+        project_id=project.project_id,
+        author="pm",
+    )
     pattern_id = item["pattern_id"]
     assert [p["pattern_id"] for p in library.search("serverless lambda")] == [pattern_id]
     assert library.search("kubernetes") == []
@@ -102,9 +116,16 @@ def test_using_a_pattern_copies_it_and_its_outcome_follows_the_gate(emu: Any) ->
     new_project(emu)
     service = project_service(emu.crewbot)
     project = project_named(emu)
-    item = service.patterns.contribute(name="Runbook", category="delivery", tags=[], description="ops",
-                                       file_name="runbook.md", content="# Runbook", project_id="other",
-                                       author="pm")
+    item = service.patterns.contribute(
+        name="Runbook",
+        category="delivery",
+        tags=[],
+        description="ops",
+        file_name="runbook.md",
+        content="# Runbook",
+        project_id="other",
+        author="pm",
+    )
     [run] = service.items.runs(project.project_id, "discovery")
     context = _tool_context(emu, project.project_id, "sa")
     context.invocation_state["run_item"] = run["item_id"]
@@ -120,9 +141,16 @@ def test_using_a_pattern_copies_it_and_its_outcome_follows_the_gate(emu: Any) ->
 
 def test_a_later_project_starts_from_a_proven_pattern(emu: Any) -> None:
     service = project_service(emu.crewbot)
-    item = service.patterns.contribute(name="Serverless web shop", category="architecture", tags=["serverless"],
-                                       description="Reference architecture", file_name="architecture.md",
-                                       content="# Proven shop architecture", project_id="earlier", author="pm")
+    item = service.patterns.contribute(
+        name="Serverless web shop",
+        category="architecture",
+        tags=["serverless"],
+        description="Reference architecture",
+        file_name="architecture.md",
+        content="# Proven shop architecture",
+        project_id="earlier",
+        author="pm",
+    )
     library = service.patterns
     for _ in range(3):
         library.use(item["pattern_id"])

@@ -15,11 +15,14 @@ from tests.projects.conftest import SAMPLE_SOW
 def minimal_pdf(text: str) -> bytes:
     """A one-page PDF with ``text`` (written by hand: no PDF writer needed in the test environment)."""
     stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
-    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-               b"/Resources << /Font << /F1 5 0 R >> >> >>",
-               b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
-               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
     out = io.BytesIO(b"%PDF-1.4\n")
     offsets = []
     for number, body in enumerate(objects, start=1):
@@ -55,15 +58,18 @@ def test_text_markdown_pdf_and_docx_are_read() -> None:
     assert parse_sow(text).acceptance_criteria == ["Checkout under 2 seconds"]
 
 
-@pytest.mark.parametrize(("name", "data", "message"), [
-    ("empty.txt", b"", "is empty"),
-    ("blank.md", b"   \n\n  ", "no readable text"),
-    ("huge.txt", b"a" * (5 * 1024 * 1024 + 1), "the limit is 5 MB"),
-    ("image.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "not a text file"),
-    ("latin1.txt", "Café objectives".encode("latin-1"), "not UTF-8"),
-    ("broken.pdf", b"%PDF-1.4 this is not really a pdf", "not a readable PDF"),
-    ("broken.docx", b"PK\x03\x04 not a zip", "not a readable DOCX"),
-])
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        ("empty.txt", b"", "is empty"),
+        ("blank.md", b"   \n\n  ", "no readable text"),
+        ("huge.txt", b"a" * (5 * 1024 * 1024 + 1), "the limit is 5 MB"),
+        ("image.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "not a text file"),
+        ("latin1.txt", "Café objectives".encode("latin-1"), "not UTF-8"),
+        ("broken.pdf", b"%PDF-1.4 this is not really a pdf", "not a readable PDF"),
+        ("broken.docx", b"PK\x03\x04 not a zip", "not a readable DOCX"),
+    ],
+)
 def test_unusable_files_get_clear_errors(name: str, data: bytes, message: str) -> None:
     with pytest.raises(SowError, match=message) as caught:
         read_sow_file(name, data)

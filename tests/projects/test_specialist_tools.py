@@ -40,9 +40,11 @@ class Crew:
             name = agent
 
         class Context:
-            invocation_state = {CALL_KEY: CallContext(user_id="project", session_id="s", agent="crew",
-                                                      crewbot=self.emu.crewbot),
-                                PROJECT_KEY: self.project_id, PHASE_KEY: phase}
+            invocation_state = {
+                CALL_KEY: CallContext(user_id="project", session_id="s", agent="crew", crewbot=self.emu.crewbot),
+                PROJECT_KEY: self.project_id,
+                PHASE_KEY: phase,
+            }
             tool_use = {"toolUseId": "t1", "name": "x"}
 
         context = Context()
@@ -67,10 +69,17 @@ def crew(emu: Any) -> Crew:
     return Crew(emu, project_named(emu).project_id)
 
 
-COMPONENTS = [{"name": "Customers", "kind": "user"}, "Amazon API Gateway", "AWS Lambda",
-              {"name": "Orders table", "kind": "datastore", "group": "Data"}]
-CONNECTIONS = ["Customers -> Amazon API Gateway: HTTPS", "Amazon API Gateway -> AWS Lambda",
-               {"from": "AWS Lambda", "to": "Orders table", "label": "read/write [orders]"}]
+COMPONENTS = [
+    {"name": "Customers", "kind": "user"},
+    "Amazon API Gateway",
+    "AWS Lambda",
+    {"name": "Orders table", "kind": "datastore", "group": "Data"},
+]
+CONNECTIONS = [
+    "Customers -> Amazon API Gateway: HTTPS",
+    "Amazon API Gateway -> AWS Lambda",
+    {"from": "AWS Lambda", "to": "Orders table", "label": "read/write [orders]"},
+]
 
 
 # -- SA ----------------------------------------------------------------------------------------------
@@ -92,16 +101,20 @@ def test_generate_diagram_writes_mermaid_in_the_architects_directory(crew: Crew)
     assert crew.store.history()[0].author == "sa"
 
 
-@pytest.mark.parametrize(("components", "connections", "error"), [
-    ([], [], "components is empty"),
-    (["A", "a"], [], "'a' appears twice"),
-    ([{"name": "A", "kind": "spaceship"}], [], "kind 'spaceship' is unknown"),
-    (["A", "B"], ["A -> C"], "names 'C', which is not one of the components (A, B)"),
-    (["A", "B"], ["A to B"], "is not 'From -> To: label'"),
-    ([{"kind": "api"}], [], "components item 1 has no name"),
-])
-def test_generate_diagram_refuses_bad_input(crew: Crew, components: list[Any], connections: list[Any],
-                                            error: str) -> None:
+@pytest.mark.parametrize(
+    ("components", "connections", "error"),
+    [
+        ([], [], "components is empty"),
+        (["A", "a"], [], "'a' appears twice"),
+        ([{"name": "A", "kind": "spaceship"}], [], "kind 'spaceship' is unknown"),
+        (["A", "B"], ["A -> C"], "names 'C', which is not one of the components (A, B)"),
+        (["A", "B"], ["A to B"], "is not 'From -> To: label'"),
+        ([{"kind": "api"}], [], "components item 1 has no name"),
+    ],
+)
+def test_generate_diagram_refuses_bad_input(
+    crew: Crew, components: list[Any], connections: list[Any], error: str
+) -> None:
     with pytest.raises(ToolError, match=error.replace("(", r"\(").replace(")", r"\)")):
         crew.call(generate_diagram, "sa", title="X", components=components, connections=connections)
     assert not crew.store.files("docs/architecture/diagrams/")
@@ -109,22 +122,32 @@ def test_generate_diagram_refuses_bad_input(crew: Crew, components: list[Any], c
 
 def test_specialist_writes_stay_in_the_callers_directories(crew: Crew) -> None:
     with pytest.raises(ToolError, match="write refused: infra may write only under infra/"):
-        crew.call(generate_diagram, "infra", title="X", components=["A"], connections=[],
-                  path="docs/architecture/x.md")
+        crew.call(generate_diagram, "infra", title="X", components=["A"], connections=[], path="docs/architecture/x.md")
     with pytest.raises(ToolError, match=r"'\.\.' is not allowed"):
-        crew.call(generate_diagram, "sa", title="X", components=["A"], connections=[],
-                  path="docs/architecture/../../infra/x.md")
+        crew.call(
+            generate_diagram,
+            "sa",
+            title="X",
+            components=["A"],
+            connections=[],
+            path="docs/architecture/../../infra/x.md",
+        )
     with pytest.raises(ToolError, match="intruder has no directories"):
         crew.call(write_adr, "intruder", title="T", context="c", decision="d", consequences="q")
     crew.store.write("infra", "infra/main.tf", 'resource "aws_s3_bucket" "b" {}\n')
     with pytest.raises(ToolError, match="write refused: infra may write only under infra/"):
         crew.call(scan_iac, "infra", path="infra/", report_path="security/scan.md")
-    assert sorted(crew.refusals()) == ["docs/architecture/../../infra/x.md", "docs/architecture/x.md",
-                                       "security/scan.md"]
+    assert sorted(crew.refusals()) == [
+        "docs/architecture/../../infra/x.md",
+        "docs/architecture/x.md",
+        "security/scan.md",
+    ]
     assert not crew.store.exists("security/scan.md")
     # Without a path, each agent's documents go to its own first directory.
-    assert crew.call(generate_diagram, "infra", title="Network", components=["VPC"], connections=[])["path"] == \
-        "infra/diagrams/network.md"
+    assert (
+        crew.call(generate_diagram, "infra", title="Network", components=["VPC"], connections=[])["path"]
+        == "infra/diagrams/network.md"
+    )
 
 
 def test_tools_work_only_inside_project_work(crew: Crew) -> None:
@@ -135,14 +158,27 @@ def test_tools_work_only_inside_project_work(crew: Crew) -> None:
 
 
 def test_write_adr_numbers_after_the_existing_records(crew: Crew) -> None:
-    first = crew.call(write_adr, "sa", title="Use DynamoDB for orders", context="Orders are key lookups.",
-                      decision="DynamoDB on-demand.", consequences="No ad-hoc joins.", status="accepted")
+    first = crew.call(
+        write_adr,
+        "sa",
+        title="Use DynamoDB for orders",
+        context="Orders are key lookups.",
+        decision="DynamoDB on-demand.",
+        consequences="No ad-hoc joins.",
+        status="accepted",
+    )
     assert first["path"] == "docs/architecture/decisions/0001-use-dynamodb-for-orders.md" and first["number"] == 1
     crew.store.write("sa", "docs/architecture/decisions/0007-older-decision.md", "# ADR 0007")
     second = crew.call(write_adr, "sa", title="Queue checkout events", context="c", decision="SQS", consequences="q")
     assert second["path"] == "docs/architecture/decisions/0008-queue-checkout-events.md"
-    again = crew.call(write_adr, "sa", title="Use DynamoDB for orders", context="Also carts.",
-                      decision="DynamoDB on-demand for orders and carts.", consequences="No joins.")
+    again = crew.call(
+        write_adr,
+        "sa",
+        title="Use DynamoDB for orders",
+        context="Also carts.",
+        decision="DynamoDB on-demand for orders and carts.",
+        consequences="No joins.",
+    )
     assert (again["number"], again["updated"]) == (1, True)
     text = crew.store.read(first["path"])
     assert text.startswith("# ADR 0001: Use DynamoDB for orders")
@@ -159,11 +195,13 @@ def test_aws_service_lookup_searches_the_catalogue(crew: Crew) -> None:
     assert found["services"][0]["id"] == "sqs" and "queue" in found["services"][0]["matched"]
     assert {"use_for", "limits", "pricing", "avoid_when", "security"} <= set(found["services"][0])
     assert crew.call(aws_service_lookup, "infra", need="sign in for staff with MFA")["services"][0]["id"] == "cognito"
-    assert {s["id"] for s in crew.call(aws_service_lookup, "sa", need="relational sql", category="database")[
-        "services"]} == {"rds", "aurora-serverless"}
+    assert {
+        s["id"] for s in crew.call(aws_service_lookup, "sa", need="relational sql", category="database")["services"]
+    } == {"rds", "aurora-serverless"}
     # Same input, same answer.
     assert crew.call(aws_service_lookup, "sa", need="search products") == crew.call(
-        aws_service_lookup, "sa", need="search products")
+        aws_service_lookup, "sa", need="search products"
+    )
     nothing = crew.call(aws_service_lookup, "sa", need="quantum teleportation")
     assert nothing["count"] == 0 and "try other words" in nothing["note"]
     with pytest.raises(ToolError, match="describe the need"):
@@ -179,10 +217,16 @@ def test_knowledge_base_search_finds_project_documents_and_patterns(crew: Crew) 
     assert found["results"][0]["source"] == "project"
     assert any("Checkout with card payments" in r["excerpt"] for r in found["results"])
     service = project_service(crew.emu.crewbot)
-    service.patterns.contribute(name="Idempotent webhooks", category="integration", tags=["payments"],
-                                description="Handle provider webhooks once",
-                                file_name="webhooks.md", content="# Webhooks\n\nStore the event id; skip repeats.",
-                                project_id="earlier", author="dev")
+    service.patterns.contribute(
+        name="Idempotent webhooks",
+        category="integration",
+        tags=["payments"],
+        description="Handle provider webhooks once",
+        file_name="webhooks.md",
+        content="# Webhooks\n\nStore the event id; skip repeats.",
+        project_id="earlier",
+        author="dev",
+    )
     patterns = crew.call(knowledge_base_search, "dev", query="webhook event id repeats", source="patterns")
     assert {r["source"] for r in patterns["results"]} == {"patterns"}
     assert patterns["results"][0]["where"].startswith("pattern pat-")
@@ -319,7 +363,11 @@ def test_validate_terraform_reports_syntax_errors_with_file_and_line(crew: Crew)
 
 
 def test_validate_terraform_checks_structure_and_references(crew: Crew) -> None:
-    crew.store.write("infra", "infra/main.tf", GOOD_TF + """
+    crew.store.write(
+        "infra",
+        "infra/main.tf",
+        GOOD_TF
+        + """
 variable "unused" {
   type = string
 }
@@ -335,7 +383,8 @@ output "missing" {
 }
 
 output "nothing" {}
-""")
+""",
+    )
     problems = {(p["line"], p["message"]) for p in crew.call(validate_terraform, "qa")["problems"]}
     assert problems == {
         (49, "variable.unused is declared but never used"),
@@ -402,8 +451,10 @@ def test_threat_model_applies_stride_per_element(crew: Crew) -> None:
     assert result["by_category"]["Spoofing"] == 3 and result["by_category"]["Elevation of privilege"] == 2
     text = crew.store.read(result["path"])
     assert "Outside the trust boundary: Customers." in text
-    assert "| Amazon API Gateway | process | Spoofing | A caller spoofs its identity to Amazon API Gateway. | high |" \
-        in text  # reachable from the customers: exposed
+    assert (
+        "| Amazon API Gateway | process | Spoofing | A caller spoofs its identity to Amazon API Gateway. | high |"
+        in text
+    )  # reachable from the customers: exposed
     assert "| AWS Lambda | process | Spoofing | A caller spoofs its identity to AWS Lambda. | medium |" in text
     assert "Crosses the trust boundary" in text and "Service baseline: Authorise every route" in text
 
@@ -450,9 +501,16 @@ def test_lint_code_checks_without_running_anything(crew: Crew, tmp_path: Any) ->
 
 ENTITIES = [
     {"name": "customers", "fields": ["id uuid pk", "email email unique required"]},
-    {"name": "orders", "description": "A placed order", "fields": [
-        "id uuid pk", "customer_id uuid required ref customers", "total decimal required",
-        {"name": "placed_at", "type": "datetime", "required": True}]},
+    {
+        "name": "orders",
+        "description": "A placed order",
+        "fields": [
+            "id uuid pk",
+            "customer_id uuid required ref customers",
+            "total decimal required",
+            {"name": "placed_at", "type": "datetime", "required": True},
+        ],
+    },
     {"name": "order_lines", "fields": ["order_id uuid pk ref orders.id", "line int pk", "quantity int required"]},
 ]
 
@@ -461,8 +519,10 @@ def test_design_schema_writes_ddl_and_json_schema(crew: Crew) -> None:
     from jsonschema import Draft202012Validator
 
     result = crew.call(design_schema, "data", entities=ENTITIES, name="Orders")
-    assert (result["ddl_path"], result["json_schema_path"]) == ("data/schema/orders.sql",
-                                                                "data/schema/orders.schema.json")
+    assert (result["ddl_path"], result["json_schema_path"]) == (
+        "data/schema/orders.sql",
+        "data/schema/orders.schema.json",
+    )
     assert result["references"] == ["orders.customer_id -> customers.id", "order_lines.order_id -> orders.id"]
     ddl = crew.store.read(result["ddl_path"])
     assert "customer_id UUID NOT NULL REFERENCES customers (id)" in ddl and "PRIMARY KEY (order_id, line)" in ddl
@@ -480,23 +540,37 @@ def test_design_schema_writes_ddl_and_json_schema(crew: Crew) -> None:
     assert not Draft202012Validator(order).is_valid({"id": "o1"})  # required fields missing
 
 
-@pytest.mark.parametrize(("entities", "error"), [
-    ([], "entities is empty"),
-    ([{"name": "order", "fields": ["id uuid pk"]}], "'order' is an SQL reserved word; use e.g. orders"),
-    ([{"name": "Bad Name", "fields": ["id uuid pk"]}], "is not a plain identifier"),
-    ([{"name": "a", "fields": ["id uuid"]}], "entity 'a' has no primary key"),
-    ([{"name": "a", "fields": ["id money2 pk"]}], "a.id: unknown type 'money2'"),
-    ([{"name": "a", "fields": ["id uuid pk", "id int"]}], "field\\(s\\) id twice"),
-    ([{"name": "a", "fields": ["id uuid pk", "b_id uuid ref b"]}], "references 'b', which is not one of"),
-    ([{"name": "a", "fields": ["id uuid pk"]}, {"name": "b", "fields": ["id int pk", "a_id int ref a"]}],
-     "b.a_id is int but a.id is uuid"),
-    ([{"name": "a", "fields": ["id uuid pk", "b_id uuid ref b"]}, {"name": "b", "fields": ["id uuid pk",
-                                                                                            "a_id uuid ref a"]}],
-     "circular references a -> b -> a"),
-    ([{"name": "a", "fields": ["id uuid pk", "n string"]}, {"name": "b", "fields": ["id uuid pk", "x string ref a.n"]}],
-     "neither its single-column primary key nor unique"),
-    ([{"name": "a", "fields": ["id uuid pk maybe"]}], "unknown flag\\(s\\) maybe"),
-])
+@pytest.mark.parametrize(
+    ("entities", "error"),
+    [
+        ([], "entities is empty"),
+        ([{"name": "order", "fields": ["id uuid pk"]}], "'order' is an SQL reserved word; use e.g. orders"),
+        ([{"name": "Bad Name", "fields": ["id uuid pk"]}], "is not a plain identifier"),
+        ([{"name": "a", "fields": ["id uuid"]}], "entity 'a' has no primary key"),
+        ([{"name": "a", "fields": ["id money2 pk"]}], "a.id: unknown type 'money2'"),
+        ([{"name": "a", "fields": ["id uuid pk", "id int"]}], "field\\(s\\) id twice"),
+        ([{"name": "a", "fields": ["id uuid pk", "b_id uuid ref b"]}], "references 'b', which is not one of"),
+        (
+            [{"name": "a", "fields": ["id uuid pk"]}, {"name": "b", "fields": ["id int pk", "a_id int ref a"]}],
+            "b.a_id is int but a.id is uuid",
+        ),
+        (
+            [
+                {"name": "a", "fields": ["id uuid pk", "b_id uuid ref b"]},
+                {"name": "b", "fields": ["id uuid pk", "a_id uuid ref a"]},
+            ],
+            "circular references a -> b -> a",
+        ),
+        (
+            [
+                {"name": "a", "fields": ["id uuid pk", "n string"]},
+                {"name": "b", "fields": ["id uuid pk", "x string ref a.n"]},
+            ],
+            "neither its single-column primary key nor unique",
+        ),
+        ([{"name": "a", "fields": ["id uuid pk maybe"]}], "unknown flag\\(s\\) maybe"),
+    ],
+)
 def test_design_schema_refuses_invalid_models(crew: Crew, entities: list[Any], error: str) -> None:
     with pytest.raises(ToolError, match=error):
         crew.call(design_schema, "data", entities=entities)
@@ -542,7 +616,8 @@ def test_the_architecture_swarm_produces_diagram_adr_threat_model_and_scan(emu: 
     emu.submit({"feedback": "Prefer Aurora for reporting"})
     assert store.files("docs/architecture/decisions/") == ["docs/architecture/decisions/0001-architecture-approach.md"]
     assert "Revised to address the customer's feedback: Prefer Aurora for reporting" in store.read(
-        "docs/architecture/decisions/0001-architecture-approach.md")
+        "docs/architecture/decisions/0001-architecture-approach.md"
+    )
 
 
 def test_later_phases_use_the_schema_lint_and_terraform_checks(emu: Any) -> None:
@@ -569,13 +644,17 @@ def test_an_agent_in_a_swarm_reads_the_refusals_as_tool_results(emu: Any) -> Non
     from bot.agents.scripted import ScriptedModel
 
     diagram = {"title": "X", "components": ["A", "B"]}
-    script = ScriptedModel([
-        ToolCall("handoff_to_agent", {"agent_name": "sa", "message": "your turn"}),
-        "pm done",
-        [ToolCall("generate_diagram", {**diagram, "connections": ["A -> B"], "path": "infra/x.md"}),
-         ToolCall("generate_diagram", {**diagram, "connections": ["A -> Z"]})],
-        "sa done",
-    ])
+    script = ScriptedModel(
+        [
+            ToolCall("handoff_to_agent", {"agent_name": "sa", "message": "your turn"}),
+            "pm done",
+            [
+                ToolCall("generate_diagram", {**diagram, "connections": ["A -> B"], "path": "infra/x.md"}),
+                ToolCall("generate_diagram", {**diagram, "connections": ["A -> Z"]}),
+            ],
+            "sa done",
+        ]
+    )
     emu.crewbot.agents.models.override("offline", lambda: script)
     new_project(emu)
     results = [b["toolResult"] for b in script.requests[3].messages[-1]["content"] if "toolResult" in b]

@@ -20,19 +20,27 @@ def test_each_phase_swarm_has_its_agents_and_limits(emu: Any) -> None:
     new_project(emu)
     project = project_named(emu)
     run = project_service(emu.crewbot).items.runs(project.project_id, "discovery")[0]
-    expected = {"discovery": (["pm", "sa"], 10, 10, 900, 6, 2),
-                "architecture": (["sa", "infra", "security"], 15, 15, 1200, 8, 3),
-                "poc": (["dev", "infra", "data", "security", "sa"], 20, 20, 1800, 8, 3),
-                "production": (["dev", "infra", "data", "security", "qa"], 25, 25, 2400, 10, 3),
-                "handoff": (["pm", "sa"], 10, 10, 900, 6, 2),
-                "retrospective": (["pm", "qa"], 10, 10, 900, 6, 2)}
+    expected = {
+        "discovery": (["pm", "sa"], 10, 10, 900, 6, 2),
+        "architecture": (["sa", "infra", "security"], 15, 15, 1200, 8, 3),
+        "poc": (["dev", "infra", "data", "security", "sa"], 20, 20, 1800, 8, 3),
+        "production": (["dev", "infra", "data", "security", "qa"], 25, 25, 2400, 10, 3),
+        "handoff": (["pm", "sa"], 10, 10, 900, 6, 2),
+        "retrospective": (["pm", "qa"], 10, 10, 900, 6, 2),
+    }
     for name, (agents, handoffs, iterations, timeout, window, unique) in expected.items():
         swarm = PhaseRunner(emu.crewbot).build_swarm(project, PHASES[name], run, {})
         assert list(swarm.nodes) == agents and swarm.entry_point.name == agents[0]
         assert (swarm.max_handoffs, swarm.max_iterations, swarm.execution_timeout, swarm.node_timeout) == (
-            handoffs, iterations, timeout, 300)
+            handoffs,
+            iterations,
+            timeout,
+            300,
+        )
         assert (swarm.repetitive_handoff_detection_window, swarm.repetitive_handoff_min_unique_agents) == (
-            window, unique)
+            window,
+            unique,
+        )
         assert swarm.session_manager is not None
         assert all(node.executor._session_manager is None for node in swarm.nodes.values())
         assert not PHASES[name].gate if name == "retrospective" else PHASES[name].gate

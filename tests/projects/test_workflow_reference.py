@@ -37,21 +37,35 @@ def stub_tasks(inbox: Inbox, calls: list[str]) -> TaskRegistry:
         def handler(payload: dict[str, Any], ctx: TaskContext) -> None:
             calls.append(f"{name}:{payload['phase']}")
             inbox.put(payload["taskToken"], {**payload, "task": name})
+
         return handler
 
     def review(payload: dict[str, Any], ctx: TaskContext) -> dict[str, Any]:
         calls.append(f"ReviewProjectPhase:{payload['phase']}")
-        return {"phase": payload["phase"], "attempt": 1, "summary": "ok", "deliverables": [], "missing": [],
-                "open_blockers": [], "tokens": 0}
+        return {
+            "phase": payload["phase"],
+            "attempt": 1,
+            "summary": "ok",
+            "deliverables": [],
+            "missing": [],
+            "open_blockers": [],
+            "tokens": 0,
+        }
 
     def finish(payload: dict[str, Any], ctx: TaskContext) -> dict[str, Any]:
         calls.append("FinishProject")
         return {"tokens": 0, "lessons": 0}
 
-    return TaskRegistry(("tests", WorkflowTask(name, fn)) for name, fn in (
-        ("RunProjectPhase", waiting("RunProjectPhase")), ("RequestPhaseApproval", waiting("RequestPhaseApproval")),
-        ("ProjectPhaseFailed", waiting("ProjectPhaseFailed")), ("ReviewProjectPhase", review),
-        ("FinishProject", finish)))
+    return TaskRegistry(
+        ("tests", WorkflowTask(name, fn))
+        for name, fn in (
+            ("RunProjectPhase", waiting("RunProjectPhase")),
+            ("RequestPhaseApproval", waiting("RequestPhaseApproval")),
+            ("ProjectPhaseFailed", waiting("ProjectPhaseFailed")),
+            ("ReviewProjectPhase", review),
+            ("FinishProject", finish),
+        )
+    )
 
 
 def drive(engine: Any, inbox: Inbox, wait: Any) -> tuple[str, str]:
@@ -81,8 +95,12 @@ def test_both_interpreters_take_the_same_path(tmp_path: Path) -> None:
     local_calls: list[str] = []
     local_inbox = Inbox()
     store = SqliteStore.in_home(tmp_path)
-    local = LocalWorkflowEngine({DEFINITION.name: DEFINITION}, stub_tasks(local_inbox, local_calls), store,
-                                ManualClock(datetime(2026, 1, 5, 9, 0, tzinfo=UTC)))
+    local = LocalWorkflowEngine(
+        {DEFINITION.name: DEFINITION},
+        stub_tasks(local_inbox, local_calls),
+        store,
+        ManualClock(datetime(2026, 1, 5, 9, 0, tzinfo=UTC)),
+    )
     local_outcome = drive(local, local_inbox, lambda inbox: inbox.take())
 
     def poll(inbox: Inbox) -> list[tuple[str, dict[str, Any]]]:
@@ -99,9 +117,20 @@ def test_both_interpreters_take_the_same_path(tmp_path: Path) -> None:
     with reference_engine([DEFINITION], stub_tasks(moto_inbox, moto_calls)) as moto:
         moto_outcome = drive(moto, moto_inbox, poll)
     assert local_outcome == moto_outcome == ("FAILED", "Project.PhaseFailed")
-    assert local_calls == moto_calls == [
-        "RunProjectPhase:discovery", "ReviewProjectPhase:discovery", "RequestPhaseApproval:discovery",
-        "RunProjectPhase:discovery", "ReviewProjectPhase:discovery", "RequestPhaseApproval:discovery",
-        "RunProjectPhase:architecture", "ProjectPhaseFailed:architecture",
-        "RunProjectPhase:architecture", "ProjectPhaseFailed:architecture"]
+    assert (
+        local_calls
+        == moto_calls
+        == [
+            "RunProjectPhase:discovery",
+            "ReviewProjectPhase:discovery",
+            "RequestPhaseApproval:discovery",
+            "RunProjectPhase:discovery",
+            "ReviewProjectPhase:discovery",
+            "RequestPhaseApproval:discovery",
+            "RunProjectPhase:architecture",
+            "ProjectPhaseFailed:architecture",
+            "RunProjectPhase:architecture",
+            "ProjectPhaseFailed:architecture",
+        ]
+    )
     store.close()

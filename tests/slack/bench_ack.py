@@ -39,11 +39,22 @@ class _HandOff:
 
 def cold_start() -> dict[str, object]:
     with tempfile.TemporaryDirectory() as home:
-        env = {**os.environ, "CREWBOT_HOME": home, "SLACK_SIGNING_SECRET": "bench-secret",
-               "SLACK_BOT_TOKEN": "xoxb-cold-start-test"}
+        env = {
+            **os.environ,
+            "CREWBOT_HOME": home,
+            "SLACK_SIGNING_SECRET": "bench-secret",
+            "SLACK_BOT_TOKEN": "xoxb-cold-start-test",
+        }
         started = time.perf_counter()
-        done = subprocess.run([sys.executable, "-c", COLD_START, "bench-secret"], capture_output=True, text=True,
-                              env=env, cwd=REPO, timeout=120, check=True)
+        done = subprocess.run(
+            [sys.executable, "-c", COLD_START, "bench-secret"],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=REPO,
+            timeout=120,
+            check=True,
+        )
         total = time.perf_counter() - started
     result = json.loads(done.stdout.strip().splitlines()[-1])
     result["process_seconds"] = total
@@ -61,17 +72,35 @@ def warm(rounds: int) -> dict[str, list[float]]:
     with tempfile.TemporaryDirectory() as home:
         fake = FakeSlack(token="xoxb-bench").start()
         crewbot = start(environ={**os.environ, "CREWBOT_HOME": home}, setup_logging=False)
-        handler = build_request_handler(crewbot, signing_secret="bench-secret", lambda_client=_HandOff(),
-                                        client=WebClient(token=fake.token, base_url=fake.base_url))
+        handler = build_request_handler(
+            crewbot,
+            signing_secret="bench-secret",
+            lambda_client=_HandOff(),
+            client=WebClient(token=fake.token, base_url=fake.base_url),
+        )
         payloads = PayloadBuilder(team_id=fake.team_id)
         timings: dict[str, list[float]] = {"slash command": [], "DM event": []}
         for i in range(rounds):
-            command = payloads.slash_command(command="/crewbot", text="help", user_id="UBENCH", user_name="bench",
-                                             channel_id="DBENCH", channel_name="directmessage",
-                                             response_url=fake.new_response_url("DBENCH", "UBENCH"),
-                                             trigger_id=f"{i}.1")
-            event = payloads.event_callback({"type": "message", "channel_type": "im", "channel": "DBENCH",
-                                             "user": "UBENCH", "text": "hi", "ts": f"1700000000.{i:06d}"})
+            command = payloads.slash_command(
+                command="/crewbot",
+                text="help",
+                user_id="UBENCH",
+                user_name="bench",
+                channel_id="DBENCH",
+                channel_name="directmessage",
+                response_url=fake.new_response_url("DBENCH", "UBENCH"),
+                trigger_id=f"{i}.1",
+            )
+            event = payloads.event_callback(
+                {
+                    "type": "message",
+                    "channel_type": "im",
+                    "channel": "DBENCH",
+                    "user": "UBENCH",
+                    "text": "hi",
+                    "ts": f"1700000000.{i:06d}",
+                }
+            )
             for name, (body, content_type) in (("slash command", command), ("DM event", event)):
                 request = lambda_event(body, content_type, sign("bench-secret", body))
                 started = time.perf_counter()
@@ -100,17 +129,23 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=200)
     args = parser.parse_args()
     cold = cold_start()
-    print(f"cold start: first ack in {cold['seconds'] * 1000:.0f} ms after import "
-          f"(whole process {float(str(cold['process_seconds'])) * 1000:.0f} ms); "
-          f"status {cold['status']}; agent stack imported: {cold['heavy'] or 'none'}")
+    print(
+        f"cold start: first ack in {cold['seconds'] * 1000:.0f} ms after import "
+        f"(whole process {float(str(cold['process_seconds'])) * 1000:.0f} ms); "
+        f"status {cold['status']}; agent stack imported: {cold['heavy'] or 'none'}"
+    )
     for name, values in warm(args.rounds).items():
         ms = sorted(v * 1000 for v in values)
         p95 = ms[int(len(ms) * 0.95) - 1]
-        print(f"warm ack, {name}: p50 {statistics.median(ms):.2f} ms, p95 {p95:.2f} ms, max {ms[-1]:.2f} ms "
-              f"({len(ms)} requests)")
+        print(
+            f"warm ack, {name}: p50 {statistics.median(ms):.2f} ms, p95 {p95:.2f} ms, max {ms[-1]:.2f} ms "
+            f"({len(ms)} requests)"
+        )
     turns = sorted(v * 1000 for v in emulator_turns(max(20, args.rounds // 4)))
-    print(f"emulator turn (/crewbot help, lazy listener included): p50 {statistics.median(turns):.1f} ms, "
-          f"p95 {turns[int(len(turns) * 0.95) - 1]:.1f} ms ({len(turns)} turns)")
+    print(
+        f"emulator turn (/crewbot help, lazy listener included): p50 {statistics.median(turns):.1f} ms, "
+        f"p95 {turns[int(len(turns) * 0.95) - 1]:.1f} ms ({len(turns)} turns)"
+    )
 
 
 if __name__ == "__main__":

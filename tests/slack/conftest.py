@@ -16,28 +16,62 @@ from bot.slack.conversation import IncomingMessage, Reply
 from bot.slack.registry import Action, Shortcut, SlackEvent, SlashCommand, ViewSubmission
 
 FORM = {
-    "type": "modal", "callback_id": "demo_form", "title": {"type": "plain_text", "text": "New project"},
+    "type": "modal",
+    "callback_id": "demo_form",
+    "title": {"type": "plain_text", "text": "New project"},
     "submit": {"type": "plain_text", "text": "Create"},
     "blocks": [
-        {"type": "input", "block_id": "title", "label": {"type": "plain_text", "text": "Title"},
-         "element": {"type": "plain_text_input", "action_id": "value"}},
-        {"type": "input", "block_id": "size", "label": {"type": "plain_text", "text": "Size"}, "optional": True,
-         "element": {"type": "static_select", "action_id": "pick", "options": [
-             {"text": {"type": "plain_text", "text": "Small"}, "value": "s"},
-             {"text": {"type": "plain_text", "text": "Large"}, "value": "l"}]}},
+        {
+            "type": "input",
+            "block_id": "title",
+            "label": {"type": "plain_text", "text": "Title"},
+            "element": {"type": "plain_text_input", "action_id": "value"},
+        },
+        {
+            "type": "input",
+            "block_id": "size",
+            "label": {"type": "plain_text", "text": "Size"},
+            "optional": True,
+            "element": {
+                "type": "static_select",
+                "action_id": "pick",
+                "options": [
+                    {"text": {"type": "plain_text", "text": "Small"}, "value": "s"},
+                    {"text": {"type": "plain_text", "text": "Large"}, "value": "l"},
+                ],
+            },
+        },
     ],
 }
 
 BUTTONS = [
-    {"type": "section", "block_id": "intro", "text": {"type": "mrkdwn", "text": "*Release 1.2* is ready"},
-     "fields": [{"type": "mrkdwn", "text": "*Owner*\n<@UALICE>"}, {"type": "mrkdwn", "text": "*Risk*\nlow"}]},
-    {"type": "actions", "block_id": "decide", "elements": [
-        {"type": "button", "action_id": "demo_approve", "value": "42", "style": "primary",
-         "text": {"type": "plain_text", "text": "Approve"}},
-        {"type": "button", "action_id": "demo_flaky", "value": "x", "text": {"type": "plain_text", "text": "Flaky"}},
-        {"type": "button", "action_id": "vote_up", "value": "1", "text": {"type": "plain_text", "text": "Vote"}},
-        {"type": "button", "action_id": "gone_away", "text": {"type": "plain_text", "text": "Orphan"}},
-    ]},
+    {
+        "type": "section",
+        "block_id": "intro",
+        "text": {"type": "mrkdwn", "text": "*Release 1.2* is ready"},
+        "fields": [{"type": "mrkdwn", "text": "*Owner*\n<@UALICE>"}, {"type": "mrkdwn", "text": "*Risk*\nlow"}],
+    },
+    {
+        "type": "actions",
+        "block_id": "decide",
+        "elements": [
+            {
+                "type": "button",
+                "action_id": "demo_approve",
+                "value": "42",
+                "style": "primary",
+                "text": {"type": "plain_text", "text": "Approve"},
+            },
+            {
+                "type": "button",
+                "action_id": "demo_flaky",
+                "value": "x",
+                "text": {"type": "plain_text", "text": "Flaky"},
+            },
+            {"type": "button", "action_id": "vote_up", "value": "1", "text": {"type": "plain_text", "text": "Vote"}},
+            {"type": "button", "action_id": "gone_away", "text": {"type": "plain_text", "text": "Orphan"}},
+        ],
+    },
     {"type": "context", "elements": [{"type": "mrkdwn", "text": "asked by the release bot"}]},
 ]
 

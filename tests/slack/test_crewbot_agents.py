@@ -36,8 +36,9 @@ def agent_plugin(folder: Path, *agents: tuple[str, str, list[str]]) -> types.Sim
 
 
 def test_agents_lists_and_switches_the_default(crewbot_emulator_factory: Callable[..., Any], tmp_path: Path) -> None:
-    plugin = agent_plugin(tmp_path, ("helpdesk", "Answers IT questions.", []),
-                          ("auditor", "Reviews access logs.", ["admin"]))
+    plugin = agent_plugin(
+        tmp_path, ("helpdesk", "Answers IT questions.", []), ("auditor", "Reviews access logs.", ["admin"])
+    )
     emulator = crewbot_emulator_factory([("extra_agents", plugin)])
     emulator.act_as("alice")
     user = emulator.current_user

@@ -40,8 +40,12 @@ def table(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.Mo
         yield store.table(IDEMPOTENCY)
         store.close()
         return
-    for var, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                       "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "eu-west-1"}.items():
+    for var, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "eu-west-1",
+    }.items():
         monkeypatch.setenv(var, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     with mock_aws():
@@ -98,8 +102,16 @@ def test_concurrent_duplicates_run_once(table: Table) -> None:
 def test_a_stale_in_progress_claim_is_taken_over(table: Table) -> None:
     key = Deduplicator.record_key("event:Ev5")
     # An attempt that died mid-way (its Lambda timed out) left an INPROGRESS claim whose window is over.
-    table.create({"key": key, "status": "INPROGRESS", "expires_at": int(time.time()) + 3600,
-                  "in_progress_expiry": int(time.time() * 1000) - 1000, "data": "", "payload_hash": ""})
+    table.create(
+        {
+            "key": key,
+            "status": "INPROGRESS",
+            "expires_at": int(time.time()) + 3600,
+            "in_progress_expiry": int(time.time() * 1000) - 1000,
+            "data": "",
+            "payload_hash": "",
+        }
+    )
     ran: list[int] = []
     assert Deduplicator(table).run_once("event:Ev5", lambda: ran.append(1)) is True
     assert ran == [1]

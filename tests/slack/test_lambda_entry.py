@@ -37,14 +37,21 @@ def _invoke(emu: Emulator, body: str, content_type: str, headers: dict[str, str]
 
 def _echo_body(emu: Emulator, text: str = "hi") -> tuple[str, str]:
     user = emu.current_user
-    return emu.payloads.slash_command(command="/echo", text=text, user_id=user, user_name="dev",
-                                      channel_id=emu.fake.dm_channel(user), channel_name="directmessage",
-                                      response_url=emu.fake.new_response_url(emu.fake.dm_channel(user), user),
-                                      trigger_id=emu.fake.new_trigger(user))
+    return emu.payloads.slash_command(
+        command="/echo",
+        text=text,
+        user_id=user,
+        user_name="dev",
+        channel_id=emu.fake.dm_channel(user),
+        channel_name="directmessage",
+        response_url=emu.fake.new_response_url(emu.fake.dm_channel(user), user),
+        trigger_id=emu.fake.new_trigger(user),
+    )
 
 
-@pytest.mark.parametrize(("fmt", "b64"), [("http_api", False), ("function_url", True), ("rest_api", False),
-                                          ("rest_api", True)])
+@pytest.mark.parametrize(
+    ("fmt", "b64"), [("http_api", False), ("function_url", True), ("rest_api", False), ("rest_api", True)]
+)
 def test_every_event_format_reaches_the_handler(entry: Emulator, demo: DemoPlugin, fmt: Any, b64: bool) -> None:
     body, content_type = _echo_body(entry, f"via {fmt}")
     response = _invoke(entry, body, content_type, sign(entry.signing_secret, body), fmt=fmt, base64_body=b64)
@@ -53,9 +60,9 @@ def test_every_event_format_reaches_the_handler(entry: Emulator, demo: DemoPlugi
     assert entry.fake.calls_to("response_url")[0].args["text"] == f"echo: via {fmt}"
 
 
-def test_every_payload_kind_through_the_module_handler(entry: Emulator, demo: DemoPlugin,
-                                                       conversations: RecordingConversations,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_payload_kind_through_the_module_handler(
+    entry: Emulator, demo: DemoPlugin, conversations: RecordingConversations, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Slash commands, DMs, mentions, block_actions, view_submission, shortcuts, home and other events,
     all (and their lazy re-invocations) through ``bot.slack.lambda_handler.handler``."""
     seen: list[str] = []
@@ -77,12 +84,22 @@ def test_every_payload_kind_through_the_module_handler(entry: Emulator, demo: De
         mention status?
         home
     """)
-    body, content_type = entry.payloads.shortcut(user_id=entry.current_user, user_name="dev",
-                                                 callback_id="demo_shortcut",
-                                                 trigger_id=entry.fake.new_trigger(entry.current_user))
+    body, content_type = entry.payloads.shortcut(
+        user_id=entry.current_user,
+        user_name="dev",
+        callback_id="demo_shortcut",
+        trigger_id=entry.fake.new_trigger(entry.current_user),
+    )
     entry.deliver(body, content_type)
-    entry.send_event({"type": "reaction_added", "user": entry.current_user, "reaction": "eyes",
-                      "item": {"type": "message", "channel": "C0GENERAL", "ts": "1.2"}, "event_ts": "1.3"})
+    entry.send_event(
+        {
+            "type": "reaction_added",
+            "user": entry.current_user,
+            "reaction": "eyes",
+            "item": {"type": "message", "channel": "C0GENERAL", "ts": "1.2"},
+            "event_ts": "1.3",
+        }
+    )
     assert [name for name, _ in demo.ran] == ["echo", "approve", "submit", "shortcut", "reaction"]
     assert [m.text for m in conversations.messages] == ["hello", "status?"]
     assert seen.count("request") == 10 and seen.count("lazy") == 7
@@ -95,11 +112,22 @@ def test_url_verification_challenge(entry: Emulator) -> None:
 
 
 @pytest.mark.parametrize("problem", ["bad signature", "stale timestamp", "missing headers", "other secret"])
-def test_unverified_requests_are_refused_and_run_nothing(entry: Emulator, demo: DemoPlugin,
-                                                         conversations: RecordingConversations, problem: str) -> None:
-    kinds = [_echo_body(entry), entry.payloads.event_callback(
-        {"type": "message", "channel_type": "im", "channel": "DDEV", "user": "UDEV", "text": "hi",
-         "ts": "1700000000.000100"})]
+def test_unverified_requests_are_refused_and_run_nothing(
+    entry: Emulator, demo: DemoPlugin, conversations: RecordingConversations, problem: str
+) -> None:
+    kinds = [
+        _echo_body(entry),
+        entry.payloads.event_callback(
+            {
+                "type": "message",
+                "channel_type": "im",
+                "channel": "DDEV",
+                "user": "UDEV",
+                "text": "hi",
+                "ts": "1700000000.000100",
+            }
+        ),
+    ]
     for body, content_type in kinds:
         headers = sign(entry.signing_secret, body)
         if problem == "bad signature":
@@ -118,13 +146,21 @@ def test_unverified_requests_are_refused_and_run_nothing(entry: Emulator, demo: 
 
 
 def test_duplicate_event_id_and_retry_header_run_the_agent_once(
-        emu: Emulator, conversations: RecordingConversations) -> None:
+    emu: Emulator, conversations: RecordingConversations
+) -> None:
     emu.dm("prepare my 10:00", event_id="EvDUPLICATE1")
     # Slack redelivers the same event (it did not see our 200 in time): same event_id, retry header.
     channel = emu.fake.dm_channel(emu.current_user)
     ts = conversations.messages[0].ts
-    event = {"type": "message", "channel_type": "im", "channel": channel, "user": emu.current_user,
-             "text": "prepare my 10:00", "ts": ts, "event_ts": ts}
+    event = {
+        "type": "message",
+        "channel_type": "im",
+        "channel": channel,
+        "user": emu.current_user,
+        "text": "prepare my 10:00",
+        "ts": ts,
+        "event_ts": ts,
+    }
     emu.send_event(event, event_id="EvDUPLICATE1", retry=1)
     emu.send_event(event, event_id="EvDUPLICATE1", retry=2)
     assert len(conversations.messages) == 1
@@ -136,16 +172,25 @@ def test_duplicate_event_id_and_retry_header_run_the_agent_once(
     assert len(conversations.messages) == 2
 
 
-def test_retry_after_a_failed_first_attempt_is_processed(
-        emu: Emulator, conversations: RecordingConversations) -> None:
+def test_retry_after_a_failed_first_attempt_is_processed(emu: Emulator, conversations: RecordingConversations) -> None:
     conversations.fail_next = 1
     failed = emu.dm("summarise the budget", event_id="EvFAILSONCE")
     assert "error reference" in failed.text
     channel = emu.fake.dm_channel(emu.current_user)
     ts = conversations.messages[0].ts
-    retried = emu.send_event({"type": "message", "channel_type": "im", "channel": channel, "user": emu.current_user,
-                              "text": "summarise the budget", "ts": ts, "event_ts": ts},
-                             event_id="EvFAILSONCE", retry=1)
+    retried = emu.send_event(
+        {
+            "type": "message",
+            "channel_type": "im",
+            "channel": channel,
+            "user": emu.current_user,
+            "text": "summarise the budget",
+            "ts": ts,
+            "event_ts": ts,
+        },
+        event_id="EvFAILSONCE",
+        retry=1,
+    )
     assert len(conversations.messages) == 2
     assert "Hello from the agent" in retried.text
     assert len(emu.fake.calls_to("chat.stopStream")) == 1
@@ -216,10 +261,15 @@ fake.stop()
 
 def test_cold_start_acks_a_slash_command_without_importing_strands(tmp_path: Path) -> None:
     secret = "cold-start-signing-secret"
-    env = {**os.environ, "CREWBOT_HOME": str(tmp_path), "SLACK_SIGNING_SECRET": secret,
-           "SLACK_BOT_TOKEN": "xoxb-cold-start-test"}
-    done = subprocess.run([sys.executable, "-c", COLD_START, secret], capture_output=True, text=True, env=env,
-                          cwd=REPO, timeout=120)
+    env = {
+        **os.environ,
+        "CREWBOT_HOME": str(tmp_path),
+        "SLACK_SIGNING_SECRET": secret,
+        "SLACK_BOT_TOKEN": "xoxb-cold-start-test",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", COLD_START, secret], capture_output=True, text=True, env=env, cwd=REPO, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["status"] == 200
@@ -227,14 +277,20 @@ def test_cold_start_acks_a_slash_command_without_importing_strands(tmp_path: Pat
     assert result["heavy"] == [], f"imported on the ack path: {result['heavy']}"
 
 
-def test_cold_start_in_aws_reads_the_tokens_from_secrets_manager(tmp_path: Path,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cold_start_in_aws_reads_the_tokens_from_secrets_manager(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import boto3
     from moto import mock_aws
 
-    for var, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                       "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "us-east-1",
-                       "CREWBOT_RUNTIME": "aws", "CREWBOT_HOME": str(tmp_path)}.items():
+    for var, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "CREWBOT_RUNTIME": "aws",
+        "CREWBOT_HOME": str(tmp_path),
+    }.items():
         monkeypatch.setenv(var, value)
     for name in ("SLACK_SIGNING_SECRET", "SLACK_BOT_TOKEN", "AWS_ENDPOINT_URL"):
         monkeypatch.delenv(name, raising=False)
@@ -249,12 +305,15 @@ def test_cold_start_in_aws_reads_the_tokens_from_secrets_manager(tmp_path: Path,
         manager.create_secret(Name="crewbot/dev/slack/signing-secret", SecretString=secret)
         manager.create_secret(Name="crewbot/dev/slack/bot-token", SecretString="xoxb-from-secrets-manager")
         body = json.dumps({"token": "x", "challenge": "from-aws", "type": "url_verification"})
-        response = lambda_handler.handler(lambda_event(body, "application/json", sign(secret, body)),
-                                          LambdaContext())
+        response = lambda_handler.handler(lambda_event(body, "application/json", sign(secret, body)), LambdaContext())
         assert response["statusCode"] == 200 and "from-aws" in response["body"]
         assert lambda_handler._handler is not None
         client = lambda_handler._handler.app.client
         assert client.token == "xoxb-from-secrets-manager"
         # Signed with anything else: refused.
-        assert lambda_handler.handler(lambda_event(body, "application/json", sign("other", body)),
-                                      LambdaContext())["statusCode"] == 401
+        assert (
+            lambda_handler.handler(lambda_event(body, "application/json", sign("other", body)), LambdaContext())[
+                "statusCode"
+            ]
+            == 401
+        )

@@ -36,18 +36,21 @@ def test_committed_manifest_is_valid(socket_mode: bool) -> None:
     assert _validate(manifest) == []
     assert manifest["settings"]["socket_mode_enabled"] is socket_mode
     assert "agent_view" in manifest["features"]
-    assert {"message.im", "app_mention", "app_home_opened"} <= set(manifest["settings"]["event_subscriptions"]
-                                                                   ["bot_events"])
+    assert {"message.im", "app_mention", "app_home_opened"} <= set(
+        manifest["settings"]["event_subscriptions"]["bot_events"]
+    )
 
 
 @pytest.mark.parametrize("args", [[], ["--socket-mode"]])
-def test_check_passes_for_the_committed_files(crewbot_home: Path, args: list[str],
-                                              capsys: pytest.CaptureFixture[str]) -> None:
+def test_check_passes_for_the_committed_files(
+    crewbot_home: Path, args: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["manifest", "--check", *args]) == 0, capsys.readouterr().err
 
 
 def test_check_fails_when_a_command_is_added_without_regenerating(
-        crewbot_home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    crewbot_home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setitem(BUILTIN_PLUGINS, "standup", "tests.slack.manifest_extra_plugin")
     assert main(["manifest", "--check"]) == 1
     err = capsys.readouterr().err
@@ -55,7 +58,8 @@ def test_check_fails_when_a_command_is_added_without_regenerating(
 
 
 def test_written_manifest_has_the_request_url_everywhere_and_plugin_scopes(
-        crewbot_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    crewbot_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setitem(BUILTIN_PLUGINS, "standup", "tests.slack.manifest_extra_plugin")
     out = tmp_path / "manifest.json"
     url = "https://abc123.lambda-url.us-east-1.on.aws/slack/events"
@@ -72,8 +76,11 @@ def test_written_manifest_has_the_request_url_everywhere_and_plugin_scopes(
 def test_plugin_events_shortcuts_and_scopes_reach_the_manifest(crewbot_home: Path) -> None:
     from tests.slack.conftest import DemoPlugin
 
-    crewbot = start(environ={"CREWBOT_HOME": str(crewbot_home), "CREWBOT_LOAD_PLUGINS": "demo"},
-                    extra_plugins=[("demo", DemoPlugin())], setup_logging=False)
+    crewbot = start(
+        environ={"CREWBOT_HOME": str(crewbot_home), "CREWBOT_LOAD_PLUGINS": "demo"},
+        extra_plugins=[("demo", DemoPlugin())],
+        setup_logging=False,
+    )
     manifest = build_manifest(crewbot, socket_mode=True)
     assert _validate(manifest) == []
     assert "reaction_added" in manifest["settings"]["event_subscriptions"]["bot_events"]

@@ -22,8 +22,9 @@ def fake() -> Iterator[FakeSlack]:
 
 def _reply(fake: FakeSlack, **kwargs: object) -> tuple[SlackReply, IncomingMessage]:
     root = fake.add_user_message("DALICE", "UALICE", "question")
-    message = IncomingMessage(user_id="UALICE", channel_id="DALICE", thread_ts=root.ts, text="question",
-                              ts=root.ts, team_id=fake.team_id)
+    message = IncomingMessage(
+        user_id="UALICE", channel_id="DALICE", thread_ts=root.ts, text="question", ts=root.ts, team_id=fake.team_id
+    )
     client = WebClient(token=fake.token, base_url=fake.base_url)
     return SlackReply(client, message, **kwargs), message  # type: ignore[arg-type]
 

@@ -32,7 +32,8 @@ def test_before_ack_command_answers_in_the_acknowledgement(emu: Emulator, demo: 
 
 
 def test_failing_handler_tells_the_user_with_a_reference_and_logs_details(
-        emu: Emulator, demo: DemoPlugin, caplog: pytest.LogCaptureFixture) -> None:
+    emu: Emulator, demo: DemoPlugin, caplog: pytest.LogCaptureFixture
+) -> None:
     with caplog.at_level(logging.ERROR, logger="bot.slack"):
         turn = emu.command("/boom")
     [call] = emu.fake.calls_to("response_url")
@@ -114,9 +115,12 @@ def test_submit_names_unknown_and_missing_fields(emu: Emulator) -> None:
 
 
 def test_global_shortcut_opens_a_modal(emu: Emulator, demo: DemoPlugin) -> None:
-    body, content_type = emu.payloads.shortcut(user_id=emu.current_user, user_name="dev",
-                                               callback_id="demo_shortcut",
-                                               trigger_id=emu.fake.new_trigger(emu.current_user))
+    body, content_type = emu.payloads.shortcut(
+        user_id=emu.current_user,
+        user_name="dev",
+        callback_id="demo_shortcut",
+        trigger_id=emu.fake.new_trigger(emu.current_user),
+    )
     response = emu.deliver(body, content_type)
     assert response["statusCode"] == 200
     assert ("shortcut", "demo_shortcut") in demo.ran
@@ -124,8 +128,15 @@ def test_global_shortcut_opens_a_modal(emu: Emulator, demo: DemoPlugin) -> None:
 
 
 def test_plugin_event_handler_and_default_home_tab(emu: Emulator, demo: DemoPlugin) -> None:
-    emu.send_event({"type": "reaction_added", "user": emu.current_user, "reaction": "tada",
-                    "item": {"type": "message", "channel": "C0GENERAL", "ts": "1.2"}, "event_ts": "1.3"})
+    emu.send_event(
+        {
+            "type": "reaction_added",
+            "user": emu.current_user,
+            "reaction": "tada",
+            "item": {"type": "message", "channel": "C0GENERAL", "ts": "1.2"},
+            "event_ts": "1.3",
+        }
+    )
     assert ("reaction", "tada") in demo.ran
     turn = emu.open_home()
     [publish] = emu.fake.calls_to("views.publish")
@@ -134,7 +145,8 @@ def test_plugin_event_handler_and_default_home_tab(emu: Emulator, demo: DemoPlug
 
 
 def test_dm_goes_to_the_conversation_handler_and_streams_the_answer(
-        emu: Emulator, conversations: RecordingConversations) -> None:
+    emu: Emulator, conversations: RecordingConversations
+) -> None:
     turn = emu.dm("prepare my 10:00")
     [message] = conversations.messages
     assert (message.user_id, message.text) == (emu.current_user, "prepare my 10:00")
@@ -159,10 +171,27 @@ def test_app_mention_strips_the_mention(emu: Emulator, conversations: RecordingC
 
 def test_bot_messages_and_edits_do_not_reach_the_agent(emu: Emulator, conversations: RecordingConversations) -> None:
     channel = emu.fake.dm_channel(emu.current_user)
-    emu.send_event({"type": "message", "channel_type": "im", "channel": channel, "bot_id": "BOTHER",
-                    "user": "UOTHERBOT", "text": "beep", "ts": emu.fake.new_ts()})
-    emu.send_event({"type": "message", "subtype": "message_changed", "channel_type": "im", "channel": channel,
-                    "message": {"text": "edited"}, "ts": emu.fake.new_ts()})
+    emu.send_event(
+        {
+            "type": "message",
+            "channel_type": "im",
+            "channel": channel,
+            "bot_id": "BOTHER",
+            "user": "UOTHERBOT",
+            "text": "beep",
+            "ts": emu.fake.new_ts(),
+        }
+    )
+    emu.send_event(
+        {
+            "type": "message",
+            "subtype": "message_changed",
+            "channel_type": "im",
+            "channel": channel,
+            "message": {"text": "edited"},
+            "ts": emu.fake.new_ts(),
+        }
+    )
     assert conversations.messages == []
 
 

@@ -20,8 +20,9 @@ def connections(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     return made
 
 
-def test_run_without_tokens_explains_what_is_missing(crewbot_home: Path, connections: list[Any],
-                                                     capsys: pytest.CaptureFixture[str]) -> None:
+def test_run_without_tokens_explains_what_is_missing(
+    crewbot_home: Path, connections: list[Any], capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["run"]) == 2
     err = capsys.readouterr().err
     assert "SLACK_BOT_TOKEN" in err and "SLACK_APP_TOKEN" in err and "crewbot dev" in err
@@ -29,7 +30,8 @@ def test_run_without_tokens_explains_what_is_missing(crewbot_home: Path, connect
 
 
 def test_run_and_dev_connect_over_socket_mode_with_both_tokens(
-        crewbot_home: Path, connections: list[Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    crewbot_home: Path, connections: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test-token-value")
     monkeypatch.setenv("SLACK_APP_TOKEN", "xapp-1-test-token-value")
     assert main(["run"]) == 0
@@ -38,7 +40,8 @@ def test_run_and_dev_connect_over_socket_mode_with_both_tokens(
 
 
 def test_dev_uses_the_emulator_with_one_token_or_when_forced(
-        crewbot_home: Path, connections: list[Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    crewbot_home: Path, connections: list[Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     script = tmp_path / "s.crewbot"
     script.write_text("/crewbot help\nexpect /crewbot\n")
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test-token-value")

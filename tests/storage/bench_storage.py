@@ -30,20 +30,40 @@ def _rate(label: str, count: int, run: Callable[[], None]) -> None:
 def bench(name: str, store: Store, n: int) -> None:
     print(f"{name}:")
     table = store.table(MEETINGS)
-    items = [{"meeting_id": f"m{i:06d}", "user_id": f"U{i % 10}", "start": f"2026-04-{1 + i % 28:02d}T09:00:00Z",
-              "external_key": f"U{i % 10}#google#{i}", "title": f"Meeting {i}", "score": i / 3} for i in range(n)]
+    items = [
+        {
+            "meeting_id": f"m{i:06d}",
+            "user_id": f"U{i % 10}",
+            "start": f"2026-04-{1 + i % 28:02d}T09:00:00Z",
+            "external_key": f"U{i % 10}#google#{i}",
+            "title": f"Meeting {i}",
+            "score": i / 3,
+        }
+        for i in range(n)
+    ]
     _rate("put (unconditional)", n, lambda: [table.put(item) for item in items])
     _rate("get", n, lambda: [table.get({"meeting_id": item["meeting_id"]}) for item in items])
     stored = {item["meeting_id"]: item for item in table.query_all("U0", index="by_user_start")}
     versioned = [(item, stored[item["meeting_id"]]["version"]) for item in items if item["meeting_id"] in stored]
-    _rate("put (expected_version)", len(versioned),
-          lambda: [table.put(item, expected_version=version) for item, version in versioned])
+    _rate(
+        "put (expected_version)",
+        len(versioned),
+        lambda: [table.put(item, expected_version=version) for item, version in versioned],
+    )
     _rate("put_many", n, lambda: table.put_many(items))
-    _rate("query by_user_start, one week, 10 users", 10, lambda: [
-        table.query_all(f"U{u}", index="by_user_start", sort=SortCondition.between("2026-04-01", "2026-04-08"))
-        for u in range(10)])
-    _rate("query by_external", n // 10, lambda: [
-        table.query(f"U{i % 10}#google#{i}", index="by_external") for i in range(0, n, 10)])
+    _rate(
+        "query by_user_start, one week, 10 users",
+        10,
+        lambda: [
+            table.query_all(f"U{u}", index="by_user_start", sort=SortCondition.between("2026-04-01", "2026-04-08"))
+            for u in range(10)
+        ],
+    )
+    _rate(
+        "query by_external",
+        n // 10,
+        lambda: [table.query(f"U{i % 10}#google#{i}", index="by_external") for i in range(0, n, 10)],
+    )
     table.put({"meeting_id": "counter", "n": 0})
     threads, per_thread = 4, max(1, n // 20)
 

@@ -18,8 +18,11 @@ NAMER = ResourceNamer("crewbot", "dev", "123456789012")
 
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for var, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                       "AWS_DEFAULT_REGION": "us-east-1"}.items():
+    for var, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
         monkeypatch.setenv(var, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     with mock_aws():
@@ -33,14 +36,23 @@ def test_table_definition_is_derived_from_the_spec() -> None:
         "KeySchema": [{"AttributeName": "meeting_id", "KeyType": "HASH"}],
         "BillingMode": "PAY_PER_REQUEST",
         "GlobalSecondaryIndexes": [
-            {"IndexName": "by_user_start", "Projection": {"ProjectionType": "ALL"},
-             "KeySchema": [{"AttributeName": "user_id", "KeyType": "HASH"},
-                           {"AttributeName": "start", "KeyType": "RANGE"}]},
-            {"IndexName": "by_external", "Projection": {"ProjectionType": "ALL"},
-             "KeySchema": [{"AttributeName": "external_key", "KeyType": "HASH"}]},
+            {
+                "IndexName": "by_user_start",
+                "Projection": {"ProjectionType": "ALL"},
+                "KeySchema": [
+                    {"AttributeName": "user_id", "KeyType": "HASH"},
+                    {"AttributeName": "start", "KeyType": "RANGE"},
+                ],
+            },
+            {
+                "IndexName": "by_external",
+                "Projection": {"ProjectionType": "ALL"},
+                "KeySchema": [{"AttributeName": "external_key", "KeyType": "HASH"}],
+            },
         ],
-        "AttributeDefinitions": [{"AttributeName": a, "AttributeType": "S"}
-                                 for a in ("meeting_id", "user_id", "start", "external_key")],
+        "AttributeDefinitions": [
+            {"AttributeName": a, "AttributeType": "S"} for a in ("meeting_id", "user_id", "start", "external_key")
+        ],
     }
     ledger = table_definition(TASK_LEDGER, "t")
     assert ledger["KeySchema"][1] == {"AttributeName": "entry_id", "KeyType": "RANGE"}

@@ -32,8 +32,10 @@ def test_local_runtime_uses_sqlite_in_home_and_the_clock(tmp_path: Path) -> None
 
 
 def test_aws_runtime_uses_dynamodb_and_s3(tmp_path: Path) -> None:
-    crewbot = start(environ={"CREWBOT_HOME": str(tmp_path), "CREWBOT_RUNTIME": "aws", "CREWBOT_LOAD_PLUGINS": ""},
-                    setup_logging=False)
+    crewbot = start(
+        environ={"CREWBOT_HOME": str(tmp_path), "CREWBOT_RUNTIME": "aws", "CREWBOT_LOAD_PLUGINS": ""},
+        setup_logging=False,
+    )
     assert isinstance(crewbot.store, DynamoStore)
     assert crewbot.store.namer.table("meetings") == "crewbot-dev-meetings"
     crewbot.close()  # no AWS call was made: clients are created on first use

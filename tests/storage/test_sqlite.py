@@ -97,9 +97,14 @@ def test_processes_sharing_the_file_lose_no_update(tmp_path: Path) -> None:
 def test_stored_rows_hold_the_item_as_json(tmp_path: Path) -> None:
     store = SqliteStore.in_home(tmp_path)
     store.table(MEETINGS).put({"meeting_id": "m1", "user_id": "U1", "start": "2026-03-01T09:00:00Z", "x": 1.5})
-    row = sqlite3.connect(tmp_path / "crewbot.db").execute(
-        'SELECT pk, version, "ix:by_user_start:pk", "ix:by_user_start:sk", "ix:by_external:pk", data '
-        'FROM "t_meetings"').fetchone()
+    row = (
+        sqlite3.connect(tmp_path / "crewbot.db")
+        .execute(
+            'SELECT pk, version, "ix:by_user_start:pk", "ix:by_user_start:sk", "ix:by_external:pk", data '
+            'FROM "t_meetings"'
+        )
+        .fetchone()
+    )
     assert row[:5] == ("m1", 1, "U1", "2026-03-01T09:00:00Z", None)
     assert json.loads(row[5])["x"] == 1.5
     store.close()

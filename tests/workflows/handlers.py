@@ -55,5 +55,7 @@ def make_tasks(inbox: Inbox) -> TaskRegistry:
     def ask(payload: dict[str, Any], ctx: TaskContext) -> None:
         inbox.put(payload["taskToken"], payload)
 
-    return TaskRegistry(("tests", WorkflowTask(name, fn)) for name, fn in
-                        (("Add", add), ("Flaky", flaky), ("Boom", boom), ("Echo", echo), ("Ask", ask)))
+    return TaskRegistry(
+        ("tests", WorkflowTask(name, fn))
+        for name, fn in (("Add", add), ("Flaky", flaky), ("Boom", boom), ("Echo", echo), ("Ask", ask))
+    )

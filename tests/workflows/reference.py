@@ -66,9 +66,11 @@ def reference_engine(definitions: list[WorkflowDefinition], tasks: TaskRegistry)
             client = boto3.client("stepfunctions", region_name=REGION)
             boto3.client("events", region_name=REGION).create_event_bus(Name=EVENT_BUS)
             for definition in definitions:
-                client.create_state_machine(name=NAMER.state_machine(definition.name),
-                                            definition=definition.render(placeholder_values(definition)),
-                                            roleArn=ROLE)
+                client.create_state_machine(
+                    name=NAMER.state_machine(definition.name),
+                    definition=definition.render(placeholder_values(definition)),
+                    roleArn=ROLE,
+                )
             yield StepFunctionsEngine(client, NAMER, [d.name for d in definitions])
     finally:
         lambda_eval_utils._invoke_lambda_function = original

@@ -55,10 +55,10 @@ def test_failure_and_bad_input_are_reported(cli):
     assert cli("start", "approval", "--input", "{not json")[0] == 2
     code, out = cli("start", "nope")
     assert code == 1 and "no workflow named 'nope'" in out
-    cli("start", "approval", "--input", "{\"project\": \"gemini\"}")
+    cli("start", "approval", "--input", '{"project": "gemini"}')
     code, _ = cli("send-failure", ASKED[-1]["taskToken"], "--error", "Human.Rejected", "--cause", "no budget")
     assert code == 0
-    code, out = cli("start", "approval", "--input", "{\"project\": \"mercury\"}", "--name", "to-stop")
+    code, out = cli("start", "approval", "--input", '{"project": "mercury"}', "--name", "to-stop")
     code, out = cli("stop", "approval:to-stop", "--error", "Admin.Stopped")
     assert code == 0 and json.loads(out)["status"] == "ABORTED"
     code, out = cli("status", "approval:missing")

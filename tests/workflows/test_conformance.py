@@ -19,8 +19,15 @@ from tests.workflows.reference import reference_engine
 Answer = Callable[[WorkflowEngine, str, dict[str, Any]], None]
 
 
-def run(engine: WorkflowEngine, inbox: Inbox, workflow: str, data: Any, answer: Answer | None,
-        tick: Callable[[], None], steps: int = 400) -> Execution:
+def run(
+    engine: WorkflowEngine,
+    inbox: Inbox,
+    workflow: str,
+    data: Any,
+    answer: Answer | None,
+    tick: Callable[[], None],
+    steps: int = 400,
+) -> Execution:
     execution = engine.start(workflow, data, name="conformance")
     for _ in range(steps):
         execution = engine.describe(execution.execution_id)
@@ -34,8 +41,7 @@ def run(engine: WorkflowEngine, inbox: Inbox, workflow: str, data: Any, answer: 
 
 
 def outcome(execution: Execution) -> dict[str, Any]:
-    return {"status": execution.status, "output": execution.output, "error": execution.error,
-            "cause": execution.cause}
+    return {"status": execution.status, "output": execution.output, "error": execution.error, "cause": execution.cause}
 
 
 def both(make_engine, clock, workflow: str, data: Any, answer: Answer | None = None) -> tuple[dict, dict]:
@@ -54,8 +60,12 @@ def succeed_with_question(engine: WorkflowEngine, token: str, payload: dict[str,
     engine.send_task_success(token, {"approved": True, "question": payload.get("question")})
 
 
-EVERYTHING_INPUT = {"name": "Ann", "numbers": [1, 2, 3], "meta": {"base": 1, "flag": True},
-                    "when": "2026-01-01T00:00:00Z"}
+EVERYTHING_INPUT = {
+    "name": "Ann",
+    "numbers": [1, 2, 3],
+    "meta": {"base": 1, "flag": True},
+    "when": "2026-01-01T00:00:00Z",
+}
 
 
 def test_every_supported_feature_gives_the_same_result(make_engine, clock):
@@ -63,8 +73,11 @@ def test_every_supported_feature_gives_the_same_result(make_engine, clock):
     assert local["status"] == "SUCCEEDED", local
     assert local == reference
     assert local["output"]["announced"] == {"failed": 0, "published": 1}
-    assert local["output"]["fanout"] == {"flaky": {"attempts": 3, "status": 200}, "squares": {"values": [1, 3, 5]},
-                                         "boom": "Custom.Boom"}
+    assert local["output"]["fanout"] == {
+        "flaky": {"attempts": 3, "status": 200},
+        "squares": {"values": [1, 3, 5]},
+        "boom": "Custom.Boom",
+    }
 
 
 def test_a_failed_choice_reaches_the_same_fail_state(make_engine, clock):
@@ -95,10 +108,19 @@ def test_a_missed_heartbeat_takes_the_timeout_catch_in_both(make_engine, clock):
     assert local["output"] == {"who": "U9", "timed_out": True}
 
 
-PATHS_INPUT = {"items": [{"name": "ann", "n": 1}, {"name": "bob", "n": 2}, {"name": "cy", "n": 3}], "wait": 1,
-               "past": "2021-06-01T12:00:00Z", "flag": True, "nothing": None, "left": {"a": 1, "b": 1},
-               "right": {"b": 2}, "pair": {"a": "ann", "b": "bob"}, "numbers": {"two": 2, "three": 3},
-               "error_name": "Dynamic.Error", "error_cause": "raised from the input"}
+PATHS_INPUT = {
+    "items": [{"name": "ann", "n": 1}, {"name": "bob", "n": 2}, {"name": "cy", "n": 3}],
+    "wait": 1,
+    "past": "2021-06-01T12:00:00Z",
+    "flag": True,
+    "nothing": None,
+    "left": {"a": 1, "b": 1},
+    "right": {"b": 2},
+    "pair": {"a": "ann", "b": "bob"},
+    "numbers": {"two": 2, "three": 3},
+    "error_name": "Dynamic.Error",
+    "error_cause": "raised from the input",
+}
 
 
 def test_paths_waits_type_tests_and_caught_failures_give_the_same_result(make_engine, clock):

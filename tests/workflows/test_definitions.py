@@ -21,43 +21,107 @@ def machine(**states: Any) -> dict[str, Any]:
 TASK = {"Type": "Task", "Resource": "${LoadMeetingFunctionArn}", "End": True}
 
 
-@pytest.mark.parametrize(("document", "message"), [
-    (machine(A={"Type": "Activity", "End": True}), "States.A: state type 'Activity' is not supported"),
-    ({**machine(A={"Type": "Pass", "End": True}), "QueryLanguage": "JSONata"}, "JSONata is not supported"),
-    (machine(A={"Type": "Pass", "Next": "B"}), "States.A.Next: 'B' is not a state"),
-    (machine(A={"Type": "Pass"}), "States.A: needs exactly one of Next or End"),
-    (machine(A={"Type": "Pass", "End": True}, B={"Type": "Succeed"}), "state(s) B cannot be reached"),
-    (machine(A={**TASK, "Resource": "arn:aws:states:::sqs:sendMessage"}), "is not supported; use a task placeholder"),
-    (machine(A={**TASK, "Resource": "${LoadMeeting}"}), "must name a task as ${<TaskName>FunctionArn}"),
-    (machine(A={**TASK, "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
-                "Parameters": {"FunctionName": "${AskFunctionArn}", "Payload": {"x": 1}}}), "must pass the token"),
-    (machine(A={**TASK, "Assign": {"x": 1}}), "field(s) ['Assign'] not supported in a Task state"),
-    (machine(A={"Type": "Pass", "Parameters": {"x.$": "States.Nope($.a)"}, "End": True}),
-     "unsupported intrinsic function States.Nope"),
-    (machine(A={"Type": "Pass", "Parameters": {"x.$": "States.Format('{}', $.a"}, "End": True}), "expected ',' or ')'"),
-    (machine(A={"Type": "Pass", "ResultPath": "$.items[*]", "End": True}), "must be a reference path"),
-    (machine(A={"Type": "Pass", "Result": {"table": "${TableName}"}, "End": True}), "placeholders are only supported"),
-    (machine(A={**TASK, "Retry": [{"ErrorEquals": ["States.ALL"]}, {"ErrorEquals": ["X"]}]}),
-     "States.ALL must appear alone, in the last entry"),
-    (machine(A={**TASK, "Retry": [{"ErrorEquals": ["X"], "JitterStrategy": "FULL"}]}), "only NONE is supported"),
-    (machine(A={**TASK, "Retry": [{"ErrorEquals": ["X"], "BackoffRate": 0.5}]}),
-     "BackoffRate: must be a number >= 1.0"),
-    (machine(A={"Type": "Choice", "Choices": [{"Variable": "$.a", "StringEquals": "x", "Next": "Nowhere"}]}),
-     "'Nowhere' is not a state"),
-    (machine(A={"Type": "Choice", "Choices": [{"Variable": "$.a", "Next": "A"}]}), "exactly one comparison operator"),
-    (machine(A={"Type": "Wait", "Seconds": 1, "Timestamp": "2026-01-01T00:00:00Z", "End": True}), "exactly one of"),
-    (machine(A={"Type": "Map", "End": True, "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED"},
-                                                              "StartAt": "B", "States": {"B": {"Type": "Succeed"}}}}),
-     "only the INLINE mode is supported"),
-    (machine(A={"Type": "Parallel", "End": True, "Branches": [machine(B={"Type": "Pass", "Next": "C"})]}),
-     "States.A.Branches[0].States.B.Next: 'C' is not a state"),
-    (machine(A={"Type": "Task", "Resource": "arn:aws:states:::events:putEvents", "End": True,
-                "Parameters": {"Entries": [{"Source": "s", "DetailType": "d", "EventBusName": "default"}]}}),
-     "EventBusName: must be ${EventBusName}"),
-    (machine(A={"Type": "Task", "Resource": "arn:aws:states:::events:putEvents", "End": True,
-                "Parameters": {"Entries": [{"Source": "s"}]}}), "DetailType is required"),
-    ({"StartAt": "A", "States": {"A": TASK}, "TimeoutSeconds": 5}, "unsupported top-level field(s) ['TimeoutSeconds']"),
-])
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        (machine(A={"Type": "Activity", "End": True}), "States.A: state type 'Activity' is not supported"),
+        ({**machine(A={"Type": "Pass", "End": True}), "QueryLanguage": "JSONata"}, "JSONata is not supported"),
+        (machine(A={"Type": "Pass", "Next": "B"}), "States.A.Next: 'B' is not a state"),
+        (machine(A={"Type": "Pass"}), "States.A: needs exactly one of Next or End"),
+        (machine(A={"Type": "Pass", "End": True}, B={"Type": "Succeed"}), "state(s) B cannot be reached"),
+        (
+            machine(A={**TASK, "Resource": "arn:aws:states:::sqs:sendMessage"}),
+            "is not supported; use a task placeholder",
+        ),
+        (machine(A={**TASK, "Resource": "${LoadMeeting}"}), "must name a task as ${<TaskName>FunctionArn}"),
+        (
+            machine(
+                A={
+                    **TASK,
+                    "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+                    "Parameters": {"FunctionName": "${AskFunctionArn}", "Payload": {"x": 1}},
+                }
+            ),
+            "must pass the token",
+        ),
+        (machine(A={**TASK, "Assign": {"x": 1}}), "field(s) ['Assign'] not supported in a Task state"),
+        (
+            machine(A={"Type": "Pass", "Parameters": {"x.$": "States.Nope($.a)"}, "End": True}),
+            "unsupported intrinsic function States.Nope",
+        ),
+        (
+            machine(A={"Type": "Pass", "Parameters": {"x.$": "States.Format('{}', $.a"}, "End": True}),
+            "expected ',' or ')'",
+        ),
+        (machine(A={"Type": "Pass", "ResultPath": "$.items[*]", "End": True}), "must be a reference path"),
+        (
+            machine(A={"Type": "Pass", "Result": {"table": "${TableName}"}, "End": True}),
+            "placeholders are only supported",
+        ),
+        (
+            machine(A={**TASK, "Retry": [{"ErrorEquals": ["States.ALL"]}, {"ErrorEquals": ["X"]}]}),
+            "States.ALL must appear alone, in the last entry",
+        ),
+        (machine(A={**TASK, "Retry": [{"ErrorEquals": ["X"], "JitterStrategy": "FULL"}]}), "only NONE is supported"),
+        (
+            machine(A={**TASK, "Retry": [{"ErrorEquals": ["X"], "BackoffRate": 0.5}]}),
+            "BackoffRate: must be a number >= 1.0",
+        ),
+        (
+            machine(A={"Type": "Choice", "Choices": [{"Variable": "$.a", "StringEquals": "x", "Next": "Nowhere"}]}),
+            "'Nowhere' is not a state",
+        ),
+        (
+            machine(A={"Type": "Choice", "Choices": [{"Variable": "$.a", "Next": "A"}]}),
+            "exactly one comparison operator",
+        ),
+        (machine(A={"Type": "Wait", "Seconds": 1, "Timestamp": "2026-01-01T00:00:00Z", "End": True}), "exactly one of"),
+        (
+            machine(
+                A={
+                    "Type": "Map",
+                    "End": True,
+                    "ItemProcessor": {
+                        "ProcessorConfig": {"Mode": "DISTRIBUTED"},
+                        "StartAt": "B",
+                        "States": {"B": {"Type": "Succeed"}},
+                    },
+                }
+            ),
+            "only the INLINE mode is supported",
+        ),
+        (
+            machine(A={"Type": "Parallel", "End": True, "Branches": [machine(B={"Type": "Pass", "Next": "C"})]}),
+            "States.A.Branches[0].States.B.Next: 'C' is not a state",
+        ),
+        (
+            machine(
+                A={
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::events:putEvents",
+                    "End": True,
+                    "Parameters": {"Entries": [{"Source": "s", "DetailType": "d", "EventBusName": "default"}]},
+                }
+            ),
+            "EventBusName: must be ${EventBusName}",
+        ),
+        (
+            machine(
+                A={
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::events:putEvents",
+                    "End": True,
+                    "Parameters": {"Entries": [{"Source": "s"}]},
+                }
+            ),
+            "DetailType is required",
+        ),
+        (
+            {"StartAt": "A", "States": {"A": TASK}, "TimeoutSeconds": 5},
+            "unsupported top-level field(s) ['TimeoutSeconds']",
+        ),
+    ],
+)
 def test_invalid_definitions_are_rejected_with_the_place_named(document, message):
     with pytest.raises(DefinitionError) as caught:
         parse_definition("x", document, "workflows/x.asl.json")
@@ -90,8 +154,13 @@ def test_all_problems_of_all_files_are_reported_together(tmp_path: Path):
 def test_tasks_and_placeholders_are_listed():
     definition = load_file(FIXTURES / "everything.asl.json")
     assert sorted(definition.tasks) == ["Add", "Ask", "Boom", "Flaky"]
-    assert definition.placeholders() == ["AddFunctionArn", "AskFunctionArn", "BoomFunctionArn", "EventBusName",
-                                         "FlakyFunctionArn"]
+    assert definition.placeholders() == [
+        "AddFunctionArn",
+        "AskFunctionArn",
+        "BoomFunctionArn",
+        "EventBusName",
+        "FlakyFunctionArn",
+    ]
     rendered = json.loads(definition.render({p: f"arn:{p}" for p in definition.placeholders()}))
     assert rendered["States"]["Sum"]["Resource"] == "arn:AddFunctionArn"
     with pytest.raises(DefinitionError, match="no value for placeholder"):

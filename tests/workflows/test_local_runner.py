@@ -24,10 +24,18 @@ FLAKY = {
     "StartAt": "Call",
     "States": {
         "Call": {
-            "Type": "Task", "Resource": "${FlakyFunctionArn}",
+            "Type": "Task",
+            "Resource": "${FlakyFunctionArn}",
             "Parameters": {"key": "backoff", "fail_times.$": "$.fail_times"},
-            "Retry": [{"ErrorEquals": ["States.TaskFailed"], "IntervalSeconds": 2, "BackoffRate": 3,
-                       "MaxAttempts": 3, "MaxDelaySeconds": 10}],
+            "Retry": [
+                {
+                    "ErrorEquals": ["States.TaskFailed"],
+                    "IntervalSeconds": 2,
+                    "BackoffRate": 3,
+                    "MaxAttempts": 3,
+                    "MaxDelaySeconds": 10,
+                }
+            ],
             "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "GaveUp"}],
             "End": True,
         },
@@ -49,8 +57,11 @@ def test_retries_wait_with_exponential_backoff_on_the_clock(make_engine, clock, 
     # Attempt 1 at t=0, then waits of 2 s, 6 s and min(18, 10) = 10 s: attempts at t=2, 8 and 18.
     first_seen = {n: attempts_at.index(n) for n in (1, 2, 3, 4)}
     assert first_seen == {1: 0, 2: 2, 3: 8, 4: 18}
-    delays = [event.details["delay_seconds"] for event in engine.history(execution.execution_id)
-              if event.type == "StateRetryScheduled"]
+    delays = [
+        event.details["delay_seconds"]
+        for event in engine.history(execution.execution_id)
+        if event.type == "StateRetryScheduled"
+    ]
     assert delays == [2, 6, 10]
     assert clock.now() - started == timedelta(seconds=30)
 
@@ -64,19 +75,23 @@ def test_retries_exhausted_go_to_catch(make_engine, clock, inbox):
 
 
 def test_a_missed_heartbeat_times_out_and_a_heartbeat_keeps_the_task_alive(make_engine, clock, inbox):
-    engine = make_engine({
-        "StartAt": "Work",
-        "States": {
-            "Work": {
-                "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
-                "Parameters": {"FunctionName": "${AskFunctionArn}", "Payload": {"taskToken.$": "$$.Task.Token"}},
-                "HeartbeatSeconds": 10, "TimeoutSeconds": 100,
-                "Catch": [{"ErrorEquals": ["States.HeartbeatTimeout"], "ResultPath": "$.error", "Next": "Lost"}],
-                "End": True,
+    engine = make_engine(
+        {
+            "StartAt": "Work",
+            "States": {
+                "Work": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+                    "Parameters": {"FunctionName": "${AskFunctionArn}", "Payload": {"taskToken.$": "$$.Task.Token"}},
+                    "HeartbeatSeconds": 10,
+                    "TimeoutSeconds": 100,
+                    "Catch": [{"ErrorEquals": ["States.HeartbeatTimeout"], "ResultPath": "$.error", "Next": "Lost"}],
+                    "End": True,
+                },
+                "Lost": {"Type": "Pass", "OutputPath": "$.error.Error", "End": True},
             },
-            "Lost": {"Type": "Pass", "OutputPath": "$.error.Error", "End": True},
-        },
-    })
+        }
+    )
     alive = engine.start("wf0", {}, name="alive")
     token = inbox.take()[0][0]
     for _ in range(5):
@@ -101,14 +116,26 @@ def test_a_handler_may_answer_its_own_token_at_once(store, clock):
     from bot.workflows.definitions import parse_definition
     from bot.workflows.local import LocalWorkflowEngine
 
-    definition = parse_definition("instant", {
-        "StartAt": "Ask",
-        "States": {"Ask": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
-                           "Parameters": {"FunctionName": "${InstantFunctionArn}",
-                                          "Payload": {"taskToken.$": "$$.Task.Token"}}, "End": True}},
-    })
-    engine = LocalWorkflowEngine({"instant": definition}, TaskRegistry([("t", WorkflowTask("Instant", instant))]),
-                                 store, clock)
+    definition = parse_definition(
+        "instant",
+        {
+            "StartAt": "Ask",
+            "States": {
+                "Ask": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+                    "Parameters": {
+                        "FunctionName": "${InstantFunctionArn}",
+                        "Payload": {"taskToken.$": "$$.Task.Token"},
+                    },
+                    "End": True,
+                }
+            },
+        },
+    )
+    engine = LocalWorkflowEngine(
+        {"instant": definition}, TaskRegistry([("t", WorkflowTask("Instant", instant))]), store, clock
+    )
     holder["engine"] = engine
     assert engine.start("instant", {}).output == {"instant": True}
 
@@ -131,27 +158,49 @@ def test_typed_errors_for_callers(make_engine, inbox):
 
 
 def test_states_runtime_is_not_caught_by_states_all(make_engine):
-    engine = make_engine({
-        "StartAt": "Bad",
-        "States": {
-            "Bad": {"Type": "Pass", "Parameters": {"x.$": "$.missing"}, "Next": "End"},
-            "End": {"Type": "Succeed"},
-        },
-    })
+    engine = make_engine(
+        {
+            "StartAt": "Bad",
+            "States": {
+                "Bad": {"Type": "Pass", "Parameters": {"x.$": "$.missing"}, "Next": "End"},
+                "End": {"Type": "Succeed"},
+            },
+        }
+    )
     done = engine.start("wf0", {"present": 1})
     assert (done.status, done.error) == ("FAILED", "States.Runtime")
     assert "$.missing" in (done.cause or "")
 
 
 def test_a_stopped_execution_cancels_its_waiting_branches(make_engine, inbox):
-    engine = make_engine({
-        "StartAt": "Both",
-        "States": {"Both": {"Type": "Parallel", "End": True, "Branches": [
-            {"StartAt": f"Ask{i}", "States": {f"Ask{i}": {
-                "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
-                "Parameters": {"FunctionName": "${AskFunctionArn}", "Payload": {"taskToken.$": "$$.Task.Token"}},
-                "End": True}}} for i in range(2)]}},
-    })
+    engine = make_engine(
+        {
+            "StartAt": "Both",
+            "States": {
+                "Both": {
+                    "Type": "Parallel",
+                    "End": True,
+                    "Branches": [
+                        {
+                            "StartAt": f"Ask{i}",
+                            "States": {
+                                f"Ask{i}": {
+                                    "Type": "Task",
+                                    "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+                                    "Parameters": {
+                                        "FunctionName": "${AskFunctionArn}",
+                                        "Payload": {"taskToken.$": "$$.Task.Token"},
+                                    },
+                                    "End": True,
+                                }
+                            },
+                        }
+                        for i in range(2)
+                    ],
+                }
+            },
+        }
+    )
     execution = engine.start("wf0", {})
     tokens = [token for token, _ in inbox.take()]
     assert len(tokens) == 2
@@ -185,8 +234,10 @@ def test_an_execution_interrupted_mid_step_is_resumed_by_the_next_process(store,
             raise KeyboardInterrupt  # the process dies inside the handler
         return "done"
 
-    definition = parse_definition("crash", {"StartAt": "Work", "States": {
-        "Work": {"Type": "Task", "Resource": "${WorkFunctionArn}", "End": True}}})
+    definition = parse_definition(
+        "crash",
+        {"StartAt": "Work", "States": {"Work": {"Type": "Task", "Resource": "${WorkFunctionArn}", "End": True}}},
+    )
     tasks = TaskRegistry([("t", WorkflowTask("Work", crashing))])
     first = LocalWorkflowEngine({"crash": definition}, tasks, store, clock, listen=False)
     with pytest.raises(KeyboardInterrupt):
@@ -206,41 +257,102 @@ def test_put_events_publishes_on_the_bus(store, clock):
 
     received: list[Event] = []
     bus = LocalEventBus(clock, [EventHandler("done", {"detail-type": ["PrepDone"]}, received.append)])
-    definition = parse_definition("announce", {"StartAt": "Tell", "States": {"Tell": {
-        "Type": "Task", "Resource": "arn:aws:states:::events:putEvents", "End": True,
-        "Parameters": {"Entries": [
-            {"Source": "crewbot.meetings", "DetailType": "PrepDone", "EventBusName": "${EventBusName}",
-             "Detail": {"meeting.$": "$.meeting"}},
-            {"Source": "crewbot.meetings", "DetailType.$": "$.kind", "Detail.$": "States.JsonToString($)"},
-        ]}}}})
+    definition = parse_definition(
+        "announce",
+        {
+            "StartAt": "Tell",
+            "States": {
+                "Tell": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::events:putEvents",
+                    "End": True,
+                    "Parameters": {
+                        "Entries": [
+                            {
+                                "Source": "crewbot.meetings",
+                                "DetailType": "PrepDone",
+                                "EventBusName": "${EventBusName}",
+                                "Detail": {"meeting.$": "$.meeting"},
+                            },
+                            {
+                                "Source": "crewbot.meetings",
+                                "DetailType.$": "$.kind",
+                                "Detail.$": "States.JsonToString($)",
+                            },
+                        ]
+                    },
+                }
+            },
+        },
+    )
     engine = LocalWorkflowEngine({"announce": definition}, TaskRegistry(), store, clock, bus=bus)
     done = engine.start("announce", {"meeting": "m1", "kind": "PrepDone"})
     assert done.status == "SUCCEEDED"
     assert [e.detail for e in received] == [{"meeting": "m1"}, {"meeting": "m1", "kind": "PrepDone"}]
-    assert done.output["FailedEntryCount"] == 0 and [e["EventId"] for e in done.output["Entries"]] == \
-        [e.id for e in received]
+    assert done.output["FailedEntryCount"] == 0 and [e["EventId"] for e in done.output["Entries"]] == [
+        e.id for e in received
+    ]
 
 
 def test_no_choice_matched_is_an_error_a_catch_can_take(make_engine):
     # Step Functions semantics (the reference interpreter reports States.Runtime here instead).
-    engine = make_engine({"StartAt": "Guard", "States": {
-        "Guard": {"Type": "Parallel", "End": True,
-                  "Catch": [{"ErrorEquals": ["States.NoChoiceMatched"], "ResultPath": "$.e", "Next": "Caught"}],
-                  "Branches": [{"StartAt": "Pick", "States": {
-                      "Pick": {"Type": "Choice", "Choices": [{"Variable": "$.x", "NumericEquals": 2, "Next": "Two"}]},
-                      "Two": {"Type": "Succeed"}}}]},
-        "Caught": {"Type": "Pass", "OutputPath": "$.e.Error", "End": True}}})
+    engine = make_engine(
+        {
+            "StartAt": "Guard",
+            "States": {
+                "Guard": {
+                    "Type": "Parallel",
+                    "End": True,
+                    "Catch": [{"ErrorEquals": ["States.NoChoiceMatched"], "ResultPath": "$.e", "Next": "Caught"}],
+                    "Branches": [
+                        {
+                            "StartAt": "Pick",
+                            "States": {
+                                "Pick": {
+                                    "Type": "Choice",
+                                    "Choices": [{"Variable": "$.x", "NumericEquals": 2, "Next": "Two"}],
+                                },
+                                "Two": {"Type": "Succeed"},
+                            },
+                        }
+                    ],
+                },
+                "Caught": {"Type": "Pass", "OutputPath": "$.e.Error", "End": True},
+            },
+        }
+    )
     assert engine.start("wf0", {"x": 1}).output == "States.NoChoiceMatched"
 
 
 def test_map_max_concurrency_runs_waiting_iterations_one_after_another(make_engine, inbox):
-    engine = make_engine({"StartAt": "EachApprover", "States": {"EachApprover": {
-        "Type": "Map", "ItemsPath": "$.approvers", "MaxConcurrency": 1, "End": True,
-        "ItemSelector": {"who.$": "$$.Map.Item.Value"},
-        "ItemProcessor": {"StartAt": "Ask", "States": {"Ask": {
-            "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken", "End": True,
-            "Parameters": {"FunctionName": "${AskFunctionArn}",
-                           "Payload": {"taskToken.$": "$$.Task.Token", "who.$": "$.who"}}}}}}}})
+    engine = make_engine(
+        {
+            "StartAt": "EachApprover",
+            "States": {
+                "EachApprover": {
+                    "Type": "Map",
+                    "ItemsPath": "$.approvers",
+                    "MaxConcurrency": 1,
+                    "End": True,
+                    "ItemSelector": {"who.$": "$$.Map.Item.Value"},
+                    "ItemProcessor": {
+                        "StartAt": "Ask",
+                        "States": {
+                            "Ask": {
+                                "Type": "Task",
+                                "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+                                "End": True,
+                                "Parameters": {
+                                    "FunctionName": "${AskFunctionArn}",
+                                    "Payload": {"taskToken.$": "$$.Task.Token", "who.$": "$.who"},
+                                },
+                            }
+                        },
+                    },
+                }
+            },
+        }
+    )
     execution = engine.start("wf0", {"approvers": ["U1", "U2", "U3"]})
     asked = []
     for _ in range(3):

@@ -27,14 +27,23 @@ def npx() -> list[str]:
     """``npx`` able to run asl-validator offline; installs it into .crewbot-tools/ the first time."""
     npm, npx_path = shutil.which("npm"), shutil.which("npx")
     if not npm or not npx_path:
-        pytest.fail("npm/npx not found: install Node.js (Debian: apt-get install nodejs npm) to validate "
-                    "workflows/*.asl.json with asl-validator", pytrace=False)
+        pytest.fail(
+            "npm/npx not found: install Node.js (Debian: apt-get install nodejs npm) to validate "
+            "workflows/*.asl.json with asl-validator",
+            pytrace=False,
+        )
     if not (TOOLS / "node_modules" / ".bin" / "asl-validator").exists():
-        done = subprocess.run([npm, "install", "--prefix", str(TOOLS), "--no-audit", "--no-fund", ASL_VALIDATOR],
-                              capture_output=True, text=True, timeout=300)
+        done = subprocess.run(
+            [npm, "install", "--prefix", str(TOOLS), "--no-audit", "--no-fund", ASL_VALIDATOR],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         if done.returncode != 0:
-            pytest.fail(f"could not install {ASL_VALIDATOR} with npm (exit {done.returncode}):\n"
-                        f"{done.stdout}\n{done.stderr}", pytrace=False)
+            pytest.fail(
+                f"could not install {ASL_VALIDATOR} with npm (exit {done.returncode}):\n{done.stdout}\n{done.stderr}",
+                pytrace=False,
+            )
     return [npx_path, "--no-install", "asl-validator"]
 
 

@@ -31,6 +31,13 @@ from bot.projects.specialist.terraform import validate_terraform
 from bot.projects.specialist.threats import threat_model
 
 SPECIALIST_TOOLS: tuple[ToolRegistration, ...] = (
-    generate_diagram, write_adr, aws_service_lookup, knowledge_base_search, validate_terraform, scan_iac,
-    threat_model, lint_code, design_schema,
+    generate_diagram,
+    write_adr,
+    aws_service_lookup,
+    knowledge_base_search,
+    validate_terraform,
+    scan_iac,
+    threat_model,
+    lint_code,
+    design_schema,
 )

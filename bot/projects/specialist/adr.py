@@ -26,17 +26,23 @@ def existing_adrs(files: list[str], folder: str) -> dict[str, int]:
     """``{slug: number}`` of the ADRs in ``folder``."""
     found: dict[str, int] = {}
     for path in files:
-        if not path.startswith(folder) or "/" in path[len(folder):]:
+        if not path.startswith(folder) or "/" in path[len(folder) :]:
             continue
-        match = _NUMBERED.match(path[len(folder):])
+        match = _NUMBERED.match(path[len(folder) :])
         if match:
             found[match.group(2)] = int(match.group(1))
     return found
 
 
 @crewbot_tool(side_effects="write")
-def write_adr(title: str, context: str, decision: str, consequences: str, status: str = "proposed",
-              tool_context: ToolInvocation | None = None) -> dict[str, Any]:
+def write_adr(
+    title: str,
+    context: str,
+    decision: str,
+    consequences: str,
+    status: str = "proposed",
+    tool_context: ToolInvocation | None = None,
+) -> dict[str, Any]:
     """Record an Architecture Decision Record, numbered after the existing ones (decisions/NNNN-title.md in your
     directories). Writing an ADR with the title of an existing one updates it under the same number.
 
@@ -48,8 +54,16 @@ def write_adr(title: str, context: str, decision: str, consequences: str, status
         status: proposed, accepted, rejected, deprecated or superseded.
     """
     call = crew_call(tool_context)
-    missing = [name for name, value in (("title", title), ("context", context), ("decision", decision),
-                                        ("consequences", consequences)) if not str(value).strip()]
+    missing = [
+        name
+        for name, value in (
+            ("title", title),
+            ("context", context),
+            ("decision", decision),
+            ("consequences", consequences),
+        )
+        if not str(value).strip()
+    ]
     if missing:
         raise ToolError(f"an ADR needs {', '.join(missing)}; write a sentence or more for each")
     if status not in STATUSES:
@@ -59,8 +73,14 @@ def write_adr(title: str, context: str, decision: str, consequences: str, status
     numbers = existing_adrs(call.service.artifacts(call.project.project_id).files(folder), folder)
     number = numbers.get(key) or max(numbers.values(), default=0) + 1
     fields = template_fields(call, title.strip(), decision.strip())
-    fields.update(number=f"{number:04d}", title=title.strip(), status=status, context=context.strip(),
-                  decision=decision.strip(), consequences=consequences.strip())
+    fields.update(
+        number=f"{number:04d}",
+        title=title.strip(),
+        status=status,
+        context=context.strip(),
+        decision=decision.strip(),
+        consequences=consequences.strip(),
+    )
     content = fill_template(ADR_TEMPLATE.read_text(encoding="utf-8"), fields)
     path = f"{folder}{number:04d}-{key}.md"
     written = write_scoped(call, path, content, f"{call.agent}: ADR {number:04d} {title.strip()} ({status})")

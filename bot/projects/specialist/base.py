@@ -16,15 +16,65 @@ from bot.projects.artifacts import WRITE_SCOPES
 from bot.projects.tools import CrewCall
 from bot.projects.tools import _write as write_scoped
 
-__all__ = ["Component", "Connection", "default_path", "parse_components", "parse_connections", "slug", "terms",
-           "write_scoped"]
+__all__ = [
+    "Component",
+    "Connection",
+    "default_path",
+    "parse_components",
+    "parse_connections",
+    "slug",
+    "terms",
+    "write_scoped",
+]
 
 _WORD = re.compile(r"[a-z0-9]+")
 # Words that say nothing about what a text is about (kept short: the scoring is plain keyword overlap).
-STOP_WORDS = frozenset({"a", "an", "and", "are", "as", "at", "be", "by", "can", "for", "from", "has", "have", "in",
-                        "into", "is", "it", "its", "of", "on", "or", "our", "so", "that", "the", "their", "them",
-                        "then", "there", "these", "this", "to", "was", "we", "will", "with", "within", "where",
-                        "which", "who", "should", "must"})
+STOP_WORDS = frozenset(
+    {
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "can",
+        "for",
+        "from",
+        "has",
+        "have",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "of",
+        "on",
+        "or",
+        "our",
+        "so",
+        "that",
+        "the",
+        "their",
+        "them",
+        "then",
+        "there",
+        "these",
+        "this",
+        "to",
+        "was",
+        "we",
+        "will",
+        "with",
+        "within",
+        "where",
+        "which",
+        "who",
+        "should",
+        "must",
+    }
+)
 
 
 def terms(text: str) -> list[str]:
@@ -72,8 +122,17 @@ class Connection:
     label: str = ""
 
 
-KINDS: tuple[str, ...] = ("user", "external", "edge", "api", "compute", "queue", "datastore", "security",
-                          "observability")
+KINDS: tuple[str, ...] = (
+    "user",
+    "external",
+    "edge",
+    "api",
+    "compute",
+    "queue",
+    "datastore",
+    "security",
+    "observability",
+)
 _KIND_WORDS: dict[str, tuple[str, ...]] = {
     "user": ("user", "users", "customer", "customers", "staff", "admin", "browser", "client", "actor", "people"),
     "datastore": ("database", "db", "table", "bucket", "storage", "store", "cache", "warehouse", "lake"),
@@ -99,8 +158,9 @@ def guess_kind(name: str) -> str:
 def parse_components(components: list[Any], what: str = "components") -> list[Component]:
     """Components given as names (``"API Gateway"``) or objects (``{"name", "kind", "group"}``), checked."""
     if not isinstance(components, list) or not components:
-        raise ToolError(f"{what} is empty: give a list of names or objects like "
-                        '{"name": "Orders API", "kind": "api"}')
+        raise ToolError(
+            f'{what} is empty: give a list of names or objects like {{"name": "Orders API", "kind": "api"}}'
+        )
     if len(components) > 60:
         raise ToolError(f"{len(components)} {what} is too many for one document (at most 60); split it up")
     found: list[Component] = []
@@ -151,10 +211,11 @@ def parse_connections(connections: list[Any], components: list[Component]) -> li
             raise ToolError(f"connection {index} is a {type(raw).__name__}; give 'From -> To: label' or an object")
         missing = [n for n in (source, target) if n.strip().lower() not in by_name]
         if missing:
-            raise ToolError(f"connection {index} names {', '.join(repr(m) for m in missing)}, which is not one of "
-                            f"the components ({', '.join(c.name for c in components)})")
-        found.append(Connection(by_name[source.strip().lower()].id, by_name[target.strip().lower()].id,
-                                label.strip()[:60]))
+            raise ToolError(
+                f"connection {index} names {', '.join(repr(m) for m in missing)}, which is not one of "
+                f"the components ({', '.join(c.name for c in components)})"
+            )
+        found.append(
+            Connection(by_name[source.strip().lower()].id, by_name[target.strip().lower()].id, label.strip()[:60])
+        )
     return found
-
-

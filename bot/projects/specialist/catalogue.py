@@ -21,8 +21,19 @@ from bot.projects.tools import crew_call
 
 CATALOGUE_FILE = Path(__file__).parent / "data" / "aws_services.yaml"
 _VENDOR = frozenset({"aws", "amazon"})
-_REQUIRED = ("id", "name", "category", "kind", "tier", "keywords", "use_for", "limits", "pricing", "avoid_when",
-             "security")
+_REQUIRED = (
+    "id",
+    "name",
+    "category",
+    "kind",
+    "tier",
+    "keywords",
+    "use_for",
+    "limits",
+    "pricing",
+    "avoid_when",
+    "security",
+)
 
 
 class Catalogue:
@@ -31,8 +42,14 @@ class Catalogue:
     def __init__(self, services: list[dict[str, Any]]):
         self.services = services
         # "AWS" and "Amazon" are in most names: they say nothing about which service fits.
-        self._index = [(s, set(terms(" ".join([s["name"], s["id"], *s["keywords"]]))) - _VENDOR,
-                        set(terms(" ".join([s["category"], s["use_for"]]))) - _VENDOR) for s in services]
+        self._index = [
+            (
+                s,
+                set(terms(" ".join([s["name"], s["id"], *s["keywords"]]))) - _VENDOR,
+                set(terms(" ".join([s["category"], s["use_for"]]))) - _VENDOR,
+            )
+            for s in services
+        ]
 
     @classmethod
     def load(cls, path: Path = CATALOGUE_FILE) -> Catalogue:
@@ -54,8 +71,7 @@ class Catalogue:
         "serverless" weigh less than "queue" or "search"."""
         wanted = set(terms(need))
         count = len(self._index)
-        spread = {word: sum(1 for _, strong, weak in self._index if word in strong or word in weak)
-                  for word in wanted}
+        spread = {word: sum(1 for _, strong, weak in self._index if word in strong or word in weak) for word in wanted}
         found = []
         for service, strong, weak in self._index:
             if category and service["category"] != category.strip().lower():
@@ -90,8 +106,9 @@ def catalogue() -> Catalogue:
 
 
 @crewbot_tool(side_effects="read")
-def aws_service_lookup(need: str, limit: int = 5, category: str = "",
-                       tool_context: ToolInvocation | None = None) -> dict[str, Any]:
+def aws_service_lookup(
+    need: str, limit: int = 5, category: str = "", tool_context: ToolInvocation | None = None
+) -> dict[str, Any]:
     """Find AWS services for a need in Crewbot's curated catalogue: what each is for, main limits, pricing model,
     when to avoid it and its security baseline. Offline notes — confirm limits and prices in AWS's documentation
     before a design depends on them.
@@ -111,6 +128,11 @@ def aws_service_lookup(need: str, limit: int = 5, category: str = "",
         raise ToolError(f"unknown category {category!r}; categories: {', '.join(known.categories())}")
     found = known.search(need, int(limit), category or None)
     keys = ("id", "name", "category", "score", "matched", "use_for", "limits", "pricing", "avoid_when", "security")
-    return {"need": need.strip(), "count": len(found), "services": [{k: s[k] for k in keys} for s in found],
-            "note": "No service matched; try other words (e.g. queue, database, login, search)" if not found
-            else "Curated offline notes; confirm current limits and prices in the AWS documentation."}
+    return {
+        "need": need.strip(),
+        "count": len(found),
+        "services": [{k: s[k] for k in keys} for s in found],
+        "note": "No service matched; try other words (e.g. queue, database, login, search)"
+        if not found
+        else "Curated offline notes; confirm current limits and prices in the AWS documentation.",
+    }

@@ -32,8 +32,27 @@ MAX_FILES = 200
 LINE_LIMIT = 120
 _CONFLICT = re.compile(r"^(<<<<<<< |=======$|>>>>>>> )", re.M)
 _ACCESS_KEY = re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b")
-TEXT_SUFFIXES = (".py", ".json", ".yaml", ".yml", ".tf", ".md", ".txt", ".sql", ".js", ".ts", ".tsx", ".jsx",
-                 ".sh", ".toml", ".cfg", ".ini", ".html", ".css", ".mmd")
+TEXT_SUFFIXES = (
+    ".py",
+    ".json",
+    ".yaml",
+    ".yml",
+    ".tf",
+    ".md",
+    ".txt",
+    ".sql",
+    ".js",
+    ".ts",
+    ".tsx",
+    ".jsx",
+    ".sh",
+    ".toml",
+    ".cfg",
+    ".ini",
+    ".html",
+    ".css",
+    ".mmd",
+)
 
 
 def ruff_binary() -> str | None:
@@ -56,14 +75,37 @@ def check_python(path: str, text: str, ruff: str | None) -> list[dict[str, Any]]
     if ruff is None:
         return []
     # --isolated: no configuration from the bot's working directory; --stdin-filename only names the input.
-    done = subprocess.run([ruff, "check", "--isolated", "--no-cache", "--output-format", "json",
-                           "--stdin-filename", path.rsplit("/", 1)[-1], "-"],
-                          input=text, capture_output=True, text=True, timeout=30, check=False)
+    done = subprocess.run(
+        [
+            ruff,
+            "check",
+            "--isolated",
+            "--no-cache",
+            "--output-format",
+            "json",
+            "--stdin-filename",
+            path.rsplit("/", 1)[-1],
+            "-",
+        ],
+        input=text,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
     if done.returncode not in (0, 1):
         return [_issue(path, None, None, "RUFF", "warning", f"ruff could not check it: {done.stderr.strip()[:300]}")]
-    return [_issue(path, item["location"]["row"], item["location"]["column"], item.get("code") or "RUFF",
-                   "error" if (item.get("code") or "").startswith(("E9", "F")) else "warning", item["message"])
-            for item in json.loads(done.stdout or "[]")]
+    return [
+        _issue(
+            path,
+            item["location"]["row"],
+            item["location"]["column"],
+            item.get("code") or "RUFF",
+            "error" if (item.get("code") or "").startswith(("E9", "F")) else "warning",
+            item["message"],
+        )
+        for item in json.loads(done.stdout or "[]")
+    ]
 
 
 def check_structured(path: str, text: str) -> list[dict[str, Any]]:
@@ -77,8 +119,16 @@ def check_structured(path: str, text: str) -> list[dict[str, Any]]:
             list(yaml.safe_load_all(text))
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
-            return [_issue(path, mark.line + 1 if mark else None, mark.column + 1 if mark else None, "YAML", "error",
-                           f"invalid YAML: {getattr(exc, 'problem', None) or exc}")]
+            return [
+                _issue(
+                    path,
+                    mark.line + 1 if mark else None,
+                    mark.column + 1 if mark else None,
+                    "YAML",
+                    "error",
+                    f"invalid YAML: {getattr(exc, 'problem', None) or exc}",
+                )
+            ]
     elif path.endswith(".tf"):
         from bot.projects.specialist.terraform import parse_file
 
@@ -90,11 +140,20 @@ def check_structured(path: str, text: str) -> list[dict[str, Any]]:
 def check_text(path: str, text: str) -> list[dict[str, Any]]:
     issues = []
     for match in _CONFLICT.finditer(text):
-        issues.append(_issue(path, text.count("\n", 0, match.start()) + 1, 1, "CONFLICT", "error",
-                             "merge conflict marker"))
+        issues.append(
+            _issue(path, text.count("\n", 0, match.start()) + 1, 1, "CONFLICT", "error", "merge conflict marker")
+        )
     for match in _ACCESS_KEY.finditer(text):
-        issues.append(_issue(path, text.count("\n", 0, match.start()) + 1, None, "SECRET", "error",
-                             "an AWS access key id is in the file; remove it and rotate the key"))
+        issues.append(
+            _issue(
+                path,
+                text.count("\n", 0, match.start()) + 1,
+                None,
+                "SECRET",
+                "error",
+                "an AWS access key id is in the file; remove it and rotate the key",
+            )
+        )
     tabs_matter = path.endswith((".py", ".yaml", ".yml"))
     for number, line in enumerate(text.splitlines(), 1):
         if tabs_matter and "\t" in line[: len(line) - len(line.lstrip())]:
@@ -102,8 +161,16 @@ def check_text(path: str, text: str) -> list[dict[str, Any]]:
         if line != line.rstrip():
             issues.append(_issue(path, number, len(line.rstrip()) + 1, "W291", "warning", "trailing whitespace"))
         if len(line) > LINE_LIMIT and not path.endswith(".md"):
-            issues.append(_issue(path, number, LINE_LIMIT + 1, "E501", "warning",
-                                 f"line is {len(line)} characters (limit {LINE_LIMIT})"))
+            issues.append(
+                _issue(
+                    path,
+                    number,
+                    LINE_LIMIT + 1,
+                    "E501",
+                    "warning",
+                    f"line is {len(line)} characters (limit {LINE_LIMIT})",
+                )
+            )
     if text and not text.endswith("\n"):
         issues.append(_issue(path, text.count("\n") + 1, None, "W292", "warning", "no newline at end of file"))
     return issues
@@ -127,8 +194,11 @@ def lint_files(store: ArtifactStore, path: str) -> tuple[list[str], list[dict[st
         else:
             issues += check_structured(name, text)
         # Ruff already reports whitespace and line length for Python.
-        issues += [i for i in check_text(name, text)
-                   if not (name.endswith(".py") and ruff and i["code"] in ("W291", "W292", "E501"))]
+        issues += [
+            i
+            for i in check_text(name, text)
+            if not (name.endswith(".py") and ruff and i["code"] in ("W291", "W292", "E501"))
+        ]
     return files, issues, ruff is not None
 
 
@@ -147,6 +217,12 @@ def lint_code(path: str = "app/", tool_context: ToolInvocation | None = None) ->
     except (ArtifactNotFound, ArtifactScopeError) as exc:
         raise ToolError(str(exc)) from None
     errors = sum(1 for i in issues if i["severity"] == "error")
-    return {"files": files, "clean": not issues, "errors": errors, "warnings": len(issues) - errors,
-            "issues": issues[:200], "truncated": len(issues) > 200,
-            "python_checks": "compile + ruff" if ruff else "compile only (ruff is not installed here)"}
+    return {
+        "files": files,
+        "clean": not issues,
+        "errors": errors,
+        "warnings": len(issues) - errors,
+        "issues": issues[:200],
+        "truncated": len(issues) > 200,
+        "python_checks": "compile + ruff" if ruff else "compile only (ruff is not installed here)",
+    }

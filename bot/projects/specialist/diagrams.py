@@ -27,8 +27,13 @@ SPEC_MARKER = "crewbot-diagram:"
 _SPEC = re.compile(r"<!--\s*crewbot-diagram:\s*(\{.*?\})\s*-->", re.S)
 # Mermaid flowchart shapes per kind: users are circles, data stores cylinders, queues parallelograms.
 _SHAPES: dict[str, tuple[str, str]] = {
-    "user": ("((", "))"), "external": ("[/", "\\]"), "datastore": ("[(", ")]"), "queue": ("[/", "/]"),
-    "security": ("{{", "}}"), "observability": ("{{", "}}"), "edge": ("([", "])"),
+    "user": ("((", "))"),
+    "external": ("[/", "\\]"),
+    "datastore": ("[(", ")]"),
+    "queue": ("[/", "/]"),
+    "security": ("{{", "}}"),
+    "observability": ("{{", "}}"),
+    "edge": ("([", "])"),
 }
 
 
@@ -65,18 +70,29 @@ def mermaid(components: list[Component], connections: list[Connection], directio
     return "\n".join(lines)
 
 
-def diagram_document(title: str, components: list[Component], connections: list[Connection], author: str,
-                     phase: str, direction: str = "LR") -> str:
+def diagram_document(
+    title: str,
+    components: list[Component],
+    connections: list[Connection],
+    author: str,
+    phase: str,
+    direction: str = "LR",
+) -> str:
     names = {c.id: c.name for c in components}
     rows = "\n".join(f"| {c.name} | {c.kind} | {c.group or '-'} |" for c in components)
     flows = "\n".join(f"| {names[x.source]} | {names[x.target]} | {x.label or '-'} |" for x in connections)
-    spec = {"title": title, "components": [{"name": c.name, "kind": c.kind, "group": c.group} for c in components],
-            "connections": [{"from": names[x.source], "to": names[x.target], "label": x.label} for x in connections]}
+    spec = {
+        "title": title,
+        "components": [{"name": c.name, "kind": c.kind, "group": c.group} for c in components],
+        "connections": [{"from": names[x.source], "to": names[x.target], "label": x.label} for x in connections],
+    }
     chart = mermaid(components, connections, direction)
-    return (f"# {title}\n\n*Diagram by {author} · {phase} phase*\n\n```mermaid\n{chart}\n"
-            f"```\n\n## Components\n\n| component | kind | group |\n| --- | --- | --- |\n{rows}\n\n"
-            f"## Connections\n\n| from | to | what |\n| --- | --- | --- |\n{flows or '| - | - | - |'}\n\n"
-            f"<!-- {SPEC_MARKER} {json.dumps(spec, ensure_ascii=False)} -->\n")
+    return (
+        f"# {title}\n\n*Diagram by {author} · {phase} phase*\n\n```mermaid\n{chart}\n"
+        f"```\n\n## Components\n\n| component | kind | group |\n| --- | --- | --- |\n{rows}\n\n"
+        f"## Connections\n\n| from | to | what |\n| --- | --- | --- |\n{flows or '| - | - | - |'}\n\n"
+        f"<!-- {SPEC_MARKER} {json.dumps(spec, ensure_ascii=False)} -->\n"
+    )
 
 
 def read_diagram_spec(text: str, path: str) -> dict[str, Any]:
@@ -88,8 +104,14 @@ def read_diagram_spec(text: str, path: str) -> dict[str, Any]:
 
 
 @crewbot_tool(side_effects="write")
-def generate_diagram(title: str, components: list[str | dict[str, Any]], connections: list[str | dict[str, Any]],
-                     path: str = "", direction: str = "LR", tool_context: ToolInvocation | None = None) -> dict:
+def generate_diagram(
+    title: str,
+    components: list[str | dict[str, Any]],
+    connections: list[str | dict[str, Any]],
+    path: str = "",
+    direction: str = "LR",
+    tool_context: ToolInvocation | None = None,
+) -> dict:
     """Draw an architecture diagram (Mermaid flowchart) and write it as a Markdown document in your directories.
 
     Args:
@@ -113,5 +135,4 @@ def generate_diagram(title: str, components: list[str | dict[str, Any]], connect
         raise ToolError(f"{target!r}: the diagram is a Markdown document; give a path ending in .md")
     document = diagram_document(title.strip(), parts, links, call.agent, call.phase, direction)
     written = write_scoped(call, target, document, f"{call.agent}: diagram {title.strip()} ({call.phase})")
-    return {**written, "components": len(parts), "connections": len(links),
-            "mermaid": mermaid(parts, links, direction)}
+    return {**written, "components": len(parts), "connections": len(links), "mermaid": mermaid(parts, links, direction)}

@@ -69,8 +69,9 @@ def bm25(query: list[str], docs: list[list[str]], k1: float = 1.5, b: float = 0.
 
 
 @crewbot_tool(side_effects="read")
-def knowledge_base_search(query: str, limit: int = 5, source: str = "all",
-                          tool_context: ToolInvocation | None = None) -> dict[str, Any]:
+def knowledge_base_search(
+    query: str, limit: int = 5, source: str = "all", tool_context: ToolInvocation | None = None
+) -> dict[str, Any]:
     """Search the crew's knowledge: this project's documents, code and Terraform, and the pattern library from
     earlier projects. Returns the best passages with where they come from.
 
@@ -100,6 +101,14 @@ def knowledge_base_search(query: str, limit: int = 5, source: str = "all",
             found.extend(passages(where, header + "\n\n" + library.content(item), "patterns"))
     scores = bm25(wanted, [terms(f"{p.where} {p.heading} {p.text}") for p in found])
     ranked = sorted(((s, i) for i, s in enumerate(scores) if s > 0), key=lambda pair: (-pair[0], pair[1]))
-    results = [{"source": found[i].source, "where": found[i].where, "heading": found[i].heading,
-                "score": round(score, 3), "excerpt": found[i].text[:700]} for score, i in ranked[:int(limit)]]
+    results = [
+        {
+            "source": found[i].source,
+            "where": found[i].where,
+            "heading": found[i].heading,
+            "score": round(score, 3),
+            "excerpt": found[i].text[:700],
+        }
+        for score, i in ranked[: int(limit)]
+    ]
     return {"query": query, "searched_passages": len(found), "count": len(results), "results": results}

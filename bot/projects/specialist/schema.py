@@ -35,14 +35,85 @@ TYPES: dict[str, tuple[str, dict[str, Any]]] = {
     "uuid": ("UUID", {"type": "string", "format": "uuid"}),
     "json": ("JSONB", {"type": "object"}),
 }
-ALIASES = {"integer": "int", "boolean": "bool", "datetime": "timestamp", "money": "decimal", "number": "decimal",
-           "double": "float", "varchar": "string", "str": "string", "jsonb": "json", "object": "json"}
-RESERVED = frozenset({"all", "and", "any", "as", "asc", "between", "by", "case", "check", "column", "constraint",
-                      "create", "cross", "default", "delete", "desc", "distinct", "drop", "else", "end", "exists",
-                      "false", "foreign", "from", "full", "grant", "group", "having", "in", "index", "inner", "insert",
-                      "into", "is", "join", "key", "left", "like", "limit", "not", "null", "offset", "on", "or",
-                      "order", "outer", "primary", "references", "right", "select", "table", "then", "to", "true",
-                      "union", "unique", "update", "user", "using", "values", "when", "where", "with"})
+ALIASES = {
+    "integer": "int",
+    "boolean": "bool",
+    "datetime": "timestamp",
+    "money": "decimal",
+    "number": "decimal",
+    "double": "float",
+    "varchar": "string",
+    "str": "string",
+    "jsonb": "json",
+    "object": "json",
+}
+RESERVED = frozenset(
+    {
+        "all",
+        "and",
+        "any",
+        "as",
+        "asc",
+        "between",
+        "by",
+        "case",
+        "check",
+        "column",
+        "constraint",
+        "create",
+        "cross",
+        "default",
+        "delete",
+        "desc",
+        "distinct",
+        "drop",
+        "else",
+        "end",
+        "exists",
+        "false",
+        "foreign",
+        "from",
+        "full",
+        "grant",
+        "group",
+        "having",
+        "in",
+        "index",
+        "inner",
+        "insert",
+        "into",
+        "is",
+        "join",
+        "key",
+        "left",
+        "like",
+        "limit",
+        "not",
+        "null",
+        "offset",
+        "on",
+        "or",
+        "order",
+        "outer",
+        "primary",
+        "references",
+        "right",
+        "select",
+        "table",
+        "then",
+        "to",
+        "true",
+        "union",
+        "unique",
+        "update",
+        "user",
+        "using",
+        "values",
+        "when",
+        "where",
+        "with",
+    }
+)
 _IDENT = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
 
@@ -71,8 +142,9 @@ class Entity:
 def _identifier(value: str, what: str) -> str:
     name = value.strip()
     if not _IDENT.match(name):
-        raise ToolError(f"{what} {value!r} is not a plain identifier (lower case letters, digits, _; starts with a "
-                        "letter)")
+        raise ToolError(
+            f"{what} {value!r} is not a plain identifier (lower case letters, digits, _; starts with a letter)"
+        )
     if name in RESERVED:
         raise ToolError(f"{what} {name!r} is an SQL reserved word; use e.g. {name}s or {name}_record")
     return name
@@ -95,11 +167,18 @@ def _field(entity: str, raw: Any, index: int) -> Field:
                 flags.pop(position)
         unknown = [f for f in flags if f not in ("pk", "primary", "unique", "required", "not_null", "optional")]
         if unknown:
-            raise ToolError(f"{where} {raw!r}: unknown flag(s) {', '.join(unknown)} (flags: pk, unique, required, "
-                            "optional, ref entity.field)")
-        spec: dict[str, Any] = {"name": name, "type": kind, "primary_key": "pk" in flags or "primary" in flags,
-                                "unique": "unique" in flags, "required": "required" in flags or "not_null" in flags,
-                                "references": reference}
+            raise ToolError(
+                f"{where} {raw!r}: unknown flag(s) {', '.join(unknown)} (flags: pk, unique, required, "
+                "optional, ref entity.field)"
+            )
+        spec: dict[str, Any] = {
+            "name": name,
+            "type": kind,
+            "primary_key": "pk" in flags or "primary" in flags,
+            "unique": "unique" in flags,
+            "required": "required" in flags or "not_null" in flags,
+            "references": reference,
+        }
     elif isinstance(raw, dict):
         spec = raw
     else:
@@ -116,15 +195,24 @@ def _field(entity: str, raw: Any, index: int) -> Field:
         if len(parts) > 2 or not parts[0]:
             raise ToolError(f"{entity}.{name}: reference {target!r} should be entity or entity.field")
         link = (parts[0], parts[1] if len(parts) == 2 else "")
-    return Field(name, kind, bool(spec.get("primary_key")), bool(spec.get("unique")), bool(spec.get("required")),
-                 link, str(spec.get("description") or "")[:200])
+    return Field(
+        name,
+        kind,
+        bool(spec.get("primary_key")),
+        bool(spec.get("unique")),
+        bool(spec.get("required")),
+        link,
+        str(spec.get("description") or "")[:200],
+    )
 
 
 def parse_entities(entities: list[Any]) -> list[Entity]:
     """Entities from the tool's input, validated (see the module docstring)."""
     if not isinstance(entities, list) or not entities:
-        raise ToolError('entities is empty: give objects like {"name": "customers", "fields": ["id uuid pk", '
-                        '"email email unique required"]}')
+        raise ToolError(
+            'entities is empty: give objects like {"name": "customers", "fields": ["id uuid pk", '
+            '"email email unique required"]}'
+        )
     found: dict[str, Entity] = {}
     for index, raw in enumerate(entities, 1):
         if not isinstance(raw, dict):
@@ -150,8 +238,10 @@ def parse_entities(entities: list[Any]) -> list[Entity]:
             target_name, target_field = item.references
             target = found.get(target_name)
             if target is None:
-                raise ToolError(f"{entity.name}.{item.name} references {target_name!r}, which is not one of the "
-                                f"entities ({', '.join(found)})")
+                raise ToolError(
+                    f"{entity.name}.{item.name} references {target_name!r}, which is not one of the "
+                    f"entities ({', '.join(found)})"
+                )
             if not target_field:
                 if len(target.keys) != 1:
                     raise ToolError(f"{entity.name}.{item.name}: {target_name} has a composite key; name the field")
@@ -159,14 +249,19 @@ def parse_entities(entities: list[Any]) -> list[Entity]:
                 item.references = (target_name, target_field)
             referenced = next((f for f in target.fields if f.name == target_field), None)
             if referenced is None:
-                raise ToolError(f"{entity.name}.{item.name} references {target_name}.{target_field}, which does not "
-                                "exist")
+                raise ToolError(
+                    f"{entity.name}.{item.name} references {target_name}.{target_field}, which does not exist"
+                )
             if not (referenced.primary_key and len(target.keys) == 1) and not referenced.unique:
-                raise ToolError(f"{entity.name}.{item.name} references {target_name}.{target_field}, which is neither "
-                                "its single-column primary key nor unique")
+                raise ToolError(
+                    f"{entity.name}.{item.name} references {target_name}.{target_field}, which is neither "
+                    "its single-column primary key nor unique"
+                )
             if referenced.type != item.type:
-                raise ToolError(f"{entity.name}.{item.name} is {item.type} but {target_name}.{target_field} is "
-                                f"{referenced.type}; a reference must have the type of its key")
+                raise ToolError(
+                    f"{entity.name}.{item.name} is {item.type} but {target_name}.{target_field} is "
+                    f"{referenced.type}; a reference must have the type of its key"
+                )
     return _ordered(list(found.values()))
 
 
@@ -180,9 +275,11 @@ def _ordered(entities: list[Entity]) -> list[Entity]:
         if name in done:
             return
         if name in visiting:
-            cycle = [*visiting[visiting.index(name):], name]
-            raise ToolError(f"circular references {' -> '.join(cycle)}: break the cycle (make one side a link table "
-                            "or drop one reference)")
+            cycle = [*visiting[visiting.index(name) :], name]
+            raise ToolError(
+                f"circular references {' -> '.join(cycle)}: break the cycle (make one side a link table "
+                "or drop one reference)"
+            )
         visiting.append(name)
         for item in by_name[name].fields:
             if item.references and item.references[0] != name:
@@ -234,11 +331,18 @@ def json_schema(entities: list[Entity], title: str, identifier: str) -> dict[str
                 prop["description"] = "; ".join(notes)
             properties[item.name] = prop
         definitions[entity.name] = {
-            "type": "object", **({"description": entity.description} if entity.description else {}),
-            "properties": properties, "required": [f.name for f in entity.fields if f.required or f.primary_key],
-            "additionalProperties": False}
-    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": identifier, "title": title,
-            "$defs": definitions}
+            "type": "object",
+            **({"description": entity.description} if entity.description else {}),
+            "properties": properties,
+            "required": [f.name for f in entity.fields if f.required or f.primary_key],
+            "additionalProperties": False,
+        }
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": identifier,
+        "title": title,
+        "$defs": definitions,
+    }
 
 
 def check_ddl(text: str) -> None:
@@ -254,8 +358,11 @@ def check_ddl(text: str) -> None:
 
 
 @crewbot_tool(side_effects="write")
-def design_schema(entities: list[dict[str, Any]], name: str = "data-model", tool_context: ToolInvocation | None = None,
-                  ) -> dict[str, Any]:
+def design_schema(
+    entities: list[dict[str, Any]],
+    name: str = "data-model",
+    tool_context: ToolInvocation | None = None,
+) -> dict[str, Any]:
     """Design a relational schema: validates the entities, then writes SQL DDL (PostgreSQL) and a JSON Schema into
     schema/ under your first directory.
 
@@ -282,9 +389,19 @@ def design_schema(entities: list[dict[str, Any]], name: str = "data-model", tool
         Draft202012Validator.check_schema(schema)
     folder = default_path(call, "schema/", "")
     written_sql = write_scoped(call, f"{folder}{base}.sql", sql, f"{call.agent}: schema {name} DDL ({call.phase})")
-    written_json = write_scoped(call, f"{folder}{base}.schema.json", json.dumps(schema, indent=2) + "\n",
-                                f"{call.agent}: schema {name} JSON Schema ({call.phase})")
-    return {"status": "written", "entities": [e.name for e in model], "ddl_path": written_sql["path"],
-            "json_schema_path": written_json["path"], "ddl": sql,
-            "references": [f"{e.name}.{f.name} -> {f.references[0]}.{f.references[1]}" for e in model
-                           for f in e.fields if f.references]}
+    written_json = write_scoped(
+        call,
+        f"{folder}{base}.schema.json",
+        json.dumps(schema, indent=2) + "\n",
+        f"{call.agent}: schema {name} JSON Schema ({call.phase})",
+    )
+    return {
+        "status": "written",
+        "entities": [e.name for e in model],
+        "ddl_path": written_sql["path"],
+        "json_schema_path": written_json["path"],
+        "ddl": sql,
+        "references": [
+            f"{e.name}.{f.name} -> {f.references[0]}.{f.references[1]}" for e in model for f in e.fields if f.references
+        ],
+    }

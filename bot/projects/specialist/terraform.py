@@ -16,8 +16,20 @@ from bot.agents.tools import ToolError, ToolInvocation, crewbot_tool
 from bot.projects.artifacts import ArtifactNotFound, ArtifactScopeError, ArtifactStore, clean_path
 from bot.projects.tools import crew_call
 
-TOP_LEVEL = ("terraform", "provider", "variable", "output", "locals", "module", "resource", "data", "moved",
-             "import", "removed", "check")
+TOP_LEVEL = (
+    "terraform",
+    "provider",
+    "variable",
+    "output",
+    "locals",
+    "module",
+    "resource",
+    "data",
+    "moved",
+    "import",
+    "removed",
+    "check",
+)
 _LABELS = {"provider": 1, "variable": 1, "output": 1, "module": 1, "resource": 2, "data": 2, "check": 1}
 _TYPE = re.compile(r"^[a-z][a-z0-9]*_[a-z0-9_]+$")
 _INTERPOLATION = re.compile(r"\$\{(.*?)\}", re.S)
@@ -87,8 +99,14 @@ def _block_lines(tree: Any) -> list[tuple[str, tuple[str, ...], int | None]]:
         labels = []
         for part in parts[1:]:
             if getattr(part, "data", None) == "string":
-                labels.append("".join(str(t) for sub in part.children if getattr(sub, "data", None) == "string_part"
-                                      for t in sub.children))
+                labels.append(
+                    "".join(
+                        str(t)
+                        for sub in part.children
+                        if getattr(sub, "data", None) == "string_part"
+                        for t in sub.children
+                    )
+                )
             elif getattr(part, "data", None) == "identifier":
                 labels.append(str(part.children[0]))
             else:
@@ -118,12 +136,19 @@ def parse_file(path: str, text: str) -> tuple[list[Block], list[Problem]]:
 
     try:
         tree = parses_to_tree(text)
-        data = serialize(transform(tree), serialization_options=SerializationOptions(
-            with_comments=False, strip_string_quotes=True))
+        data = serialize(
+            transform(tree), serialization_options=SerializationOptions(with_comments=False, strip_string_quotes=True)
+        )
     except UnexpectedInput as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return [], [Problem("error", path, getattr(exc, "line", None),
-                            f"syntax error at line {exc.line}, column {exc.column}: {first}")]
+        return [], [
+            Problem(
+                "error",
+                path,
+                getattr(exc, "line", None),
+                f"syntax error at line {exc.line}, column {exc.column}: {first}",
+            )
+        ]
     except Exception as exc:  # python-hcl2 raises plain errors for some malformed input
         return [], [Problem("error", path, None, f"could not parse: {exc}")]
     positions = _block_lines(tree)
@@ -137,8 +162,11 @@ def parse_file(path: str, text: str) -> tuple[list[Block], list[Problem]]:
             continue
         if kind not in TOP_LEVEL:
             line = next((p[2] for p in positions if p[0] == kind), None)
-            problems.append(Problem("error", path, line, f"unknown top-level block {kind!r} (Terraform knows "
-                                                         f"{', '.join(TOP_LEVEL)})"))
+            problems.append(
+                Problem(
+                    "error", path, line, f"unknown top-level block {kind!r} (Terraform knows {', '.join(TOP_LEVEL)})"
+                )
+            )
             continue
         for entry in entries if isinstance(entries, list) else [entries]:
             for labels, body in _flatten(kind, entry, _LABELS.get(kind, 0)):
@@ -172,7 +200,7 @@ def load_modules(store: ArtifactStore, path: str) -> list[Module]:
         module = Module(directory)
         prefix = f"{directory}/" if directory else ""
         for name in store.files(prefix):
-            if name.endswith(".tf") and "/" not in name[len(prefix):]:
+            if name.endswith(".tf") and "/" not in name[len(prefix) :]:
                 module.files.append(name)
                 blocks, problems = parse_file(name, store.read(name))
                 module.blocks.extend(blocks)
@@ -222,15 +250,27 @@ def check_module(module: Module) -> list[Problem]:
     for block in module.blocks:
         want = _LABELS.get(block.kind, 0)
         if len(block.labels) != want:
-            problems.append(Problem("error", block.file, block.line, f"{block.kind} block needs {want} label(s), "
-                                                                      f"has {len(block.labels)}"))
+            problems.append(
+                Problem(
+                    "error",
+                    block.file,
+                    block.line,
+                    f"{block.kind} block needs {want} label(s), has {len(block.labels)}",
+                )
+            )
             continue
         if block.kind in ("terraform", "locals", "moved", "import", "removed"):
             continue
         if block.address in seen:
             first = seen[block.address]
-            problems.append(Problem("error", block.file, block.line, f"{block.address} is declared twice (also "
-                                                                      f"{first.file} line {first.line})"))
+            problems.append(
+                Problem(
+                    "error",
+                    block.file,
+                    block.line,
+                    f"{block.address} is declared twice (also {first.file} line {first.line})",
+                )
+            )
         seen[block.address] = block
     locals_ = {k for b in module.of("locals") for k in b.body if not k.startswith("__")}
     variables = {b.labels[0] for b in module.of("variable") if b.labels}
@@ -238,43 +278,68 @@ def check_module(module: Module) -> list[Problem]:
     resources = {".".join(b.labels) for b in module.of("resource") if len(b.labels) == 2}
     data = {".".join(b.labels) for b in module.of("data") if len(b.labels) == 2}
     providers = providers_of(module)
-    prefixes = providers | {b.labels[0].split("_")[0] for b in module.blocks if b.kind in ("resource", "data")
-                            and b.labels}
+    prefixes = providers | {
+        b.labels[0].split("_")[0] for b in module.blocks if b.kind in ("resource", "data") and b.labels
+    }
     if not providers and (resources or data):
-        problems.append(Problem("warning", module.files[0] if module.files else module.directory, None,
-                                "no provider is declared (terraform { required_providers { ... } }); Terraform would "
-                                "guess hashicorp/<prefix> and the version is not pinned"))
+        problems.append(
+            Problem(
+                "warning",
+                module.files[0] if module.files else module.directory,
+                None,
+                "no provider is declared (terraform { required_providers { ... } }); Terraform would "
+                "guess hashicorp/<prefix> and the version is not pinned",
+            )
+        )
     for block in module.blocks:
         if block.kind in ("resource", "data") and len(block.labels) == 2:
             kind = block.labels[0]
             if not _TYPE.match(kind):
-                problems.append(Problem("error", block.file, block.line, f"{block.kind} type {kind!r} is not "
-                                                                          "<provider>_<type>"))
+                problems.append(
+                    Problem("error", block.file, block.line, f"{block.kind} type {kind!r} is not <provider>_<type>")
+                )
             elif providers and kind.split("_")[0] not in providers:
                 declared_list = ", ".join(sorted(providers))
-                problems.append(Problem("error", block.file, block.line, f"{block.address}: provider "
-                                        f"{kind.split('_')[0]!r} is not declared (declared: {declared_list})"))
+                problems.append(
+                    Problem(
+                        "error",
+                        block.file,
+                        block.line,
+                        f"{block.address}: provider {kind.split('_')[0]!r} is not declared (declared: {declared_list})",
+                    )
+                )
         if block.kind == "output" and "value" not in block.body:
             problems.append(Problem("error", block.file, block.line, f"{block.address} has no value"))
         if block.kind == "module" and "source" not in block.body:
             problems.append(Problem("error", block.file, block.line, f"{block.address} has no source"))
         if block.kind == "variable" and "default" not in block.body and "type" not in block.body:
-            problems.append(Problem("warning", block.file, block.line, f"{block.address} has neither a type nor a "
-                                                                        "default"))
+            problems.append(
+                Problem("warning", block.file, block.line, f"{block.address} has neither a type nor a default")
+            )
         used: set[tuple[str, str]] = set()
         for expression in expressions(block.body):
             used |= {("variable", m) for m in _REFS["variable"].findall(expression)}
             used |= {("local", m) for m in _REFS["local"].findall(expression)}
             used |= {("module", m) for m in _REFS["module"].findall(expression)}
             used |= {("data", ".".join(m)) for m in _REFS["data"].findall(expression)}
-            used |= {("resource", ".".join(m)) for m in _REFS["resource"].findall(expression)
-                     if m[0].split("_")[0] in prefixes}
+            used |= {
+                ("resource", ".".join(m))
+                for m in _REFS["resource"].findall(expression)
+                if m[0].split("_")[0] in prefixes
+            }
         declared = {"variable": variables, "local": locals_, "module": modules, "data": data, "resource": resources}
         shown = {"variable": "var.", "local": "local.", "module": "module.", "data": "data.", "resource": ""}
         for kind, name in sorted(used):
             if name not in declared[kind]:
-                problems.append(Problem("error", block.file, block.line, f"{block.address} refers to "
-                                        f"{shown[kind]}{name}, which is not declared in {module.directory or '.'}/"))
+                problems.append(
+                    Problem(
+                        "error",
+                        block.file,
+                        block.line,
+                        f"{block.address} refers to "
+                        f"{shown[kind]}{name}, which is not declared in {module.directory or '.'}/",
+                    )
+                )
     referenced = {v for b in module.blocks for e in expressions(b.body) for v in _REFS["variable"].findall(e)}
     for block in module.of("variable"):
         if block.labels and block.labels[0] not in referenced:
@@ -296,8 +361,13 @@ def validate_terraform(path: str = "infra/", tool_context: ToolInvocation | None
     modules = tool_modules(store, path)
     problems = [p for m in modules for p in check_module(m)]
     errors = [p for p in problems if p.severity == "error"]
-    return {"valid": not errors, "files": [f for m in modules for f in m.files],
-            "resources": sum(len(m.of("resource")) for m in modules), "errors": len(errors),
-            "warnings": len(problems) - len(errors), "problems": [p.view() for p in problems],
-            "note": "Checked without providers: argument names and values are not validated against provider "
-                    "schemas (terraform validate does that where providers can be installed)."}
+    return {
+        "valid": not errors,
+        "files": [f for m in modules for f in m.files],
+        "resources": sum(len(m.of("resource")) for m in modules),
+        "errors": len(errors),
+        "warnings": len(problems) - len(errors),
+        "problems": [p.view() for p in problems],
+        "note": "Checked without providers: argument names and values are not validated against provider "
+        "schemas (terraform validate does that where providers can be installed).",
+    }

@@ -29,10 +29,25 @@ from bot.projects.specialist.catalogue import catalogue
 from bot.projects.specialist.diagrams import read_diagram_spec
 from bot.projects.tools import crew_call
 
-CATEGORIES: dict[str, str] = {"S": "Spoofing", "T": "Tampering", "R": "Repudiation", "I": "Information disclosure",
-                              "D": "Denial of service", "E": "Elevation of privilege"}
-_ELEMENT = {"user": "external", "external": "external", "datastore": "store", "edge": "process", "api": "process",
-            "compute": "process", "queue": "store", "security": "process", "observability": "store"}
+CATEGORIES: dict[str, str] = {
+    "S": "Spoofing",
+    "T": "Tampering",
+    "R": "Repudiation",
+    "I": "Information disclosure",
+    "D": "Denial of service",
+    "E": "Elevation of privilege",
+}
+_ELEMENT = {
+    "user": "external",
+    "external": "external",
+    "datastore": "store",
+    "edge": "process",
+    "api": "process",
+    "compute": "process",
+    "queue": "store",
+    "security": "process",
+    "observability": "store",
+}
 _APPLIES = {"external": "SR", "process": "STRIDE", "store": "TRID", "flow": "TID"}
 _THREAT = {
     ("external", "S"): "Someone impersonates {name} (stolen credentials, forged requests).",
@@ -82,8 +97,9 @@ def model(components: list[Component], connections: list[Connection]) -> list[Th
     def add(element: str, element_type: str, letter: str, risk: str, extra: str = "") -> None:
         text = _THREAT[(element_type, letter)].format(name=element)
         mitigation = _MITIGATION[letter] + (f" {extra}" if extra else "")
-        threats.append(Threat(f"T{len(threats) + 1:03d}", element, element_type, CATEGORIES[letter], text, risk,
-                              mitigation))
+        threats.append(
+            Threat(f"T{len(threats) + 1:03d}", element, element_type, CATEGORIES[letter], text, risk, mitigation)
+        )
 
     for component in components:
         element_type = _ELEMENT.get(component.kind, "process")
@@ -96,32 +112,67 @@ def model(components: list[Component], connections: list[Connection]) -> list[Th
         crossing = (link.source in outside) != (link.target in outside)
         name = f"{by_id[link.source].name} → {by_id[link.target].name}" + (f" ({link.label})" if link.label else "")
         for letter in _APPLIES["flow"]:
-            add(name, "flow", letter, "high" if crossing else "medium",
-                "Crosses the trust boundary: authenticate and encrypt it." if crossing else "")
+            add(
+                name,
+                "flow",
+                letter,
+                "high" if crossing else "medium",
+                "Crosses the trust boundary: authenticate and encrypt it." if crossing else "",
+            )
     return threats
 
 
-def document(title: str, components: list[Component], connections: list[Connection], threats: list[Threat],
-             author: str, phase: str, source: str) -> str:
+def document(
+    title: str,
+    components: list[Component],
+    connections: list[Connection],
+    threats: list[Threat],
+    author: str,
+    phase: str,
+    source: str,
+) -> str:
     outside = [c.name for c in components if _ELEMENT.get(c.kind) == "external"]
-    lines = [f"# Threat model: {title}", "", f"*Method:* STRIDE per element · *By:* {author} · *Phase:* {phase}"
-             + (f" · *From:* {source}" if source else ""), "",
-             "## Scope", "", f"{len(components)} elements, {len(connections)} data flows. Outside the trust boundary: "
-             + (", ".join(outside) or "nothing declared (add users and external systems)") + ".", "",
-             "## Threats", "", "| id | element | type | STRIDE | threat | risk | mitigation |",
-             "| --- | --- | --- | --- | --- | --- | --- |"]
-    lines += [f"| {t.id} | {t.element} | {t.element_type} | {t.category} | {t.threat} | {t.risk} | {t.mitigation} |"
-              for t in threats]
+    lines = [
+        f"# Threat model: {title}",
+        "",
+        f"*Method:* STRIDE per element · *By:* {author} · *Phase:* {phase}"
+        + (f" · *From:* {source}" if source else ""),
+        "",
+        "## Scope",
+        "",
+        f"{len(components)} elements, {len(connections)} data flows. Outside the trust boundary: "
+        + (", ".join(outside) or "nothing declared (add users and external systems)")
+        + ".",
+        "",
+        "## Threats",
+        "",
+        "| id | element | type | STRIDE | threat | risk | mitigation |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    lines += [
+        f"| {t.id} | {t.element} | {t.element_type} | {t.category} | {t.threat} | {t.risk} | {t.mitigation} |"
+        for t in threats
+    ]
     high = sum(1 for t in threats if t.risk == "high")
-    lines += ["", "## Summary", "", f"{len(threats)} threats, {high} rated high. Review each mitigation against the "
-              "design and record accepted risks in the security review."]
+    lines += [
+        "",
+        "## Summary",
+        "",
+        f"{len(threats)} threats, {high} rated high. Review each mitigation against the "
+        "design and record accepted risks in the security review.",
+    ]
     return "\n".join(lines) + "\n"
 
 
 @crewbot_tool(side_effects="write")
-def threat_model(title: str = "System", components: list[str | dict[str, Any]] | None = None,
-                 connections: list[str | dict[str, Any]] | None = None, diagram_path: str = "", path: str = "",
-                 tool_context: ToolInvocation | None = None) -> dict[str, Any]:
+def threat_model(
+    title: str = "System",
+    components: list[str | dict[str, Any]] | None = None,
+    connections: list[str | dict[str, Any]] | None = None,
+    diagram_path: str = "",
+    path: str = "",
+    tool_context: ToolInvocation | None = None,
+) -> dict[str, Any]:
     """Build a STRIDE threat model (threats per element and data flow, risk, mitigation) and write it as a document
     in your directories. Give the components and connections, or the path of a diagram made by generate_diagram.
 
@@ -150,5 +201,9 @@ def threat_model(title: str = "System", components: list[str | dict[str, Any]] |
     target = path or default_path(call, "", f"threat-model-{slug(title, 'system')}.md")
     text = document(title, parts, links, threats, call.agent, call.phase, source)
     written = write_scoped(call, target, text, f"{call.agent}: threat model {title} ({call.phase})")
-    return {**written, "threats": len(threats), "high": sum(1 for t in threats if t.risk == "high"),
-            "by_category": {name: sum(1 for t in threats if t.category == name) for name in CATEGORIES.values()}}
+    return {
+        **written,
+        "threats": len(threats),
+        "high": sum(1 for t in threats if t.risk == "high"),
+        "by_category": {name: sum(1 for t in threats if t.category == name) for name in CATEGORIES.values()},
+    }

@@ -71,7 +71,6 @@ class Repositories:
         return AuditRepository(self.store.table(AuditRepository.spec), self._now)
 
 
-
 __all__ = [
     "LEDGER_KINDS",
     "NO_DUE",

@@ -46,12 +46,25 @@ class AuditRepository(Repository[AuditEntry]):
     def record(self, scope: str, actor: str, action: str, target: str = "", **detail: Any) -> AuditEntry:
         """Append an entry stamped with the current time."""
         now = self.now()
-        entry = AuditEntry(scope=scope, entry_id=f"{format_time(now)}#{new_id()[:12]}", actor=actor,
-                           action=action, target=target, detail=detail, at=now)
+        entry = AuditEntry(
+            scope=scope,
+            entry_id=f"{format_time(now)}#{new_id()[:12]}",
+            actor=actor,
+            action=action,
+            target=target,
+            detail=detail,
+            at=now,
+        )
         return self.save(entry)
 
-    def for_scope(self, scope: str, since: datetime | None = None, until: datetime | None = None,
-                  limit: int | None = None, newest_first: bool = True) -> list[AuditEntry]:
+    def for_scope(
+        self,
+        scope: str,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int | None = None,
+        newest_first: bool = True,
+    ) -> list[AuditEntry]:
         """Entries of ``scope`` between ``since`` and ``until`` (inclusive), newest first by default."""
         sort = _window(since, until, "~")
         if limit is None:
@@ -60,8 +73,14 @@ class AuditRepository(Repository[AuditEntry]):
             items = self.table.query(scope, sort=sort, limit=limit, descending=newest_first).items
         return [self.load(item) for item in items]
 
-    def by_actor(self, actor: str, since: datetime | None = None, until: datetime | None = None,
-                 limit: int | None = None, newest_first: bool = True) -> list[AuditEntry]:
+    def by_actor(
+        self,
+        actor: str,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int | None = None,
+        newest_first: bool = True,
+    ) -> list[AuditEntry]:
         """What ``actor`` did between ``since`` and ``until`` (inclusive), newest first by default."""
         sort = _window(since, until, "")
         if limit is None:

@@ -106,11 +106,20 @@ class Repository(Generic[R]):
             return self.model.model_validate(dict(item))  # type: ignore[return-value]
         except ValidationError as exc:
             key = {attr: item.get(attr) for attr in (self.spec.pk, self.spec.sk) if attr}
-            raise ValueError(f"{self.spec.name} {key}: the stored item is not a valid "
-                             f"{self.model.__name__}: {exc}") from None
+            raise ValueError(
+                f"{self.spec.name} {key}: the stored item is not a valid {self.model.__name__}: {exc}"
+            ) from None
 
-    def page(self, pk_value: str, *, index: str | None = None, sort: SortCondition | None = None,
-             limit: int = 20, descending: bool = False, cursor: str | None = None) -> RecordPage[R]:
+    def page(
+        self,
+        pk_value: str,
+        *,
+        index: str | None = None,
+        sort: SortCondition | None = None,
+        limit: int = 20,
+        descending: bool = False,
+        cursor: str | None = None,
+    ) -> RecordPage[R]:
         """One page of records (for "show more" lists); pass ``cursor`` back to get the next page."""
         found = self.table.query(pk_value, index=index, sort=sort, limit=limit, descending=descending, cursor=cursor)
         return RecordPage([self.load(item) for item in found.items], found.cursor)

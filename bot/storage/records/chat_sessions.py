@@ -64,9 +64,11 @@ class ChatSessionRepository(Repository[ChatSession]):
 
     def record_message(self, session_id: str, text: str, keep: timedelta = DEFAULT_KEEP) -> ChatSession:
         """Count one more message, remember it (first 500 characters) and push the expiry out."""
+
         def change(session: ChatSession) -> ChatSession:
-            return session.with_changes(message_count=session.message_count + 1, last_message=text[:500],
-                                        expires_at=self.expiry(keep))
+            return session.with_changes(
+                message_count=session.message_count + 1, last_message=text[:500], expires_at=self.expiry(keep)
+            )
 
         return self._update({"session_id": session_id}, change)
 

@@ -14,14 +14,30 @@ from bot.storage.records.base import Record, Repository, Timestamp, format_time,
 from bot.storage.tables import ACTION_ITEMS, MEETINGS
 
 #: Fields that come from the calendar; a change in any of them is a change of the meeting.
-CALENDAR_FIELDS = ("title", "description", "start", "end", "timezone", "all_day", "attendees", "organizer",
-                   "location", "video_link", "recurrence_id", "status")
+CALENDAR_FIELDS = (
+    "title",
+    "description",
+    "start",
+    "end",
+    "timezone",
+    "all_day",
+    "attendees",
+    "organizer",
+    "location",
+    "video_link",
+    "recurrence_id",
+    "status",
+)
 
 
 #: How calendars spell a response (Google, Microsoft Graph, iCalendar PARTSTAT) → the stored value.
 _RESPONSES = {
-    "needsaction": "needs_action", "needs-action": "needs_action", "notresponded": "needs_action",
-    "none": "needs_action", "tentativelyaccepted": "tentative", "organizer": "accepted",
+    "needsaction": "needs_action",
+    "needs-action": "needs_action",
+    "notresponded": "needs_action",
+    "none": "needs_action",
+    "tentativelyaccepted": "tentative",
+    "organizer": "accepted",
 }
 
 
@@ -116,8 +132,9 @@ class MeetingRepository(Repository[Meeting]):
     def get(self, meeting_id: str) -> Meeting | None:
         return self._get({"meeting_id": meeting_id})
 
-    def for_user(self, user_id: str, start: datetime | None = None, end: datetime | None = None,
-                 limit: int | None = None) -> list[Meeting]:
+    def for_user(
+        self, user_id: str, start: datetime | None = None, end: datetime | None = None, limit: int | None = None
+    ) -> list[Meeting]:
         """The user's meetings starting in ``[start, end]`` (both optional), earliest first."""
         sort = _range(start, end)
         if limit is None:
@@ -134,8 +151,7 @@ class MeetingRepository(Repository[Meeting]):
     def save_many(self, meetings: list[Meeting]) -> None:
         """Store many meetings unconditionally in batches (the calendar monitor's sync)."""
         now = self.now()
-        self.table.put_many(
-            m.with_changes(created_at=m.created_at or now, updated_at=now).to_item() for m in meetings)
+        self.table.put_many(m.with_changes(created_at=m.created_at or now, updated_at=now).to_item() for m in meetings)
 
     def update(self, meeting_id: str, **changes: Any) -> Meeting:
         """Change some fields, re-reading and retrying if someone else writes meanwhile."""
@@ -143,8 +159,10 @@ class MeetingRepository(Repository[Meeting]):
 
     def record_prep_response(self, meeting_id: str, question: str, answer: Any) -> Meeting:
         """Store one answer to a prep question; answers given at the same time are all kept."""
-        return self._update({"meeting_id": meeting_id}, lambda meeting: meeting.with_changes(
-            prep_responses={**meeting.prep_responses, question: answer}))
+        return self._update(
+            {"meeting_id": meeting_id},
+            lambda meeting: meeting.with_changes(prep_responses={**meeting.prep_responses, question: answer}),
+        )
 
     def delete(self, meeting: Meeting) -> None:
         """Delete the meeting if unchanged since read (ConflictError otherwise)."""

@@ -84,8 +84,15 @@ class LedgerRepository(Repository[LedgerEntry]):
     def add(self, project_id: str, kind: LedgerKind, text: str, author: str, **fields: Any) -> LedgerEntry:
         """Append an entry (a new id, stamped with the current time)."""
         now = self.now()
-        entry = LedgerEntry(project_id=project_id, entry_id=f"{kind}#{format_time(now)}#{new_id()[:12]}",
-                            kind=kind, text=text, author=author, created_at=now, **fields)
+        entry = LedgerEntry(
+            project_id=project_id,
+            entry_id=f"{kind}#{format_time(now)}#{new_id()[:12]}",
+            kind=kind,
+            text=text,
+            author=author,
+            created_at=now,
+            **fields,
+        )
         return self.save(entry)
 
     def get(self, project_id: str, entry_id: str) -> LedgerEntry | None:
@@ -100,5 +107,6 @@ class LedgerRepository(Repository[LedgerEntry]):
 
     def update(self, project_id: str, entry_id: str, **changes: Any) -> LedgerEntry:
         """Change an entry (say, resolve a blocker), retrying if someone else writes meanwhile."""
-        return self._update({"project_id": project_id, "entry_id": entry_id},
-                            lambda entry: entry.with_changes(**changes))
+        return self._update(
+            {"project_id": project_id, "entry_id": entry_id}, lambda entry: entry.with_changes(**changes)
+        )
