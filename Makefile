@@ -19,13 +19,14 @@ dev: $(STAMP)
 	$(BIN)/crewbot dev
 
 test: $(STAMP)
-	$(BIN)/python -m ruff check bot plugins tests
+	$(BIN)/python -m ruff check bot plugins tests benchmarks
+	$(BIN)/python -m ruff format --check bot plugins tests benchmarks
 	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/python -m ruff check bot plugins tests
-	$(BIN)/python -m ruff format --check bot plugins tests
+	$(BIN)/python -m ruff check bot plugins tests benchmarks
+	$(BIN)/python -m ruff format --check bot plugins tests benchmarks
 
 typecheck: $(STAMP)
 	$(BIN)/python -m mypy

@@ -221,7 +221,9 @@ class CrewOfflineModel(OfflineModel):
                         "name": f"{ledger.get('project')} architecture",
                         "category": "architecture",
                         "tags": "architecture,reference",
-                        "description": "Architecture document of a delivered project, with its requirements and decisions.",
+                        "description": (
+                            "Architecture document of a delivered project, with its requirements and decisions."
+                        ),
                     },
                 )
             )
