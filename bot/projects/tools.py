@@ -127,9 +127,9 @@ def update_task_ledger(
         raise ToolError("the entry text is empty")
     entry = call.crewbot.records.ledger.add(
         call.project.project_id,
-        kind,
+        kind,  # type: ignore[arg-type]
         text.strip()[:2000],
-        "pm",  # type: ignore[arg-type]
+        "pm",
         status=status,
         data={"phase": call.phase},
     )
