@@ -21,8 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 def main() -> None:
-    from bot.calendars.monitor import CalendarMonitor
     from bot.emulator import Emulator
+    from plugins.meeting_prep.monitor import CalendarMonitor
     from plugins.meeting_prep.settings import monitor_options
 
     users = int(sys.argv[1]) if len(sys.argv) > 1 else 50

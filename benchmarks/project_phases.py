@@ -29,7 +29,7 @@ def main() -> None:
     args = parser.parse_args()
     os.environ["CREWBOT_HOME"] = tempfile.mkdtemp(prefix="crewbot-bench-")
     from bot.emulator.workspace import Emulator
-    from bot.projects.service import project_service
+    from plugins.projects.service import project_service
 
     emu = Emulator.start(environ=dict(os.environ))
     service = project_service(emu.crewbot)

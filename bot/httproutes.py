@@ -1,7 +1,7 @@
 """Plain HTTP endpoints that plugins serve besides Slack (OAuth callbacks), in Lambda and locally.
 
 A plugin returns :class:`HttpRoute` objects from ``register_http_routes``. In AWS the Slack Lambda
-(:mod:`bot.slack.lambda_handler`) answers a request whose method and path match a route with that
+(:mod:`bot.entrypoints.slack`) answers a request whose method and path match a route with that
 route instead of Bolt (every other request still goes to Bolt, which verifies Slack's signature). Locally
 :func:`serve` runs the same routes on a small HTTP server bound to 127.0.0.1 (``crewbot dev`` starts it
 when a provider is being connected). Route handlers must do their own authentication (an OAuth

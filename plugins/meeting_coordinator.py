@@ -215,7 +215,7 @@ def _configured_template(meeting_type: str | None) -> tuple[str, list[tuple[str,
     if not meeting_type or meeting_type == "default":
         return None
     try:
-        from bot.calendars.classify import load_meeting_types
+        from plugins.meeting_prep.classify import load_meeting_types
 
         kind = load_meeting_types().meeting_types.get(meeting_type)
     except ValueError:  # an invalid file is reported by the meeting-prep plugin; fall back to the built-ins

@@ -22,8 +22,8 @@ from bot.resources import data_dir
 
 ENV_PREFIX = "CREWBOT_"
 #: ``CREWBOT_*`` variables that select things rather than set a configuration key: which plugins load,
-#: which file is read, and what a deployed Lambda function runs (bot/workflows/lambda_entry.py,
-#: bot/events/lambda_entry.py).
+#: which file is read, and what a deployed Lambda function runs (bot/entrypoints/workflows.py,
+#: bot/entrypoints/events.py).
 RESERVED_ENV = {
     "CREWBOT_LOAD_PLUGINS",
     "CREWBOT_CONFIG",

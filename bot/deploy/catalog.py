@@ -58,7 +58,7 @@ ACCESS_ACTIONS: dict[str, tuple[str, ...]] = {
     "kms": ("kms:Decrypt", "kms:GenerateDataKey"),
     # Calendar OAuth tokens are encrypted with the same key, bound to the user (bot/calendars/crypto.py).
     "token_cipher": ("kms:Decrypt", "kms:Encrypt"),
-    # Starting a container task (phase_runner: ecs, bot/projects/launchers.py): RunTask tags the task, and
+    # Starting a container task (phase_runner: ecs, plugins/projects/launchers.py): RunTask tags the task, and
     # the task runs with its two roles, which the caller passes to ECS.
     "task_run": ("ecs:RunTask", "ecs:TagResource", "iam:PassRole"),
 }
@@ -82,7 +82,7 @@ CODE_CALLS: dict[str, tuple[tuple[str, str], ...]] = {
     "scheduler": (("bot.events.scheduler", "EventBridgeScheduler"),),
     "sns": (("plugins.meeting_prep.notify", "send_sms"),),
     "kms": (("bot.calendars.crypto", "KmsCipher"),),
-    "ecs": (("bot.projects.launchers", "launch_on_ecs"),),
+    "ecs": (("plugins.projects.launchers", "launch_on_ecs"),),
 }
 
 #: Granted actions the code does not call itself, and why.
@@ -172,7 +172,7 @@ class TaskSpec(Access):
     """A container task on ECS Fargate (``modules/phase_runner``): for work longer than Lambda's 15 minutes.
 
     ``command`` is the task definition's default command; whoever starts the task supplies the real one
-    as a container override (``bot/projects/launchers.py``). The task runs with its own role, granted
+    as a container override (``plugins/projects/launchers.py``). The task runs with its own role, granted
     exactly the access declared here, like a function's.
     """
 
@@ -225,7 +225,7 @@ def _register(*specs: FunctionSpec) -> None:
         FUNCTIONS[spec.name] = spec
 
 
-_TASK = "bot.workflows.lambda_entry.handler"
+_TASK = "bot.entrypoints.workflows.handler"
 _SLACK = ("slack_bot_token",)
 _AGENT_TABLES = ("chat_sessions", "usage")  # an agent turn: its conversation record and usage
 _PROJECT_TABLES = ("audit_log", "patterns", "project_items", "projects", "task_ledger")
@@ -233,7 +233,7 @@ _PROJECT_TABLES = ("audit_log", "patterns", "project_items", "projects", "task_l
 _register(
     FunctionSpec(
         "bot",
-        "bot.slack.lambda_handler.handler",
+        "bot.entrypoints.slack.handler",
         "Slack entry point and OAuth callbacks: acknowledges within 3 s, runs the rest as lazy listeners.",
         trigger="http",
         memory_mb=1024,
@@ -266,10 +266,10 @@ _register(
         # A customer's answer resumes an interrupted phase: with phase_runner ecs, in a new phase task.
         run_tasks=("phase_runner",),
     ),
-    # -- schedules and event handlers (bot/events/lambda_entry.py) -------------------------------------
+    # -- schedules and event handlers (bot/entrypoints/events.py) -------------------------------------
     FunctionSpec(
         "schedule_calendar_monitor",
-        "bot.events.lambda_entry.schedule_handler",
+        "bot.entrypoints.events.schedule_handler",
         "Every 2 hours: sync active users' calendars, classify meetings, emit MeetingRequiresPrep.",
         trigger="schedule",
         timeout_s=300,
@@ -282,7 +282,7 @@ _register(
     ),
     FunctionSpec(
         "event_meeting_prep_start",
-        "bot.events.lambda_entry.event_handler",
+        "bot.entrypoints.events.event_handler",
         "MeetingRequiresPrep: start the meeting-prep workflow (once per meeting version).",
         trigger="event",
         environment={"CREWBOT_EVENT_HANDLER": "meeting-prep-start"},
@@ -291,7 +291,7 @@ _register(
     ),
     FunctionSpec(
         "event_meeting_prep_reminder",
-        "bot.events.lambda_entry.event_handler",
+        "bot.entrypoints.events.event_handler",
         "MeetingReminderDue: the reminder DM before the meeting, with the materials link.",
         trigger="event",
         environment={"CREWBOT_EVENT_HANDLER": "meeting-prep-reminder"},
@@ -301,7 +301,7 @@ _register(
     ),
     FunctionSpec(
         "event_meeting_prep_snooze",
-        "bot.events.lambda_entry.event_handler",
+        "bot.entrypoints.events.event_handler",
         "PrepSnoozeElapsed: notify again, or snooze on through quiet hours.",
         trigger="event",
         environment={"CREWBOT_EVENT_HANDLER": "meeting-prep-snooze"},
@@ -378,7 +378,7 @@ _register(
         trigger="workflow_task",
         schedules=True,
     ),
-    # -- project-delivery workflow tasks (bot/projects/workflow_tasks.py) -------------------------------
+    # -- project-delivery workflow tasks (plugins/projects/workflow_tasks.py) -------------------------------
     FunctionSpec(
         "task_run_project_phase",
         _TASK,

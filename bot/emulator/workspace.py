@@ -108,8 +108,8 @@ class Emulator:
         event_format: EventFormat = "http_api",
         owns_runtime: bool = False,
     ):
+        from bot.entrypoints.slack import build_request_handler, invoke
         from bot.events.ticker import attach_local_time
-        from bot.slack.lambda_handler import build_request_handler, invoke
 
         self.crewbot = crewbot
         self.owns_runtime = owns_runtime
@@ -232,7 +232,7 @@ class Emulator:
         all_headers = dict(sign(self.signing_secret, body, timestamp)) if signed else {}
         all_headers.update(headers or {})
         event = lambda_event(body, content_type, all_headers, fmt=self.event_format, base64_body=base64_body)
-        from bot.slack.lambda_handler import invoke
+        from bot.entrypoints.slack import invoke
 
         response: dict[str, Any] = invoke(self.request_handler, event, LambdaContext())
         self.wait()

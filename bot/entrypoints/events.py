@@ -1,9 +1,9 @@
 """Lambda entry points that run the same schedule and event handlers in AWS as the local scheduler and bus.
 
-* ``bot.events.lambda_entry.schedule_handler``: target of the EventBridge rule of a registered
+* ``bot.entrypoints.events.schedule_handler``: target of the EventBridge rule of a registered
   :class:`~bot.events.schedules.Schedule`; ``CREWBOT_SCHEDULE`` names the schedule. The scheduled time
   is the event's ``time``.
-* ``bot.events.lambda_entry.event_handler``: target of the EventBridge rule of a registered
+* ``bot.entrypoints.events.event_handler``: target of the EventBridge rule of a registered
   :class:`~bot.events.bus.EventHandler`; ``CREWBOT_EVENT_HANDLER`` names it. The rule's pattern is the
   handler's pattern, and it is checked again here so a mis-wired rule fails loudly.
 

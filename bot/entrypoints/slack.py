@@ -1,4 +1,4 @@
-"""AWS Lambda entry point for Slack: ``bot.slack.lambda_handler.handler``.
+"""AWS Lambda entry point for Slack: ``bot.entrypoints.slack.handler``.
 
 Behind an API Gateway HTTP API (or REST API) or a Lambda Function URL. Bolt's
 ``SlackRequestHandler`` verifies the signature and timestamp, acknowledges within Slack's 3 seconds

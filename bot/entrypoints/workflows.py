@@ -1,4 +1,4 @@
-"""The Lambda entry point that runs a workflow task in AWS: ``bot.workflows.lambda_entry.handler``.
+"""The Lambda entry point that runs a workflow task in AWS: ``bot.entrypoints.workflows.handler``.
 
 Terraform deploys one function per task (or one for several) with ``CREWBOT_WORKFLOW_TASK`` set to the
 task name (``LoadMeeting``), and passes its ARN to the definition as ``${LoadMeetingFunctionArn}``.

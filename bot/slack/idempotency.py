@@ -131,7 +131,7 @@ class _Deadline:
         self._millis = seconds * 1000
 
     def get_remaining_time_in_millis(self) -> int:
-        from bot.slack.lambda_handler import current_invocation
+        from bot.entrypoints.slack import current_invocation
 
         context = current_invocation.get()
         if context is not None and hasattr(context, "get_remaining_time_in_millis"):

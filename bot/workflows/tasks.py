@@ -3,7 +3,7 @@
 A plugin returns :class:`WorkflowTask` objects from ``register_workflow_tasks``. The definitions name a
 task through a Terraform placeholder ``${<Name>FunctionArn}`` (see docs/workflows.md): in AWS Terraform
 fills it with the Lambda function's ARN, and that function calls the same handler
-(:mod:`bot.workflows.lambda_entry`); locally the runner calls the handler in-process.
+(:mod:`bot.entrypoints.workflows`); locally the runner calls the handler in-process.
 
 A handler is ``handler(payload, context) -> result``: ``payload`` is the task's effective input (the
 ``Payload`` of a ``lambda:invoke`` resource, or the effective parameters of a plain function ARN), the

@@ -7,7 +7,7 @@
 locals {
   functions = {
     bot = {
-      handler              = "bot.slack.lambda_handler.handler"
+      handler              = "bot.entrypoints.slack.handler"
       description          = "Slack entry point and OAuth callbacks: acknowledges within 3 s, runs the rest as lazy listeners."
       trigger              = "http"
       memory_mb            = 1024
@@ -26,7 +26,7 @@ locals {
       run_tasks = ["phase_runner"]
     }
     schedule_calendar_monitor = {
-      handler      = "bot.events.lambda_entry.schedule_handler"
+      handler      = "bot.entrypoints.events.schedule_handler"
       description  = "Every 2 hours: sync active users' calendars, classify meetings, emit MeetingRequiresPrep."
       trigger      = "schedule"
       timeout_s    = 300
@@ -38,7 +38,7 @@ locals {
       environment  = { CREWBOT_SCHEDULE = "calendar-monitor" }
     }
     event_meeting_prep_start = {
-      handler              = "bot.events.lambda_entry.event_handler"
+      handler              = "bot.entrypoints.events.event_handler"
       description          = "MeetingRequiresPrep: start the meeting-prep workflow (once per meeting version)."
       trigger              = "event"
       tables_read          = ["meetings"]
@@ -46,7 +46,7 @@ locals {
       environment          = { CREWBOT_EVENT_HANDLER = "meeting-prep-start" }
     }
     event_meeting_prep_reminder = {
-      handler      = "bot.events.lambda_entry.event_handler"
+      handler      = "bot.entrypoints.events.event_handler"
       description  = "MeetingReminderDue: the reminder DM before the meeting, with the materials link."
       trigger      = "event"
       tables_read  = ["meetings", "users"]
@@ -55,7 +55,7 @@ locals {
       environment  = { CREWBOT_EVENT_HANDLER = "meeting-prep-reminder" }
     }
     event_meeting_prep_snooze = {
-      handler      = "bot.events.lambda_entry.event_handler"
+      handler      = "bot.entrypoints.events.event_handler"
       description  = "PrepSnoozeElapsed: notify again, or snooze on through quiet hours."
       trigger      = "event"
       tables_read  = ["users"]
@@ -65,19 +65,19 @@ locals {
       environment  = { CREWBOT_EVENT_HANDLER = "meeting-prep-snooze" }
     }
     task_load_meeting = {
-      handler     = "bot.workflows.lambda_entry.handler"
+      handler     = "bot.entrypoints.workflows.handler"
       description = "Load the meeting and decide whether it still needs prep."
       trigger     = "workflow_task"
       tables_read = ["meetings"]
     }
     task_fetch_context = {
-      handler     = "bot.workflows.lambda_entry.handler"
+      handler     = "bot.entrypoints.workflows.handler"
       description = "One context topic for the meeting (a Parallel branch)."
       trigger     = "workflow_task"
       timeout_s   = 60
     }
     task_send_prep_notification = {
-      handler      = "bot.workflows.lambda_entry.handler"
+      handler      = "bot.entrypoints.workflows.handler"
       description  = "DM with Start prep / Snooze / Skip; SMS fallback."
       trigger      = "workflow_task"
       tables_read  = ["users"]
@@ -86,13 +86,13 @@ locals {
       sms          = true
     }
     task_wait_for_chat_completion = {
-      handler      = "bot.workflows.lambda_entry.handler"
+      handler      = "bot.entrypoints.workflows.handler"
       description  = "Keep the task token on the meeting for the prep chat."
       trigger      = "workflow_task"
       tables_write = ["meetings"]
     }
     task_generate_materials = {
-      handler       = "bot.workflows.lambda_entry.handler"
+      handler       = "bot.entrypoints.workflows.handler"
       description   = "Agenda, question bank, notes template and a briefing."
       trigger       = "workflow_task"
       memory_mb     = 1024
@@ -103,14 +103,14 @@ locals {
       bedrock       = true
     }
     task_store_materials = {
-      handler       = "bot.workflows.lambda_entry.handler"
+      handler       = "bot.entrypoints.workflows.handler"
       description   = "Materials into the materials bucket."
       trigger       = "workflow_task"
       tables_write  = ["meetings"]
       buckets_write = ["materials"]
     }
     task_send_materials = {
-      handler      = "bot.workflows.lambda_entry.handler"
+      handler      = "bot.entrypoints.workflows.handler"
       description  = "Preview and links in Slack."
       trigger      = "workflow_task"
       tables_read  = ["users"]
@@ -118,13 +118,13 @@ locals {
       secrets      = ["slack_bot_token"]
     }
     task_schedule_reminder = {
-      handler     = "bot.workflows.lambda_entry.handler"
+      handler     = "bot.entrypoints.workflows.handler"
       description = "Reminder before the meeting (a one-off schedule)."
       trigger     = "workflow_task"
       schedules   = true
     }
     task_run_project_phase = {
-      handler       = "bot.workflows.lambda_entry.handler"
+      handler       = "bot.entrypoints.workflows.handler"
       description   = "Run a phase's Swarm inline (at most 15 minutes) or start its Fargate task; the run answers its task token."
       trigger       = "workflow_task"
       memory_mb     = 2048
@@ -137,7 +137,7 @@ locals {
       run_tasks     = ["phase_runner"]
     }
     task_review_project_phase = {
-      handler       = "bot.workflows.lambda_entry.handler"
+      handler       = "bot.entrypoints.workflows.handler"
       description   = "PM review of a phase's deliverables."
       trigger       = "workflow_task"
       memory_mb     = 1024
@@ -148,7 +148,7 @@ locals {
       bedrock       = true
     }
     task_request_phase_approval = {
-      handler      = "bot.workflows.lambda_entry.handler"
+      handler      = "bot.entrypoints.workflows.handler"
       description  = "Post the Approve / Revise gate in Slack."
       trigger      = "workflow_task"
       tables_write = ["audit_log", "patterns", "project_items", "projects", "task_ledger"]
@@ -156,7 +156,7 @@ locals {
       secrets      = ["slack_bot_token"]
     }
     task_finish_project = {
-      handler      = "bot.workflows.lambda_entry.handler"
+      handler      = "bot.entrypoints.workflows.handler"
       description  = "Close a delivered project and post the totals."
       trigger      = "workflow_task"
       tables_read  = ["usage"]
@@ -164,7 +164,7 @@ locals {
       secrets      = ["slack_bot_token"]
     }
     task_project_phase_failed = {
-      handler      = "bot.workflows.lambda_entry.handler"
+      handler      = "bot.entrypoints.workflows.handler"
       description  = "Report a failed phase and pause the project."
       trigger      = "workflow_task"
       tables_write = ["audit_log", "patterns", "project_items", "projects", "task_ledger"]

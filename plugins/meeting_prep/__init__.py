@@ -1,9 +1,10 @@
-"""Meeting preparation end to end (issue 6, seed 001): the calendar monitor, the MeetingPrepWorkflow's
+"""Meeting preparation end to end: the calendar monitor, the MeetingPrepWorkflow's
 tasks, the prep chat, ``/prep`` and ``crewbot meetings``. See docs/meeting-prep.md.
 
 The calendar providers are separate built-in plugins (``calendar_ics``, ``calendar_google``,
-``calendar_microsoft``); the provider interface, classification and the monitor are in
-:mod:`bot.calendars`; the workflow definition is ``workflows/meeting_prep.asl.json``.
+``calendar_microsoft``); the provider interface is :mod:`bot.calendars`; the monitor, classification
+and the OAuth flow are in this package (:mod:`.monitor`, :mod:`.classify`, :mod:`.oauth`); the workflow
+definition is ``workflows/meeting_prep.asl.json``.
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from bot import hookimpl
-from bot.calendars.monitor import EVENT_SOURCE, PREP_EVENT, CalendarMonitor
 from bot.events import EventHandler, Schedule, ScheduledCall
 from bot.httproutes import HttpRequest, HttpResponse, HttpRoute
 from bot.slack.registry import Action, SlashCommand, ViewSubmission
 from plugins.meeting_prep import chat, notify, slack_ui, tasks
+from plugins.meeting_prep.monitor import EVENT_SOURCE, PREP_EVENT, CalendarMonitor
 from plugins.meeting_prep.settings import Settings, monitor_options
 
 if TYPE_CHECKING:
@@ -89,7 +90,7 @@ def register_event_handlers(crewbot: Crewbot) -> list[EventHandler]:
 
 def _oauth_callback(provider: str) -> Callable[[Crewbot, HttpRequest], HttpResponse]:
     def handle(crewbot: Crewbot, request: HttpRequest) -> HttpResponse:
-        from bot.calendars.oauth import callback_page, complete_authorization
+        from plugins.meeting_prep.oauth import callback_page, complete_authorization
 
         outcome = complete_authorization(crewbot, provider, request.query)
         if outcome.user_id:

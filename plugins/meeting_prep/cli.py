@@ -12,10 +12,10 @@ import json
 from datetime import timedelta
 from typing import Any
 
-from bot.calendars.classify import MeetingTypesError, classify, load_meeting_types
-from bot.calendars.monitor import CalendarMonitor
 from bot.cli.context import CliContext
 from bot.storage.records import format_time
+from plugins.meeting_prep.classify import MeetingTypesError, classify, load_meeting_types
+from plugins.meeting_prep.monitor import CalendarMonitor
 
 
 def add_to(sub: argparse._SubParsersAction) -> None:

@@ -16,8 +16,8 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from bot.calendars.classify import MeetingType
 from bot.storage.records import parse_time
+from plugins.meeting_prep.classify import MeetingType
 
 if TYPE_CHECKING:
     from bot.runtime import Crewbot

@@ -22,11 +22,11 @@ from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from bot.calendars.classify import MeetingTypes, classify, load_meeting_types
 from bot.calendars.connections import Connection, ConnectionRepository
 from bot.calendars.events import CalendarEvent, ReauthorizationRequired
-from bot.calendars.oauth import provider_named
 from bot.storage.records import Meeting, User, external_key, format_time
+from plugins.meeting_prep.classify import MeetingTypes, classify, load_meeting_types
+from plugins.meeting_prep.oauth import provider_named
 
 if TYPE_CHECKING:
     from bot.runtime import Crewbot

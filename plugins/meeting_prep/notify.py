@@ -14,9 +14,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from bot.calendars.monitor import prep_settings
 from bot.slack.client import slack_client
 from bot.storage.records import parse_time
+from plugins.meeting_prep.monitor import prep_settings
 
 if TYPE_CHECKING:
     from bot.runtime import Crewbot

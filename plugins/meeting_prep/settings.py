@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from bot.calendars.monitor import MonitorOptions
 from bot.events.schedules import parse_expression
+from plugins.meeting_prep.monitor import MonitorOptions
 
 if TYPE_CHECKING:
     from bot.runtime import Crewbot

@@ -13,13 +13,13 @@ import threading
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot.calendars.classify import load_meeting_types
 from bot.calendars.connections import ConnectionRepository
-from bot.calendars.monitor import CalendarMonitor, in_quiet_hours, prep_settings, prep_version
-from bot.calendars.oauth import provider_named, start_authorization
 from bot.storage.records import Meeting, format_time
 from bot.workflows.errors import ExecutionAlreadyExists, TaskTokenError
 from plugins.meeting_prep import chat, notify
+from plugins.meeting_prep.classify import load_meeting_types
+from plugins.meeting_prep.monitor import CalendarMonitor, in_quiet_hours, prep_settings, prep_version
+from plugins.meeting_prep.oauth import provider_named, start_authorization
 from plugins.meeting_prep.settings import monitor_options, settings_of
 
 if TYPE_CHECKING:

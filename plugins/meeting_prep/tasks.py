@@ -2,7 +2,7 @@
 
 Each handler is idempotent (the runner calls handlers at least once): it reads the meeting record,
 writes whole fields and posts at most one message per call. In AWS each runs in its own Lambda
-(``bot.workflows.lambda_entry.handler`` with ``CREWBOT_WORKFLOW_TASK=<Name>``).
+(``bot.entrypoints.workflows.handler`` with ``CREWBOT_WORKFLOW_TASK=<Name>``).
 """
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from bot.agents.parallel import fetch_all
-from bot.calendars.classify import load_meeting_types
-from bot.calendars.monitor import prep_version
 from bot.storage.records import Meeting, format_time, parse_time
 from bot.workflows import TaskFailure, WorkflowTask
 from plugins.meeting_prep import notify
+from plugins.meeting_prep.classify import load_meeting_types
 from plugins.meeting_prep.materials import build_materials, coordinator_briefing, highlights
+from plugins.meeting_prep.monitor import prep_version
 from plugins.meeting_prep.settings import settings_of
 
 if TYPE_CHECKING:

@@ -1,10 +1,26 @@
-"""Project delivery (issue 7): a crew of agents works from a Statement of Work, phase by phase, with
-Approve / Revise gates in Slack. The machinery is in :mod:`bot.projects`; this plugin registers it:
+"""Project delivery: a crew of agents works from a Statement of Work, phase by phase, with
+Approve / Revise gates in Slack. This plugin registers:
 
 * ``/project`` (new, list, status, deliverables), the gate buttons and modals, customer questions, and
   the PM answering mentions in a project channel;
 * the crew's agent specs (``agents/projects/*.yaml``) and their tools;
 * the task handlers of ``workflows/project_phases.asl.json`` (the core plugin registers the file).
+
+Module map:
+
+* :mod:`plugins.projects.sow` — reading SOW files (text, Markdown, PDF, DOCX) and parsing them.
+* :mod:`plugins.projects.artifacts` — the per-project artifact store (git locally, S3 + commit log in AWS)
+  and the crew's write scopes.
+* :mod:`plugins.projects.crew` — the phases (agents, Swarm limits, deliverables) and the artifact templates.
+* :mod:`plugins.projects.tools` — the crew's Strands tools (ledger, artifacts, questions, lessons, patterns).
+* :mod:`plugins.projects.specialist` — the specialists' tools (diagrams, ADRs, IaC checks, threat models ...).
+* :mod:`plugins.projects.offline_crew` — the deterministic playbook model used without AI credentials.
+* :mod:`plugins.projects.runner` — running and resuming a phase's Swarm.
+* :mod:`plugins.projects.items` — runs, gates, questions and lessons (``project_items``); the patterns table.
+* :mod:`plugins.projects.patterns` — the pattern library.
+* :mod:`plugins.projects.service` — the project service (``project_service(crewbot)``): create, decide, answer.
+* :mod:`plugins.projects.workflow_tasks` — the task handlers of ``workflows/project_phases.asl.json``.
+* :mod:`plugins.projects.slack_ui` / :mod:`plugins.projects.slack` — Block Kit and the Slack handlers.
 
 See docs/projects.md.
 """
@@ -41,8 +57,8 @@ def register_commands() -> list[Any]:
 
 @hookimpl
 def register_actions() -> list[Any]:
-    from bot.projects import slack_ui as ui
     from plugins.projects import chat, slack
+    from plugins.projects import slack_ui as ui
 
     return [
         ViewSubmission(ui.NEW_VIEW, slack.submit_new_project),
@@ -65,15 +81,15 @@ def register_agents() -> list[Path]:
 
 @hookimpl
 def register_tools() -> list[Any]:
-    from bot.projects.specialist import SPECIALIST_TOOLS
-    from bot.projects.tools import TOOLS
+    from plugins.projects.specialist import SPECIALIST_TOOLS
+    from plugins.projects.tools import TOOLS
 
     return [*TOOLS, *SPECIALIST_TOOLS]
 
 
 @hookimpl
 def register_workflow_tasks(crewbot: Any) -> list[Any]:
-    from bot.projects.workflow_tasks import workflow_tasks
+    from plugins.projects.workflow_tasks import workflow_tasks
 
     return workflow_tasks(crewbot)
 

@@ -13,8 +13,8 @@ from typing import Any
 
 from bot.agents.tools import CALL_KEY, CallContext
 from bot.agents.usage import BudgetState
-from bot.projects.tools import PHASE_KEY, PROJECT_KEY
 from bot.slack.conversation import IncomingMessage
+from plugins.projects.tools import PHASE_KEY, PROJECT_KEY
 
 logger = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ def add_to(sub: argparse._SubParsersAction) -> None:
 
 
 def run_list(ctx: CliContext) -> int:
-    from bot.projects.service import project_service
+    from plugins.projects.service import project_service
 
     projects = project_service(ctx.crewbot).all()
     for project in projects:
@@ -35,7 +35,7 @@ def run_list(ctx: CliContext) -> int:
 
 
 def run_phase(ctx: CliContext) -> int:
-    from bot.projects.runner import PhaseRunner
+    from plugins.projects.runner import PhaseRunner
 
     try:
         status = PhaseRunner(ctx.crewbot).execute_run(ctx.args.project, ctx.args.run, ctx.args.resume)

@@ -3,7 +3,7 @@
 The agent subsets and limits follow the CloudCrew seed: two-agent Swarms get ``max_handoffs=10`` and
 ``repetitive_handoff_min_unique_agents=2``; bigger ones 15 to 25 handoffs and 3 unique agents. Each
 :class:`Deliverable` names the agent that writes it, its path (inside that agent's write scope) and
-the template it starts from (``bot/projects/templates``).
+the template it starts from (``plugins/projects/templates``).
 """
 
 from __future__ import annotations

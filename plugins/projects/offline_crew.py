@@ -12,7 +12,7 @@ exactly as with a real model. Each agent, in each phase, does what the phase's p
 4. in Architecture the SA searches the pattern library and uses a proven architecture pattern if there is
    one; in the Retrospective the PM records lessons and contributes the architecture as a pattern, QA
    promotes the patterns that qualify;
-   the specialist tools where they belong (:mod:`bot.projects.specialist.playbook`): the SA's service
+   the specialist tools where they belong (:mod:`plugins.projects.specialist.playbook`): the SA's service
    lookup, diagram and numbered ADR, Security's IaC scan and threat model, Data's schema, QA's static
    checks; after writing, Infra validates and scans its Terraform and Dev lints its code;
 5. ``handoff_to_agent`` to the next agent of the phase (:meth:`PhaseSpec.next_agent`), or a summary.
@@ -27,8 +27,8 @@ from typing import Any
 
 from bot.agents.model_events import ToolCall, message_events
 from bot.agents.offline import OFFLINE_LABEL, OfflineModel
-from bot.projects.crew import PHASES, Deliverable, PhaseSpec
-from bot.projects.specialist import playbook
+from plugins.projects.crew import PHASES, Deliverable, PhaseSpec
+from plugins.projects.specialist import playbook
 
 _PHASE = re.compile(r"\bPhase:\s*([a-z_]+)")
 _AGENTS = re.compile(r"Agent name:\s*([a-z_][a-z0-9_]*)\.")

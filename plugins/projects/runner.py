@@ -23,11 +23,11 @@ from bot.agents.hooks import CrewbotHooks
 from bot.agents.offline import OfflineModel
 from bot.agents.tools import CALL_KEY, CallContext
 from bot.agents.usage import BudgetState
-from bot.projects.crew import PHASES, PhaseSpec
-from bot.projects.offline_crew import CrewOfflineModel
-from bot.projects.service import project_service
-from bot.projects.slack_ui import post, question_blocks
-from bot.projects.tools import PHASE_KEY, PROJECT_KEY, RUN_KEY
+from plugins.projects.crew import PHASES, PhaseSpec
+from plugins.projects.offline_crew import CrewOfflineModel
+from plugins.projects.service import project_service
+from plugins.projects.slack_ui import post, question_blocks
+from plugins.projects.tools import PHASE_KEY, PROJECT_KEY, RUN_KEY
 
 if TYPE_CHECKING:
     from bot.runtime import Crewbot
@@ -155,7 +155,7 @@ class PhaseRunner:
     def _launch(self, project_id: str, run_item: str, resume: bool) -> None:
         mode = self.service.settings.phase_runner
         if mode == "ecs":
-            from bot.projects.launchers import launch_on_ecs
+            from plugins.projects.launchers import launch_on_ecs
 
             task_arn = launch_on_ecs(self.crewbot, self.service.settings.ecs, project_id, run_item, resume)
             self.service.items.update(project_id, run_item, ecs_task=task_arn)

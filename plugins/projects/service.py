@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from bot.projects.artifacts import ArtifactStore, artifact_store
-from bot.projects.crew import PHASE_ORDER, PHASES
-from bot.projects.items import PATTERNS, PROJECT_ITEMS, AlreadyDecided, ProjectItems
-from bot.projects.patterns import PatternLibrary
-from bot.projects.sow import Sow, SowError, check_sow_text, parse_sow, parse_sow_with_agent
 from bot.storage.records import Project, new_id
+from plugins.projects.artifacts import ArtifactStore, artifact_store
+from plugins.projects.crew import PHASE_ORDER, PHASES
+from plugins.projects.items import PATTERNS, PROJECT_ITEMS, AlreadyDecided, ProjectItems
+from plugins.projects.patterns import PatternLibrary
+from plugins.projects.sow import Sow, SowError, check_sow_text, parse_sow, parse_sow_with_agent
 
 if TYPE_CHECKING:
     from bot.runtime import Crewbot
@@ -210,7 +210,7 @@ class ProjectService:
         if gate is None:
             raise AlreadyDecided("this approval request no longer exists")
         if gate.get("status") != "pending":
-            from bot.projects.items import _decided_text
+            from plugins.projects.items import _decided_text
 
             raise AlreadyDecided(_decided_text(gate))
         return gate
@@ -355,7 +355,7 @@ class ProjectService:
             user_id,
             data={"type": "customer_answer", "question_id": question_id},
         )
-        from bot.projects.runner import PhaseRunner
+        from plugins.projects.runner import PhaseRunner
 
         PhaseRunner(self.crewbot).resume(project_id, question)
         return question

@@ -1,6 +1,6 @@
 """Slack for project delivery: ``/project``, the new-project modal, gate buttons and modals, questions.
 
-Every decision goes through :class:`bot.projects.service.ProjectService`, which checks the approver,
+Every decision goes through :class:`plugins.projects.service.ProjectService`, which checks the approver,
 decides the gate once (a second press, or a press on an old gate, answers "already decided") and
 writes the audit log.
 """
@@ -14,10 +14,11 @@ import urllib.parse
 import urllib.request
 from typing import Any
 
-from bot.projects.crew import PHASE_ORDER, PHASES
-from bot.projects.items import AlreadyDecided
-from bot.projects.service import NotApprover, ProjectError, ProjectNameError, project_service
-from bot.projects.slack_ui import (
+from bot.slack.errors import tell_user
+from plugins.projects.crew import PHASE_ORDER, PHASES
+from plugins.projects.items import AlreadyDecided
+from plugins.projects.service import NotApprover, ProjectError, ProjectNameError, project_service
+from plugins.projects.slack_ui import (
     RATINGS,
     answer_view,
     decided_blocks,
@@ -27,8 +28,7 @@ from bot.projects.slack_ui import (
     ratings_view,
     update,
 )
-from bot.projects.sow import MAX_SOW_BYTES, SowError, read_sow_file
-from bot.slack.errors import tell_user
+from plugins.projects.sow import MAX_SOW_BYTES, SowError, read_sow_file
 
 logger = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from bot.projects.crew import PHASES
+from plugins.projects.crew import PHASES
 
 if TYPE_CHECKING:
     from bot.runtime import Crewbot

@@ -13,15 +13,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bot.agents.tools import ToolError, ToolInvocation, ToolRegistration, call_context, crewbot_tool
-from bot.projects.artifacts import WRITE_SCOPES, ArtifactNotFound, ArtifactScopeError, check_write_scope, clean_path
-from bot.projects.crew import PHASES, render_template, template_names
-from bot.projects.patterns import PatternError
 from bot.storage.records import LEDGER_KINDS, format_time
+from plugins.projects.artifacts import WRITE_SCOPES, ArtifactNotFound, ArtifactScopeError, check_write_scope, clean_path
+from plugins.projects.crew import PHASES, render_template, template_names
+from plugins.projects.patterns import PatternError
 
 if TYPE_CHECKING:
-    from bot.projects.service import ProjectService
     from bot.runtime import Crewbot
     from bot.storage.records import Project
+    from plugins.projects.service import ProjectService
 
 PROJECT_KEY = "project_id"
 PHASE_KEY = "phase"
@@ -40,7 +40,7 @@ class CrewCall:
 
     @property
     def service(self) -> ProjectService:
-        from bot.projects.service import project_service
+        from plugins.projects.service import project_service
 
         return project_service(self.crewbot)
 

@@ -16,10 +16,10 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from bot.projects.crew import PHASES, render_template
-from bot.projects.service import project_service
-from bot.projects.slack_ui import failure_blocks, gate_blocks, post, update
 from bot.workflows.tasks import TaskContext, TaskFailure, WorkflowTask
+from plugins.projects.crew import PHASES, render_template
+from plugins.projects.service import project_service
+from plugins.projects.slack_ui import failure_blocks, gate_blocks, post, update
 
 if TYPE_CHECKING:
     from bot.runtime import Crewbot
@@ -37,7 +37,7 @@ def _project_and_phase(crewbot: Crewbot, payload: Any) -> tuple[Any, str]:
 
 
 def run_phase(crewbot: Crewbot, payload: Any, ctx: TaskContext) -> dict[str, Any]:
-    from bot.projects.runner import PhaseRunner
+    from plugins.projects.runner import PhaseRunner
 
     project, phase = _project_and_phase(crewbot, payload)
     token = payload.get("taskToken") or ctx.task_token
@@ -129,7 +129,7 @@ def pm_assessment(crewbot: Crewbot, project: Any, phase: str, paths: list[str]) 
     from bot.agents.hooks import CrewbotHooks
     from bot.agents.tools import CALL_KEY, CallContext
     from bot.agents.usage import BudgetState
-    from bot.projects.tools import PHASE_KEY, PROJECT_KEY
+    from plugins.projects.tools import PHASE_KEY, PROJECT_KEY
 
     agents = crewbot.agents
     spec = agents.registry.get("pm")

@@ -4,8 +4,8 @@ from datetime import UTC, datetime
 
 import pytest
 
+from bot.entrypoints.events import event_handler, run_event_handler, run_schedule
 from bot.events.bus import Event, EventHandler
-from bot.events.lambda_entry import event_handler, run_event_handler, run_schedule
 from bot.events.schedules import Schedule, ScheduledCall
 
 

@@ -227,7 +227,7 @@ def _meeting(crewbot: Crewbot, hours: float = 30) -> Meeting:
 
 
 def _task(crewbot: Crewbot, task: str, payload: dict[str, Any]) -> Any:
-    from bot.workflows.lambda_entry import run_task
+    from bot.entrypoints.workflows import run_task
     from bot.workflows.service import registered_tasks
 
     return run_task(registered_tasks(crewbot), task, payload)
@@ -271,12 +271,12 @@ def test_meeting_prep_tasks_stay_within_their_policies(aws: Callable[[], Crewbot
 def test_meeting_prep_event_handlers_stay_within_their_policies(
     aws: Callable[[], Crewbot], recorder: list[Call]
 ) -> None:
-    from bot.events.lambda_entry import run_event_handler
+    from bot.entrypoints.events import run_event_handler
 
     seed = aws()
     meeting = _meeting(seed)
     seed.records.meetings.update("m1", prep_status="snoozed")
-    from bot.calendars.monitor import prep_version
+    from plugins.meeting_prep.monitor import prep_version
 
     now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
     envelopes = {
@@ -303,7 +303,7 @@ def test_meeting_prep_event_handlers_stay_within_their_policies(
 
 
 def test_the_calendar_monitor_stays_within_its_policy(aws: Callable[[], Crewbot], recorder: list[Call]) -> None:
-    from bot.events.lambda_entry import run_schedule
+    from bot.entrypoints.events import run_schedule
 
     crewbot = aws()
     schedules = {s.name: s for s in crewbot.plugins.items("register_schedules")}
@@ -318,7 +318,7 @@ def test_the_calendar_monitor_stays_within_its_policy(aws: Callable[[], Crewbot]
 
 
 def test_project_tasks_stay_within_their_policies(aws: Callable[[], Crewbot], recorder: list[Call]) -> None:
-    from bot.projects.service import project_service
+    from plugins.projects.service import project_service
 
     sow = (Path(__file__).parents[1] / "projects" / "data" / "sample-sow.md").read_text(encoding="utf-8")
     seed = aws()
@@ -370,8 +370,8 @@ def test_the_slack_entry_point_stays_within_its_policy(aws: Callable[[], Crewbot
 def test_the_fargate_phase_runner_stays_within_its_policies(
     aws: Callable[[], Crewbot], recorder: list[Call], tmp_path: Path
 ) -> None:
-    from bot.projects.runner import PhaseRunner
-    from bot.projects.service import project_service
+    from plugins.projects.runner import PhaseRunner
+    from plugins.projects.service import project_service
 
     sow = (Path(__file__).parents[1] / "projects" / "data" / "sample-sow.md").read_text(encoding="utf-8")
     seed = aws()

@@ -106,7 +106,7 @@ def test_tags_are_the_standard_tags(evaluated: dict[str, Any]) -> None:
     assert evaluated["tags"] == standard_tags(loaded.config)
 
 
-# Variables that pick what an entry point runs (bot/workflows/lambda_entry.py, bot/events/lambda_entry.py).
+# Variables that pick what an entry point runs (bot/entrypoints/workflows.py, bot/entrypoints/events.py).
 _SELECTORS = ("CREWBOT_WORKFLOW_TASK", "CREWBOT_SCHEDULE", "CREWBOT_EVENT_HANDLER")
 
 

@@ -19,7 +19,7 @@ import pytest
 from bot.config import load_config
 from bot.config.naming import ResourceNamer
 from bot.deploy import ACCESS_ACTIONS, FUNCTIONS, TASKS, TaskSpec, function_actions
-from bot.projects.launchers import run_phase_command
+from plugins.projects.launchers import run_phase_command
 from plugins.projects.settings import EcsRunner, Settings
 from tests.infra.conftest import ACCOUNT, REPO, TF, WORKFLOWS, TerraformFailed, locals_of, run_harness
 from tests.infra.test_functions_and_iam import _policy_kinds

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.calendars.classify import MeetingTypesError, classify, load_meeting_types
 from bot.cli.main import main
+from plugins.meeting_prep.classify import MeetingTypesError, classify, load_meeting_types
 
 TYPES = load_meeting_types()
 

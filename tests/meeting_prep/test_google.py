@@ -17,11 +17,11 @@ from googleapiclient.http import HttpMockSequence
 
 from bot import hookimpl
 from bot.calendars.connections import ConnectionRepository
-from bot.calendars.monitor import CalendarMonitor, MonitorOptions, meeting_id_for
-from bot.calendars.oauth import complete_authorization, start_authorization
 from bot.clock import ManualClock
 from bot.runtime import Crewbot, start
 from plugins.calendar_google import TOKEN_URL, GoogleCalendarProvider
+from plugins.meeting_prep.monitor import CalendarMonitor, MonitorOptions, meeting_id_for
+from plugins.meeting_prep.oauth import complete_authorization, start_authorization
 
 RECORDED = Path(__file__).parent / "fixtures" / "google"
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)

@@ -69,7 +69,7 @@ def test_invalid_calendar_is_a_provider_error() -> None:
 def test_sample_calendar_always_has_upcoming_meetings_of_several_types() -> None:
     from datetime import timedelta
 
-    from bot.calendars.classify import classify, load_meeting_types
+    from plugins.meeting_prep.classify import classify, load_meeting_types
 
     now = datetime.now(UTC)
     events = parse_calendar(sample_path().read_bytes(), now, now + timedelta(days=14))

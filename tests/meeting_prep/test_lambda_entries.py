@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.events import lambda_entry as event_entry
-from bot.workflows import lambda_entry as task_entry
+from bot.entrypoints import events as event_entry
+from bot.entrypoints import workflows as task_entry
 
 
 @pytest.fixture

@@ -11,10 +11,10 @@ from typing import Any
 import yaml
 
 from bot import hookimpl
-from bot.calendars.classify import load_meeting_types
 from bot.resources import data_dir
 from bot.runtime import start
 from bot.workflows.tasks import TaskContext
+from plugins.meeting_prep.classify import load_meeting_types
 from plugins.meeting_prep.materials import build_materials
 from plugins.meeting_prep.tasks import MAX_CONTEXT_BYTES, fetch_context
 

@@ -16,11 +16,11 @@ import responses
 
 from bot import hookimpl
 from bot.calendars.connections import ConnectionRepository
-from bot.calendars.monitor import CalendarMonitor, MonitorOptions, meeting_id_for
-from bot.calendars.oauth import complete_authorization, start_authorization
 from bot.clock import ManualClock
 from bot.runtime import Crewbot, start
 from plugins.calendar_microsoft import GRAPH, MicrosoftCalendarProvider
+from plugins.meeting_prep.monitor import CalendarMonitor, MonitorOptions, meeting_id_for
+from plugins.meeting_prep.oauth import complete_authorization, start_authorization
 
 RECORDED = Path(__file__).parent / "fixtures" / "graph"
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)

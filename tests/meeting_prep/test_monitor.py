@@ -14,10 +14,10 @@ import pytest
 from bot import hookimpl
 from bot.calendars.connections import ConnectionRepository
 from bot.calendars.events import CalendarEvent, SyncResult
-from bot.calendars.monitor import PREP_EVENT, CalendarMonitor, MonitorOptions, meeting_id_for
 from bot.clock import ManualClock
 from bot.events import EventHandler
 from bot.runtime import Crewbot, start
+from plugins.meeting_prep.monitor import PREP_EVENT, CalendarMonitor, MonitorOptions, meeting_id_for
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
@@ -219,7 +219,7 @@ def test_incremental_changes_only_touch_what_changed(runtime: Any) -> None:
 def test_counts_become_cloudwatch_metrics_in_aws(capsys: pytest.CaptureFixture[str]) -> None:
     import json
 
-    from bot.calendars.monitor import emit_metrics
+    from plugins.meeting_prep.monitor import emit_metrics
 
     emit_metrics("crewbot", {"fetched": 7, "new": 2, "prep_events": 1, "failed_users": 1})
     line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])

@@ -1,6 +1,6 @@
 """Connecting a calendar from Slack: ``/prep connect google`` DMs a consent link; the callback is served
 locally (the callback server ``crewbot dev`` starts on 127.0.0.1) and by the Slack Lambda
-(``GET /oauth/google/callback`` through ``bot.slack.lambda_handler.handler``); states work once."""
+(``GET /oauth/google/callback`` through ``bot.entrypoints.slack.handler``); states work once."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from googleapiclient.http import HttpMockSequence
 from bot import hookimpl
 from bot.calendars.connections import ConnectionRepository
 from bot.emulator.payloads import LambdaContext
-from bot.slack import lambda_handler
+from bot.entrypoints import slack as lambda_handler
 from plugins.calendar_google import TOKEN_URL, GoogleCalendarProvider
 from plugins.meeting_prep import slack_ui
 

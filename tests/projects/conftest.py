@@ -27,6 +27,6 @@ def new_project(emu: Any, name: str = "Acme store", sow: str = SAMPLE_SOW, chann
 
 
 def project_named(emu: Any, name: str = "Acme store") -> Any:
-    from bot.projects.service import project_service
+    from plugins.projects.service import project_service
 
     return project_service(emu.crewbot).find(name)

@@ -11,8 +11,8 @@ import pytest
 
 from bot.agents.model_events import ToolCall
 from bot.agents.scripted import ScriptedModel
-from bot.projects.artifacts import ArtifactScopeError, BlobArtifactStore, GitArtifactStore, check_write_scope
-from bot.projects.service import project_service
+from plugins.projects.artifacts import ArtifactScopeError, BlobArtifactStore, GitArtifactStore, check_write_scope
+from plugins.projects.service import project_service
 from tests.projects.conftest import new_project, project_named
 
 

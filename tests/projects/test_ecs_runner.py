@@ -12,8 +12,8 @@ import pytest
 from moto import mock_aws
 
 from bot.cli.main import main
-from bot.projects.launchers import LaunchError, launch_on_ecs, run_phase_command
-from bot.projects.service import project_service
+from plugins.projects.launchers import LaunchError, launch_on_ecs, run_phase_command
+from plugins.projects.service import project_service
 from tests.projects.conftest import new_project, project_named
 
 CONFIG = """

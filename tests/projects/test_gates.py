@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from bot.projects.items import AlreadyDecided
-from bot.projects.service import NotApprover, project_service
+from plugins.projects.items import AlreadyDecided
+from plugins.projects.service import NotApprover, project_service
 from tests.projects.conftest import new_project, project_named
 
 
@@ -169,8 +169,8 @@ def test_approvers_can_add_approvers(emu: Any) -> None:
 def test_with_a_model_the_pm_review_adds_its_assessment(emu: Any) -> None:
     from bot.agents.model_events import ToolCall
     from bot.agents.scripted import ScriptedModel
-    from bot.projects.workflow_tasks import review_phase
     from bot.workflows.tasks import TaskContext
+    from plugins.projects.workflow_tasks import review_phase
 
     new_project(emu)  # on the offline crew: the review is the deterministic checks only
     project = project_named(emu)

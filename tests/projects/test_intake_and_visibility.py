@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bot.projects.sow import SowError
+from plugins.projects.sow import SowError
 from tests.projects.conftest import SAMPLE_SOW, new_project, project_named
 from tests.projects.test_sow import docx_bytes, minimal_pdf
 

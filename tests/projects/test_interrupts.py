@@ -7,8 +7,8 @@ import copy
 from typing import Any
 
 from bot.emulator.workspace import Emulator
-from bot.projects.offline_crew import TIMELINE_QUESTION
-from bot.projects.service import project_service
+from plugins.projects.offline_crew import TIMELINE_QUESTION
+from plugins.projects.service import project_service
 from tests.projects.conftest import SOW_WITHOUT_TIMELINE, new_project, project_named
 
 

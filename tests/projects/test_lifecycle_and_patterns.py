@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from bot.agents.tools import CALL_KEY, CallContext, ToolError
-from bot.projects.crew import PHASE_ORDER
-from bot.projects.patterns import PatternError
-from bot.projects.service import project_service
-from bot.projects.tools import PHASE_KEY, PROJECT_KEY, promote_pattern, update_task_ledger
+from plugins.projects.crew import PHASE_ORDER
+from plugins.projects.patterns import PatternError
+from plugins.projects.service import project_service
+from plugins.projects.tools import PHASE_KEY, PROJECT_KEY, promote_pattern, update_task_ledger
 from tests.projects.conftest import new_project, project_named
 
 
@@ -129,7 +129,7 @@ def test_using_a_pattern_copies_it_and_its_outcome_follows_the_gate(emu: Any) ->
     [run] = service.items.runs(project.project_id, "discovery")
     context = _tool_context(emu, project.project_id, "sa")
     context.invocation_state["run_item"] = run["item_id"]
-    from bot.projects.tools import use_pattern
+    from plugins.projects.tools import use_pattern
 
     used = use_pattern.function(item["pattern_id"], tool_context=context)
     assert used["path"] == f"docs/architecture/patterns/{item['pattern_id']}-runbook.md"

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot.projects.sow import SowError, parse_sow, read_sow_file
+from plugins.projects.sow import SowError, parse_sow, read_sow_file
 from tests.projects.conftest import SAMPLE_SOW
 
 
@@ -94,7 +94,7 @@ def test_with_a_model_configured_the_sow_is_read_by_an_agent(crewbot_emulator_fa
     """A configured model extracts the SOW as structured output; if it fails, the parser still does."""
     from bot.agents.model_events import ToolCall
     from bot.agents.scripted import ScriptedModel
-    from bot.projects.service import project_service
+    from plugins.projects.service import project_service
 
     crewbot = crewbot_emulator_factory().crewbot
     script = ScriptedModel([ToolCall("Sow", {"title": "Shop", "objectives": ["Go online"], "timeline": ["8 weeks"]})])

@@ -1,4 +1,4 @@
-"""The crew's specialist tools (bot/projects/specialist): each on good and bad input, writes only inside the
+"""The crew's specialist tools (plugins/projects/specialist): each on good and bad input, writes only inside the
 calling agent's directories, errors the agent can read, and the offline crew using them in its phases."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from bot.agents.tools import CALL_KEY, CallContext, ToolError, ToolRegistration
-from bot.projects.service import project_service
-from bot.projects.specialist import (
+from plugins.projects.service import project_service
+from plugins.projects.specialist import (
     aws_service_lookup,
     design_schema,
     generate_diagram,
@@ -23,8 +23,8 @@ from bot.projects.specialist import (
     validate_terraform,
     write_adr,
 )
-from bot.projects.specialist.code import ruff_binary
-from bot.projects.tools import PHASE_KEY, PROJECT_KEY
+from plugins.projects.specialist.code import ruff_binary
+from plugins.projects.tools import PHASE_KEY, PROJECT_KEY
 from tests.projects.conftest import new_project, project_named
 
 

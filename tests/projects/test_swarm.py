@@ -10,9 +10,9 @@ from typing import Any
 
 from bot.agents.model_events import ToolCall
 from bot.agents.scripted import ScriptedModel
-from bot.projects.crew import PHASES
-from bot.projects.runner import PhaseRunner
-from bot.projects.service import project_service
+from plugins.projects.crew import PHASES
+from plugins.projects.runner import PhaseRunner
+from plugins.projects.service import project_service
 from tests.projects.conftest import new_project, project_named
 
 

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bot.projects.service import project_service
+from plugins.projects.service import project_service
 from tests.projects.conftest import new_project, project_named
 
 

@@ -2,7 +2,7 @@
 
     .venv/bin/python -m tests.slack.bench_ack [--rounds 200]
 
-* cold start: a fresh interpreter imports ``bot.slack.lambda_handler``, builds the runtime (config,
+* cold start: a fresh interpreter imports ``bot.entrypoints.slack``, builds the runtime (config,
   plugins, Bolt app) and acknowledges one slash command; the lazy re-invocation is not run (on AWS it
   is a separate invocation). Reported with the modules of the agent stack it did not import.
 * warm: acknowledgement latency of a lazy slash command and of a DM event through the same handler,
@@ -66,8 +66,8 @@ def warm(rounds: int) -> dict[str, list[float]]:
 
     from bot.emulator.fake_slack import FakeSlack
     from bot.emulator.payloads import LambdaContext, PayloadBuilder, lambda_event, sign
+    from bot.entrypoints.slack import build_request_handler
     from bot.runtime import start
-    from bot.slack.lambda_handler import build_request_handler
 
     with tempfile.TemporaryDirectory() as home:
         fake = FakeSlack(token="xoxb-bench").start()

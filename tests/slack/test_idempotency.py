@@ -131,7 +131,7 @@ def test_an_expired_record_lets_the_key_run_again(table: Table, request: pytest.
 
 def test_the_in_progress_claim_lasts_as_long_as_the_lambda_invocation(table: Table) -> None:
     from bot.emulator.payloads import LambdaContext
-    from bot.slack.lambda_handler import current_invocation
+    from bot.entrypoints.slack import current_invocation
 
     seen: list[int] = []
 

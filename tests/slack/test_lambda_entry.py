@@ -16,7 +16,7 @@ import pytest
 
 from bot.emulator import Emulator
 from bot.emulator.payloads import LambdaContext, lambda_event, sign
-from bot.slack import lambda_handler
+from bot.entrypoints import slack as lambda_handler
 from tests.slack.conftest import DemoPlugin, RecordingConversations
 
 REPO = Path(__file__).resolve().parents[2]
@@ -24,7 +24,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def entry(emu: Emulator, monkeypatch: pytest.MonkeyPatch) -> Emulator:
-    """Route ``bot.slack.lambda_handler.handler`` to the emulator's request handler."""
+    """Route ``bot.entrypoints.slack.handler`` to the emulator's request handler."""
     monkeypatch.setattr(lambda_handler, "_handler", emu.request_handler)
     return emu
 
@@ -64,7 +64,7 @@ def test_every_payload_kind_through_the_module_handler(
     entry: Emulator, demo: DemoPlugin, conversations: RecordingConversations, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Slash commands, DMs, mentions, block_actions, view_submission, shortcuts, home and other events,
-    all (and their lazy re-invocations) through ``bot.slack.lambda_handler.handler``."""
+    all (and their lazy re-invocations) through ``bot.entrypoints.slack.handler``."""
     seen: list[str] = []
 
     class ViaModule:
@@ -241,7 +241,7 @@ class NoInvoke:
         return {"StatusCode": 202}
 
 fake = FakeSlack(token="xoxb-cold-start-test").start()
-import bot.slack.lambda_handler as entry
+import bot.entrypoints.slack as entry
 from slack_sdk import WebClient
 from bot.runtime import start
 started = time.perf_counter()

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from bot.workflows import lambda_entry
+from bot.entrypoints import workflows as lambda_entry
 from bot.workflows.tasks import TaskContext, TaskFailure, TaskRegistry, WorkflowTask
 
 

@@ -20,15 +20,15 @@ tool                        module              for
 from __future__ import annotations
 
 from bot.agents.tools import ToolRegistration
-from bot.projects.specialist.adr import write_adr
-from bot.projects.specialist.catalogue import aws_service_lookup
-from bot.projects.specialist.code import lint_code
-from bot.projects.specialist.diagrams import generate_diagram
-from bot.projects.specialist.iac_scan import scan_iac
-from bot.projects.specialist.knowledge import knowledge_base_search
-from bot.projects.specialist.schema import design_schema
-from bot.projects.specialist.terraform import validate_terraform
-from bot.projects.specialist.threats import threat_model
+from plugins.projects.specialist.adr import write_adr
+from plugins.projects.specialist.catalogue import aws_service_lookup
+from plugins.projects.specialist.code import lint_code
+from plugins.projects.specialist.diagrams import generate_diagram
+from plugins.projects.specialist.iac_scan import scan_iac
+from plugins.projects.specialist.knowledge import knowledge_base_search
+from plugins.projects.specialist.schema import design_schema
+from plugins.projects.specialist.terraform import validate_terraform
+from plugins.projects.specialist.threats import threat_model
 
 SPECIALIST_TOOLS: tuple[ToolRegistration, ...] = (
     generate_diagram,

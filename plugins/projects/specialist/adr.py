@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from bot.agents.tools import ToolError, ToolInvocation, crewbot_tool
-from bot.projects.crew import fill_template
-from bot.projects.specialist.base import default_path, slug, write_scoped
-from bot.projects.tools import crew_call, template_fields
+from plugins.projects.crew import fill_template
+from plugins.projects.specialist.base import default_path, slug, write_scoped
+from plugins.projects.tools import crew_call, template_fields
 
 ADR_TEMPLATE = Path(__file__).parent / "templates" / "adr.md"
 STATUSES: tuple[str, ...] = ("proposed", "accepted", "rejected", "deprecated", "superseded")

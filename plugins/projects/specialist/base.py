@@ -1,7 +1,7 @@
 """What the specialist tools share: where a document goes in the caller's scope, the scoped write, the
 component and connection lists of diagrams and threat models, and plain keyword scoring.
 
-Every write goes through the project's artifact store (:func:`bot.projects.tools._write`), so the scope
+Every write goes through the project's artifact store (:func:`plugins.projects.tools._write`), so the scope
 check, the commit and the audit entry on a refusal are the same as for ``write_artifact``.
 """
 
@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.agents.tools import ToolError
-from bot.projects.artifacts import WRITE_SCOPES
-from bot.projects.tools import CrewCall
-from bot.projects.tools import _write as write_scoped
+from plugins.projects.artifacts import WRITE_SCOPES
+from plugins.projects.tools import CrewCall
+from plugins.projects.tools import _write as write_scoped
 
 __all__ = [
     "Component",
@@ -143,7 +143,7 @@ _KIND_WORDS: dict[str, tuple[str, ...]] = {
 
 def guess_kind(name: str) -> str:
     """The kind of a component from the AWS catalogue (by name), else from words in its name."""
-    from bot.projects.specialist.catalogue import catalogue
+    from plugins.projects.specialist.catalogue import catalogue
 
     service = catalogue().match_name(name)
     if service is not None:

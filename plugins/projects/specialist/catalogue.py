@@ -16,8 +16,8 @@ from typing import Any
 import yaml
 
 from bot.agents.tools import ToolError, ToolInvocation, crewbot_tool
-from bot.projects.specialist.base import terms
-from bot.projects.tools import crew_call
+from plugins.projects.specialist.base import terms
+from plugins.projects.tools import crew_call
 
 CATALOGUE_FILE = Path(__file__).parent / "data" / "aws_services.yaml"
 _VENDOR = frozenset({"aws", "amazon"})

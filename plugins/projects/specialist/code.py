@@ -25,8 +25,8 @@ from typing import Any
 import yaml
 
 from bot.agents.tools import ToolError, ToolInvocation, crewbot_tool
-from bot.projects.artifacts import ArtifactNotFound, ArtifactScopeError, ArtifactStore, clean_path
-from bot.projects.tools import crew_call
+from plugins.projects.artifacts import ArtifactNotFound, ArtifactScopeError, ArtifactStore, clean_path
+from plugins.projects.tools import crew_call
 
 MAX_FILES = 200
 LINE_LIMIT = 120
@@ -130,7 +130,7 @@ def check_structured(path: str, text: str) -> list[dict[str, Any]]:
                 )
             ]
     elif path.endswith(".tf"):
-        from bot.projects.specialist.terraform import parse_file
+        from plugins.projects.specialist.terraform import parse_file
 
         _, problems = parse_file(path, text)
         return [_issue(path, p.line, None, "HCL", "error", p.message) for p in problems]

@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from bot.agents.tools import ToolError, ToolInvocation, crewbot_tool
-from bot.projects.specialist.base import (
+from plugins.projects.specialist.base import (
     Component,
     Connection,
     default_path,
@@ -21,7 +21,7 @@ from bot.projects.specialist.base import (
     slug,
     write_scoped,
 )
-from bot.projects.tools import crew_call
+from plugins.projects.tools import crew_call
 
 SPEC_MARKER = "crewbot-diagram:"
 _SPEC = re.compile(r"<!--\s*crewbot-diagram:\s*(\{.*?\})\s*-->", re.S)

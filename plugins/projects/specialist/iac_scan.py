@@ -39,9 +39,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.agents.tools import ToolInvocation, crewbot_tool
-from bot.projects.specialist.base import write_scoped
-from bot.projects.specialist.terraform import Block, Module, expressions, strings, tool_modules
-from bot.projects.tools import crew_call
+from plugins.projects.specialist.base import write_scoped
+from plugins.projects.specialist.terraform import Block, Module, expressions, strings, tool_modules
+from plugins.projects.tools import crew_call
 
 SEVERITIES: tuple[str, ...] = ("critical", "high", "medium", "low", "info")
 ADMIN_PORTS: dict[int, str] = {

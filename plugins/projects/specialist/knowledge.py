@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.agents.tools import ToolError, ToolInvocation, crewbot_tool
-from bot.projects.specialist.base import terms
-from bot.projects.tools import crew_call
+from plugins.projects.specialist.base import terms
+from plugins.projects.tools import crew_call
 
 _HEADING = re.compile(r"^#{1,6}\s+(.*)$")
 MAX_FILES = 400

@@ -1,4 +1,4 @@
-"""How the offline crew (:mod:`bot.projects.offline_crew`) uses the specialist tools, deterministically, so
+"""How the offline crew (:mod:`plugins.projects.offline_crew`) uses the specialist tools, deterministically, so
 the offline demo shows them at work. Each function returns the next tool calls for an agent in a phase,
 from what it has called and read so far in its node:
 
@@ -19,7 +19,7 @@ import re
 from typing import Any
 
 from bot.agents.model_events import ToolCall
-from bot.projects.crew import Deliverable, PhaseSpec
+from plugins.projects.crew import Deliverable, PhaseSpec
 
 DIAGRAM_PATH = "docs/architecture/diagrams/architecture.md"
 MAX_SERVICES = 7
@@ -178,7 +178,7 @@ def chosen_services(results: dict[str, Any]) -> list[dict[str, Any]]:
 def request_path(services: list[dict[str, Any]]) -> tuple[list[dict[str, str]], list[str]]:
     """Components and connections: users → edge/API tiers in turn → the compute tier → everything behind it
     (queues, third parties, data stores); identity, security and operations services sit beside the path."""
-    from bot.projects.specialist.catalogue import catalogue
+    from plugins.projects.specialist.catalogue import catalogue
 
     tiers: dict[int, list[str]] = {}
     external: set[str] = set()

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.agents.tools import ToolError, ToolInvocation, crewbot_tool
-from bot.projects.specialist.base import default_path, slug, write_scoped
-from bot.projects.tools import crew_call
+from plugins.projects.specialist.base import default_path, slug, write_scoped
+from plugins.projects.tools import crew_call
 
 #: type → (PostgreSQL type, JSON Schema)
 TYPES: dict[str, tuple[str, dict[str, Any]]] = {

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.agents.tools import ToolError, ToolInvocation, crewbot_tool
-from bot.projects.artifacts import ArtifactNotFound, ArtifactScopeError, ArtifactStore, clean_path
-from bot.projects.tools import crew_call
+from plugins.projects.artifacts import ArtifactNotFound, ArtifactScopeError, ArtifactStore, clean_path
+from plugins.projects.tools import crew_call
 
 TOP_LEVEL = (
     "terraform",

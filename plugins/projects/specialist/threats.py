@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.agents.tools import ToolError, ToolInvocation, crewbot_tool
-from bot.projects.artifacts import ArtifactNotFound, ArtifactScopeError
-from bot.projects.specialist.base import (
+from plugins.projects.artifacts import ArtifactNotFound, ArtifactScopeError
+from plugins.projects.specialist.base import (
     Component,
     Connection,
     default_path,
@@ -25,9 +25,9 @@ from bot.projects.specialist.base import (
     slug,
     write_scoped,
 )
-from bot.projects.specialist.catalogue import catalogue
-from bot.projects.specialist.diagrams import read_diagram_spec
-from bot.projects.tools import crew_call
+from plugins.projects.specialist.catalogue import catalogue
+from plugins.projects.specialist.diagrams import read_diagram_spec
+from plugins.projects.tools import crew_call
 
 CATEGORIES: dict[str, str] = {
     "S": "Spoofing",

@@ -5,7 +5,7 @@ locals {
   task_of_function = { for task, fn in local.task_functions : fn => task }
 
   # The CREWBOT_* variables every function runs with (bot/deploy/catalog.py lambda_environment); a
-  # workflow task's function also gets CREWBOT_WORKFLOW_TASK (bot/workflows/lambda_entry.py). The
+  # workflow task's function also gets CREWBOT_WORKFLOW_TASK (bot/entrypoints/workflows.py). The
   # account id is YAML-quoted: the config loader reads variables as YAML, and a bare 12-digit number
   # is not a string.
   lambda_environment = {

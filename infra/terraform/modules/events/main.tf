@@ -106,7 +106,7 @@ resource "aws_scheduler_schedule" "this" {
   target {
     arn      = each.value.function_arn
     role_arn = aws_iam_role.scheduler.arn
-    # bot/events/lambda_entry.py reads the firing time from "time", as in an EventBridge event.
+    # bot/entrypoints/events.py reads the firing time from "time", as in an EventBridge event.
     input = jsonencode({ schedule = each.key, time = "<aws.scheduler.scheduled-time>" })
 
     retry_policy {

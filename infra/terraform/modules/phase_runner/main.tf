@@ -1,7 +1,7 @@
 # The project-phase runner on ECS Fargate (phase_runner = "ecs"): a phase's Swarm may outlast Lambda's
 # 15 minutes. The RunProjectPhase function (and the bot, on a resume) starts one task per run with the
 # command `crewbot projects run-phase --project P --run R [--resume]` as a container override
-# (bot/projects/launchers.py); the task reads the run from the store, runs the Swarm and answers the
+# (plugins/projects/launchers.py); the task reads the run from the store, runs the Swarm and answers the
 # phase's task token. Two roles: the task role holds exactly the catalog's access for the task, the
 # execution role only pulls this image and writes this log group.
 
