@@ -90,6 +90,13 @@ def register_event_handlers(config: Any, settings: Any, crewbot: Any) -> Iterabl
 
 
 @hookspec
+def register_queue_consumers(config: Any, settings: Any, crewbot: Any) -> Iterable[Any] | None:
+    """Return work-queue consumers (:class:`bot.events.queues.QueueConsumer`: a queue's settings and the
+    function that handles its messages). Locally they run on in-process thread pools; in AWS each becomes
+    an SQS queue with a dead-letter queue and a Lambda function consuming it."""
+
+
+@hookspec
 def register_http_routes(config: Any, settings: Any, crewbot: Any) -> Iterable[Any] | None:
     """Return plain HTTP endpoints (:class:`bot.httproutes.HttpRoute`, e.g. an OAuth callback), served by
     the Slack Lambda in AWS and by a local server on 127.0.0.1; each route authenticates its own requests."""
@@ -120,6 +127,7 @@ REGISTRATION_HOOKS: tuple[str, ...] = (
     "register_calendar_providers",
     "register_schedules",
     "register_event_handlers",
+    "register_queue_consumers",
     "register_http_routes",
     "register_conversation_routes",
 )

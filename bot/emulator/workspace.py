@@ -239,8 +239,15 @@ class Emulator:
         return response
 
     def wait(self) -> None:
-        if not self.lambda_client.wait():
-            raise EmulatorError("background handlers did not finish within 2 minutes")
+        """Wait for the lazy listeners and the queue workers, and for what each starts in the other."""
+        workers = self.crewbot.queues.workers
+        while True:
+            if not self.lambda_client.wait():
+                raise EmulatorError("background handlers did not finish within 2 minutes")
+            if workers is None or workers.idle():
+                return
+            if not workers.wait():
+                raise EmulatorError("queue workers did not finish within 2 minutes")
 
     def _take(self, response: dict[str, Any]) -> Turn:
         status = int(response.get("statusCode", 0))

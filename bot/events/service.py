@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from bot.events.bus import EventBridgeBus, EventBus, EventHandler, LocalEventBus
-from bot.events.queues import LocalQueue, Queue, Queues, QueueSpec, SqsQueue
+from bot.events.queues import LocalQueue, Queue, QueueConsumer, Queues, QueueSpec, SqsQueue
 from bot.events.scheduler import EventBridgeScheduler, LocalScheduler, Scheduler
 from bot.events.schedules import Schedule
 
@@ -61,6 +61,7 @@ def build_scheduler(crewbot: Crewbot) -> Scheduler:
 
 
 def build_queues(crewbot: Crewbot) -> Queues:
+    consumers = _items(crewbot, "register_queue_consumers", QueueConsumer)
     if crewbot.config.runtime == "aws":
         import boto3
 
@@ -71,5 +72,14 @@ def build_queues(crewbot: Crewbot) -> Queues:
             dlq = client.get_queue_url(QueueName=crewbot.namer.queue(spec.dead_letter_name))["QueueUrl"]
             return SqsQueue(spec, client, url, dlq)
 
-        return Queues(sqs)
-    return Queues(lambda spec: LocalQueue(spec, crewbot.store, crewbot.clock))
+        return Queues(sqs, consumers)
+    from bot.events.workers import LocalQueueWorkers
+
+    def notify(queue: LocalQueue) -> None:
+        if queues.workers is not None:
+            queues.workers.notify(queue)
+
+    queues = Queues(lambda spec: LocalQueue(spec, crewbot.store, crewbot.clock, on_send=notify), consumers)
+    queues.workers = LocalQueueWorkers(queues, consumers)
+    crewbot.clock.on_advance(queues.workers.run_due)
+    return queues

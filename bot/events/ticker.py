@@ -74,6 +74,11 @@ def attach_local_time(crewbot: Crewbot) -> list[Callable[[], Any]]:
     scheduler = crewbot.scheduler
     if isinstance(scheduler, LocalScheduler):
         jobs.append(scheduler.run_due)
+    if crewbot.plugins.contributions("register_queue_consumers"):
+        workers = crewbot.queues.workers
+        if workers is not None:
+            workers.run_due()  # messages a previous process left on the queues
+            jobs.append(workers.run_due)
     return jobs
 
 
