@@ -1,8 +1,9 @@
 """Crewbot: a plugin-driven, Slack-first chat-ops bot.
 
-Plugins implement the hooks in :mod:`bot.hookspecs` with the :data:`hookimpl` marker::
+Plugins implement the hooks in :mod:`bot.hookspecs` with the :data:`hookimpl` marker, and import
+everything they use from the plugin API module, :mod:`bot.api`::
 
-    from bot import hookimpl
+    from bot.api import hookimpl
 
     @hookimpl
     def register_commands():

@@ -19,14 +19,10 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot import hookimpl
-from bot.calendars.events import CalendarEvent, ProviderError, SyncResult
-from bot.resources import data_dir
-from bot.storage.records import Attendee
+from bot.api import Attendee, CalendarEvent, ProviderError, SyncResult, data_dir, hookimpl
 
 if TYPE_CHECKING:
-    from bot.calendars.connections import Connection
-    from bot.runtime import Crewbot
+    from bot.api import Connection, Crewbot
 
 MAX_BYTES = 5 * 1024 * 1024
 VIDEO_LINK = re.compile(

@@ -23,14 +23,18 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from bot import hookimpl
-from bot.calendars.connections import ConnectionRepository
-from bot.calendars.events import CalendarEvent, ProviderError, ReauthorizationRequired, SyncResult
-from bot.storage.records import Attendee
+from bot.api import (
+    Attendee,
+    CalendarEvent,
+    ConnectionRepository,
+    ProviderError,
+    ReauthorizationRequired,
+    SyncResult,
+    hookimpl,
+)
 
 if TYPE_CHECKING:
-    from bot.calendars.connections import Connection
-    from bot.runtime import Crewbot
+    from bot.api import Connection, Crewbot
 
 logger = logging.getLogger(__name__)
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot import hookimpl
-from bot.resources import data_dir
+from bot.api import data_dir, hookimpl
 
 
 @hookimpl

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot import hookimpl
-from bot.agents.service import AgentAccessError
-from bot.slack.registry import Action, SlashCommand, collect_registrations
+from bot.api import Action, AgentAccessError, SlashCommand, collect_registrations, hookimpl
 
 #: The "Use" button next to each agent in ``/crewbot agents``; its value is the agent's name.
 USE_AGENT = "crewbot_use_agent"

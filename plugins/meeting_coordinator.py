@@ -19,13 +19,21 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot import hookimpl
-from bot.agents.context import YamlContextProvider
-from bot.agents.parallel import fetch_all
-from bot.agents.tools import CallContext, ToolError, ToolInvocation, ToolRegistration, call_context, crewbot_tool
-from bot.resources import data_dir
-from bot.storage.base import ConflictError
-from bot.storage.records import Meeting, format_time
+from bot.api import (
+    CallContext,
+    ConflictError,
+    Meeting,
+    ToolError,
+    ToolInvocation,
+    ToolRegistration,
+    YamlContextProvider,
+    call_context,
+    crewbot_tool,
+    data_dir,
+    fetch_all,
+    format_time,
+    hookimpl,
+)
 
 
 class Settings(BaseModel):

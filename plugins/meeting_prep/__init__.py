@@ -14,16 +14,24 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from bot import hookimpl
-from bot.events import EventHandler, Schedule, ScheduledCall
-from bot.httproutes import HttpRequest, HttpResponse, HttpRoute
-from bot.slack.registry import Action, SlashCommand, ViewSubmission
+from bot.api import (
+    Action,
+    EventHandler,
+    HttpRequest,
+    HttpResponse,
+    HttpRoute,
+    Schedule,
+    ScheduledCall,
+    SlashCommand,
+    ViewSubmission,
+    hookimpl,
+)
 from plugins.meeting_prep import chat, notify, slack_ui, tasks
 from plugins.meeting_prep.monitor import EVENT_SOURCE, PREP_EVENT, CalendarMonitor
 from plugins.meeting_prep.settings import Settings, monitor_options
 
 if TYPE_CHECKING:
-    from bot.runtime import Crewbot
+    from bot.api import Crewbot
 
 
 @hookimpl

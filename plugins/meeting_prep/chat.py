@@ -18,12 +18,10 @@ from datetime import timedelta
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
-from bot.slack.conversation import IncomingMessage, Reply
-from bot.storage.records import Meeting, format_time
-from bot.workflows.errors import TaskTokenError
+from bot.api import IncomingMessage, Meeting, Reply, TaskTokenError, format_time
 
 if TYPE_CHECKING:
-    from bot.runtime import Crewbot
+    from bot.api import Crewbot
 
 logger = logging.getLogger(__name__)
 
@@ -155,7 +153,7 @@ class PrepChatRoute:
 def save_answer(crewbot: Crewbot, meeting: Meeting, question: str, text: str) -> str | None:
     """Save an answer through the Meeting Coordinator's own ``save_prep_response`` tool, as the coordinator
     in this chat; ``None`` when saved, else what to tell the user."""
-    from bot.agents.tools import CALL_KEY, CallContext, ToolError
+    from bot.api import CALL_KEY, CallContext, ToolError
     from plugins.meeting_coordinator import save_prep_response
 
     call = CallContext(user_id=meeting.user_id, session_id=f"prep-{meeting.meeting_id}", agent=AGENT, crewbot=crewbot)

@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from bot.resources import data_dir
+from bot.api import data_dir
 
 CONTEXT_TOPICS = ("budget", "big_rocks", "incidents", "staffing", "decisions")
 

@@ -12,8 +12,7 @@ import json
 from datetime import timedelta
 from typing import Any
 
-from bot.cli.context import CliContext
-from bot.storage.records import format_time
+from bot.api import CliContext, format_time
 from plugins.meeting_prep.classify import MeetingTypesError, classify, load_meeting_types
 from plugins.meeting_prep.monitor import CalendarMonitor
 

@@ -16,11 +16,11 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from bot.storage.records import parse_time
+from bot.api import parse_time
 from plugins.meeting_prep.classify import MeetingType
 
 if TYPE_CHECKING:
-    from bot.runtime import Crewbot
+    from bot.api import Crewbot
 
 logger = logging.getLogger(__name__)
 

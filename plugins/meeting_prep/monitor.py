@@ -22,14 +22,21 @@ from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from bot.calendars.connections import Connection, ConnectionRepository
-from bot.calendars.events import CalendarEvent, ReauthorizationRequired
-from bot.storage.records import Meeting, User, external_key, format_time
+from bot.api import (
+    CalendarEvent,
+    Connection,
+    ConnectionRepository,
+    Meeting,
+    ReauthorizationRequired,
+    User,
+    external_key,
+    format_time,
+)
 from plugins.meeting_prep.classify import MeetingTypes, classify, load_meeting_types
 from plugins.meeting_prep.oauth import provider_named
 
 if TYPE_CHECKING:
-    from bot.runtime import Crewbot
+    from bot.api import Crewbot
 
 logger = logging.getLogger(__name__)
 
@@ -280,7 +287,7 @@ class CalendarMonitor:
 
     def _supersede(self, meeting: Meeting) -> None:
         """The meeting moved or was cancelled: end a prep waiting for the old version, drop its reminder."""
-        from bot.workflows.errors import TaskTokenError
+        from bot.api import TaskTokenError
 
         self.crewbot.scheduler.cancel(f"prep-reminder-{meeting.meeting_id}-{prep_version(meeting)}")
         token = getattr(meeting, "prep_token", None)

@@ -14,12 +14,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from bot.slack.client import slack_client
-from bot.storage.records import parse_time
+from bot.api import parse_time, slack_client
 from plugins.meeting_prep.monitor import prep_settings
 
 if TYPE_CHECKING:
-    from bot.runtime import Crewbot
+    from bot.api import Crewbot
 
 logger = logging.getLogger(__name__)
 

@@ -19,15 +19,21 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
-from bot.calendars.connections import ConnectionRepository
-from bot.calendars.crypto import cipher_for
-from bot.calendars.events import CalendarProvider
-from bot.storage.base import ConflictError, NotFoundError, TableSpec
-from bot.storage.records import Record, Repository, Timestamp
-from bot.storage.tables import register_table
+from bot.api import (
+    CalendarProvider,
+    ConflictError,
+    ConnectionRepository,
+    NotFoundError,
+    Record,
+    Repository,
+    TableSpec,
+    Timestamp,
+    cipher_for,
+    register_table,
+)
 
 if TYPE_CHECKING:
-    from bot.runtime import Crewbot
+    from bot.api import Crewbot
 
 logger = logging.getLogger(__name__)
 

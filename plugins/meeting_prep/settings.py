@@ -6,11 +6,11 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from bot.events.schedules import parse_expression
+from bot.api import parse_expression
 from plugins.meeting_prep.monitor import MonitorOptions
 
 if TYPE_CHECKING:
-    from bot.runtime import Crewbot
+    from bot.api import Crewbot
 
 
 class Settings(BaseModel):

@@ -13,9 +13,7 @@ import threading
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot.calendars.connections import ConnectionRepository
-from bot.storage.records import Meeting, format_time
-from bot.workflows.errors import ExecutionAlreadyExists, TaskTokenError
+from bot.api import ConnectionRepository, ExecutionAlreadyExists, Meeting, TaskTokenError, format_time
 from plugins.meeting_prep import chat, notify
 from plugins.meeting_prep.classify import load_meeting_types
 from plugins.meeting_prep.monitor import CalendarMonitor, in_quiet_hours, prep_settings, prep_version
@@ -23,7 +21,7 @@ from plugins.meeting_prep.oauth import provider_named, start_authorization
 from plugins.meeting_prep.settings import monitor_options, settings_of
 
 if TYPE_CHECKING:
-    from bot.runtime import Crewbot
+    from bot.api import Crewbot
 
 logger = logging.getLogger(__name__)
 
@@ -139,7 +137,7 @@ def callback_base_url(crewbot: Crewbot) -> str:
                 "Slack Lambda's API, which serves /oauth/<provider>/callback)"
             )
         return settings.oauth_base_url
-    from bot.httproutes import serve
+    from bot.api import serve
 
     with _servers_lock:
         server = _servers.get(id(crewbot))

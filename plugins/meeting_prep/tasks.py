@@ -14,9 +14,7 @@ from datetime import UTC, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from bot.agents.parallel import fetch_all
-from bot.storage.records import Meeting, format_time, parse_time
-from bot.workflows import TaskFailure, WorkflowTask
+from bot.api import Meeting, TaskFailure, WorkflowTask, fetch_all, format_time, parse_time
 from plugins.meeting_prep import notify
 from plugins.meeting_prep.classify import load_meeting_types
 from plugins.meeting_prep.materials import build_materials, coordinator_briefing, highlights
@@ -24,8 +22,7 @@ from plugins.meeting_prep.monitor import prep_version
 from plugins.meeting_prep.settings import settings_of
 
 if TYPE_CHECKING:
-    from bot.runtime import Crewbot
-    from bot.workflows.tasks import TaskContext
+    from bot.api import Crewbot, TaskContext
 
 logger = logging.getLogger(__name__)
 

@@ -30,9 +30,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from bot import hookimpl
-from bot.resources import data_dir
-from bot.slack.registry import Action, SlackEvent, SlashCommand, ViewSubmission
+from bot.api import Action, SlackEvent, SlashCommand, ViewSubmission, data_dir, hookimpl
 from plugins.projects.settings import Settings
 
 

@@ -28,8 +28,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from bot.runtime import Crewbot
-    from bot.storage.base import BlobStore
+    from bot.api import BlobStore, Crewbot
 
 #: Directories each crew agent may write under (the seed's scoped git tools).
 WRITE_SCOPES: dict[str, tuple[str, ...]] = {

@@ -11,9 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from bot.agents.tools import CALL_KEY, CallContext
-from bot.agents.usage import BudgetState
-from bot.slack.conversation import IncomingMessage
+from bot.api import CALL_KEY, BudgetState, CallContext, IncomingMessage
 from plugins.projects.tools import PHASE_KEY, PROJECT_KEY
 
 logger = logging.getLogger(__name__)
@@ -41,7 +39,7 @@ def on_mention(event: dict[str, Any], body: dict[str, Any], client: Any, context
         p for p in crewbot.records.projects.by_channel(message.channel_id) if p.status not in ("cancelled", "completed")
     ]
     if not projects:
-        from bot.slack.reply import SlackReply
+        from bot.api import SlackReply
 
         crewbot.conversations.handle(message, SlackReply(client, message))
         return
@@ -52,8 +50,7 @@ def on_mention(event: dict[str, Any], body: dict[str, Any], client: Any, context
 
 def ask_pm(crewbot: Any, project: Any, message: IncomingMessage) -> str:
     """One turn of the project's PM agent, in a session per Slack thread."""
-    from bot.agents.hooks import CrewbotHooks
-    from bot.agents.sessions import safe_session_id
+    from bot.api import CrewbotHooks, safe_session_id
 
     agents = crewbot.agents
     spec = agents.registry.get("pm")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from bot.cli.context import CliContext
+from bot.api import CliContext
 
 
 def add_to(sub: argparse._SubParsersAction) -> None:

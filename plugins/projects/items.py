@@ -11,9 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from bot.storage.base import ConflictError, IndexSpec, Item, SortCondition, Table, TableSpec
-from bot.storage.records import format_time, new_id
-from bot.storage.tables import register_table
+from bot.api import ConflictError, IndexSpec, Item, SortCondition, Table, TableSpec, format_time, new_id, register_table
 
 PROJECT_ITEMS = register_table(
     TableSpec(

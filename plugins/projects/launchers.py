@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from bot.runtime import Crewbot
+    from bot.api import Crewbot
 
 
 class LaunchError(RuntimeError):

@@ -25,8 +25,7 @@ import re
 from collections.abc import AsyncGenerator
 from typing import Any
 
-from bot.agents.model_events import ToolCall, message_events
-from bot.agents.offline import OFFLINE_LABEL, OfflineModel
+from bot.api import OFFLINE_LABEL, OfflineModel, ToolCall, message_events
 from plugins.projects.crew import PHASES, Deliverable, PhaseSpec
 from plugins.projects.specialist import playbook
 

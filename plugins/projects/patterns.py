@@ -15,8 +15,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from bot.storage.base import BlobStore, ConflictError, Item, Table
-from bot.storage.records import format_time, new_id
+from bot.api import BlobStore, ConflictError, Item, Table, format_time, new_id
 
 LIBRARY = "default"
 PROMOTE_MIN_USES = 3

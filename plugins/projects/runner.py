@@ -19,10 +19,7 @@ import logging
 import threading
 from typing import TYPE_CHECKING, Any
 
-from bot.agents.hooks import CrewbotHooks
-from bot.agents.offline import OfflineModel
-from bot.agents.tools import CALL_KEY, CallContext
-from bot.agents.usage import BudgetState
+from bot.api import CALL_KEY, BudgetState, CallContext, CrewbotHooks, OfflineModel
 from plugins.projects.crew import PHASES, PhaseSpec
 from plugins.projects.offline_crew import CrewOfflineModel
 from plugins.projects.service import project_service
@@ -30,8 +27,7 @@ from plugins.projects.slack_ui import post, question_blocks
 from plugins.projects.tools import PHASE_KEY, PROJECT_KEY, RUN_KEY
 
 if TYPE_CHECKING:
-    from bot.runtime import Crewbot
-    from bot.storage.records import Project
+    from bot.api import Crewbot, Project
 
 logger = logging.getLogger(__name__)
 
@@ -182,8 +178,7 @@ class PhaseRunner:
         from strands import Agent
         from strands.multiagent import Swarm
 
-        from bot.agents.service import conversation_manager
-        from bot.agents.sessions import session_manager
+        from bot.api import conversation_manager, session_manager
 
         agents = self.crewbot.agents
         registry = agents.registry

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from bot.storage.records import Project, new_id
+from bot.api import Project, new_id
 from plugins.projects.artifacts import ArtifactStore, artifact_store
 from plugins.projects.crew import PHASE_ORDER, PHASES
 from plugins.projects.items import PATTERNS, PROJECT_ITEMS, AlreadyDecided, ProjectItems
@@ -23,7 +23,7 @@ from plugins.projects.patterns import PatternLibrary
 from plugins.projects.sow import Sow, SowError, check_sow_text, parse_sow, parse_sow_with_agent
 
 if TYPE_CHECKING:
-    from bot.runtime import Crewbot
+    from bot.api import Crewbot
 
 logger = logging.getLogger(__name__)
 
@@ -166,7 +166,7 @@ class ProjectService:
 
     def start(self, project: Project) -> None:
         """Start the project's phase workflow (idempotent: one execution per project)."""
-        from bot.workflows.errors import ExecutionAlreadyExists
+        from bot.api import ExecutionAlreadyExists
 
         try:
             self.crewbot.workflows.start(
@@ -227,7 +227,7 @@ class ProjectService:
         comment: str = "",
     ) -> dict[str, Any]:
         """Approve (``approved``) or send back (``revised``) a gate, once; audited; then resume the workflow."""
-        from bot.workflows.errors import TaskTokenError
+        from bot.api import TaskTokenError
 
         if decision not in ("approved", "revised"):
             raise ProjectError(f"unknown decision {decision!r}")
@@ -298,7 +298,7 @@ class ProjectService:
 
     def recover(self, project_id: str, item_id: str, user_id: str, decision: str) -> dict[str, Any]:
         """Retry a failed phase (it runs again as a new attempt) or stop the project; once; audited."""
-        from bot.workflows.errors import TaskTokenError
+        from bot.api import TaskTokenError
 
         if decision not in ("retry", "stop"):
             raise ProjectError(f"unknown decision {decision!r}")

@@ -14,7 +14,7 @@ import urllib.parse
 import urllib.request
 from typing import Any
 
-from bot.slack.errors import tell_user
+from bot.api import tell_user
 from plugins.projects.crew import PHASE_ORDER, PHASES
 from plugins.projects.items import AlreadyDecided
 from plugins.projects.service import NotApprover, ProjectError, ProjectNameError, project_service

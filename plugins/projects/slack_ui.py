@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from plugins.projects.crew import PHASES
 
 if TYPE_CHECKING:
-    from bot.runtime import Crewbot
+    from bot.api import Crewbot
 
 logger = logging.getLogger(__name__)
 
@@ -38,8 +38,7 @@ def post(
         return None
     from slack_sdk.errors import SlackApiError
 
-    from bot.config.secrets import SecretNotFound
-    from bot.slack.client import slack_client
+    from bot.api import SecretNotFound, slack_client
 
     try:
         response = slack_client(crewbot).chat_postMessage(
@@ -61,8 +60,7 @@ def update(
         return
     from slack_sdk.errors import SlackApiError
 
-    from bot.config.secrets import SecretNotFound
-    from bot.slack.client import slack_client
+    from bot.api import SecretNotFound, slack_client
 
     try:
         slack_client(crewbot).chat_update(channel=channel, ts=ts, text=text, blocks=blocks or [])

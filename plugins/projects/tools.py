@@ -12,15 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from bot.agents.tools import ToolError, ToolInvocation, ToolRegistration, call_context, crewbot_tool
-from bot.storage.records import LEDGER_KINDS, format_time
+from bot.api import LEDGER_KINDS, ToolError, ToolInvocation, ToolRegistration, call_context, crewbot_tool, format_time
 from plugins.projects.artifacts import WRITE_SCOPES, ArtifactNotFound, ArtifactScopeError, check_write_scope, clean_path
 from plugins.projects.crew import PHASES, render_template, template_names
 from plugins.projects.patterns import PatternError
 
 if TYPE_CHECKING:
-    from bot.runtime import Crewbot
-    from bot.storage.records import Project
+    from bot.api import Crewbot, Project
     from plugins.projects.service import ProjectService
 
 PROJECT_KEY = "project_id"

@@ -16,13 +16,13 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from bot.workflows.tasks import TaskContext, TaskFailure, WorkflowTask
+from bot.api import TaskContext, TaskFailure, WorkflowTask
 from plugins.projects.crew import PHASES, render_template
 from plugins.projects.service import project_service
 from plugins.projects.slack_ui import failure_blocks, gate_blocks, post, update
 
 if TYPE_CHECKING:
-    from bot.runtime import Crewbot
+    from bot.api import Crewbot
 
 logger = logging.getLogger(__name__)
 
@@ -126,9 +126,7 @@ REVIEW_PROMPT = (
 def pm_assessment(crewbot: Crewbot, project: Any, phase: str, paths: list[str]) -> str:
     """The PM agent's short assessment when a model is configured ("" on the offline model: the checks above
     are the review then). Read-only tools; one turn, no session."""
-    from bot.agents.hooks import CrewbotHooks
-    from bot.agents.tools import CALL_KEY, CallContext
-    from bot.agents.usage import BudgetState
+    from bot.api import CALL_KEY, BudgetState, CallContext, CrewbotHooks
     from plugins.projects.tools import PHASE_KEY, PROJECT_KEY
 
     agents = crewbot.agents
@@ -137,7 +135,7 @@ def pm_assessment(crewbot: Crewbot, project: Any, phase: str, paths: list[str]) 
         return ""
     from strands import Agent
 
-    from bot.agents.service import conversation_manager
+    from bot.api import conversation_manager
 
     call = CallContext(
         user_id=f"project:{project.project_id}",

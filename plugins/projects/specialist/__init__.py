@@ -19,7 +19,7 @@ tool                        module              for
 
 from __future__ import annotations
 
-from bot.agents.tools import ToolRegistration
+from bot.api import ToolRegistration
 from plugins.projects.specialist.adr import write_adr
 from plugins.projects.specialist.catalogue import aws_service_lookup
 from plugins.projects.specialist.code import lint_code

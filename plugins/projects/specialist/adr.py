@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from bot.agents.tools import ToolError, ToolInvocation, crewbot_tool
+from bot.api import ToolError, ToolInvocation, crewbot_tool
 from plugins.projects.crew import fill_template
 from plugins.projects.specialist.base import default_path, slug, write_scoped
 from plugins.projects.tools import crew_call, template_fields

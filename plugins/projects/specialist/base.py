@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from bot.agents.tools import ToolError
+from bot.api import ToolError
 from plugins.projects.artifacts import WRITE_SCOPES
 from plugins.projects.tools import CrewCall
 from plugins.projects.tools import _write as write_scoped

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from bot.agents.tools import ToolError, ToolInvocation, crewbot_tool
+from bot.api import ToolError, ToolInvocation, crewbot_tool
 from plugins.projects.specialist.base import terms
 from plugins.projects.tools import crew_call
 

@@ -24,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from bot.agents.tools import ToolError, ToolInvocation, crewbot_tool
+from bot.api import ToolError, ToolInvocation, crewbot_tool
 from plugins.projects.artifacts import ArtifactNotFound, ArtifactScopeError, ArtifactStore, clean_path
 from plugins.projects.tools import crew_call
 

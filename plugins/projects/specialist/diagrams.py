@@ -11,7 +11,7 @@ import json
 import re
 from typing import Any
 
-from bot.agents.tools import ToolError, ToolInvocation, crewbot_tool
+from bot.api import ToolError, ToolInvocation, crewbot_tool
 from plugins.projects.specialist.base import (
     Component,
     Connection,

@@ -38,7 +38,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from bot.agents.tools import ToolInvocation, crewbot_tool
+from bot.api import ToolInvocation, crewbot_tool
 from plugins.projects.specialist.base import write_scoped
 from plugins.projects.specialist.terraform import Block, Module, expressions, strings, tool_modules
 from plugins.projects.tools import crew_call

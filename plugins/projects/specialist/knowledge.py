@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from bot.agents.tools import ToolError, ToolInvocation, crewbot_tool
+from bot.api import ToolError, ToolInvocation, crewbot_tool
 from plugins.projects.specialist.base import terms
 from plugins.projects.tools import crew_call
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.agents.model_events import ToolCall
+from bot.api import ToolCall
 from plugins.projects.crew import Deliverable, PhaseSpec
 
 DIAGRAM_PATH = "docs/architecture/diagrams/architecture.md"

@@ -16,7 +16,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.agents.tools import ToolError, ToolInvocation, crewbot_tool
+from bot.api import ToolError, ToolInvocation, crewbot_tool
 from plugins.projects.specialist.base import default_path, slug, write_scoped
 from plugins.projects.tools import crew_call
 

@@ -1,0 +1,194 @@
+"""The plugin API: everything a Crewbot plugin may import, in one module.
+
+A plugin imports ``bot.api`` and its own package, nothing else of Crewbot (an import-linter contract
+run by ``make test`` holds the built-in plugins to that)::
+
+    from bot.api import SlashCommand, hookimpl
+
+    @hookimpl
+    def register_commands():
+        return [SlashCommand("/hello", lambda respond: respond("Hello!"), description="Say hello")]
+
+The names are grouped by what a plugin contributes; docs/plugins.md is the guide, and
+:mod:`bot.hookspecs` lists every hook with its signature. ``__all__`` is pinned by a test: adding or
+removing a name is a deliberate change of the API.
+
+The few names that need the Strands SDK (:class:`CrewbotHooks`, :class:`OfflineModel`,
+``OFFLINE_LABEL``) are imported on first use, so importing this module stays cheap on a cold start.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from bot import PROJECT_NAME, __version__, hookimpl
+from bot.agents.context import ContextProvider, YamlContextProvider
+from bot.agents.model_events import ToolCall, message_events
+from bot.agents.parallel import fetch_all
+from bot.agents.service import AgentAccessError, conversation_manager
+from bot.agents.sessions import safe_session_id, session_manager
+from bot.agents.spec import AgentSpec
+from bot.agents.tools import (
+    CALL_KEY,
+    CallContext,
+    ToolError,
+    ToolInvocation,
+    ToolRegistration,
+    call_context,
+    crewbot_tool,
+)
+from bot.agents.usage import BudgetState
+from bot.calendars.connections import Connection, ConnectionRepository
+from bot.calendars.crypto import cipher_for
+from bot.calendars.events import CalendarEvent, CalendarProvider, ProviderError, ReauthorizationRequired, SyncResult
+from bot.cli.context import CliContext
+from bot.config.secrets import SecretNotFound
+from bot.events import Event, EventHandler, Schedule, ScheduledCall, parse_expression
+from bot.httproutes import HttpRequest, HttpResponse, HttpRoute, serve
+from bot.resources import data_dir
+from bot.runtime import Crewbot
+from bot.slack.client import slack_client
+from bot.slack.conversation import IncomingMessage, Reply
+from bot.slack.errors import tell_user
+from bot.slack.registry import Action, Shortcut, SlackEvent, SlashCommand, ViewSubmission, collect_registrations
+from bot.slack.reply import SlackReply
+from bot.storage.base import BlobStore, ConflictError, IndexSpec, Item, NotFoundError, SortCondition, Table, TableSpec
+from bot.storage.records import (
+    LEDGER_KINDS,
+    Attendee,
+    Meeting,
+    Project,
+    Record,
+    Repository,
+    Timestamp,
+    User,
+    external_key,
+    format_time,
+    new_id,
+    parse_time,
+)
+from bot.storage.tables import register_table
+from bot.workflows import (
+    ExecutionAlreadyExists,
+    ExecutionNotFound,
+    InvalidTaskToken,
+    TaskContext,
+    TaskFailure,
+    TaskTokenAnswered,
+    TaskTokenError,
+    TaskTokenExpired,
+    WorkflowError,
+    WorkflowTask,
+)
+
+if TYPE_CHECKING:
+    from bot.agents.hooks import CrewbotHooks
+    from bot.agents.offline import OFFLINE_LABEL, OfflineModel
+
+#: Names imported on first use (they pull in the Strands SDK), by name → module.
+_LAZY: dict[str, str] = {
+    "CrewbotHooks": "bot.agents.hooks",
+    "OfflineModel": "bot.agents.offline",
+    "OFFLINE_LABEL": "bot.agents.offline",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+__all__ = [
+    "CALL_KEY",
+    "LEDGER_KINDS",
+    "OFFLINE_LABEL",
+    "PROJECT_NAME",
+    "Action",
+    "AgentAccessError",
+    "AgentSpec",
+    "Attendee",
+    "BlobStore",
+    "BudgetState",
+    "CalendarEvent",
+    "CalendarProvider",
+    "CallContext",
+    "CliContext",
+    "ConflictError",
+    "Connection",
+    "ConnectionRepository",
+    "ContextProvider",
+    "Crewbot",
+    "CrewbotHooks",
+    "Event",
+    "EventHandler",
+    "ExecutionAlreadyExists",
+    "ExecutionNotFound",
+    "HttpRequest",
+    "HttpResponse",
+    "HttpRoute",
+    "IncomingMessage",
+    "IndexSpec",
+    "InvalidTaskToken",
+    "Item",
+    "Meeting",
+    "NotFoundError",
+    "OfflineModel",
+    "Project",
+    "ProviderError",
+    "ReauthorizationRequired",
+    "Record",
+    "Reply",
+    "Repository",
+    "Schedule",
+    "ScheduledCall",
+    "SecretNotFound",
+    "Shortcut",
+    "SlackEvent",
+    "SlackReply",
+    "SlashCommand",
+    "SortCondition",
+    "SyncResult",
+    "Table",
+    "TableSpec",
+    "TaskContext",
+    "TaskFailure",
+    "TaskTokenAnswered",
+    "TaskTokenError",
+    "TaskTokenExpired",
+    "Timestamp",
+    "ToolCall",
+    "ToolError",
+    "ToolInvocation",
+    "ToolRegistration",
+    "User",
+    "ViewSubmission",
+    "WorkflowError",
+    "WorkflowTask",
+    "YamlContextProvider",
+    "__version__",
+    "call_context",
+    "cipher_for",
+    "collect_registrations",
+    "conversation_manager",
+    "crewbot_tool",
+    "data_dir",
+    "external_key",
+    "fetch_all",
+    "format_time",
+    "hookimpl",
+    "message_events",
+    "new_id",
+    "parse_expression",
+    "parse_time",
+    "register_table",
+    "safe_session_id",
+    "serve",
+    "session_manager",
+    "slack_client",
+    "tell_user",
+]
