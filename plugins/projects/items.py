@@ -106,7 +106,9 @@ class ProjectItems:
         )
 
     def gates(self, project_id: str) -> list[Item]:
-        return self.of_kind(project_id, "gate")
+        """The project's gates in the order they were asked for (stored times have whole seconds, so gates of
+        one second are put in phase and attempt order rather than by their random id)."""
+        return sorted(self.of_kind(project_id, "gate"), key=chronological)
 
     def decide_gate(self, project_id: str, gate_id: str, decision: str, user_id: str, **detail: Any) -> Item:
         """Move a pending gate to ``decision`` (``approved`` / ``revised``), once: :class:`AlreadyDecided` else."""
@@ -138,7 +140,7 @@ class ProjectItems:
         )
 
     def recoveries(self, project_id: str) -> list[Item]:
-        return self.of_kind(project_id, "recovery")
+        return sorted(self.of_kind(project_id, "recovery"), key=chronological)
 
     # -- questions -----------------------------------------------------------------------------
 
@@ -160,7 +162,24 @@ class ProjectItems:
         )
 
     def questions(self, project_id: str) -> list[Item]:
-        return self.of_kind(project_id, "question")
+        """The project's questions, oldest first."""
+        return sorted(self.of_kind(project_id, "question"), key=chronological)
+
+    def open_questions(self, project_id: str) -> list[Item]:
+        return [q for q in self.questions(project_id) if q.get("status") == "open"]
+
+    def close_question(self, project_id: str, question_id: str, status: str) -> Item | None:
+        """Close an open question without an answer (``superseded`` by a new attempt); ``None`` if it was not open."""
+        closed: list[Item] = []
+
+        def change(item: Item) -> Item | None:
+            if item.get("status") != "open":
+                return None
+            closed.append(item)
+            return {**item, "status": status, "closed_at": self.stamp()}
+
+        self.table.mutate({"project_id": project_id, "item_id": question_id}, change)
+        return closed[0] if closed else None
 
     def answer_question(self, project_id: str, question_id: str, answer: str, user_id: str) -> Item:
         for _ in range(5):
@@ -198,6 +217,19 @@ class ProjectItems:
 
     def lessons(self, project_id: str) -> list[Item]:
         return self.of_kind(project_id, "lesson")
+
+
+def chronological(item: Item) -> tuple[str, int, int, str]:
+    """Sort key of gates, recoveries and questions: creation time, then phase order, then attempt."""
+    from plugins.projects.crew import PHASE_ORDER
+
+    phase = str(item.get("phase", ""))
+    return (
+        str(item.get("created_at", "")),
+        PHASE_ORDER.index(phase) if phase in PHASE_ORDER else len(PHASE_ORDER),
+        int(item.get("attempt") or 0),
+        str(item.get("seq", "")),
+    )
 
 
 def _decided_text(gate: Item) -> str:

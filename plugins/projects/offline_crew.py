@@ -31,6 +31,10 @@ from plugins.projects.specialist import playbook
 
 _PHASE = re.compile(r"\bPhase:\s*([a-z_]+)")
 _AGENTS = re.compile(r"Agent name:\s*([a-z_][a-z0-9_]*)\.")
+SCOPE_QUESTION = (
+    "I could not find any objectives or requirements in the SOW. What must this project achieve, and what are "
+    "its main requirements (and, if you know it, the timeline)?"
+)
 TIMELINE_QUESTION = (
     "The SOW does not say when you need this. What is the target timeline — the go-live date or the number of weeks?"
 )
@@ -148,7 +152,11 @@ class CrewOfflineModel(OfflineModel):
         if self.agent == "pm" and spec.name == "discovery":
             missing = ledger.get("sow_missing") or []
             answered = ledger.get("customer_answers") or []
-            if "timeline" in missing and not answered and "ask_customer" in tools and "ask_customer" not in names:
+            can_ask = not answered and "ask_customer" in tools and "ask_customer" not in names
+            if can_ask and not sow.get("objectives") and not sow.get("requirements"):
+                # Nothing to plan from: ask the approvers before writing anything.
+                return [ToolCall("ask_customer", {"question": SCOPE_QUESTION})]
+            if "timeline" in missing and can_ask:
                 return [ToolCall("ask_customer", {"question": TIMELINE_QUESTION})]
             if "update_task_ledger" in tools and "update_task_ledger" not in names:
                 calls = [
@@ -169,8 +177,9 @@ class CrewOfflineModel(OfflineModel):
                 ]
                 answer = results.get("ask_customer")
                 if isinstance(answer, dict) and answer.get("answer"):
+                    label = "Scope" if answer.get("question") == SCOPE_QUESTION else "Timeline"
                     calls.append(
-                        ToolCall("update_task_ledger", {"kind": "fact", "text": f"Timeline: {answer['answer']}"})
+                        ToolCall("update_task_ledger", {"kind": "fact", "text": f"{label}: {answer['answer']}"})
                     )
                 for item in feedback:
                     calls.append(

@@ -23,7 +23,7 @@ from bot.api import CALL_KEY, BudgetState, CallContext, CrewbotHooks, OfflineMod
 from plugins.projects.crew import PHASES, PhaseSpec
 from plugins.projects.offline_crew import CrewOfflineModel
 from plugins.projects.service import project_service
-from plugins.projects.slack_ui import post, question_blocks
+from plugins.projects.slack_ui import post, question_blocks, update
 from plugins.projects.tools import PHASE_KEY, PROJECT_KEY, RUN_KEY
 
 if TYPE_CHECKING:
@@ -61,6 +61,11 @@ def phase_task(project: Project, spec: PhaseSpec, attempt: int, feedback: list[s
         values = sow.get(section) or []
         if values:
             lines.append(f"SOW {section.replace('_', ' ')}: " + "; ".join(str(v) for v in values[:10]))
+    if spec.name == "discovery" and not sow.get("objectives") and not sow.get("requirements"):
+        lines.append(
+            "Nothing was extracted from the SOW (no objectives, no requirements): before planning anything, ask the "
+            "customer (ask_customer) what the project must achieve and its main requirements."
+        )
     if feedback:
         lines.append("Customer feedback on the previous attempt — address every point:")
         lines.extend(f"- {item}" for item in feedback)
@@ -82,6 +87,7 @@ class PhaseRunner:
         project = self.service.get(project_id)
         feedback = self.service.feedback_for(project_id, phase)
         run = self.service.items.new_run(project_id, phase, token, feedback)
+        self._supersede_questions(project, phase, run["item_id"])
         self.crewbot.records.projects.update(project_id, phase=phase, status="active")
         again = f" again (attempt {run['attempt']}) with your feedback" if feedback else ""
         post(self.crewbot, project.channel_id, f"▶️ *{spec.title}* started{again}: {' → '.join(spec.agents)}.")
@@ -331,9 +337,36 @@ class PhaseRunner:
         }
         self.crewbot.workflows.send_task_success(run["token"], output)
 
+    def _supersede_questions(self, project: Project, phase: str, run_item: str) -> None:
+        """A new attempt of ``phase`` starts over: the questions earlier attempts left open are closed (their
+        blockers resolved, their buttons removed); the new attempt asks again what it still needs to know."""
+        for question in self.service.items.open_questions(project.project_id):
+            if question.get("phase") != phase or question.get("run_item") == run_item:
+                continue
+            closed = self.service.items.close_question(project.project_id, question["item_id"], "superseded")
+            if closed is None:
+                continue
+            self.service.resolve_question_blockers(project.project_id, {question["item_id"]})
+            note = (
+                f"❓ {question['question']}\n_Asked in an earlier attempt of {PHASES[phase].title}; the phase started "
+                "again, and the crew asks again if it still needs to know._"
+            )
+            update(
+                self.crewbot,
+                question.get("channel"),
+                question.get("ts"),
+                note,
+                [{"type": "section", "text": {"type": "mrkdwn", "text": note[:2900]}}],
+            )
+
     def _resolve_blockers(self, project_id: str, run_item: str, phase: str) -> None:
-        """The run's answered questions, and earlier failures of this phase, are no longer blockers."""
-        questions = {q["item_id"] for q in self.service.items.questions(project_id) if q.get("run_item") == run_item}
+        """The phase's questions that are no longer open (answered in this or an earlier attempt, or superseded),
+        and earlier failures of this phase, are no longer blockers."""
+        questions = {
+            q["item_id"]
+            for q in self.service.items.questions(project_id)
+            if q.get("status") != "open" and (q.get("run_item") == run_item or q.get("phase") == phase)
+        }
         for entry in self.crewbot.records.ledger.for_project(project_id, "blocker"):
             failed_before = entry.data.get("type") == "phase_failed" and entry.data.get("phase") == phase
             if entry.status == "open" and (entry.data.get("question_id") in questions or failed_before):

@@ -355,10 +355,29 @@ class ProjectService:
             user_id,
             data={"type": "customer_answer", "question_id": question_id},
         )
+        self.resolve_question_blockers(project_id, {question_id})
         from plugins.projects.runner import PhaseRunner
 
+        run = self.items.get(project_id, str(question.get("run_item", "")))
+        if run is None or run.get("status") != "interrupted":
+            # Asked by an earlier attempt: nothing to resume, but the answer is in the ledger for the crew.
+            from plugins.projects.slack_ui import post
+
+            post(
+                self.crewbot,
+                self.get(project_id).channel_id,
+                f"Thanks — recorded. The crew reads it from the ledger (“{question['question'][:200]}”).",
+            )
+            return question
         PhaseRunner(self.crewbot).resume(project_id, question)
         return question
+
+    def resolve_question_blockers(self, project_id: str, question_ids: set[str]) -> None:
+        """The ledger's "Waiting for the customer" blockers of these questions are resolved."""
+        ledger = self.crewbot.records.ledger
+        for entry in ledger.for_project(project_id, "blocker"):
+            if entry.status == "open" and entry.data.get("question_id") in question_ids:
+                ledger.update(project_id, entry.entry_id, status="resolved")
 
     # -- visibility ----------------------------------------------------------------------------
 

@@ -25,6 +25,7 @@ from plugins.projects.slack_ui import (
     feedback_view,
     new_project_view,
     post,
+    question_blocks,
     ratings_view,
     update,
 )
@@ -38,6 +39,7 @@ SUBCOMMANDS = {
     "status [name]": "phase, pending approvals, questions, blockers and cost so far",
     "deliverables [name]": "the project's files, with links",
     "approvers [name] [add|remove @user ...]": "who may approve gates and answer the crew (approvers change it)",
+    "answer [name]": "the crew's open questions, each with an Answer button",
 }
 _MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(\|[^>]*)?>$")
 
@@ -59,6 +61,9 @@ def project_command(respond: Any, command: dict[str, Any], client: Any, crewbot:
             respond(deliverables_text(service, service.find(name, command.get("channel_id"))))
         elif sub == "approvers":
             respond(approvers(service, words[1:], command))
+        elif sub == "answer":
+            text, blocks = open_questions(service, service.find(name, command.get("channel_id")))
+            respond(text=text, blocks=blocks)
         else:
             lines = [f"• `/project {sub}` — {text}" for sub, text in SUBCOMMANDS.items()]
             prefix = "" if sub == "help" else f"I don't know `/project {sub}`.\n"
@@ -114,6 +119,19 @@ def status_text(service: Any, project: Any) -> str:
             f"<@{gate.get('decided_by')}>" + (f" ({ratings})" if ratings else "")
         )
     return "\n".join(lines)
+
+
+def open_questions(service: Any, project: Any) -> tuple[str, list[dict[str, Any]]]:
+    """``/project answer``: the project's open questions, each with its Answer button (read from the store, so
+    this works whatever happened to the original messages, e.g. after a restart)."""
+    questions = service.items.open_questions(project.project_id)
+    if not questions:
+        return f"*{project.name}* has no open questions.", []
+    text = f"*{project.name}* — {len(questions)} open question(s)"
+    blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
+    for question in questions[:20]:
+        blocks.extend(question_blocks(project, question))
+    return text, blocks
 
 
 def deliverables_text(service: Any, project: Any) -> str:
@@ -315,13 +333,19 @@ def on_answer(body: dict[str, Any], client: Any, crewbot: Any) -> None:
         service.check_approver(project, user, "answer the crew's questions")
         question = service.items.get(project_id, question_id)
         if question is None or question.get("status") != "open":
-            raise AlreadyDecided("this question was already answered")
+            raise AlreadyDecided(closed_question_text(question))
     except (ProjectError, NotApprover, AlreadyDecided) as exc:
         tell_user(body, client, f"Sorry, {exc}.")
         return
     client.views_open(
         trigger_id=body["trigger_id"], view=answer_view(f"{project_id}:{question_id}", question["question"])
     )
+
+
+def closed_question_text(question: dict[str, Any] | None) -> str:
+    if question is not None and question.get("status") == "superseded":
+        return "this question is from an earlier attempt of the phase; `/project answer` lists the open ones"
+    return "this question was already answered"
 
 
 def submit_answer(ack: Any, body: dict[str, Any], view: dict[str, Any], client: Any, crewbot: Any) -> None:
@@ -334,7 +358,7 @@ def submit_answer(ack: Any, body: dict[str, Any], view: dict[str, Any], client: 
         service.check_approver(project, user, "answer the crew's questions")
         question = service.items.get(project_id, question_id)
         if question is None or question.get("status") != "open":
-            raise AlreadyDecided("this question was already answered")
+            raise AlreadyDecided(closed_question_text(question))
         if not answer:
             raise ProjectError("the answer is empty")
     except (ProjectError, NotApprover, AlreadyDecided) as exc:

@@ -167,10 +167,14 @@ def question_blocks(project: Any, question: dict[str, Any]) -> list[dict[str, An
             f"❓ *{question['agent'].upper()} asks* ({PHASES[question['phase']].title}, {project.name}):\n"
             f"{question['question']}"
         ),
-        _context("The phase is paused until someone answers."),
+        _context(
+            "The phase is paused until someone answers"
+            + (f" ({', '.join(f'<@{u}>' for u in project.approvers)})" if project.approvers else "")
+            + f". `/project answer {project.name}` lists the open questions."
+        ),
         {
             "type": "actions",
-            "block_id": "question",
+            "block_id": f"question-{question['item_id']}"[:255],
             "elements": [
                 {
                     "type": "button",

@@ -185,3 +185,28 @@ def test_with_a_model_the_pm_review_adds_its_assessment(emu: Any) -> None:
     assert script.requests[0].tool_names == ["read_task_ledger", "read_artifact"]
     summary = project_service(emu.crewbot).artifacts(project.project_id).read("docs/phases/discovery-summary.md")
     assert "the DR plan is still missing" in summary
+
+
+def test_revision_feedback_stays_in_chronological_order(emu: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Gates asked for within one second have the same stored time: their random ids must not decide the order
+    (here each new id sorts before the previous one)."""
+    import plugins.projects.items as items
+
+    countdown = iter(range(999, 0, -1))
+    monkeypatch.setattr(items, "new_id", lambda: f"{next(countdown):03d}" + "0" * 29)
+    new_project(emu)
+    for text in ("Revision one: more detail", "Revision two: add DR", "Revision three: cut scope"):
+        emu.play(f"""
+            click Revise
+            submit feedback="{text}"
+            expect Discovery is ready for review
+        """)
+    service = project_service(emu.crewbot)
+    project = project_named(emu)
+    expected = ["Revision one: more detail", "Revision two: add DR", "Revision three: cut scope"]
+    assert service.feedback_for(project.project_id, "discovery") == expected
+    assert service.items.runs(project.project_id, "discovery")[-1]["feedback"] == expected
+    latest = service.items.gates(project.project_id)[-1]
+    assert latest["attempt"] == 4 and latest["review"]["summary"].endswith("revised for: Revision three: cut scope")
+    status = emu.command("/project status Acme store").text
+    assert status.index("attempt 2 revised") < status.index("attempt 3 revised")
