@@ -69,7 +69,10 @@ def attach_local_time(crewbot: Crewbot) -> list[Callable[[], Any]]:
     engine = crewbot.workflows
     jobs: list[Callable[[], Any]] = []
     if isinstance(engine, LocalWorkflowEngine):
-        engine.recover()
+        try:
+            engine.recover()  # each execution recovers or fails on its own; this guards the rest
+        except Exception:  # e.g. the store is unreadable: time must still pass for everything else
+            logger.exception("recovering workflow executions failed; the ticker starts anyway")
         jobs.append(engine.run_due)
     scheduler = crewbot.scheduler
     if isinstance(scheduler, LocalScheduler):

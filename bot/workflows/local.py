@@ -60,6 +60,28 @@ Record = dict[str, Any]
 RUNTIME = "States.Runtime"
 TIMEOUT = "States.Timeout"
 HEARTBEAT_TIMEOUT = "States.HeartbeatTimeout"
+DATA_LIMIT = "States.DataLimitExceeded"
+
+#: Step Functions' hard quotas the runner enforces: the size of any input, output or result (UTF-8 JSON)
+#: and the number of events in one execution's history.
+MAX_PAYLOAD_BYTES = 256 * 1024
+MAX_HISTORY_EVENTS = 25_000
+#: Values bigger than this are kept in ``workflow_data`` rather than inside the execution record, so a
+#: record stays far below the store's item limit however many threads hold large data.
+SPILL_BYTES = 8 * 1024
+_SPILLED = "__crewbot_spilled__"
+#: The local stand-ins for the account and region in ARNs of the context object.
+LOCAL_ACCOUNT = "000000000000"
+LOCAL_REGION = "local"
+
+
+def _size(value: Any) -> int:
+    """A value's size as Step Functions counts it: the UTF-8 bytes of its JSON text."""
+    return len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())
+
+
+class _HistoryFull(BaseException):  # a control-flow signal: no state's error handling may catch it
+    """The execution's history reached its quota; the execution has been failed in memory."""
 
 
 class _StateError(Exception):
@@ -83,8 +105,9 @@ def _parse(text: str) -> datetime:
 def error_matches(names: list[str], error: str) -> bool:
     """ASL error matching: exact names; ``States.ALL`` matches all but ``States.Runtime``;
     ``States.TaskFailed`` matches errors that are not ``States.*`` (as the reference interpreter does);
-    ``States.Timeout`` also matches a heartbeat timeout."""
-    if error == RUNTIME:
+    ``States.Timeout`` also matches a heartbeat timeout. ``States.Runtime`` and the terminal
+    ``States.DataLimitExceeded`` are never caught."""
+    if error in (RUNTIME, DATA_LIMIT):
         return False
     for name in names:
         if name in (error, "States.ALL"):
@@ -117,10 +140,15 @@ class LocalWorkflowEngine(WorkflowEngine):
         self._history: Table = store.table(records.HISTORY)
         self._tokens: Table = store.table(records.TOKENS)
         self._timers: Table = store.table(records.TIMERS)
+        self._definitions: Table = store.table(records.DEFINITIONS)
+        self._data: Table = store.table(records.DATA)
+        self._stored_definitions: set[str] = set()
         self._lock = threading.RLock()
         self._active: set[str] = set()
         self._virtual_now: datetime | None = None
         self._parsed: dict[str, WorkflowDefinition] = {}
+        #: Options for parsing stored definitions again (the ``run`` command accepts any resource).
+        self.load_options: dict[str, Any] = {}
         if listen:
             clock.on_advance(self._on_advance)
 
@@ -140,6 +168,14 @@ class LocalWorkflowEngine(WorkflowEngine):
             data = {} if input is None else json.loads(json.dumps(input, allow_nan=False))
         except (TypeError, ValueError) as exc:
             raise WorkflowError(f"the input of {workflow!r} must be JSON data: {exc}") from None
+        size = _size(data)
+        if size > MAX_PAYLOAD_BYTES:
+            # Step Functions refuses such a StartExecution call; nothing is created.
+            raise WorkflowError(
+                f"{DATA_LIMIT}: the input of {workflow!r} is {size} bytes; the limit is {MAX_PAYLOAD_BYTES} bytes"
+            )
+        if self._executions.get({"execution_id": execution_id}) is not None:
+            raise ExecutionAlreadyExists(f"workflow {workflow!r} already has an execution named {name!r}")
         record: Record = {
             "execution_id": execution_id,
             "workflow": workflow,
@@ -153,7 +189,7 @@ class LocalWorkflowEngine(WorkflowEngine):
             "started_at": _iso(now),
             "stopped_at": None,
             "started_key": f"{_iso(now)}#{name}",
-            "definition": definition.document,
+            "definition_key": self._store_definition(definition),
             "threads": {},
             "next_thread": 0,
             "next_event": 0,
@@ -163,14 +199,14 @@ class LocalWorkflowEngine(WorkflowEngine):
         )
         self._event(record, "ExecutionStarted", {"input": data, "workflow": workflow})
         self._enter(record, root)
-        events = record.pop("_events")
+        # History and large values first: whatever the record refers to exists once it is stored.
+        self._history.put_many(record.pop("_events"))
         try:
-            stored = self._executions.create(record)
+            self._executions.create(self._pack(record))
         except ConflictError:
             raise ExecutionAlreadyExists(f"workflow {workflow!r} already has an execution named {name!r}") from None
-        self._history.put_many(events)
         logger.info("workflow %s started: %s", workflow, execution_id)
-        self._drive(stored["execution_id"])
+        self._drive_guarded(execution_id)
         return self.describe(execution_id)
 
     def describe(self, execution_id: str) -> Execution:
@@ -183,11 +219,22 @@ class LocalWorkflowEngine(WorkflowEngine):
             items = self._executions.query_all(workflow, index="by_workflow", descending=True)
         else:
             items = self._executions.query_all("execution", index="by_kind", descending=True)
-        found = [_to_execution(item) for item in items if status is None or item["status"] == status]
+        found = [
+            _to_execution(
+                {**item, "input": self._unspill(item.get("input")), "output": self._unspill(item.get("output"))}
+            )
+            for item in items
+            if status is None or item["status"] == status
+        ]
         return found[:limit]
 
     def history(self, execution_id: str) -> builtins.list[HistoryEvent]:
-        self._load(execution_id)
+        record = self._executions.get({"execution_id": execution_id})
+        if record is None:
+            raise ExecutionNotFound(f"no workflow execution {execution_id!r}")
+        # Events are written before the record that counts them: any beyond its count belong to
+        # transitions a stopped process never committed (they are rewritten when those run again).
+        last = f"{record['next_event']:08d}"
         return [
             HistoryEvent(
                 id=int(item["event_id"]),
@@ -195,7 +242,7 @@ class LocalWorkflowEngine(WorkflowEngine):
                 type=item["type"],
                 details=item.get("details") or {},
             )
-            for item in self._history.query_all(execution_id)
+            for item in self._history.query_all(execution_id, sort=SortCondition("lte", last))
         ]
 
     def send_task_success(self, token: str, output: Any) -> None:
@@ -241,7 +288,7 @@ class LocalWorkflowEngine(WorkflowEngine):
                 timer = page.items[0]
                 self._virtual_now = _parse(timer["due_key"].split("#", 1)[0])
                 try:
-                    self._drive(timer["execution_id"])
+                    self._drive_guarded(timer["execution_id"])
                 finally:
                     self._virtual_now = None
                 self._timers.delete({"queue": records.TIMER_QUEUE, "due_key": timer["due_key"]})
@@ -249,21 +296,30 @@ class LocalWorkflowEngine(WorkflowEngine):
         return len(touched)
 
     def recover(self) -> builtins.list[str]:
-        """Drive executions a stopped process left between two transitions (a thread ready to run a
-        state that never ran); returns their ids. Such a state runs again from its saved input, so task
-        handlers run at least once, as with Lambda retries. Call it when the long-running process starts
+        """Drive every running execution as far as it can go now; returns the ids of those that moved.
+
+        This picks up what a stopped process left behind: a state that was about to run (it runs
+        again from its saved input, so task handlers run at least once, as with Lambda retries), a
+        callback task whose handler may not have been called (it is called again with the *same*
+        token), and an answer that was committed but not yet applied. Each execution recovers on its
+        own: one that cannot (its stored data is broken) fails with ``States.Runtime`` saying why, and
+        the others go on. Call it when the long-running process starts
         (:func:`bot.events.ticker.start_ticker` does), not from short-lived commands: an execution
-        another live process is stepping also looks "ready" between two transitions."""
-        stalled = [
-            item["execution_id"]
-            for item in self._executions.query_all("execution", index="by_kind")
-            if item["status"] == "RUNNING"
-            and any(t["status"] in ("ready", "running") for t in item["threads"].values())
-        ]
-        for execution_id in stalled:
-            logger.warning("workflow execution %s was interrupted mid-step; resuming it", execution_id)
-            self._drive(execution_id)
-        return stalled
+        another live process is stepping also looks resumable between two transitions."""
+        moved = []
+        for item in self._executions.query_all("execution", index="by_kind"):
+            if item["status"] != "RUNNING":
+                continue
+            execution_id = item["execution_id"]
+            if self._drive_guarded(execution_id, recovering=True):
+                logger.warning("workflow execution %s was interrupted; resumed it", execution_id)
+                moved.append(execution_id)
+        return moved
+
+    def next_due(self) -> datetime | None:
+        """When the earliest Wait, retry or timeout falls due (``None`` when nothing waits on time)."""
+        page = self._timers.query(records.TIMER_QUEUE, limit=1)
+        return _parse(page.items[0]["due_key"].split("#", 1)[0]) if page.items else None
 
     def _now(self) -> datetime:
         """The runner's "now": the clock, or, while catching up on due timers, the due time being run."""
@@ -299,51 +355,153 @@ class LocalWorkflowEngine(WorkflowEngine):
     def _answer(self, token: str, answer: dict[str, Any]) -> None:
         record = self._token(token)
         self._check_open(record)
+        execution = self._executions.get({"execution_id": record["execution_id"]})
+        thread = (execution or {}).get("threads", {}).get(record["thread"]) if execution else None
+        wait = (thread or {}).get("wait") or {}
+        if execution is None or execution["status"] != "RUNNING" or wait.get("token") != token:
+            # No attempt of the task waits on this token any more: refuse it as Step Functions does,
+            # rather than accepting an answer nothing would read.
+            self._close_token(token, "CANCELLED")
+            raise TaskTokenExpired(
+                f"TaskTimedOut: task {record['state']} of {record['execution_id']} is over "
+                f"(this token belongs to an attempt that ended)"
+            )
+        # A timer due now, written before the answer: if this process stops right after committing
+        # the answer, the next run_due() in any process (the CLI's, the ticker's) applies it.
+        self._timers.put(
+            {
+                "queue": records.TIMER_QUEUE,
+                "due_key": f"{_iso(self._now())}#{record['execution_id']}#answer",
+                "execution_id": record["execution_id"],
+            }
+        )
         try:
             # The conditional write is the one place a token changes hands: exactly one answer wins.
             self._tokens.put({**record, **answer, "answered_at": _iso(self._now())}, expected_version=record["version"])
         except ConflictError:
             self._check_open(self._token(token))
             raise
-        self._drive(record["execution_id"])
+        # The answer is committed: from here on it is applied by this call, or — if this process
+        # stops first — by the next recover() / run_due().
+        self._drive_guarded(record["execution_id"])
 
     # -- driving ---------------------------------------------------------------------------------
 
-    def _drive(self, execution_id: str) -> None:
-        """Advance the execution until every thread waits or it ends; persists after each transition."""
+    def _drive_guarded(self, execution_id: str, recovering: bool = False) -> bool:
+        """:meth:`_drive` inside the execution's own error boundary: an execution whose stored data
+        cannot be driven fails itself with ``States.Runtime`` instead of raising into the caller (and
+        so into other executions' recovery). ``True`` when it moved."""
+        try:
+            return self._drive(execution_id)
+        except Exception as exc:
+            logger.exception("workflow execution %s cannot continue; failing it", execution_id)
+            what = "could not be recovered" if recovering else "cannot continue"
+            self._fail_broken(execution_id, f"The execution {what}: {type(exc).__name__}: {exc}")
+            return True
+
+    def _fail_broken(self, execution_id: str, cause: str) -> None:
+        with self._lock:
+            for _ in range(5):
+                item = self._executions.get({"execution_id": execution_id})
+                if item is None or item["status"] != "RUNNING":
+                    return
+                for thread in item.get("threads", {}).values():
+                    wait = thread.get("wait") or {}
+                    if wait.get("kind") == "token":
+                        with contextlib.suppress(Exception):
+                            self._close_token(wait["token"], "CANCELLED")
+                # Keep what identifies the execution; drop the threads that could not be driven.
+                item.update(threads={}, status="FAILED", output=None, error=RUNTIME, cause=cause)
+                item["stopped_at"] = _iso(self._now())
+                seq = int(item.get("next_event", 0)) + 1
+                item["next_event"] = seq
+                event = {
+                    "execution_id": execution_id,
+                    "event_id": f"{seq:08d}",
+                    "type": "ExecutionFailed",
+                    "timestamp": _iso(self._now()),
+                    "details": {"error": RUNTIME, "cause": cause},
+                }
+                with contextlib.suppress(Exception):
+                    self._history.put(event)
+                try:
+                    self._executions.put(item, expected_version=item["version"])
+                    return
+                except ConflictError:
+                    continue
+
+    def _drive(self, execution_id: str) -> bool:
+        """Advance the execution until every thread waits or it ends; ``True`` when it moved.
+
+        Transitions without side effects (Pass, Choice, the bookkeeping of Parallel and Map ...) are
+        saved together; the record is always saved before a task handler runs and when the execution
+        stops moving, so a stopped process loses at most transitions that are simply redone."""
         with self._lock:
             if execution_id in self._active:
-                return  # re-entered from a handler (it answered its own token): the outer loop sees it
+                return False  # re-entered from a handler (it answered its own token): the outer loop sees it
             self._active.add(execution_id)
             try:
                 conflicts = 0
+                moved = dirty = False
                 record = self._load(execution_id)
                 while True:
                     if record["status"] != "RUNNING":
-                        return
+                        break
+                    if dirty and self._effect_next(record):
+                        stored = self._save(record)
+                        dirty = False
+                        if stored is None:
+                            conflicts = self._conflict(execution_id, conflicts)
+                            record = self._load(execution_id)
+                            continue
                     if not self._advance_one(record):
-                        self._flush_timers(record)  # e.g. a heartbeat that was renewed: look again later
-                        return
-                    stored = self._save(record)
-                    if stored is not None:
-                        record = stored  # what is stored now, with its new version: no need to re-read
-                        continue
-                    conflicts += 1  # another process moved it: reload and look again
-                    if conflicts > 20:
-                        raise WorkflowError(f"{execution_id}: too many concurrent updates")
-                    record = self._load(execution_id)
+                        break
+                    moved = dirty = True
+                if dirty or record.get("_timers"):
+                    # Saved when nothing moves any more; a renewed heartbeat only adds a timer.
+                    if dirty:
+                        if self._save(record) is None:
+                            self._conflict(execution_id, conflicts)
+                            return self._drive_again(execution_id)
+                    else:
+                        self._flush_timers(record)
+                return moved
             finally:
                 self._active.discard(execution_id)
+
+    def _drive_again(self, execution_id: str) -> bool:
+        self._active.discard(execution_id)
+        return self._drive(execution_id)
+
+    @staticmethod
+    def _conflict(execution_id: str, conflicts: int) -> int:
+        # Another process moved the execution: reload and look again (a bound, so it cannot spin).
+        if conflicts >= 20:
+            raise WorkflowError(f"{execution_id}: too many concurrent updates")
+        return conflicts + 1
+
+    def _effect_next(self, record: Record) -> bool:
+        """Whether the next transition may call a task handler (so what came before must be saved)."""
+        for thread in record["threads"].values():
+            if thread["status"] == "ready" and self._state(record, thread)["Type"] == "Task":
+                return True
+            wait = thread.get("wait") or {}
+            if wait.get("dispatch"):
+                return True
+        return False
 
     def _advance_one(self, record: Record) -> bool:
         """Make one transition on the first thread that can move; ``False`` when none can."""
         now = self._now()
-        for thread in sorted(record["threads"].values(), key=lambda t: t["seq"]):
-            if thread["status"] == "ready":
-                self._run_state(record, thread)
-                return True
-            if thread["status"] == "waiting" and self._resume(record, thread, now):
-                return True
+        try:
+            for thread in sorted(record["threads"].values(), key=lambda t: t["seq"]):
+                if thread["status"] == "ready":
+                    self._run_state(record, thread)
+                    return True
+                if thread["status"] == "waiting" and self._resume(record, thread, now):
+                    return True
+        except _HistoryFull:
+            return True  # the execution has failed; the caller saves it
         return False
 
     def _resume(self, record: Record, thread: Thread, now: datetime) -> bool:
@@ -370,6 +528,10 @@ class LocalWorkflowEngine(WorkflowEngine):
         token = self._tokens.get({"token": wait["token"]})
         if token is None:
             raise WorkflowError(f"{record['execution_id']}: task token record {wait['token'][:12]}… is missing")
+        dispatch = wait.pop("dispatch", None)
+        if dispatch is not None and token["status"] == "WAITING":
+            self._dispatch(record, thread, dispatch, wait["token"])
+            return True
         if token["status"] == "WAITING":
             error = None
             if wait.get("due") and _parse(wait["due"]) <= now:
@@ -512,14 +674,8 @@ class LocalWorkflowEngine(WorkflowEngine):
         token = secrets.token_urlsafe(48) if ref.style == "callback" else None
         effective = self._effective_input(record, thread, state, {"Task": {"Token": token}} if token else None)
         payload = effective if ref.style == "function" else effective.get("Payload", {})
-        context = TaskContext(
-            task=ref.task,
-            task_token=token,
-            workflow=record["workflow"],
-            execution_id=record["execution_id"],
-            state=thread["state"],
-            retry_count=thread["retry_count"],
-        )
+        self._check_size(payload, f"The state/task '{thread['state']}' has returned a result")
+        context = self._task_context(record, thread, ref.task, token)
         now = self._now()
         # The history shows the payload but not the token itself: whoever holds a token can answer it.
         shown = (
@@ -529,7 +685,9 @@ class LocalWorkflowEngine(WorkflowEngine):
         )
         self._event(record, "TaskScheduled", {"state": thread["state"], "task": ref.task, "payload": shown}, thread)
         if token is not None:
-            # The token exists before the handler runs, so a handler may answer it at once.
+            # The token exists, and the execution is saved waiting on it, before the handler runs:
+            # a handler may answer it at once, and a token a handler has seen stays valid for this
+            # attempt even if the process stops (the handler is then called again with the same token).
             self._tokens.create(
                 {
                     "token": token,
@@ -540,6 +698,20 @@ class LocalWorkflowEngine(WorkflowEngine):
                     "issued_at": _iso(now),
                 }
             )
+            wait: dict[str, Any] = {
+                "kind": "token",
+                "token": token,
+                "since": _iso(now),
+                "dispatch": {"task": ref.task, "payload": payload},
+            }
+            if state.get("TimeoutSeconds"):
+                wait["due"] = _iso(now + timedelta(seconds=state["TimeoutSeconds"]))
+                self._timer(record, thread, _parse(wait["due"]))
+            if state.get("HeartbeatSeconds"):
+                wait["heartbeat_seconds"] = state["HeartbeatSeconds"]
+                self._timer(record, thread, now + timedelta(seconds=state["HeartbeatSeconds"]))
+            self._park(record, thread, wait)
+            return
         try:
             result = task.handler(copy.deepcopy(payload), context)
         except Exception as exc:
@@ -554,25 +726,41 @@ class LocalWorkflowEngine(WorkflowEngine):
             raise _StateError(
                 "Runtime.MarshalError", f"task {ref.task} returned a value that is not JSON: {exc}"
             ) from None
-        if token is None:
-            timeout = state.get("TimeoutSeconds")
-            if timeout and self._now() - now > timedelta(seconds=timeout):
-                self._event(record, "TaskTimedOut", {"state": thread["state"], "error": TIMEOUT}, thread)
-                raise _StateError(TIMEOUT, f"The task ran longer than {timeout} seconds")
-            if ref.style == "invoke":
-                result = {"ExecutedVersion": "$LATEST", "Payload": result, "StatusCode": 200}
-            self._event(record, "TaskSucceeded", {"state": thread["state"], "output": result}, thread)
-            self._finish_work(record, thread, state, result)
+        timeout = state.get("TimeoutSeconds")
+        if timeout and self._now() - now > timedelta(seconds=timeout):
+            self._event(record, "TaskTimedOut", {"state": thread["state"], "error": TIMEOUT}, thread)
+            raise _StateError(TIMEOUT, f"The task ran longer than {timeout} seconds")
+        if ref.style == "invoke":
+            result = {"ExecutedVersion": "$LATEST", "Payload": result, "StatusCode": 200}
+        self._check_size(result, f"The state/task '{thread['state']}' has returned a result")
+        self._event(record, "TaskSucceeded", {"state": thread["state"], "output": result}, thread)
+        self._finish_work(record, thread, state, result)
+
+    def _task_context(self, record: Record, thread: Thread, task: str, token: str | None) -> TaskContext:
+        return TaskContext(
+            task=task,
+            task_token=token,
+            workflow=record["workflow"],
+            execution_id=record["execution_id"],
+            state=thread["state"],
+            retry_count=thread["retry_count"],
+        )
+
+    def _dispatch(self, record: Record, thread: Thread, dispatch: dict[str, Any], token: str) -> None:
+        """Call a callback task's handler with its token (the execution is saved waiting on it)."""
+        task = self.tasks.get(dispatch["task"])
+        try:
+            if task is None:
+                raise LookupError(f"no workflow task named {dispatch['task']!r} is registered")
+            task.handler(copy.deepcopy(dispatch["payload"]), self._task_context(record, thread, task.name, token))
+        except Exception as exc:
+            error, cause = task_error(exc)
+            self._close_token(token, "CANCELLED")
+            thread["wait"] = None
+            self._event(record, "TaskFailed", {"state": thread["state"], "error": error, "cause": cause}, thread)
+            self._handle_error(record, thread, _StateError(error, cause))
             return
-        wait: dict[str, Any] = {"kind": "token", "token": token, "since": _iso(now)}
-        if state.get("TimeoutSeconds"):
-            wait["due"] = _iso(now + timedelta(seconds=state["TimeoutSeconds"]))
-            self._timer(record, thread, _parse(wait["due"]))
-        if state.get("HeartbeatSeconds"):
-            wait["heartbeat_seconds"] = state["HeartbeatSeconds"]
-            self._timer(record, thread, now + timedelta(seconds=state["HeartbeatSeconds"]))
-        self._event(record, "TaskSubmitted", {"state": thread["state"], "task": ref.task}, thread)
-        self._park(record, thread, wait)
+        self._event(record, "TaskSubmitted", {"state": thread["state"], "task": dispatch["task"]}, thread)
 
     def _put_events(self, record: Record, thread: Thread, state: dict[str, Any]) -> None:
         """``events:putEvents``: publish each entry on the bus (in AWS: EventBridge, same result shape)."""
@@ -656,6 +844,17 @@ class LocalWorkflowEngine(WorkflowEngine):
         self._transition(record, thread, state, output)
 
     def _transition(self, record: Record, thread: Thread, state: Mapping[str, Any], output: Any) -> None:
+        if _size(output) > MAX_PAYLOAD_BYTES:
+            self._handle_error(
+                record,
+                thread,
+                _StateError(
+                    DATA_LIMIT,
+                    f"The state/task '{thread['state']}' returned a result with a size exceeding the maximum "
+                    f"number of bytes service limit.",
+                ),
+            )
+            return
         self._exit(record, thread, state, output)
         if state.get("End"):
             self._thread_done(record, thread, output)
@@ -823,21 +1022,88 @@ class LocalWorkflowEngine(WorkflowEngine):
         record = self._executions.get({"execution_id": execution_id})
         if record is None:
             raise ExecutionNotFound(f"no workflow execution {execution_id!r}")
-        return record
+        return self._unpack(record)
 
     def _save(self, record: Record) -> Record | None:
-        """Store the record if nobody changed it since it was read; the stored item, or ``None``."""
+        """Store the record if nobody changed it since it was read; the record (with its new
+        version), or ``None`` when another process changed it first.
+
+        Its new history events and timers are written first: a process stopping in between leaves
+        a timer that finds nothing to do, or events beyond the record's count that are not shown and
+        are rewritten when those transitions run again — never a record pointing at nothing."""
         events = record.pop("_events", [])
-        timers = record.pop("_timers", [])
-        try:
-            stored = self._executions.put(record, expected_version=record["version"])
-        except ConflictError:
-            return None
         if events:
             self._history.put_many(events)
-        record["_timers"] = timers
         self._flush_timers(record)
-        return stored
+        try:
+            packed = self._pack(record)
+            stored = self._executions.put(packed, expected_version=record["version"])
+        except ConflictError:
+            return None
+        except ValueError as exc:  # still too big for the store (e.g. a Map with a huge queue of small items)
+            logger.error("workflow execution %s: %s", record["execution_id"], exc)
+            for thread in list(record["threads"].values()):
+                self._cancel(record, thread)
+            self._finish(record, "FAILED", error=DATA_LIMIT, cause=f"The execution's state is too large to keep: {exc}")
+            self._history.put_many(record.pop("_events", []))
+            stored = self._executions.put(self._pack(record), expected_version=record["version"])
+        record["version"] = stored["version"]
+        return record
+
+    # -- large values: kept in workflow_data, referred to from the record ------------------------
+
+    def _spill(self, execution_id: str, value: Any) -> Any:
+        text = json.dumps(value, sort_keys=True, separators=(",", ":"))
+        if len(text) <= SPILL_BYTES:
+            return value
+        digest = hashlib.sha256(text.encode()).hexdigest()
+        self._data.put({"execution_id": execution_id, "digest": digest, "value": value})
+        return {_SPILLED: digest, "execution_id": execution_id}
+
+    def _unspill(self, value: Any) -> Any:
+        if isinstance(value, dict) and _SPILLED in value and len(value) == 2:
+            item = self._data.get({"execution_id": value["execution_id"], "digest": value[_SPILLED]})
+            if item is None:
+                raise WorkflowError(f"{value['execution_id']}: stored value {value[_SPILLED][:12]}… is missing")
+            return item["value"]
+        return value
+
+    @staticmethod
+    def _data_slots(record: Record) -> builtins.list[tuple[dict[str, Any], str]]:
+        """Where large values sit in a record: its input and output, and each thread's data."""
+        slots: builtins.list[tuple[dict[str, Any], str]] = [(record, "input"), (record, "output")]
+        for thread in record.get("threads", {}).values():
+            slots += [(thread, "input"), (thread, "output")]
+            wait = thread.get("wait") or {}
+            if "output" in wait:
+                slots.append((wait, "output"))
+            if wait.get("dispatch"):
+                slots.append((wait["dispatch"], "payload"))
+            for entry in wait.get("queue") or ():
+                slots.append((entry, "input"))
+        return slots
+
+    def _pack(self, record: Record) -> Record:
+        """A copy of the record for the store, with large values replaced by references."""
+        packed = copy.deepcopy({k: v for k, v in record.items() if not k.startswith("_")})
+        for holder, key in self._data_slots(packed):
+            if key in holder:
+                holder[key] = self._spill(packed["execution_id"], holder[key])
+        return packed
+
+    def _unpack(self, record: Record) -> Record:
+        for holder, key in self._data_slots(record):
+            if key in holder:
+                holder[key] = self._unspill(holder[key])
+        return record
+
+    def _check_size(self, value: Any, what: str) -> None:
+        size = _size(value)
+        if size > MAX_PAYLOAD_BYTES:
+            raise _StateError(
+                DATA_LIMIT,
+                f"{what} with a size exceeding the maximum number of bytes service limit.",
+            )
 
     def _flush_timers(self, record: Record) -> None:
         for due_key in record.pop("_timers", []):
@@ -845,6 +1111,18 @@ class LocalWorkflowEngine(WorkflowEngine):
 
     def _event(self, record: Record, kind: str, details: dict[str, Any], thread: Thread | None = None) -> None:
         seq = record["next_event"] + 1
+        if seq >= MAX_HISTORY_EVENTS and record["status"] == "RUNNING" and not record.get("_history_full"):
+            # Step Functions' hard quota: the execution fails rather than growing its history further.
+            record["_history_full"] = True
+            for other in list(record["threads"].values()):
+                self._cancel(record, other)
+            self._finish(
+                record,
+                "FAILED",
+                error=RUNTIME,
+                cause=f"The execution reached the maximum number of history events ({MAX_HISTORY_EVENTS}).",
+            )
+            raise _HistoryFull
         record["next_event"] = seq
         if thread is not None and thread["parent"] is not None:
             details = {**details, "thread": thread["id"], "index": thread["index"]}
@@ -861,13 +1139,37 @@ class LocalWorkflowEngine(WorkflowEngine):
     def _timer(self, record: Record, thread: Thread, due: datetime) -> None:
         record.setdefault("_timers", []).append(f"{_iso(due)}#{record['execution_id']}#{thread['id']}")
 
+    def _store_definition(self, definition: WorkflowDefinition) -> str:
+        """Keep this version of the definition (once); its key, which executions refer to."""
+        digest = hashlib.sha256(json.dumps(definition.document, sort_keys=True).encode()).hexdigest()
+        key = f"{definition.name}#{digest}"
+        if key not in self._stored_definitions:
+            if self._definitions.get({"definition_key": key}) is None:
+                self._definitions.put(
+                    {"definition_key": key, "workflow": definition.name, "document": definition.document}
+                )
+            self._stored_definitions.add(key)
+            self._parsed.setdefault(key, definition)
+        return key
+
     def _definition(self, record: Record) -> WorkflowDefinition:
         # Each execution runs the definition it started with, even if the file changed since.
-        digest = hashlib.sha256(json.dumps(record["definition"], sort_keys=True).encode()).hexdigest()
-        key = f"{record['workflow']}#{digest}"
+        key = record.get("definition_key")
+        if key is None:  # a record written before definitions were kept apart carries its own copy
+            digest = hashlib.sha256(json.dumps(record["definition"], sort_keys=True).encode()).hexdigest()
+            key = f"{record['workflow']}#{digest}"
         parsed = self._parsed.get(key)
         if parsed is None:
-            parsed = parse_definition(record["workflow"], record["definition"], f"{record['workflow']} (stored)")
+            if "definition" in record:
+                document = record["definition"]
+            else:
+                item = self._definitions.get({"definition_key": key})
+                if item is None:
+                    raise WorkflowError(f"{record['execution_id']}: its definition {key[:40]}… is missing")
+                document = item["document"]
+            parsed = parse_definition(
+                record["workflow"], document, f"{record['workflow']} (stored)", **self.load_options
+            )
             self._parsed[key] = parsed
         return parsed
 

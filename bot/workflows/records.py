@@ -41,5 +41,21 @@ TIMERS = register_table(
     )
 )
 
+DEFINITIONS = register_table(
+    TableSpec(
+        "workflow_definitions",
+        pk="definition_key",  # "<workflow>#<sha256 of the document>": each version once, shared by its executions
+        description="Local runner only: every version of a workflow definition that an execution started with.",
+    )
+)
+DATA = register_table(
+    TableSpec(
+        "workflow_data",
+        pk="execution_id",
+        sk="digest",  # sha256 of the value: content-addressed, so written once and never changed
+        description="Local runner only: large inputs and outputs of running executions, kept out of their record.",
+    )
+)
+
 #: The constant partition of the timers table.
 TIMER_QUEUE = "timers"
