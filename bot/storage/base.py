@@ -152,6 +152,29 @@ class Table(ABC):
             if not cursor:
                 return items
 
+    def add(
+        self, key: Mapping[str, str], amounts: Mapping[str, int], *, defaults: Mapping[str, Any] | None = None
+    ) -> Item:
+        """Add ``amounts`` to the item's number attributes, creating the item (with ``defaults`` and the
+        key) when it does not exist; returns the updated item. Concurrent adds are never lost.
+
+        One conditional write per call where the store can do it atomically (DynamoDB's ``ADD``); this
+        default reads and writes with optimistic concurrency.
+        """
+        for _ in range(50):
+            current = self.get(key)
+            if current is None:
+                try:
+                    return self.create({**(defaults or {}), **key, **amounts})
+                except ConflictError:
+                    continue
+            updated = {**current, **{attr: int(current.get(attr) or 0) + amount for attr, amount in amounts.items()}}
+            try:
+                return self.put(updated, expected_version=current[VERSION])
+            except ConflictError:
+                continue
+        raise ConflictError(f"{self.spec.name}: {dict(key)} kept changing; gave up adding {dict(amounts)}")
+
     def mutate(self, key: Mapping[str, str], change: Callable[[Item], Item | None], retries: int = 5) -> Item:
         """Read-modify-write with optimistic concurrency: ``change`` gets the current item (a copy) and
         returns the new one (or ``None`` to leave it). Retries on conflict, so no update is lost."""

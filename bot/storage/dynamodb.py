@@ -232,6 +232,36 @@ class DynamoTable(Table):
                 continue
         raise ConflictError(f"{self.spec.name}: {key} kept changing; gave up after {_PUT_ATTEMPTS} attempts")
 
+    def add(
+        self, key: Mapping[str, str], amounts: Mapping[str, int], *, defaults: Mapping[str, Any] | None = None
+    ) -> Item:
+        # One UpdateItem: ADD is atomic, so concurrent turns never lose a count and nothing is read first.
+        clean_key = self.spec.key_of(key)
+        names: dict[str, str] = {"#v": VERSION}
+        values: dict[str, Any] = {":one": {"N": "1"}}
+        adds = ["#v :one"]
+        for i, (attr, amount) in enumerate(amounts.items()):
+            names[f"#a{i}"] = attr
+            values[f":a{i}"] = {"N": str(int(amount))}
+            adds.append(f"#a{i} :a{i}")
+        sets = []
+        for i, (attr, value) in enumerate((defaults or {}).items()):
+            if attr in amounts or attr in clean_key:
+                continue
+            names[f"#d{i}"] = attr
+            values[f":d{i}"] = _to_dynamo({attr: value})[attr]
+            sets.append(f"#d{i} = if_not_exists(#d{i}, :d{i})")
+        expression = "ADD " + ", ".join(adds) + (" SET " + ", ".join(sets) if sets else "")
+        response = self._call(
+            "update_item",
+            Key=self._key(clean_key),
+            UpdateExpression=expression,
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+            ReturnValues="ALL_NEW",
+        )
+        return _with_version(_from_dynamo(response["Attributes"]))
+
     def delete(self, key: Mapping[str, str], *, expected_version: int | None = None) -> None:
         check_version(self.spec, expected_version)
         if expected_version is None:

@@ -407,3 +407,28 @@ def test_dynamodb_size_limits_hold_on_both_adapters(harness: Harness) -> None:
     assert table.get({"project_id": "p1", "entry_id": "fact#1"}) is None
     table.put({"project_id": "p1", "entry_id": "fact#2", "text": "x" * (300 * 1024)})
     assert len(table.get({"project_id": "p1", "entry_id": "fact#2"})["text"]) == 300 * 1024
+
+
+def test_add_creates_then_counts_and_loses_nothing_under_threads(harness: Harness) -> None:
+    table = harness.store.table(MEETINGS)
+    first = table.add({"meeting_id": "totals"}, {"tokens": 5, "turns": 1}, defaults={"user_id": "U1"})
+    assert strip(first) == {"meeting_id": "totals", "tokens": 5, "turns": 1, "user_id": "U1"}
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            for _ in range(10):
+                table.add({"meeting_id": "totals"}, {"tokens": 2, "turns": 1}, defaults={"user_id": "U2"})
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    workers = [threading.Thread(target=work) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert errors == []
+    stored = table.get({"meeting_id": "totals"})
+    assert stored is not None
+    assert (stored["tokens"], stored["turns"], stored["user_id"]) == (85, 41, "U1")  # defaults only on create
+    assert stored[VERSION] == 41
