@@ -1,11 +1,13 @@
-"""Prompt tokens sent to the model per turn over a 40-turn conversation (issue 4).
+"""Prompt tokens, turn wall time and budget state over one long DM conversation.
 
-Runs the Meeting Coordinator as shipped (its spec, tools, prompt and conversation manager) on the
-offline model against a throwaway home with a few meetings, and prints, per turn, the prompt tokens of
-the largest model call of that turn and the messages stored in the session. The same conversation is then
-replayed with no conversation manager, to show what the window saves.
+Runs the Meeting Coordinator as shipped (its spec, tools, prompt, conversation manager and budgets) on
+the offline model against a throwaway home with a few meetings, one message every 15 minutes of the
+runtime clock, and prints per block of turns the prompt tokens of the largest model call, the median
+turn wall time, the session the turn ran in (the conversation rolls over into fresh sessions) and the
+budget state. The first turns are then replayed with no conversation manager, to show what the window
+saves. The closing lines compare the last block with the first as ``ratio: X.XX`` (flat is 1.00).
 
-    .venv/bin/python benchmarks/context_tokens.py [--turns 40] [--manager sliding_window|summarizing|none]
+    .venv/bin/python benchmarks/context_tokens.py [--turns 500] [--manager sliding_window|summarizing|none]
 
 Token counts are Strands' estimate of the prompt (tiktoken when installed, else characters / 4 for text
 and / 2 for JSON), the same figure the offline model reports as ``inputTokens``.
@@ -18,6 +20,7 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import UTC, timedelta
 from pathlib import Path
 from typing import Any
@@ -81,17 +84,29 @@ def seed(crewbot: Crewbot) -> None:
 TURN_SECONDS: dict[str, list[float]] = {}
 
 
-def run(turns: int, manager: str) -> list[tuple[int, int, int, int]]:
-    """(turn, model calls, largest prompt tokens, messages stored in the session) for each turn."""
+@dataclass
+class Turn:
+    turn: int
+    calls: int
+    tokens: int  # largest prompt of the turn
+    stored: int  # messages stored in the turn's session
+    session: str
+    answered: bool
+    budget: str
+
+
+def run(turns: int, manager: str, budgets: bool = True) -> list[Turn]:
+    """One row per turn of one conversation."""
     with tempfile.TemporaryDirectory() as home:
         crewbot = start(environ={"CREWBOT_HOME": home}, setup_logging=False)
         seed(crewbot)
         agents = crewbot.agents
         spec = agents.registry.get("meeting_coordinator")
-        # Budgets off: this measures the context, and 40 turns would spend the session budget.
-        budget = spec.budget.model_copy(update={"tokens_per_session": None, "tokens_per_user_day": None})
         conversation = spec.conversation.model_copy(update={"manager": manager})
-        agents.registry.agents[spec.name] = spec.model_copy(update={"conversation": conversation, "budget": budget})
+        update: dict[str, Any] = {"conversation": conversation}
+        if not budgets:
+            update["budget"] = spec.budget.model_copy(update={"tokens_per_session": None, "tokens_per_user_day": None})
+        agents.registry.agents[spec.name] = spec.model_copy(update=update)
         agents.models.override("offline", lambda: RecordingOffline(reason="benchmark"))
         rows = []
         for turn in range(1, turns + 1):
@@ -106,7 +121,10 @@ def run(turns: int, manager: str) -> list[tuple[int, int, int, int]]:
             TURN_SECONDS.setdefault(manager, []).append(time.perf_counter() - started)
             calls = RecordingOffline.calls[before:]
             kept = len(_stored_messages(crewbot, result.session_id))
-            rows.append((turn, len(calls), max(calls, default=0), kept))
+            state = agents.ledger.check(agents.registry.get(spec.name).budget, "UBENCH")
+            answered = bool(result.text) and "⛔" not in result.text
+            rows.append(Turn(turn, len(calls), max(calls, default=0), kept, result.session_id, answered, state.state))
+            crewbot.clock.advance(timedelta(minutes=15))
         crewbot.close()
         return rows
 
@@ -120,34 +138,47 @@ def _stored_messages(crewbot: Crewbot, session_id: str) -> list[Any]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--turns", type=int, default=40)
+    parser.add_argument("--turns", type=int, default=500)
+    parser.add_argument("--block", type=int, default=50, help="turns per printed line")
     parser.add_argument("--manager", default="sliding_window", choices=("sliding_window", "summarizing", "none"))
     args = parser.parse_args()
 
-    bounded = run(args.turns, args.manager)
-    unbounded = run(args.turns, "none")
-    print(f"Meeting Coordinator, {args.turns} turns, offline model; prompt tokens = largest model call of the turn")
+    rows = run(args.turns, args.manager)
+    seconds = TURN_SECONDS[args.manager]
+    compare = min(args.turns, 40)
+    unbounded = run(compare, "none", budgets=False)
     print(
-        f"{'turn':>4} {'calls':>5} {args.manager + ' tokens':>22} {'stored':>6} {'no manager tokens':>18} {'stored':>6}"
+        f"Meeting Coordinator as shipped, {args.turns} turns in one DM thread, one every 15 min, offline model; "
+        "prompt tokens = largest model call of the turn"
     )
-    for (turn, calls, tokens, kept), (_, _, raw_tokens, raw_kept) in zip(bounded, unbounded, strict=True):
-        print(f"{turn:>4} {calls:>5} {tokens:>22,} {kept:>6} {raw_tokens:>18,} {raw_kept:>6}")
-    first_half = max(t for _, _, t, _ in bounded[: args.turns // 2])
-    second_half = max(t for _, _, t, _ in bounded[args.turns // 2 :])
+    print(f"{'turns':>9} {'max prompt':>10} {'median ms':>9} {'stored':>6} {'sessions':>8} {'answered':>8}  budget")
+    blocks = [rows[i : i + args.block] for i in range(0, len(rows), args.block)]
+    for block in blocks:
+        times = seconds[block[0].turn - 1 : block[-1].turn]
+        states = sorted({r.budget for r in block})
+        print(
+            f"{block[0].turn:>4}-{block[-1].turn:<4} {max(r.tokens for r in block):>10,} "
+            f"{statistics.median(times) * 1000:>9.0f} {max(r.stored for r in block):>6} "
+            f"{len({r.session for r in block}):>8} {sum(r.answered for r in block):>8}  {','.join(states)}"
+        )
+    first, last = blocks[0], blocks[-1]
+    first_ms = statistics.median(seconds[: len(first)])
+    last_ms = statistics.median(seconds[-len(last) :])
+    first_tokens, last_tokens = max(r.tokens for r in first), max(r.tokens for r in last)
+    print()
+    answered, sessions = sum(r.answered for r in rows), len({r.session for r in rows})
+    print(f"turns answered: {answered} of {len(rows)}; sessions used: {sessions}")
     print(
-        f"\n{args.manager}: max prompt {max(t for _, _, t, _ in bounded):,} tokens "
-        f"(first half max {first_half:,}, second half max {second_half:,}); "
-        f"the session store keeps all {bounded[-1][3]} messages (nothing is lost; only the prompt is windowed)"
+        f"prompt tokens: first {len(first)} turns max {first_tokens:,}, last {len(last)} turns max {last_tokens:,}, "
+        f"overall max {max(r.tokens for r in rows):,} ratio: {last_tokens / first_tokens:.2f}"
     )
     print(
-        f"no manager: prompt grows to {unbounded[-1][2]:,} tokens at turn {args.turns} "
-        f"({unbounded[-1][3]} stored messages)"
+        f"turn wall time: first median {first_ms * 1000:.0f} ms, last median {last_ms * 1000:.0f} ms "
+        f"ratio: {last_ms / first_ms:.2f}"
     )
-    seconds = sorted(TURN_SECONDS[args.manager])
     print(
-        f"turn wall time on the offline model ({args.manager}; session restore, tools, store, usage): median "
-        f"{statistics.median(seconds) * 1000:.0f} ms, p95 {seconds[int(len(seconds) * 0.95) - 1] * 1000:.0f} ms, "
-        f"last {TURN_SECONDS[args.manager][-1] * 1000:.0f} ms"
+        f"no manager ({compare} turns, budgets off): prompt grows to {unbounded[-1].tokens:,} tokens "
+        f"({unbounded[-1].stored} stored messages)"
     )
     return 0
 

@@ -32,8 +32,8 @@ from bot.agents.usage import BudgetState, TurnUsage, UsageLedger
 logger = logging.getLogger(__name__)
 
 MID_TURN_STOP = (
-    "⛔ I stopped because this answer used up the token budget. Start a fresh conversation with "
-    "`/crewbot reset`, or ask an admin to raise the agent's budget."
+    "⛔ I stopped because this answer used up the rest of your daily token budget. It resets at 00:00 UTC; "
+    "an admin can raise `budget.tokens_per_user_day` in the agent's spec."
 )
 
 

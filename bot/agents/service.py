@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +22,7 @@ from bot.agents.spec import AgentSpec, ConversationSpec
 from bot.agents.tools import CALL_KEY, CallContext
 from bot.agents.usage import BudgetState, UsageLedger
 from bot.config import ConfigError, Problem
+from bot.storage.records import parse_time
 from bot.storage.tables import CHAT_SESSIONS
 
 if TYPE_CHECKING:
@@ -190,7 +192,15 @@ class AgentService:
         ):
             session_id = self.chat_sessions.active_id(key)
             record = self.chat_sessions.get(session_id) or {}
-            budget = self.ledger.check(spec.budget, user_id, int(record.get("tokens", 0)))
+            reason = self._roll_over_reason(spec, record)
+            if reason:
+                session_id, summary = self.chat_sessions.roll_over(session_id, reason)
+                logger.info("conversation %s continues in session %s (%s)", key, session_id, reason)
+                # The model sees the summary with the first message; the user's own words stay as typed.
+                model_text = f"{summary}\n\n{text}" if summary else text
+            else:
+                model_text = text
+            budget = self.ledger.check(spec.budget, user_id)
             call = CallContext(
                 user_id=user_id,
                 session_id=session_id,
@@ -199,7 +209,7 @@ class AgentService:
                 channel_id=channel_id,
                 crewbot=self.crewbot,
             )
-            turn = self._run(spec, call, text, budget, on_text)
+            turn = self._run(spec, call, model_text, budget, on_text)
             try:
                 self.chat_sessions.record_turn(
                     session_id,
@@ -214,6 +224,20 @@ class AgentService:
             except Exception:  # the answer matters more than its bookkeeping
                 logger.exception("could not record chat session %s", session_id)
             return turn
+
+    def _roll_over_reason(self, spec: AgentSpec, record: dict[str, Any]) -> str | None:
+        """Why the conversation should continue in a fresh session now: ``idle``, ``full`` or ``None``."""
+        if not record or record.get("state") != "active" or not record.get("message_count"):
+            return None
+        idle_hours = spec.conversation.fresh_after_idle_hours
+        if idle_hours and record.get("updated_at"):
+            last = parse_time(str(record["updated_at"]))
+            if self.crewbot.clock.now() - last >= timedelta(hours=idle_hours):
+                return "idle"
+        limit = spec.budget.tokens_per_session
+        if limit and int(record.get("tokens", 0)) >= limit:
+            return "full"
+        return None
 
     def _run(
         self, spec: AgentSpec, call: CallContext, text: str, budget: BudgetState, on_text: Callable[[str], None] | None

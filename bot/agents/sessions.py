@@ -7,6 +7,10 @@
   tokens, timestamps, TTL), queryable by user through the ``by_user`` index.
 * Reset: ``/crewbot reset`` marks the session ``reset`` and names a successor; the next message of the
   conversation starts the successor, while the old history stays stored.
+* Roll-over: a conversation idle for the agent's ``conversation.fresh_after_idle_hours``, or whose
+  session has used the agent's ``budget.tokens_per_session``, continues in a successor session the same
+  way (:meth:`ChatSessions.roll_over`), carrying a short summary of what was asked before — so a DM
+  thread that lasts for months never hits a wall and never drags an unbounded history along.
 * Serialisation: concurrent invocations of one Strands agent corrupt its history (Strands raises
   ``ConcurrencyException`` in one process; across processes two writers would overwrite each other's
   messages). :class:`SessionLocks` lets one turn at a time into a conversation within a process, and
@@ -40,6 +44,8 @@ LEASE_SECONDS = 300
 #: How long a turn waits for the conversation's previous turn (seconds) before giving up.
 LEASE_WAIT = 150.0
 _LAST_MESSAGE_CHARS = 200
+#: How many of the latest user messages a session keeps for the summary a roll-over carries.
+_RECENT_MESSAGES = 4
 _SAFE_ID = re.compile(r"[^A-Za-z0-9_.=+@-]")
 
 
@@ -222,6 +228,7 @@ class ChatSessions:
                 expires_at=expires,
                 message_count=int(item.get("message_count", 0)) + 1,
                 tokens=int(item.get("tokens", 0)) + tokens,
+                recent=[*list(item.get("recent") or [])[-(_RECENT_MESSAGES - 1) :], last],
             )
             return item
 
@@ -241,6 +248,7 @@ class ChatSessions:
                             "message_count": 1,
                             "tokens": tokens,
                             "last_message": last,
+                            "recent": [last],
                             "created_at": stamp,
                             "updated_at": stamp,
                             "expires_at": expires,
@@ -278,6 +286,36 @@ class ChatSessions:
             self.table.mutate({"session_id": item["session_id"]}, change)
             retired.append(item["session_id"])
         return retired
+
+    def roll_over(self, session_id: str, reason: str) -> tuple[str, str]:
+        """Continue the conversation of ``session_id`` in a successor session (``reason``: why, for the
+        record); returns the successor's id and a short summary of the old session for its first turn."""
+        record = self.get(session_id) or {}
+        successor = f"{_base(session_id)}~{int(record.get('generation', _generation(session_id))) + 1}"
+
+        def change(current: Item) -> Item | None:
+            if current.get("state") != "active":
+                return None  # rolled over or reset meanwhile: follow that successor instead
+            current.update(state="reset", successor=successor, reset_reason=reason, updated_at=format_time(self._now()))
+            return current
+
+        if record:
+            current = self.table.mutate({"session_id": session_id}, change)
+            successor = str(current.get("successor") or successor)
+        return successor, _summary(record, reason)
+
+
+def _summary(record: Item, reason: str) -> str:
+    """What a fresh session is told about the one before it (deterministic: no model call)."""
+    recent = [str(text) for text in record.get("recent") or [] if str(text).strip()]
+    if not recent:
+        return ""
+    why = "after a long pause" if reason == "idle" else "because the earlier one grew long"
+    asked = "; ".join(f"“{text}”" for text in recent)
+    return (
+        f"[This conversation continues in a fresh session {why}. "
+        f"It had {int(record.get('message_count', 0))} messages; the latest were: {asked}]"
+    )
 
 
 def _base(session_id: str) -> str:

@@ -40,10 +40,18 @@ class ConversationSpec(_Strict):
     window: int = Field(default=20, ge=2, le=500)
     summary_ratio: float = Field(default=0.3, ge=0.1, le=0.8)
     preserve_recent: int = Field(default=10, ge=2, le=200)
+    #: A conversation idle this long continues in a fresh session that carries a short summary.
+    fresh_after_idle_hours: float | None = Field(default=12, gt=0)
 
 
 class BudgetSpec(_Strict):
-    """Token budgets: a warning at ``warn_at`` of a budget, a clear stop when it is spent. ``None``: no limit."""
+    """Token budgets. ``None``: no limit.
+
+    ``tokens_per_user_day`` is the spending limit: a warning at ``warn_at`` of it, a clear stop when it is
+    spent (it resets at 00:00 UTC). ``tokens_per_session`` bounds one session rather than stopping the
+    user: once a session has used that many tokens, the conversation continues in a fresh session that
+    carries a short summary.
+    """
 
     tokens_per_session: int | None = Field(default=None, gt=0)
     tokens_per_user_day: int | None = Field(default=None, gt=0)

@@ -2,9 +2,10 @@
 
 Every agent turn leaves one record in the ``usage`` table (tokens in/out, latency, model calls, tools
 called and failed, stop reason), written by the usage hook (:mod:`bot.agents.hooks`); in ``runtime: aws``
-the same figures also go to CloudWatch as Powertools EMF metrics. Budgets come from the agent spec:
-``tokens_per_session`` (the chat-session metadata keeps the running total) and ``tokens_per_user_day``
-(summed from the user's records of the day). ``crewbot usage`` summarises the records by agent and user.
+the same figures also go to CloudWatch as Powertools EMF metrics. Each turn also adds its tokens to a
+running total per user and day (``usage_totals``, one atomic counter update), which is what the
+``tokens_per_user_day`` budget reads — one item, never a scan of the day's records, so a turn costs the
+same on the first message of the day and on the thousandth. ``crewbot usage`` summarises the records.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.agents.spec import BudgetSpec
@@ -36,8 +37,19 @@ USAGE = register_table(
         description="One record per agent turn: tokens, latency, tool calls; budgets and `crewbot usage` read it.",
     )
 )
+USAGE_TOTALS = register_table(
+    TableSpec(
+        "usage_totals",
+        pk="scope",
+        sk="period",  # scope = "user#<id>"; period = YYYY-MM-DD (UTC)
+        ttl="expires_at",
+        description="Running token totals per user and day, one counter update per agent turn; budgets read it.",
+    )
+)
 #: Usage records are kept this long.
 USAGE_TTL = timedelta(days=90)
+#: Running totals are kept this long (budgets only read today's).
+TOTALS_TTL = timedelta(days=35)
 
 
 @dataclass
@@ -74,9 +86,15 @@ class UsageLedger:
     """Reads and writes usage records; checks budgets."""
 
     def __init__(
-        self, table: Table, now: Callable[[], datetime], metrics_namespace: str | None = None, service: str = "crewbot"
+        self,
+        table: Table,
+        now: Callable[[], datetime],
+        metrics_namespace: str | None = None,
+        service: str = "crewbot",
+        totals: Table | None = None,
     ):
         self.table = table
+        self.totals = totals
         self._now = now
         self._namespace = metrics_namespace
         self._service = service
@@ -84,7 +102,8 @@ class UsageLedger:
     @classmethod
     def for_runtime(cls, crewbot: Crewbot) -> UsageLedger:
         namespace = crewbot.config.project if crewbot.config.runtime == "aws" else None
-        return cls(crewbot.store.table(USAGE), crewbot.clock.now, namespace, crewbot.config.project)
+        store = crewbot.store
+        return cls(store.table(USAGE), crewbot.clock.now, namespace, crewbot.config.project, store.table(USAGE_TOTALS))
 
     def record(self, usage: TurnUsage) -> Item:
         now = self._now()
@@ -107,6 +126,12 @@ class UsageLedger:
             "expires_at": int((now + USAGE_TTL).timestamp()),
         }
         stored = self.table.create(item)
+        if self.totals is not None and usage.total_tokens:
+            self.totals.add(
+                {"scope": f"user#{usage.user_id}", "period": now.strftime("%Y-%m-%d")},
+                {"tokens": usage.total_tokens, "turns": 1},
+                defaults={"expires_at": int((now + TOTALS_TTL).timestamp())},
+            )
         if self._namespace:
             self._emit_metrics(usage)
         return stored
@@ -126,30 +151,45 @@ class UsageLedger:
         metrics.flush_metrics()
 
     def user_day_tokens(self, user_id: str, day: datetime | None = None) -> int:
-        prefix = (day or self._now()).strftime("%Y-%m-%d")
-        items = self.table.query_all(user_id, index="by_user", sort=SortCondition.begins_with(prefix))
-        return sum(int(i.get("total_tokens", 0)) for i in items)
+        """Tokens ``user_id`` used on ``day`` (UTC; today by default), from the running total."""
+        period = (day or self._now()).strftime("%Y-%m-%d")
+        if self.totals is None:  # a ledger without totals (tests, tools) sums the records instead
+            items = self.table.query_all(user_id, index="by_user", sort=SortCondition.begins_with(period))
+            return sum(int(i.get("total_tokens", 0)) for i in items)
+        total = self.totals.get({"scope": f"user#{user_id}", "period": period})
+        return int(total.get("tokens", 0)) if total else 0
 
-    def check(self, budget: BudgetSpec, user_id: str, session_tokens: int) -> BudgetState:
-        """Compare what was used with the spec's budgets; the tightest budget decides."""
-        limits: list[tuple[str, int, int]] = []
-        if budget.tokens_per_session:
-            limits.append(("this conversation", budget.tokens_per_session, session_tokens))
-        if budget.tokens_per_user_day:
-            limits.append(("today", budget.tokens_per_user_day, self.user_day_tokens(user_id)))
-        if not limits:
+    def check(self, budget: BudgetSpec, user_id: str) -> BudgetState:
+        """Where ``user_id`` stands against the spec's daily budget (one read of the running total)."""
+        limit = budget.tokens_per_user_day
+        if not limit:
             return BudgetState("ok", None)
-        scope, limit, used = min(limits, key=lambda entry: entry[1] - entry[2])
+        used = self.user_day_tokens(user_id)
         remaining = limit - used
         if remaining <= 0:
-            return BudgetState("exhausted", 0, _exhausted(scope, limit))
+            return BudgetState("exhausted", 0, self._exhausted(limit))
         if used >= budget.warn_at * limit:
             return BudgetState(
                 "warn",
                 remaining,
-                f"⚠️ {used:,} of the {limit:,} tokens budgeted for {scope} are used ({used * 100 // limit}%).",
+                f"⚠️ You have used {used:,} of your {limit:,} tokens for today ({used * 100 // limit}%); "
+                f"the budget {self._resets()}.",
             )
         return BudgetState("ok", remaining)
+
+    def _resets(self) -> str:
+        now = self._now().astimezone(UTC)
+        midnight = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+        minutes = max(1, int((midnight - now).total_seconds() // 60))
+        hours, minutes = divmod(minutes, 60)
+        when = f"{hours} h {minutes} min" if hours else f"{minutes} min"
+        return f"resets at 00:00 UTC, in {when}"
+
+    def _exhausted(self, limit: int) -> str:
+        return (
+            f"⛔ Your daily token budget for this agent ({limit:,} tokens) is used up, so I stopped. "
+            f"It {self._resets()}; an admin can raise `budget.tokens_per_user_day` in the agent's spec."
+        )
 
     def records(self, days: int = 7) -> list[Item]:
         """Every usage record of the last ``days`` days (today included)."""
@@ -158,16 +198,6 @@ class UsageLedger:
         for back in range(days):
             found.extend(self.table.query_all((today - timedelta(days=back)).strftime("%Y-%m-%d")))
         return found
-
-
-def _exhausted(scope: str, limit: int) -> str:
-    what = "this conversation" if scope == "this conversation" else "you today"
-    fix = (
-        "Start a fresh conversation with `/crewbot reset`."
-        if scope == "this conversation"
-        else "It resets at midnight UTC; an admin can raise `budget.tokens_per_user_day` in the agent spec."
-    )
-    return f"⛔ The token budget for {what} ({limit:,} tokens) is used up, so I stopped. {fix}"
 
 
 @dataclass

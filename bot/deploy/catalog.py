@@ -227,7 +227,7 @@ def _register(*specs: FunctionSpec) -> None:
 
 _TASK = "bot.entrypoints.workflows.handler"
 _SLACK = ("slack_bot_token",)
-_AGENT_TABLES = ("chat_sessions", "usage")  # an agent turn: its conversation record and usage
+_AGENT_TABLES = ("chat_sessions", "usage", "usage_totals")  # an agent turn: its conversation record and usage
 _PROJECT_TABLES = ("audit_log", "patterns", "project_items", "projects", "task_ledger")
 
 _register(
@@ -252,6 +252,7 @@ _register(
             "projects",
             "task_ledger",
             "usage",
+            "usage_totals",
             "users",
         ),
         buckets_write=("artifacts", "materials", "sessions"),

@@ -12,7 +12,7 @@ locals {
       trigger              = "http"
       memory_mb            = 1024
       timeout_s            = 300
-      tables_write         = ["action_items", "audit_log", "calendar_connections", "chat_sessions", "idempotency", "meetings", "oauth_states", "patterns", "project_items", "projects", "task_ledger", "usage", "users"]
+      tables_write         = ["action_items", "audit_log", "calendar_connections", "chat_sessions", "idempotency", "meetings", "oauth_states", "patterns", "project_items", "projects", "task_ledger", "usage", "usage_totals", "users"]
       buckets_write        = ["artifacts", "materials", "sessions"]
       state_machines_start = ["meeting_prep", "project_phases"]
       task_callback        = true
@@ -98,7 +98,7 @@ locals {
       memory_mb     = 1024
       timeout_s     = 300
       tables_read   = ["meetings", "users"]
-      tables_write  = ["chat_sessions", "usage"]
+      tables_write  = ["chat_sessions", "usage", "usage_totals"]
       buckets_write = ["sessions"]
       bedrock       = true
     }
@@ -129,7 +129,7 @@ locals {
       trigger       = "workflow_task"
       memory_mb     = 2048
       timeout_s     = 900
-      tables_write  = ["chat_sessions", "usage", "audit_log", "patterns", "project_items", "projects", "task_ledger"]
+      tables_write  = ["chat_sessions", "usage", "usage_totals", "audit_log", "patterns", "project_items", "projects", "task_ledger"]
       buckets_write = ["artifacts", "sessions"]
       task_callback = true
       secrets       = ["slack_bot_token"]
@@ -142,7 +142,7 @@ locals {
       trigger       = "workflow_task"
       memory_mb     = 1024
       timeout_s     = 300
-      tables_write  = ["chat_sessions", "usage", "audit_log", "patterns", "project_items", "projects", "task_ledger"]
+      tables_write  = ["chat_sessions", "usage", "usage_totals", "audit_log", "patterns", "project_items", "projects", "task_ledger"]
       buckets_write = ["artifacts", "sessions"]
       secrets       = ["slack_bot_token"]
       bedrock       = true
@@ -181,7 +181,7 @@ locals {
     phase_runner = {
       description   = "A project phase's Swarm when it may outlast Lambda (phase_runner: ecs); answers the phase's task token."
       command       = ["crewbot", "projects", "run-phase", "--help"]
-      tables_write  = ["chat_sessions", "usage", "audit_log", "patterns", "project_items", "projects", "task_ledger"]
+      tables_write  = ["chat_sessions", "usage", "usage_totals", "audit_log", "patterns", "project_items", "projects", "task_ledger"]
       buckets_write = ["artifacts", "sessions"]
       task_callback = true
       secrets       = ["slack_bot_token"]

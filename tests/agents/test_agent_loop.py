@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from itertools import pairwise
 
 import pytest
@@ -64,7 +65,7 @@ def test_a_failing_tool_becomes_a_result_and_the_agent_continues(make_crewbot: M
     assert result.tool_errors == 1 and result.stop_reason == "end_turn"
 
 
-def test_exhausted_session_budget_stops_with_a_clear_message(make_crewbot: MakeCrewbot) -> None:
+def test_a_full_session_continues_in_a_fresh_one_that_carries_a_summary(make_crewbot: MakeCrewbot) -> None:
     spec = AgentSpec(
         name="frugal",
         description="test agent",
@@ -73,7 +74,7 @@ def test_exhausted_session_budget_stops_with_a_clear_message(make_crewbot: MakeC
     )
     crewbot = make_crewbot(AgentPlugin([spec]))
     model = ScriptedModel(
-        ["First answer, which costs more than the whole budget of this tiny agent."], repeat_last=True
+        ["First answer, which costs more than the whole session budget of this tiny agent."], repeat_last=True
     )
     crewbot.agents.models.override("offline", lambda: model)
 
@@ -81,12 +82,54 @@ def test_exhausted_session_budget_stops_with_a_clear_message(make_crewbot: MakeC
     assert first.input_tokens + first.output_tokens >= 25
     second = crewbot.agents.ask("frugal", user_id="U1", conversation="c1", text="and again")
 
+    # Not a wall: the model answers, in a fresh session whose only history is the summary + the message.
+    assert len(model.requests) == 2 and second.text.startswith("First answer")
+    assert second.session_id == "c1~1" and first.session_id == "c1"
+    [message] = model.requests[1].messages
+    text = message["content"][0]["text"]
+    assert "fresh session" in text and "hello there, tell me a long story" in text and text.endswith("and again")
+    old = crewbot.agents.chat_sessions.get("c1")
+    assert old is not None and old["state"] == "reset" and old["reset_reason"] == "full"
+
+
+def test_a_long_idle_conversation_continues_in_a_fresh_session(make_crewbot: MakeCrewbot) -> None:
+    spec = AgentSpec(name="chatty", description="test agent", system_prompt="Hi.")
+    crewbot = make_crewbot(AgentPlugin([spec]))
+    model = ScriptedModel(["ok"], repeat_last=True)
+    crewbot.agents.models.override("offline", lambda: model)
+    crewbot.agents.ask("chatty", user_id="U1", conversation="c1", text="plan my week")
+    crewbot.clock.advance(timedelta(hours=11))
+    assert crewbot.agents.ask("chatty", user_id="U1", conversation="c1", text="and then?").session_id == "c1"
+    crewbot.clock.advance(timedelta(hours=13))
+    later = crewbot.agents.ask("chatty", user_id="U1", conversation="c1", text="good morning")
+    assert later.session_id == "c1~1"
+    text = model.requests[-1].messages[-1]["content"][0]["text"]
+    assert "after a long pause" in text and "plan my week" in text and "and then?" in text
+
+
+def test_a_spent_daily_budget_says_which_budget_when_it_resets_and_what_to_do(make_crewbot: MakeCrewbot) -> None:
+    spec = AgentSpec(
+        name="frugal",
+        description="test agent",
+        system_prompt="Be brief.",
+        budget=BudgetSpec(tokens_per_user_day=25, warn_at=0.5),
+    )
+    crewbot = make_crewbot(AgentPlugin([spec]))
+    model = ScriptedModel(["First answer, which costs more than the whole daily budget."], repeat_last=True)
+    crewbot.agents.models.override("offline", lambda: model)
+
+    crewbot.agents.ask("frugal", user_id="U1", conversation="c1", text="hello there, tell me a long story")
+    # The daily budget is the user's, whatever the conversation.
+    second = crewbot.agents.ask("frugal", user_id="U1", conversation="c2", text="and again")
+
     assert len(model.requests) == 1, "no model call once the budget is spent"
-    assert "budget" in second.text and "/crewbot reset" in second.text
+    assert "daily token budget" in second.text and "resets at 00:00 UTC, in " in second.text
+    assert "tokens_per_user_day" in second.text
     assert second.input_tokens == 0 and second.appendix == second.text
-    # A fresh conversation has its own session budget.
-    third = crewbot.agents.ask("frugal", user_id="U1", conversation="c2", text="hi")
-    assert third.text.startswith("First answer") and len(model.requests) == 2
+    # Someone else still has their own budget; and a new day gives it back.
+    assert crewbot.agents.ask("frugal", user_id="U2", conversation="c3", text="hi").text.startswith("First")
+    crewbot.clock.advance(timedelta(days=1))
+    assert crewbot.agents.ask("frugal", user_id="U1", conversation="c2", text="hi").text.startswith("First")
 
 
 def test_budget_running_out_mid_turn_stops_the_loop(make_crewbot: MakeCrewbot) -> None:
@@ -95,7 +138,7 @@ def test_budget_running_out_mid_turn_stops_the_loop(make_crewbot: MakeCrewbot) -
         description="test agent",
         system_prompt="Go.",
         tools=["get_budget_context"],
-        budget=BudgetSpec(tokens_per_session=800),
+        budget=BudgetSpec(tokens_per_user_day=800),
     )
     crewbot = make_crewbot(AgentPlugin([spec]))
     model = ScriptedModel([ToolCall("get_budget_context")], repeat_last=True)
@@ -103,7 +146,7 @@ def test_budget_running_out_mid_turn_stops_the_loop(make_crewbot: MakeCrewbot) -
 
     result = crewbot.agents.ask("looper", user_id="U1", conversation="c1", text="keep checking the budget")
 
-    assert "used up the token budget" in result.text and result.appendix == result.text
+    assert "used up the rest of your daily token budget" in result.text and result.appendix == result.text
     assert 1 <= len(model.requests) < 8
     assert result.input_tokens + result.output_tokens >= 800
 
@@ -121,13 +164,31 @@ def test_budget_warning_when_most_is_used(make_crewbot: MakeCrewbot) -> None:
         name="warned",
         description="test agent",
         system_prompt="Hi.",
-        budget=BudgetSpec(tokens_per_session=1000, warn_at=0.001),
+        budget=BudgetSpec(tokens_per_user_day=1000, warn_at=0.001),
     )
     crewbot = make_crewbot(AgentPlugin([spec]))
     crewbot.agents.models.override("offline", lambda: ScriptedModel(["ok"], repeat_last=True))
     crewbot.agents.ask("warned", user_id="U1", conversation="c1", text="one")
     second = crewbot.agents.ask("warned", user_id="U1", conversation="c1", text="two")
-    assert second.notice and "of the 1,000 tokens" in second.notice
+    assert (
+        second.notice and "of your 1,000 tokens for today" in second.notice and "resets at 00:00 UTC" in second.notice
+    )
+
+
+def test_a_turn_reads_one_running_total_not_the_days_records(make_crewbot: MakeCrewbot) -> None:
+    crewbot = make_crewbot()
+    crewbot.agents.models.override("offline", lambda: ScriptedModel(["ok"], repeat_last=True))
+    for n in range(5):
+        crewbot.agents.ask("meeting_coordinator", user_id="U1", conversation="c1", text=f"question {n}")
+    ledger = crewbot.agents.ledger
+    summed = sum(int(r["total_tokens"]) for r in ledger.records(1) if r["user_id"] == "U1")
+    assert ledger.user_day_tokens("U1") == summed > 0
+
+    queries: list[str] = []
+    original = ledger.table.query
+    ledger.table.query = lambda *a, **k: queries.append(str(a)) or original(*a, **k)  # type: ignore[method-assign]
+    crewbot.agents.ask("meeting_coordinator", user_id="U1", conversation="c1", text="one more")
+    assert queries == [], "a budget check must not scan the usage records"
 
 
 FALLBACK_CONFIG = """

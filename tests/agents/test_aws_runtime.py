@@ -10,7 +10,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from bot.agents.usage import USAGE
+from bot.agents.usage import USAGE, USAGE_TOTALS
 from bot.storage.dynamodb import create_buckets, create_tables
 from bot.storage.tables import AUDIT_LOG, CHAT_SESSIONS, MEETINGS, USERS
 
@@ -41,7 +41,7 @@ def test_agent_turns_in_aws(aws: None, make_crewbot: MakeCrewbot, capsys: pytest
     create_tables(
         boto3.client("dynamodb", region_name="us-east-1"),
         crewbot.namer,
-        [CHAT_SESSIONS, MEETINGS, USERS, USAGE, AUDIT_LOG],
+        [CHAT_SESSIONS, MEETINGS, USERS, USAGE, USAGE_TOTALS, AUDIT_LOG],
     )
     create_buckets(boto3.client("s3", region_name="us-east-1"), crewbot.namer, "us-east-1", ["sessions"])
     add_meeting(crewbot, "U1", "m1", "Ops review", 1)

@@ -95,7 +95,7 @@ def test_budget_stop_is_delivered_even_without_streaming(make_crewbot: MakeCrewb
     spec = AgentSpec(name="tiny", description="d", system_prompt="p")
     crewbot = make_crewbot(AgentPlugin([spec]), environ={"CREWBOT_SLACK__DEFAULT_AGENT": "tiny"})
     crewbot.agents.registry.agents["tiny"] = spec.model_copy(
-        update={"budget": spec.budget.model_copy(update={"tokens_per_session": 1})}
+        update={"budget": spec.budget.model_copy(update={"tokens_per_user_day": 1})}
     )
     crewbot.agents.models.override("offline", lambda: ScriptedModel(["long enough answer"], repeat_last=True))
     crewbot.conversations.handle(dm("one"), RecordingReply())

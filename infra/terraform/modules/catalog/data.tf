@@ -61,6 +61,12 @@ locals {
       ttl     = "expires_at"
       indexes = [{ name = "by_user", pk = "user_id", sk = "at" }]
     }
+    usage_totals = {
+      pk      = "scope"
+      sk      = "period"
+      ttl     = "expires_at"
+      indexes = []
+    }
     calendar_connections = {
       pk      = "user_id"
       sk      = "provider"
