@@ -27,6 +27,10 @@ CALENDAR_FIELDS = (
     "video_link",
     "recurrence_id",
     "status",
+    "kind",
+    "show_as",
+    "declined",
+    "rooms",
 )
 
 
@@ -49,6 +53,8 @@ class Attendee(BaseModel):
     response: Literal["accepted", "declined", "tentative", "needs_action", "unknown"] = "unknown"
     optional: bool = False
     organizer: bool = False
+    #: This attendee is the calendar's owner (the Crewbot user) — not one of the people they meet.
+    is_self: bool = False
 
     @field_validator("response", mode="before")
     @classmethod
@@ -89,6 +95,15 @@ class Meeting(Record):
     video_link: str | None = None
     recurrence_id: str | None = None
     status: Literal["confirmed", "cancelled"] = "confirmed"
+    #: What the calendar says the entry is: ``event``, ``out_of_office``, ``focus_time``, ``working_location``,
+    #: ``birthday`` (see :class:`bot.calendars.events.CalendarEvent`).
+    kind: str = "event"
+    #: Free/busy: ``busy``, ``free``, ``tentative``, ``out_of_office``, ``working_elsewhere``, ``unknown``.
+    show_as: str = "busy"
+    #: The calendar's owner declined it.
+    declined: bool = False
+    #: Rooms and other resources booked for it (not counted among the attendees).
+    rooms: list[str] = Field(default_factory=list)
     meeting_type: str | None = None
     prep_status: str = "not_started"
     prep_responses: dict[str, Any] = Field(default_factory=dict)
