@@ -41,7 +41,17 @@ from bot.agents.tools import (
 from bot.agents.usage import BudgetState
 from bot.calendars.connections import Connection, ConnectionRepository
 from bot.calendars.crypto import cipher_for
-from bot.calendars.events import CalendarEvent, CalendarProvider, ProviderError, ReauthorizationRequired, SyncResult
+from bot.calendars.events import (
+    CalendarEvent,
+    CalendarProvider,
+    ProviderError,
+    ProviderThrottled,
+    ReauthorizationRequired,
+    SyncResult,
+    default_end,
+)
+from bot.calendars.throttle import RETRY_STATUSES, Backoff, retry_after
+from bot.calendars.zones import iana_zone_name, resolve_zone, zone_info, zone_of
 from bot.cli.context import CliContext
 from bot.config.secrets import SecretNotFound
 from bot.events import Event, EventHandler, Schedule, ScheduledCall, parse_expression
@@ -108,10 +118,12 @@ __all__ = [
     "LEDGER_KINDS",
     "OFFLINE_LABEL",
     "PROJECT_NAME",
+    "RETRY_STATUSES",
     "Action",
     "AgentAccessError",
     "AgentSpec",
     "Attendee",
+    "Backoff",
     "BlobStore",
     "BudgetState",
     "CalendarEvent",
@@ -140,6 +152,7 @@ __all__ = [
     "OfflineModel",
     "Project",
     "ProviderError",
+    "ProviderThrottled",
     "ReauthorizationRequired",
     "Record",
     "Reply",
@@ -177,18 +190,24 @@ __all__ = [
     "conversation_manager",
     "crewbot_tool",
     "data_dir",
+    "default_end",
     "external_key",
     "fetch_all",
     "format_time",
     "hookimpl",
+    "iana_zone_name",
     "message_events",
     "new_id",
     "parse_expression",
     "parse_time",
     "register_table",
+    "resolve_zone",
+    "retry_after",
     "safe_session_id",
     "serve",
     "session_manager",
     "slack_client",
     "tell_user",
+    "zone_info",
+    "zone_of",
 ]

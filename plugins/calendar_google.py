@@ -7,10 +7,15 @@
 * Access tokens are refreshed automatically (google-auth) when expired, and once more on a 401.
 * Sync: ``events.list`` on the primary calendar with ``singleEvents=true`` through
   google-api-python-client built from its **static** discovery document (no network at build time).
-  The first sync lists from the window start (``timeMin``) and stores ``nextSyncToken``; later syncs send
-  ``syncToken`` and get only the changes (deletions as ``status: cancelled``). ``410 Gone`` means the
-  token expired: the sync starts over as a full listing. Pages are followed with ``pageToken``; 429
-  and 5xx answers are retried with exponential backoff.
+  A full listing covers ``timeMin``..``timeMax`` (the look-ahead plus a week) and stores
+  ``nextSyncToken`` and the listed window's end; later syncs send ``syncToken`` and get only the changes
+  (deletions as ``status: cancelled``) until the look-ahead passes the listed window, when a new full
+  listing starts. ``410 Gone`` means the token expired: the sync starts over as a full listing. Pages are
+  followed with ``pageToken``.
+* Zone names are mapped to IANA (:mod:`bot.calendars.zones`); ``eventType``, ``transparency``, the
+  ``self`` attendee's answer and ``resource`` attendees are reported on the event.
+* 429, 5xx and 403 ``rateLimitExceeded`` / ``userRateLimitExceeded`` are retried briefly (honouring
+  ``Retry-After``); a longer wait raises ``ProviderThrottled`` so the user is synced again later.
 """
 
 from __future__ import annotations
@@ -22,16 +27,20 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from bot.api import (
+    RETRY_STATUSES,
     Attendee,
+    Backoff,
     CalendarEvent,
     ConnectionRepository,
     ProviderError,
     ReauthorizationRequired,
     SyncResult,
     hookimpl,
+    resolve_zone,
+    retry_after,
 )
 
 if TYPE_CHECKING:
@@ -42,7 +51,10 @@ logger = logging.getLogger(__name__)
 AUTH_URL = "https://accounts.google.com/o/oauth2/v2/auth"
 TOKEN_URL = "https://oauth2.googleapis.com/token"
 SCOPES = ("https://www.googleapis.com/auth/calendar.readonly",)
-RETRY_STATUSES = {429, 500, 502, 503, 504}
+#: 403 reasons that mean "slow down" (retried), unlike other 403s (a refusal).
+RATE_LIMIT_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
+#: How far beyond the look-ahead a full listing reaches: its sync token then serves this long.
+LIST_AHEAD = timedelta(days=7)
 
 
 def client_credentials(crewbot: Crewbot, secret: str) -> tuple[str, str]:
@@ -60,31 +72,74 @@ def client_credentials(crewbot: Crewbot, secret: str) -> tuple[str, str]:
         raise ProviderError(f"the secret {secret} must be JSON with client_id and client_secret") from None
 
 
-def _time(value: dict[str, Any] | None, fallback_zone: str) -> tuple[datetime | None, bool, str]:
-    """``(moment, all_day, zone)`` of a Google ``start``/``end`` object."""
+def _time(
+    value: dict[str, Any] | None, fallback_zone: str, warnings: list[str] | None = None
+) -> tuple[datetime | None, bool, str]:
+    """``(moment, all_day, IANA zone)`` of a Google ``start``/``end`` object."""
     if not value:
         return None, False, fallback_zone
-    zone_name = value.get("timeZone") or fallback_zone
-    try:
-        zone = ZoneInfo(zone_name)
-    except (ZoneInfoNotFoundError, ValueError):
-        zone, zone_name = ZoneInfo("UTC"), "UTC"
+    named = value.get("timeZone") or fallback_zone
+    moment = None
     if "dateTime" in value:
         moment = datetime.fromisoformat(str(value["dateTime"]).replace("Z", "+00:00"))
+    zone_name, warning = resolve_zone(named, moment if moment is not None and moment.tzinfo else None)
+    if warning and warnings is not None and warning not in warnings:
+        warnings.append(warning)
+    zone = ZoneInfo(zone_name)
+    if moment is not None:
         return (moment if moment.tzinfo else moment.replace(tzinfo=zone)), False, zone_name
     return datetime.combine(date.fromisoformat(value["date"]), time(0), tzinfo=zone), True, zone_name
 
 
-def to_event(item: dict[str, Any], calendar_zone: str = "UTC") -> CalendarEvent:
-    """A :class:`CalendarEvent` from a Google Calendar ``Event`` resource."""
-    start, all_day, zone = _time(item.get("start"), calendar_zone)
-    end, _, _ = _time(item.get("end"), calendar_zone)
+#: Google's ``eventType`` → CalendarEvent.kind (``default`` and ``fromGmail`` are ordinary events).
+_KINDS = {
+    "outOfOffice": "out_of_office",
+    "focusTime": "focus_time",
+    "workingLocation": "working_location",
+    "birthday": "birthday",
+}
+
+
+def to_event(item: dict[str, Any], calendar_zone: str = "UTC", warnings: list[str] | None = None) -> CalendarEvent:
+    """A :class:`CalendarEvent` from a Google Calendar ``Event`` resource.
+
+    Rooms and other resources (``resource: true``) are kept apart from the attendees; the calendar's
+    owner is the attendee marked ``self``, and their ``responseStatus`` says whether they declined.
+    """
+    start, all_day, zone = _time(item.get("start"), calendar_zone, warnings)
+    end, _, _ = _time(item.get("end"), calendar_zone, warnings)
     link = item.get("hangoutLink")
     for entry in (item.get("conferenceData") or {}).get("entryPoints", []):
         if entry.get("entryPointType") == "video" and not link:
             link = entry.get("uri")
     original = item.get("originalStartTime") or {}
     recurrence_id = original.get("dateTime") or original.get("date") if item.get("recurringEventId") else None
+    attendees, rooms, declined = [], [], False
+    for a in item.get("attendees", []):
+        if a.get("resource"):
+            rooms.append(str(a.get("displayName") or a.get("email") or "room"))
+            continue
+        if a.get("self") and a.get("responseStatus") == "declined":
+            declined = True
+        attendees.append(
+            Attendee(
+                email=a.get("email", ""),
+                name=a.get("displayName", ""),
+                response=a.get("responseStatus", "unknown"),
+                optional=bool(a.get("optional")),
+                organizer=bool(a.get("organizer")),
+                is_self=bool(a.get("self")),
+            )
+        )
+    kind = _KINDS.get(str(item.get("eventType") or "default"), "event")
+    if item.get("transparency") == "transparent":
+        show_as = "free"
+    elif kind == "out_of_office":
+        show_as = "out_of_office"
+    elif kind == "working_location":
+        show_as = "working_elsewhere"
+    else:
+        show_as = "busy"
     return CalendarEvent(
         external_id=str(item["id"]),
         title=str(item.get("summary") or ""),
@@ -93,21 +148,16 @@ def to_event(item: dict[str, Any], calendar_zone: str = "UTC") -> CalendarEvent:
         end=end,
         timezone=zone,
         all_day=all_day,
-        attendees=[
-            Attendee(
-                email=a.get("email", ""),
-                name=a.get("displayName", ""),
-                response=a.get("responseStatus", "unknown"),
-                optional=bool(a.get("optional")),
-                organizer=bool(a.get("organizer")),
-            )
-            for a in item.get("attendees", [])
-        ],
+        attendees=attendees,
         organizer=(item.get("organizer") or {}).get("email"),
         location=item.get("location"),
         video_link=link,
         recurrence_id=recurrence_id,
         status="cancelled" if item.get("status") == "cancelled" else "confirmed",
+        kind=kind,  # type: ignore[arg-type]
+        show_as=show_as,  # type: ignore[arg-type]
+        declined=declined,
+        rooms=rooms,
         etag=item.get("etag"),
     )
 
@@ -118,7 +168,9 @@ class GoogleCalendarProvider:
 
     name = "google"
     label = "Google Calendar"
+    connect_kind = "oauth"
     uses_oauth = True
+    connect_hint = "google"
 
     def __init__(
         self,
@@ -126,7 +178,8 @@ class GoogleCalendarProvider:
         secret: str = "google_oauth_client",
         calendar_id: str = "primary",
         page_size: int = 250,
-        max_attempts: int = 5,
+        max_attempts: int = 3,
+        list_ahead: timedelta = LIST_AHEAD,
         http_factory: Callable[[str], Any] | None = None,
         sleep: Callable[[float], None] = time_module.sleep,
     ):
@@ -134,6 +187,7 @@ class GoogleCalendarProvider:
         self.calendar_id = calendar_id
         self.page_size = page_size
         self.max_attempts = max_attempts
+        self.list_ahead = list_ahead
         self.http_factory = http_factory or self._authorized_http
         self.sleep = sleep
 
@@ -253,32 +307,42 @@ class GoogleCalendarProvider:
             "calendar", "v3", http=self.http_factory(access_token), static_discovery=True, cache_discovery=False
         )
 
-    def _execute(self, request: Any) -> dict[str, Any]:
+    def _execute(self, crewbot: Crewbot, request: Any) -> dict[str, Any]:
         from googleapiclient.errors import HttpError
 
-        delay = 1.0
-        for attempt in range(1, self.max_attempts + 1):
+        backoff = Backoff("Google Calendar", attempts=self.max_attempts, sleep=self.sleep)
+        while True:
             try:
                 return dict(request.execute())
             except HttpError as exc:
-                if exc.resp.status not in RETRY_STATUSES or attempt == self.max_attempts:
+                status = exc.resp.status
+                if status not in RETRY_STATUSES and not (status == 403 and _rate_limited(exc)):
                     raise
-                logger.info("Google Calendar answered %s; retrying in %.0fs", exc.resp.status, delay)
-                self.sleep(delay)
-                delay = min(delay * 2, 32)
-        raise AssertionError("unreachable")
+                asked = retry_after(exc.resp.get("retry-after"), crewbot.clock.now())
+                logger.info("Google Calendar answered %s (Retry-After %s)", status, asked)
+                backoff.wait(status, asked)  # sleeps briefly, or raises ProviderThrottled
 
     def sync(self, crewbot: Crewbot, connection: Connection, start: datetime, end: datetime) -> SyncResult:
+        """The events of ``[start, end + list_ahead]`` (a full listing) or the changes since the sync token.
+
+        Changes reported with the sync token cover all time, but events that already existed beyond the
+        listed window never change and so never arrive: the sync token is used while the listed window
+        still covers ``end``, and a full listing of a new window starts once the look-ahead has passed it.
+        """
         from googleapiclient.errors import HttpError
 
         tokens = ConnectionRepository(crewbot).tokens(connection)
         access_token, refreshed = self._credentials(crewbot, tokens)
         cursor = connection.cursor
+        if cursor and (connection.window_end is None or end > connection.window_end):
+            cursor = None  # the listed window no longer covers the look-ahead: list it again
+        horizon = end + self.list_ahead
         result = SyncResult(tokens=refreshed)
         service = self._service(access_token)
         for _ in range(3):
             try:
-                self._list(service, cursor, start, result)
+                self._list(crewbot, service, cursor, start, horizon, result)
+                result.window_end = horizon if result.complete else connection.window_end
                 return result
             except HttpError as exc:
                 status = exc.resp.status
@@ -290,28 +354,48 @@ class GoogleCalendarProvider:
                     access_token, result.tokens = self._refresh(crewbot, result.tokens or tokens)
                     service = self._service(access_token)
                     continue
-                raise ProviderError(f"Google Calendar answered HTTP {status}") from None
-        raise ProviderError("Google Calendar kept refusing the sync")
+                raise ProviderError(f"Google Calendar answered HTTP {status} when reading the calendar") from None
+        raise ProviderError("Google Calendar kept refusing to sync the calendar")
 
-    def _list(self, service: Any, cursor: str | None, start: datetime, result: SyncResult) -> None:
+    def _list(
+        self, crewbot: Crewbot, service: Any, cursor: str | None, start: datetime, end: datetime, result: SyncResult
+    ) -> None:
         params: dict[str, Any] = {"calendarId": self.calendar_id, "singleEvents": True, "maxResults": self.page_size}
         if cursor:
-            params["syncToken"] = cursor
+            params["syncToken"] = cursor  # Google refuses timeMin/timeMax together with a sync token
         else:
             params["timeMin"] = start.astimezone(UTC).isoformat().replace("+00:00", "Z")
+            params["timeMax"] = end.astimezone(UTC).isoformat().replace("+00:00", "Z")
         result.complete = not cursor
         events: list[CalendarEvent] = []
         page_token = None
         while True:
-            page = self._execute(service.events().list(**params, **({"pageToken": page_token} if page_token else {})))
+            page = self._execute(
+                crewbot, service.events().list(**params, **({"pageToken": page_token} if page_token else {}))
+            )
             result.requests += 1
             zone = page.get("timeZone") or "UTC"
-            events.extend(to_event(item, zone) for item in page.get("items", []))
+            for item in page.get("items", []):
+                try:
+                    events.append(to_event(item, zone, result.warnings))
+                except (ValueError, KeyError, TypeError):
+                    result.skipped += 1
+                    result.warn(f"an event ({str(item.get('summary') or 'untitled')!r}) could not be read")
             page_token = page.get("nextPageToken")
             if not page_token:
                 result.cursor = page.get("nextSyncToken")
                 break
         result.events = events
+
+
+def _rate_limited(exc: Any) -> bool:
+    """Whether a 403 is Google's rate limit (``rateLimitExceeded`` / ``userRateLimitExceeded``), not a refusal."""
+    try:
+        details = json.loads(exc.content.decode() if isinstance(exc.content, bytes) else exc.content)
+        reasons = {e.get("reason") for e in (details.get("error") or {}).get("errors", [])}
+    except (ValueError, AttributeError, TypeError):
+        return False
+    return bool(reasons & RATE_LIMIT_REASONS)
 
 
 @hookimpl

@@ -8,9 +8,12 @@
 * Sync: ``GET /me/calendarView/delta?startDateTime&endDateTime`` (times in UTC via
   ``Prefer: outlook.timezone="UTC"``), following ``@odata.nextLink`` pages to the ``@odata.deltaLink``,
   which is stored and requested next time for the changes only (deleted events come as ``@removed``).
-  A delta link is bound to its window, so when the window has moved on by a day — or Graph answers
-  410 / ``SyncStateNotFound`` — the sync starts over as a full listing. 429 and 5xx are retried with
-  backoff (honouring ``Retry-After``).
+  A delta link is bound to its window, so the full listing reaches a week beyond the look-ahead and
+  the window end it covers is stored; when the look-ahead passes it — or Graph answers 410 /
+  ``SyncStateNotFound`` — the sync starts over as a full listing.
+* ``originalStartTimeZone`` (a Windows zone name) is mapped to IANA (:mod:`bot.calendars.zones`).
+* 429 and 5xx are retried briefly, honouring ``Retry-After`` (seconds or an HTTP date); a longer wait
+  raises ``ProviderThrottled`` so the user is synced again later instead of blocking a worker.
 """
 
 from __future__ import annotations
@@ -24,13 +27,17 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from bot.api import (
+    RETRY_STATUSES,
     Attendee,
+    Backoff,
     CalendarEvent,
     ConnectionRepository,
     ProviderError,
     ReauthorizationRequired,
     SyncResult,
     hookimpl,
+    resolve_zone,
+    retry_after,
 )
 
 if TYPE_CHECKING:
@@ -40,7 +47,8 @@ logger = logging.getLogger(__name__)
 
 GRAPH = "https://graph.microsoft.com/v1.0"
 SCOPES = ["Calendars.Read", "User.Read"]
-RETRY_STATUSES = {429, 500, 502, 503, 504}
+#: How far beyond the look-ahead a full listing reaches: the delta link then serves this long.
+LIST_AHEAD = timedelta(days=7)
 
 
 def _client(crewbot: Crewbot, secret: str) -> dict[str, str]:
@@ -69,32 +77,60 @@ def _graph_time(value: dict[str, Any] | None) -> datetime | None:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
-def to_event(item: dict[str, Any]) -> CalendarEvent:
-    """A :class:`CalendarEvent` from a Graph ``event`` (times requested in UTC) or an ``@removed`` entry."""
+_SHOW_AS = {
+    "free": "free",
+    "tentative": "tentative",
+    "busy": "busy",
+    "oof": "out_of_office",
+    "workingelsewhere": "working_elsewhere",
+}
+
+
+def to_event(item: dict[str, Any], account: str | None = None, warnings: list[str] | None = None) -> CalendarEvent:
+    """A :class:`CalendarEvent` from a Graph ``event`` (times requested in UTC) or an ``@removed`` entry.
+
+    ``account`` is the calendar owner's address (to mark them among the attendees); an unknown
+    ``originalStartTimeZone`` adds a sentence to ``warnings``.
+    """
     if "@removed" in item:
         return CalendarEvent(external_id=str(item["id"]), status="cancelled")
     start, end = _graph_time(item.get("start")), _graph_time(item.get("end"))
     organizer = ((item.get("organizer") or {}).get("emailAddress") or {}).get("address")
-    attendees = []
+    owner = (account or "").lower()
+    attendees, rooms = [], []
     for a in item.get("attendees", []):
         email = a.get("emailAddress") or {}
+        address = str(email.get("address", ""))
+        if a.get("type") == "resource":
+            rooms.append(str(email.get("name") or address))
+            continue
+        is_self = bool(owner) and address.lower() == owner
+        is_self = is_self or (bool(item.get("isOrganizer")) and bool(organizer) and address == organizer)
         attendees.append(
             Attendee(
-                email=email.get("address", ""),
+                email=address,
                 name=email.get("name", ""),
                 response=(a.get("status") or {}).get("response", "unknown"),
                 optional=a.get("type") == "optional",
-                organizer=bool(organizer) and email.get("address") == organizer,
+                organizer=bool(organizer) and address == organizer,
+                is_self=is_self,
             )
         )
     online = (item.get("onlineMeeting") or {}).get("joinUrl") or item.get("onlineMeetingUrl")
+    # Graph names the event's zone in Windows terms ("Eastern Standard Time"); the times are UTC as asked.
+    named = item.get("originalStartTimeZone")
+    zone, warning = resolve_zone(str(named) if named else None)
+    if warning and warnings is not None and warning not in warnings:
+        warnings.append(warning)
+    show_as = _SHOW_AS.get(str(item.get("showAs") or "busy").lower(), "unknown")
+    own = str((item.get("responseStatus") or {}).get("response") or "").lower()
     return CalendarEvent(
         external_id=str(item["id"]),
         title=str(item.get("subject") or ""),
         description=str(item.get("bodyPreview") or ""),
         start=start,
         end=end,
-        timezone=str(item.get("originalStartTimeZone") or "UTC"),
+        timezone=zone,
         all_day=bool(item.get("isAllDay")),
         attendees=attendees,
         organizer=organizer,
@@ -102,6 +138,10 @@ def to_event(item: dict[str, Any]) -> CalendarEvent:
         video_link=online,
         recurrence_id=item.get("originalStart") if item.get("seriesMasterId") else None,
         status="cancelled" if item.get("isCancelled") else "confirmed",
+        kind="out_of_office" if show_as == "out_of_office" else "event",
+        show_as=show_as,  # type: ignore[arg-type]
+        declined=own == "declined",
+        rooms=rooms,
         etag=item.get("changeKey"),
     )
 
@@ -112,20 +152,24 @@ class MicrosoftCalendarProvider:
 
     name = "microsoft"
     label = "Microsoft 365 calendar"
+    connect_kind = "oauth"
     uses_oauth = True
+    connect_hint = "microsoft"
 
     def __init__(
         self,
         *,
         secret: str = "microsoft_oauth_client",
         page_size: int = 50,
-        max_attempts: int = 5,
+        max_attempts: int = 3,
+        list_ahead: timedelta = LIST_AHEAD,
         sleep: Callable[[float], None] = time_module.sleep,
         msal_app: Callable[[Crewbot], Any] | None = None,
     ):
         self.secret = secret
         self.page_size = page_size
         self.max_attempts = max_attempts
+        self.list_ahead = list_ahead
         self.sleep = sleep
         self.msal_app = msal_app or self._msal_app
 
@@ -196,9 +240,9 @@ class MicrosoftCalendarProvider:
 
     # -- sync --------------------------------------------------------------------------------------
 
-    def _get(self, session: Any, url: str, token: str) -> Any:
-        delay = 1.0
-        for attempt in range(1, self.max_attempts + 1):
+    def _get(self, crewbot: Crewbot, session: Any, url: str, token: str) -> Any:
+        backoff = Backoff("Microsoft 365", attempts=self.max_attempts, sleep=self.sleep)
+        while True:
             response = session.get(
                 url,
                 headers={
@@ -207,40 +251,47 @@ class MicrosoftCalendarProvider:
                 },
                 timeout=30,
             )
-            if response.status_code not in RETRY_STATUSES or attempt == self.max_attempts:
+            if response.status_code not in RETRY_STATUSES:
                 return response
-            wait = float(response.headers.get("Retry-After") or delay)
-            logger.info("Graph answered %s; retrying in %.0fs", response.status_code, wait)
-            self.sleep(min(wait, 60))
-            delay = min(delay * 2, 32)
-        raise AssertionError("unreachable")
+            asked = retry_after(response.headers.get("Retry-After"), crewbot.clock.now())
+            logger.info("Graph answered %s (Retry-After %s)", response.status_code, asked)
+            backoff.wait(response.status_code, asked)  # sleeps briefly, or raises ProviderThrottled
 
     def sync(self, crewbot: Crewbot, connection: Connection, start: datetime, end: datetime) -> SyncResult:
+        """The events of ``[start, end + list_ahead]`` (a full listing) or the changes since the delta link.
+
+        A delta link only ever reports changes inside the window it was started for, so it is used while
+        that window still covers ``end``; once the look-ahead has moved past it (every ``list_ahead``) the
+        sync starts over as a full listing of a new window. The stored window end is the listed one, not
+        the one asked for, so that comparison is against what the cursor covers.
+        """
         import requests
 
         tokens = ConnectionRepository(crewbot).tokens(connection)
         token, refreshed = self._access_token(crewbot, tokens)
         result = SyncResult(tokens=refreshed)
         cursor = connection.cursor
-        if cursor and (connection.window_end is None or end - connection.window_end > timedelta(days=1)):
-            cursor = None  # the delta link is bound to an older window
+        if cursor and (connection.window_end is None or end > connection.window_end):
+            cursor = None  # the delta link is bound to a window that no longer covers the look-ahead
+        horizon = end + self.list_ahead
         initial = (
             GRAPH
             + "/me/calendarView/delta?"
             + urlencode(
                 {
                     "startDateTime": start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                    "endDateTime": end.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "endDateTime": horizon.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
                 }
             )
         )
         session = requests.Session()
         url = cursor or initial
         result.complete = cursor is None
+        result.window_end = horizon if cursor is None else connection.window_end
         events: list[CalendarEvent] = []
         refreshed_once = False
         while True:
-            response = self._get(session, url, token)
+            response = self._get(crewbot, session, url, token)
             result.requests += 1
             if response.status_code == 401 and not refreshed_once:
                 token, result.tokens = self._access_token(crewbot, result.tokens or tokens, force=True)
@@ -249,12 +300,19 @@ class MicrosoftCalendarProvider:
             expired = response.status_code == 410 or (response.status_code == 400 and "SyncState" in response.text)
             if expired and not result.complete:
                 logger.info("Graph delta for %s expired: full resync", connection.user_id)
-                url, events, result.complete = initial, [], True
+                url, events, result.complete, result.window_end = initial, [], True, horizon
                 continue
+            if response.status_code == 401:
+                raise ReauthorizationRequired("Microsoft 365 refused the stored sign-in; run /prep connect microsoft")
             if response.status_code != 200:
-                raise ProviderError(f"Microsoft Graph answered HTTP {response.status_code}")
+                raise ProviderError(f"Microsoft 365 answered HTTP {response.status_code} when reading the calendar")
             page = response.json()
-            events.extend(to_event(item) for item in page.get("value", []))
+            for item in page.get("value", []):
+                try:
+                    events.append(to_event(item, connection.account, result.warnings))
+                except (ValueError, KeyError, TypeError):
+                    result.skipped += 1
+                    result.warn(f"an event ({str(item.get('subject') or 'untitled')!r}) could not be read")
             if page.get("@odata.nextLink"):
                 url = page["@odata.nextLink"]
                 continue

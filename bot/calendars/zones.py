@@ -19,7 +19,7 @@ UTC_NAMES = frozenset({"utc", "z", "gmt", "etc/utc", "etc/gmt", "zulu", "univers
 
 
 @lru_cache(maxsize=512)
-def iana_name(name: str | None) -> str | None:
+def iana_zone_name(name: str | None) -> str | None:
     """The IANA zone a calendar's zone name stands for, or ``None`` when it cannot be identified."""
     if not name:
         return None
@@ -76,12 +76,12 @@ def format_offset(offset: timedelta | None) -> str:
     return f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
-def resolve(name: str | None, moment: datetime | None = None) -> tuple[str, str | None]:
+def resolve_zone(name: str | None, moment: datetime | None = None) -> tuple[str, str | None]:
     """``(IANA zone, warning)`` for a zone ``name`` used at ``moment`` (an aware time, for its offset).
 
     The warning is a sentence for the user when the name could not be mapped and the offset was used.
     """
-    found = iana_name(name)
+    found = iana_zone_name(name)
     if found:
         return found, None
     offset = moment.utcoffset() if moment is not None and moment.tzinfo is not None else None
@@ -110,9 +110,9 @@ def zone_of(value: tzinfo | None, moment: datetime | None = None) -> tuple[str, 
         name = None
     if name is None and moment is not None:
         name = moment.tzname()
-    return resolve(name, moment)
+    return resolve_zone(name, moment)
 
 
 def zone_info(name: str | None) -> ZoneInfo:
     """A ZoneInfo for a stored zone name, never raising (Windows names mapped; unknown → UTC)."""
-    return ZoneInfo(iana_name(name) or "UTC")
+    return ZoneInfo(iana_zone_name(name) or "UTC")

@@ -27,6 +27,8 @@ from bot.api import (
     Connection,
     ConnectionRepository,
     Meeting,
+    ProviderError,
+    ProviderThrottled,
     ReauthorizationRequired,
     User,
     external_key,
@@ -69,6 +71,14 @@ class UserCounts:
     unchanged: int = 0
     prep_events: int = 0
     errors: list[str] = field(default_factory=list)
+    #: Sentences about what a sync left out or guessed (skipped events, unknown zones, cut series).
+    warnings: list[str] = field(default_factory=list)
+    #: Events the providers could not read (skipped, named in ``warnings``).
+    skipped: int = 0
+    #: Provider requests made (HTTP calls; one per ICS fetch).
+    provider_calls: int = 0
+    #: A provider asked to be left alone this long (seconds): sync this user again after it. None: not throttled.
+    retry_after: float | None = None
 
 
 @dataclass
@@ -177,39 +187,78 @@ class CalendarMonitor:
         return found
 
     def sync_user(self, user_id: str, user: User | None, now: datetime, counts: UserCounts) -> None:
+        """Sync all of one user's calendars, then announce the meetings whose prep time has come."""
         start = now - timedelta(days=self.options.days_behind)
         end = now + timedelta(days=self.options.days_ahead)
         for connection in self._connections(user_id):
-            provider = provider_named(self.crewbot, connection.provider)
-            if provider is None:
-                counts.errors.append(f"{connection.provider}: no such calendar provider is enabled")
-                continue
-            stored = connection.version > 0
-            try:
-                result = provider.sync(self.crewbot, connection, start, end)
-            except ReauthorizationRequired as exc:
-                counts.errors.append(f"{connection.provider}: {exc}")
-                if stored:
-                    self.connections.record_error(connection, str(exc), reauthorize=True)
-                    if connection.status != "needs_reauthorization" and self.options.on_reauthorization:
-                        try:
-                            self.options.on_reauthorization(user_id, connection.provider, str(exc))
-                        except Exception:
-                            logger.exception("could not tell %s to reconnect %s", user_id, connection.provider)
-                continue
-            except Exception as exc:
-                logger.warning("calendar %s of %s failed: %s", connection.provider, user_id, exc)
-                counts.errors.append(f"{connection.provider}: {type(exc).__name__}: {exc}")
-                if stored:
-                    self.connections.record_error(connection, f"{type(exc).__name__}: {exc}")
-                continue
-            counts.fetched += len(result.events)
-            self._apply(user_id, user, provider.name, result.events, result.complete, start, end, counts)
-            if stored:
-                self.connections.record_sync(
-                    connection, cursor=result.cursor, window_end=end, tokens=result.tokens, at=now
-                )
+            self.sync_connection(user_id, user, connection, now, start, end, counts)
         self._emit_due(user_id, user, now, end, counts)
+
+    def sync_connection(
+        self,
+        user_id: str,
+        user: User | None,
+        connection: Connection,
+        now: datetime,
+        start: datetime,
+        end: datetime,
+        counts: UserCounts,
+    ) -> None:
+        """Fetch one calendar and store its changes; problems become sentences in ``counts`` (never raised).
+
+        The provider may list beyond ``end`` (``SyncResult.window_end``): meetings up to there are stored,
+        so a meeting is known before it enters the window; only those up to ``end`` are announced.
+        A throttled provider sets ``counts.retry_after``.
+        """
+        provider = provider_named(self.crewbot, connection.provider)
+        if provider is None:
+            counts.errors.append(f"{connection.provider}: no such calendar provider is enabled")
+            return
+        label = getattr(provider, "label", provider.name)
+        stored = connection.version > 0
+        try:
+            result = provider.sync(self.crewbot, connection, start, end)
+        except ProviderThrottled as exc:
+            counts.errors.append(f"{label}: {exc}")
+            counts.retry_after = max(counts.retry_after or 0.0, exc.retry_after)
+            return
+        except ReauthorizationRequired as exc:
+            counts.errors.append(f"{label}: {exc}")
+            if stored:
+                self.connections.record_error(connection, str(exc), reauthorize=True)
+                if connection.status != "needs_reauthorization" and self.options.on_reauthorization:
+                    try:
+                        self.options.on_reauthorization(user_id, connection.provider, str(exc))
+                    except Exception:
+                        logger.exception("could not tell %s to reconnect %s", user_id, connection.provider)
+            return
+        except ProviderError as exc:
+            logger.warning("calendar %s of %s failed: %s", connection.provider, user_id, exc)
+            counts.errors.append(f"{label}: {exc}")
+            if stored:
+                self.connections.record_error(connection, str(exc))
+            return
+        except Exception:  # a defect, not the calendar's fault: logged in full, told in a sentence
+            logger.exception("calendar %s of %s failed", connection.provider, user_id)
+            message = "the calendar could not be synced because of an internal error (it was logged)"
+            counts.errors.append(f"{label}: {message}")
+            if stored:
+                self.connections.record_error(connection, message)
+            return
+        counts.fetched += len(result.events)
+        counts.provider_calls += result.requests
+        counts.skipped += result.skipped
+        counts.warnings.extend(f"{label}: {w}" for w in result.warnings)
+        horizon = max(end, result.window_end or end)
+        self._apply(user_id, user, provider.name, result.events, result.complete, start, horizon, counts)
+        if stored:
+            self.connections.record_sync(
+                connection,
+                cursor=result.cursor,
+                window_end=result.window_end if result.window_end is not None else connection.window_end,
+                tokens=result.tokens,
+                at=now,
+            )
 
     def _apply(
         self,
@@ -236,10 +285,14 @@ class CalendarMonitor:
         for event in events:
             meeting_id = meeting_id_for(user_id, provider, event.external_id)
             seen.add(meeting_id)
+            if event.start is None and event.status != "cancelled":
+                counts.skipped += 1
+                counts.warnings.append(f"{provider}: the event {event.title or event.external_id!r} has no start")
+                continue
             existing = in_window.get(meeting_id) or meetings.get(meeting_id)
             if existing is None:
                 if event.status == "cancelled" or event.start is None or not start <= event.start <= end:
-                    continue  # deleted before we ever saw it, or outside the window
+                    continue  # deleted before we ever saw it, or outside what was listed
                 fresh = event.to_meeting(meeting_id, user_id, provider)
                 kind = classify(self.types, fresh.title, fresh.description, len(fresh.attendees), overrides)
                 counts.new += 1

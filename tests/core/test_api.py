@@ -26,6 +26,9 @@ PUBLIC = {
     "cipher_for", "collect_registrations", "conversation_manager", "crewbot_tool", "data_dir", "external_key",
     "fetch_all", "format_time", "hookimpl", "message_events", "new_id", "parse_expression", "parse_time",
     "register_table", "safe_session_id", "serve", "session_manager", "slack_client", "tell_user",
+    # Calendar providers: rate limits and time-zone names.
+    "RETRY_STATUSES", "Backoff", "ProviderThrottled", "default_end", "iana_zone_name", "resolve_zone", "retry_after",
+    "zone_info", "zone_of",
 }  # fmt: skip
 
 

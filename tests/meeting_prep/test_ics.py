@@ -62,7 +62,7 @@ def test_floating_times_use_the_users_zone_without_a_calendar_zone() -> None:
 
 
 def test_invalid_calendar_is_a_provider_error() -> None:
-    with pytest.raises(ProviderError, match="not a valid iCalendar"):
+    with pytest.raises(ProviderError, match="not an iCalendar"):
         parse_calendar(b"this is not a calendar", START, END)
 
 

@@ -80,7 +80,9 @@ def test_delta_paging_changes_and_resync(graph: Any) -> None:
     first = responses.calls[0].request
     assert first.headers["Authorization"] == "Bearer at-1" and 'outlook.timezone="UTC"' in first.headers["Prefer"]
     query = parse_qs(urlsplit(first.url).query)
-    assert query["startDateTime"] == ["2026-03-01T12:00:00Z"] and query["endDateTime"] == ["2026-03-16T12:00:00Z"]
+    assert query["startDateTime"] == ["2026-03-01T12:00:00Z"] and query["endDateTime"] == [
+        "2026-03-23T12:00:00Z"
+    ]  # a week beyond the look-ahead
     assert "$skiptoken=SKIP1" in responses.calls[2].request.url
     connection = ConnectionRepository(crewbot).get("U1", "microsoft")
     assert connection is not None and connection.cursor == DELTA + "?$deltatoken=DELTA1"
