@@ -23,9 +23,23 @@ from bot.workflows.errors import TaskTokenError, WorkflowError
 EXIT_USAGE = 2
 
 
+class _PositionalDashParser(argparse.ArgumentParser):
+    """A parser that takes an argument starting with ``-`` which is not one of its options as a
+    positional value: task tokens are URL-safe base64 and may begin with ``-``."""
+
+    def _parse_optional(self, arg_string: str) -> Any:
+        if arg_string.startswith("-") and arg_string != "-" and arg_string != "--":
+            name = arg_string.split("=", 1)[0]
+            if not any(option.startswith(name) for option in self._option_string_actions):
+                return None
+        return super()._parse_optional(arg_string)
+
+
 def add_to(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("workflows", help="start, inspect and answer workflow executions")
-    actions = parser.add_subparsers(dest="workflows_command", metavar="ACTION", required=True)
+    actions = parser.add_subparsers(
+        dest="workflows_command", metavar="ACTION", required=True, parser_class=_PositionalDashParser
+    )
 
     listing = actions.add_parser("list", help="workflows and their recent executions")
     listing.add_argument("--limit", type=int, default=10, help="executions shown per workflow (default 10)")

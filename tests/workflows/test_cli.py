@@ -63,3 +63,17 @@ def test_failure_and_bad_input_are_reported(cli):
     assert code == 0 and json.loads(out)["status"] == "ABORTED"
     code, out = cli("status", "approval:missing")
     assert code == 1 and "no workflow execution" in out
+
+
+def test_send_success_accepts_a_token_that_begins_with_a_dash(cli, monkeypatch):
+    import bot.workflows.local
+
+    # Task tokens are URL-safe base64: about one in 64 begins with "-", which argparse took for an option.
+    monkeypatch.setattr(bot.workflows.local.secrets, "token_urlsafe", lambda n: "-Xdash" + "a" * 58)
+    code, out = cli("start", "approval", "--input", '{"project": "dash"}', "--name", "dash")
+    assert ASKED[-1]["taskToken"].startswith("-")
+    assert cli("send-success", ASKED[-1]["taskToken"], "--output", '{"approved": true}') == (0, "task completed\n")
+    code, out = cli("status", "approval:dash")
+    assert json.loads(out)["status"] == "SUCCEEDED"
+    code, out = cli("send-failure", ASKED[-1]["taskToken"], "--error", "Too.Late")
+    assert code == 1 and "answered already" in out
