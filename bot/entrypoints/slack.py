@@ -1,9 +1,11 @@
 """AWS Lambda entry point for Slack: ``bot.entrypoints.slack.handler``.
 
-Behind an API Gateway HTTP API (or REST API) or a Lambda Function URL. Bolt's
-``SlackRequestHandler`` verifies the signature and timestamp, acknowledges within Slack's 3 seconds
-(``process_before_response=True``) and starts every slow handler as a lazy listener, which re-invokes
-this same function asynchronously (the function needs ``lambda:InvokeFunction`` on itself).
+Behind an API Gateway HTTP API (or REST API) or a Lambda Function URL. A screen
+(:mod:`bot.slack.guard`) answers unsigned requests (401) and malformed signed ones (400) before
+Bolt's ``SlackRequestHandler`` parses them; Bolt verifies the signature and timestamp again,
+acknowledges within Slack's 3 seconds (``process_before_response=True``) and starts every slow
+handler as a lazy listener, which re-invokes this same function asynchronously (the function needs
+``lambda:InvokeFunction`` on itself).
 
 Cold start: the runtime, plugins and Bolt are built on the first invocation and reused. Nothing heavy
 (Strands, Google clients) is imported on the acknowledgement path; they load inside lazy listeners.
@@ -45,17 +47,17 @@ def build_request_handler(
     API) and ``lambda_client`` (which runs lazy re-invocations in-process); in AWS all come from the
     runtime's secrets and boto3.
     """
-    from slack_bolt.adapter.aws_lambda import SlackRequestHandler
     from slack_sdk import WebClient
 
     from bot.slack.app import build_app
+    from bot.slack.lambda_adapter import GuardedRequestHandler
 
     secret = signing_secret or crewbot.secrets.require("slack_signing_secret")
     web = client or WebClient(token=crewbot.secrets.require("slack_bot_token"))
     app = build_app(
         crewbot, signing_secret=secret, client=web, process_before_response=True, conversations=conversations
     )
-    request_handler = SlackRequestHandler(app)
+    request_handler = GuardedRequestHandler(app, secret)
     app._crewbot_runtime = crewbot  # type: ignore[attr-defined]  # for plugin HTTP routes (see handler)
     if lambda_client is not None:
         request_handler.app.listener_runner.lazy_listener_runner.lambda_client = lambda_client  # type: ignore[attr-defined]
@@ -94,8 +96,10 @@ def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     A request matching a plugin's :class:`~bot.httproutes.HttpRoute` (e.g. ``GET /oauth/google/callback``)
     is answered by that route; everything else goes to Bolt (which verifies Slack's signature).
     """
+    from bot.slack.guard import is_self_invocation
+
     request_handler = _request_handler()
-    if not (event.get("headers") or {}).get("x-slack-bolt-lazy-only"):
+    if not is_self_invocation(event):
         from bot import httproutes
 
         request = httproutes.request_from_lambda_event(event)

@@ -33,6 +33,7 @@ from slack_sdk import WebClient
 
 from bot.slack.conversation import ConversationHandler, IncomingMessage
 from bot.slack.errors import new_reference, report, tell_user, user_of
+from bot.slack.guard import is_user_id
 from bot.slack.registry import (
     Action,
     Registrations,
@@ -134,6 +135,8 @@ class SlackFrontDoor:
         app.command(re.compile(r".*"))(self._unknown_command)
         app.action(re.compile(r".*"))(self._unknown_action)
         app.view(re.compile(r".*"))(self._unknown_view)
+        app.shortcut(re.compile(r".*"))(self._unknown_shortcut)
+        app.view_closed(re.compile(r".*"))(self._view_closed)
         app.event(re.compile(r".*"))(_noop_ack)
 
     def _context_middleware(
@@ -147,14 +150,19 @@ class SlackFrontDoor:
             reason = (req.headers.get("x-slack-retry-reason") or ["?"])[0]
             logger.info("Slack redelivery %s (%s) of %s", retry[0], reason, body.get("event_id") or body.get("type"))
         if user_id and not req.lazy_only:
-            self.users.seen(user_id, context.team_id or "")
+            if is_user_id(user_id):
+                self.users.seen(user_id, context.team_id or "")
+            else:
+                logger.warning("not recording a user for a payload with a malformed user id")
         next()
 
     # -- commands, actions, views, shortcuts, events -----------------------------------------------
 
     def _add_command(self, command: SlashCommand) -> None:
         what = f"command {command.name}"
-        run = self._boundary(command.handler, what, admin_only=command.admin_only)
+        run = self._boundary(
+            command.handler, what, admin_only=command.admin_only, dedupe=(_command_delivery, EVENT_DEDUPE_SECONDS)
+        )
         if not command.lazy:
             self.app.command(command.name)(_named(run, "command", command.name))
             return
@@ -174,21 +182,25 @@ class SlackFrontDoor:
     def _add_action(self, action: Action) -> None:
         what = f"button {action.action_id}"
 
-        def key(body: dict[str, Any]) -> str:
+        def key(body: dict[str, Any]) -> str | None:
             act = (body.get("actions") or [{}])[0]
-            container = body.get("container") or {}
-            where = container.get("message_ts") or container.get("view_id") or ""
-            who = "" if action.once else (user_of(body) or "")
-            return ":".join(
-                [
-                    "action",
-                    who,
+            if action.once:
+                # Once per message (or view) for everybody: later presses by anyone are ignored.
+                container = body.get("container") or {}
+                where = container.get("message_ts") or container.get("view_id") or ""
+                parts = [
                     str(where),
                     str(act.get("block_id", "")),
                     str(act.get("action_id", "")),
                     str(act.get("value", "")),
                 ]
-            )
+                return ":".join(["action-once", *parts])
+            # Otherwise one delivery is one press: a redelivery repeats its action_ts and trigger_id, a
+            # second real press (after cancelling the modal the first one opened, say) has new ones.
+            delivery = [str(act.get("action_ts") or ""), str(body.get("trigger_id") or "")]
+            if not any(delivery):
+                return None
+            return ":".join(["action", *delivery, str(act.get("action_id", ""))])
 
         run = self._boundary(action.handler, what, admin_only=action.admin_only, dedupe=(key, action.window))
         if action.lazy:
@@ -229,7 +241,7 @@ class SlackFrontDoor:
         what: str,
         *,
         admin_only: bool = False,
-        dedupe: tuple[Callable[[dict[str, Any]], str], int] | None = None,
+        dedupe: tuple[Callable[[dict[str, Any]], str | None], int] | None = None,
     ) -> Callable[[Args], None]:
         """Wrap a plugin handler: Bolt-style argument injection, admin check, de-duplication, and an
         error boundary that answers the user with a reference."""
@@ -255,11 +267,11 @@ class SlackFrontDoor:
                 handler(**kwargs)
 
             try:
-                if dedupe is None:
+                delivery = dedupe[0](body) if dedupe is not None else None
+                if dedupe is None or delivery is None:
                     work()
                 else:
-                    key_of, window = dedupe
-                    self.dedupe.run_once(key_of(body), work, window)
+                    self.dedupe.run_once(delivery, work, dedupe[1])
             except Exception as exc:
                 ref = report(exc, what)
                 _ack_if_needed(args)
@@ -358,6 +370,27 @@ class SlackFrontDoor:
                 client,
                 f"Sorry, that form is no longer handled; nothing was saved (error reference `{ref}`).",
             )
+
+    def _unknown_shortcut(self, ack: Any, body: dict[str, Any]) -> None:
+        ack()
+        logger.warning(
+            "no handler for %s %s from %s: acknowledged, nothing done",
+            body.get("type"),
+            body.get("callback_id"),
+            user_of(body),
+        )
+
+    def _view_closed(self, ack: Any, body: dict[str, Any]) -> None:
+        ack()
+        view = body.get("view") or {}
+        logger.info("%s closed form %s", user_of(body), view.get("callback_id") or body.get("callback_id"))
+
+
+def _command_delivery(body: dict[str, Any]) -> str | None:
+    # A slash command is one delivery per trigger_id: a replayed request (within the signature's
+    # 5 minutes) carries the same one and is run once.
+    trigger = body.get("trigger_id")
+    return f"command:{trigger}" if trigger else None
 
 
 def home_view(crewbot: Crewbot, regs: Registrations) -> dict[str, Any]:

@@ -6,8 +6,6 @@ import logging
 import secrets
 from typing import Any
 
-from slack_sdk.errors import SlackApiError
-
 logger = logging.getLogger("bot.slack")
 
 
@@ -30,7 +28,7 @@ def tell_user(body: dict[str, Any], client: Any, text: str) -> None:
     channel_id = channel_of(body)
     try:
         response_url = body.get("response_url") or _first_response_url(body)
-        if response_url:
+        if isinstance(response_url, str) and response_url.startswith(("https://", "http://")):
             from slack_sdk.webhook import WebhookClient
 
             WebhookClient(response_url).send(text=text, response_type="ephemeral", replace_original=False)
@@ -38,37 +36,40 @@ def tell_user(body: dict[str, Any], client: Any, text: str) -> None:
             client.chat_postEphemeral(channel=channel_id, user=user_id, text=text)
         elif user_id:
             client.chat_postMessage(channel=user_id, text=text)
-    except (SlackApiError, OSError) as exc:
-        logger.warning("could not tell user %s about a failure: %s", user_id, exc)
+    except Exception as exc:  # the user's message is a courtesy; its failure must not become another
+        logger.warning("could not tell user %s about a failure: %s: %s", user_id, type(exc).__name__, exc)
 
 
 def user_of(body: dict[str, Any]) -> str | None:
     """The Slack user id behind a payload of any kind."""
     user = body.get("user")
     if isinstance(user, dict):
-        return user.get("id")
+        return _str(user.get("id"))
     if isinstance(user, str):
         return user
     event = body.get("event")
     if isinstance(event, dict):
-        value = event.get("user")
-        return value if isinstance(value, str) else None
-    return body.get("user_id")
+        return _str(event.get("user"))
+    return _str(body.get("user_id"))
 
 
 def channel_of(body: dict[str, Any]) -> str | None:
     """The channel a payload came from, when it has one."""
     channel = body.get("channel")
     if isinstance(channel, dict):
-        return channel.get("id")
+        return _str(channel.get("id"))
     event = body.get("event")
     if isinstance(event, dict) and isinstance(event.get("channel"), str):
         return str(event["channel"])
-    return body.get("channel_id")
+    return _str(body.get("channel_id"))
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 def _first_response_url(body: dict[str, Any]) -> str | None:
     urls = body.get("response_urls")
-    if isinstance(urls, list) and urls:
-        return urls[0].get("response_url")
+    if isinstance(urls, list) and urls and isinstance(urls[0], dict):
+        return _str(urls[0].get("response_url"))
     return None
