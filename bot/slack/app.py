@@ -266,6 +266,8 @@ class SlackFrontDoor:
             def work() -> None:
                 handler(**kwargs)
 
+            if args.request.lazy_only:
+                self.users.after_ack(user_of(body), args.client)  # the user's time zone, off the ack path
             try:
                 delivery = dedupe[0](body) if dedupe is not None else None
                 if dedupe is None or delivery is None:
@@ -326,6 +328,8 @@ class SlackFrontDoor:
                 )
             except Exception as post_exc:
                 logger.error("could not tell %s about error %s: %s", message.user_id, ref, post_exc)
+        # After the answer has started: the user's time zone (off the ack path, not delaying the reply).
+        self.users.after_ack(message.user_id, client)
 
     # -- defaults ----------------------------------------------------------------------------------
 

@@ -24,7 +24,8 @@ def test_fixture_runs_a_plugin_in_the_emulator(crewbot_emulator_factory: Any, cr
     assert emulator.crewbot.home == crewbot_home.resolve()
     turn = emulator.command("/hello")
     assert turn.text == "Hello @dev!"
-    assert [c.method for c in emulator.fake.calls] == ["auth.test", "response_url"]
+    # users.info: the user's time zone, read once after the acknowledgement of their first request.
+    assert [c.method for c in emulator.fake.calls] == ["auth.test", "users.info", "response_url"]
 
 
 def test_a_third_party_test_suite_gets_the_fixtures(tmp_path: Path) -> None:
