@@ -18,6 +18,7 @@ import secrets
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -482,7 +483,19 @@ class Emulator:
         """Move Crewbot's clock forward (``2h``, ``3d``) and run what became due."""
         from bot.clock import parse_duration
 
-        self.crewbot.clock.advance(parse_duration(duration))
+        # Time passes through each scheduled firing on the way, so what runs at 16:00 sees 16:00 (a
+        # reminder is not "late" because the script jumped three days in one line).
+        clock = self.crewbot.clock
+        target = clock.now() + parse_duration(duration)
+        next_due = getattr(self.crewbot.scheduler, "next_due", None)
+        for _ in range(100_000):
+            due = next_due() if callable(next_due) else None
+            now = clock.now()
+            if due is None or due >= target:
+                break
+            clock.advance(max(due - now, timedelta(0)))
+            self.wait()
+        clock.advance(max(target - clock.now(), timedelta(0)))
         self.wait()
         return self.new_outputs()
 

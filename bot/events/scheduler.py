@@ -138,6 +138,16 @@ class LocalScheduler(Scheduler):
         """Pending one-off events, soonest first."""
         return self.table.query_all("once", index="by_due")
 
+    def next_due(self) -> datetime | None:
+        """When the earliest pending firing (a registered schedule or a one-off event) is due."""
+        dues = [
+            item["due"]
+            for group in ("recurring", "once")
+            for item in self.table.query_all(group, index="by_due")
+            if item.get("due") and (group == "once" or item["name"] in self.schedules)
+        ]
+        return datetime.fromisoformat(min(dues)) if dues else None
+
     def run_due(self, now: datetime | None = None) -> list[ScheduledCall]:
         """Run everything due by ``now`` in time order; returns what fired."""
         moment = now or self.clock.now()
