@@ -22,6 +22,7 @@ from bot.api import (
     HttpRoute,
     Schedule,
     ScheduledCall,
+    SlackEvent,
     SlashCommand,
     ViewSubmission,
     hookimpl,
@@ -59,6 +60,8 @@ def register_actions() -> list[Any]:
         Action(notify.SKIP, slack_ui.skip_pressed),
         Action(notify.PREP_NOW, slack_ui.prep_now_pressed),
         ViewSubmission(slack_ui.SETTINGS_VIEW, slack_ui.settings_submitted),
+        # Slack tells us when a user's profile (and time zone) changes.
+        SlackEvent("user_change", slack_ui.user_changed, scopes=("users:read",)),
     ]
 
 
@@ -87,6 +90,11 @@ def register_event_handlers(crewbot: Crewbot) -> list[EventHandler]:
             "meeting-prep-reminder",
             {"source": [tasks.EVENT_SOURCE], "detail-type": [tasks.REMINDER_EVENT]},
             lambda event: slack_ui.on_reminder_due(crewbot, event.detail),
+        ),
+        EventHandler(
+            "meeting-prep-deadline",
+            {"source": [tasks.EVENT_SOURCE], "detail-type": [tasks.DEADLINE_EVENT]},
+            lambda event: slack_ui.on_chat_deadline(crewbot, event.detail),
         ),
         EventHandler(
             "meeting-prep-snooze",

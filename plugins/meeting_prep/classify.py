@@ -5,6 +5,12 @@ title (first) or the description (second) and its attendee rule holds; a type wi
 ``attendees_alone: true`` also matches on its ``attendee_count`` alone (a two-person meeting is a
 one-on-one). Nothing matching gives ``default``. :class:`Classification` says which rule matched, so
 ``crewbot meetings classify`` can print it.
+
+Before the types, :func:`classify_meeting` recognises what is not a meeting to prepare for — out of
+office, focus time, working location, birthdays, free (transparent) events, events the user declined
+and all-day events without other attendees — from what the calendar reports. Those keep their kind as
+their type (``out_of_office``, ``declined``, ...), are stored and listed, and get no prep, unless
+``not_prepared.<kind>.prepare`` in the file says otherwise (then they are classified like any meeting).
 """
 
 from __future__ import annotations
@@ -78,10 +84,61 @@ class MeetingType(BaseModel):
         return True, ""
 
 
+#: What calendars mark as not a meeting, in the order they are checked.
+NOT_MEETING_KINDS = (
+    "out_of_office",
+    "focus_time",
+    "working_location",
+    "birthday",
+    "declined",
+    "free",
+    "all_day_alone",
+)
+_KIND_LABELS = {
+    "out_of_office": "Out of office",
+    "focus_time": "Focus time",
+    "working_location": "Working location",
+    "birthday": "Birthday",
+    "declined": "Declined",
+    "free": "Free time",
+    "all_day_alone": "All-day event",
+}
+
+
+class NotPrepared(BaseModel):
+    """One kind of calendar entry that is not prepared by default."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    label: str = ""
+    #: ``true``: prepare it like a meeting after all (it is then classified by the meeting types).
+    prepare: bool = False
+
+
+def _default_not_prepared() -> dict[str, NotPrepared]:
+    return {kind: NotPrepared(label=_KIND_LABELS[kind]) for kind in NOT_MEETING_KINDS}
+
+
 class MeetingTypes(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     meeting_types: dict[str, MeetingType]
+    #: Calendar entries that are not meetings (:data:`NOT_MEETING_KINDS`), each prepared or not.
+    not_prepared: dict[str, NotPrepared] = Field(default_factory=_default_not_prepared)
+
+    @field_validator("not_prepared", mode="after")
+    @classmethod
+    def _all_kinds(cls, value: dict[str, NotPrepared]) -> dict[str, NotPrepared]:
+        unknown = sorted(set(value) - set(NOT_MEETING_KINDS))
+        if unknown:
+            raise ValueError(f"unknown kinds {unknown} (known: {', '.join(NOT_MEETING_KINDS)})")
+        # Kinds the file does not name keep their default (not prepared).
+        return {**_default_not_prepared(), **value}
+
+    def prepares(self, name: str | None) -> bool:
+        """Whether meetings of type ``name`` get a prep (every meeting type does; non-meetings do not)."""
+        kind = self.not_prepared.get(name or "")
+        return kind is None or kind.prepare
 
     @model_validator(mode="after")
     def _default(self) -> MeetingTypes:
@@ -93,6 +150,9 @@ class MeetingTypes(BaseModel):
         return self.meeting_types.get(name or "default") or self.meeting_types["default"]
 
     def label(self, name: str | None) -> str:
+        kind = self.not_prepared.get(name or "")
+        if kind is not None and name not in self.meeting_types:
+            return kind.label or _KIND_LABELS.get(str(name), str(name))
         return self.get(name).label or (name or "default").replace("_", " ").capitalize()
 
 
@@ -160,3 +220,35 @@ def classify(
             return result(name, f"exactly {count} attendees")
     rule = "no rule matched" + (f" ({'; '.join(rejected)})" if rejected else "")
     return result("default", rule)
+
+
+def not_meeting_kind(meeting: Any) -> str | None:
+    """Which :data:`NOT_MEETING_KINDS` entry a stored meeting (or calendar event) is, if any.
+
+    Reads what providers report: ``kind`` (out_of_office, focus_time, working_location, birthday),
+    ``show_as`` (``free``, ``out_of_office``), ``declined``, ``all_day`` and the attendees (``is_self``).
+    """
+    kind = str(getattr(meeting, "kind", "") or "event")
+    show_as = str(getattr(meeting, "show_as", "") or "busy")
+    if kind in ("out_of_office", "focus_time", "working_location", "birthday"):
+        return kind
+    if show_as == "out_of_office":
+        return "out_of_office"
+    if getattr(meeting, "declined", False):
+        return "declined"
+    if show_as == "free":
+        return "free"
+    if getattr(meeting, "all_day", False):
+        others = [a for a in getattr(meeting, "attendees", []) or [] if not getattr(a, "is_self", False)]
+        if not others:
+            return "all_day_alone"
+    return None
+
+
+def classify_meeting(types: MeetingTypes, meeting: Any, overrides: dict[str, Any] | None = None) -> Classification:
+    """Classify a stored meeting: a non-meeting kind that is not prepared, else its meeting type."""
+    kind = not_meeting_kind(meeting)
+    if kind is not None and not types.not_prepared[kind].prepare:
+        return Classification(kind, f"not prepared: {types.label(kind).lower()}", 0.0)
+    attendees = getattr(meeting, "attendees", []) or []
+    return classify(types, meeting.title, meeting.description, len(attendees), overrides)

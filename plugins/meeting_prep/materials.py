@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from bot.api import parse_time
 from plugins.meeting_prep.classify import MeetingType
+from plugins.meeting_prep.timing import zone_named
 
 if TYPE_CHECKING:
     from bot.api import Crewbot
@@ -193,7 +194,8 @@ def build_materials(
     chat_timed_out: bool = False,
 ) -> Materials:
     """The deterministic materials for ``meeting`` (the LoadMeeting view)."""
-    zone = ZoneInfo(str(meeting.get("timezone") or "UTC"))
+    # Times in the user's zone (the meeting's own zone when the view does not name the user's).
+    zone = zone_named(meeting.get("user_timezone")) or zone_named(meeting.get("timezone")) or ZoneInfo("UTC")
     start = parse_time(meeting["start"]).astimezone(zone)
     end = parse_time(meeting["end"]).astimezone(zone)
     minutes = max(int((end - start).total_seconds() // 60), 15)
@@ -241,7 +243,7 @@ def build_materials(
     questions += [f"(for the room) {q}" for q in kind.prep_questions[:3]]
     template = _notes_template(meeting, agenda, by_topic)
     if chat_timed_out:
-        context_notes.insert(0, "Prep chat was not completed within 24 hours: generated from what is known.")
+        context_notes.insert(0, "Prep chat was not completed in time: generated from what is known.")
     when = f"{start:%a %d %b %Y, %H:%M}-{end:%H:%M} {zone.key}"
     label = kind.label or str(meeting.get("meeting_type") or "meeting")
     return Materials(

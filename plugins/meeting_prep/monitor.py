@@ -18,9 +18,8 @@ import hashlib
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from bot.api import (
     CalendarEvent,
@@ -34,7 +33,8 @@ from bot.api import (
     external_key,
     format_time,
 )
-from plugins.meeting_prep.classify import MeetingTypes, classify, load_meeting_types
+from plugins.meeting_prep import timing
+from plugins.meeting_prep.classify import Classification, MeetingTypes, classify_meeting, load_meeting_types
 from plugins.meeting_prep.oauth import provider_named
 
 if TYPE_CHECKING:
@@ -70,6 +70,8 @@ class UserCounts:
     cancelled: int = 0
     unchanged: int = 0
     prep_events: int = 0
+    #: Prep prompts scheduled for their exact prep time (delivered by the scheduler, not by a later run).
+    prep_scheduled: int = 0
     errors: list[str] = field(default_factory=list)
     #: Sentences about what a sync left out or guessed (skipped events, unknown zones, cut series).
     warnings: list[str] = field(default_factory=list)
@@ -87,7 +89,7 @@ class MonitorReport:
     users: list[UserCounts] = field(default_factory=list)
 
     def totals(self) -> dict[str, int]:
-        keys = ("fetched", "new", "updated", "moved", "cancelled", "unchanged", "prep_events")
+        keys = ("fetched", "new", "updated", "moved", "cancelled", "unchanged", "prep_events", "prep_scheduled")
         totals = {k: sum(getattr(u, k) for u in self.users) for k in keys}
         totals["users"] = len(self.users)
         totals["failed_users"] = sum(1 for u in self.users if u.errors)
@@ -128,20 +130,18 @@ def prep_version(meeting: Meeting) -> str:
 
 
 def prep_settings(user: User | None) -> dict[str, Any]:
-    settings = (user.settings if user else {}).get("meeting_prep")
-    return settings if isinstance(settings, dict) else {}
+    """The user's ``/prep settings``."""
+    return timing.prep_settings(user)
 
 
 def in_quiet_hours(user: User | None, now: datetime) -> bool:
     """Whether ``now`` falls in the user's quiet hours (``HH:MM``-``HH:MM`` in their time zone)."""
-    quiet = prep_settings(user).get("quiet_hours") or {}
-    try:
-        start, end = time.fromisoformat(quiet["start"]), time.fromisoformat(quiet["end"])
-        zone = ZoneInfo(user.timezone if user else "UTC")
-    except (KeyError, TypeError, ValueError):
-        return False
-    local = now.astimezone(zone).time()
-    return start <= local < end if start <= end else (local >= start or local < end)
+    return timing.in_quiet_hours(user, now)
+
+
+def prompt_schedule_name(meeting: Meeting) -> str:
+    """The one-off schedule that delivers a meeting's prep prompt at its prep time (one per prep version)."""
+    return f"prep-prompt-{meeting.meeting_id}-{prep_version(meeting)}"
 
 
 class CalendarMonitor:
@@ -294,7 +294,7 @@ class CalendarMonitor:
                 if event.status == "cancelled" or event.start is None or not start <= event.start <= end:
                     continue  # deleted before we ever saw it, or outside what was listed
                 fresh = event.to_meeting(meeting_id, user_id, provider)
-                kind = classify(self.types, fresh.title, fresh.description, len(fresh.attendees), overrides)
+                kind = self._classify(fresh, overrides)
                 counts.new += 1
                 created.append(
                     fresh.with_changes(
@@ -306,7 +306,7 @@ class CalendarMonitor:
                 continue
             fields = event.meeting_fields()
             updated = existing.with_changes(**fields)
-            kind = classify(self.types, updated.title, updated.description, len(updated.attendees), overrides)
+            kind = self._classify(updated, overrides)
             digest = updated.calendar_hash()
             if digest == existing.content_hash and existing.meeting_type == kind.meeting_type:
                 counts.unchanged += 1
@@ -338,10 +338,16 @@ class CalendarMonitor:
         for meeting in superseded:
             self._supersede(meeting)
 
+    def _classify(self, meeting: Meeting, overrides: dict[str, Any]) -> Classification:
+        """The meeting's type, or the kind of non-meeting it is (out of office, declined, ...)."""
+        return classify_meeting(self.types, meeting, overrides)
+
     def _supersede(self, meeting: Meeting) -> None:
-        """The meeting moved or was cancelled: end a prep waiting for the old version, drop its reminder."""
+        """The meeting moved or was cancelled: end a prep waiting for the old version, drop its scheduled
+        prompt and its reminder."""
         from bot.api import TaskTokenError
 
+        self.crewbot.scheduler.cancel(prompt_schedule_name(meeting))
         self.crewbot.scheduler.cancel(f"prep-reminder-{meeting.meeting_id}-{prep_version(meeting)}")
         token = getattr(meeting, "prep_token", None)
         if not token or meeting.prep_status in ("ready", "skipped"):
@@ -355,24 +361,29 @@ class CalendarMonitor:
         self.crewbot.records.meetings.update(meeting.meeting_id, prep_token=None, prep_chat=closed)
 
     def _emit_due(self, user_id: str, user: User | None, now: datetime, end: datetime, counts: UserCounts) -> None:
-        if in_quiet_hours(user, now):
-            return  # the next run after the quiet hours emits them
+        """Plan each meeting's prep prompt once per prep version: published now when its prep time has come,
+        otherwise scheduled for that exact time (``scheduler.once``; a move or cancellation drops it)."""
         meetings = self.crewbot.records.meetings
         overrides = prep_settings(user).get("prep_hours") or {}
         for meeting in meetings.for_user(user_id, now, end):
-            if meeting.status == "cancelled":
+            if meeting.status == "cancelled" or meeting.start <= now:
+                continue
+            version = prep_version(meeting)
+            planned = getattr(meeting, "prep_requested_for", None) == version
+            if not self.types.prepares(meeting.meeting_type):
+                if planned and meeting.prep_status == "not_started":
+                    # It became a non-meeting (declined, marked free ...) after its prompt was planned.
+                    self.crewbot.scheduler.cancel(prompt_schedule_name(meeting))
+                    meetings.update(meeting.meeting_id, prep_requested_for=None)
                 continue
             hours = float(
                 overrides.get(meeting.meeting_type or "default", self.types.get(meeting.meeting_type).prep_hours_before)
             )
-            if now < meeting.start - timedelta(hours=hours):
-                continue
-            version = prep_version(meeting)
             attempt = 1
-            if getattr(meeting, "prep_requested_for", None) == version:
+            if planned:
                 attempt = int(getattr(meeting, "prep_request_attempt", 1) or 1) + 1
                 requested_at = str(getattr(meeting, "prep_requested_at", "") or "")
-                # Announced already. Only a prep that never reached the user (its workflow failed, e.g. Slack
+                # Planned already. Only a prep that never reached the user (its workflow failed, e.g. Slack
                 # and SMS both down) is announced again, at most PREP_ATTEMPTS times, STALLED_AFTER apart.
                 stalled = (
                     meeting.prep_status == "not_started"
@@ -382,23 +393,25 @@ class CalendarMonitor:
                 )
                 if not stalled:
                     continue
-            self.crewbot.bus.publish(
-                EVENT_SOURCE,
-                PREP_EVENT,
-                {
-                    "meeting_id": meeting.meeting_id,
-                    "user_id": user_id,
-                    "meeting_time": format_time(meeting.start),
-                    "prep_trigger_time": format_time(meeting.start - timedelta(hours=hours)),
-                    "meeting_type": meeting.meeting_type or "default",
-                    "prep_version": version,
-                    "attempt": attempt,
-                },
-            )
+            due = timing.prompt_time(meeting.start, hours, now, user)
+            detail = {
+                "meeting_id": meeting.meeting_id,
+                "user_id": user_id,
+                "meeting_time": format_time(meeting.start),
+                "prep_trigger_time": format_time(meeting.start - timedelta(hours=hours)),
+                "meeting_type": meeting.meeting_type or "default",
+                "prep_version": version,
+                "attempt": attempt,
+            }
+            if due > now:
+                self.crewbot.scheduler.once(prompt_schedule_name(meeting), due, EVENT_SOURCE, PREP_EVENT, detail)
+                counts.prep_scheduled += 1
+            else:
+                self.crewbot.bus.publish(EVENT_SOURCE, PREP_EVENT, detail)
+                counts.prep_events += 1
             meetings.update(
                 meeting.meeting_id,
                 prep_requested_for=version,
                 prep_request_attempt=attempt,
-                prep_requested_at=format_time(now),
+                prep_requested_at=format_time(due),
             )
-            counts.prep_events += 1

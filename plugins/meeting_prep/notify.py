@@ -12,9 +12,9 @@ import logging
 from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from bot.api import parse_time, slack_client
+from plugins.meeting_prep import timing
 from plugins.meeting_prep.monitor import prep_settings
 
 if TYPE_CHECKING:
@@ -33,12 +33,12 @@ def channel_for(crewbot: Crewbot, user_id: str) -> str:
 
 
 def when_text(meeting: Mapping[str, Any], zone_name: str | None = None) -> str:
-    zone = ZoneInfo(zone_name or str(meeting.get("timezone") or "UTC"))
-    start: datetime = parse_time(meeting["start"]).astimezone(zone)
-    end: datetime = parse_time(meeting["end"]).astimezone(zone)
-    if meeting.get("all_day"):
-        return f"{start:%a %d %b} (all day)"
-    return f"{start:%a %d %b %H:%M}-{end:%H:%M} {zone.key}"
+    """A meeting's time in the user's zone (``user_timezone`` of the view, or ``zone_name``), with the
+    meeting's own zone alongside when it differs."""
+    shown = zone_name or str(meeting.get("user_timezone") or meeting.get("timezone") or "UTC")
+    start: datetime = parse_time(meeting["start"])
+    end: datetime = parse_time(meeting["end"])
+    return timing.when_text(start, end, bool(meeting.get("all_day")), meeting.get("timezone"), shown)
 
 
 def context_line(context: list[Mapping[str, Any]]) -> str:

@@ -24,8 +24,9 @@ class Settings(BaseModel):
     days_behind: int = Field(default=1, ge=0, le=14)
     #: Meeting types file (default: the shipped ``config/meeting_types.yaml``).
     meeting_types_file: str | None = None
-    #: In ``runtime: local``, users who connected no calendar get this ICS calendar (``sample:NAME`` is a
-    #: file in config/calendars); ``null`` turns it off. Never used in ``runtime: aws``.
+    #: In the local emulator, users who connected no calendar get this ICS calendar (``sample:NAME`` is a
+    #: file in config/calendars); ``null`` turns it off. Never used with Slack tokens set (a real
+    #: workspace) nor in ``runtime: aws``.
     sample_calendar: str | None = "sample:executive.ics"
     #: Public base URL of the OAuth callbacks in AWS (the API Gateway / Function URL Terraform outputs).
     oauth_base_url: str | None = None
@@ -51,9 +52,15 @@ def settings_of(crewbot: Crewbot) -> Settings:
     return found if isinstance(found, Settings) else Settings()
 
 
+def uses_sample_calendar(crewbot: Crewbot) -> bool:
+    """Only the local emulator uses the sample calendar: with a Slack bot token set the users are real
+    people, who must never get prep messages for fictional meetings; in AWS never."""
+    return crewbot.config.runtime == "local" and not crewbot.secrets.is_set("slack_bot_token")
+
+
 def monitor_options(crewbot: Crewbot) -> MonitorOptions:
     settings = settings_of(crewbot)
-    fallback = settings.sample_calendar if crewbot.config.runtime == "local" else None
+    fallback = settings.sample_calendar if uses_sample_calendar(crewbot) else None
 
     def reconnect(user_id: str, provider: str, why: str) -> None:
         from plugins.meeting_prep import notify

@@ -10,7 +10,7 @@ import contextlib
 import logging
 import re
 import threading
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.api import ConnectionRepository, ExecutionAlreadyExists, Meeting, TaskTokenError, format_time
@@ -19,6 +19,7 @@ from plugins.meeting_prep.classify import load_meeting_types
 from plugins.meeting_prep.monitor import CalendarMonitor, in_quiet_hours, prep_settings, prep_version
 from plugins.meeting_prep.oauth import provider_named, start_authorization
 from plugins.meeting_prep.settings import monitor_options, settings_of
+from plugins.meeting_prep.timing import log_skipped, user_zone_name, zone_named
 
 if TYPE_CHECKING:
     from bot.api import Crewbot
@@ -88,9 +89,16 @@ def meeting_list(crewbot: Crewbot, user_id: str, days: int = 7, limit: int = 10)
         }
     blocks: list[dict[str, Any]] = [{"type": "header", "text": {"type": "plain_text", "text": "Your next meetings"}}]
     lines = []
+    zone = user_zone_name(crewbot.records.users.get(user_id))
     for m in meetings:
-        view = {"start": format_time(m.start), "end": format_time(m.end), "timezone": m.timezone, "all_day": m.all_day}
-        status = m.prep_status.replace("_", " ")
+        view = {
+            "start": format_time(m.start),
+            "end": format_time(m.end),
+            "timezone": m.timezone,
+            "user_timezone": zone,
+            "all_day": m.all_day,
+        }
+        status = m.prep_status.replace("_", " ") if types.prepares(m.meeting_type) else "not prepared"
         line = f"*{m.title or '(untitled)'}* — {notify.when_text(view)}\n{types.label(m.meeting_type)} · prep: {status}"
         lines.append(line.replace("\n", " · "))
         blocks.append(
@@ -199,7 +207,9 @@ def connect(crewbot: Crewbot, user_id: str, args: list[str], client: Any) -> str
 
 
 def settings_view(crewbot: Crewbot, user_id: str) -> dict[str, Any]:
-    current = prep_settings(crewbot.records.users.get(user_id))
+    user = crewbot.records.users.get(user_id)
+    current = prep_settings(user)
+    slack_zone = str(getattr(user, "slack_timezone", None) or (user.timezone if user else "UTC"))
     types = load_meeting_types(settings_of(crewbot).meeting_types_file)
     hours = current.get("prep_hours") or {}
     lead = ", ".join(f"{name}={hours.get(name, t.prep_hours_before):g}" for name, t in types.meeting_types.items())
@@ -225,6 +235,12 @@ def settings_view(crewbot: Crewbot, user_id: str) -> dict[str, Any]:
         "submit": {"type": "plain_text", "text": "Save"},
         "blocks": [
             text_input("lead_times", "Prep lead times (hours per type)", lead, "type=hours, comma separated"),
+            text_input(
+                "timezone",
+                "Time zone",
+                str(current.get("timezone", "")),
+                f"an IANA name such as Europe/Paris; empty: your Slack time zone ({slack_zone})",
+            ),
             text_input("quiet_start", "Quiet hours start", str(quiet.get("start", "")), "HH:MM, your time zone"),
             text_input("quiet_end", "Quiet hours end", str(quiet.get("end", "")), "HH:MM"),
             text_input(
@@ -267,6 +283,9 @@ def parse_settings(crewbot: Crewbot, view: dict[str, Any]) -> tuple[dict[str, An
             errors[block] = "use HH:MM, e.g. 22:00"
     if bool(start) != bool(end):
         errors["quiet_end" if start else "quiet_start"] = "give both the start and the end of quiet hours"
+    zone = _value(view, "timezone")
+    if zone and zone_named(zone) is None:
+        errors["timezone"] = f"{zone!r} is not a time zone name; use one like America/New_York or Europe/Paris"
     channel = _value(view, "channel")
     if channel and not re.fullmatch(r"[CGD][A-Z0-9]{2,}", channel):
         errors["channel"] = "a Slack channel id like C0123ABCD (empty for your DM)"
@@ -275,6 +294,8 @@ def parse_settings(crewbot: Crewbot, view: dict[str, Any]) -> tuple[dict[str, An
         settings["quiet_hours"] = {"start": start, "end": end}
     if channel:
         settings["notification_channel"] = channel
+    if zone:
+        settings["timezone"] = zone
     return settings, errors
 
 
@@ -286,7 +307,30 @@ def settings_submitted(ack: Any, body: dict[str, Any], view: dict[str, Any], cre
     ack()
     user_id = body["user"]["id"]
     user, _ = crewbot.records.users.get_or_create(user_id)
-    crewbot.records.users.update(user_id, settings={**user.settings, "meeting_prep": settings})
+    # The zone in effect: the user's choice, else what Slack says (kept as slack_timezone).
+    overridden = "timezone" in prep_settings(user)
+    slack_zone = getattr(user, "slack_timezone", None) or (None if overridden else user.timezone)
+    zone = settings.get("timezone") or slack_zone or "UTC"
+    crewbot.records.users.update(user_id, settings={**user.settings, "meeting_prep": settings}, timezone=zone)
+
+
+def user_changed(event: dict[str, Any], crewbot: Crewbot) -> None:
+    """Slack's ``user_change``: store the time zone it carries for a user Crewbot knows (the zone in
+    effect stays the user's ``/prep settings`` choice when they made one)."""
+    profile = event.get("user")
+    if not isinstance(profile, dict) or not isinstance(profile.get("id"), str):
+        return
+    zone = profile.get("tz")
+    user = crewbot.records.users.get(profile["id"])
+    if user is None or not isinstance(zone, str) or zone_named(zone) is None:
+        return
+    override = prep_settings(user).get("timezone")
+    crewbot.records.users.update(
+        user.user_id,
+        slack_timezone=zone,
+        timezone=override if zone_named(override) else zone,
+        timezone_checked_at=crewbot.clock.now().astimezone(UTC).isoformat(),
+    )
 
 
 # -- buttons -----------------------------------------------------------------------------------------
@@ -448,12 +492,35 @@ def on_prep_required(crewbot: Crewbot, detail: dict[str, Any]) -> None:
     if meeting is None:
         logger.warning("MeetingRequiresPrep for unknown meeting %s", detail.get("meeting_id"))
         return
+    if detail.get("prep_version") and detail["prep_version"] != prep_version(meeting):
+        log_skipped("prep prompt", meeting.meeting_id, "the meeting moved since the prompt was planned")
+        return
+    if meeting.status == "cancelled" or meeting.start <= crewbot.clock.now():
+        log_skipped("prep prompt", meeting.meeting_id, "the meeting was cancelled or has started")
+        return
     start_prep_workflow(crewbot, meeting, attempt=int(detail.get("attempt") or 1))
+
+
+def on_chat_deadline(crewbot: Crewbot, detail: dict[str, Any]) -> None:
+    """An unanswered prep chat's time is up: fail the wait so materials are generated from what is known."""
+    from plugins.meeting_prep.tasks import CHAT_TIMED_OUT
+
+    meeting = crewbot.records.meetings.get(str(detail.get("meeting_id")))
+    if meeting is None or prep_version(meeting) != detail.get("prep_version"):
+        return
+    token = getattr(meeting, "prep_token", None)
+    if not token or meeting.prep_status in ("generating", "ready", "skipped"):
+        return  # answered, skipped or superseded meanwhile
+    with contextlib.suppress(TaskTokenError):  # the wait ended some other way just now
+        crewbot.workflows.send_task_failure(token, CHAT_TIMED_OUT, "the prep chat was not completed in time")
 
 
 def on_snooze_elapsed(crewbot: Crewbot, detail: dict[str, Any]) -> None:
     meeting = crewbot.records.meetings.get(str(detail.get("meeting_id")))
     if meeting is None or meeting.prep_status != "snoozed" or meeting.status == "cancelled":
+        return
+    if meeting.start <= crewbot.clock.now():
+        log_skipped("snoozed prompt", meeting.meeting_id, "the meeting has started")
         return
     user = crewbot.records.users.get(meeting.user_id)
     if in_quiet_hours(user, crewbot.clock.now()):
@@ -475,6 +542,15 @@ def on_reminder_due(crewbot: Crewbot, detail: dict[str, Any]) -> None:
     """The reminder DM before the meeting (only for the prep version it was scheduled for)."""
     meeting = crewbot.records.meetings.get(str(detail.get("meeting_id")))
     if meeting is None or meeting.status == "cancelled" or prep_version(meeting) != detail.get("prep_version"):
+        return
+    now = crewbot.clock.now()
+    if meeting.start <= now:
+        # Delivered late (the scheduler caught up after a pause or a clock jump): a reminder for a
+        # meeting under way helps nobody.
+        log_skipped("reminder", meeting.meeting_id, f"late: the meeting started at {format_time(meeting.start)}")
+        crewbot.records.audit.record(
+            f"user#{meeting.user_id}", "meeting-prep", "reminder.skipped", meeting.meeting_id, reason="late"
+        )
         return
     from plugins.meeting_prep.tasks import meeting_view
 

@@ -10,16 +10,17 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Mapping
-from datetime import UTC, timedelta
+from datetime import UTC
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from bot.api import Meeting, TaskFailure, WorkflowTask, fetch_all, format_time, parse_time
-from plugins.meeting_prep import notify
+from plugins.meeting_prep import notify, timing
 from plugins.meeting_prep.classify import load_meeting_types
 from plugins.meeting_prep.materials import build_materials, coordinator_briefing, highlights
 from plugins.meeting_prep.monitor import prep_version
 from plugins.meeting_prep.settings import settings_of
+from plugins.meeting_prep.timing import user_zone_name
 
 if TYPE_CHECKING:
     from bot.api import Crewbot, TaskContext
@@ -29,6 +30,10 @@ logger = logging.getLogger(__name__)
 EVENT_SOURCE = "crewbot.meeting-prep"
 REMINDER_EVENT = "MeetingReminderDue"
 SNOOZE_EVENT = "PrepSnoozeElapsed"
+#: An unanswered prep chat's deadline (see :func:`plugins.meeting_prep.timing.chat_deadline`).
+DEADLINE_EVENT = "PrepChatDeadline"
+#: The error the deadline sends to the waiting task; the workflow catches it like its own timeout.
+CHAT_TIMED_OUT = "Prep.ChatTimedOut"
 #: Context larger than this (JSON) is summarised by its highlights only in the workflow's state.
 MAX_CONTEXT_BYTES = 16_000
 
@@ -44,6 +49,7 @@ def meeting_view(crewbot: Crewbot, meeting: Meeting) -> dict[str, Any]:
     """What the workflow carries about a meeting (no prep answers: those are read fresh when needed)."""
     types = load_meeting_types(settings_of(crewbot).meeting_types_file)
     kind = types.get(meeting.meeting_type)
+    user = crewbot.records.users.get(meeting.user_id)
     return {
         "meeting_id": meeting.meeting_id,
         "user_id": meeting.user_id,
@@ -52,6 +58,7 @@ def meeting_view(crewbot: Crewbot, meeting: Meeting) -> dict[str, Any]:
         "start": format_time(meeting.start),
         "end": format_time(meeting.end),
         "timezone": meeting.timezone,
+        "user_timezone": user_zone_name(user),
         "all_day": meeting.all_day,
         "meeting_type": meeting.meeting_type or "default",
         "type_label": types.label(meeting.meeting_type),
@@ -74,6 +81,10 @@ def load_meeting(crewbot: Crewbot, payload: Mapping[str, Any], ctx: TaskContext)
         reason = "the meeting has started"
     elif payload.get("prep_version") and payload["prep_version"] != view["prep_version"]:
         reason = "the meeting moved since this prep was planned"
+    elif not load_meeting_types(settings_of(crewbot).meeting_types_file).prepares(meeting.meeting_type):
+        reason = f"not a meeting to prepare ({view['type_label'].lower()})"
+    if reason:
+        timing.log_skipped("prep", meeting.meeting_id, reason)
     view["prepare"] = not reason
     view["reason"] = reason
     return view
@@ -141,12 +152,31 @@ def send_prep_notification(crewbot: Crewbot, payload: Mapping[str, Any], ctx: Ta
 
 
 def wait_for_chat_completion(crewbot: Crewbot, payload: Mapping[str, Any], ctx: TaskContext) -> dict[str, Any]:
-    """Keep the task token server-side, on the meeting; the prep chat answers it when done."""
+    """Keep the task token server-side, on the meeting; the prep chat answers it when done. An unanswered
+    chat closes at its deadline (the earlier of 24 hours and 30 minutes before the meeting), so the
+    materials arrive before the meeting starts: a one-off schedule that fails the wait."""
     meeting = payload["meeting"]
+    now = crewbot.clock.now()
+    deadline = timing.chat_deadline(parse_time(meeting["start"]), now)
     crewbot.records.meetings.update(
-        meeting["meeting_id"], prep_token=payload["taskToken"], prep_execution=payload.get("execution")
+        meeting["meeting_id"],
+        prep_token=payload["taskToken"],
+        prep_execution=payload.get("execution"),
+        prep_deadline=format_time(deadline),
     )
-    return {"waiting": True}
+    crewbot.scheduler.once(
+        deadline_schedule_name(meeting["meeting_id"], meeting["prep_version"]),
+        deadline,
+        EVENT_SOURCE,
+        DEADLINE_EVENT,
+        {"meeting_id": meeting["meeting_id"], "prep_version": meeting["prep_version"]},
+    )
+    return {"waiting": True, "deadline": format_time(deadline)}
+
+
+def deadline_schedule_name(meeting_id: str, version: str) -> str:
+    """The one-off schedule that closes an unanswered prep chat."""
+    return f"prep-deadline-{meeting_id}-{version}"
 
 
 def generate_materials(crewbot: Crewbot, payload: Mapping[str, Any], ctx: TaskContext) -> dict[str, Any]:
@@ -155,7 +185,7 @@ def generate_materials(crewbot: Crewbot, payload: Mapping[str, Any], ctx: TaskCo
     stored = _meeting(crewbot, meeting["meeting_id"])
     chat = getattr(stored, "prep_chat", None)
     if "chat_timeout" in state and isinstance(chat, dict) and chat.get("state") == "open":
-        # The 24 hours are up: later replies must not be taken for answers to a finished prep.
+        # The chat's time is up: later replies must not be taken for answers to a finished prep.
         closed = {**chat, "state": "closed", "closed_by": "timeout"}
         crewbot.records.meetings.update(stored.meeting_id, prep_chat=closed)
     kind = load_meeting_types(settings_of(crewbot).meeting_types_file).get(meeting["meeting_type"])
@@ -220,10 +250,15 @@ def send_materials(crewbot: Crewbot, payload: Mapping[str, Any], ctx: TaskContex
 
 
 def schedule_reminder(crewbot: Crewbot, payload: Mapping[str, Any], ctx: TaskContext) -> dict[str, Any]:
+    """The reminder at the later of ``start - reminder_hours_before`` and 5 minutes from now (a short prep
+    lead still gets one), unless the meeting is about to start."""
     meeting = payload["meeting"]
-    when = parse_time(meeting["start"]) - timedelta(hours=settings_of(crewbot).reminder_hours_before)
-    if when <= crewbot.clock.now():
-        return {"scheduled": False, "reason": "the reminder time has passed"}
+    when = timing.reminder_time(
+        parse_time(meeting["start"]), crewbot.clock.now(), settings_of(crewbot).reminder_hours_before
+    )
+    if when is None:
+        timing.log_skipped("reminder", meeting["meeting_id"], "the meeting starts too soon for a reminder")
+        return {"scheduled": False, "reason": "the meeting starts too soon for a reminder"}
     name = f"prep-reminder-{meeting['meeting_id']}-{meeting['prep_version']}"
     crewbot.scheduler.once(
         name,

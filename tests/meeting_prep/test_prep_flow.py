@@ -173,7 +173,7 @@ def test_the_24_hour_timeout_generates_materials_from_what_is_known(prep_emulato
         expect Materials ready: Leadership team weekly
     """)
     text = _materials(emulator)
-    assert "not completed within 24 hours" in text and "My one priority: the budget" in text
+    assert "not completed in time" in text and "My one priority: the budget" in text
     meeting = emulator.crewbot.records.meetings.for_user("UDEV")[0]
     assert meeting.prep_chat["state"] == "closed"
     # Answering after the timeout says so instead of resuming anything.
