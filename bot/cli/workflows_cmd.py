@@ -7,14 +7,18 @@
     crewbot workflows send-success TOKEN [--output JSON]
     crewbot workflows send-failure TOKEN --error E [--cause C]
     crewbot workflows stop ID [--error E] [--cause C]
+    crewbot workflows run FILE.asl.json [--input JSON|@FILE] [--inputs FILE.jsonl] [--mock STATE=JSON ...] [--json]
 
 Works in both runtimes; locally it first runs whatever fell due on the clock (Waits, retries, timeouts).
+``run`` needs nothing but the file: it runs the definition on a local runner of its own (a temporary
+store, a clock it advances through every Wait) and prints one JSON line per input.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 from typing import Any
 
 from bot.cli.context import CliContext
@@ -71,6 +75,19 @@ def add_to(sub: argparse._SubParsersAction) -> None:
     stop.add_argument("--error", default="", help="error name recorded on the execution")
     stop.add_argument("--cause", default="", help="a human-readable cause")
 
+    run_file = actions.add_parser("run", help="run any definition locally, Task states mocked or registered")
+    run_file.add_argument("file", metavar="FILE.asl.json")
+    run_file.add_argument("--input", help="the execution input: JSON, or @FILE to read it from a file")
+    run_file.add_argument("--inputs", metavar="FILE.jsonl", help="one execution per line of this file")
+    run_file.add_argument(
+        "--mock",
+        action="append",
+        default=[],
+        metavar="STATE=JSON",
+        help='the result of Task state STATE, or {"Return": ...} / {"Throw": {"Error": ..., "Cause": ...}}',
+    )
+    run_file.add_argument("--json", action="store_true", help="add the input and the full history to each line")
+
     parser.set_defaults(func=run)
 
 
@@ -84,6 +101,8 @@ def _json_option(ctx: CliContext, option: str, text: str) -> tuple[bool, Any]:
 
 def run(ctx: CliContext) -> int:
     args = ctx.args
+    if args.workflows_command == "run":
+        return _run_file(ctx, args)
     engine = ctx.crewbot.workflows
     engine.run_due()
     action = args.workflows_command
@@ -141,3 +160,79 @@ def _list(ctx: CliContext, engine: Any, args: argparse.Namespace) -> int:
         for item in executions:
             ctx.print(f"  {item['status']:<9} {item['execution_id']}  started {item['started_at']}")
     return 0
+
+
+def _inputs(ctx: CliContext, args: argparse.Namespace) -> list[Any] | None:
+    inputs: list[Any] = []
+    try:
+        if args.input is not None:
+            text = Path(args.input[1:]).read_text(encoding="utf-8") if args.input.startswith("@") else args.input
+            inputs.append(json.loads(text))
+        if args.inputs:
+            lines = Path(args.inputs).read_text(encoding="utf-8").splitlines()
+            inputs += [json.loads(line) for line in lines if line.strip()]
+    except OSError as exc:
+        ctx.print(f"crewbot workflows run: cannot read {exc.filename}: {exc.strerror}")
+        return None
+    except json.JSONDecodeError as exc:
+        ctx.print(f"crewbot workflows run: an input is not valid JSON ({exc.msg} at character {exc.pos})")
+        return None
+    return inputs if inputs else [{}]
+
+
+def _run_file(ctx: CliContext, args: argparse.Namespace) -> int:
+    from bot.workflows.sandbox import Sandbox, machine_name, parse_mock
+    from bot.workflows.tasks import TaskRegistry
+
+    try:
+        mocks = dict(parse_mock(text) for text in args.mock)
+        document = json.loads(Path(args.file).read_text(encoding="utf-8"))
+    except ValueError as exc:  # a bad --mock, or the file is not JSON
+        ctx.print(f"crewbot workflows run: {exc}")
+        return EXIT_USAGE
+    except OSError as exc:
+        ctx.print(f"crewbot workflows run: cannot read {args.file}: {exc.strerror}")
+        return EXIT_USAGE
+    inputs = _inputs(ctx, args)
+    if inputs is None:
+        return EXIT_USAGE
+    with Sandbox() as sandbox:
+        try:
+            definition = sandbox.load(document, machine_name(args.file), args.file)
+        except WorkflowError as exc:
+            ctx.print(f"crewbot workflows run: {exc}")
+            return 1
+        unknown = sorted(set(mocks) - {name for _, name, state in _task_states(definition)})
+        if unknown:
+            ctx.print(f"crewbot workflows run: --mock names no Task state of {args.file}: {', '.join(unknown)}")
+            return EXIT_USAGE
+        if sandbox.unbound(definition, mocks):
+            # Only now is a runtime needed: for the handlers plugins register.
+            from bot.workflows.service import registered_tasks
+
+            sandbox.engine.tasks = registered_tasks(ctx.crewbot) if definition.tasks else TaskRegistry()
+            unbound = sandbox.unbound(definition, mocks)
+            if unbound:
+                ctx.print(
+                    f"crewbot workflows run: Task state(s) {', '.join(unbound)} have no registered handler; "
+                    f"give each a --mock STATE=JSON"
+                )
+                return EXIT_USAGE
+        for data in inputs:
+            try:
+                result = sandbox.run(definition, data, mocks)
+            except WorkflowError as exc:
+                ctx.print(json.dumps({"status": "REFUSED", "error": type(exc).__name__, "cause": str(exc)}))
+                continue
+            line = result.as_dict()
+            if args.json:
+                history = sandbox.engine.history(result.execution_id)
+                line = {"input": data, **line, "history": [event.as_dict() for event in history]}
+            ctx.print(json.dumps(line, default=str))
+    return 0
+
+
+def _task_states(definition: Any) -> list[tuple[Any, str, dict[str, Any]]]:
+    from bot.workflows.definitions import iter_states
+
+    return [item for item in iter_states(definition) if item[2].get("Type") == "Task"]

@@ -94,6 +94,9 @@ class WorkflowDefinition:
     document: dict[str, Any]
     source: str = "<memory>"
     tasks: dict[str, list[str]] = field(default_factory=dict)  # task name → states using it
+    #: Task states whose resource names no registered task (allowed only with ``any_resource``):
+    #: they run only when mocked (``crewbot workflows run --mock``).
+    foreign: list[str] = field(default_factory=list)
 
     def machine(self, path: MachinePath) -> dict[str, Any]:
         """The ``{"StartAt", "States"}`` object at ``path``."""
@@ -159,10 +162,15 @@ def load_file(path: str | Path) -> WorkflowDefinition:
     return parse_definition(workflow_name(path), document, str(path))
 
 
-def parse_definition(name: str, document: Any, source: str = "<memory>") -> WorkflowDefinition:
-    """Validate an ASL document; :class:`DefinitionError` naming ``source`` and the state otherwise."""
+def parse_definition(
+    name: str, document: Any, source: str = "<memory>", *, any_resource: bool = False
+) -> WorkflowDefinition:
+    """Validate an ASL document; :class:`DefinitionError` naming ``source`` and the state otherwise.
+
+    ``any_resource`` accepts Task resources that name no Crewbot task (any ARN): such states are
+    listed in :attr:`WorkflowDefinition.foreign` and can only run mocked."""
     definition = WorkflowDefinition(name=name, document=document, source=source)
-    checker = _Checker(definition)
+    checker = _Checker(definition, any_resource=any_resource)
     try:
         if not isinstance(document, dict):
             raise ValueError("the definition must be a JSON object")
@@ -178,8 +186,9 @@ def parse_definition(name: str, document: Any, source: str = "<memory>") -> Work
 
 
 class _Checker:
-    def __init__(self, definition: WorkflowDefinition):
+    def __init__(self, definition: WorkflowDefinition, any_resource: bool = False):
         self.definition = definition
+        self.any_resource = any_resource
 
     def machine(self, machine: Any, where: str) -> None:
         if not isinstance(machine, dict):
@@ -298,6 +307,15 @@ class _Checker:
                 raise ValueError(f"{where}.{key}: must be a positive integer")
         if "HeartbeatSeconds" in state and state["HeartbeatSeconds"] >= state.get("TimeoutSeconds", 99999999):
             raise ValueError(f"{where}: HeartbeatSeconds must be smaller than TimeoutSeconds")
+        if self.any_resource:
+            try:
+                self._resource(state, resource, name, where)
+            except ValueError:
+                self.definition.foreign.append(name)
+            return
+        self._resource(state, resource, name, where)
+
+    def _resource(self, state: dict[str, Any], resource: str, name: str, where: str) -> None:
         params = state.get("Parameters")
         if resource == EVENTS_PUT:
             self._put_events(state, where)

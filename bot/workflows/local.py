@@ -38,7 +38,7 @@ from typing import Any
 from bot.clock import Clock
 from bot.events.bus import EventBus
 from bot.storage.base import ConflictError, SortCondition, Store, Table
-from bot.workflows import choice, paths, records
+from bot.workflows import choice, intrinsics, paths, records
 from bot.workflows.definitions import EVENTS_PUT, WorkflowDefinition, parse_definition
 from bot.workflows.engine import Execution, HistoryEvent, WorkflowEngine
 from bot.workflows.errors import (
@@ -87,7 +87,7 @@ class _HistoryFull(BaseException):  # a control-flow signal: no state's error ha
 class _StateError(Exception):
     """A state failed with an ASL error (handled by Retry / Catch)."""
 
-    def __init__(self, error: str, cause: str = ""):
+    def __init__(self, error: str | None, cause: str | None = None):
         super().__init__(f"{error}: {cause}")
         self.error = error
         self.cause = cause
@@ -102,7 +102,7 @@ def _parse(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
-def error_matches(names: list[str], error: str) -> bool:
+def error_matches(names: list[str], error: str | None) -> bool:
     """ASL error matching: exact names; ``States.ALL`` matches all but ``States.Runtime``;
     ``States.TaskFailed`` matches errors that are not ``States.*`` (as the reference interpreter does);
     ``States.Timeout`` also matches a heartbeat timeout. ``States.Runtime`` and the terminal
@@ -112,7 +112,7 @@ def error_matches(names: list[str], error: str) -> bool:
     for name in names:
         if name in (error, "States.ALL"):
             return True
-        if name == "States.TaskFailed" and not error.startswith("States."):
+        if name == "States.TaskFailed" and error is not None and not error.startswith("States."):
             return True
         if name == TIMEOUT and error == HEARTBEAT_TIMEOUT:
             return True
@@ -149,6 +149,9 @@ class LocalWorkflowEngine(WorkflowEngine):
         self._parsed: dict[str, WorkflowDefinition] = {}
         #: Options for parsing stored definitions again (the ``run`` command accepts any resource).
         self.load_options: dict[str, Any] = {}
+        #: Mocked Task states by state name, as Step Functions' mocked service integrations:
+        #: ``{"Return": <result>}`` or ``{"Throw": {"Error": ..., "Cause": ...}}``.
+        self.mocks: dict[str, dict[str, Any]] = {}
         if listen:
             clock.on_advance(self._on_advance)
 
@@ -616,17 +619,24 @@ class LocalWorkflowEngine(WorkflowEngine):
         self._thread_done(record, thread, output)
 
     def _do_fail(self, record: Record, thread: Thread, state: dict[str, Any], retrying: bool) -> None:
-        context = self._context(record, thread)
-        error = (
-            paths.read(state["ErrorPath"], thread["input"], context)
-            if "ErrorPath" in state
-            else state.get("Error", "States.Fail")
-        )
-        cause = (
-            paths.read(state["CausePath"], thread["input"], context) if "CausePath" in state else state.get("Cause", "")
-        )
+        error = self._fail_field(record, thread, state, "Error")
+        cause = self._fail_field(record, thread, state, "Cause")
         self._event(record, "StateFailed", {"state": thread["state"], "error": error, "cause": cause}, thread)
-        self._thread_failed(record, thread, str(error), str(cause))
+        self._thread_failed(record, thread, error, cause)
+
+    def _fail_field(self, record: Record, thread: Thread, state: dict[str, Any], key: str) -> str | None:
+        """A Fail state's ``Error`` / ``Cause``: the literal, or what its ``*Path`` (a path or an
+        intrinsic function) gives; ``None`` when the state has neither, as Step Functions reports it."""
+        if f"{key}Path" not in state:
+            value = state.get(key)
+            return None if value is None else str(value)
+        expression = state[f"{key}Path"]
+        context = self._context(record, thread)
+        if expression.startswith("$"):
+            value = paths.read(expression, thread["input"], context)
+        else:
+            value = intrinsics.evaluate(expression, thread["input"], context)
+        return value if isinstance(value, str) else json.dumps(value)
 
     def _do_choice(self, record: Record, thread: Thread, state: dict[str, Any], retrying: bool) -> None:
         data = self._effective_input(record, thread, state)
@@ -667,6 +677,11 @@ class LocalWorkflowEngine(WorkflowEngine):
             self._put_events(record, thread, state)
             return
         definition = self._definition(record)
+        if thread["state"] in self.mocks:
+            self._run_mock(record, thread, state, self.mocks[thread["state"]])
+            return
+        if thread["state"] in definition.foreign:
+            raise _StateError("States.TaskFailed", f"the resource {state['Resource']!r} can only run mocked")
         ref = definition.task_ref(state, thread["state"])
         task = self.tasks.get(ref.task)
         if task is None:
@@ -732,6 +747,19 @@ class LocalWorkflowEngine(WorkflowEngine):
             raise _StateError(TIMEOUT, f"The task ran longer than {timeout} seconds")
         if ref.style == "invoke":
             result = {"ExecutedVersion": "$LATEST", "Payload": result, "StatusCode": 200}
+        self._check_size(result, f"The state/task '{thread['state']}' has returned a result")
+        self._event(record, "TaskSucceeded", {"state": thread["state"], "output": result}, thread)
+        self._finish_work(record, thread, state, result)
+
+    def _run_mock(self, record: Record, thread: Thread, state: dict[str, Any], mock: dict[str, Any]) -> None:
+        token = "mock-task-token" if str(state["Resource"]).endswith(".waitForTaskToken") else None
+        effective = self._effective_input(record, thread, state, {"Task": {"Token": token}} if token else None)
+        self._event(record, "TaskScheduled", {"state": thread["state"], "mock": True, "parameters": effective}, thread)
+        if "Throw" in mock:
+            error, cause = mock["Throw"].get("Error", ""), mock["Throw"].get("Cause", "")
+            self._event(record, "TaskFailed", {"state": thread["state"], "error": error, "cause": cause}, thread)
+            raise _StateError(error, cause)
+        result = copy.deepcopy(mock.get("Return"))
         self._check_size(result, f"The state/task '{thread['state']}' has returned a result")
         self._event(record, "TaskSucceeded", {"state": thread["state"], "output": result}, thread)
         self._finish_work(record, thread, state, result)
@@ -898,7 +926,8 @@ class LocalWorkflowEngine(WorkflowEngine):
                 return
             for catcher in state.get("Catch", []):
                 if error_matches(catcher["ErrorEquals"], exc.error):
-                    error_output = {"Error": exc.error, "Cause": exc.cause}
+                    # A missing Error or Cause (a Fail state without them, a timeout) is left out.
+                    error_output = {k: v for k, v in (("Error", exc.error), ("Cause", exc.cause)) if v is not None}
                     try:
                         output = paths.apply_result_path(catcher.get("ResultPath", "$"), thread["input"], error_output)
                     except paths.PathError as path_exc:
@@ -970,7 +999,7 @@ class LocalWorkflowEngine(WorkflowEngine):
         parent["status"] = "running"
         self._finish_work(record, parent, self._state(record, parent), [child["output"] for child in children])
 
-    def _thread_failed(self, record: Record, thread: Thread, error: str, cause: str) -> None:
+    def _thread_failed(self, record: Record, thread: Thread, error: str | None, cause: str | None) -> None:
         parent_id = thread["parent"]
         if parent_id is None:
             for other in list(record["threads"].values()):
