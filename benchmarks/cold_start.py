@@ -1,0 +1,120 @@
+"""Cold start: a fresh process imports its Slack handler, builds it and acknowledges one signed slash
+command — Crewbot's Lambda handler against a minimal Bolt app with the same listener, same payload.
+
+    .venv/bin/python benchmarks/cold_start.py [--runs 15] [--callgrind]
+
+Runs the two as fresh interpreters, interleaved, ``--runs`` times each, and prints min / median wall
+time per app and their ratio; with ``--callgrind`` (and valgrind installed) also the instruction-count
+ratio of one run each, which does not depend on what else the machine is doing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from benchmarks._bolt_apps import payloads, signed_event  # noqa: E402
+
+CHILD = r"""
+import json, sys
+sys.path.insert(0, sys.argv[2])
+event = json.loads(sys.stdin.read())
+from benchmarks._bolt_apps import HandOff, LambdaContext, bare_bolt, crewbot
+handler = bare_bolt(sys.argv[3]) if sys.argv[1] == "bolt" else crewbot(sys.argv[3])
+response = handler.handle(event, LambdaContext())
+assert response["statusCode"] == 200, response
+assert HandOff.calls == 1, "the work was handed to a lazy listener"
+print(json.dumps({"status": response["statusCode"], "modules": len(sys.modules)}))
+"""
+
+
+def run_once(app: str, event: dict, home: str, api: str, wrapper: list[str] | None = None) -> tuple[float, dict]:
+    env = {**os.environ, "CREWBOT_HOME": home, "SLACK_BOT_TOKEN": "xoxb-bench-token", "SLACK_SIGNING_SECRET": "x"}
+    started = time.perf_counter()
+    done = subprocess.run(
+        [*(wrapper or []), sys.executable, "-c", CHILD, app, str(REPO), api],
+        input=json.dumps(event),
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        timeout=600,
+    )
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"{app} failed:\n{done.stderr[-3000:]}")
+    return seconds, json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def instructions(app: str, event: dict, home: str, api: str, out: Path) -> int:
+    log = out / f"{app}.callgrind"
+    run_once(app, event, home, api, ["valgrind", "--tool=callgrind", f"--callgrind-out-file={log}"])
+    for line in log.read_text(errors="replace").splitlines():
+        if line.startswith("summary:") or line.startswith("totals:"):
+            return int(line.split()[1])
+    raise SystemExit(f"no instruction total in {log}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--callgrind", action="store_true", help="also count instructions with valgrind")
+    args = parser.parse_args()
+    body, content_type = payloads(1)["slash command"]
+    timings: dict[str, list[float]] = {"bolt": [], "crewbot": []}
+    modules: dict[str, int] = {}
+    # Both apps call auth.test on their first request (Bolt's authorization): a local fake Web API answers.
+    from bot.emulator.fake_slack import FakeSlack
+
+    fake = FakeSlack(token="xoxb-bench-token").start()
+    api = fake.base_url
+    with tempfile.TemporaryDirectory() as tmp:
+        for run in range(args.runs + 1):
+            for app in ("bolt", "crewbot") if run % 2 else ("crewbot", "bolt"):
+                home = Path(tmp) / f"{app}-{run}"
+                home.mkdir()
+                seconds, result = run_once(app, signed_event(body, content_type), str(home), api)
+                modules[app] = result["modules"]
+                if run:  # the first round warms the OS file cache for both
+                    timings[app].append(seconds)
+        for app, label in (("bolt", "minimal Bolt app"), ("crewbot", "Crewbot")):
+            values = timings[app]
+            print(
+                f"{label}: min {min(values) * 1000:.0f} ms, median {statistics.median(values) * 1000:.0f} ms "
+                f"over {len(values)} fresh processes; {modules[app]} modules loaded"
+            )
+        ratio_min = min(timings["crewbot"]) / min(timings["bolt"])
+        ratio_median = statistics.median(timings["crewbot"]) / statistics.median(timings["bolt"])
+        print(f"cold first ack (process start to ack), min: ratio: {ratio_min:.2f}")
+        print(f"cold first ack (process start to ack), median: ratio: {ratio_median:.2f}")
+        if args.callgrind:
+            if not shutil.which("valgrind"):
+                print("cold first ack instructions: valgrind not installed, skipped")
+            else:
+                home = Path(tmp) / "callgrind"
+                home.mkdir()
+                counts = {
+                    app: instructions(app, signed_event(body, content_type), str(home), api, Path(tmp))
+                    for app in timings
+                }
+                print(
+                    f"cold first ack instructions: Crewbot {counts['crewbot']:,}, minimal Bolt {counts['bolt']:,} "
+                    f"ratio: {counts['crewbot'] / counts['bolt']:.2f}"
+                )
+    fake.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
