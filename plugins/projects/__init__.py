@@ -30,7 +30,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from bot.api import Action, SlackEvent, SlashCommand, ViewSubmission, data_dir, hookimpl
+from bot.api import Action, EventHandler, SlackEvent, SlashCommand, ViewSubmission, data_dir, hookimpl
 from plugins.projects.settings import Settings
 
 
@@ -90,6 +90,19 @@ def register_workflow_tasks(crewbot: Any) -> list[Any]:
     from plugins.projects.workflow_tasks import workflow_tasks
 
     return workflow_tasks(crewbot)
+
+
+@hookimpl
+def register_event_handlers(crewbot: Any) -> list[Any]:
+    from plugins.projects import reminders
+
+    return [
+        EventHandler(
+            "project-question-reminder",
+            {"source": [reminders.EVENT_SOURCE], "detail-type": [reminders.REMINDER_EVENT]},
+            lambda event: reminders.on_reminder_due(crewbot, event.detail),
+        )
+    ]
 
 
 @hookimpl

@@ -319,6 +319,10 @@ class PhaseRunner:
                 question_blocks(project, question),
             )
             self.service.items.update(project.project_id, question["item_id"], channel=project.channel_id, ts=ts)
+            if self.service.settings.reminders.enabled:
+                from plugins.projects import reminders
+
+                reminders.schedule_first(self.crewbot, question)
 
     def _complete(
         self, project: Project, spec: PhaseSpec, run: dict[str, Any], result: Any, history: list[str]
@@ -347,6 +351,9 @@ class PhaseRunner:
             if closed is None:
                 continue
             self.service.resolve_question_blockers(project.project_id, {question["item_id"]})
+            from plugins.projects import reminders
+
+            reminders.cancel(self.crewbot, project.project_id, question["item_id"])
             note = (
                 f"❓ {question['question']}\n_Asked in an earlier attempt of {PHASES[phase].title}; the phase started "
                 "again, and the crew asks again if it still needs to know._"
@@ -373,6 +380,8 @@ class PhaseRunner:
                 self.crewbot.records.ledger.update(project_id, entry.entry_id, status="resolved")
 
     def _fail(self, project: Project, spec: PhaseSpec, run: dict[str, Any], reason: str) -> None:
+        """A failed run is retried once automatically, as a new attempt on the same task token (a passing model
+        or network error then costs nobody a click); a failed retry fails the task: the Retry / Stop card."""
         self.service.items.update(
             project.project_id,
             run["item_id"],
@@ -380,4 +389,19 @@ class PhaseRunner:
             error=reason[:1000],
             finished_at=self.service.items.stamp(),
         )
+        if not run.get("auto_retry"):
+            retry = self.service.items.new_run(
+                project.project_id, spec.name, run["token"], list(run.get("feedback") or [])
+            )
+            retry = self.service.items.update(
+                project.project_id, retry["item_id"], auto_retry=True, retry_of=run["item_id"]
+            )
+            post(
+                self.crewbot,
+                project.channel_id,
+                f"🔁 *{spec.title}* failed ({reason[:300]}); retrying it automatically once "
+                f"(attempt {retry['attempt']}).",
+            )
+            self._launch(project.project_id, retry["item_id"], resume=False)
+            return
         self.crewbot.workflows.send_task_failure(run["token"], "Project.PhaseFailed", reason[:1000])

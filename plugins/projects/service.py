@@ -356,6 +356,9 @@ class ProjectService:
             data={"type": "customer_answer", "question_id": question_id},
         )
         self.resolve_question_blockers(project_id, {question_id})
+        from plugins.projects import reminders
+
+        reminders.cancel(self.crewbot, project_id, question_id)
         from plugins.projects.runner import PhaseRunner
 
         run = self.items.get(project_id, str(question.get("run_item", "")))

@@ -21,6 +21,26 @@ class EcsRunner(BaseModel):
     assign_public_ip: bool = False
 
 
+class QuietHours(BaseModel):
+    """When reminders wait: ``HH:MM`` to ``HH:MM`` (may wrap midnight) in each approver's Slack time zone
+    (``timezone`` for approvers whose zone is unknown). Empty: no quiet hours."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    start: str = Field(default="", pattern=r"^$|^([01]\d|2[0-3]):[0-5]\d$")
+    end: str = Field(default="", pattern=r"^$|^([01]\d|2[0-3]):[0-5]\d$")
+    timezone: str = "UTC"
+
+
+class Reminders(BaseModel):
+    """Reminders of the crew's unanswered questions (30 minutes after, then daily; to every approver after a day)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    quiet_hours: QuietHours = Field(default_factory=QuietHours)
+
+
 class Settings(BaseModel):
     """Settings of the ``projects`` plugin."""
 
@@ -37,6 +57,7 @@ class Settings(BaseModel):
     #: Estimated model prices per 1,000 tokens, for "cost so far" in `/project status`.
     price_input_per_1k: float = Field(default=0.00006, ge=0)
     price_output_per_1k: float = Field(default=0.00024, ge=0)
+    reminders: Reminders = Field(default_factory=Reminders)
 
     @model_validator(mode="after")
     def _ecs_needs_its_settings(self) -> Settings:

@@ -234,6 +234,8 @@ def phase_failed(crewbot: Crewbot, payload: Any, ctx: TaskContext) -> dict[str, 
     project, phase = _project_and_phase(crewbot, payload)
     error = payload.get("error") if isinstance(payload.get("error"), dict) else {}
     cause = str(error.get("Cause") or error.get("Error") or "unknown error")[:500]
+    if error.get("Error") == "States.Timeout" and not error.get("Cause"):
+        cause = "nobody decided (or the phase did not report) within the time limit"
     token = payload.get("taskToken") or ctx.task_token
     if not token:
         raise TaskFailure("Project.NoToken", "ProjectPhaseFailed must be a .waitForTaskToken task")
@@ -247,8 +249,14 @@ def phase_failed(crewbot: Crewbot, payload: Any, ctx: TaskContext) -> dict[str, 
         status="open",
         data={"type": "phase_failed", "phase": phase},
     )
+    runs = service.items.runs(project.project_id, phase)
+    retried = bool(runs and runs[-1].get("auto_retry") and runs[-1].get("status") == "failed")
     item = service.items.new_recovery(project.project_id, phase, str(token), cause)
-    text = f"⚠️ *{PHASES[phase].title}* of {project.name} failed: {cause}. The project is paused."
+    service.items.update(project.project_id, item["item_id"], auto_retried=retried)
+    text = f"⚠️ *{PHASES[phase].title}* of {project.name} failed: {cause}."
+    if retried:
+        text += " It was already retried automatically once and failed again."
+    text += " The project is paused."
     ts = post(crewbot, project.channel_id, text, failure_blocks(project, item, text))
     service.items.update(project.project_id, item["item_id"], channel=project.channel_id, ts=ts)
     return {"project_id": project.project_id, "phase": phase, "recovery": item["item_id"]}

@@ -4,6 +4,7 @@ new runtime on the same data)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from bot.emulator.workspace import Emulator
@@ -107,3 +108,38 @@ def test_project_answer_lists_open_questions_also_after_a_restart(
         assert "only the approvers" not in second.command("/project answer Acme store").text
     finally:
         second.close()
+
+
+def test_an_unanswered_question_is_reminded_then_escalated_outside_quiet_hours(emu: Any) -> None:
+    from plugins.projects.reminders import in_quiet_hours
+    from plugins.projects.settings import QuietHours
+
+    new_project(emu, sow=SOW_WITHOUT_TIMELINE)
+    project = project_named(emu)
+    service = project_service(emu.crewbot)
+    emu.play(f"/project approvers Acme store add <@{emu.user('alice')}>")
+    assert "Reminder" not in emu.last_output_text(emu.advance("29m"))
+    text = emu.last_output_text(emu.advance("1m"))
+    assert "⏰ *Reminder* @dev: pm asked 30 minutes ago in Discovery of *Acme store*" in text
+    assert "@alice" not in text.splitlines()[0] and "[Answer]" in text and TIMELINE_QUESTION in text
+    # Quiet hours around the next daily reminder (in UTC: neither approver has a time zone set): it waits.
+    due = emu.crewbot.clock.now() + timedelta(days=1)
+    quiet = QuietHours(start=f"{(due - timedelta(hours=1)):%H:%M}", end=f"{(due + timedelta(hours=2)):%H:%M}")
+    service.settings.reminders.quiet_hours = quiet
+    assert in_quiet_hours(quiet.start, quiet.end, "UTC", due)
+    assert "Still waiting" not in emu.last_output_text(emu.advance("1d"))
+    text = emu.last_output_text(emu.advance("2h"))
+    assert "*Still waiting* (escalated to every approver) @dev @alice: pm asked 26 hours ago" in text
+    dms = [m for m in emu.fake.messages if m.channel == emu.fake.dm_channel(emu.user("alice"))]
+    assert any("Still waiting" in m.text for m in dms)
+    audit = emu.crewbot.records.audit.for_scope(f"project#{project.project_id}")
+    assert [e.action for e in audit].count("question_escalated") == 1
+    # Answered: the reminders stop.
+    emu.play("""
+        click Answer
+        submit answer="In 8 weeks"
+        expect Discovery is ready for review
+    """)
+    assert "Still waiting" not in emu.last_output_text(emu.advance("2d"))
+    [question] = service.items.questions(project.project_id)
+    assert question["reminders"] == 2 and question["status"] == "answered"

@@ -59,12 +59,16 @@ def ping_pong(messages: list[dict[str, Any]], tool_specs: list[dict[str, Any]]) 
 def test_a_swarm_over_its_limits_fails_the_phase_and_pauses_the_project(emu: Any) -> None:
     script = ScriptedModel([ping_pong], repeat_last=True)
     emu.crewbot.agents.models.override("offline", lambda: script)
-    turn = new_project(emu)
-    assert "Discovery* of Acme store failed" in turn.text and "stopped with status failed" in turn.text
+    text = new_project(emu).text
+    assert "*Discovery* failed (the Swarm stopped with status failed" in text
+    assert "retrying it automatically once (attempt 2)" in text
+    assert "Discovery* of Acme store failed" in text and "already retried automatically once" in text
+    assert "[Retry]" in text
     project = project_named(emu)
     assert project.status == "paused"
-    [run] = project_service(emu.crewbot).items.runs(project.project_id, "discovery")
-    assert run["status"] == "failed" and len(run["node_history"]) == PHASES["discovery"].max_handoffs
+    runs = project_service(emu.crewbot).items.runs(project.project_id, "discovery")
+    assert [r["status"] for r in runs] == ["failed", "failed"] and runs[1]["auto_retry"]
+    assert len(runs[0]["node_history"]) == PHASES["discovery"].max_handoffs
     blockers = emu.crewbot.records.ledger.for_project(project.project_id, "blocker")
     assert blockers and blockers[0].status == "open" and "Discovery failed" in blockers[0].text
     # Stop ends the project (only approvers may).
@@ -83,7 +87,7 @@ def test_retry_runs_a_failed_phase_again(emu: Any) -> None:
     from bot.agents.offline import OfflineModel
 
     emu.crewbot.agents.models.override("offline", lambda: ScriptedModel([ping_pong], repeat_last=True))
-    new_project(emu)
+    new_project(emu)  # the automatic retry fails too
     emu.crewbot.agents.models.override("offline", lambda: OfflineModel())  # the next attempt works
     emu.play("""
         click Retry
@@ -92,8 +96,24 @@ def test_retry_runs_a_failed_phase_again(emu: Any) -> None:
     """)
     project = project_named(emu)
     runs = project_service(emu.crewbot).items.runs(project.project_id, "discovery")
-    assert [r["status"] for r in runs] == ["failed", "completed"]
+    assert [r["status"] for r in runs] == ["failed", "failed", "completed"]
+    assert [bool(r.get("auto_retry")) for r in runs] == [False, True, False]  # a person's Retry is no auto retry
     assert project_named(emu).status == "awaiting_approval"
     assert "Blockers: none" in emu.command("/project status Acme store").text
     audit = emu.crewbot.records.audit.for_scope(f"project#{project.project_id}")
     assert [e.action for e in audit if e.action.startswith("phase_")] == ["phase_retry"]
+
+
+def test_a_failed_phase_is_retried_automatically_once_and_a_success_needs_no_card(emu: Any) -> None:
+    from bot.agents.offline import OfflineModel
+
+    failures = iter([ScriptedModel([ping_pong], repeat_last=True)] * len(PHASES["discovery"].agents))
+    # The first attempt's agents get the ping-pong script; the retry's agents the offline crew (a passing glitch).
+    emu.crewbot.agents.models.override("offline", lambda: next(failures, None) or OfflineModel())
+    text = new_project(emu).text
+    assert "retrying it automatically once (attempt 2)" in text and "Discovery is ready for review" in text
+    assert "[Retry]" not in text
+    project = project_named(emu)
+    service = project_service(emu.crewbot)
+    assert service.items.recoveries(project.project_id) == []
+    assert "Blockers: none" in emu.command("/project status Acme store").text

@@ -4,8 +4,9 @@ phase waits for Retry / Stop, Stop fails the execution. Both must take the same 
 
 from __future__ import annotations
 
+import json
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -134,3 +135,32 @@ def test_both_interpreters_take_the_same_path(tmp_path: Path) -> None:
         ]
     )
     store.close()
+
+
+def test_every_wait_for_a_person_has_a_limit(tmp_path: Path) -> None:
+    """An undecided gate fails into Retry / Stop after 14 days; a Retry / Stop nobody answers ends the execution
+    after 30 days as abandoned."""
+    calls: list[str] = []
+    inbox = Inbox()
+    store = SqliteStore.in_home(tmp_path)
+    clock = ManualClock(datetime(2026, 1, 5, 9, 0, tzinfo=UTC))
+    engine = LocalWorkflowEngine({DEFINITION.name: DEFINITION}, stub_tasks(inbox, calls), store, clock)
+    execution = engine.start("project_phases", {"project_id": "p1"}, name="project-p1")
+    [(token, _)] = inbox.take()
+    engine.send_task_success(token, {"status": "completed"})
+    assert [payload["task"] for _, payload in inbox.take()] == ["RequestPhaseApproval"]
+    clock.advance(timedelta(days=13, hours=23))
+    engine.run_due()
+    assert inbox.take() == []
+    clock.advance(timedelta(hours=2))
+    engine.run_due()
+    [(_, failed)] = inbox.take()
+    assert failed["task"] == "ProjectPhaseFailed" and failed["error"]["Error"] == "States.Timeout"
+    clock.advance(timedelta(days=30, hours=1))
+    engine.run_due()
+    ended = engine.describe(execution.execution_id)
+    assert (ended.status, ended.error) == ("FAILED", "Project.Abandoned")
+    store.close()
+    states = json.loads((data_dir("workflows") / "project_phases.asl.json").read_text(encoding="utf-8"))["States"]
+    waits = [s for s in states.values() if str(s.get("Resource", "")).endswith(".waitForTaskToken")]
+    assert len(waits) == 17 and all(s.get("TimeoutSeconds") for s in waits)
