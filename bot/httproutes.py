@@ -41,7 +41,11 @@ class HttpResponse:
 
 @dataclass(frozen=True)
 class HttpRoute:
-    """``handler(crewbot, request) -> HttpResponse`` for requests to ``method`` ``path`` (exact path)."""
+    """``handler(crewbot, request) -> HttpResponse`` for requests to ``method`` ``path``.
+
+    The path is exact, except that a ``{name}`` segment matches any one path segment (the handler reads it
+    from ``request.path``): ``/oauth/{provider}/callback`` serves every provider's callback.
+    """
 
     method: str
     path: str
@@ -52,16 +56,26 @@ class HttpRoute:
     def name(self) -> str:
         return f"{self.method} {self.path}"
 
+    def matches(self, method: str, path: str) -> bool:
+        if self.method.upper() != method.upper():
+            return False
+        if self.path == path:
+            return True
+        mine, theirs = self.path.split("/"), path.split("/")
+        return len(mine) == len(theirs) and all(
+            a == b or (a.startswith("{") and a.endswith("}") and b != "") for a, b in zip(mine, theirs, strict=True)
+        )
+
 
 def routes(crewbot: Crewbot) -> list[HttpRoute]:
     return [r for r in crewbot.plugins.items("register_http_routes") if isinstance(r, HttpRoute)]
 
 
 def find_route(crewbot: Crewbot, method: str, path: str) -> HttpRoute | None:
-    for route in routes(crewbot):
-        if route.method.upper() == method.upper() and route.path == path:
-            return route
-    return None
+    candidates = [r for r in routes(crewbot) if r.matches(method, path)]
+    exact = [r for r in candidates if r.path == path]  # an exact path wins over a pattern
+    found = exact or candidates
+    return found[0] if found else None
 
 
 def dispatch(crewbot: Crewbot, request: HttpRequest) -> HttpResponse | None:

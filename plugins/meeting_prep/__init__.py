@@ -120,12 +120,22 @@ def _oauth_callback(provider: str) -> Callable[[Crewbot, HttpRequest], HttpRespo
     return handle
 
 
+def _oauth_callbacks(crewbot: Crewbot, request: HttpRequest) -> HttpResponse:
+    """``/oauth/<provider>/callback`` for every registered provider that connects through OAuth."""
+    from plugins.meeting_prep.oauth import connect_kind, provider_named
+
+    parts = request.path.strip("/").split("/")
+    provider = provider_named(crewbot, parts[1]) if len(parts) == 3 else None
+    if provider is None or connect_kind(provider) != "oauth":
+        return HttpResponse(404, "<h1>No such calendar provider</h1>")
+    return _oauth_callback(provider.name)(crewbot, request)
+
+
 @hookimpl
 def register_http_routes() -> list[HttpRoute]:
-    return [
-        HttpRoute("GET", f"/oauth/{name}/callback", _oauth_callback(name), f"OAuth callback ({name})")
-        for name in ("google", "microsoft")
-    ]
+    from plugins.meeting_prep.oauth import CALLBACK_PATH
+
+    return [HttpRoute("GET", CALLBACK_PATH, _oauth_callbacks, "OAuth callback of each OAuth calendar provider")]
 
 
 @hookimpl

@@ -87,11 +87,30 @@ def states(crewbot: Crewbot) -> OAuthStateRepository:
     return OAuthStateRepository(crewbot.store.table(OAUTH_STATES), crewbot.clock.now)
 
 
+def calendar_providers(crewbot: Crewbot) -> list[CalendarProvider]:
+    """The registered calendar providers, in plugin order."""
+    return [item for item in crewbot.plugins.items("register_calendar_providers") if getattr(item, "name", None)]
+
+
 def provider_named(crewbot: Crewbot, name: str) -> CalendarProvider | None:
-    for item in crewbot.plugins.items("register_calendar_providers"):
-        if getattr(item, "name", None) == name:
+    for item in calendar_providers(crewbot):
+        if item.name == name:
             return item
     return None
+
+
+def connect_kind(provider: CalendarProvider) -> str:
+    """``"oauth"`` or ``"url"``: how a user connects this provider (``uses_oauth`` for older providers)."""
+    kind = getattr(provider, "connect_kind", None)
+    return str(kind) if kind in ("oauth", "url") else ("oauth" if getattr(provider, "uses_oauth", False) else "url")
+
+
+def connect_hint(provider: CalendarProvider) -> str:
+    """What follows ``/prep connect`` for this provider (``google``; ``ics URL``)."""
+    hint = getattr(provider, "connect_hint", None)
+    if isinstance(hint, str) and hint:
+        return hint
+    return provider.name + (" URL" if connect_kind(provider) == "url" else "")
 
 
 def redirect_uri(crewbot: Crewbot, provider: str, base_url: str) -> str:

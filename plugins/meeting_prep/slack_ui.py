@@ -16,13 +16,19 @@ from typing import TYPE_CHECKING, Any
 from bot.api import ConnectionRepository, ExecutionAlreadyExists, Meeting, TaskTokenError, format_time
 from plugins.meeting_prep import chat, notify
 from plugins.meeting_prep.classify import load_meeting_types
-from plugins.meeting_prep.monitor import CalendarMonitor, in_quiet_hours, prep_settings, prep_version
-from plugins.meeting_prep.oauth import provider_named, start_authorization
+from plugins.meeting_prep.monitor import CalendarMonitor, UserCounts, in_quiet_hours, prep_settings, prep_version
+from plugins.meeting_prep.oauth import (
+    calendar_providers,
+    connect_hint,
+    connect_kind,
+    provider_named,
+    start_authorization,
+)
 from plugins.meeting_prep.settings import monitor_options, settings_of
 from plugins.meeting_prep.timing import log_skipped, user_zone_name, zone_named
 
 if TYPE_CHECKING:
-    from bot.api import Crewbot
+    from bot.api import CalendarProvider, Crewbot
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +61,15 @@ def start_prep_workflow(
 
 # -- /prep -------------------------------------------------------------------------------------------
 
-USAGE = "[sync | connect google|microsoft|ics URL | settings]"
+USAGE = "[sync | connect CALENDAR | settings]"
+
+
+def connect_choices(crewbot: Crewbot) -> str:
+    """``/prep connect google``, ``/prep connect ics URL`` …: one per registered calendar provider."""
+    hints = [f"`/prep connect {connect_hint(p)}`" for p in calendar_providers(crewbot)]
+    if len(hints) > 1:
+        return ", ".join(hints[:-1]) + " or " + hints[-1]
+    return hints[0] if hints else "(no calendar provider is enabled)"
 
 
 def prep_command(respond: Any, command: dict[str, Any], client: Any, crewbot: Crewbot) -> None:
@@ -71,7 +85,7 @@ def prep_command(respond: Any, command: dict[str, Any], client: Any, crewbot: Cr
     elif sub == "settings":
         client.views_open(trigger_id=command["trigger_id"], view=settings_view(crewbot, user_id))
     else:
-        respond(f"I don't know `/prep {sub}`. Usage: `/prep {USAGE}`")
+        respond(f"I don't know `/prep {sub}`. Usage: `/prep {USAGE}`; {connect_choices(crewbot)} connects a calendar.")
 
 
 def meeting_list(crewbot: Crewbot, user_id: str, days: int = 7, limit: int = 10) -> dict[str, Any]:
@@ -85,7 +99,7 @@ def meeting_list(crewbot: Crewbot, user_id: str, days: int = 7, limit: int = 10)
     if not meetings:
         return {
             "text": f"No meetings in the next {days} days. `/prep sync` reads your calendar now; "
-            "`/prep connect google|microsoft|ics URL` connects one."
+            f"{connect_choices(crewbot)} connects one."
         }
     blocks: list[dict[str, Any]] = [{"type": "header", "text": {"type": "plain_text", "text": "Your next meetings"}}]
     lines = []
@@ -116,10 +130,14 @@ def meeting_list(crewbot: Crewbot, user_id: str, days: int = 7, limit: int = 10)
     return {"text": "Your next meetings:\n" + "\n".join(lines), "blocks": blocks}
 
 
-def sync_text(crewbot: Crewbot, user_id: str) -> str:
+def sync_counts(crewbot: Crewbot, user_id: str) -> UserCounts:
+    """Sync the user's calendars now: the run's counts for them."""
     crewbot.records.users.get_or_create(user_id)
-    report = CalendarMonitor(crewbot, monitor_options(crewbot)).run([user_id])
-    counts = report.users[0]
+    return CalendarMonitor(crewbot, monitor_options(crewbot)).run([user_id]).users[0]
+
+
+def sync_text(crewbot: Crewbot, user_id: str, counts: UserCounts | None = None) -> str:
+    counts = counts or sync_counts(crewbot, user_id)
     text = (
         f"Calendar synced: {counts.fetched} events read, {counts.new} new, {counts.updated} updated, "
         f"{counts.moved} moved, {counts.cancelled} cancelled; {counts.prep_events} meeting"
@@ -127,6 +145,8 @@ def sync_text(crewbot: Crewbot, user_id: str) -> str:
     )
     if counts.errors:
         text += "\nProblems: " + "; ".join(counts.errors)
+    if counts.warnings:
+        text += "\nNotes: " + "; ".join(counts.warnings[:5]) + (" …" if len(counts.warnings) > 5 else "")
     return text
 
 
@@ -156,24 +176,14 @@ def callback_base_url(crewbot: Crewbot) -> str:
 
 def connect(crewbot: Crewbot, user_id: str, args: list[str], client: Any) -> str:
     if not args:
-        return "Usage: `/prep connect google`, `/prep connect microsoft` or `/prep connect ics URL`"
+        return f"Usage: {connect_choices(crewbot)}"
     which = args[0].lower()
     crewbot.records.users.get_or_create(user_id)
-    if which == "ics":
-        if len(args) < 2:
-            return "Usage: `/prep connect ics https://…/calendar.ics`"
-        from plugins.calendar_ics import check_url
-
-        source = args[1].strip("<>").split("|")[0]  # Slack wraps links as <url|text>
-        try:
-            check_url(source)
-        except ValueError as exc:
-            return f"Sorry: {exc}."
-        ConnectionRepository(crewbot).connect(user_id, "ics", source=source)
-        return "ICS calendar connected. " + sync_text(crewbot, user_id)
     provider = provider_named(crewbot, which)
-    if provider is None or not provider.uses_oauth:
-        return f"I can connect `google`, `microsoft` or `ics URL`, not `{which}`."
+    if provider is None:
+        return f"I can connect a calendar with {connect_choices(crewbot)}, not `{which}`."
+    if connect_kind(provider) == "url":
+        return connect_source(crewbot, user_id, provider, args[1:])
     secret = getattr(provider, "secret", None)
     if isinstance(secret, str) and not crewbot.secrets.is_set(secret):
         # Checked before starting anything (such as the local callback server).
@@ -201,6 +211,30 @@ def connect(crewbot: Crewbot, user_id: str, args: list[str], client: Any) -> str
         ],
     )
     return f"I sent you a link in a DM to connect {provider.label}."
+
+
+def connect_source(crewbot: Crewbot, user_id: str, provider: CalendarProvider, args: list[str]) -> str:
+    """Connect a calendar given by a URL or path, and say whether its first sync worked."""
+    if not args:
+        return f"Usage: `/prep connect {connect_hint(provider)}` (for example https://…/calendar.ics)"
+    source = args[0].strip("<>").split("|")[0]  # Slack wraps links as <url|text>
+    check = getattr(provider, "check_source", None)
+    if callable(check):
+        try:
+            source = str(check(source))
+        except ValueError as exc:
+            return f"Sorry: {exc}."
+    ConnectionRepository(crewbot).connect(user_id, provider.name, source=source)
+    counts = sync_counts(crewbot, user_id)
+    label = provider.label
+    failed = [e for e in counts.errors if e.startswith(f"{label}:")]
+    if failed:
+        reasons = "; ".join(e.removeprefix(f"{label}:").strip() for e in failed)
+        return (
+            f"I saved your {label}, but its first sync did not work: {reasons}. I will try again on the next "
+            f"sync; `/prep connect {connect_hint(provider)}` with another link replaces it."
+        )
+    return f"{label} connected. " + sync_text(crewbot, user_id, counts)
 
 
 # -- settings modal ------------------------------------------------------------------------------------

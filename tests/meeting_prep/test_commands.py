@@ -60,9 +60,9 @@ def test_refusals_and_usage(prep_emulator: Any) -> None:
         /prep connect ics http://example.com/cal.ics
         expect must use https://
         /prep connect ics
-        expect Usage: `/prep connect ics https://
+        expect Usage: `/prep connect ics URL`
         /prep connect outlook
-        expect I can connect `google`, `microsoft` or `ics URL`
+        expect `/prep connect google` or `/prep connect microsoft`, not `outlook`
         /prep connect google
         expect Sorry, I could not start connecting Google Calendar
         expect the secret google_oauth_client is not set
