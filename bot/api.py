@@ -55,6 +55,7 @@ from bot.calendars.zones import iana_zone_name, resolve_zone, zone_info, zone_of
 from bot.cli.context import CliContext
 from bot.config.secrets import SecretNotFound
 from bot.events import Event, EventHandler, Schedule, ScheduledCall, parse_expression
+from bot.events.queues import Message, QueueConsumer, QueueSpec, RetryLater
 from bot.httproutes import HttpRequest, HttpResponse, HttpRoute, serve
 from bot.resources import data_dir
 from bot.runtime import Crewbot
@@ -148,15 +149,19 @@ __all__ = [
     "InvalidTaskToken",
     "Item",
     "Meeting",
+    "Message",
     "NotFoundError",
     "OfflineModel",
     "Project",
     "ProviderError",
     "ProviderThrottled",
+    "QueueConsumer",
+    "QueueSpec",
     "ReauthorizationRequired",
     "Record",
     "Reply",
     "Repository",
+    "RetryLater",
     "Schedule",
     "ScheduledCall",
     "SecretNotFound",

@@ -29,6 +29,8 @@ PUBLIC = {
     # Calendar providers: rate limits and time-zone names.
     "RETRY_STATUSES", "Backoff", "ProviderThrottled", "default_end", "iana_zone_name", "resolve_zone", "retry_after",
     "zone_info", "zone_of",
+    # Work queues (register_queue_consumers).
+    "Message", "QueueConsumer", "QueueSpec", "RetryLater",
 }  # fmt: skip
 
 
