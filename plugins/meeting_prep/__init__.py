@@ -20,6 +20,7 @@ from bot.api import (
     HttpRequest,
     HttpResponse,
     HttpRoute,
+    QueueConsumer,
     Schedule,
     ScheduledCall,
     SlackEvent,
@@ -27,9 +28,9 @@ from bot.api import (
     ViewSubmission,
     hookimpl,
 )
-from plugins.meeting_prep import chat, notify, slack_ui, tasks
-from plugins.meeting_prep.monitor import EVENT_SOURCE, PREP_EVENT, CalendarMonitor
-from plugins.meeting_prep.settings import Settings, monitor_options
+from plugins.meeting_prep import chat, fanout, notify, slack_ui, tasks
+from plugins.meeting_prep.monitor import EVENT_SOURCE, PREP_EVENT
+from plugins.meeting_prep.settings import Settings
 
 if TYPE_CHECKING:
     from bot.api import Crewbot
@@ -73,9 +74,15 @@ def register_workflow_tasks(crewbot: Crewbot) -> list[Any]:
 @hookimpl
 def register_schedules(crewbot: Crewbot, settings: Settings | None) -> list[Schedule]:
     def monitor(call: ScheduledCall) -> None:
-        CalendarMonitor(crewbot, monitor_options(crewbot)).run()
+        # One work item per active user; the calendar-sync workers do the syncing (see fanout).
+        fanout.enqueue_active_users(crewbot)
 
     return [Schedule("calendar-monitor", (settings or Settings()).schedule, monitor)]
+
+
+@hookimpl
+def register_queue_consumers(crewbot: Crewbot, settings: Settings | None) -> list[QueueConsumer]:
+    return [fanout.consumer(crewbot, settings)]
 
 
 @hookimpl

@@ -32,6 +32,13 @@ class Settings(BaseModel):
     oauth_base_url: str | None = None
     #: Port of the local OAuth callback server ``crewbot dev`` starts when a provider is being connected.
     local_oauth_port: int = Field(default=8765, ge=0, le=65535)
+    #: Calendar-sync workers running at once (Lambda concurrency of the queue consumer in AWS; threads
+    #: locally). Each syncs one user at a time.
+    sync_workers: int = Field(default=20, ge=2, le=1000)
+    #: Users per worker batch (SQS messages per Lambda invocation; a failed one returns alone).
+    sync_batch_size: int = Field(default=5, ge=1, le=10)
+    #: A worker invocation's time limit (seconds); the queue's visibility timeout is twice this.
+    sync_timeout_s: int = Field(default=120, ge=10, le=900)
     #: The reminder DM goes out this long before the meeting.
     reminder_hours_before: float = Field(default=2, ge=0, le=48)
     snooze_minutes: int = Field(default=60, ge=5, le=24 * 60)

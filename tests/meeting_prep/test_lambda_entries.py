@@ -40,4 +40,7 @@ def test_schedule_lambda_runs_the_calendar_monitor(fresh_entries: None, monkeypa
     monkeypatch.setenv("CREWBOT_SCHEDULE", "calendar-monitor")
     event_entry.schedule_handler({"time": "2026-03-02T12:00:00Z"}, None)
     logged = runtime.records.audit.page("system#calendar-monitor").items
-    assert logged and logged[-1].detail["users"] == 1 and logged[-1].detail["new"] > 0  # the sample calendar
+    assert logged and logged[-1].action == "calendar.enqueue" and logged[-1].detail["users"] == 1
+    # The schedule only enqueued; the local calendar-sync workers synced U1 (on the sample calendar).
+    assert runtime.queues.workers is not None and runtime.queues.workers.wait()
+    assert runtime.records.meetings.for_user("U1")
