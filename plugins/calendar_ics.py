@@ -44,6 +44,8 @@ VIDEO_LINK = re.compile(
     r"teams\.live\.com|chime\.aws|webex\.com)/\S+"
 )
 SAMPLE_CALENDAR = "sample:executive.ics"
+#: The expansion's end is exclusive; the monitor's window includes its end, so one second more is read.
+INCLUSIVE = timedelta(seconds=1)
 
 
 def sample_path() -> Path:
@@ -307,6 +309,7 @@ def _read_one(
         if not str(component.get("UID") or "").strip():
             component["UID"] = _stable_uid(component, seen)
         titles.setdefault(str(component.get("UID")), _title(component))
+        _check_tzid(component, zone, result)
     recurring = {
         str(c.get("UID")) for c in calendar.walk("VEVENT") if c.get("RRULE") or c.get("RDATE") or c.get("RECURRENCE-ID")
     }
@@ -321,7 +324,7 @@ def _read_one(
             return
         try:
             cut = _series_cut(series, start, end, max_occurrences)
-            span_end = end if cut is None else cut
+            span_end = end + INCLUSIVE if cut is None else cut
             occurrences = list(islice(series.between(start, span_end), max_occurrences + 1))
         except Exception as exc:
             result.skip(title, _why(exc))
@@ -341,6 +344,15 @@ def _read_one(
                 break  # one broken series is skipped once
             if event is not None:
                 result.events.append(event)
+
+
+def _check_tzid(component: Any, zone: ZoneInfo, result: ParsedCalendar) -> None:
+    """Warn about a TZID that neither icalendar nor a VTIMEZONE block resolves (its times are read as floating)."""
+    value = component.get("DTSTART")
+    named = getattr(value, "params", {}).get("TZID") if value is not None else None
+    moment = getattr(value, "dt", None)
+    if named and isinstance(moment, datetime) and moment.tzinfo is None:
+        result.warn(f"the time zone {str(named)!r} is unknown here; its events are read in {zone.key}")
 
 
 def _series(calendar: Any, titles: dict[str, str], result: ParsedCalendar) -> list[Any]:
@@ -384,16 +396,14 @@ def _event(
     raw_start = component.decoded("DTSTART")
     all_day = not isinstance(raw_start, datetime)
     begin = _as_datetime(raw_start, zone)
-    if isinstance(raw_start, datetime) and raw_start.tzinfo is None:
-        named = component["DTSTART"].params.get("TZID")
-        if named:  # a TZID neither the library nor a VTIMEZONE block could resolve: read it as floating
-            result.warn(f"the time zone {str(named)!r} is unknown here; its events are read in {zone.key}")
-    if component.get("DTEND") is not None:
-        finish = _as_datetime(component.decoded("DTEND"), zone)
-    elif component.get("DURATION") is not None:
-        finish = begin + component.decoded("DURATION")
-    else:
+    # The expansion writes a DTEND on every instance; whether the event gave one is on its source.
+    source = getattr(getattr(occurrence, "_adapter", None), "_component", component)
+    if source.get("DTEND") is None and source.get("DURATION") is None:
         finish = default_end(begin, all_day)
+    elif component.get("DTEND") is not None:
+        finish = _as_datetime(component.decoded("DTEND"), zone)
+    else:
+        finish = begin + component.decoded("DURATION")
     if isinstance(raw_start, datetime) and raw_start.tzinfo is not None:
         zone_name, warning = zone_of(raw_start.tzinfo, raw_start)
         if zone_name == "UTC" and raw_start.utcoffset() == timedelta(0):

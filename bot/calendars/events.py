@@ -52,7 +52,7 @@ class CalendarEvent(BaseModel):
     ``kind``, ``show_as`` and ``declined`` are facts for deciding what is prepared (out of office, free
     time, an event the calendar's owner declined); ``attendees`` are people only — rooms and other
     resources are in ``rooms`` — and the owner is marked ``is_self``. An event without an end lasts
-    :func:`default_end` (one day from a date, zero from a date-time).
+    :func:`default_end` (one day from a date, ``DEFAULT_DURATION`` from a date-time).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -102,9 +102,18 @@ class CalendarEvent(BaseModel):
         return Meeting(meeting_id=meeting_id, user_id=user_id, provider=provider, **self.meeting_fields())
 
 
+#: The length given to a timed event that states no end (see :func:`default_end`).
+DEFAULT_DURATION = timedelta(minutes=30)
+
+
 def default_end(start: datetime, all_day: bool) -> datetime:
-    """The end of an event that gives none (RFC 5545 3.6.1): a date lasts one day, a date-time ends at its start."""
-    return start + timedelta(days=1) if all_day else start
+    """The end of an event that gives none (no DTEND/DURATION, or an end before its start).
+
+    An all-day event lasts one day (RFC 5545 3.6.1). A timed one would end at its start by the RFC, but a
+    meeting of no length can be neither shown as a span nor given an agenda: it gets :data:`DEFAULT_DURATION`,
+    the usual default length of a new meeting, so its time and its agenda agree.
+    """
+    return start + (timedelta(days=1) if all_day else DEFAULT_DURATION)
 
 
 @dataclass
