@@ -31,10 +31,13 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/python -m mypy
 
-# Lambda artefacts for infra/terraform: dist/lambda/crewbot.zip + dependencies-$(ARCH).zip (arm64 or x86_64).
+# Lambda artefacts for infra/terraform: dist/lambda/crewbot.zip + dependencies-$(ARCH).zip (arm64 or x86_64)
+# and the deploy catalog (catalog.json) of environment ENV; PLUGINS: third-party plugin packages to deploy.
 ARCH ?= arm64
+ENV ?= dev
+PLUGINS ?=
 package: $(STAMP)
-	$(BIN)/python -m bot.deploy.package --arch $(ARCH)
+	$(BIN)/python -m bot.deploy.package --arch $(ARCH) --env $(ENV) $(foreach p,$(PLUGINS),--plugin $(p))
 
 # The Fargate phase runner image (infra/docker/phase-runner/Dockerfile) for ARCH: the crewbot wheel on
 # python:3.12-slim, tagged $(IMAGE):$(TAG). Needs Docker; see infra/terraform/README.md to push it.

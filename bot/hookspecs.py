@@ -110,6 +110,14 @@ def register_conversation_routes(config: Any, settings: Any, crewbot: Any) -> It
 
 
 @hookspec
+def register_deployment(config: Any, settings: Any, crewbot: Any) -> Iterable[Any] | None:
+    """Return how the plugin's registrations run in AWS: :class:`~bot.deploy.catalog.Deployment` objects
+    (a function's size and the tables, buckets, secrets ... it may touch) and container
+    :class:`~bot.deploy.catalog.TaskSpec` objects. A registration without one deploys with default size and no
+    access. ``crewbot deploy catalog`` shows the result."""
+
+
+@hookspec
 def register_cli_commands(cli: Any) -> None:
     """Add sub-commands to the ``crewbot`` command line. ``cli`` is the ``argparse`` sub-parsers
     object; set ``func`` on each parser with :meth:`~argparse.ArgumentParser.set_defaults`."""
@@ -130,4 +138,5 @@ REGISTRATION_HOOKS: tuple[str, ...] = (
     "register_queue_consumers",
     "register_http_routes",
     "register_conversation_routes",
+    "register_deployment",
 )

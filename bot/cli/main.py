@@ -10,6 +10,7 @@ from types import ModuleType
 
 from bot import __version__
 from bot.cli import agents_cmd, config_cmd, dev_cmd, manifest_cmd, plugins_cmd, run_cmd, usage_cmd, workflows_cmd
+from bot.cli import deploy_cmd
 from bot.cli.context import CliContext
 from bot.config import ConfigError
 
@@ -23,6 +24,7 @@ CORE_COMMANDS: tuple[ModuleType, ...] = (
     run_cmd,
     manifest_cmd,
     workflows_cmd,
+    deploy_cmd,
 )
 
 #: Exit status for invalid configuration or usage (argparse uses 2 as well).

@@ -1,36 +1,38 @@
-"""What Crewbot deploys to AWS, described once for Terraform's tests and for humans.
+"""What Crewbot deploys to AWS, generated from what the enabled plugins register.
 
-:mod:`bot.deploy.catalog` lists the Lambda functions and container tasks (handler strings or commands,
-sizing and exactly which tables, buckets, queues, state machines, secrets and AWS actions each may use)
-and which tables and buckets exist in AWS. ``infra/terraform`` declares the same in HCL; ``tests/infra``
-checks that the two agree, that every handler string names a real callable
-and that each IAM action is one the code calls.
+:mod:`bot.deploy.catalog` builds the catalog of Lambda functions, container tasks, queues, workflows,
+schedules, event rules and tables (handler strings or commands, sizing and exactly which tables,
+buckets, queues, state machines, secrets and AWS actions each may use); ``infra/terraform`` reads it as
+``catalog.json``. ``tests/infra`` checks that every handler string names a real callable and that each IAM
+action is one the code calls.
 """
 
 from bot.deploy.catalog import (
     ACCESS_ACTIONS,
-    FUNCTIONS,
-    QUEUES,
-    TASKS,
     Access,
+    Catalog,
+    CatalogError,
+    DeployedQueue,
+    Deployment,
     FunctionSpec,
-    QueueSpec,
     TaskSpec,
     aws_tables,
+    build_catalog,
     function_actions,
     lambda_environment,
 )
 
 __all__ = [
     "ACCESS_ACTIONS",
-    "FUNCTIONS",
-    "QUEUES",
-    "TASKS",
     "Access",
+    "Catalog",
+    "CatalogError",
+    "DeployedQueue",
+    "Deployment",
     "FunctionSpec",
-    "QueueSpec",
     "TaskSpec",
     "aws_tables",
+    "build_catalog",
     "function_actions",
     "lambda_environment",
 ]

@@ -1,21 +1,27 @@
-"""The deployable pieces of Crewbot in AWS and the least privilege each Lambda function needs.
+"""The deployable pieces of Crewbot in AWS, generated from what the enabled plugins register.
 
-``infra/terraform/functions.tf`` mirrors :data:`FUNCTIONS` and :data:`QUEUES`, and
-``infra/terraform/modules/catalog`` mirrors :data:`ACCESS_ACTIONS` and the tables of :func:`aws_tables`;
-``tests/infra`` fails when the two sides differ. A function's IAM policy is derived from its
-:class:`FunctionSpec`: the union of ``ACCESS_ACTIONS[kind]`` over the kinds of access it declares, on
-the resources it names, and nothing else.
+:func:`build_catalog` turns a runtime's registrations (workflows, workflow tasks, schedules, event
+handlers, queue consumers, tables, and each plugin's :class:`Deployment` declarations and container
+:class:`TaskSpec` objects) into a :class:`Catalog`; ``crewbot deploy catalog`` prints it and ``make package``
+writes it as ``dist/lambda/catalog.json``, which ``infra/terraform`` reads (``jsondecode``). Nothing is
+declared per task here or in Terraform: a third-party plugin's workflow, tasks, schedules and tables
+deploy as soon as the plugin is installed and enabled.
 
-Adding a function: write its handler (``def handler(event, context)``), add a :class:`FunctionSpec`
-here and the same entry to ``functions.tf``; the tests say what is missing.
+A function's IAM policy is derived from its :class:`FunctionSpec`: the union of ``ACCESS_ACTIONS[kind]``
+over the kinds of access it declares, on the resources it names, and nothing else;
+``infra/terraform/modules/catalog`` holds the same table (``tests/infra`` compares them and checks the
+actions against the AWS calls the code makes).
 """
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from typing import Literal
+from pathlib import Path
+from typing import Any, Literal
 
 from bot.config.models import CrewbotConfig
 from bot.storage.base import TableSpec
@@ -206,248 +212,322 @@ class QueueSpec:
     description: str
 
 
-#: The Lambda functions deployed, by logical name. Only functions whose handler exists are listed:
-#: Terraform deploys each one, and tests/infra imports every handler.
-FUNCTIONS: dict[str, FunctionSpec] = {}
+@dataclass(frozen=True)
+class DeployedQueue:
+    """An SQS queue with its dead-letter queue; ``consumer`` is the function its messages trigger."""
 
-#: The SQS queues, by logical name (each gets ``<name>-dlq``).
-QUEUES: dict[str, QueueSpec] = {}
-
-#: Container tasks, by logical name: declared always, deployed by Terraform when enabled
-#: (``phase_runner = "ecs"`` for ``phase_runner``).
-TASKS: dict[str, TaskSpec] = {}
+    name: str
+    consumer: str
+    description: str
 
 
-def _register(*specs: FunctionSpec) -> None:
-    for spec in specs:
-        if spec.name in FUNCTIONS:
-            raise ValueError(f"function {spec.name!r} is declared twice")
-        FUNCTIONS[spec.name] = spec
+#: Kept for callers of the earlier name.
+QueueSpec = DeployedQueue
+
+DeploymentKind = Literal["workflow_task", "schedule", "event", "queue", "http"]
 
 
-_TASK = "bot.entrypoints.workflows.handler"
-_SLACK = ("slack_bot_token",)
-_AGENT_TABLES = ("chat_sessions", "usage", "usage_totals")  # an agent turn: its conversation record and usage
-_PROJECT_TABLES = ("audit_log", "patterns", "project_items", "projects", "task_ledger")
+@dataclass(frozen=True)
+class Deployment(Access):
+    """How one of a plugin's registrations runs in AWS: the size of its Lambda function and what it may touch.
 
-_register(
-    FunctionSpec(
-        "bot",
-        "bot.entrypoints.slack.handler",
-        "Slack entry point and OAuth callbacks: acknowledges within 3 s, runs the rest as lazy listeners.",
-        trigger="http",
-        memory_mb=1024,
-        # Lazy listeners (agent turns) run in this function too, so it gets the agents' time.
-        timeout_s=300,
-        tables_write=(
-            "action_items",
-            "audit_log",
-            "calendar_connections",
-            "chat_sessions",
-            "idempotency",
-            "meetings",
-            "oauth_states",
-            "patterns",
-            "project_items",
-            "projects",
-            "task_ledger",
-            "usage",
-            "usage_totals",
-            "users",
-        ),
-        buckets_write=("artifacts", "materials", "sessions"),
-        state_machines_start=("meeting_prep", "project_phases"),
+    A plugin returns these from ``register_deployment``, one per workflow task (``kind="workflow_task"``,
+    ``name="LoadMeeting"``), schedule (``"schedule"``, its name), event handler (``"event"``), queue consumer
+    (``"queue"``) or, for what its Slack handlers need, the Slack entry point (``"http"``, ``"bot"``). A
+    registration without one runs in a function with the default size that may touch nothing: access is
+    granted only where it is declared. Several declarations for one function add up.
+    """
+
+    kind: DeploymentKind
+    name: str
+    description: str = ""
+    memory_mb: int | None = None
+    timeout_s: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in _ENTRY:
+            raise ValueError(f"deployment {self.name!r}: kind must be one of {', '.join(sorted(_ENTRY))}")
+        if self.kind == "http" and self.name != BOT_FUNCTION:
+            raise ValueError(f"the Slack entry point's function is {BOT_FUNCTION!r}, not {self.name!r}")
+
+    @property
+    def function(self) -> str:
+        """The logical name of the function it runs in."""
+        return function_name(self.kind, self.name)
+
+
+#: The logical name of the function behind the Slack entry point and the plugins' HTTP routes.
+BOT_FUNCTION = "bot"
+
+# Per kind: the entry point's handler string, and the variable that tells it what to run.
+_ENTRY: dict[str, tuple[str, str | None]] = {
+    "http": ("bot.entrypoints.slack.handler", None),
+    # The catalog module tells a task's function its task (CREWBOT_WORKFLOW_TASK) from the definitions.
+    "workflow_task": ("bot.entrypoints.workflows.handler", None),
+    "schedule": ("bot.entrypoints.events.schedule_handler", "CREWBOT_SCHEDULE"),
+    "event": ("bot.entrypoints.events.event_handler", "CREWBOT_EVENT_HANDLER"),
+    "queue": ("bot.entrypoints.queues.handler", "CREWBOT_QUEUE"),
+}
+_PREFIX = {"workflow_task": "task", "schedule": "schedule", "event": "event", "queue": "queue"}
+_CAMEL = re.compile(r"([a-z0-9])([A-Z])")
+
+
+def function_name(kind: str, name: str) -> str:
+    """The function a registration runs in: ``task_load_meeting`` for task ``LoadMeeting``,
+    ``schedule_calendar_monitor`` for schedule ``calendar-monitor``, ``event_…``, ``queue_…``; ``bot``."""
+    if kind == "http":
+        return BOT_FUNCTION
+    if kind == "workflow_task":
+        name = _CAMEL.sub(r"\1_\2", name).lower()
+    return f"{_PREFIX[kind]}_{name.replace('-', '_').lower()}"
+
+
+def _merge(base: Access, extra: Access) -> dict[str, object]:
+    """The access of both (union of names, either flag), as keyword arguments."""
+    merged: dict[str, object] = {}
+    for f in fields(Access):
+        a, b = getattr(base, f.name), getattr(extra, f.name)
+        merged[f.name] = tuple(dict.fromkeys((*a, *b))) if isinstance(a, tuple) else bool(a or b)
+    return merged
+
+
+@dataclass(frozen=True)
+class WorkflowEntry:
+    """A registered workflow: its definition file and the tasks its placeholders name."""
+
+    name: str
+    source: Path
+    tasks: tuple[str, ...]
+
+    @property
+    def file(self) -> str:
+        """Where the package holds the definition, relative to the catalog file."""
+        return f"workflows/{self.name}.asl.json"
+
+
+class CatalogError(ValueError):
+    """The registrations cannot be deployed as they are; ``problems`` says why, one line each."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+@dataclass
+class Catalog:
+    """Everything the installed and enabled plugins register that Terraform deploys."""
+
+    functions: dict[str, FunctionSpec]
+    tasks: dict[str, TaskSpec]
+    queues: dict[str, DeployedQueue]
+    workflows: dict[str, WorkflowEntry]
+    schedules: dict[str, dict[str, str]]
+    event_rules: dict[str, dict[str, Any]]
+    tables: dict[str, TableSpec]
+    buckets: tuple[str, ...]
+    secrets: tuple[str, ...]
+
+    def as_json(self) -> dict[str, Any]:
+        """The catalog file Terraform reads (``jsondecode``): plain JSON, lists for tuples."""
+        return {
+            "format": CATALOG_FORMAT,
+            "functions": {name: spec.as_terraform() for name, spec in sorted(self.functions.items())},
+            "tasks": {name: spec.as_terraform() for name, spec in sorted(self.tasks.items())},
+            "queues": {
+                name: {"consumer": q.consumer, "description": q.description} for name, q in sorted(self.queues.items())
+            },
+            "workflows": {
+                name: {"file": w.file, "source": str(w.source), "tasks": list(w.tasks)}
+                for name, w in sorted(self.workflows.items())
+            },
+            "schedules": dict(sorted(self.schedules.items())),
+            "event_rules": dict(sorted(self.event_rules.items())),
+            "tables": {name: _table_json(spec) for name, spec in sorted(self.tables.items())},
+            "buckets": list(self.buckets),
+            "secrets": list(self.secrets),
+            # For people: the IAM actions of each function (Terraform puts them on the named resources).
+            "iam": {
+                name: {kind: list(actions) for kind, actions in function_actions(spec).items()}
+                for name, spec in sorted(self.functions.items())
+            },
+        }
+
+    def write(self, folder: Path) -> Path:
+        """Write ``catalog.json`` and a copy of each workflow definition into ``folder``; return the file."""
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "workflows").mkdir(exist_ok=True)
+        for stale in (folder / "workflows").glob("*.asl.json"):
+            stale.unlink()
+        for entry in self.workflows.values():
+            shutil.copyfile(entry.source, folder / entry.file)
+        out = folder / CATALOG_FILE
+        out.write_text(json.dumps(self.as_json(), indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        return out
+
+
+#: The catalog's file name beside the Lambda artefacts, and the version of its shape.
+CATALOG_FILE = "catalog.json"
+CATALOG_FORMAT = 1
+
+#: Secrets only Socket Mode uses (``crewbot dev`` with Slack tokens): never deployed.
+LOCAL_SECRETS = frozenset({"slack_app_token"})
+
+
+def _table_json(spec: TableSpec) -> dict[str, Any]:
+    return {
+        "pk": spec.pk,
+        "sk": spec.sk,
+        "ttl": spec.ttl,
+        "indexes": [{"name": i.name, "pk": i.pk, "sk": i.sk} for i in spec.indexes],
+    }
+
+
+_PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
+
+
+def _registered_tables(crewbot: Any) -> dict[str, TableSpec]:
+    if _has_hook("register_tables"):
+        specs = {s.name: s for s in crewbot.plugins.items("register_tables") if isinstance(s, TableSpec)}
+    else:
+        specs = all_tables()
+    return {name: spec for name, spec in specs.items() if not _LOCAL_ONLY.search(spec.description)}
+
+
+def build_catalog(crewbot: Any) -> Catalog:
+    """The catalog of what ``crewbot``'s enabled plugins register (:class:`CatalogError` when it cannot deploy).
+
+    Each workflow task, schedule, event handler and queue consumer gets its own function, sized and granted
+    as the plugin's :class:`Deployment` says (nothing when it says nothing). The Slack entry point's function
+    ``bot`` runs every Slack handler and HTTP route, so it may use every deployed table, bucket, workflow,
+    secret and container task, plus what plugins add for it.
+    """
+    from bot.events.bus import EventHandler
+    from bot.events.schedules import Schedule
+    from bot.storage.tables import BUCKETS
+    from bot.workflows.tasks import PLACEHOLDER_SUFFIX, WorkflowTask
+
+    plugins = crewbot.plugins
+    problems: list[str] = []
+    declared: dict[str, list[Deployment]] = {}
+    tasks: dict[str, TaskSpec] = {}
+    for c in plugins.contributions("register_deployment"):
+        if isinstance(c.item, Deployment):
+            declared.setdefault(c.item.function, []).append(c.item)
+        elif isinstance(c.item, TaskSpec):
+            tasks[c.item.name] = c.item
+        else:
+            problems.append(f"plugin {c.plugin}: register_deployment returned {type(c.item).__name__}")
+
+    registered: dict[str, tuple[str, str, str]] = {}  # function -> (kind, name, description)
+    for task in plugins.items("register_workflow_tasks"):
+        if isinstance(task, WorkflowTask):
+            registered[function_name("workflow_task", task.name)] = ("workflow_task", task.name, task.description)
+    schedules: dict[str, dict[str, str]] = {}
+    for schedule in plugins.items("register_schedules"):
+        if isinstance(schedule, Schedule):
+            fn = function_name("schedule", schedule.name)
+            registered[fn] = ("schedule", schedule.name, schedule.description)
+            schedules[schedule.name] = {
+                "description": "",
+                "expression": schedule.expression,
+                "function": fn,
+            }
+    event_rules: dict[str, dict[str, Any]] = {}
+    for handler in plugins.items("register_event_handlers"):
+        if isinstance(handler, EventHandler):
+            fn = function_name("event", handler.name)
+            registered[fn] = ("event", handler.name, "")
+            event_rules[handler.name] = {
+                "description": "",
+                "pattern": handler.pattern,
+                "function": fn,
+                "state_machine": None,
+            }
+    queues: dict[str, DeployedQueue] = {}
+    for consumer in plugins.items("register_queue_consumers") if _has_hook("register_queue_consumers") else ():
+        queue = getattr(consumer, "queue", None)
+        name = getattr(queue, "name", None)
+        if isinstance(name, str):
+            fn = function_name("queue", name)
+            text = str(getattr(queue, "description", "") or f"Work items of the {name} queue.")
+            registered[fn] = ("queue", name, text)
+            queues[name] = DeployedQueue(name, fn, text)
+
+    for fn, items in declared.items():
+        if fn not in registered and fn != BOT_FUNCTION:
+            problems.append(f"{items[0].kind} {items[0].name}: declared for deployment but not registered")
+
+    workflows: dict[str, WorkflowEntry] = {}
+    for path in plugins.items("register_workflows"):
+        source = Path(path)
+        name = source.name.removesuffix(".asl.json")
+        text = source.read_text(encoding="utf-8")
+        names = [
+            p.removesuffix(PLACEHOLDER_SUFFIX) for p in _PLACEHOLDER.findall(text) if p.endswith(PLACEHOLDER_SUFFIX)
+        ]
+        workflows[name] = WorkflowEntry(name, source, tuple(sorted(set(names))))
+        for task in names:
+            if function_name("workflow_task", task) not in registered:
+                problems.append(f"workflow {name}: task {task} is not registered by any enabled plugin")
+
+    tables = _registered_tables(crewbot)
+    secrets = tuple(sorted(k for k in crewbot.config.secrets if k not in LOCAL_SECRETS))
+    functions: dict[str, FunctionSpec] = {}
+    everything = Access(
+        tables_write=tuple(sorted(tables)),
+        buckets_write=tuple(BUCKETS),
+        queues_send=tuple(sorted(queues)),
+        state_machines_start=tuple(sorted(workflows)),
         task_callback=True,
         events_put=True,
-        schedules=True,
+        secrets=secrets,
         bedrock=True,
         invoke_self=True,
-        token_cipher=True,
-        secrets=("google_oauth_client", "microsoft_oauth_client", "slack_bot_token", "slack_signing_secret"),
-        # A customer's answer resumes an interrupted phase: with phase_runner ecs, in a new phase task.
-        run_tasks=("phase_runner",),
-    ),
-    # -- schedules and event handlers (bot/entrypoints/events.py) -------------------------------------
-    FunctionSpec(
-        "schedule_calendar_monitor",
-        "bot.entrypoints.events.schedule_handler",
-        "Every 2 hours: sync active users' calendars, classify meetings, emit MeetingRequiresPrep.",
-        trigger="schedule",
-        timeout_s=300,
-        environment={"CREWBOT_SCHEDULE": "calendar-monitor"},
-        tables_read=("users",),
-        tables_write=("audit_log", "calendar_connections", "meetings"),
-        events_put=True,
-        secrets=("google_oauth_client", "microsoft_oauth_client"),
-        token_cipher=True,
-    ),
-    FunctionSpec(
-        "event_meeting_prep_start",
-        "bot.entrypoints.events.event_handler",
-        "MeetingRequiresPrep: start the meeting-prep workflow (once per meeting version).",
-        trigger="event",
-        environment={"CREWBOT_EVENT_HANDLER": "meeting-prep-start"},
-        tables_read=("meetings",),
-        state_machines_start=("meeting_prep",),
-    ),
-    FunctionSpec(
-        "event_meeting_prep_reminder",
-        "bot.entrypoints.events.event_handler",
-        "MeetingReminderDue: the reminder DM before the meeting, with the materials link.",
-        trigger="event",
-        environment={"CREWBOT_EVENT_HANDLER": "meeting-prep-reminder"},
-        tables_read=("meetings", "users"),
-        buckets_read=("materials",),
-        secrets=_SLACK,
-    ),
-    FunctionSpec(
-        "event_meeting_prep_snooze",
-        "bot.entrypoints.events.event_handler",
-        "PrepSnoozeElapsed: notify again, or snooze on through quiet hours.",
-        trigger="event",
-        environment={"CREWBOT_EVENT_HANDLER": "meeting-prep-snooze"},
-        tables_read=("users",),
-        tables_write=("meetings",),
         schedules=True,
-        secrets=_SLACK,
-    ),
-    # -- meeting-prep workflow tasks (plugins/meeting_prep/tasks.py) ------------------------------------
-    FunctionSpec(
-        "task_load_meeting",
-        _TASK,
-        "Load the meeting and decide whether it still needs prep.",
-        trigger="workflow_task",
-        tables_read=("meetings",),
-    ),
-    FunctionSpec(
-        "task_fetch_context",
-        _TASK,
-        "One context topic for the meeting (a Parallel branch).",
-        trigger="workflow_task",
-        timeout_s=60,
-    ),
-    FunctionSpec(
-        "task_send_prep_notification",
-        _TASK,
-        "DM with Start prep / Snooze / Skip; SMS fallback.",
-        trigger="workflow_task",
-        tables_read=("users",),
-        tables_write=("meetings",),
-        secrets=_SLACK,
-        sms=True,
-    ),
-    FunctionSpec(
-        "task_wait_for_chat_completion",
-        _TASK,
-        "Keep the task token on the meeting for the prep chat.",
-        trigger="workflow_task",
-        tables_write=("meetings",),
-    ),
-    FunctionSpec(
-        "task_generate_materials",
-        _TASK,
-        "Agenda, question bank, notes template and a briefing.",
-        trigger="workflow_task",
-        memory_mb=1024,
-        timeout_s=300,
-        tables_read=("meetings", "users"),
-        tables_write=_AGENT_TABLES,
-        buckets_write=("sessions",),
-        bedrock=True,
-    ),
-    FunctionSpec(
-        "task_store_materials",
-        _TASK,
-        "Materials into the materials bucket.",
-        trigger="workflow_task",
-        tables_write=("meetings",),
-        buckets_write=("materials",),
-    ),
-    FunctionSpec(
-        "task_send_materials",
-        _TASK,
-        "Preview and links in Slack.",
-        trigger="workflow_task",
-        tables_read=("users",),
-        buckets_read=("materials",),
-        secrets=_SLACK,
-    ),
-    FunctionSpec(
-        "task_schedule_reminder",
-        _TASK,
-        "Reminder before the meeting (a one-off schedule).",
-        trigger="workflow_task",
-        schedules=True,
-    ),
-    # -- project-delivery workflow tasks (plugins/projects/workflow_tasks.py) -------------------------------
-    FunctionSpec(
-        "task_run_project_phase",
-        _TASK,
-        "Run a phase's Swarm inline (at most 15 minutes) or start its Fargate task; the run answers its task token.",
-        trigger="workflow_task",
-        memory_mb=2048,
-        timeout_s=900,
-        tables_write=(*_AGENT_TABLES, *_PROJECT_TABLES),
-        buckets_write=("artifacts", "sessions"),
-        bedrock=True,
-        task_callback=True,
-        secrets=_SLACK,
-        run_tasks=("phase_runner",),
-    ),
-    FunctionSpec(
-        "task_review_project_phase",
-        _TASK,
-        "PM review of a phase's deliverables.",
-        trigger="workflow_task",
-        memory_mb=1024,
-        timeout_s=300,
-        tables_write=(*_AGENT_TABLES, *_PROJECT_TABLES),
-        buckets_write=("artifacts", "sessions"),
-        bedrock=True,
-        secrets=_SLACK,
-    ),
-    FunctionSpec(
-        "task_request_phase_approval",
-        _TASK,
-        "Post the Approve / Revise gate in Slack.",
-        trigger="workflow_task",
-        tables_write=_PROJECT_TABLES,
-        buckets_read=("artifacts",),
-        secrets=_SLACK,
-    ),
-    FunctionSpec(
-        "task_finish_project",
-        _TASK,
-        "Close a delivered project and post the totals.",
-        trigger="workflow_task",
-        tables_read=("usage",),
-        tables_write=_PROJECT_TABLES,
-        secrets=_SLACK,
-    ),
-    FunctionSpec(
-        "task_project_phase_failed",
-        _TASK,
-        "Report a failed phase and pause the project.",
-        trigger="workflow_task",
-        tables_write=_PROJECT_TABLES,
-        secrets=_SLACK,
-    ),
-)
+        token_cipher=True,
+        run_tasks=tuple(sorted(tasks)),
+    )
+    entries = {BOT_FUNCTION: ("http", BOT_FUNCTION, _BOT_DESCRIPTION), **registered}
+    for fn, (kind, name, description) in sorted(entries.items()):
+        access: Access = everything if kind == "http" else Access()
+        sizes = _BOT_SIZE if kind == "http" else {}
+        if kind == "queue":
+            access = Access(queues_consume=(name,))
+        for item in declared.get(fn, []):
+            access = Access(**_merge(access, item))  # type: ignore[arg-type]
+            description = item.description or description
+            sizes = {**sizes, **{k: v for k, v in (("memory_mb", item.memory_mb), ("timeout_s", item.timeout_s)) if v}}
+        handler, variable = _ENTRY[kind]
+        functions[fn] = FunctionSpec(
+            fn,
+            handler,
+            description or f"Runs {kind.replace('_', ' ')} {name}.",
+            trigger=kind,  # type: ignore[arg-type]
+            environment={variable: name} if variable else {},
+            **sizes,  # type: ignore[arg-type]
+            **_access_kwargs(access),  # type: ignore[arg-type]
+        )
+    if problems:
+        raise CatalogError(problems)
+    # A rule or schedule says what its function does (EventBridge allows 512 characters).
+    for entry in (*schedules.values(), *event_rules.values()):
+        entry["description"] = functions[entry["function"]].description[:512]
+    return Catalog(functions, tasks, queues, workflows, schedules, event_rules, tables, tuple(BUCKETS), secrets)
 
 
-# -- container tasks (infra/terraform/modules/phase_runner) ---------------------------------------------
-TASKS["phase_runner"] = TaskSpec(
-    "phase_runner",
-    "A project phase's Swarm when it may outlast Lambda (phase_runner: ecs); answers the phase's task token.",
-    # Without the launcher's override (which names the project and run) the task only prints its usage.
-    command=("crewbot", "projects", "run-phase", "--help"),
-    # Exactly what a phase run does inline in task_run_project_phase, which it replaces.
-    tables_write=(*_AGENT_TABLES, *_PROJECT_TABLES),
-    buckets_write=("artifacts", "sessions"),
-    bedrock=True,
-    task_callback=True,
-    secrets=_SLACK,
-)
+def _has_hook(name: str) -> bool:
+    from bot.hookspecs import REGISTRATION_HOOKS
+
+    return name in REGISTRATION_HOOKS
+
+
+def _access_kwargs(access: Access) -> dict[str, object]:
+    return {f.name: getattr(access, f.name) for f in fields(Access)}
+
+
+_BOT_DESCRIPTION = "Slack entry point and OAuth callbacks: acknowledges within 3 s, runs the rest as lazy listeners."
+# Lazy listeners (agent turns) run in this function too, so it gets the agents' time.
+_BOT_SIZE: dict[str, int] = {"memory_mb": 1024, "timeout_s": 300}
 
 
 def aws_tables() -> dict[str, TableSpec]:

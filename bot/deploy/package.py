@@ -4,7 +4,10 @@
   folders (agents, workflows, config, manifests) under ``bot/_data/`` as in the wheel, so
   :func:`bot.resources.data_dir` finds them the same way.
 * ``dist/lambda/dependencies-<arch>.zip``: a layer (``python/...``) with the project's dependencies
-  for Python 3.12 on Linux x86_64 or arm64, installed by pip from manylinux wheels only.
+  for Python 3.12 on Linux x86_64 or arm64, installed by pip from manylinux wheels only, plus the
+  third-party plugins named with ``--plugin`` (``make package PLUGINS="crewbot-foo"``).
+* ``dist/lambda/catalog.json`` and ``dist/lambda/workflows/``: the deploy catalog of what the enabled
+  plugins register in the environment ``--env`` (:mod:`bot.deploy.catalog`), which Terraform reads.
 
 Zips are reproducible (sorted entries, fixed timestamps and modes): rebuilding unchanged code gives
 the same hash, so ``terraform plan`` shows no change to the functions.
@@ -149,17 +152,47 @@ def forget_scripts(site: Path) -> None:
         record.write_bytes(b"".join(line for line in lines if not line.startswith(b"../../bin/")))
 
 
+def write_catalog(out: Path, env: str | None = None) -> Path:
+    """Write the deploy catalog of the enabled plugins (environment ``env``) into ``out``; return its path."""
+    from bot.config import ConfigError
+    from bot.deploy.catalog import CatalogError, build_catalog
+    from bot.runtime import start
+
+    with tempfile.TemporaryDirectory() as home:
+        try:
+            crewbot = start(env=env, environ={"CREWBOT_HOME": home}, setup_logging=False)
+        except ConfigError as exc:
+            raise PackageError(f"invalid configuration: {'; '.join(exc.problems)}") from exc
+        try:
+            return build_catalog(crewbot).write(out)
+        except CatalogError as exc:
+            raise PackageError(f"the registrations cannot be deployed: {exc}") from exc
+        finally:
+            crewbot.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.deploy.package", description=__doc__.splitlines()[0])
     parser.add_argument("--arch", choices=sorted(PLATFORMS), default="arm64", help="Lambda architecture of the layer")
     parser.add_argument("--out", type=Path, default=REPO / "dist" / "lambda", help="output folder")
     parser.add_argument("--code-only", action="store_true", help="build crewbot.zip only (no layer)")
+    parser.add_argument("--env", help="environment whose configuration the catalog follows (default: dev)")
+    parser.add_argument(
+        "--plugin",
+        action="append",
+        default=[],
+        metavar="REQUIREMENT",
+        help="a third-party plugin distribution to install into the layer (repeatable)",
+    )
     args = parser.parse_args(argv)
     try:
+        catalog = write_catalog(args.out, args.env)
+        print(f"{catalog}")
         code = build_code_zip(args.out / "crewbot.zip")
         print(f"{code} ({code.stat().st_size // 1024} KiB)")
         if not args.code_only:
-            layer = build_layer_zip(args.out / f"dependencies-{args.arch}.zip", args.arch)
+            requirements = [*dependencies(), *args.plugin]
+            layer = build_layer_zip(args.out / f"dependencies-{args.arch}.zip", args.arch, requirements)
             print(f"{layer} ({layer.stat().st_size // (1024 * 1024)} MiB)")
     except PackageError as exc:
         print(f"make package: {exc}", file=sys.stderr)

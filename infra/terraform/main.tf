@@ -1,6 +1,6 @@
-# The whole Crewbot deployment. modules/catalog (no provider) turns the declarations of functions.tf
-# and the tables/buckets/workflows into names, ARNs and IAM statements; the other modules create
-# the resources from its outputs.
+# The whole Crewbot deployment. modules/catalog (no provider) turns the deploy catalog that functions.tf
+# reads (functions, tasks, queues, workflows, tables) into names, ARNs and IAM statements; the other
+# modules create the resources from its outputs.
 
 module "catalog" {
   source = "./modules/catalog"
@@ -10,7 +10,8 @@ module "catalog" {
   account_id    = data.aws_caller_identity.current.account_id
   region        = var.region
   partition     = data.aws_partition.current.partition
-  workflows_dir = "${local.repo_root}/workflows"
+  workflows     = local.workflows
+  tables        = local.tables
   functions     = local.functions
   queues        = local.queues
   secrets       = local.secrets

@@ -153,3 +153,9 @@ variable "phase_runner_task" {
   })
   default = {}
 }
+
+variable "catalog_file" {
+  description = "The deploy catalog `make package` writes (crewbot deploy catalog --output); default: catalog.json in package_dir."
+  type        = string
+  default     = null
+}

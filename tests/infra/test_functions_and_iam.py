@@ -1,20 +1,20 @@
-"""Lambda functions: the HCL declarations match bot/deploy, every handler is a real callable, and
-each IAM policy grants exactly the access its declaration names, with actions the code calls."""
+"""Lambda functions: Terraform deploys exactly the catalog's functions, every handler is a real callable,
+and each IAM policy grants exactly the access its declaration names, with actions the code calls."""
 
 from __future__ import annotations
 
 import ast
 import importlib
 import inspect
+import json
 import re
-from pathlib import Path
 from typing import Any
 
 import botocore.session
 import pytest
 
-from bot.deploy import ACCESS_ACTIONS, FUNCTIONS, QUEUES, FunctionSpec, function_actions
-from bot.deploy.catalog import CODE_CALLS, NOT_GRANTED, REQUIRED_BY_AWS, _register
+from bot.deploy import ACCESS_ACTIONS, Catalog, FunctionSpec, function_actions
+from bot.deploy.catalog import CODE_CALLS, NOT_GRANTED, REQUIRED_BY_AWS
 from tests.infra.conftest import TF, TerraformFailed, locals_of, parse, tf_files, unquote
 
 
@@ -26,39 +26,36 @@ def _declared_with_defaults(evaluated: dict[str, Any]) -> dict[str, dict[str, An
     }
 
 
-def test_terraform_declares_exactly_the_python_functions(evaluated: dict[str, Any]) -> None:
+def test_terraform_declares_exactly_the_catalog_functions(evaluated: dict[str, Any], catalog: Catalog) -> None:
     declared = _declared_with_defaults(evaluated)
-    expected = {name: spec.as_terraform() for name, spec in FUNCTIONS.items()}
-    assert sorted(declared) == sorted(expected), "functions differ between bot/deploy/catalog.py and functions.tf"
+    expected = {name: spec.as_terraform() for name, spec in catalog.functions.items()}
+    assert sorted(declared) == sorted(expected), "Terraform deploys other functions than the catalog lists"
     for name in expected:
         assert declared[name] == expected[name], f"{name}: Terraform {declared[name]} != Python {expected[name]}"
     queues = evaluated["declared"]["queues"]
     assert {k: (q["consumer"], q["description"]) for k, q in queues.items()} == {
-        k: (q.consumer, q.description) for k, q in QUEUES.items()
+        k: (q.consumer, q.description) for k, q in catalog.queues.items()
     }
 
 
-def test_the_hcl_source_declares_functions_as_python_does() -> None:
-    # The same comparison on the parsed source (python-hcl2), defaults left out as in functions.tf.
-    declared = locals_of(TF / "functions.tf")["functions"]
-    assert sorted(declared) == sorted(FUNCTIONS)
-    for name, body in declared.items():
-        expected = FUNCTIONS[name].as_terraform()
-        for key, value in body.items():
-            assert expected[key] == value, f"functions.tf {name}.{key} = {value!r}, bot/deploy says {expected[key]!r}"
+def test_functions_tf_declares_nothing_per_function() -> None:
+    # Everything comes from the catalog file: no hand-written entries to keep in step.
+    declared = locals_of(TF / "functions.tf")
+    for key in ("functions", "queues", "tasks", "workflows", "tables", "event_rules", "schedules"):
+        assert isinstance(declared[key], str) and "local.catalog" in declared[key], key
 
 
-@pytest.mark.parametrize("name", sorted(FUNCTIONS) or ["(none yet)"])
-def test_every_handler_is_a_real_callable(name: str) -> None:
-    if name == "(none yet)":
-        assert locals_of(TF / "functions.tf")["functions"] == {}, "functions.tf declares functions bot/deploy lacks"
-        return
-    module_name, _, attr = FUNCTIONS[name].handler.rpartition(".")
-    module = importlib.import_module(module_name)
-    handler = getattr(module, attr, None)
-    assert callable(handler), f"{name}: {FUNCTIONS[name].handler} is not a callable"
-    params = list(inspect.signature(handler).parameters)
-    assert len(params) >= 2, f"{name}: a Lambda handler takes (event, context), {attr} takes {params}"
+def test_every_handler_is_a_real_callable(catalog: Catalog) -> None:
+    for name, spec in catalog.functions.items():
+        module_name, _, attr = spec.handler.rpartition(".")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            raise AssertionError(f"{name}: {spec.handler}: {exc}") from exc
+        handler = getattr(module, attr, None)
+        assert callable(handler), f"{name}: {spec.handler} is not a callable"
+        params = list(inspect.signature(handler).parameters)
+        assert len(params) >= 2, f"{name}: a Lambda handler takes (event, context), {attr} takes {params}"
 
 
 def test_access_kinds_are_the_same_on_both_sides() -> None:
@@ -81,9 +78,9 @@ def _policy_kinds(statements: list[dict[str, Any]]) -> dict[str, tuple[str, ...]
     }
 
 
-def test_each_policy_grants_exactly_the_declared_access(evaluated: dict[str, Any]) -> None:
+def test_each_policy_grants_exactly_the_declared_access(evaluated: dict[str, Any], catalog: Catalog) -> None:
     for name, function in evaluated["catalog"]["functions"].items():
-        expected = function_actions(FUNCTIONS[name])
+        expected = function_actions(catalog.functions[name])
         granted = _policy_kinds(function["statements"])
         for kind in function["key_kinds"]:  # added by modules/lambda_function on the deployment key
             granted[kind] = ACCESS_ACTIONS[kind]
@@ -91,34 +88,37 @@ def test_each_policy_grants_exactly_the_declared_access(evaluated: dict[str, Any
         assert granted == expected, f"{name}: policy {granted} != declared {expected}"
 
 
-SYNTHETIC = """
-locals {
-  functions = {
-    bot = {
-      handler = "bot.x.handler", description = "Slack", trigger = "http", tables_read = ["meetings"],
-      tables_write = ["users"], buckets_write = ["sessions"], invoke_self = true, secrets = ["slack_bot_token"],
-      task_callback = true, schedules = true, events_put = true, bedrock = true,
-    }
-    worker = {
-      handler = "bot.x.worker", description = "Queue worker", trigger = "queue", timeout_s = 120,
-      queues_consume = ["jobs"], queues_send = ["jobs"],
-    }
-  }
-  queues  = { jobs = { consumer = "worker", description = "Jobs" } }
-  secrets = { slack_bot_token = { name = "slack/bot-token", description = "Bot token" } }
-  tasks   = {}
+SYNTHETIC: dict[str, Any] = {
+    "functions": {
+        "bot": {
+            "handler": "bot.x.handler",
+            "description": "Slack",
+            "trigger": "http",
+            "tables_read": ["meetings"],
+            "tables_write": ["users"],
+            "buckets_write": ["sessions"],
+            "invoke_self": True,
+            "secrets": ["slack_bot_token"],
+            "task_callback": True,
+            "schedules": True,
+            "events_put": True,
+            "bedrock": True,
+        },
+        "worker": {
+            "handler": "bot.x.worker",
+            "description": "Queue worker",
+            "trigger": "queue",
+            "timeout_s": 120,
+            "queues_consume": ["jobs"],
+            "queues_send": ["jobs"],
+        },
+    },
+    "queues": {"jobs": {"consumer": "worker", "description": "Jobs"}},
 }
-"""
 
 
-@pytest.fixture
-def no_workflows(tmp_path: Path) -> dict[str, str]:
-    (tmp_path / "no-workflows").mkdir()
-    return {"workflows_dir": str(tmp_path / "no-workflows")}
-
-
-def test_policies_are_scoped_to_the_named_resources(harness: Any, no_workflows: dict[str, str]) -> None:
-    out = harness(no_workflows, root_files={"functions.tf": SYNTHETIC})
+def test_policies_are_scoped_to_the_named_resources(harness: Any) -> None:
+    out = harness({}, catalog=SYNTHETIC)
     arns = out["catalog"]["arns"]
     bot = {s["sid"]: s for s in out["catalog"]["functions"]["bot"]["statements"]}
     assert bot["TableRead"]["resources"] == [
@@ -139,10 +139,11 @@ def test_policies_are_scoped_to_the_named_resources(harness: Any, no_workflows: 
     assert out["catalog"]["queues"]["jobs"]["visibility_timeout_s"] == 720
 
 
-def test_a_typo_in_an_access_list_fails_the_plan(harness: Any, no_workflows: dict[str, str]) -> None:
-    bad = SYNTHETIC.replace('tables_read = ["meetings"]', 'tables_read = ["meeting"]')
+def test_a_typo_in_an_access_list_fails_the_plan(harness: Any) -> None:
+    bad = json.loads(json.dumps(SYNTHETIC))
+    bad["functions"]["bot"]["tables_read"] = ["meeting"]
     with pytest.raises(TerraformFailed, match="bot: table meeting"):
-        harness(no_workflows, root_files={"functions.tf": bad})
+        harness({}, catalog=bad)
 
 
 def _block(text: str, start: int) -> str:
@@ -240,16 +241,6 @@ def test_reads_and_writes_are_split() -> None:
         assert not any(reads.match(a) for a in ACCESS_ACTIONS[kind]), kind
 
 
-def test_register_refuses_a_duplicate_function() -> None:
-    spec = FunctionSpec("dup_test", "bot.x.handler", "d", "http")
-    _register(spec)
-    try:
-        with pytest.raises(ValueError, match="declared twice"):
-            _register(spec)
-    finally:
-        FUNCTIONS.pop("dup_test")
-
-
 def test_function_specs_reject_impossible_values() -> None:
     with pytest.raises(ValueError, match="handler"):
         FunctionSpec("bot", "handler", "d", "http")
@@ -261,5 +252,6 @@ def test_main_tf_gives_the_catalog_the_declarations() -> None:
     (catalog,) = [b['"catalog"'] for b in parse(TF / "main.tf")["module"] if '"catalog"' in b]
     args = unquote(catalog)
     assert args["functions"] == "${local.functions}" and args["queues"] == "${local.queues}"
-    assert args["secrets"] == "${local.secrets}" and args["workflows_dir"] == "${local.repo_root}/workflows"
+    assert args["secrets"] == "${local.secrets}" and args["workflows"] == "${local.workflows}"
+    assert args["tables"] == "${local.tables}"
     assert args["tasks"] == "${local.tasks}" and args["task_networks"] == "${local.task_networks}"

@@ -8,7 +8,7 @@ answers every Web API call.
 Covered: every deployed function, each with one scenario: the Slack entry point (a DM, ``/prep`` and
 the home tab through the emulator), the meeting-prep and project-phase workflow tasks, the
 meeting-prep event handlers and the calendar-monitor schedule; and the Fargate phase runner: the
-``RunProjectPhase`` function starting the task, and the task running the phase (``TASKS``). A scenario
+``RunProjectPhase`` function starting the task, and the task running the phase (the catalog's ``tasks``). A scenario
 exercises one path, so a call only another path makes can still be missing from a policy.
 """
 
@@ -28,7 +28,7 @@ from moto import mock_aws
 from slack_sdk import WebClient
 from slack_sdk.web import SlackResponse
 
-from bot.deploy import FUNCTIONS, TASKS, Access, aws_tables
+from bot.deploy import Access, Catalog, aws_tables, build_catalog
 from bot.runtime import Crewbot, start
 from bot.storage.dynamodb import create_buckets, create_tables
 from bot.storage.records import Meeting
@@ -150,7 +150,7 @@ def _violations(spec: Access, calls: list[Call], crewbot: Crewbot) -> list[str]:
         for w in WORKFLOWS.glob("*.asl.json")
     }
     secrets = {key: namer.secret(s.name) for key, s in crewbot.config.secrets.items()}
-    tasks = {t: namer.name(t) for t in TASKS}
+    tasks = {t: namer.name(t) for t in _catalog(crewbot).tasks}
     problems = []
     for service, operation, params in calls:
         allowed = True
@@ -204,7 +204,13 @@ def _check(
     """What ``name`` called without being allowed to (empty when its policy covers every call)."""
     if expect_calls and not calls:
         return [f"{name} made no AWS call: the scenario did not run"]
-    return [f"{name}: {problem}" for problem in _violations(spec or FUNCTIONS[name], calls, crewbot)]
+    declared = spec or _catalog(crewbot).functions[name]
+    return [f"{name}: {problem}" for problem in _violations(declared, calls, crewbot)]
+
+
+def _catalog(crewbot: Crewbot) -> Catalog:
+    """The deploy catalog of the runtime's plugins: the declarations Terraform deploys."""
+    return build_catalog(crewbot)
 
 
 # -- scenarios -------------------------------------------------------------------------------------
@@ -295,7 +301,7 @@ def test_meeting_prep_event_handlers_stay_within_their_policies(
         recorder.clear()
         run_event_handler(
             handlers,
-            FUNCTIONS[function].environment["CREWBOT_EVENT_HANDLER"],
+            _catalog(crewbot).functions[function].environment["CREWBOT_EVENT_HANDLER"],
             {"id": "e1", "source": source, "detail-type": detail_type, "detail": detail, "time": now},
         )
         problems += _check(function, recorder, crewbot)
@@ -310,7 +316,7 @@ def test_the_calendar_monitor_stays_within_its_policy(aws: Callable[[], Crewbot]
     recorder.clear()
     run_schedule(
         schedules,
-        FUNCTIONS["schedule_calendar_monitor"].environment["CREWBOT_SCHEDULE"],
+        _catalog(crewbot).functions["schedule_calendar_monitor"].environment["CREWBOT_SCHEDULE"],
         {"time": datetime.now(UTC).isoformat()},
     )
     problems = _check("schedule_calendar_monitor", recorder, crewbot)
@@ -423,5 +429,5 @@ def test_the_fargate_phase_runner_stays_within_its_policies(
     except Exception as exc:
         assert "token" in str(exc).lower(), f"the phase run failed: {exc!r}"  # moto knows no such task token
     assert any(c[1] == "SendTaskSuccess" or c[1] == "SendTaskFailure" for c in recorder), "the run answered nothing"
-    problems += _check("phase_runner task", recorder, container, spec=TASKS["phase_runner"])
+    problems += _check("phase_runner task", recorder, container, spec=_catalog(container).tasks["phase_runner"])
     assert not problems, "calls outside the policies:\n" + "\n".join(problems)

@@ -10,10 +10,10 @@ import pytest
 from bot.config import load_config
 from bot.config.loader import RESERVED_ENV
 from bot.config.naming import ResourceNamer, standard_tags
-from bot.deploy import FUNCTIONS, aws_tables, lambda_environment
+from bot.deploy import Catalog, aws_tables, lambda_environment
 from bot.storage.base import IndexSpec, TableSpec
 from bot.storage.tables import BUCKETS
-from tests.infra.conftest import ACCOUNT, TF, locals_of
+from tests.infra.conftest import ACCOUNT, TF
 
 
 def _spec_as_terraform(spec: TableSpec) -> dict[str, Any]:
@@ -25,13 +25,14 @@ def _spec_as_terraform(spec: TableSpec) -> dict[str, Any]:
     }
 
 
-def test_hcl_tables_are_exactly_the_python_table_specs() -> None:
-    # Parsed from the HCL source (python-hcl2): a table added or changed in Python alone fails here.
-    declared = locals_of(TF / "modules" / "catalog" / "data.tf")["tables"]
+def test_the_catalog_deploys_exactly_the_registered_tables(catalog: Catalog, evaluated: dict[str, Any]) -> None:
     expected = {name: _spec_as_terraform(spec) for name, spec in aws_tables().items()}
-    assert sorted(declared) == sorted(expected), "tables differ: bot/storage/tables.py vs modules/catalog/data.tf"
+    assert {name: _spec_as_terraform(spec) for name, spec in catalog.tables.items()} == expected
+    declared = evaluated["catalog"]["tables"]
+    assert sorted(declared) == sorted(expected), "Terraform deploys other tables than the plugins declare"
     for name, spec in expected.items():
-        assert declared[name] == spec, f"table {name}: Terraform {declared[name]} != Python {spec}"
+        got = {k: declared[name][k] for k in spec}
+        assert got == spec, f"table {name}: Terraform {got} != Python {spec}"
 
 
 def test_local_only_tables_are_not_deployed() -> None:
@@ -107,24 +108,19 @@ def test_tags_are_the_standard_tags(evaluated: dict[str, Any]) -> None:
 
 
 # Variables that pick what an entry point runs (bot/entrypoints/workflows.py, bot/entrypoints/events.py).
-_SELECTORS = ("CREWBOT_WORKFLOW_TASK", "CREWBOT_SCHEDULE", "CREWBOT_EVENT_HANDLER")
+_SELECTORS = ("CREWBOT_WORKFLOW_TASK", "CREWBOT_SCHEDULE", "CREWBOT_EVENT_HANDLER", "CREWBOT_QUEUE")
 
 
-@pytest.mark.parametrize("name", sorted(FUNCTIONS))
-def test_every_function_environment_loads(name: str, evaluated: dict[str, Any], request: pytest.FixtureRequest) -> None:
-    environ = evaluated["catalog"]["functions"][name]["environment"]
-    unreserved = [v for v in _SELECTORS if v in environ and v not in RESERVED_ENV]
-    if unreserved:
-        # A known defect outside infra/terraform: the config loader reads every CREWBOT_* variable as a
-        # configuration key, and these selectors are not reserved, so the function could not start.
-        # Strict: once bot/config/loader.py reserves them, this marker stops applying and the test runs.
-        request.applymarker(
-            pytest.mark.xfail(strict=True, reason=f"bot/config/loader.py RESERVED_ENV lacks {unreserved}")
-        )
-    try:
-        load_config(environ=environ)
-    except Exception as exc:
-        raise AssertionError(f"function {name} would not start: {exc}") from exc
+def test_every_function_environment_loads(evaluated: dict[str, Any]) -> None:
+    for name, function in evaluated["catalog"]["functions"].items():
+        environ = function["environment"]
+        unreserved = [v for v in _SELECTORS if v in environ and v not in RESERVED_ENV]
+        # The config loader reads every other CREWBOT_* variable as a configuration key.
+        assert not unreserved, f"{name}: bot/config/loader.py RESERVED_ENV lacks {unreserved}"
+        try:
+            load_config(environ=environ)
+        except Exception as exc:
+            raise AssertionError(f"function {name} would not start: {exc}") from exc
 
 
 def test_functions_get_an_environment_the_config_loader_accepts(evaluated: dict[str, Any]) -> None:

@@ -18,44 +18,39 @@ import pytest
 
 from bot.config import load_config
 from bot.config.naming import ResourceNamer
-from bot.deploy import ACCESS_ACTIONS, FUNCTIONS, TASKS, TaskSpec, function_actions
+from bot.deploy import ACCESS_ACTIONS, Catalog, TaskSpec, function_actions
 from plugins.projects.launchers import run_phase_command
 from plugins.projects.settings import EcsRunner, Settings
-from tests.infra.conftest import ACCOUNT, REPO, TF, WORKFLOWS, TerraformFailed, locals_of, run_harness
+from tests.infra.conftest import ACCOUNT, REPO, TF, TerraformFailed, run_harness
 from tests.infra.test_functions_and_iam import _policy_kinds
 
 DOCKERFILE = REPO / "infra" / "docker" / "phase-runner" / "Dockerfile"
 VPC = {"subnet_ids": ["subnet-aaa", "subnet-bbb"], "security_group_ids": ["sg-111"]}
-BASE = {"environment": "dev", "region": "eu-west-1", "account_id": ACCOUNT, "workflows_dir": str(WORKFLOWS)}
+BASE = {"environment": "dev", "region": "eu-west-1", "account_id": ACCOUNT}
+#: The functions that start phase runs: the Slack entry point (a customer's answer) and the phase task.
+LAUNCHERS = ("bot", "task_run_project_phase")
 
 
 @pytest.fixture(scope="module")
-def ecs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def ecs(tmp_path_factory: pytest.TempPathFactory, catalog_file: Path) -> dict[str, Any]:
     """The real declarations with the Fargate runner on, in a VPC."""
-    return run_harness(tmp_path_factory.mktemp("tf-ecs"), {**BASE, "phase_runner": "ecs", "vpc": VPC})
-
-
-def _launchers() -> list[str]:
-    return sorted(name for name, spec in FUNCTIONS.items() if "phase_runner" in spec.run_tasks)
+    variables = {**BASE, "catalog_file": str(catalog_file), "phase_runner": "ecs", "vpc": VPC}
+    return run_harness(tmp_path_factory.mktemp("tf-ecs"), variables)
 
 
 # -- declarations ----------------------------------------------------------------------------------
 
 
-def test_terraform_declares_exactly_the_python_tasks(evaluated: dict[str, Any]) -> None:
+def test_terraform_declares_exactly_the_catalog_tasks(evaluated: dict[str, Any], catalog: Catalog) -> None:
     keep = set(TaskSpec("x", "d", ("crewbot",)).as_terraform())
     declared = {name: {k: v for k, v in t.items() if k in keep} for name, t in evaluated["catalog"]["tasks"].items()}
-    expected = {name: spec.as_terraform() for name, spec in TASKS.items()}
-    assert declared == expected, "container tasks differ between bot/deploy/catalog.py TASKS and functions.tf"
-    # The HCL source too (defaults left out there).
-    for name, body in locals_of(TF / "functions.tf")["tasks"].items():
-        for key, value in body.items():
-            assert expected[name][key] == value, f"functions.tf tasks.{name}.{key} = {value!r}, Python says otherwise"
+    expected = {name: spec.as_terraform() for name, spec in catalog.tasks.items()}
+    assert declared == expected, "container tasks differ between the catalog and Terraform"
 
 
-def test_the_phase_task_replaces_the_inline_phase_run() -> None:
+def test_the_phase_task_replaces_the_inline_phase_run(catalog: Catalog) -> None:
     # The task does what task_run_project_phase does inline: the same data access, no more.
-    inline, task = FUNCTIONS["task_run_project_phase"], TASKS["phase_runner"]
+    inline, task = catalog.functions["task_run_project_phase"], catalog.tasks["phase_runner"]
     assert function_actions(task) == function_actions(inline)
     for field in (
         "tables_read",
@@ -67,7 +62,8 @@ def test_the_phase_task_replaces_the_inline_phase_run() -> None:
         "task_callback",
     ):
         assert getattr(task, field) == getattr(inline, field), field
-    assert _launchers() == ["bot", "task_run_project_phase"]
+    launchers = tuple(sorted(name for name, spec in catalog.functions.items() if "phase_runner" in spec.run_tasks))
+    assert launchers == LAUNCHERS
 
 
 def test_task_specs_reject_what_a_task_cannot_do() -> None:
@@ -87,10 +83,12 @@ def test_with_the_lambda_runner_nothing_may_start_a_task(evaluated: dict[str, An
 # -- IAM -------------------------------------------------------------------------------------------
 
 
-def test_every_policy_is_its_declaration_with_the_runner_on(ecs: dict[str, Any]) -> None:
-    catalog = ecs["catalog"]
-    principals = [(n, f, function_actions(FUNCTIONS[n], tasks_deployed=True)) for n, f in catalog["functions"].items()]
-    principals += [(f"task {n}", t, function_actions(TASKS[n])) for n, t in catalog["tasks"].items()]
+def test_every_policy_is_its_declaration_with_the_runner_on(ecs: dict[str, Any], catalog: Catalog) -> None:
+    out = ecs["catalog"]
+    principals = [
+        (n, f, function_actions(catalog.functions[n], tasks_deployed=True)) for n, f in out["functions"].items()
+    ]
+    principals += [(f"task {n}", t, function_actions(catalog.tasks[n])) for n, t in out["tasks"].items()]
     for name, principal, expected in principals:
         granted = _policy_kinds(principal["statements"])
         for kind in principal["key_kinds"]:
@@ -102,7 +100,7 @@ def test_launchers_may_run_only_the_phase_task_and_pass_only_its_roles(ecs: dict
     arns = ecs["catalog"]["arns"]
     prefix = f"arn:aws:ecs:eu-west-1:{ACCOUNT}"
     assert arns["task_definitions"]["phase_runner"] == f"{prefix}:task-definition/crewbot-dev-phase-runner:*"
-    for name in _launchers():
+    for name in LAUNCHERS:
         statements = {s["sid"]: s for s in ecs["catalog"]["functions"][name]["statements"]}
         run, tag, pass_role = statements["TaskRun"], statements["TaskRunTag"], statements["TaskRunPassRole"]
         assert (run["actions"], run["resources"]) == (["ecs:RunTask"], [arns["task_definitions"]["phase_runner"]])
@@ -120,7 +118,7 @@ def test_launchers_may_run_only_the_phase_task_and_pass_only_its_roles(ecs: dict
         assert pass_role["conditions"] == [
             {"test": "StringEquals", "variable": "iam:PassedToService", "values": ["ecs-tasks.amazonaws.com"]}
         ]
-    others = set(FUNCTIONS) - set(_launchers())
+    others = set(ecs["catalog"]["functions"]) - set(LAUNCHERS)
     for name in others:
         assert not any(s["sid"].startswith("TaskRun") for s in ecs["catalog"]["functions"][name]["statements"]), name
 
@@ -136,12 +134,12 @@ def test_task_names_follow_the_naming_rule(ecs: dict[str, Any]) -> None:
     assert task["log_group"] == f"/ecs/{namer.name('phase_runner')}"
 
 
-def test_a_typo_in_run_tasks_fails_the_plan(harness: Any) -> None:
-    source = (TF / "functions.tf").read_text(encoding="utf-8")
-    bad = source.replace('run_tasks     = ["phase_runner"]', 'run_tasks     = ["phase_runer"]', 1)
-    assert bad != source
+def test_a_typo_in_run_tasks_fails_the_plan(harness: Any, catalog: Catalog) -> None:
+    shipped = catalog.as_json()
+    bad = {key: shipped[key] for key in ("functions", "tasks")}
+    bad["functions"]["task_run_project_phase"]["run_tasks"] = ["phase_runer"]
     with pytest.raises(TerraformFailed, match="task_run_project_phase: task phase_runer"):
-        harness({}, root_files={"functions.tf": bad})
+        harness({}, catalog=bad)
 
 
 # -- configuration -----------------------------------------------------------------------------------
@@ -152,7 +150,7 @@ def _projects_settings(environ: dict[str, str]) -> Settings:
     return Settings.model_validate(config.plugins.settings.get("projects", {}))
 
 
-@pytest.mark.parametrize("name", _launchers())
+@pytest.mark.parametrize("name", LAUNCHERS)
 def test_launchers_are_configured_to_start_the_deployed_task(name: str, ecs: dict[str, Any]) -> None:
     # The launchers' configuration comes from their environment: it must be the projects plugin's real
     # settings (validated by its model) and name what Terraform creates.
@@ -216,7 +214,7 @@ def _exec_form(args: str) -> list[str]:
 
 
 def test_the_image_runs_the_command_the_launcher_overrides_it_with(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, catalog: Catalog
 ) -> None:
     instructions = _instructions()
     entrypoint = [_exec_form(a) for k, a in instructions if k == "ENTRYPOINT"]
@@ -224,7 +222,7 @@ def test_the_image_runs_the_command_the_launcher_overrides_it_with(
     # ECS replaces CMD with the override and keeps ENTRYPOINT: the launcher's argv names the program itself.
     argv = (entrypoint[-1] if entrypoint else []) + run_phase_command("p1", "run-0001", resume=True)
     assert argv[:3] == ["crewbot", "projects", "run-phase"], f"the container would run {argv}"
-    assert cmd == list(TASKS["phase_runner"].command), "Dockerfile CMD != the task definition's command"
+    assert cmd == list(catalog.tasks["phase_runner"].command), "Dockerfile CMD != the task definition's command"
     # And the crewbot CLI understands that argv as `projects run-phase` (the plugin's command).
     monkeypatch.setenv("CREWBOT_HOME", str(tmp_path))
     monkeypatch.chdir(tmp_path)

@@ -1,5 +1,5 @@
-"""Every workflows/*.asl.json becomes a state machine whose placeholders are all bound, and whose
-role may do exactly what its Task resources need."""
+"""Every registered workflow becomes a state machine whose placeholders are all bound, and whose role
+may do exactly what its Task resources need."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from bot.deploy import Catalog
 from tests.infra.conftest import TF, WORKFLOWS, TerraformFailed, parse, unquote
 
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
@@ -19,8 +20,10 @@ def _definitions() -> list[Path]:
     return sorted(WORKFLOWS.glob("*.asl.json"))
 
 
-def test_every_definition_is_deployed_with_all_placeholders_bound(evaluated: dict[str, Any]) -> None:
+def test_every_definition_is_deployed_with_all_placeholders_bound(evaluated: dict[str, Any], catalog: Catalog) -> None:
     workflows = evaluated["catalog"]["workflows"]
+    assert sorted(workflows) == sorted(catalog.workflows)
+    # The shipped plugins register every shipped definition.
     assert sorted(workflows) == sorted(p.name.removesuffix(".asl.json") for p in _definitions())
     bindings = evaluated["catalog"]["workflow_bindings"]
     for path in _definitions():
@@ -35,7 +38,7 @@ def test_every_definition_is_deployed_with_all_placeholders_bound(evaluated: dic
 def test_each_task_has_its_function(evaluated: dict[str, Any]) -> None:
     functions = evaluated["catalog"]["functions"]
     for task, function in evaluated["catalog"]["workflow_tasks"].items():
-        assert function in functions, f"task {task} needs function {function} in functions.tf and bot/deploy"
+        assert function in functions, f"task {task} needs function {function} in the catalog"
         assert functions[function]["trigger"] == "workflow_task"
         assert functions[function]["environment"]["CREWBOT_WORKFLOW_TASK"] == task
 
@@ -78,21 +81,22 @@ ASL = {
         },
     },
 }
-TASK_FUNCTIONS = """
-locals {
-  functions = {
-    task_load_meeting = {
-      handler = "bot.workflows.x.handler", description = "Load", trigger = "workflow_task", tables_read = ["meetings"]
+TASK_FUNCTIONS: dict[str, Any] = {
+    "functions": {
+        "task_load_meeting": {
+            "handler": "bot.workflows.x.handler",
+            "description": "Load",
+            "trigger": "workflow_task",
+            "tables_read": ["meetings"],
+        },
+        "task_ask_user": {
+            "handler": "bot.workflows.x.handler",
+            "description": "Ask",
+            "trigger": "workflow_task",
+            "task_callback": True,
+        },
     }
-    task_ask_user = {
-      handler = "bot.workflows.x.handler", description = "Ask", trigger = "workflow_task", task_callback = true
-    }
-  }
-  queues  = {}
-  secrets = {}
-  tasks   = {}
 }
-"""
 
 
 @pytest.fixture
@@ -104,7 +108,7 @@ def workflows_dir(tmp_path: Path) -> Path:
 
 
 def test_tasks_become_functions_and_the_role_covers_the_integrations(harness: Any, workflows_dir: Path) -> None:
-    out = harness({"workflows_dir": str(workflows_dir)}, root_files={"functions.tf": TASK_FUNCTIONS})
+    out = harness({}, catalog=TASK_FUNCTIONS, workflows=workflows_dir)
     catalog = out["catalog"]
     assert catalog["workflow_tasks"] == {"LoadMeeting": "task_load_meeting", "AskUser": "task_ask_user"}
     rendered = json.loads(out["rendered"]["meeting_prep"])
@@ -126,10 +130,9 @@ def test_tasks_become_functions_and_the_role_covers_the_integrations(harness: An
 
 
 def test_a_task_without_a_function_fails_the_plan(harness: Any, workflows_dir: Path) -> None:
-    only_one = re.sub(r"    task_ask_user = \{[^}]*\}\n", "", TASK_FUNCTIONS)
-    assert only_one != TASK_FUNCTIONS
+    only_one = {"functions": {"task_load_meeting": TASK_FUNCTIONS["functions"]["task_load_meeting"]}}
     with pytest.raises(TerraformFailed, match=r"Workflow tasks without a function.*task_ask_user"):
-        harness({"workflows_dir": str(workflows_dir)}, root_files={"functions.tf": only_one})
+        harness({}, catalog=only_one, workflows=workflows_dir)
 
 
 def test_an_unbound_placeholder_fails_the_plan(harness: Any, workflows_dir: Path) -> None:
@@ -137,7 +140,7 @@ def test_an_unbound_placeholder_fails_the_plan(harness: Any, workflows_dir: Path
     asl["States"]["Announce"]["Parameters"]["Entries"][0]["Source"] = "${EventSource}"
     (workflows_dir / "meeting_prep.asl.json").write_text(json.dumps(asl), encoding="utf-8")
     with pytest.raises(TerraformFailed, match=r"Unbound workflow placeholders.*EventSource"):
-        harness({"workflows_dir": str(workflows_dir)}, root_files={"functions.tf": TASK_FUNCTIONS})
+        harness({}, catalog=TASK_FUNCTIONS, workflows=workflows_dir)
 
 
 def test_an_unmapped_integration_fails_the_plan(harness: Any, workflows_dir: Path) -> None:
@@ -145,4 +148,4 @@ def test_an_unmapped_integration_fails_the_plan(harness: Any, workflows_dir: Pat
     asl["States"]["Remind"]["Resource"] = "arn:aws:states:::aws-sdk:s3:deleteBucket"
     (workflows_dir / "meeting_prep.asl.json").write_text(json.dumps(asl), encoding="utf-8")
     with pytest.raises(TerraformFailed, match=r"no IAM mapping.*aws-sdk:s3:deleteBucket"):
-        harness({"workflows_dir": str(workflows_dir)}, root_files={"functions.tf": TASK_FUNCTIONS})
+        harness({}, catalog=TASK_FUNCTIONS, workflows=workflows_dir)

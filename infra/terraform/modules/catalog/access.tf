@@ -1,7 +1,7 @@
 # Least privilege per function: the IAM actions each kind of access grants (the same table as
 # ACCESS_ACTIONS in bot/deploy/catalog.py; tests/infra compares them and checks the table and bucket
 # actions against the AWS calls bot/storage/dynamodb.py makes), applied to the resources each
-# function declares in functions.tf. No statement has a "*" action.
+# function declares in the deploy catalog. No statement has a "*" action.
 
 locals {
   access_actions = {

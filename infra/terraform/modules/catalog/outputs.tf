@@ -30,7 +30,7 @@ output "buckets" {
 }
 
 output "functions" {
-  description = "Lambda functions: the declaration from functions.tf plus name, ARN, environment and IAM statements."
+  description = "Lambda functions: the declaration from the deploy catalog plus name, ARN, environment and IAM statements."
   value       = local.functions
 
   precondition {
@@ -39,12 +39,12 @@ output "functions" {
   }
   precondition {
     condition     = length(local.missing_task_functions) == 0
-    error_message = "Workflow tasks without a function (trigger \"workflow_task\") in functions.tf: ${join(", ", local.missing_task_functions)}."
+    error_message = "Workflow tasks without a function (trigger \"workflow_task\") in the deploy catalog (is the plugin registering the task enabled?): ${join(", ", local.missing_task_functions)}."
   }
 }
 
 output "tasks" {
-  description = "Container tasks: the declaration from functions.tf plus names, role ARNs, environment, IAM statements and, when deployed, the network."
+  description = "Container tasks: the declaration from the deploy catalog plus names, role ARNs, environment, IAM statements and, when deployed, the network."
   value       = local.tasks
 
   precondition {

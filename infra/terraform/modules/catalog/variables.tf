@@ -27,13 +27,29 @@ variable "partition" {
   default     = "aws"
 }
 
-variable "workflows_dir" {
-  description = "Folder holding the workflows/*.asl.json definitions."
-  type        = string
+variable "workflows" {
+  description = "State machine definitions (Amazon States Language files) by logical name: the workflows the plugins register."
+  type        = map(string)
+  default     = {}
+}
+
+variable "tables" {
+  description = "DynamoDB tables by logical name, as the plugins declare them (bot/storage TableSpec): keys, indexes, TTL attribute."
+  type = map(object({
+    pk  = string
+    sk  = optional(string)
+    ttl = optional(string)
+    indexes = optional(list(object({
+      name = string
+      pk   = string
+      sk   = optional(string)
+    })), [])
+  }))
+  default = {}
 }
 
 variable "functions" {
-  description = "Lambda functions by logical name (infra/terraform/functions.tf, mirrored by bot/deploy/catalog.py)."
+  description = "Lambda functions by logical name (the deploy catalog, bot/deploy/catalog.py)."
   type = map(object({
     handler              = string
     description          = string
@@ -62,7 +78,7 @@ variable "functions" {
 }
 
 variable "tasks" {
-  description = "Container tasks (ECS Fargate) by logical name (infra/terraform/functions.tf, mirrored by bot/deploy/catalog.py TASKS): what each may touch, as for functions."
+  description = "Container tasks (ECS Fargate) by logical name (the deploy catalog): what each may touch, as for functions."
   type = map(object({
     description          = string
     command              = list(string)

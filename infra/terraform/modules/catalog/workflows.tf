@@ -1,10 +1,9 @@
-# Step Functions definitions: one state machine per workflows/*.asl.json. A Task names its Lambda
+# Step Functions definitions: one state machine per registered workflow. A Task names its Lambda
 # function with the placeholder ${<Task>FunctionArn} (bot/workflows/tasks.py); the function for task
 # LoadMeeting is the catalog function task_load_meeting, with trigger "workflow_task".
 
 locals {
-  workflow_files = fileset(var.workflows_dir, "*.asl.json")
-  workflows      = { for f in local.workflow_files : trimsuffix(f, ".asl.json") => "${var.workflows_dir}/${f}" }
+  workflows = var.workflows
 
   # Every ${name} in every definition (templatefile fails on an unbound one).
   workflow_placeholders = {

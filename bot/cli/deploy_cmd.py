@@ -1,0 +1,59 @@
+"""``crewbot deploy catalog [--json] [--output DIR]``: what Terraform deploys, from the enabled plugins."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from bot.cli.context import CliContext
+
+
+def add_to(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("deploy", help="the AWS deployment: catalog")
+    commands = parser.add_subparsers(dest="deploy_command", metavar="STEP", required=True)
+    catalog = commands.add_parser(
+        "catalog", help="the functions, workflows, schedules, rules, queues and tables the enabled plugins deploy"
+    )
+    catalog.add_argument("--json", action="store_true", help="print the catalog file Terraform reads")
+    catalog.add_argument(
+        "--output",
+        metavar="DIR",
+        type=Path,
+        help="write DIR/catalog.json and DIR/workflows/ (what `make package` does)",
+    )
+    catalog.set_defaults(func=run_catalog)
+
+
+def run_catalog(ctx: CliContext) -> int:
+    from bot.deploy.catalog import CatalogError, build_catalog
+
+    try:
+        catalog = build_catalog(ctx.crewbot)
+    except CatalogError as exc:
+        print("crewbot deploy catalog: the registrations cannot be deployed:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    if ctx.args.output:
+        ctx.print(f"wrote {catalog.write(ctx.args.output)}")
+        return 0
+    if ctx.args.json:
+        ctx.print(json.dumps(catalog.as_json(), indent=1, sort_keys=True))
+        return 0
+    ctx.print(f"functions ({len(catalog.functions)}):")
+    for name, spec in sorted(catalog.functions.items()):
+        ctx.print(f"  {name:<32} {spec.trigger:<14} {spec.memory_mb:>5} MB {spec.timeout_s:>4} s  {spec.handler}")
+    for title, names in (
+        ("workflows", [f"{n} (tasks: {', '.join(w.tasks) or '-'})" for n, w in sorted(catalog.workflows.items())]),
+        ("schedules", [f"{n}: {s['expression']} -> {s['function']}" for n, s in sorted(catalog.schedules.items())]),
+        ("event rules", [f"{n} -> {r['function']}" for n, r in sorted(catalog.event_rules.items())]),
+        ("queues", [f"{n} (+ {n}-dlq) -> {q.consumer}" for n, q in sorted(catalog.queues.items())]),
+        ("container tasks", sorted(catalog.tasks)),
+        ("tables", sorted(catalog.tables)),
+    ):
+        ctx.print(f"{title} ({len(names)}):")
+        for line in names:
+            ctx.print(f"  {line}")
+    return 0
