@@ -54,6 +54,7 @@ from bot.calendars.throttle import RETRY_STATUSES, Backoff, retry_after
 from bot.calendars.zones import iana_zone_name, resolve_zone, zone_info, zone_of
 from bot.cli.context import CliContext
 from bot.config.secrets import SecretNotFound
+from bot.deploy.catalog import Deployment, TaskSpec
 from bot.events import Event, EventHandler, Schedule, ScheduledCall, parse_expression
 from bot.events.queues import Message, QueueConsumer, QueueSpec, RetryLater
 from bot.httproutes import HttpRequest, HttpResponse, HttpRoute, serve
@@ -137,6 +138,7 @@ __all__ = [
     "ContextProvider",
     "Crewbot",
     "CrewbotHooks",
+    "Deployment",
     "Event",
     "EventHandler",
     "ExecutionAlreadyExists",
@@ -175,6 +177,7 @@ __all__ = [
     "TableSpec",
     "TaskContext",
     "TaskFailure",
+    "TaskSpec",
     "TaskTokenAnswered",
     "TaskTokenError",
     "TaskTokenExpired",

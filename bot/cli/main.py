@@ -9,8 +9,17 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from bot import __version__
-from bot.cli import agents_cmd, config_cmd, dev_cmd, manifest_cmd, plugins_cmd, run_cmd, usage_cmd, workflows_cmd
-from bot.cli import deploy_cmd
+from bot.cli import (
+    agents_cmd,
+    config_cmd,
+    deploy_cmd,
+    dev_cmd,
+    manifest_cmd,
+    plugins_cmd,
+    run_cmd,
+    usage_cmd,
+    workflows_cmd,
+)
 from bot.cli.context import CliContext
 from bot.config import ConfigError
 

@@ -204,25 +204,18 @@ class TaskSpec(Access):
 
 
 @dataclass(frozen=True)
-class QueueSpec:
-    """An SQS queue with its dead-letter queue; ``consumer`` is the function its messages trigger."""
-
-    name: str
-    consumer: str
-    description: str
-
-
-@dataclass(frozen=True)
 class DeployedQueue:
-    """An SQS queue with its dead-letter queue; ``consumer`` is the function its messages trigger."""
+    """An SQS queue with its dead-letter queue; ``consumer`` is the function its messages trigger, in batches
+    of ``batch_size`` with at most ``concurrency`` invocations at once; a message goes to the dead-letter
+    queue after ``max_receive_count`` receives."""
 
     name: str
     consumer: str
     description: str
+    max_receive_count: int = 3
+    batch_size: int = 10
+    concurrency: int = 4
 
-
-#: Kept for callers of the earlier name.
-QueueSpec = DeployedQueue
 
 DeploymentKind = Literal["workflow_task", "schedule", "event", "queue", "http"]
 
@@ -334,7 +327,14 @@ class Catalog:
             "functions": {name: spec.as_terraform() for name, spec in sorted(self.functions.items())},
             "tasks": {name: spec.as_terraform() for name, spec in sorted(self.tasks.items())},
             "queues": {
-                name: {"consumer": q.consumer, "description": q.description} for name, q in sorted(self.queues.items())
+                name: {
+                    "consumer": q.consumer,
+                    "description": q.description,
+                    "max_receive_count": q.max_receive_count,
+                    "batch_size": q.batch_size,
+                    "concurrency": q.concurrency,
+                }
+                for name, q in sorted(self.queues.items())
             },
             "workflows": {
                 name: {"file": w.file, "source": str(w.source), "tasks": list(w.tasks)}
@@ -402,6 +402,7 @@ def build_catalog(crewbot: Any) -> Catalog:
     secret and container task, plus what plugins add for it.
     """
     from bot.events.bus import EventHandler
+    from bot.events.queues import QueueConsumer
     from bot.events.schedules import Schedule
     from bot.storage.tables import BUCKETS
     from bot.workflows.tasks import PLACEHOLDER_SUFFIX, WorkflowTask
@@ -444,14 +445,22 @@ def build_catalog(crewbot: Any) -> Catalog:
                 "state_machine": None,
             }
     queues: dict[str, DeployedQueue] = {}
-    for consumer in plugins.items("register_queue_consumers") if _has_hook("register_queue_consumers") else ():
-        queue = getattr(consumer, "queue", None)
-        name = getattr(queue, "name", None)
-        if isinstance(name, str):
-            fn = function_name("queue", name)
-            text = str(getattr(queue, "description", "") or f"Work items of the {name} queue.")
-            registered[fn] = ("queue", name, text)
-            queues[name] = DeployedQueue(name, fn, text)
+    consumer_sizes: dict[str, dict[str, int]] = {}
+    for consumer in plugins.items("register_queue_consumers"):
+        if isinstance(consumer, QueueConsumer):
+            spec = consumer.queue
+            fn = function_name("queue", spec.name)
+            text = consumer.description or f"Work items of the {spec.name} queue."
+            registered[fn] = ("queue", spec.name, text)
+            consumer_sizes[fn] = {"timeout_s": consumer.timeout_s}
+            queues[spec.name] = DeployedQueue(
+                spec.name,
+                fn,
+                text,
+                max_receive_count=spec.max_receive_count,
+                batch_size=consumer.batch_size,
+                concurrency=consumer.concurrency,
+            )
 
     for fn, items in declared.items():
         if fn not in registered and fn != BOT_FUNCTION:
@@ -490,7 +499,7 @@ def build_catalog(crewbot: Any) -> Catalog:
     entries = {BOT_FUNCTION: ("http", BOT_FUNCTION, _BOT_DESCRIPTION), **registered}
     for fn, (kind, name, description) in sorted(entries.items()):
         access: Access = everything if kind == "http" else Access()
-        sizes = _BOT_SIZE if kind == "http" else {}
+        sizes = _BOT_SIZE if kind == "http" else consumer_sizes.get(fn, {})
         if kind == "queue":
             access = Access(queues_consume=(name,))
         for item in declared.get(fn, []):

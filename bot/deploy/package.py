@@ -162,7 +162,7 @@ def write_catalog(out: Path, env: str | None = None) -> Path:
         try:
             crewbot = start(env=env, environ={"CREWBOT_HOME": home}, setup_logging=False)
         except ConfigError as exc:
-            raise PackageError(f"invalid configuration: {'; '.join(exc.problems)}") from exc
+            raise PackageError(f"invalid configuration: {'; '.join(str(p) for p in exc.problems)}") from exc
         try:
             return build_catalog(crewbot).write(out)
         except CatalogError as exc:

@@ -6,7 +6,7 @@ Lambda function, granted exactly what is declared here (least privilege: nothing
 
 from __future__ import annotations
 
-from bot.deploy.catalog import Deployment
+from bot.api import Deployment
 
 _SLACK = ("slack_bot_token",)
 _CALENDARS = ("google_oauth_client", "microsoft_oauth_client")

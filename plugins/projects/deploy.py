@@ -7,7 +7,7 @@ is declared here.
 
 from __future__ import annotations
 
-from bot.deploy.catalog import Deployment, TaskSpec
+from bot.api import Deployment, TaskSpec
 
 _SLACK = ("slack_bot_token",)
 _AGENT_TABLES = ("chat_sessions", "usage")  # an agent turn: its conversation record and usage

@@ -226,3 +226,42 @@ def harness(tmp_path: Path, catalog: Catalog, catalog_file: Path) -> Evaluate:
 
     shipped = catalog.as_json()
     return run
+
+
+STANDUP_PLUGIN = Path(__file__).with_name("standup_plugin") / "crewbot_standup"
+
+
+@pytest.fixture(scope="session")
+def standup_catalog(tmp_path_factory: pytest.TempPathFactory) -> tuple[Catalog, Path]:
+    """The catalog with a third-party plugin installed beside Crewbot (tests/infra/standup_plugin): its
+    module and a ``*.dist-info`` with a ``crewbot`` entry point on ``sys.path``, as pip would install it.
+    Returns the catalog and its file; the plugin is uninstalled again before the tests use them, so no other
+    runtime of the session sees it."""
+    import importlib
+    import sys
+
+    from bot.storage import tables
+
+    site = tmp_path_factory.mktemp("site")
+    shutil.copytree(STANDUP_PLUGIN, site / "crewbot_standup")
+    dist = site / "crewbot_standup-0.1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: crewbot-standup\nVersion: 0.1.0\n")
+    (dist / "entry_points.txt").write_text("[crewbot]\nstandup = crewbot_standup\n")
+    sys.path.insert(0, str(site))
+    importlib.invalidate_caches()
+    home = tmp_path_factory.mktemp("standup-home")
+    try:
+        runtime = start(env="dev", environ={"CREWBOT_HOME": str(home)}, setup_logging=False)
+        try:
+            assert runtime.plugins.plugins["standup"].enabled, runtime.plugins.errors()
+            catalog = build_catalog(runtime)
+        finally:
+            runtime.close()
+        file = catalog.write(tmp_path_factory.mktemp("standup-package"))
+    finally:
+        sys.path.remove(str(site))
+        sys.modules.pop("crewbot_standup", None)
+        tables._TABLES.pop("standups", None)
+        importlib.invalidate_caches()
+    return catalog, file

@@ -5,8 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from bot.config import load_config
 from bot.config.loader import RESERVED_ENV
 from bot.config.naming import ResourceNamer, standard_tags

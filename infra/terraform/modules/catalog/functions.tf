@@ -75,11 +75,14 @@ locals {
 
   queues = {
     for q, spec in var.queues : q => {
-      name        = local.names.queues[q]
-      dlq_name    = local.names.dlqs[q]
-      arn         = local.arns.queues[q]
-      consumer    = spec.consumer
-      description = spec.description
+      name              = local.names.queues[q]
+      dlq_name          = local.names.dlqs[q]
+      arn               = local.arns.queues[q]
+      consumer          = spec.consumer
+      description       = spec.description
+      max_receive_count = spec.max_receive_count
+      batch_size        = spec.batch_size
+      concurrency       = spec.concurrency
       # AWS advises six times the consumer's timeout, so a message is not redelivered while a
       # batch is still being retried; never less than the consumer's timeout.
       visibility_timeout_s = min(43200, 6 * try(var.functions[spec.consumer].timeout_s, 900))

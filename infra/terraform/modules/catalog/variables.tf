@@ -113,10 +113,13 @@ variable "task_networks" {
 }
 
 variable "queues" {
-  description = "SQS queues by logical name, each with the function that consumes it."
+  description = "SQS queues by logical name, each with the function that consumes it: batch size, maximum concurrent invocations, receives before the dead-letter queue."
   type = map(object({
-    consumer    = string
-    description = string
+    consumer          = string
+    description       = string
+    max_receive_count = optional(number, 3)
+    batch_size        = optional(number, 10)
+    concurrency       = optional(number, 4)
   }))
   default = {}
 }

@@ -17,3 +17,8 @@ output "schedule_group_name" {
   description = "Scheduler group of the reminders."
   value       = aws_scheduler_schedule_group.reminders.name
 }
+
+output "schedule_names" {
+  description = "The fixed schedules' names in the Scheduler, by the plugin Schedule's name."
+  value       = { for k, s in aws_scheduler_schedule.this : k => s.name }
+}

@@ -1,6 +1,7 @@
-# SQS work queues, each with a dead-letter queue: 7-day retention, a message goes to the DLQ after
-# 3 failed receives, visibility timeout from the catalog (six times the consumer's timeout), and the
-# consumer function wired through an event source mapping that reports partial batch failures.
+# SQS work queues, each with a dead-letter queue: 7-day retention, a message goes to the DLQ after the
+# consumer's max_receive_count failed receives, visibility timeout from the catalog (six times the
+# consumer's timeout), and the consumer function wired through an event source mapping that reports
+# partial batch failures, in the consumer's batch size and maximum concurrency.
 
 resource "aws_sqs_queue" "dlq" {
   for_each = var.queues
@@ -21,7 +22,7 @@ resource "aws_sqs_queue" "this" {
   kms_data_key_reuse_period_seconds = 300
   redrive_policy = jsonencode({
     deadLetterTargetArn = aws_sqs_queue.dlq[each.key].arn
-    maxReceiveCount     = 3
+    maxReceiveCount     = each.value.max_receive_count
   })
 }
 
@@ -40,6 +41,10 @@ resource "aws_lambda_event_source_mapping" "this" {
 
   event_source_arn        = aws_sqs_queue.this[each.key].arn
   function_name           = var.consumer_function_arns[each.value.consumer]
-  batch_size              = 10
+  batch_size              = each.value.batch_size
   function_response_types = ["ReportBatchItemFailures"]
+
+  scaling_config {
+    maximum_concurrency = each.value.concurrency
+  }
 }

@@ -5,6 +5,9 @@ variable "queues" {
     dlq_name             = string
     consumer             = string
     visibility_timeout_s = number
+    max_receive_count    = number
+    batch_size           = number
+    concurrency          = number
   }))
 }
 
