@@ -34,7 +34,7 @@ Trigger = Literal["http", "schedule", "queue", "event", "workflow_task"]
 #: behalf.
 ACCESS_ACTIONS: dict[str, tuple[str, ...]] = {
     "table_read": ("dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query"),
-    "table_write": ("dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:PutItem"),
+    "table_write": ("dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:UpdateItem"),
     "bucket_read": ("s3:GetObject", "s3:ListBucket"),
     "bucket_write": ("s3:DeleteObject", "s3:PutObject"),
     "queue_send": ("sqs:GetQueueUrl", "sqs:SendMessage"),

@@ -50,8 +50,8 @@ DEPLOYMENT: tuple[Deployment, ...] = (
     Deployment(
         "workflow_task",
         "LoadMeeting",
-        "Load the meeting and decide whether it still needs prep.",
-        tables_read=("meetings",),
+        "Load the meeting and decide whether it still needs prep (in the user's time zone).",
+        tables_read=("meetings", "users"),
     ),
     Deployment("workflow_task", "FetchContext", "One context topic for the meeting (a Parallel branch).", timeout_s=60),
     Deployment(
@@ -66,8 +66,9 @@ DEPLOYMENT: tuple[Deployment, ...] = (
     Deployment(
         "workflow_task",
         "WaitForChatCompletion",
-        "Keep the task token on the meeting for the prep chat.",
+        "Keep the task token on the meeting for the prep chat; schedule the chat's deadline.",
         tables_write=("meetings",),
+        schedules=True,
     ),
     Deployment(
         "workflow_task",
@@ -76,7 +77,7 @@ DEPLOYMENT: tuple[Deployment, ...] = (
         memory_mb=1024,
         timeout_s=300,
         tables_read=("meetings", "users"),
-        tables_write=("chat_sessions", "usage"),
+        tables_write=("chat_sessions", "usage", "usage_totals"),
         buckets_write=("sessions",),
         bedrock=True,
     ),

@@ -21,7 +21,7 @@ def test_json_is_the_catalog_terraform_reads(
     assert main(["deploy", "catalog", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert set(data) >= {"functions", "tasks", "queues", "workflows", "schedules", "event_rules", "tables", "iam"}
-    assert data["functions"]["task_load_meeting"]["tables_read"] == ["meetings"]
+    assert data["functions"]["task_load_meeting"]["tables_read"] == ["meetings", "users"]
     assert data["iam"]["task_load_meeting"] == {
         "table_read": ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query"]
     }
@@ -61,6 +61,7 @@ def test_declarations_add_up_and_the_bot_may_get_more(tmp_path: Path) -> None:
     def register_deployment() -> list[Deployment]:
         return [
             Deployment("workflow_task", "LoadMeeting", tables_read=("users",), timeout_s=45),
+            Deployment("workflow_task", "SendMaterials", tables_read=("users",)),
             Deployment("http", "bot", sms=True),
         ]
 
@@ -69,6 +70,7 @@ def test_declarations_add_up_and_the_bot_may_get_more(tmp_path: Path) -> None:
     crewbot.close()  # type: ignore[attr-defined]
     load = catalog.functions["task_load_meeting"]
     assert load.tables_read == ("meetings", "users") and load.timeout_s == 45
+    assert catalog.functions["task_send_materials"].tables_read == ("users",)
     assert catalog.functions["bot"].sms
 
 

@@ -6,7 +6,7 @@
 locals {
   access_actions = {
     table_read          = ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query"]
-    table_write         = ["dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:PutItem"]
+    table_write         = ["dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
     bucket_read         = ["s3:GetObject", "s3:ListBucket"]
     bucket_write        = ["s3:DeleteObject", "s3:PutObject"]
     queue_send          = ["sqs:GetQueueUrl", "sqs:SendMessage"]
