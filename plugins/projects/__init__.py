@@ -48,7 +48,7 @@ def register_commands() -> list[Any]:
             "/project",
             project_command,
             description="Project delivery by the agent crew",
-            usage_hint="[new | list | status NAME | answer NAME | deliverables NAME | approvers NAME]",
+            usage_hint="[new | list | status | answer | memory | insights | deliverables | approvers] [NAME]",
         )
     ]
 

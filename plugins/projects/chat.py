@@ -17,7 +17,7 @@ from plugins.projects.tools import PHASE_KEY, PROJECT_KEY
 logger = logging.getLogger(__name__)
 
 #: The PM's tools in channel chat: reading only (changes happen in phases, through the gates).
-CHAT_TOOLS = ("read_task_ledger", "list_artifacts", "read_artifact", "search_patterns")
+CHAT_TOOLS = ("read_task_ledger", "list_artifacts", "read_artifact", "search_patterns", "search_memory")
 
 
 def on_mention(event: dict[str, Any], body: dict[str, Any], client: Any, context: Any, crewbot: Any) -> None:

@@ -35,6 +35,8 @@ SCOPE_QUESTION = (
     "I could not find any objectives or requirements in the SOW. What must this project achieve, and what are "
     "its main requirements (and, if you know it, the timeline)?"
 )
+#: What the first agent of a later phase looks up in long-term memory.
+MEMORY_QUERY = "timeline scope objective requirement decision constraint lesson"
 TIMELINE_QUESTION = (
     "The SOW does not say when you need this. What is the target timeline — the go-live date or the number of weeks?"
 )
@@ -133,6 +135,13 @@ class CrewOfflineModel(OfflineModel):
         answer = results.get("ask_customer")
         if isinstance(answer, dict) and answer.get("answer"):
             lines.append(f"Customer answer: {answer['answer']}")
+        recalled = results.get("search_memory")
+        memories = recalled.get("memories", []) if isinstance(recalled, dict) else []
+        if memories:
+            lines.append(
+                "From long-term memory:\n"
+                + "\n".join(f"- {m['text']} ({m.get('phase') or m['project']})" for m in memories)
+            )
         lines += playbook.notes(self.agent, results)
         for item in feedback:
             lines.append(f"Revised to address the customer's feedback: {item}")
@@ -149,6 +158,10 @@ class CrewOfflineModel(OfflineModel):
         results: dict[str, Any],
     ) -> list[ToolCall]:
         sow = ledger.get("sow") or {}
+        first = spec.name != "discovery" and self.agent == spec.agents[0]
+        if first and "search_memory" in tools and "search_memory" not in names:
+            # Start from what earlier phases left in long-term memory (quoted in the notes).
+            return [ToolCall("search_memory", {"query": f"{MEMORY_QUERY} {spec.title}", "scope": "project"})]
         if self.agent == "pm" and spec.name == "discovery":
             missing = ledger.get("sow_missing") or []
             answered = ledger.get("customer_answers") or []

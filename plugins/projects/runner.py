@@ -48,7 +48,16 @@ class UsageHooks(CrewbotHooks):
         slot["output"] += self.usage.output_tokens
 
 
-def phase_task(project: Project, spec: PhaseSpec, attempt: int, feedback: list[str]) -> str:
+def memory_query(project: Project, spec: PhaseSpec) -> str:
+    """What a phase looks for in long-term memory: its goal and deliverables, and the SOW's objectives."""
+    sow = project.sow
+    parts = [spec.title, spec.goal, *(d.title for d in spec.deliverables), *(sow.get("objectives") or [])[:5]]
+    return " ".join(str(p) for p in parts)
+
+
+def phase_task(
+    project: Project, spec: PhaseSpec, attempt: int, feedback: list[str], memory: list[str] | None = None
+) -> str:
     """The Swarm's task text: the phase, its goal and deliverables, the SOW, and any customer feedback."""
     sow = project.sow
     lines = [
@@ -66,6 +75,9 @@ def phase_task(project: Project, spec: PhaseSpec, attempt: int, feedback: list[s
             "Nothing was extracted from the SOW (no objectives, no requirements): before planning anything, ask the "
             "customer (ask_customer) what the project must achieve and its main requirements."
         )
+    if memory:
+        lines.append("Long-term memory (earlier phases and projects; search_memory finds more) — use what applies:")
+        lines.extend(f"- {item}" for item in memory)
     if feedback:
         lines.append("Customer feedback on the previous attempt — address every point:")
         lines.extend(f"- {item}" for item in feedback)
@@ -88,6 +100,11 @@ class PhaseRunner:
         feedback = self.service.feedback_for(project_id, phase)
         run = self.service.items.new_run(project_id, phase, token, feedback)
         self._supersede_questions(project, phase, run["item_id"])
+        from plugins.projects.memory import recall
+
+        recalled = [m.line() for m in recall(self.crewbot, project, memory_query(project, spec))]
+        if recalled:
+            run = self.service.items.update(project_id, run["item_id"], memory=recalled)
         self.crewbot.records.projects.update(project_id, phase=phase, status="active")
         again = f" again (attempt {run['attempt']}) with your feedback" if feedback else ""
         post(self.crewbot, project.channel_id, f"▶️ *{spec.title}* started{again}: {' → '.join(spec.agents)}.")
@@ -147,7 +164,9 @@ class PhaseRunner:
             for q in answered:
                 self.service.items.update(project_id, q["item_id"], used=True)
         else:
-            task = phase_task(project, spec, run["attempt"], list(run.get("feedback") or []))
+            task = phase_task(
+                project, spec, run["attempt"], list(run.get("feedback") or []), list(run.get("memory") or [])
+            )
         self._execute(project, spec, run, task)
         final = self.service.items.get(project_id, run_item) or {}
         return str(final.get("status", "unknown"))
@@ -394,7 +413,11 @@ class PhaseRunner:
                 project.project_id, spec.name, run["token"], list(run.get("feedback") or [])
             )
             retry = self.service.items.update(
-                project.project_id, retry["item_id"], auto_retry=True, retry_of=run["item_id"]
+                project.project_id,
+                retry["item_id"],
+                auto_retry=True,
+                retry_of=run["item_id"],
+                memory=list(run.get("memory") or []),
             )
             post(
                 self.crewbot,

@@ -41,6 +41,26 @@ class Reminders(BaseModel):
     quiet_hours: QuietHours = Field(default_factory=QuietHours)
 
 
+class MemorySettings(BaseModel):
+    """Where long-term memory lives: ``local`` (SQLite FTS5 under CREWBOT_HOME), ``agentcore`` (Amazon Bedrock
+    AgentCore Memory ``memory_id``), or ``auto`` (AgentCore with ``runtime: aws`` and a ``memory_id``, else local)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    backend: Literal["auto", "local", "agentcore"] = "auto"
+    memory_id: str | None = Field(default=None, pattern=r"^[a-zA-Z][a-zA-Z0-9-_]{0,99}-[a-zA-Z0-9]{10}$")
+    region: str | None = None
+    #: How many of the project's own memories, and of other projects', go into a phase's task.
+    recall: int = Field(default=5, ge=0, le=20)
+    recall_shared: int = Field(default=3, ge=0, le=20)
+
+    @model_validator(mode="after")
+    def _agentcore_needs_an_id(self) -> MemorySettings:
+        if self.backend == "agentcore" and not self.memory_id:
+            raise ValueError("memory backend agentcore needs memory_id (the AgentCore Memory's id)")
+        return self
+
+
 class Settings(BaseModel):
     """Settings of the ``projects`` plugin."""
 
@@ -58,6 +78,7 @@ class Settings(BaseModel):
     price_input_per_1k: float = Field(default=0.00006, ge=0)
     price_output_per_1k: float = Field(default=0.00024, ge=0)
     reminders: Reminders = Field(default_factory=Reminders)
+    memory: MemorySettings = Field(default_factory=MemorySettings)
 
     @model_validator(mode="after")
     def _ecs_needs_its_settings(self) -> Settings:

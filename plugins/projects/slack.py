@@ -40,6 +40,7 @@ SUBCOMMANDS = {
     "deliverables [name]": "the project's files, with links",
     "approvers [name] [add|remove @user ...]": "who may approve gates and answer the crew (approvers change it)",
     "answer [name]": "the crew's open questions, each with an Answer button",
+    "memory [name] [query | forget]": "what the crew remembers of a project (searched across projects with a query)",
 }
 _MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(\|[^>]*)?>$")
 
@@ -61,6 +62,8 @@ def project_command(respond: Any, command: dict[str, Any], client: Any, crewbot:
             respond(deliverables_text(service, service.find(name, command.get("channel_id"))))
         elif sub == "approvers":
             respond(approvers(service, words[1:], command))
+        elif sub == "memory":
+            respond(memory_text(service, words[1:], command))
         elif sub == "answer":
             text, blocks = open_questions(service, service.find(name, command.get("channel_id")))
             respond(text=text, blocks=blocks)
@@ -132,6 +135,55 @@ def open_questions(service: Any, project: Any) -> tuple[str, list[dict[str, Any]
     for question in questions[:20]:
         blocks.extend(question_blocks(project, question))
     return text, blocks
+
+
+def split_name(service: Any, words: list[str], channel_id: str | None) -> tuple[Any, list[str]]:
+    """The project named by the longest leading words (names have spaces), and the words after it; without a
+    name, the project of the channel and all the words."""
+    names = {p.name.lower(): p for p in service.all()}
+    for end in range(len(words), 0, -1):
+        found = names.get(" ".join(words[:end]).lower())
+        if found is not None:
+            return found, words[end:]
+    return service.find(None, channel_id), words
+
+
+def memory_text(service: Any, words: list[str], command: dict[str, Any]) -> str:
+    """``/project memory [name] [query | forget]``."""
+    from plugins.projects.memory import memory_of
+
+    project, rest = split_name(service, words, command.get("channel_id"))
+    memory = memory_of(service.crewbot)
+    if [w.lower() for w in rest] == ["forget"]:
+        try:
+            service.check_approver(project, command["user_id"], "delete the project's memory")
+        except NotApprover as exc:
+            raise ProjectError(str(exc)) from None
+        deleted = memory.forget(project.project_id)
+        service.crewbot.records.audit.record(
+            f"project#{project.project_id}", command["user_id"], "memory_forgotten", project.name, deleted=deleted
+        )
+        return f"Deleted {deleted} memories of *{project.name}*. Later projects no longer recall them."
+    query = " ".join(rest).strip()
+    if query:
+        own = memory.search(query, project_id=project.project_id, limit=8)
+        others = [m for m in memory.search(query, limit=8) if m.project_id != project.project_id][:5]
+        if not own and not others:
+            return f"Nothing in memory matches “{query}”."
+        lines = [f"*Memory of {project.name}* matching “{query}”"]
+        lines += [f"• {m.line()}" for m in own] or ["• (nothing of this project)"]
+        if others:
+            lines.append("*From other projects*")
+            lines += [f"• {m.line()}" for m in others]
+        return "\n".join(lines)
+    kept = memory.list(project.project_id)
+    if not kept:
+        return f"*{project.name}* has no long-term memory yet: each phase adds its facts, decisions and lessons."
+    lines = [f"*Memory of {project.name}* — {len(kept)} record(s)"]
+    lines += [f"• {m.line()}" for m in kept[-30:]]
+    if len(kept) > 30:
+        lines.append(f"… and {len(kept) - 30} older ones; add words to search them")
+    return "\n".join(lines)
 
 
 def deliverables_text(service: Any, project: Any) -> str:

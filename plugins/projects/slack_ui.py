@@ -89,6 +89,15 @@ def gate_blocks(project: Any, gate: dict[str, Any], review: dict[str, Any]) -> l
         _section(f"*{project.name}* — {review.get('summary') or spec.goal}"),
         _section("*Deliverables*\n" + ("\n".join(links) or "(none)")),
     ]
+    if review.get("memory"):
+        remembered = review["memory"]
+        blocks.append(
+            _context(
+                f"🧠 Carried in from long-term memory ({len(remembered)}): "
+                + "; ".join(str(m) for m in remembered[:3])
+                + ("; …" if len(remembered) > 3 else "")
+            )
+        )
     if review.get("open_blockers"):
         blocks.append(_section("*Open blockers*\n" + "\n".join(f"• {b}" for b in review["open_blockers"])))
     blocks.append(

@@ -280,6 +280,47 @@ def ask_customer(question: str, tool_context: ToolInvocation | None = None) -> d
     return {"question": question.strip(), "answer": answer}
 
 
+# -- long-term memory --------------------------------------------------------------------------------
+
+
+@crewbot_tool(side_effects="read")
+def search_memory(
+    query: str, scope: str = "all", limit: int = 5, tool_context: ToolInvocation | None = None
+) -> dict[str, Any]:
+    """Search long-term memory: facts, decisions and lessons kept from earlier phases of this project and from
+    the organisation's other projects, most relevant first.
+
+    Args:
+        query: What you want to know, in a few words (e.g. "data residency", "timeline").
+        scope: "project" for this project only, "all" for every project of the organisation.
+        limit: How many memories to return (1 to 20).
+    """
+    from plugins.projects.memory import memory_of
+
+    call = crew_call(tool_context)
+    if scope not in ("project", "all"):
+        raise ToolError("scope is project or all")
+    if not query.strip():
+        raise ToolError("say what to look for")
+    found = memory_of(call.crewbot).search(
+        query,
+        project_id=call.project.project_id if scope == "project" else None,
+        limit=max(1, min(int(limit), 20)),
+    )
+    return {
+        "memories": [
+            {
+                "kind": m.kind,
+                "text": m.text,
+                "project": m.project,
+                "phase": m.phase,
+                "this_project": m.project_id == call.project.project_id,
+            }
+            for m in found
+        ]
+    }
+
+
 # -- lessons and patterns ----------------------------------------------------------------------------
 
 
@@ -410,4 +451,5 @@ TOOLS: tuple[ToolRegistration, ...] = (
     use_pattern,
     contribute_pattern,
     promote_pattern,
+    search_memory,
 )

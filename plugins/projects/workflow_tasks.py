@@ -105,6 +105,11 @@ def review_phase(crewbot: Crewbot, payload: Any, ctx: TaskContext) -> dict[str, 
     )
     if assessment:
         summary = f"{summary}. PM: {assessment}"[:1500]
+    from plugins.projects.memory import remember_phase
+
+    remembered = remember_phase(crewbot, project, phase)
+    if run:
+        service.items.update(project.project_id, run["item_id"], remembered=remembered)
     return {
         "phase": phase,
         "attempt": run.get("attempt", 1),
@@ -199,6 +204,9 @@ def request_approval(crewbot: Crewbot, payload: Any, ctx: TaskContext) -> dict[s
                     }
                 ],
             )
+    runs = service.items.runs(project.project_id, phase)
+    if runs and runs[-1].get("memory"):
+        review = {**review, "memory": list(runs[-1]["memory"])}  # what the phase was given from memory
     gate = service.items.new_gate(project.project_id, phase, int(review.get("attempt") or 1), str(token), review)
     crewbot.records.projects.update(project.project_id, status="awaiting_approval", phase=phase)
     ts = post(
