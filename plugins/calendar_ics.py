@@ -317,24 +317,32 @@ def _read_one(
     for series in series_list:
         uid = str(getattr(series, "uid", ""))
         title = titles.get(uid, "")
-        if len(result.events) >= max_events:
+        room = max_events - len(result.events)
+        if room <= 0:
             result.warn(
                 f"the calendar has more than {max_events} events in the window; only the first {max_events} are used"
             )
             return
+        cap = min(max_occurrences, room)
         try:
-            cut = _series_cut(series, start, end, max_occurrences)
-            span_end = end + INCLUSIVE if cut is None else cut
-            occurrences = list(islice(series.between(start, span_end), max_occurrences + 1))
+            cut = _series_cut(series, start, end, cap)
+            span_end = (end if cut is None else cut) + INCLUSIVE
+            occurrences = list(islice(series.between(start, span_end), cap + 1))
         except Exception as exc:
             result.skip(title, _why(exc))
             continue
-        if cut is not None or len(occurrences) > max_occurrences:
-            occurrences = occurrences[:max_occurrences]
-            result.warn(
-                f"the repeating event {title or uid!r} has more than {max_occurrences} occurrences in the window; "
-                f"only the first {max_occurrences} are used"
-            )
+        if cut is not None or len(occurrences) > cap:
+            occurrences = occurrences[:cap]
+            if cap == max_occurrences:
+                result.warn(
+                    f"the repeating event {title or uid!r} has more than {max_occurrences} occurrences in the "
+                    f"window; only the first {max_occurrences} are used"
+                )
+            else:
+                result.warn(
+                    f"the calendar has more than {max_events} events in the window; only the first {max_events} "
+                    "are used"
+                )
         result.occurrences += len(occurrences)
         for occurrence in occurrences:
             try:
@@ -350,7 +358,10 @@ def _check_tzid(component: Any, zone: ZoneInfo, result: ParsedCalendar) -> None:
     """Warn about a TZID that neither icalendar nor a VTIMEZONE block resolves (its times are read as floating)."""
     value = component.get("DTSTART")
     named = getattr(value, "params", {}).get("TZID") if value is not None else None
-    moment = getattr(value, "dt", None)
+    try:
+        moment = getattr(value, "dt", None)
+    except Exception:  # a broken DTSTART: the expansion skips and names this event
+        return
     if named and isinstance(moment, datetime) and moment.tzinfo is None:
         result.warn(f"the time zone {str(named)!r} is unknown here; its events are read in {zone.key}")
 

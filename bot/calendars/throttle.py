@@ -61,8 +61,9 @@ class Backoff:
         delay = asked if asked is not None else self.first * (2 ** (self.tries - 1))
         if self.tries >= self.attempts or delay > self.max_wait or self.waited + delay > self.budget:
             later = max(delay, 30.0 if asked is None else asked)
+            what = "is limiting requests" if status in (403, 429) else "is not answering"
             raise ProviderThrottled(
-                f"{self.provider} is limiting requests (HTTP {status}); the calendar is synced again in {later:.0f} s",
+                f"{self.provider} {what} (HTTP {status}); the calendar is synced again in about {later:.0f} s",
                 retry_after=later,
             )
         self.waited += delay
