@@ -22,9 +22,10 @@ import json
 import logging
 import time as time_module
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from bot.api import (
     RETRY_STATUSES,
@@ -122,8 +123,15 @@ def to_event(item: dict[str, Any], account: str | None = None, warnings: list[st
     zone, warning = resolve_zone(str(named) if named else None)
     if warning and warnings is not None and warning not in warnings:
         warnings.append(warning)
+    all_day = bool(item.get("isAllDay"))
+    if all_day and start is not None:
+        # An all-day event is a date: Graph gives its midnight in the zone asked for (UTC); it starts at
+        # midnight of the event's own zone.
+        local = ZoneInfo(zone)
+        start = datetime.combine(start.date(), time(0), tzinfo=local)
+        end = datetime.combine(end.date(), time(0), tzinfo=local) if end is not None else None
     show_as = _SHOW_AS.get(str(item.get("showAs") or "busy").lower(), "unknown")
-    own = str((item.get("responseStatus") or {}).get("response") or "").lower()
+    answer = str((item.get("responseStatus") or {}).get("response") or "").lower()
     return CalendarEvent(
         external_id=str(item["id"]),
         title=str(item.get("subject") or ""),
@@ -131,7 +139,7 @@ def to_event(item: dict[str, Any], account: str | None = None, warnings: list[st
         start=start,
         end=end,
         timezone=zone,
-        all_day=bool(item.get("isAllDay")),
+        all_day=all_day,
         attendees=attendees,
         organizer=organizer,
         location=((item.get("location") or {}).get("displayName") or None),
@@ -140,7 +148,7 @@ def to_event(item: dict[str, Any], account: str | None = None, warnings: list[st
         status="cancelled" if item.get("isCancelled") else "confirmed",
         kind="out_of_office" if show_as == "out_of_office" else "event",
         show_as=show_as,  # type: ignore[arg-type]
-        declined=own == "declined",
+        declined=answer == "declined",
         rooms=rooms,
         etag=item.get("changeKey"),
     )

@@ -43,7 +43,12 @@ def test_names_calendars_use_map_to_iana() -> None:
 def _shown(cals: Calendars, meeting_id: str) -> str:
     meeting = cals.crewbot.records.meetings.get(meeting_id)
     assert meeting is not None
-    view = {"start": format_time(meeting.start), "end": format_time(meeting.end), "timezone": meeting.timezone}
+    view = {
+        "start": format_time(meeting.start),
+        "end": format_time(meeting.end),
+        "timezone": meeting.timezone,
+        "all_day": meeting.all_day,
+    }
     return notify.when_text(view, meeting.timezone)
 
 
@@ -54,17 +59,29 @@ def test_graph_windows_zone_names_are_stored_as_iana_and_shown(cals: Calendars) 
         json=graph_page(
             graph_event("ev-ny", "Budget review", DAY, originalStartTimeZone="Eastern Standard Time"),
             graph_event("ev-custom", "Partner call", DAY, originalStartTimeZone="tzone://Microsoft/Custom"),
+            graph_event(
+                "ev-day",
+                "Offsite",
+                datetime(2026, 3, 4, tzinfo=UTC),
+                isAllDay=True,
+                originalStartTimeZone="Eastern Standard Time",
+                end={"dateTime": "2026-03-05T00:00:00.0000000", "timeZone": "UTC"},
+            ),
         ),
     )
     cals.connect("U1", "microsoft")
     counts = cals.sync("U1")
-    assert counts.errors == [] and counts.new == 2
+    assert counts.errors == [] and counts.new == 3
     ny = cals.crewbot.records.meetings.get(meeting_id_for("U1", "microsoft", "ev-ny"))
     assert ny is not None and ny.timezone == "America/New_York"
     assert "11:00-12:00 America/New_York" in _shown(cals, ny.meeting_id)  # was: ZoneInfoNotFoundError
     custom = cals.crewbot.records.meetings.get(meeting_id_for("U1", "microsoft", "ev-custom"))
     assert custom is not None and custom.timezone == "UTC"
     assert any("'tzone://Microsoft/Custom' is unknown" in w for w in counts.warnings)
+    offsite = cals.crewbot.records.meetings.get(meeting_id_for("U1", "microsoft", "ev-day"))
+    # An all-day event starts at midnight of its own zone (Graph gives the date at midnight UTC).
+    assert offsite is not None and offsite.start == datetime(2026, 3, 4, 5, 0, tzinfo=UTC)
+    assert _shown(cals, offsite.meeting_id) == "Wed 04 Mar (all day)"
     for meeting in cals.crewbot.records.meetings.for_user("U1"):
         _shown(cals, meeting.meeting_id)  # no stored zone fails to display
 
