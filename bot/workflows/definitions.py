@@ -55,7 +55,7 @@ _FIELDS: dict[str, set[str]] = {
     | _FLOW
     | _RESULT
     | _ERRORS
-    | {"ItemsPath", "ItemSelector", "Parameters", "ItemProcessor", "Iterator", "MaxConcurrency"},
+    | {"ItemsPath", "ItemSelector", "Parameters", "ItemProcessor", "Iterator", "MaxConcurrency", "MaxConcurrencyPath"},
 }
 _TERMINAL = {"Choice", "Succeed", "Fail"}
 _RESERVED_NAMES = {"Branches", "Iterator", "ItemProcessor", "States"}
@@ -174,11 +174,14 @@ def parse_definition(
     try:
         if not isinstance(document, dict):
             raise ValueError("the definition must be a JSON object")
-        extra = set(document) - {"StartAt", "States", "Comment", "Version", "QueryLanguage"}
+        extra = set(document) - {"StartAt", "States", "Comment", "Version", "QueryLanguage", "TimeoutSeconds"}
         if extra:
             raise ValueError(f"unsupported top-level field(s) {sorted(extra)}")
         if document.get("QueryLanguage", "JSONPath") != "JSONPath":
             raise ValueError("QueryLanguage JSONata is not supported by the local runner; use JSONPath")
+        timeout = document.get("TimeoutSeconds")
+        if timeout is not None and (not isinstance(timeout, int) or isinstance(timeout, bool) or timeout <= 0):
+            raise ValueError("TimeoutSeconds: must be a positive integer")
         checker.machine(document, "")
     except ValueError as exc:
         raise DefinitionError(f"{source}: {exc}") from None
@@ -271,7 +274,14 @@ class _Checker:
             if key in state and f"{key}Path" in state:
                 raise ValueError(f"{where}: use {key} or {key}Path, not both")
             if f"{key}Path" in state:
-                self.path(state, f"{key}Path", where, reference=True)
+                value = state[f"{key}Path"]
+                if isinstance(value, str) and value.startswith("States."):
+                    try:
+                        intrinsics.parse(value)
+                    except ValueError as exc:
+                        raise ValueError(f"{where}.{key}Path: {exc}") from None
+                else:
+                    self.path(state, f"{key}Path", where, reference=True)
 
     def _choice(self, state: dict[str, Any], name: str, where: str, target: Any) -> None:
         rules = state.get("Choices")
@@ -418,6 +428,10 @@ class _Checker:
         limit = state.get("MaxConcurrency", 0)
         if not isinstance(limit, int) or isinstance(limit, bool) or limit < 0:
             raise ValueError(f"{where}.MaxConcurrency: must be a non-negative integer")
+        if "MaxConcurrencyPath" in state:
+            if "MaxConcurrency" in state:
+                raise ValueError(f"{where}: use MaxConcurrency or MaxConcurrencyPath, not both")
+            self.path(state, "MaxConcurrencyPath", where, reference=True)
         self.machine(processor, f"{where}.{key}.")
 
     # -- pieces --------------------------------------------------------------------------------

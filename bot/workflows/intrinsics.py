@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import math
 import random
 import uuid
 from collections.abc import Callable
@@ -226,11 +227,35 @@ def _format(pieces: tuple[str, ...], values: list[Any]) -> str:
         raise IntrinsicError(f"States.Format: {len(pieces) - 1} placeholder(s) but {len(values)} value(s)")
     out = [pieces[0]]
     for value, piece in zip(values, pieces[1:], strict=True):
-        if isinstance(value, dict | list):
-            raise IntrinsicError("States.Format: values must be strings, numbers, booleans or null")
-        out.append(value if isinstance(value, str) else json.dumps(value))
+        out.append(_format_value(value))
         out.append(piece)
     return "".join(out)
+
+
+def _format_value(value: Any) -> str:
+    """How Step Functions writes a value into ``States.Format``: strings as they are, objects and
+    arrays the way Java prints maps and lists (``{a=1, b=[x, y]}``)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{key}={_format_value(item)}" for key, item in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_format_value(item) for item in value) + "]"
+    return json.dumps(value)
+
+
+def _number(value: Any, fn: str) -> int:
+    """A numeric argument as Step Functions takes it: rounded half up to an integer (``1.5`` → 2,
+    ``-1.5`` → -1)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise IntrinsicError(f"{fn}: unexpected argument {value!r}")
+    return value if isinstance(value, int) else math.floor(value + 0.5)
+
+
+def _string_to_json(text: Any) -> Any:
+    # An empty (or blank) string is null, as in Step Functions.
+    text = _need(str, text, "States.StringToJson")
+    return json.loads(text) if text.strip() else None
 
 
 def _need(kind: type | tuple[type, ...], value: Any, fn: str) -> Any:
@@ -293,14 +318,14 @@ def _split(text: Any, delimiters: Any) -> list[str]:
 
 
 def _random(start: Any, end: Any, seed: Any = None) -> int:
-    _need(int, start, "States.MathRandom")
-    _need(int, end, "States.MathRandom")
-    return random.Random(seed).randint(start, end - 1) if end > start else start
+    low, high = _number(start, "States.MathRandom"), _number(end, "States.MathRandom")
+    rng = random.Random(_number(seed, "States.MathRandom")) if seed is not None else random.Random()
+    return rng.randint(low, high - 1) if high > low else low
 
 
 _FUNCTIONS: dict[str, tuple[int, int, Callable[..., Any]]] = {
     "States.Format": (1, -1, lambda *a: None),  # evaluated specially (placeholders in the literal)
-    "States.StringToJson": (1, 1, lambda s: json.loads(_need(str, s, "States.StringToJson"))),
+    "States.StringToJson": (1, 1, _string_to_json),
     "States.JsonToString": (1, 1, lambda v: json.dumps(v, separators=(",", ":"))),
     "States.Array": (0, -1, lambda *a: list(a)),
     "States.ArrayPartition": (2, 2, _partition),
@@ -314,7 +339,7 @@ _FUNCTIONS: dict[str, tuple[int, int, Callable[..., Any]]] = {
     "States.Hash": (2, 2, _hash),
     "States.JsonMerge": (3, 3, _merge),
     "States.MathRandom": (2, 3, _random),
-    "States.MathAdd": (2, 2, lambda a, b: _need(int, a, "States.MathAdd") + _need(int, b, "States.MathAdd")),
+    "States.MathAdd": (2, 2, lambda a, b: _number(a, "States.MathAdd") + _number(b, "States.MathAdd")),
     "States.StringSplit": (2, 2, _split),
     "States.UUID": (0, 0, lambda: str(uuid.uuid4())),
 }

@@ -16,8 +16,7 @@ for real time passing (``crewbot dev`` calls it periodically).
 Differences from Step Functions, all deliberate: handlers run in-process and synchronously (a Map's
 iterations start in index order, each running up to its first wait, at most ``MaxConcurrency`` at once); a
 request-response task's ``TimeoutSeconds`` is checked when its handler returns (a handler cannot be
-interrupted); a heartbeat expiry reports ``States.HeartbeatTimeout`` (which ``States.Timeout`` also
-matches, as in AWS).
+interrupted). docs/workflows.md lists every known difference and what survives a crash.
 """
 
 from __future__ import annotations
@@ -38,7 +37,7 @@ from typing import Any
 from bot.clock import Clock
 from bot.events.bus import EventBus
 from bot.storage.base import ConflictError, SortCondition, Store, Table
-from bot.workflows import choice, intrinsics, paths, records
+from bot.workflows import choice, intrinsics, paths, records, templates
 from bot.workflows.definitions import EVENTS_PUT, WorkflowDefinition, parse_definition
 from bot.workflows.engine import Execution, HistoryEvent, WorkflowEngine
 from bot.workflows.errors import (
@@ -66,6 +65,8 @@ DATA_LIMIT = "States.DataLimitExceeded"
 #: and the number of events in one execution's history.
 MAX_PAYLOAD_BYTES = 256 * 1024
 MAX_HISTORY_EVENTS = 25_000
+#: The longest a Wait state may wait (Step Functions fails a longer one at run time: about 24,855 days).
+MAX_WAIT_SECONDS = 2**31 - 1
 #: Values bigger than this are kept in ``workflow_data`` rather than inside the execution record, so a
 #: record stays far below the store's item limit however many threads hold large data.
 SPILL_BYTES = 8 * 1024
@@ -73,6 +74,11 @@ _SPILLED = "__crewbot_spilled__"
 #: The local stand-ins for the account and region in ARNs of the context object.
 LOCAL_ACCOUNT = "000000000000"
 LOCAL_REGION = "local"
+
+
+def _java(value: Any) -> str:
+    """A value as Step Functions shows it in error causes (strings bare, the rest as JSON)."""
+    return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
 
 
 def _size(value: Any) -> int:
@@ -87,8 +93,9 @@ class _HistoryFull(BaseException):  # a control-flow signal: no state's error ha
 class _StateError(Exception):
     """A state failed with an ASL error (handled by Retry / Catch)."""
 
-    def __init__(self, error: str | None, cause: str | None = None):
+    def __init__(self, error: str | None, cause: str | None = None, heartbeat: bool = False):
         super().__init__(f"{error}: {cause}")
+        self.heartbeat = heartbeat  # a States.Timeout from a missed heartbeat
         self.error = error
         self.cause = cause
 
@@ -102,7 +109,7 @@ def _parse(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
-def error_matches(names: list[str], error: str | None) -> bool:
+def error_matches(names: list[str], error: str | None, heartbeat: bool = False) -> bool:
     """ASL error matching: exact names; ``States.ALL`` matches all but ``States.Runtime``;
     ``States.TaskFailed`` matches errors that are not ``States.*`` (as the reference interpreter does);
     ``States.Timeout`` also matches a heartbeat timeout. ``States.Runtime`` and the terminal
@@ -115,6 +122,8 @@ def error_matches(names: list[str], error: str | None) -> bool:
         if name == "States.TaskFailed" and error is not None and not error.startswith("States."):
             return True
         if name == TIMEOUT and error == HEARTBEAT_TIMEOUT:
+            return True
+        if name == HEARTBEAT_TIMEOUT and heartbeat:
             return True
     return False
 
@@ -202,6 +211,18 @@ class LocalWorkflowEngine(WorkflowEngine):
         )
         self._event(record, "ExecutionStarted", {"input": data, "workflow": workflow})
         self._enter(record, root)
+        timeout = definition.document.get("TimeoutSeconds")
+        if timeout:
+            # The execution-level TimeoutSeconds: the whole execution times out when it falls due.
+            due = now + timedelta(seconds=timeout)
+            record["timeout_at"] = _iso(due)
+            self._timers.put(
+                {
+                    "queue": records.TIMER_QUEUE,
+                    "due_key": f"{_iso(due)}#{execution_id}#timeout",
+                    "execution_id": execution_id,
+                }
+            )
         # History and large values first: whatever the record refers to exists once it is stored.
         self._history.put_many(record.pop("_events"))
         try:
@@ -232,6 +253,7 @@ class LocalWorkflowEngine(WorkflowEngine):
         return found[:limit]
 
     def history(self, execution_id: str) -> builtins.list[HistoryEvent]:
+        execution_id = _execution_id(execution_id)
         record = self._executions.get({"execution_id": execution_id})
         if record is None:
             raise ExecutionNotFound(f"no workflow execution {execution_id!r}")
@@ -450,6 +472,12 @@ class LocalWorkflowEngine(WorkflowEngine):
                 while True:
                     if record["status"] != "RUNNING":
                         break
+                    if record.get("timeout_at") and _parse(record["timeout_at"]) <= self._now():
+                        for thread in list(record["threads"].values()):
+                            self._cancel(record, thread)
+                        self._finish(record, "TIMED_OUT")
+                        moved = dirty = True
+                        break
                     if dirty and self._effect_next(record):
                         stored = self._save(record)
                         dirty = False
@@ -537,12 +565,15 @@ class LocalWorkflowEngine(WorkflowEngine):
             return True
         if token["status"] == "WAITING":
             error = None
+            heartbeat = False
             if wait.get("due") and _parse(wait["due"]) <= now:
                 error = TIMEOUT
             elif wait.get("heartbeat_seconds"):
                 last = _parse(token.get("heartbeat_at") or wait["since"])
                 if last + timedelta(seconds=wait["heartbeat_seconds"]) <= now:
-                    error = HEARTBEAT_TIMEOUT
+                    # Step Functions records a missed heartbeat as States.Timeout on a TaskTimedOut
+                    # event; a retrier or catcher naming States.HeartbeatTimeout matches it too.
+                    error, heartbeat = TIMEOUT, True
                 else:
                     self._timer(record, thread, last + timedelta(seconds=wait["heartbeat_seconds"]))
             if error is None:
@@ -553,11 +584,11 @@ class LocalWorkflowEngine(WorkflowEngine):
                 return True  # answered in the meantime: the next pass reads the answer
             self._event(record, "TaskTimedOut", {"state": thread["state"], "error": error}, thread)
             thread["wait"] = None
-            self._handle_error(record, thread, _StateError(error, "The task did not finish in time"))
+            self._handle_error(record, thread, _StateError(error, None, heartbeat=heartbeat))
             return True
         thread["wait"] = None
         if token["status"] == "TIMED_OUT":  # timed out by a process that stopped before saving the execution
-            self._handle_error(record, thread, _StateError(TIMEOUT, "The task did not finish in time"))
+            self._handle_error(record, thread, _StateError(TIMEOUT, None))
         elif token["status"] == "SUCCEEDED":
             self._event(record, "TaskSucceeded", {"state": thread["state"], "output": token.get("output")}, thread)
             state = self._state(record, thread)
@@ -583,6 +614,7 @@ class LocalWorkflowEngine(WorkflowEngine):
         self._event(
             record, f"{state['Type']}StateEntered", {"state": thread["state"], "input": thread["input"]}, thread
         )
+        thread["entered_event"] = record["next_event"]
 
     def _run_state(self, record: Record, thread: Thread) -> None:
         state = self._state(record, thread)
@@ -591,12 +623,22 @@ class LocalWorkflowEngine(WorkflowEngine):
         try:
             getattr(self, f"_do_{state['Type'].lower()}")(record, thread, state, retrying)
         except paths.PathError as exc:
-            self._handle_error(record, thread, _StateError(RUNTIME, str(exc)))
+            self._handle_error(record, thread, self._runtime(thread, str(exc)))
         except _StateError as exc:
+            if exc.error == RUNTIME and exc.cause and not exc.cause.startswith("An error occurred"):
+                exc = self._runtime(thread, exc.cause)
             self._handle_error(record, thread, exc)
         except Exception as exc:  # a bug must fail the execution visibly, not wedge it
             logger.exception("workflow %s: state %s failed unexpectedly", record["execution_id"], thread["state"])
             self._handle_error(record, thread, _StateError(RUNTIME, f"{type(exc).__name__}: {exc}"))
+
+    @staticmethod
+    def _runtime(thread: Thread, message: str) -> _StateError:
+        """A ``States.Runtime`` error of the state ``thread`` is in, worded as Step Functions words it."""
+        where = f" (entered at the event id #{thread['entered_event']})" if thread.get("entered_event") else ""
+        return _StateError(
+            RUNTIME, f"An error occurred while executing the state '{thread['state']}'{where}. {message}"
+        )
 
     def _effective_input(
         self, record: Record, thread: Thread, state: Mapping[str, Any], extra_context: Mapping[str, Any] | None = None
@@ -604,7 +646,7 @@ class LocalWorkflowEngine(WorkflowEngine):
         data = paths.select(state.get("InputPath", "$"), thread["input"], self._context(record, thread))
         if "Parameters" in state and state["Type"] != "Map":
             context = self._context(record, thread, extra_context)
-            data = paths.render(state["Parameters"], data, context)
+            data = templates.render(state["Parameters"], data, context)
         return data
 
     def _do_pass(self, record: Record, thread: Thread, state: dict[str, Any], retrying: bool) -> None:
@@ -633,7 +675,7 @@ class LocalWorkflowEngine(WorkflowEngine):
         expression = state[f"{key}Path"]
         context = self._context(record, thread)
         if expression.startswith("$"):
-            value = paths.read(expression, thread["input"], context)
+            value = paths.read(expression, thread["input"], context, field=f"{key}Path")
         else:
             value = intrinsics.evaluate(expression, thread["input"], context)
         return value if isinstance(value, str) else json.dumps(value)
@@ -655,15 +697,33 @@ class LocalWorkflowEngine(WorkflowEngine):
         context = self._context(record, thread)
         now = self._now()
         if "Seconds" in state or "SecondsPath" in state:
-            seconds = state["Seconds"] if "Seconds" in state else paths.read(state["SecondsPath"], data, context)
-            if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
-                raise _StateError(RUNTIME, f"Wait {thread['state']}: {seconds!r} is not a number of seconds")
+            if "Seconds" in state:
+                seconds = state["Seconds"]
+            else:
+                path = state["SecondsPath"]
+                seconds = paths.read(path, data, context, field="SecondsPath")
+                shown = f"{path} == {_java(seconds)}"
+                if isinstance(seconds, bool) or not isinstance(seconds, int):
+                    raise _StateError(RUNTIME, f"The SecondsPath parameter cannot be parsed as a long value: {shown}")
+                if seconds < 0:
+                    raise _StateError(RUNTIME, f"The SecondsPath parameter references a negative value: {shown}")
+            if seconds > MAX_WAIT_SECONDS:
+                raise _StateError(RUNTIME, "Wait state delay is too long.")
             due = now + timedelta(seconds=seconds)
         else:
-            stamp = state["Timestamp"] if "Timestamp" in state else paths.read(state["TimestampPath"], data, context)
+            if "Timestamp" in state:
+                stamp = state["Timestamp"]
+            else:
+                stamp = paths.read(state["TimestampPath"], data, context, field="TimestampPath")
             parsed = choice._timestamp(stamp)
             if parsed is None:
-                raise _StateError(RUNTIME, f"Wait {thread['state']}: {stamp!r} is not an RFC 3339 timestamp")
+                raise _StateError(
+                    RUNTIME,
+                    "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time "
+                    f"format string: {state.get('TimestampPath')} == {_java(stamp)}",
+                )
+            if (parsed - now).total_seconds() > MAX_WAIT_SECONDS:
+                raise _StateError(RUNTIME, "Wait state delay is too long.")
             due = parsed
         output = paths.select(state.get("OutputPath", "$"), data, context)
         if due <= now:
@@ -821,6 +881,16 @@ class LocalWorkflowEngine(WorkflowEngine):
     def _do_map(self, record: Record, thread: Thread, state: dict[str, Any], retrying: bool) -> None:
         context = self._context(record, thread)
         data = paths.select(state.get("InputPath", "$"), thread["input"], context)
+        limit = state.get("MaxConcurrency", 0)
+        if "MaxConcurrencyPath" in state:
+            path = state["MaxConcurrencyPath"]
+            limit = paths.read(path, data, context, field="MaxConcurrencyPath")
+            if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+                raise _StateError(
+                    RUNTIME,
+                    f'The MaxConcurrencyPath field refers to value "{_java(limit)}" '
+                    f"which is not a valid integer: {path}",
+                )
         items = paths.read(state.get("ItemsPath", "$"), data, context)
         if not isinstance(items, list):
             raise _StateError(RUNTIME, f"Map {thread['state']}: ItemsPath did not select a list: {items!r}")
@@ -834,11 +904,11 @@ class LocalWorkflowEngine(WorkflowEngine):
             item_input = item
             if selector is not None:
                 item_context = self._context(record, thread, {"Map": {"Item": {"Index": i, "Value": item}}})
-                item_input = paths.render(selector, data, item_context)
+                item_input = templates.render(selector, data, item_context)
             inputs.append({"index": i, "input": item_input})
         # MaxConcurrency: only that many iterations run at once; the rest wait in the parent, in order
         # (matters when iterations wait, e.g. one approval after another with MaxConcurrency 1).
-        limit = state.get("MaxConcurrency") or len(inputs)
+        limit = limit or len(inputs)
         machine = [*thread["machine"], thread["state"]]
         self._park(
             record,
@@ -863,11 +933,11 @@ class LocalWorkflowEngine(WorkflowEngine):
         try:
             context = self._context(record, thread)
             if selector and "ResultSelector" in state:
-                result = paths.render(state["ResultSelector"], result, context)
+                result = templates.render(state["ResultSelector"], result, context)
             combined = paths.apply_result_path(state.get("ResultPath", "$"), thread["input"], result)
             output = paths.select(state.get("OutputPath", "$"), combined, context)
         except paths.PathError as exc:
-            self._handle_error(record, thread, _StateError(RUNTIME, str(exc)))
+            self._handle_error(record, thread, self._runtime(thread, str(exc)))
             return
         self._transition(record, thread, state, output)
 
@@ -904,7 +974,7 @@ class LocalWorkflowEngine(WorkflowEngine):
         state = self._state(record, thread)
         if exc.error != RUNTIME:
             for i, retrier in enumerate(state.get("Retry", [])):
-                if not error_matches(retrier["ErrorEquals"], exc.error):
+                if not error_matches(retrier["ErrorEquals"], exc.error, exc.heartbeat):
                     continue
                 attempts = thread["retries"].get(str(i), 0)
                 if attempts >= retrier.get("MaxAttempts", 3):
@@ -925,7 +995,7 @@ class LocalWorkflowEngine(WorkflowEngine):
                 self._timer(record, thread, due)
                 return
             for catcher in state.get("Catch", []):
-                if error_matches(catcher["ErrorEquals"], exc.error):
+                if error_matches(catcher["ErrorEquals"], exc.error, exc.heartbeat):
                     # A missing Error or Cause (a Fail state without them, a timeout) is left out.
                     error_output = {k: v for k, v in (("Error", exc.error), ("Cause", exc.cause)) if v is not None}
                     try:
@@ -1040,7 +1110,12 @@ class LocalWorkflowEngine(WorkflowEngine):
             if wait.get("kind") == "token":
                 self._close_token(wait["token"], "CANCELLED")
         record["threads"] = {}
-        kind = {"SUCCEEDED": "ExecutionSucceeded", "FAILED": "ExecutionFailed", "ABORTED": "ExecutionAborted"}[status]
+        kind = {
+            "SUCCEEDED": "ExecutionSucceeded",
+            "FAILED": "ExecutionFailed",
+            "ABORTED": "ExecutionAborted",
+            "TIMED_OUT": "ExecutionTimedOut",
+        }[status]
         details = {"output": output} if status == "SUCCEEDED" else {"error": error, "cause": cause}
         self._event(record, kind, details)
         logger.info("workflow execution %s %s", record["execution_id"], status.lower())
@@ -1048,7 +1123,7 @@ class LocalWorkflowEngine(WorkflowEngine):
     # -- persistence -----------------------------------------------------------------------------
 
     def _load(self, execution_id: str) -> Record:
-        record = self._executions.get({"execution_id": execution_id})
+        record = self._executions.get({"execution_id": _execution_id(execution_id)})
         if record is None:
             raise ExecutionNotFound(f"no workflow execution {execution_id!r}")
         return self._unpack(record)
@@ -1206,24 +1281,50 @@ class LocalWorkflowEngine(WorkflowEngine):
         return self._definition(record).state(tuple(thread["machine"]), thread["state"])
 
     def _context(self, record: Record, thread: Thread, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """The context object (``$$``) as Step Functions builds it: ARNs for the execution and the
+        state machine (in the local account and region), ``State.RetryCount`` only in Task states."""
         workflow = record["workflow"]
+        state: dict[str, Any] = {"Name": thread["state"], "EnteredTime": _aws_time(thread.get("entered_at"))}
+        if self._state(record, thread)["Type"] == "Task":
+            state["RetryCount"] = thread.get("retry_count", 0)
         context: dict[str, Any] = {
             "Execution": {
-                "Id": record["execution_id"],
+                "Id": execution_arn(workflow, record["name"]),
                 "Input": record["input"],
+                "StartTime": _aws_time(record["started_at"]),
                 "Name": record["name"],
-                "StartTime": record["started_at"],
+                "RoleArn": f"arn:aws:iam::{LOCAL_ACCOUNT}:role/{workflow}-local",
+                "RedriveCount": 0,
             },
-            "StateMachine": {"Id": workflow, "Name": workflow},
-            "State": {
-                "Name": thread["state"],
-                "EnteredTime": thread.get("entered_at"),
-                "RetryCount": thread.get("retry_count", 0),
-            },
+            "StateMachine": {"Id": state_machine_arn(workflow), "Name": workflow},
+            "State": state,
         }
         if extra:
             context.update(extra)
         return context
+
+
+def state_machine_arn(workflow: str) -> str:
+    """The local stand-in for a state machine's ARN (``$$.StateMachine.Id``)."""
+    return f"arn:aws:states:{LOCAL_REGION}:{LOCAL_ACCOUNT}:stateMachine:{workflow}"
+
+
+def execution_arn(workflow: str, name: str) -> str:
+    """The local stand-in for an execution's ARN (``$$.Execution.Id``); the engine accepts it as an
+    execution id, as the Step Functions engine accepts an execution ARN."""
+    return f"arn:aws:states:{LOCAL_REGION}:{LOCAL_ACCOUNT}:execution:{workflow}:{name}"
+
+
+def _execution_id(execution_id: str) -> str:
+    prefix = f"arn:aws:states:{LOCAL_REGION}:{LOCAL_ACCOUNT}:execution:"
+    return execution_id[len(prefix) :] if execution_id.startswith(prefix) else execution_id
+
+
+def _aws_time(text: str | None) -> str | None:
+    """A stored time as Step Functions writes times in the context object (``...T09:00:00.000Z``)."""
+    if text is None:
+        return None
+    return _parse(text).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{_parse(text).microsecond // 1000:03d}Z"
 
 
 def _to_execution(record: Mapping[str, Any]) -> Execution:

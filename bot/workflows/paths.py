@@ -3,7 +3,9 @@
 Paths are read with ``jsonpath-ng`` (its extended parser, so filters work). A *definite* path (only
 fields and single indexes) yields one value and is an error when absent; any other path (wildcards,
 slices, filters, ``..``) yields the list of matches, as in Step Functions. ``$$`` paths read the
-context object. Errors raise :class:`PathError`, which the runner reports as ``States.Runtime``.
+context object. Errors raise :class:`PathError`, which the runner reports as ``States.Runtime``, in
+Step Functions' wording. Payload templates (``Parameters`` ...) are rendered by
+:mod:`bot.workflows.templates`, which uses this module and the intrinsic functions.
 """
 
 from __future__ import annotations
@@ -23,8 +25,21 @@ class PathError(Exception):
 
 
 def _short(data: Any) -> str:
-    text = json.dumps(data, default=str)
+    text = json.dumps(data, default=str, separators=(",", ":"))
     return text if len(text) <= 200 else text[:197] + "..."
+
+
+def _bracketed(expr: jp.JSONPath) -> str:
+    """A definite path as Step Functions spells it in errors: ``$.a[0]`` → ``$['a'][0]``."""
+    if isinstance(expr, jp.Root):
+        return "$"
+    if isinstance(expr, jp.Child):
+        return _bracketed(expr.left) + _bracketed(expr.right)
+    if isinstance(expr, jp.Fields):
+        return f"['{expr.fields[0]}']"
+    if isinstance(expr, jp.Index):
+        return f"[{expr.indices[0]}]"
+    return ""
 
 
 @lru_cache(maxsize=1024)
@@ -33,7 +48,9 @@ def compile_path(path: str) -> jp.JSONPath:
     if not isinstance(path, str) or not path.startswith("$"):
         raise ValueError(f"{path!r} is not a JSONPath (paths start with '$')")
     try:
-        return _parse(path)
+        # Step Functions keeps a backslash before a double quote inside a quoted name as it is
+        # (``$['a\\"b']`` names the key ``a\\"b``); the parser would drop it.
+        return _parse(path.replace('\\"', '\\\\"'))
     except (JsonPathLexerError, JsonPathParserError, Exception) as exc:  # the parser raises bare Exceptions too
         raise ValueError(f"invalid JSONPath {path!r}: {exc}") from None
 
@@ -62,8 +79,9 @@ def check_path(path: str, *, reference: bool = False, context_allowed: bool = Tr
         raise ValueError(f"{path!r} must be a reference path (fields and single indexes only)")
 
 
-def read(path: str, data: Any, context: Any = None) -> Any:
-    """The value at ``path`` in ``data`` (``$$...`` reads ``context``)."""
+def read(path: str, data: Any, context: Any = None, field: str | None = None) -> Any:
+    """The value at ``path`` in ``data`` (``$$...`` reads ``context``). ``field`` names where the
+    path came from (``"value.$"``, ``"ErrorPath"``) in the error when it is absent."""
     source = data
     expr_text = path
     if path.startswith("$$"):
@@ -75,7 +93,12 @@ def read(path: str, data: Any, context: Any = None) -> Any:
     matches = expr.find(source)
     if is_definite(expr):
         if not matches:
-            raise PathError(f"The JSONPath {path!r} could not be found in the input {_short(source)}")
+            if field is None:
+                raise PathError(f"Invalid path '{path}' : No results for path: {_bracketed(expr)}")
+            raise PathError(
+                f"The JSONPath '{path}' specified for the field '{field}' could not be found "
+                f"in the input '{_short(data)}'"
+            )
         return matches[0].value
     return [match.value for match in matches]
 
@@ -145,26 +168,3 @@ def select(path: str | None, data: Any, context: Any = None) -> Any:
     if path is None:
         return {}
     return read(path, data, context)
-
-
-def render(template: Any, data: Any, context: Any) -> Any:
-    """``Parameters`` / ``ResultSelector`` / ``ItemSelector``: copy ``template``, replacing every
-    ``"key.$": "<path or intrinsic>"`` by ``"key": <value>``."""
-    from bot.workflows.intrinsics import evaluate  # intrinsics read paths through this module
-
-    if isinstance(template, dict):
-        out: dict[str, Any] = {}
-        for key, value in template.items():
-            if key.endswith(".$"):
-                if not isinstance(value, str):
-                    raise PathError(f"the value of {key!r} must be a path or an intrinsic function")
-                if value.startswith("$"):
-                    out[key[:-2]] = read(value, data, context)
-                else:
-                    out[key[:-2]] = evaluate(value, data, context)
-            else:
-                out[key] = render(value, data, context)
-        return out
-    if isinstance(template, list):
-        return [render(value, data, context) for value in template]
-    return copy.deepcopy(template)

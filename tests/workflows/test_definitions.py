@@ -117,8 +117,8 @@ TASK = {"Type": "Task", "Resource": "${LoadMeetingFunctionArn}", "End": True}
             "DetailType is required",
         ),
         (
-            {"StartAt": "A", "States": {"A": TASK}, "TimeoutSeconds": 5},
-            "unsupported top-level field(s) ['TimeoutSeconds']",
+            {"StartAt": "A", "States": {"A": TASK}, "TimeoutSeconds": 0},
+            "TimeoutSeconds: must be a positive integer",
         ),
     ],
 )
