@@ -28,7 +28,7 @@ def check_rule(rule: Any, where: str, top: bool = True) -> None:
     """Validate a choice rule at load time; ``ValueError`` naming ``where`` otherwise."""
     if not isinstance(rule, dict):
         raise ValueError(f"{where}: a choice rule must be an object")
-    allowed = {"Next"} if top else set()
+    allowed = {"Next", "Assign"} if top else set()
     combinators = [key for key in ("And", "Or", "Not") if key in rule]
     if combinators:
         key = combinators[0]

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.workflows import choice, intrinsics
+from bot.workflows import choice, expressions, intrinsics
 from bot.workflows.errors import DefinitionError, UnknownTaskError
 from bot.workflows.paths import check_path
 from bot.workflows.tasks import TaskRegistry, task_name_of_placeholder
@@ -57,6 +57,25 @@ _FIELDS: dict[str, set[str]] = {
     | _ERRORS
     | {"ItemsPath", "ItemSelector", "Parameters", "ItemProcessor", "Iterator", "MaxConcurrency", "MaxConcurrencyPath"},
 }
+for _kind in _FIELDS:  # every state may say its query language; all but Succeed and Fail may assign variables
+    _FIELDS[_kind] |= {"QueryLanguage"} | (set() if _kind in ("Succeed", "Fail") else {"Assign"})
+_JSONATA_COMMON = {"Type", "Comment", "QueryLanguage"}
+_JSONATA_FLOW = {"Next", "End", "Output", "Assign"}
+#: The fields of each state type when its query language is JSONata (no *Path, Parameters, ResultSelector ...).
+_JSONATA_FIELDS: dict[str, set[str]] = {
+    "Pass": _JSONATA_COMMON | _JSONATA_FLOW,
+    "Task": _JSONATA_COMMON | _JSONATA_FLOW | _ERRORS | {"Resource", "Arguments", "TimeoutSeconds", "HeartbeatSeconds"},
+    "Choice": _JSONATA_COMMON | {"Choices", "Default", "Output", "Assign"},
+    "Wait": _JSONATA_COMMON | _JSONATA_FLOW | {"Seconds", "Timestamp"},
+    "Succeed": _JSONATA_COMMON | {"Output"},
+    "Fail": _JSONATA_COMMON | {"Error", "Cause"},
+    "Parallel": _JSONATA_COMMON | _JSONATA_FLOW | _ERRORS | {"Branches", "Arguments"},
+    "Map": _JSONATA_COMMON
+    | _JSONATA_FLOW
+    | _ERRORS
+    | {"Items", "ItemSelector", "ItemProcessor", "Iterator", "MaxConcurrency"},
+}
+_JSONATA_CATCHER_FIELDS = {"ErrorEquals", "Next", "Output", "Assign", "Comment"}
 _TERMINAL = {"Choice", "Succeed", "Fail"}
 _RESERVED_NAMES = {"Branches", "Iterator", "ItemProcessor", "States"}
 _RETRIER_FIELDS = {
@@ -68,7 +87,7 @@ _RETRIER_FIELDS = {
     "JitterStrategy",
     "Comment",
 }
-_CATCHER_FIELDS = {"ErrorEquals", "Next", "ResultPath", "Comment"}
+_CATCHER_FIELDS = {"ErrorEquals", "Next", "ResultPath", "Comment", "Assign"}
 _INVOKE_PARAMETERS = {"FunctionName", "Payload", "Payload.$"}
 _ENTRY_FIELDS = {"Source", "Source.$", "DetailType", "DetailType.$", "Detail", "Detail.$", "EventBusName"}
 
@@ -119,7 +138,7 @@ class WorkflowDefinition:
         """Which task a Task state runs, and how (``function`` / ``invoke`` / ``callback``)."""
         resource = state["Resource"]
         if resource in (LAMBDA_INVOKE, LAMBDA_INVOKE_CALLBACK):
-            placeholder = _PLACEHOLDER.match(state["Parameters"]["FunctionName"])
+            placeholder = _PLACEHOLDER.match((state.get("Arguments") or state["Parameters"])["FunctionName"])
             style = "invoke" if resource == LAMBDA_INVOKE else "callback"
         else:
             placeholder = _PLACEHOLDER.match(resource)
@@ -177,8 +196,9 @@ def parse_definition(
         extra = set(document) - {"StartAt", "States", "Comment", "Version", "QueryLanguage", "TimeoutSeconds"}
         if extra:
             raise ValueError(f"unsupported top-level field(s) {sorted(extra)}")
-        if document.get("QueryLanguage", "JSONPath") != "JSONPath":
-            raise ValueError("QueryLanguage JSONata is not supported by the local runner; use JSONPath")
+        if document.get("QueryLanguage", "JSONPath") not in ("JSONPath", "JSONata"):
+            raise ValueError(f"QueryLanguage: must be JSONPath or JSONata, not {document['QueryLanguage']!r}")
+        checker.language = document.get("QueryLanguage", "JSONPath")
         timeout = document.get("TimeoutSeconds")
         if timeout is not None and (not isinstance(timeout, int) or isinstance(timeout, bool) or timeout <= 0):
             raise ValueError("TimeoutSeconds: must be a positive integer")
@@ -192,6 +212,7 @@ class _Checker:
     def __init__(self, definition: WorkflowDefinition, any_resource: bool = False):
         self.definition = definition
         self.any_resource = any_resource
+        self.language = "JSONPath"
 
     def machine(self, machine: Any, where: str) -> None:
         if not isinstance(machine, dict):
@@ -229,9 +250,18 @@ class _Checker:
         kind = state.get("Type")
         if kind not in _FIELDS:
             raise ValueError(f"{where}: state type {kind!r} is not supported (supported: {', '.join(_FIELDS)})")
-        extra = set(state) - _FIELDS[kind]
+        language = state.get("QueryLanguage", self.language)
+        if language not in ("JSONPath", "JSONata"):
+            raise ValueError(f"{where}.QueryLanguage: must be JSONPath or JSONata, not {language!r}")
+        jsonata = language == "JSONata"
+        if jsonata and self.language == "JSONPath" and kind in ("Parallel", "Map") and "QueryLanguage" in state:
+            pass  # a JSONata Parallel/Map inside a JSONPath machine: its branches default to JSONPath
+        allowed = _JSONATA_FIELDS[kind] if jsonata else _FIELDS[kind]
+        extra = set(state) - allowed
         if extra:
-            raise ValueError(f"{where}: field(s) {sorted(extra)} not supported in a {kind} state by the local runner")
+            raise ValueError(
+                f"{where}: field(s) {sorted(extra)} not supported in a {language} {kind} state by the local runner"
+            )
         nexts: set[str] = set()
 
         def target(value: Any, field_name: str) -> None:
@@ -244,20 +274,73 @@ class _Checker:
                 raise ValueError(f"{where}: needs exactly one of Next or End: true")
             if "Next" in state:
                 target(state["Next"], "Next")
+        for i, retrier in enumerate(state.get("Retry", [])):
+            self.retrier(retrier, f"{where}.Retry[{i}]", last=i == len(state["Retry"]) - 1)
+        for i, catcher in enumerate(state.get("Catch", [])):
+            self.catcher(catcher, f"{where}.Catch[{i}]", last=i == len(state["Catch"]) - 1, jsonata=jsonata)
+            target(catcher["Next"], f"Catch[{i}].Next")
+        if jsonata:
+            self._jsonata(state, kind, name, where, target)
+            return nexts
         for key in ("InputPath", "OutputPath"):
             self.path(state, key, where)
         if "ResultPath" in state:
             self.path(state, "ResultPath", where, reference=True, context=False)
-        for key in ("Parameters", "ResultSelector", "ItemSelector"):
+        for key in ("Parameters", "ResultSelector", "ItemSelector", "Assign"):
             if key in state:
                 self.template(state[key], f"{where}.{key}")
-        for i, retrier in enumerate(state.get("Retry", [])):
-            self.retrier(retrier, f"{where}.Retry[{i}]", last=i == len(state["Retry"]) - 1)
-        for i, catcher in enumerate(state.get("Catch", [])):
-            self.catcher(catcher, f"{where}.Catch[{i}]", last=i == len(state["Catch"]) - 1)
-            target(catcher["Next"], f"Catch[{i}].Next")
         getattr(self, f"_{kind.lower()}")(state, name, where, target)
         return nexts
+
+    def _jsonata(self, state: dict[str, Any], kind: str, name: str, where: str, target: Any) -> None:
+        """A JSONata state: every ``{% %}`` expression parses; the rest as in JSONPath states."""
+        for key in ("Arguments", "Output", "Assign", "Items", "ItemSelector", "Error", "Cause"):
+            if key in state:
+                expressions.check_template(state[key], f"{where}.{key}")
+        for key in ("Seconds", "Timestamp", "MaxConcurrency", "TimeoutSeconds", "HeartbeatSeconds"):
+            value = state.get(key)
+            if expressions.is_expression(value):
+                expressions.check_template(value, f"{where}.{key}")
+            elif (
+                key == "Seconds"
+                and key in state
+                and (not isinstance(value, int) or isinstance(value, bool) or value < 0)
+            ):
+                raise ValueError(f"{where}.Seconds: must be a non-negative integer or a JSONata expression")
+        if "Assign" in state and not isinstance(state["Assign"], dict):
+            raise ValueError(f"{where}.Assign: must be an object of variable names")
+        if kind == "Choice":
+            rules = state.get("Choices")
+            if not isinstance(rules, list) or not rules:
+                raise ValueError(f"{where}.Choices: must be a non-empty list")
+            for i, rule in enumerate(rules):
+                at = f"{where}.Choices[{i}]"
+                if not isinstance(rule, dict) or "Condition" not in rule or "Next" not in rule:
+                    raise ValueError(f"{at}: a JSONata choice rule needs Condition and Next")
+                extra = set(rule) - {"Condition", "Next", "Output", "Assign", "Comment"}
+                if extra:
+                    raise ValueError(f"{at}: field(s) {sorted(extra)} not supported in a JSONata choice rule")
+                expressions.check_template(rule, at)
+                target(rule["Next"], f"Choices[{i}].Next")
+            if "Default" in state:
+                target(state["Default"], "Default")
+        elif kind == "Wait":
+            if ("Seconds" in state) == ("Timestamp" in state):
+                raise ValueError(f"{where}: needs exactly one of Seconds or Timestamp")
+        elif kind == "Task":
+            resource = state.get("Resource")
+            if not isinstance(resource, str):
+                raise ValueError(f"{where}.Resource: missing")
+            try:
+                self._resource(state, resource, name, where, params_key="Arguments")
+            except ValueError:
+                if not self.any_resource:
+                    raise
+                self.definition.foreign.append(name)
+        elif kind == "Parallel":
+            self._parallel(state, name, where, target)
+        elif kind == "Map":
+            self._map(state, name, where, target)
 
     # -- per type ----------------------------------------------------------------------------
 
@@ -325,8 +408,10 @@ class _Checker:
             return
         self._resource(state, resource, name, where)
 
-    def _resource(self, state: dict[str, Any], resource: str, name: str, where: str) -> None:
-        params = state.get("Parameters")
+    def _resource(
+        self, state: dict[str, Any], resource: str, name: str, where: str, params_key: str = "Parameters"
+    ) -> None:
+        params = state.get(params_key)
         if resource == EVENTS_PUT:
             self._put_events(state, where)
             return
@@ -348,7 +433,8 @@ class _Checker:
             placeholder = function
             if "Payload" not in params and "Payload.$" not in params:
                 raise ValueError(f"{where}.Parameters: Payload (or Payload.$) is required")
-            if resource == LAMBDA_INVOKE_CALLBACK and "$$.Task.Token" not in json.dumps(params.get("Payload", {})):
+            token_ref = "$states.context.Task.Token" if params_key == "Arguments" else "$$.Task.Token"
+            if resource == LAMBDA_INVOKE_CALLBACK and token_ref not in json.dumps(params.get("Payload", {})):
                 raise ValueError(
                     f"{where}.Parameters.Payload: a .waitForTaskToken task must pass the token, "
                     f'e.g. "taskToken.$": "$$.Task.Token"'
@@ -426,6 +512,8 @@ class _Checker:
         if "ItemsPath" in state:
             self.path(state, "ItemsPath", where, reference=True)
         limit = state.get("MaxConcurrency", 0)
+        if expressions.is_expression(limit):
+            limit = 0  # a JSONata expression, checked when the state runs
         if not isinstance(limit, int) or isinstance(limit, bool) or limit < 0:
             raise ValueError(f"{where}.MaxConcurrency: must be a non-negative integer")
         if "MaxConcurrencyPath" in state:
@@ -495,10 +583,10 @@ class _Checker:
         if retrier.get("JitterStrategy", "NONE") != "NONE":
             raise ValueError(f"{where}.JitterStrategy: only NONE is supported (jitter is not deterministic)")
 
-    def catcher(self, catcher: Any, where: str, last: bool) -> None:
+    def catcher(self, catcher: Any, where: str, last: bool, jsonata: bool = False) -> None:
         if not isinstance(catcher, dict):
             raise ValueError(f"{where}: must be an object")
-        extra = set(catcher) - _CATCHER_FIELDS
+        extra = set(catcher) - (_JSONATA_CATCHER_FIELDS if jsonata else _CATCHER_FIELDS)
         if extra:
             raise ValueError(f"{where}: unsupported field(s) {sorted(extra)}")
         if "Next" not in catcher:

@@ -37,7 +37,7 @@ from typing import Any
 from bot.clock import Clock
 from bot.events.bus import EventBus
 from bot.storage.base import ConflictError, SortCondition, Store, Table
-from bot.workflows import choice, intrinsics, paths, records, templates
+from bot.workflows import choice, expressions, intrinsics, paths, records, templates
 from bot.workflows.definitions import EVENTS_PUT, WorkflowDefinition, parse_definition
 from bot.workflows.engine import Execution, HistoryEvent, WorkflowEngine
 from bot.workflows.errors import (
@@ -60,6 +60,8 @@ RUNTIME = "States.Runtime"
 TIMEOUT = "States.Timeout"
 HEARTBEAT_TIMEOUT = "States.HeartbeatTimeout"
 DATA_LIMIT = "States.DataLimitExceeded"
+QUERY_ERROR = expressions.QUERY_ERROR
+_MISSING: Any = object()  # "no such value" for $states.result / $states.errorOutput
 
 #: Step Functions' hard quotas the runner enforces: the size of any input, output or result (UTF-8 JSON)
 #: and the number of events in one execution's history.
@@ -633,12 +635,79 @@ class LocalWorkflowEngine(WorkflowEngine):
             self._handle_error(record, thread, _StateError(RUNTIME, f"{type(exc).__name__}: {exc}"))
 
     @staticmethod
-    def _runtime(thread: Thread, message: str) -> _StateError:
-        """A ``States.Runtime`` error of the state ``thread`` is in, worded as Step Functions words it."""
+    def _runtime(thread: Thread, message: str, error: str = RUNTIME) -> _StateError:
+        """A ``States.Runtime`` (or other) error of the state ``thread`` is in, worded as Step Functions
+        words it."""
         where = f" (entered at the event id #{thread['entered_event']})" if thread.get("entered_event") else ""
-        return _StateError(
-            RUNTIME, f"An error occurred while executing the state '{thread['state']}'{where}. {message}"
-        )
+        return _StateError(error, f"An error occurred while executing the state '{thread['state']}'{where}. {message}")
+
+    # -- JSONata and variables -------------------------------------------------------------------
+
+    def _is_jsonata(self, record: Record, state: Mapping[str, Any]) -> bool:
+        top = self._definition(record).document.get("QueryLanguage", "JSONPath")
+        return bool(state.get("QueryLanguage", top) == "JSONata")
+
+    def _bindings(
+        self,
+        record: Record,
+        thread: Thread,
+        *,
+        result: Any = _MISSING,
+        error_output: Any = _MISSING,
+        extra_context: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """What a JSONata expression sees: the variables and ``$states``."""
+        states: dict[str, Any] = {
+            "input": thread["input"],
+            "context": json.loads(json.dumps(self._context(record, thread, extra_context))),
+        }
+        if result is not _MISSING:
+            states["result"] = result
+        if error_output is not _MISSING:
+            states["errorOutput"] = error_output
+        return {**thread.get("vars", {}), "states": states}
+
+    def _query(self, thread: Thread, template: Any, bindings: dict[str, Any], field: str) -> Any:
+        try:
+            return expressions.render(template, bindings, field)
+        except expressions.QueryError as exc:
+            raise self._runtime(thread, str(exc), QUERY_ERROR) from None
+
+    def _assigned(
+        self,
+        record: Record,
+        thread: Thread,
+        assign: Any,
+        data: Any = None,
+        *,
+        bindings: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """The variables an ``Assign`` sets, evaluated with the variables as they were before it
+        (JSONata: against ``bindings``; JSONPath: ``$`` is ``data``)."""
+        if not assign:
+            return {}
+        if bindings is not None:
+            return dict(self._query(thread, assign, bindings, "Assign"))
+        return dict(templates.render(assign, data, self._context(record, thread)))
+
+    @staticmethod
+    def _apply(thread: Thread, assigned: Mapping[str, Any]) -> None:
+        if assigned:
+            thread["vars"] = {**thread.get("vars", {}), **assigned}
+
+    def _jsonata_exit(
+        self, record: Record, thread: Thread, state: Mapping[str, Any], bindings: dict[str, Any], default: Any
+    ) -> None:
+        """A JSONata state's ``Output`` (``default`` without one) and ``Assign``, then on."""
+        output = self._query(thread, state["Output"], bindings, "Output") if "Output" in state else default
+        assigned = self._assigned(record, thread, state.get("Assign"), bindings=bindings)
+        self._apply(thread, assigned)
+        self._transition(record, thread, state, output)
+
+    def _jsonata_value(self, record: Record, thread: Thread, value: Any, field: str) -> Any:
+        if expressions.is_expression(value):
+            return self._query(thread, value, self._bindings(record, thread), field)
+        return value
 
     def _effective_input(
         self, record: Record, thread: Thread, state: Mapping[str, Any], extra_context: Mapping[str, Any] | None = None
@@ -649,12 +718,32 @@ class LocalWorkflowEngine(WorkflowEngine):
             data = templates.render(state["Parameters"], data, context)
         return data
 
+    def _task_input(
+        self, record: Record, thread: Thread, state: Mapping[str, Any], extra_context: Mapping[str, Any] | None
+    ) -> Any:
+        """A Task's (or Parallel's) effective input: JSONata ``Arguments`` or JSONPath ``Parameters``."""
+        if self._is_jsonata(record, state):
+            if "Arguments" not in state:
+                return thread["input"]
+            bindings = self._bindings(record, thread, extra_context=extra_context)
+            return self._query(thread, state["Arguments"], bindings, "Arguments")
+        return self._effective_input(record, thread, state, extra_context)
+
     def _do_pass(self, record: Record, thread: Thread, state: dict[str, Any], retrying: bool) -> None:
+        if self._is_jsonata(record, state):
+            self._jsonata_exit(record, thread, state, self._bindings(record, thread), thread["input"])
+            return
         data = self._effective_input(record, thread, state)
         result = copy.deepcopy(state["Result"]) if "Result" in state else data
         self._finish_work(record, thread, state, result, selector=False)
 
     def _do_succeed(self, record: Record, thread: Thread, state: dict[str, Any], retrying: bool) -> None:
+        if self._is_jsonata(record, state):
+            bindings = self._bindings(record, thread)
+            output = self._query(thread, state["Output"], bindings, "Output") if "Output" in state else thread["input"]
+            self._exit(record, thread, state, output)
+            self._thread_done(record, thread, output)
+            return
         data = self._effective_input(record, thread, state)
         output = paths.select(state.get("OutputPath", "$"), data, self._context(record, thread))
         self._exit(record, thread, state, output)
@@ -671,7 +760,9 @@ class LocalWorkflowEngine(WorkflowEngine):
         intrinsic function) gives; ``None`` when the state has neither, as Step Functions reports it."""
         if f"{key}Path" not in state:
             value = state.get(key)
-            return None if value is None else str(value)
+            if self._is_jsonata(record, state):
+                value = self._jsonata_value(record, thread, value, key)
+            return None if value is None else value if isinstance(value, str) else json.dumps(value)
         expression = state[f"{key}Path"]
         context = self._context(record, thread)
         if expression.startswith("$"):
@@ -681,24 +772,59 @@ class LocalWorkflowEngine(WorkflowEngine):
         return value if isinstance(value, str) else json.dumps(value)
 
     def _do_choice(self, record: Record, thread: Thread, state: dict[str, Any], retrying: bool) -> None:
+        if self._is_jsonata(record, state):
+            self._jsonata_choice(record, thread, state)
+            return
         data = self._effective_input(record, thread, state)
         context = self._context(record, thread)
-        target = next(
-            (rule["Next"] for rule in state["Choices"] if choice.evaluate(rule, data, context)), state.get("Default")
-        )
+        rule = next((rule for rule in state["Choices"] if choice.evaluate(rule, data, context)), None)
+        target = rule["Next"] if rule is not None else state.get("Default")
         if target is None:
             raise _StateError("States.NoChoiceMatched", f"No Choice Rules matched and no Default in {thread['state']}")
+        # The matching rule's Assign, or the state's when the Default is taken.
+        assigned = self._assigned(record, thread, (rule or state).get("Assign"), data)
         output = paths.select(state.get("OutputPath", "$"), data, context)
+        self._apply(thread, assigned)
+        self._exit(record, thread, state, output)
+        self._goto(record, thread, target, output)
+
+    def _jsonata_choice(self, record: Record, thread: Thread, state: dict[str, Any]) -> None:
+        bindings = self._bindings(record, thread)
+        chosen: Mapping[str, Any] | None = None
+        for rule in state["Choices"]:
+            holds = self._query(thread, rule["Condition"], bindings, "Condition")
+            if not isinstance(holds, bool):
+                raise self._runtime(
+                    thread,
+                    f"The JSONata expression '{expressions.body(rule['Condition'])}' specified for the field "
+                    f"'Condition' returned an unexpected result type. Expected 'boolean', but was "
+                    f"'{expressions.type_name(holds)}' for value: {_java(holds)}",
+                    QUERY_ERROR,
+                )
+            if holds:
+                chosen = rule
+                break
+        source = chosen if chosen is not None else state
+        target = chosen["Next"] if chosen is not None else state.get("Default")
+        if target is None:
+            raise _StateError("States.NoChoiceMatched", f"No Choice Rules matched and no Default in {thread['state']}")
+        output = self._query(thread, source["Output"], bindings, "Output") if "Output" in source else thread["input"]
+        self._apply(thread, self._assigned(record, thread, source.get("Assign"), bindings=bindings))
         self._exit(record, thread, state, output)
         self._goto(record, thread, target, output)
 
     def _do_wait(self, record: Record, thread: Thread, state: dict[str, Any], retrying: bool) -> None:
-        data = self._effective_input(record, thread, state)
+        jsonata = self._is_jsonata(record, state)
+        data = thread["input"] if jsonata else self._effective_input(record, thread, state)
         context = self._context(record, thread)
         now = self._now()
         if "Seconds" in state or "SecondsPath" in state:
             if "Seconds" in state:
-                seconds = state["Seconds"]
+                seconds = self._jsonata_value(record, thread, state["Seconds"], "Seconds")
+                if isinstance(seconds, bool) or not isinstance(seconds, int) or seconds < 0:
+                    raise _StateError(
+                        RUNTIME, f"The Seconds field must be a non-negative integer, got {_java(seconds)}"
+                    )
             else:
                 path = state["SecondsPath"]
                 seconds = paths.read(path, data, context, field="SecondsPath")
@@ -712,10 +838,17 @@ class LocalWorkflowEngine(WorkflowEngine):
             due = now + timedelta(seconds=seconds)
         else:
             if "Timestamp" in state:
-                stamp = state["Timestamp"]
+                stamp = self._jsonata_value(record, thread, state["Timestamp"], "Timestamp")
             else:
                 stamp = paths.read(state["TimestampPath"], data, context, field="TimestampPath")
             parsed = choice._timestamp(stamp)
+            if parsed is None and jsonata:
+                raise self._runtime(
+                    thread,
+                    "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: "
+                    f"{_java(stamp)}",
+                    QUERY_ERROR,
+                )
             if parsed is None:
                 raise _StateError(
                     RUNTIME,
@@ -725,7 +858,13 @@ class LocalWorkflowEngine(WorkflowEngine):
             if (parsed - now).total_seconds() > MAX_WAIT_SECONDS:
                 raise _StateError(RUNTIME, "Wait state delay is too long.")
             due = parsed
-        output = paths.select(state.get("OutputPath", "$"), data, context)
+        if jsonata:
+            bindings = self._bindings(record, thread)
+            output = self._query(thread, state["Output"], bindings, "Output") if "Output" in state else data
+            self._apply(thread, self._assigned(record, thread, state.get("Assign"), bindings=bindings))
+        else:
+            output = paths.select(state.get("OutputPath", "$"), data, context)
+            self._apply(thread, self._assigned(record, thread, state.get("Assign"), data))
         if due <= now:
             self._transition(record, thread, state, output)
             return
@@ -747,7 +886,7 @@ class LocalWorkflowEngine(WorkflowEngine):
         if task is None:
             raise _StateError("States.TaskFailed", f"no workflow task named {ref.task!r} is registered")
         token = secrets.token_urlsafe(48) if ref.style == "callback" else None
-        effective = self._effective_input(record, thread, state, {"Task": {"Token": token}} if token else None)
+        effective = self._task_input(record, thread, state, {"Task": {"Token": token}} if token else None)
         payload = effective if ref.style == "function" else effective.get("Payload", {})
         self._check_size(payload, f"The state/task '{thread['state']}' has returned a result")
         context = self._task_context(record, thread, ref.task, token)
@@ -813,7 +952,7 @@ class LocalWorkflowEngine(WorkflowEngine):
 
     def _run_mock(self, record: Record, thread: Thread, state: dict[str, Any], mock: dict[str, Any]) -> None:
         token = "mock-task-token" if str(state["Resource"]).endswith(".waitForTaskToken") else None
-        effective = self._effective_input(record, thread, state, {"Task": {"Token": token}} if token else None)
+        effective = self._task_input(record, thread, state, {"Task": {"Token": token}} if token else None)
         self._event(record, "TaskScheduled", {"state": thread["state"], "mock": True, "parameters": effective}, thread)
         if "Throw" in mock:
             error, cause = mock["Throw"].get("Error", ""), mock["Throw"].get("Cause", "")
@@ -872,19 +1011,24 @@ class LocalWorkflowEngine(WorkflowEngine):
         self._finish_work(record, thread, state, result)
 
     def _do_parallel(self, record: Record, thread: Thread, state: dict[str, Any], retrying: bool) -> None:
-        data = self._effective_input(record, thread, state)
+        data = self._task_input(record, thread, state, None)
         machine = thread["machine"]
         self._park(record, thread, {"kind": "children"})
         for i, branch in enumerate(state["Branches"]):
             self._start_child(record, thread, i, [*machine, thread["state"], i], branch["StartAt"], data)
 
     def _do_map(self, record: Record, thread: Thread, state: dict[str, Any], retrying: bool) -> None:
+        if self._is_jsonata(record, state):
+            self._jsonata_map(record, thread, state)
+            return
         context = self._context(record, thread)
         data = paths.select(state.get("InputPath", "$"), thread["input"], context)
         limit = state.get("MaxConcurrency", 0)
         if "MaxConcurrencyPath" in state:
             path = state["MaxConcurrencyPath"]
             limit = paths.read(path, data, context, field="MaxConcurrencyPath")
+            if isinstance(limit, str) and limit.strip().isdigit():
+                limit = int(limit)  # a numeric string is taken as its number
             if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
                 raise _StateError(
                     RUNTIME,
@@ -906,6 +1050,53 @@ class LocalWorkflowEngine(WorkflowEngine):
                 item_context = self._context(record, thread, {"Map": {"Item": {"Index": i, "Value": item}}})
                 item_input = templates.render(selector, data, item_context)
             inputs.append({"index": i, "input": item_input})
+        self._start_map(record, thread, processor, inputs, limit)
+
+    def _jsonata_map(self, record: Record, thread: Thread, state: dict[str, Any]) -> None:
+        bindings = self._bindings(record, thread)
+        if "Items" in state:
+            items = self._query(thread, state["Items"], bindings, "Items")
+            if not isinstance(items, list):
+                raise self._runtime(
+                    thread,
+                    f"The JSONata expression '{expressions.body(state['Items'])}' specified for the field 'Items' "
+                    f"returned an unexpected result type. Expected 'array', but was "
+                    f"'{expressions.type_name(items)}' for value: {json.dumps(items, separators=(',', ':'))}",
+                    QUERY_ERROR,
+                )
+        else:
+            items = thread["input"]
+            if not isinstance(items, list):
+                raise self._runtime(
+                    thread,
+                    f"Map state input must be an array but was: {json.dumps(items, separators=(',', ':'))}",
+                    QUERY_ERROR,
+                )
+        limit = self._jsonata_value(record, thread, state.get("MaxConcurrency", 0), "MaxConcurrency")
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+            raise _StateError(RUNTIME, f"The MaxConcurrency field must be a non-negative integer, got {_java(limit)}")
+        processor = state.get("ItemProcessor") or state["Iterator"]
+        inputs = []
+        for i, item in enumerate(items):
+            item_input = item
+            if "ItemSelector" in state:
+                extra = {"Map": {"Item": {"Index": i, "Value": item}}}
+                item_bindings = self._bindings(record, thread, extra_context=extra)
+                item_input = self._query(thread, state["ItemSelector"], item_bindings, "ItemSelector")
+            inputs.append({"index": i, "input": item_input})
+        if not inputs:
+            self._finish_work(record, thread, state, [])
+            return
+        self._start_map(record, thread, processor, inputs, limit)
+
+    def _start_map(
+        self,
+        record: Record,
+        thread: Thread,
+        processor: Mapping[str, Any],
+        inputs: builtins.list[dict[str, Any]],
+        limit: int,
+    ) -> None:
         # MaxConcurrency: only that many iterations run at once; the rest wait in the parent, in order
         # (matters when iterations wait, e.g. one approval after another with MaxConcurrency 1).
         limit = limit or len(inputs)
@@ -929,16 +1120,25 @@ class LocalWorkflowEngine(WorkflowEngine):
     def _finish_work(
         self, record: Record, thread: Thread, state: Mapping[str, Any], result: Any, selector: bool = True
     ) -> None:
-        """A Task / Parallel / Map / Pass produced ``result``: ResultSelector, ResultPath, OutputPath, then on."""
+        """A Task / Parallel / Map / Pass produced ``result``: ResultSelector, Assign, ResultPath,
+        OutputPath (JSONata: Output and Assign), then on."""
         try:
+            if self._is_jsonata(record, state):
+                self._jsonata_exit(record, thread, state, self._bindings(record, thread, result=result), result)
+                return
             context = self._context(record, thread)
             if selector and "ResultSelector" in state:
                 result = templates.render(state["ResultSelector"], result, context)
+            assigned = self._assigned(record, thread, state.get("Assign"), result)
             combined = paths.apply_result_path(state.get("ResultPath", "$"), thread["input"], result)
             output = paths.select(state.get("OutputPath", "$"), combined, context)
         except paths.PathError as exc:
             self._handle_error(record, thread, self._runtime(thread, str(exc)))
             return
+        except _StateError as exc:
+            self._handle_error(record, thread, exc)
+            return
+        self._apply(thread, assigned)
         self._transition(record, thread, state, output)
 
     def _transition(self, record: Record, thread: Thread, state: Mapping[str, Any], output: Any) -> None:
@@ -999,10 +1199,26 @@ class LocalWorkflowEngine(WorkflowEngine):
                     # A missing Error or Cause (a Fail state without them, a timeout) is left out.
                     error_output = {k: v for k, v in (("Error", exc.error), ("Cause", exc.cause)) if v is not None}
                     try:
-                        output = paths.apply_result_path(catcher.get("ResultPath", "$"), thread["input"], error_output)
+                        if self._is_jsonata(record, state):
+                            bindings = self._bindings(record, thread, error_output=error_output)
+                            output = (
+                                self._query(thread, catcher["Output"], bindings, "Output")
+                                if "Output" in catcher
+                                else error_output
+                            )
+                            assigned = self._assigned(record, thread, catcher.get("Assign"), bindings=bindings)
+                        else:
+                            assigned = self._assigned(record, thread, catcher.get("Assign"), error_output)
+                            output = paths.apply_result_path(
+                                catcher.get("ResultPath", "$"), thread["input"], error_output
+                            )
                     except paths.PathError as path_exc:
                         self._thread_failed(record, thread, RUNTIME, str(path_exc))
                         return
+                    except _StateError as state_exc:
+                        self._thread_failed(record, thread, state_exc.error, state_exc.cause)
+                        return
+                    self._apply(thread, assigned)
                     self._event(
                         record,
                         "StateCaught",
@@ -1033,6 +1249,8 @@ class LocalWorkflowEngine(WorkflowEngine):
             "wait": None,
             "retry_count": 0,
             "retries": {},
+            # Variables: a branch or iteration starts with its parent's; what it assigns stays inside it.
+            "vars": copy.deepcopy(record["threads"][parent].get("vars", {})) if parent is not None else {},
         }
         record["threads"][thread["id"]] = thread
         return thread
@@ -1177,7 +1395,7 @@ class LocalWorkflowEngine(WorkflowEngine):
         """Where large values sit in a record: its input and output, and each thread's data."""
         slots: builtins.list[tuple[dict[str, Any], str]] = [(record, "input"), (record, "output")]
         for thread in record.get("threads", {}).values():
-            slots += [(thread, "input"), (thread, "output")]
+            slots += [(thread, "input"), (thread, "output"), (thread, "vars")]
             wait = thread.get("wait") or {}
             if "output" in wait:
                 slots.append((wait, "output"))
@@ -1301,7 +1519,7 @@ class LocalWorkflowEngine(WorkflowEngine):
         }
         if extra:
             context.update(extra)
-        return context
+        return paths.Context(context, thread.get("vars", {}))
 
 
 def state_machine_arn(workflow: str) -> str:

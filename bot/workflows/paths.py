@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from functools import lru_cache
 from typing import Any
 
@@ -22,6 +23,23 @@ from jsonpath_ng.ext import parse as _parse
 
 class PathError(Exception):
     """A path could not be applied (absent, wrong type, invalid). Reported as ``States.Runtime``."""
+
+
+class Context(dict[str, Any]):
+    """The context object (``$$``), carrying the workflow variables a ``$name`` path reads."""
+
+    def __init__(self, data: dict[str, Any], variables: dict[str, Any] | None = None):
+        super().__init__(data)
+        self.variables = variables or {}
+
+
+_VARIABLE = re.compile(r"^\$([A-Za-z_][A-Za-z0-9_]*)(.*)$", re.DOTALL)
+
+
+def variable_of(path: str) -> tuple[str, str] | None:
+    """``$name.a[0]`` → ``("name", "$.a[0]")``; ``None`` for ``$``, ``$.x`` and ``$$`` paths."""
+    match = _VARIABLE.match(path)
+    return (match.group(1), "$" + match.group(2)) if match else None
 
 
 def _short(data: Any) -> str:
@@ -74,6 +92,11 @@ def check_path(path: str, *, reference: bool = False, context_allowed: bool = Tr
         if not context_allowed:
             raise ValueError(f"{path!r}: the context object ($$) cannot be used here")
         path = path[1:]
+    variable = variable_of(path)
+    if variable is not None:
+        if not context_allowed:
+            raise ValueError(f"{path!r}: a variable cannot be used here")
+        path = variable[1]
     expr = compile_path(path)
     if reference and not is_definite(expr):
         raise ValueError(f"{path!r} must be a reference path (fields and single indexes only)")
@@ -86,6 +109,13 @@ def read(path: str, data: Any, context: Any = None, field: str | None = None) ->
     expr_text = path
     if path.startswith("$$"):
         source, expr_text = context, path[1:]
+        if expr_text == "$":
+            return json.loads(json.dumps(context))  # the context object itself, as plain data
+    elif (variable := variable_of(path)) is not None:
+        variables = getattr(context, "variables", {})
+        if variable[0] not in variables:
+            raise PathError(f"The variable '${variable[0]}' is not defined" + (f" (field '{field}')" if field else ""))
+        source, expr_text = variables[variable[0]], variable[1]
     try:
         expr = compile_path(expr_text)
     except ValueError as exc:

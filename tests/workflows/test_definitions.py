@@ -25,7 +25,7 @@ TASK = {"Type": "Task", "Resource": "${LoadMeetingFunctionArn}", "End": True}
     ("document", "message"),
     [
         (machine(A={"Type": "Activity", "End": True}), "States.A: state type 'Activity' is not supported"),
-        ({**machine(A={"Type": "Pass", "End": True}), "QueryLanguage": "JSONata"}, "JSONata is not supported"),
+        ({**machine(A={"Type": "Pass", "End": True}), "QueryLanguage": "XPath"}, "must be JSONPath or JSONata"),
         (machine(A={"Type": "Pass", "Next": "B"}), "States.A.Next: 'B' is not a state"),
         (machine(A={"Type": "Pass"}), "States.A: needs exactly one of Next or End"),
         (machine(A={"Type": "Pass", "End": True}, B={"Type": "Succeed"}), "state(s) B cannot be reached"),
@@ -44,7 +44,7 @@ TASK = {"Type": "Task", "Resource": "${LoadMeetingFunctionArn}", "End": True}
             ),
             "must pass the token",
         ),
-        (machine(A={**TASK, "Assign": {"x": 1}}), "field(s) ['Assign'] not supported in a Task state"),
+        (machine(A={**TASK, "Credentials": {}}), "field(s) ['Credentials'] not supported in a JSONPath Task state"),
         (
             machine(A={"Type": "Pass", "Parameters": {"x.$": "States.Nope($.a)"}, "End": True}),
             "unsupported intrinsic function States.Nope",
