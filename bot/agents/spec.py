@@ -72,6 +72,15 @@ class AccessSpec(_Strict):
         return user_id in self.users or bool(set(self.roles) & set(roles))
 
 
+class DelegationSpec(_Strict):
+    """How a Supervisor may hand work to the agent when it is ``delegable``."""
+
+    #: What the delegation tool's ``task`` argument should contain (shown to the Supervisor's model).
+    input: str = "The task for this agent: what to do and everything it needs to know to do it."
+    #: Seconds one delegated turn may take before it counts as failed (and is retried).
+    timeout_s: int = Field(default=300, ge=5, le=900)
+
+
 class AgentSpec(_Strict):
     """One declarative agent."""
 
@@ -85,6 +94,9 @@ class AgentSpec(_Strict):
     conversation: ConversationSpec = Field(default_factory=ConversationSpec)
     budget: BudgetSpec = Field(default_factory=BudgetSpec)
     access: AccessSpec = Field(default_factory=AccessSpec)
+    #: Whether a Supervisor may delegate tasks to this agent (it gets a delegation tool for it).
+    delegable: bool = False
+    delegation: DelegationSpec = Field(default_factory=DelegationSpec)
     #: Where the spec came from (a file path or ``plugin <name>``), for error messages.
     source: str = Field(default="", exclude=True)
 
