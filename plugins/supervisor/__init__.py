@@ -1,0 +1,116 @@
+"""The Supervisor plugin: parallel delegation to agents through the worker queue, and the Fabricator.
+
+* :mod:`plugins.supervisor.supervisor` — the Supervisor agent, its delegation tools, the queue workers,
+  ``task.request`` / ``task.completion`` and the sweep (deadlines, lost events).
+* :mod:`plugins.supervisor.state` — orchestration and worker-state tables (conditional writes).
+* :mod:`plugins.supervisor.fabricator` — agent specs drafted, validated, approved and stored, versioned.
+* :mod:`plugins.supervisor.slack_ui` — DMs, ``/crewbot ask`` / ``orchestrations`` / ``agents new``, buttons.
+* :mod:`plugins.supervisor.offline` — the deterministic offline policies of both agents.
+
+docs/supervisor.md is the guide.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from bot.api import Action, EventHandler, QueueConsumer, Schedule, ViewSubmission, data_dir, hookimpl
+from plugins.supervisor import fabricator as fab
+from plugins.supervisor import slack_ui
+from plugins.supervisor.settings import SupervisorSettings
+from plugins.supervisor.supervisor import (
+    EVENT_SOURCE,
+    TASK_COMPLETION,
+    TASK_REQUEST,
+    WORKER_QUEUE,
+    supervisor,
+)
+
+
+@hookimpl
+def register_settings() -> type[SupervisorSettings]:
+    return SupervisorSettings
+
+
+@hookimpl
+def register_agents() -> list[Path]:
+    return sorted((data_dir("agents") / "supervisor").glob("*.yaml"))
+
+
+@hookimpl
+def register_tools() -> list[Any]:
+    return list(fab.TOOLS)
+
+
+@hookimpl
+def register_conversation_routes() -> list[Any]:
+    return [slack_ui.SupervisorRoute()]
+
+
+def _work(crewbot: Any, message: Any) -> None:
+    supervisor(crewbot).work(message)
+
+
+def _on_completion(crewbot: Any, event: Any) -> None:
+    supervisor(crewbot).on_completion(event)
+
+
+def _on_request(crewbot: Any, event: Any) -> None:
+    supervisor(crewbot).on_request(event)
+
+
+def _sweep(crewbot: Any, call: Any) -> None:
+    supervisor(crewbot).sweep(call)
+
+
+@hookimpl
+def register_queue_consumers(crewbot: Any) -> list[QueueConsumer]:
+    return [
+        QueueConsumer(
+            queue=WORKER_QUEUE,
+            handler=partial(_work, crewbot),
+            description="Supervisor delegations (task.request): each runs the target agent once",
+            concurrency=10,
+            batch_size=1,  # one delegation per invocation: each has its own timeout
+            timeout_s=900,
+        )
+    ]
+
+
+@hookimpl
+def register_event_handlers(crewbot: Any) -> list[EventHandler]:
+    return [
+        EventHandler(
+            "supervisor-task-request",
+            {"source": [EVENT_SOURCE], "detail-type": [TASK_REQUEST]},
+            partial(_on_request, crewbot),
+        ),
+        EventHandler(
+            "supervisor-task-completion",
+            {"source": [EVENT_SOURCE], "detail-type": [TASK_COMPLETION]},
+            partial(_on_completion, crewbot),
+        ),
+    ]
+
+
+@hookimpl
+def register_schedules(crewbot: Any) -> list[Schedule]:
+    return [
+        Schedule(
+            "supervisor-sweep",
+            "rate(1 minute)",
+            partial(_sweep, crewbot),
+            description="Time out overdue orchestrations; re-announce rounds whose task.completion was lost",
+        )
+    ]
+
+
+@hookimpl
+def register_actions() -> list[Any]:
+    return [
+        Action(fab.APPROVE, slack_ui.decide_button),
+        Action(fab.REJECT, slack_ui.decide_button),
+        ViewSubmission(slack_ui.NEW_AGENT_VIEW, slack_ui.new_agent_submitted, admin_only=True),
+    ]
