@@ -69,8 +69,7 @@ def run(
     model, resolution = agents.models.build(spec.model)
     if resolution.chain == ("offline",):
         model = offline(resolution.reason or "the offline profile was chosen")
-    stored = agents.chat_sessions.get(session_id) or {}
-    budget = agents.ledger.check(spec.budget, user_id, int(stored.get("tokens", 0)))
+    budget = agents.ledger.check(spec.budget, user_id)
     call = CallContext(
         user_id=user_id,
         session_id=session_id,
