@@ -97,6 +97,8 @@ class AgentRegistry:
     def _add_agents(self, contributions: Iterable[Contribution], problems: list[Problem]) -> None:
         for c in contributions:
             item: Any = c.item
+            if callable(getattr(item, "refresh_registry", None)):
+                continue  # a source of agents defined at runtime, merged on lookup (AgentService.refresh)
             try:
                 if isinstance(item, (str, Path)):
                     spec = load_spec(Path(item))

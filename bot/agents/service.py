@@ -122,6 +122,20 @@ class AgentService:
                 raise ConfigError(problems)
         return registry
 
+    def refresh(self) -> AgentRegistry:
+        """The registry with the current agents of runtime sources merged in: objects with a
+        ``refresh_registry(registry)`` method returned from ``register_agents`` (e.g. agents an admin
+        approved while Crewbot runs), so every process sees them without a restart."""
+        registry = self.registry
+        for source in self.crewbot.plugins.items("register_agents"):
+            refresh = getattr(source, "refresh_registry", None)
+            if callable(refresh):
+                try:
+                    refresh(registry)
+                except Exception:  # a failing source must not hide the other agents
+                    logger.exception("agent source %r could not refresh the registry", source)
+        return registry
+
     # -- users ---------------------------------------------------------------------------------
 
     def roles_of(self, user_id: str) -> frozenset[str]:
@@ -135,7 +149,8 @@ class AgentService:
     def available_to(self, user_id: str) -> list[AgentSpec]:
         """The agents ``user_id`` may talk to (``/crewbot agents``), by name."""
         roles = self.roles_of(user_id)
-        return [spec for name, spec in sorted(self.registry.agents.items()) if spec.access.allows(user_id, roles)]
+        agents = self.refresh().agents
+        return [spec for name, spec in sorted(agents.items()) if spec.access.allows(user_id, roles)]
 
     def default_agent(self, user_id: str) -> str:
         """The agent a DM from ``user_id`` goes to: their choice if still allowed, else ``slack.default_agent``."""
@@ -151,7 +166,7 @@ class AgentService:
 
     def set_default_agent(self, user_id: str, agent: str) -> None:
         """Remember ``agent`` as the user's default (stored on the user record); checks access."""
-        spec = self.registry.get(agent)
+        spec = self.refresh().get(agent)
         self._check_access(spec, user_id)
         users = self.crewbot.records.users
         users.get_or_create(user_id)
@@ -182,7 +197,7 @@ class AgentService:
         ``on_text`` receives the answer's text as it streams. Turns of one conversation run one at a time,
         also across processes (:class:`~bot.agents.sessions.SessionBusy` if the previous one takes too long).
         """
-        spec = self.registry.get(agent)
+        spec = self.refresh().get(agent)
         self._check_access(spec, user_id)
         key = safe_session_id(conversation)
         # The process lock first, so turns of this process queue here instead of polling the store.

@@ -13,7 +13,6 @@ docs/supervisor.md is the guide.
 from __future__ import annotations
 
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 from bot.api import Action, EventHandler, QueueConsumer, Schedule, ViewSubmission, data_dir, hookimpl
@@ -35,8 +34,9 @@ def register_settings() -> type[SupervisorSettings]:
 
 
 @hookimpl
-def register_agents() -> list[Path]:
-    return sorted((data_dir("agents") / "supervisor").glob("*.yaml"))
+def register_agents(crewbot: Any) -> list[Any]:
+    # The spec files, and the Fabricator as the source of the agents approved while Crewbot runs.
+    return [*sorted((data_dir("agents") / "supervisor").glob("*.yaml")), fab.fabricator(crewbot)]
 
 
 @hookimpl

@@ -136,9 +136,12 @@ class Fabricator:
 
     def sync(self) -> Any:
         """Merge the approved fabricated agents into this process's registry (and drop the disabled)."""
+        return self.crewbot.agents.refresh()
+
+    def refresh_registry(self, registry: Any) -> None:
+        """Called by the agent service before agents are listed or looked up (``register_agents``)."""
         if not self._seeded:
             self.seed()
-        registry = self.registry
         approved = self.approved()
         for name, spec in list(registry.agents.items()):
             if spec.source.startswith(_SOURCE) and name not in approved:
@@ -147,7 +150,6 @@ class Fabricator:
             current = registry.agents.get(name)
             if current is None or current.source.startswith(_SOURCE):
                 registry.agents[name] = spec
-        return registry
 
     def _spec(self, item: dict[str, Any]) -> AgentSpec:
         source = f"{_SOURCE} {item['name']} {item['revision']}"

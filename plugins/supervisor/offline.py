@@ -25,6 +25,10 @@ _NAMED = re.compile(
     r"\b(?:called|named)\s+[\"“']?([A-Za-z][A-Za-z0-9 _-]{1,40}?)[\"”']?(?=\s+(?:that|which|who|to|for)\b|[.,;:!?]|$)"
 )
 _AN_AGENT = re.compile(r"\b(?:an?|the)\s+([a-z][a-z0-9 -]{1,40}?)\s+agent\b", re.I)
+# Tool-name words that say how, not what: they do not make a tool fit a request.
+_GENERIC = frozenset(
+    {"report", "get", "fetch", "read", "write", "search", "lookup", "generate", "save", "create", "status"}
+)
 # Words that describe who may use an agent rather than what it does.
 _ADMINS = re.compile(r"\b(only\s+(?:for\s+)?admins?|admins?\s+only)\b", re.I)
 _NOT_DELEGABLE = re.compile(r"\bnot\s+delegable\b|\bno\s+delegation\b", re.I)
@@ -209,7 +213,8 @@ def draft(request: str, catalogue: dict[str, Any]) -> dict[str, Any]:
             _terms(str(tool.get("name"))) & _terms(purpose) & {"save", "create"}
         ):
             continue  # the draft only asks for tools that change things when the request says so
-        if wanted & _terms(f"{tool.get('name')} {tool.get('description', '')}"):
+        # A tool fits when a distinctive word of its name is in the request ("alpha" of alpha_report).
+        if wanted & (_terms(str(tool.get("name"))) - _GENERIC):
             tools.append(str(tool["name"]))
     return {
         "name": name,
