@@ -63,7 +63,15 @@ from bot.runtime import Crewbot
 from bot.slack.client import slack_client
 from bot.slack.conversation import IncomingMessage, Reply
 from bot.slack.errors import tell_user
-from bot.slack.registry import Action, Shortcut, SlackEvent, SlashCommand, ViewSubmission, collect_registrations
+from bot.slack.registry import (
+    Action,
+    Shortcut,
+    SlackEvent,
+    SlashCommand,
+    Subcommand,
+    ViewSubmission,
+    collect_registrations,
+)
 from bot.slack.reply import SlackReply
 from bot.storage.base import BlobStore, ConflictError, IndexSpec, Item, NotFoundError, SortCondition, Table, TableSpec
 from bot.storage.records import (
@@ -172,6 +180,7 @@ __all__ = [
     "SlackReply",
     "SlashCommand",
     "SortCondition",
+    "Subcommand",
     "SyncResult",
     "Table",
     "TableSpec",

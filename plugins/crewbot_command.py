@@ -21,11 +21,16 @@ SUBCOMMANDS = {
 }
 
 
-def crewbot_command(respond: Any, command: dict[str, Any], crewbot: Any) -> None:
-    """Dispatch ``/crewbot <subcommand>``."""
+def crewbot_command(respond: Any, command: dict[str, Any], crewbot: Any, client: Any = None) -> None:
+    """Dispatch ``/crewbot <subcommand>`` (sub-commands other plugins registered too)."""
     words = (command.get("text") or "").split()
     sub = words[0].lower() if words else "help"
-    if sub == "help":
+    added = collect_registrations(crewbot.plugins).subcommands.get("/crewbot", {})
+    # Two-word sub-commands of plugins first (``agents new``); one word only where no built-in has it.
+    extra = added.get(" ".join(w.lower() for w in words[:2])) or (added.get(sub) if sub not in SUBCOMMANDS else None)
+    if extra is not None:
+        extra.handler(respond=respond, command=command, crewbot=crewbot, client=client)
+    elif sub == "help":
         respond(help_text(crewbot))
     elif sub == "agents" and len(words) == 3 and words[1].lower() == "use":
         respond(use_agent(crewbot, command["user_id"], words[2]))
@@ -37,7 +42,7 @@ def crewbot_command(respond: Any, command: dict[str, Any], crewbot: Any) -> None
     elif sub == "reset":
         respond(reset(crewbot, command["user_id"], command["channel_id"]))
     else:
-        choices = ", ".join(f"`{name}`" for name in SUBCOMMANDS)
+        choices = ", ".join(f"`{name}`" for name in [*SUBCOMMANDS, *added])
         respond(f"I don't know `/crewbot {sub}`. Try one of {choices}.")
 
 
@@ -50,6 +55,9 @@ def help_text(crewbot: Any) -> str:
         lines.append(f"• `{name}{usage}` — {cmd.description}")
         if name == "/crewbot":
             lines.extend(f"    ◦ `/crewbot {sub}` — {text}" for sub, text in SUBCOMMANDS.items())
+        lines.extend(
+            f"    ◦ `{name} {sub}` — {extra.description}" for sub, extra in regs.subcommands.get(name, {}).items()
+        )
     lines.append("Or just send me a direct message to talk to your agent.")
     return "\n".join(lines)
 

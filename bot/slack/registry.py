@@ -167,7 +167,28 @@ class SlackEvent:
         return self.event
 
 
-Registration = SlashCommand | Action | ViewSubmission | Shortcut | SlackEvent
+@dataclass(frozen=True)
+class Subcommand:
+    """A sub-command a plugin adds to a slash command another plugin owns (``/crewbot ask``), returned from
+    ``register_commands``. ``name`` is one word, or two for a verb under an existing one (``agents new``).
+    The owning command's handler dispatches to it and calls ``handler(respond=, command=, crewbot=,
+    client=)``; it is listed under its command in ``/crewbot help``."""
+
+    command: str
+    name: str
+    handler: Handler
+    description: str
+
+    def __post_init__(self) -> None:
+        if not _COMMAND.match(self.command):
+            raise ValueError(f"sub-command {self.name!r}: {self.command!r} is not a slash command name")
+        if not re.fullmatch(r"[a-z][a-z0-9_-]*( [a-z][a-z0-9_-]*)?", self.name):
+            raise ValueError(f"sub-command {self.name!r} must be one or two lower-case words")
+        if not callable(self.handler):
+            raise TypeError(f"sub-command {self.command} {self.name}: handler must be callable")
+
+
+Registration = SlashCommand | Action | ViewSubmission | Shortcut | SlackEvent | Subcommand
 
 
 @dataclass
@@ -179,6 +200,8 @@ class Registrations:
     views: dict[str, ViewSubmission] = field(default_factory=dict)
     shortcuts: dict[str, Shortcut] = field(default_factory=dict)
     events: dict[str, list[SlackEvent]] = field(default_factory=dict)
+    #: Sub-commands plugins add to other plugins' commands: command → sub-command name → registration.
+    subcommands: dict[str, dict[str, Subcommand]] = field(default_factory=dict)
     #: Which plugin registered each command (for ``/crewbot help``).
     command_plugins: dict[str, str] = field(default_factory=dict)
     #: Registrations that were refused, with the reason (logged and shown by ``crewbot manifest``).
@@ -194,6 +217,13 @@ def collect_registrations(plugins: Any) -> Registrations:
     found = Registrations()
     for contribution in plugins.contributions("register_commands"):
         item, plugin = contribution.item, contribution.plugin
+        if isinstance(item, Subcommand):
+            taken = found.subcommands.setdefault(item.command, {})
+            if item.name in taken:
+                found.problems.append(f"plugin {plugin}: {item.command} {item.name} is already registered; ignored")
+            else:
+                taken[item.name] = item
+            continue
         if not isinstance(item, SlashCommand):
             found.problems.append(
                 f"plugin {plugin}: register_commands returned {type(item).__name__}, "

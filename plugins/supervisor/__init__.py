@@ -45,6 +45,11 @@ def register_tools() -> list[Any]:
 
 
 @hookimpl
+def register_commands() -> list[Any]:
+    return slack_ui.subcommands()
+
+
+@hookimpl
 def register_conversation_routes() -> list[Any]:
     return [slack_ui.SupervisorRoute()]
 

@@ -13,7 +13,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from bot.api import IncomingMessage, Reply
-from plugins.supervisor.fabricator import APPROVE, FABRICATOR, REJECT, FabricationError, fabricator
+from plugins.supervisor.fabricator import APPROVE, FABRICATOR, FabricationError, fabricator
 from plugins.supervisor.supervisor import EVENT_SOURCE, SUPERVISOR, TASK_REQUEST, supervisor
 
 if TYPE_CHECKING:
@@ -107,7 +107,7 @@ def ask_command(respond: Any, command: dict[str, Any], crewbot: Crewbot, client:
     respond("On it: the Supervisor answers in our DM.")
 
 
-def orchestrations_command(respond: Any, command: dict[str, Any], crewbot: Crewbot) -> None:
+def orchestrations_command(respond: Any, command: dict[str, Any], crewbot: Crewbot, client: Any = None) -> None:
     """``/crewbot orchestrations``: the user's recent orchestrations with their status."""
     service = supervisor(crewbot)
     items = service.state.for_user(command["user_id"], limit=10)
@@ -123,13 +123,10 @@ def orchestrations_command(respond: Any, command: dict[str, Any], crewbot: Crewb
     respond("\n".join(lines))
 
 
-def new_agent_command(ack: Any, command: dict[str, Any], client: Any, crewbot: Crewbot) -> None:
+def new_agent_command(respond: Any, command: dict[str, Any], crewbot: Crewbot, client: Any) -> None:
     """``/crewbot agents new``: the modal in which an admin describes the agent to create."""
-    ack()
     if "admin" not in crewbot.agents.roles_of(command["user_id"]):
-        client.chat_postEphemeral(
-            channel=command["channel_id"], user=command["user_id"], text="Sorry, only admins may create agents."
-        )
+        respond("Sorry, only admins may create agents.")
         return
     client.views_open(
         trigger_id=command["trigger_id"],
@@ -196,4 +193,12 @@ def decide_button(ack: Any, body: dict[str, Any], respond: Any, crewbot: Crewbot
     respond(text=f"{verdict} *{name}* {version} (by <@{user_id}>).{usable}", replace_original=True)
 
 
-ACTION_IDS = (APPROVE, REJECT)
+def subcommands() -> list[Any]:
+    """``/crewbot ask``, ``/crewbot orchestrations`` and ``/crewbot agents new``."""
+    from bot.api import Subcommand
+
+    return [
+        Subcommand("/crewbot", "ask", ask_command, "ask the Supervisor; it delegates to the right agents in parallel"),
+        Subcommand("/crewbot", "orchestrations", orchestrations_command, "your recent Supervisor orchestrations"),
+        Subcommand("/crewbot", "agents new", new_agent_command, "admins: describe a new agent for the Fabricator"),
+    ]

@@ -32,6 +32,7 @@ PUBLIC = {
     "zone_info", "zone_of",
     # Work queues (register_queue_consumers).
     "Message", "QueueConsumer", "QueueSpec", "RetryLater",
+    "Subcommand",
 }  # fmt: skip
 
 

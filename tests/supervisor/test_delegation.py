@@ -137,3 +137,14 @@ def test_an_orchestration_past_its_deadline_completes_with_what_it_has(emu: Any,
     assert final["status"] == "completed", final
     assert "timed out" in final["answer"]
     assert sorted(final["failed"]) == ["alpha", "beta"]
+
+
+def test_crewbot_ask_and_orchestrations(emu: Any) -> None:
+    turn = emu.command("/crewbot ask Give me the alpha and beta figures")
+    assert "On it" in turn.text
+    emu.wait()
+    shown = "\n".join(emu.render(emu.new_outputs())) + turn.text
+    assert "Contributors: alpha, beta" in shown, shown
+    listing = emu.command("/crewbot orchestrations").text
+    assert "completed" in listing and "alpha ✓, beta ✓" in listing, listing
+    assert "/crewbot ask" in emu.command("/crewbot help").text

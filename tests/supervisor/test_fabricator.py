@@ -125,3 +125,15 @@ def test_seeding_is_idempotent(emu: Any) -> None:
         ("supervisor", "v0001", "built-in"),
         ("fabricator", "v0001", "built-in"),
     ]
+
+
+def test_the_new_agent_modal_drafts_through_the_fabricator(emu: Any) -> None:
+    emu.act_as("admin")
+    opened = emu.command("/crewbot agents new")
+    assert "New agent" in opened.text, opened.text
+    turn = emu.submit({"purpose": REQUEST, "audience": ""})
+    shown = turn.text + "\n".join(emu.render(emu.new_outputs()))
+    assert "waiting for an admin's approval" in shown, shown
+    assert _fabricator(emu).latest("release_notes_writer")["status"] == "pending"
+    emu.act_as("bob")
+    assert "only admins may create agents" in emu.command("/crewbot agents new").text
