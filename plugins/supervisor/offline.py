@@ -143,12 +143,21 @@ class SupervisorOfflineModel(_PolicyModel):
         return None, [ToolCall(spec["name"], {"task": text}) for spec in chosen]
 
     def choose(self, text: str, tool_specs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """The delegation tools whose agent shares words with ``text``, best first (ties: listed order)."""
+        """The delegation tools whose agent shares a distinctive word with ``text`` (one that fewer than
+        half of the agents share: "figures" says nothing when every analyst reports figures), best first."""
         wanted = _terms(text)
+        about = [
+            _terms(s["name"].removeprefix("ask_") + " " + s.get("description", "").split(":", 1)[-1])
+            for s in tool_specs
+        ]
+        common = max(1, len(tool_specs) // 2)
+        frequency: dict[str, int] = {}
+        for terms in about:
+            for term in terms:
+                frequency[term] = frequency.get(term, 0) + 1
         scored = []
-        for order, spec in enumerate(tool_specs):
-            about = _terms(spec["name"].removeprefix("ask_") + " " + spec.get("description", "").split(":", 1)[-1])
-            score = len(wanted & about)
+        for order, (spec, terms) in enumerate(zip(tool_specs, about, strict=True)):
+            score = len({t for t in wanted & terms if frequency[t] <= common})
             if score:
                 scored.append((score, order, spec))
         scored.sort(key=lambda s: (-s[0], s[1]))
