@@ -17,6 +17,7 @@ from typing import Any
 
 from bot.api import Action, EventHandler, QueueConsumer, Schedule, ViewSubmission, data_dir, hookimpl
 from plugins.supervisor import fabricator as fab
+from plugins.supervisor.deploy import DEPLOYMENT
 from plugins.supervisor import slack_ui
 from plugins.supervisor.settings import SupervisorSettings
 from plugins.supervisor.supervisor import (
@@ -119,3 +120,8 @@ def register_actions() -> list[Any]:
         Action(fab.REJECT, slack_ui.decide_button),
         ViewSubmission(slack_ui.NEW_AGENT_VIEW, slack_ui.new_agent_submitted, admin_only=True),
     ]
+
+
+@hookimpl
+def register_deployment() -> list[Any]:
+    return list(DEPLOYMENT)
