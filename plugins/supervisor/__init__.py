@@ -17,8 +17,8 @@ from typing import Any
 
 from bot.api import Action, EventHandler, QueueConsumer, Schedule, ViewSubmission, data_dir, hookimpl
 from plugins.supervisor import fabricator as fab
-from plugins.supervisor.deploy import DEPLOYMENT
 from plugins.supervisor import slack_ui
+from plugins.supervisor.deploy import DEPLOYMENT
 from plugins.supervisor.settings import SupervisorSettings
 from plugins.supervisor.supervisor import (
     EVENT_SOURCE,
