@@ -66,6 +66,8 @@ def register_actions() -> list[Any]:
         ViewSubmission(ui.REVISE_VIEW, slack.submit_revision),
         Action(ui.ANSWER, slack.on_answer),
         ViewSubmission(ui.ANSWER_VIEW, slack.submit_answer),
+        Action(ui.SURVEY, slack.on_survey),
+        ViewSubmission(ui.SURVEY_VIEW, slack.submit_survey),
         Action(ui.RETRY, slack.on_retry),
         Action(ui.STOP, slack.on_stop),
         SlackEvent("app_mention", chat.on_mention, scopes=("app_mentions:read", "chat:write", "files:read")),

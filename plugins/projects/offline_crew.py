@@ -142,6 +142,13 @@ class CrewOfflineModel(OfflineModel):
                 "From long-term memory:\n"
                 + "\n".join(f"- {m['text']} ({m.get('phase') or m['project']})" for m in memories)
             )
+        used = results.get("use_pattern")
+        if isinstance(used, dict) and isinstance(used.get("pattern"), dict):
+            pattern = used["pattern"]
+            lines.append(
+                f"Reused pattern: {pattern.get('name')} ({pattern.get('tier')}, from the pattern library), "
+                f"copied to {used.get('path')}; this design starts from it."
+            )
         lines += playbook.notes(self.agent, results)
         for item in feedback:
             lines.append(f"Revised to address the customer's feedback: {item}")
@@ -213,13 +220,15 @@ class CrewOfflineModel(OfflineModel):
             if "search_patterns" not in names:
                 return [ToolCall("search_patterns", {"query": "architecture", "category": "architecture"})]
             found = results.get("search_patterns")
-            proven = [
-                p["pattern_id"]
+            offered = [
+                p
                 for p in (found.get("patterns", []) if isinstance(found, dict) else [])
-                if p.get("tier") == "proven"
+                if p.get("source_project") != ledger.get("project_id")
             ]
-            if proven and "use_pattern" not in names:
-                return [ToolCall("use_pattern", {"pattern_id": proven[0]})]
+            # A proven pattern first; else what an earlier project contributed (its use is what can prove it).
+            best = sorted(offered, key=lambda p: (p.get("tier") != "proven", -int(p.get("times_used") or 0)))
+            if best and "use_pattern" not in names:
+                return [ToolCall("use_pattern", {"pattern_id": best[0]["pattern_id"]})]
         if spec.name == "retrospective" and self.agent == "pm" and "record_lesson" not in names:
             calls = [
                 ToolCall("record_lesson", {"category": "delivery", "text": f"Feedback that needed a revision: {item}"})

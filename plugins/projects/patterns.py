@@ -119,17 +119,20 @@ class PatternLibrary:
             "times_used": uses,
             "success_rate": None if rate is None else round(rate, 2),
             "eligible_for_promotion": item.get("tier") != "proven" and self.eligible(item),
+            "source_project": item.get("source_project"),
         }
 
     def content(self, item: Item) -> str:
         return self.blobs.get(item["file"]).decode("utf-8", errors="replace")
 
-    def use(self, pattern_id: str) -> tuple[Item, str]:
-        """Count a use and return the pattern with its content."""
+    def use(self, pattern_id: str, project_id: str = "") -> tuple[Item, str]:
+        """Count a use (by ``project_id``) and return the pattern with its content."""
         self.get(pattern_id)
 
         def change(current: Item) -> Item:
             current["times_used"] = int(current.get("times_used", 0)) + 1
+            if project_id:
+                current["used_by"] = list(dict.fromkeys([*(current.get("used_by") or []), project_id]))
             return current
 
         updated = self.table.mutate({"library": LIBRARY, "pattern_id": pattern_id}, change)

@@ -43,9 +43,10 @@ class UsageHooks(CrewbotHooks):
 
     def after_invocation(self, event: Any) -> None:
         super().after_invocation(event)
-        slot = self.totals.setdefault(self.call.agent, {"input": 0, "output": 0})
+        slot = self.totals.setdefault(self.call.agent, {"input": 0, "output": 0, "tool_errors": 0})
         slot["input"] += self.usage.input_tokens
         slot["output"] += self.usage.output_tokens
+        slot["tool_errors"] = slot.get("tool_errors", 0) + self.usage.tool_errors
 
 
 def memory_query(project: Project, spec: PhaseSpec) -> str:
@@ -56,7 +57,12 @@ def memory_query(project: Project, spec: PhaseSpec) -> str:
 
 
 def phase_task(
-    project: Project, spec: PhaseSpec, attempt: int, feedback: list[str], memory: list[str] | None = None
+    project: Project,
+    spec: PhaseSpec,
+    attempt: int,
+    feedback: list[str],
+    memory: list[str] | None = None,
+    patterns: list[str] | None = None,
 ) -> str:
     """The Swarm's task text: the phase, its goal and deliverables, the SOW, and any customer feedback."""
     sow = project.sow
@@ -75,6 +81,9 @@ def phase_task(
             "Nothing was extracted from the SOW (no objectives, no requirements): before planning anything, ask the "
             "customer (ask_customer) what the project must achieve and its main requirements."
         )
+    if patterns:
+        lines.append("Patterns from earlier projects you may reuse (search_patterns, then use_pattern):")
+        lines.extend(f"- {item}" for item in patterns)
     if memory:
         lines.append("Long-term memory (earlier phases and projects; search_memory finds more) — use what applies:")
         lines.extend(f"- {item}" for item in memory)
@@ -165,7 +174,12 @@ class PhaseRunner:
                 self.service.items.update(project_id, q["item_id"], used=True)
         else:
             task = phase_task(
-                project, spec, run["attempt"], list(run.get("feedback") or []), list(run.get("memory") or [])
+                project,
+                spec,
+                run["attempt"],
+                list(run.get("feedback") or []),
+                list(run.get("memory") or []),
+                self._offered_patterns(project, spec),
             )
         self._execute(project, spec, run, task)
         final = self.service.items.get(project_id, run_item) or {}
@@ -301,6 +315,7 @@ class PhaseRunner:
                 slot = dict(usage.get(agent) or {"input": 0, "output": 0})
                 slot["input"] = int(slot.get("input", 0)) + used["input"]
                 slot["output"] = int(slot.get("output", 0)) + used["output"]
+                slot["tool_errors"] = int(slot.get("tool_errors", 0)) + int(used.get("tool_errors", 0))
                 usage[agent] = slot
             item["usage"] = usage
             if history:
@@ -347,9 +362,10 @@ class PhaseRunner:
         self, project: Project, spec: PhaseSpec, run: dict[str, Any], result: Any, history: list[str]
     ) -> None:
         self._resolve_blockers(project.project_id, run["item_id"], spec.name)
-        self.service.items.update(
+        finished = self.service.items.update(
             project.project_id, run["item_id"], status="completed", finished_at=self.service.items.stamp()
         )
+        self._metrics(project, finished)
         tokens = int(result.accumulated_usage.get("totalTokens", 0))
         output = {
             "phase": spec.name,
@@ -359,6 +375,25 @@ class PhaseRunner:
             "tokens": tokens,
         }
         self.crewbot.workflows.send_task_success(run["token"], output)
+
+    def _offered_patterns(self, project: Project, spec: PhaseSpec) -> list[str]:
+        """For the Architecture phase: the architecture patterns other projects put in the library."""
+        if spec.name != "architecture":
+            return []
+        found = self.service.patterns.search("architecture", category="architecture", limit=5)
+        return [
+            f"{p['pattern_id']}: {p['name']} ({p['tier']}, used {p['times_used']} times) — {p.get('description') or ''}"
+            for p in found
+            if p.get("source_project") != project.project_id
+        ]
+
+    def _metrics(self, project: Project, run: dict[str, Any]) -> None:
+        from plugins.projects.metrics import project_metrics
+
+        try:
+            project_metrics(self.crewbot).record_run(project, run)
+        except Exception:  # metrics never stop a phase
+            logger.exception("could not record the metrics of run %s of %s", run.get("item_id"), project.project_id)
 
     def _supersede_questions(self, project: Project, phase: str, run_item: str) -> None:
         """A new attempt of ``phase`` starts over: the questions earlier attempts left open are closed (their
@@ -401,13 +436,14 @@ class PhaseRunner:
     def _fail(self, project: Project, spec: PhaseSpec, run: dict[str, Any], reason: str) -> None:
         """A failed run is retried once automatically, as a new attempt on the same task token (a passing model
         or network error then costs nobody a click); a failed retry fails the task: the Retry / Stop card."""
-        self.service.items.update(
+        failed = self.service.items.update(
             project.project_id,
             run["item_id"],
             status="failed",
             error=reason[:1000],
             finished_at=self.service.items.stamp(),
         )
+        self._metrics(project, failed)
         if not run.get("auto_retry"):
             retry = self.service.items.new_run(
                 project.project_id, spec.name, run["token"], list(run.get("feedback") or [])

@@ -277,6 +277,9 @@ class ProjectService:
                 data={"type": "approval", "phase": phase, "ratings": ratings or {}, "comment": comment},
             )
         self._pattern_outcomes(project_id, phase, gate.get("attempt"), success=decision == "approved")
+        from plugins.projects.metrics import project_metrics
+
+        project_metrics(self.crewbot).record_decision(project_id, phase, gate.get("attempt"), decision, ratings or {})
         output = {
             "decision": "approve" if decision == "approved" else "revise",
             "phase": phase,

@@ -27,6 +27,7 @@ from plugins.projects.slack_ui import (
     post,
     question_blocks,
     ratings_view,
+    survey_view,
     update,
 )
 from plugins.projects.sow import MAX_SOW_BYTES, SowError, read_sow_file
@@ -41,6 +42,7 @@ SUBCOMMANDS = {
     "approvers [name] [add|remove @user ...]": "who may approve gates and answer the crew (approvers change it)",
     "answer [name]": "the crew's open questions, each with an Answer button",
     "memory [name] [query | forget]": "what the crew remembers of a project (searched across projects with a query)",
+    "insights": "across projects: revisions per phase, ratings trend (with a chart), cost, reused patterns",
 }
 _MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(\|[^>]*)?>$")
 
@@ -62,6 +64,8 @@ def project_command(respond: Any, command: dict[str, Any], client: Any, crewbot:
             respond(deliverables_text(service, service.find(name, command.get("channel_id"))))
         elif sub == "approvers":
             respond(approvers(service, words[1:], command))
+        elif sub == "insights":
+            respond(insights(service, client, command))
         elif sub == "memory":
             respond(memory_text(service, words[1:], command))
         elif sub == "answer":
@@ -435,6 +439,73 @@ def submit_answer(ack: Any, body: dict[str, Any], view: dict[str, Any], client: 
         client.chat_postEphemeral(
             channel=question.get("channel") or project.channel_id, user=user, text=f"Sorry, {exc}."
         )
+
+
+# -- insights and the survey ---------------------------------------------------------------------------
+
+
+def insights(service: Any, client: Any, command: dict[str, Any]) -> str:
+    """``/project insights``: the text, and a chart in the channel once two projects are delivered (a trend)."""
+    from plugins.projects.charts import trend_chart
+    from plugins.projects.metrics import insights_text, project_metrics
+
+    data = project_metrics(service.crewbot).insights()
+    text = insights_text(data)
+    if len(data["delivered"]) >= 2 and command.get("channel_id"):
+        try:
+            client.files_upload_v2(
+                channel=command["channel_id"],
+                file=trend_chart(data["delivered"]),
+                filename="project-insights.png",
+                title="Project insights: ratings and tokens per delivered project",
+                initial_comment="📈 Ratings and tokens per delivered project",
+            )
+            text += "\n(The chart is in the channel.)"
+        except Exception as exc:  # the numbers are in the text anyway
+            logger.warning("could not upload the insights chart: %s", exc)
+    return text
+
+
+def on_survey(body: dict[str, Any], client: Any, crewbot: Any) -> None:
+    service = project_service(crewbot)
+    user = body["user"]["id"]
+    try:
+        project = service.get(body["actions"][0].get("value", ""))
+        service.check_approver(project, user, "answer this project's survey")
+    except (ProjectError, NotApprover) as exc:
+        tell_user(body, client, f"Sorry, {exc}.")
+        return
+    client.views_open(trigger_id=body["trigger_id"], view=survey_view(project))
+
+
+def submit_survey(ack: Any, body: dict[str, Any], view: dict[str, Any], client: Any, crewbot: Any) -> None:
+    from plugins.projects.metrics import project_metrics
+
+    service = project_service(crewbot)
+    user = body["user"]["id"]
+    values = view["state"]["values"]
+    try:
+        project = service.get(view.get("private_metadata", ""))
+        service.check_approver(project, user, "answer this project's survey")
+    except (ProjectError, NotApprover) as exc:
+        ack(response_action="errors", errors={"satisfaction": f"Sorry, {exc}."[:150]})
+        return
+    satisfaction = (_value(values, "satisfaction").get("selected_option") or {}).get("value")
+    again = (_value(values, "again").get("selected_option") or {}).get("value")
+    if not satisfaction or not again:
+        ack(response_action="errors", errors={"satisfaction" if not satisfaction else "again": "Choose one"})
+        return
+    ack()
+    answers = {
+        "satisfaction": int(satisfaction),
+        "again": again,
+        "better": (_value(values, "better").get("value") or "").strip()[:2000],
+    }
+    project_metrics(crewbot).record_survey(project, user, answers)
+    crewbot.records.audit.record(f"project#{project.project_id}", user, "survey_answered", project.name, **answers)
+    client.chat_postEphemeral(
+        channel=project.channel_id, user=user, text=f"Thanks — your survey of *{project.name}* is recorded."
+    )
 
 
 # -- failed phases -------------------------------------------------------------------------------------

@@ -24,6 +24,8 @@ APPROVE_VIEW = "project_gate_ratings"
 REVISE_VIEW = "project_gate_feedback"
 ANSWER_VIEW = "project_question"
 RATINGS = ("quality", "relevance", "completeness")
+SURVEY = "project_survey_open"
+SURVEY_VIEW = "project_survey"
 
 
 def post(
@@ -89,6 +91,8 @@ def gate_blocks(project: Any, gate: dict[str, Any], review: dict[str, Any]) -> l
         _section(f"*{project.name}* — {review.get('summary') or spec.goal}"),
         _section("*Deliverables*\n" + ("\n".join(links) or "(none)")),
     ]
+    if review.get("patterns"):
+        blocks.append(_context("♻️ Reused from the pattern library: " + ", ".join(str(p) for p in review["patterns"])))
     if review.get("memory"):
         remembered = review["memory"]
         blocks.append(
@@ -317,6 +321,70 @@ def new_project_view(channel_id: str) -> dict[str, Any]:
                 "optional": True,
                 "label": {"type": "plain_text", "text": "Project channel (default: here)"},
                 "element": {"type": "conversations_select", "action_id": "channel"},
+            },
+        ],
+    }
+
+
+def survey_blocks(project: Any, text: str = "") -> list[dict[str, Any]]:
+    """The invitation to the post-delivery survey (approvers only)."""
+    blocks = [_section(text)] if text else []
+    blocks.append(_context(f"A short survey for the approvers of {project.name}: how did the delivery go?"))
+    blocks.append(
+        {
+            "type": "actions",
+            "block_id": f"survey-{project.project_id}",
+            "elements": [
+                {
+                    "type": "button",
+                    "action_id": SURVEY,
+                    "text": {"type": "plain_text", "text": "Take the survey"},
+                    "style": "primary",
+                    "value": project.project_id,
+                }
+            ],
+        }
+    )
+    return blocks
+
+
+def survey_view(project: Any) -> dict[str, Any]:
+    """Three questions: satisfaction (1-5), would use the crew again, what to do better."""
+    again = [
+        {"text": {"type": "plain_text", "text": label}, "value": value}
+        for value, label in (("yes", "Yes"), ("maybe", "Maybe"), ("no", "No"))
+    ]
+    return {
+        "type": "modal",
+        "callback_id": SURVEY_VIEW,
+        "private_metadata": project.project_id,
+        "title": {"type": "plain_text", "text": "Delivery survey"},
+        "submit": {"type": "plain_text", "text": "Send"},
+        "blocks": [
+            _section(f"*{project.name}* is delivered. How did it go?"),
+            {
+                "type": "input",
+                "block_id": "satisfaction",
+                "label": {"type": "plain_text", "text": "Satisfaction"},
+                "element": {
+                    "type": "static_select",
+                    "action_id": "satisfaction",
+                    "placeholder": {"type": "plain_text", "text": "1 to 5"},
+                    "options": [_option(v) for v in range(1, 6)],
+                },
+            },
+            {
+                "type": "input",
+                "block_id": "again",
+                "label": {"type": "plain_text", "text": "Would you use the crew again"},
+                "element": {"type": "static_select", "action_id": "again", "options": again},
+            },
+            {
+                "type": "input",
+                "block_id": "better",
+                "optional": True,
+                "label": {"type": "plain_text", "text": "What should the crew do better"},
+                "element": {"type": "plain_text_input", "action_id": "better", "multiline": True},
             },
         ],
     }

@@ -86,6 +86,7 @@ def project_context(call: CrewCall) -> dict[str, Any]:
     sow = {k: v for k, v in project.sow.items() if k not in ("text", "source", "parsed_by")}
     return {
         "project": project.name,
+        "project_id": project.project_id,
         "phase": call.phase,
         "sow": sow,
         "sow_missing": [k for k, v in sow.items() if k != "title" and not v],
@@ -365,7 +366,7 @@ def use_pattern(pattern_id: str, tool_context: ToolInvocation | None = None) -> 
     if not scopes:
         raise ToolError(f"{call.agent} has no directories to copy a pattern into")
     try:
-        item, content = call.service.patterns.use(pattern_id)
+        item, content = call.service.patterns.use(pattern_id, call.project.project_id)
     except PatternError as exc:
         raise ToolError(str(exc)) from None
     name = item["file"].rsplit("/", 1)[-1]

@@ -207,6 +207,14 @@ def request_approval(crewbot: Crewbot, payload: Any, ctx: TaskContext) -> dict[s
     runs = service.items.runs(project.project_id, phase)
     if runs and runs[-1].get("memory"):
         review = {**review, "memory": list(runs[-1]["memory"])}  # what the phase was given from memory
+    if runs and runs[-1].get("patterns_used"):
+        names = []
+        for pattern_id in runs[-1]["patterns_used"]:
+            try:
+                names.append(str(service.patterns.get(pattern_id).get("name")))
+            except Exception:  # a deleted pattern: show its id
+                names.append(str(pattern_id))
+        review = {**review, "patterns": names}
     gate = service.items.new_gate(project.project_id, phase, int(review.get("attempt") or 1), str(token), review)
     crewbot.records.projects.update(project.project_id, status="awaiting_approval", phase=phase)
     ts = post(
@@ -228,13 +236,19 @@ def finish_project(crewbot: Crewbot, payload: Any, ctx: TaskContext) -> dict[str
     crewbot.records.audit.record(
         f"project#{project.project_id}", "crew", "project_completed", project.name, tokens=tokens
     )
-    post(
-        crewbot,
-        project.channel_id,
+    from plugins.projects.metrics import project_metrics
+    from plugins.projects.slack_ui import survey_blocks
+
+    project_metrics(crewbot).finish(project)
+    text = (
         f"🏁 *{project.name}* is delivered. {len(lessons)} lesson(s) recorded; "
         f"{tokens:,} tokens used (≈ ${cost:.2f}). `/project deliverables "
-        f"{project.name}` lists everything.",
+        f"{project.name}` lists everything."
     )
+    post(crewbot, project.channel_id, text, survey_blocks(project, text))
+    for approver in project.approvers:
+        # Each approver is asked once more, in their DM with Crewbot.
+        post(crewbot, approver, f"How did *{project.name}* go? One minute, three questions.", survey_blocks(project))
     return {"project_id": project.project_id, "tokens": tokens, "lessons": len(lessons)}
 
 

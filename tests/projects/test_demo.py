@@ -17,3 +17,12 @@ def test_the_demo_script_runs(crewbot_emulator_factory: Any, monkeypatch: pytest
     assert "Architecture is ready for review" in transcript
     assert "✗" not in transcript
     assert not emu.take_errors()
+
+
+def test_the_memory_demo_script_runs(crewbot_emulator_factory: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    emu = crewbot_emulator_factory()
+    transcript = emu.play((ROOT / "docs" / "projects-memory-demo.crewbot").read_text(encoding="utf-8"))
+    assert "Reminder" in transcript and "Carried in from long-term memory" in transcript
+    assert "Ratings trend" in transcript and "✗" not in transcript
+    assert not emu.take_errors()
