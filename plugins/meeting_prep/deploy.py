@@ -15,13 +15,34 @@ DEPLOYMENT: tuple[Deployment, ...] = (
     Deployment(
         "schedule",
         "calendar-monitor",
-        "Every 2 hours: sync active users' calendars, classify meetings, emit MeetingRequiresPrep.",
+        "Every 2 hours: one calendar-sync message per active user (the calendar-sync workers sync them).",
         timeout_s=300,
         tables_read=("users",),
-        tables_write=("audit_log", "calendar_connections", "meetings"),
+        tables_write=("audit_log",),
+        queues_send=("calendar-sync",),
+    ),
+    Deployment(
+        "queue",
+        "calendar-sync",
+        "One user's calendar sync per message: providers, meetings, prep prompts; a moved or cancelled "
+        "meeting ends its waiting prep and drops its schedules.",
+        tables_read=("users",),
+        tables_write=("calendar_connections", "meetings"),
+        queues_consume=("calendar-sync",),
         events_put=True,
+        # Prompts are one-off schedules; a move or cancellation deletes them (scheduler:DeleteSchedule)
+        # and fails the prep waiting for the old time (states:SendTaskFailure).
+        schedules=True,
+        task_callback=True,
         secrets=_CALENDARS,
         token_cipher=True,
+    ),
+    Deployment(
+        "event",
+        "meeting-prep-deadline",
+        "PrepChatDeadline: an unanswered prep chat's time is up; materials are generated before the meeting.",
+        tables_read=("meetings",),
+        task_callback=True,
     ),
     Deployment(
         "event",

@@ -108,6 +108,10 @@ def aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Callable[[]
         create_buckets(boto3.client("s3", region_name=REGION), namer, REGION, list(BUCKETS))
         boto3.client("events", region_name=REGION).create_event_bus(Name=namer.name("bus"))
         boto3.client("scheduler", region_name=REGION).create_schedule_group(Name=namer.prefix)
+        sqs = boto3.client("sqs", region_name=REGION)
+        for queue in _catalog(crewbot).queues:
+            sqs.create_queue(QueueName=namer.queue(queue))
+            sqs.create_queue(QueueName=namer.queue(f"{queue}-dlq"))
         key = boto3.client("kms", region_name=REGION).create_key()["KeyMetadata"]["KeyId"]
         boto3.client("kms", region_name=REGION).create_alias(AliasName=f"alias/{namer.prefix}", TargetKeyId=key)
         secrets = boto3.client("secretsmanager", region_name=REGION)
@@ -151,6 +155,7 @@ def _violations(spec: Access, calls: list[Call], crewbot: Crewbot) -> list[str]:
     }
     secrets = {key: namer.secret(s.name) for key, s in crewbot.config.secrets.items()}
     tasks = {t: namer.name(t) for t in _catalog(crewbot).tasks}
+    queues = {q: namer.queue(q) for q in _catalog(crewbot).queues}
     problems = []
     for service, operation, params in calls:
         allowed = True
@@ -175,6 +180,16 @@ def _violations(spec: Access, calls: list[Call], crewbot: Crewbot) -> list[str]:
                 allowed = bool(spec.state_machines_start)
             else:
                 allowed = operation.startswith("SendTask") and spec.task_callback
+        elif service == "sqs":
+            # A queue's statement covers its dead-letter queue too (the SQS adapter looks up both).
+            physical = str(params.get("QueueName") or str(params.get("QueueUrl", "")).rsplit("/", 1)[-1])
+            queue = _logical(physical.removesuffix("-dlq"), queues)
+            if operation == "GetQueueUrl":
+                allowed = queue in spec.queues_send or queue in spec.queues_consume
+            elif operation in ("SendMessage", "SendMessageBatch"):
+                allowed = queue in spec.queues_send
+            else:
+                allowed = queue in spec.queues_consume
         elif service == "secretsmanager":
             allowed = _logical(params["SecretId"], secrets) in spec.secrets
         elif service == "events":
