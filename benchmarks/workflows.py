@@ -66,6 +66,29 @@ GATE = {
 }
 
 
+PAUSE = {
+    "StartAt": "Pause",
+    "States": {
+        "Pause": {"Type": "Wait", "Seconds": 3600, "Next": "Done"},
+        "Done": {"Type": "Pass", "Result": "done", "End": True},
+    },
+}
+JSONATA = {
+    "QueryLanguage": "JSONata",
+    "StartAt": "Init",
+    "States": {
+        "Init": {"Type": "Pass", "Assign": {"total": "{% $sum($states.input.values) %}"}, "Next": "Check"},
+        "Check": {
+            "Type": "Choice",
+            "Choices": [{"Condition": "{% $total > 10 %}", "Next": "Big"}],
+            "Default": "Small",
+        },
+        "Big": {"Type": "Pass", "Output": {"total": "{% $total %}", "size": "big"}, "End": True},
+        "Small": {"Type": "Pass", "Output": {"total": "{% $total %}", "size": "small"}, "End": True},
+    },
+}
+
+
 def main() -> None:
     tokens: list[str] = []
 
@@ -80,7 +103,8 @@ def main() -> None:
         store = SqliteStore.in_home(Path(home))
         clock = ManualClock(datetime(2026, 1, 5, tzinfo=UTC))
         definitions = {
-            name: parse_definition(name, doc) for name, doc in (("simple", SIMPLE), ("map", MAP), ("gate", GATE))
+            name: parse_definition(name, doc)
+            for name, doc in (("simple", SIMPLE), ("map", MAP), ("gate", GATE), ("pause", PAUSE), ("jsonata", JSONATA))
         }
         engine = LocalWorkflowEngine(definitions, tasks, store, clock)
 
@@ -93,6 +117,23 @@ def main() -> None:
         print(
             f"simple (5 states): {runs / elapsed:.0f} executions/s, {runs * events / elapsed:.0f} history events/s, "
             f"{elapsed / runs * 1000:.1f} ms per execution"
+        )
+
+        started = time.perf_counter()
+        for n in range(runs):
+            engine.start("jsonata", {"values": [n, 1, 2]})
+        elapsed = time.perf_counter() - started
+        print(f"jsonata (3 states, Assign, Choice): {runs / elapsed:.0f} executions/s")
+
+        for _ in range(runs):
+            engine.start("pause", {})
+        started = time.perf_counter()
+        clock.advance(timedelta(hours=1))  # the runner's clock listener resumes every due Wait
+        elapsed = time.perf_counter() - started
+        resumed = len(engine.list("pause", status="SUCCEEDED", limit=runs))
+        print(
+            f"clock advance of 1 h resuming {resumed} waiting executions: {elapsed:.2f} s "
+            f"({elapsed / max(resumed, 1) * 1000:.1f} ms per execution)"
         )
 
         items = 200

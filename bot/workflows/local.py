@@ -72,6 +72,7 @@ MAX_WAIT_SECONDS = 2**31 - 1
 #: Values bigger than this are kept in ``workflow_data`` rather than inside the execution record, so a
 #: record stays far below the store's item limit however many threads hold large data.
 SPILL_BYTES = 8 * 1024
+PACK_BYTES = 64 * 1024  # records smaller than this are stored whole
 _SPILLED = "__crewbot_spilled__"
 #: The local stand-ins for the account and region in ARNs of the context object.
 LOCAL_ACCOUNT = "000000000000"
@@ -81,6 +82,26 @@ LOCAL_REGION = "local"
 def _java(value: Any) -> str:
     """A value as Step Functions shows it in error causes (strings bare, the rest as JSON)."""
     return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
+
+
+def _shallow(record: Record) -> Record:
+    """A copy of ``record`` down to the containers that hold its data slots (threads, waits, queue
+    entries), so replacing a slot never touches the record being driven; the values are shared (the
+    store serialises them)."""
+    out = dict(record)
+    threads = {}
+    for key, thread in record.get("threads", {}).items():
+        copied = dict(thread)
+        wait = thread.get("wait")
+        if wait:
+            copied["wait"] = dict(wait)
+            if wait.get("dispatch"):
+                copied["wait"]["dispatch"] = dict(wait["dispatch"])
+            if wait.get("queue"):
+                copied["wait"]["queue"] = [dict(entry) for entry in wait["queue"]]
+        threads[key] = copied
+    out["threads"] = threads
+    return out
 
 
 def _size(value: Any) -> int:
@@ -1406,8 +1427,11 @@ class LocalWorkflowEngine(WorkflowEngine):
         return slots
 
     def _pack(self, record: Record) -> Record:
-        """A copy of the record for the store, with large values replaced by references."""
-        packed = copy.deepcopy({k: v for k, v in record.items() if not k.startswith("_")})
+        """A copy of the record for the store, with large values replaced by references (only when
+        the record would be large: most records are written as they are)."""
+        packed = _shallow({k: v for k, v in record.items() if not k.startswith("_")})
+        if len(json.dumps(packed, separators=(",", ":"))) <= PACK_BYTES:
+            return packed
         for holder, key in self._data_slots(packed):
             if key in holder:
                 holder[key] = self._spill(packed["execution_id"], holder[key])
