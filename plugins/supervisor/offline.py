@@ -213,6 +213,10 @@ def draft(request: str, catalogue: dict[str, Any]) -> dict[str, Any]:
     title = (match.group(1) if match else "helper").strip()
     name = re.sub(r"[^a-z0-9]+", "_", title.lower()).strip("_") or "helper"
     purpose = re.sub(r"\s+", " ", request).strip()
+    # "… called X that writes release notes" → "Writes release notes": what it does, not the request.
+    clause = re.search(r"\b(?:that|which|who|to)\s+(.+)$", purpose[match.end() :] if match else "")
+    job = clause.group(1).rstrip(" .") if clause else purpose.rstrip(" .")
+    description = job[:1].upper() + job[1:200] + "."
     wanted = _terms(purpose) - _terms(title + " agent create new make build")
     tools = []
     for tool in catalogue.get("tools", []):
@@ -227,7 +231,7 @@ def draft(request: str, catalogue: dict[str, Any]) -> dict[str, Any]:
             tools.append(str(tool["name"]))
     return {
         "name": name,
-        "description": purpose[:200],
+        "description": description,
         "system_prompt": (
             f"You are the {title} agent. Your job: {purpose}\n\nUse your tools to find what you need, answer "
             "in short Slack-ready paragraphs, and say plainly when you cannot do something."
