@@ -14,6 +14,7 @@ from bot.cli import (
     config_cmd,
     deploy_cmd,
     dev_cmd,
+    dlq_cmd,
     manifest_cmd,
     plugins_cmd,
     run_cmd,
@@ -34,6 +35,7 @@ CORE_COMMANDS: tuple[ModuleType, ...] = (
     manifest_cmd,
     workflows_cmd,
     deploy_cmd,
+    dlq_cmd,
 )
 
 #: Exit status for invalid configuration or usage (argparse uses 2 as well).

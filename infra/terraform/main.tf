@@ -157,21 +157,44 @@ locals {
       pattern     = jsonencode(r.pattern)
       target_kind = r.state_machine != null ? "state_machine" : "function"
       target_arn  = r.state_machine != null ? module.state_machines.arns[r.state_machine] : module.function[r.function].arn
+      # What the rule cannot deliver waits with the function's own failed events.
+      dead_letter_arn = r.state_machine != null ? null : module.catalog.arns.async_dlqs[r.function]
     }
     if(r.state_machine != null && contains(keys(module.catalog.workflows), coalesce(r.state_machine, "-")))
     || (r.function != null && contains(keys(local.functions), coalesce(r.function, "-")))
   }
   wired_schedules = {
     for k, s in local.schedules : k => {
-      description  = s.description
-      expression   = s.expression
-      function_arn = module.function[s.function].arn
+      description     = s.description
+      expression      = s.expression
+      function_arn    = module.function[s.function].arn
+      dead_letter_arn = module.catalog.arns.async_dlqs[s.function]
     } if contains(keys(local.functions), s.function)
   }
   pending_wiring = concat(
     [for k, r in local.event_rules : "event rule ${k}: ${coalesce(r.state_machine, r.function)} is not deployed yet" if !contains(keys(local.wired_rules), k)],
     [for k, s in local.schedules : "schedule ${k}: function ${s.function} is not deployed yet" if !contains(keys(local.wired_schedules), k)],
   )
+}
+
+# Every asynchronous path ends in a dead-letter queue: lazy Slack listeners, rule and schedule targets.
+module "dead_letters" {
+  source = "./modules/dead_letters"
+
+  functions = {
+    for k, name in module.catalog.names.async_dlqs : k => {
+      function_name = module.function[k].name
+      role_name     = module.function[k].role_name
+      dlq_name      = name
+      # A lazy listener that fails has usually posted already: running it again would post twice, so its
+      # event waits for `crewbot dlq redrive` after a fix. Rule and schedule targets get Lambda's 2 retries.
+      retries = local.functions[k].trigger == "http" ? 0 : 2
+    }
+  }
+  bus_name   = module.catalog.names.event_bus
+  account_id = data.aws_caller_identity.current.account_id
+  region     = var.region
+  partition  = data.aws_partition.current.partition
 }
 
 module "events" {
@@ -185,6 +208,8 @@ module "events" {
   kms_key_arn         = module.secrets.kms_key_arn
   rules               = local.wired_rules
   schedules           = local.wired_schedules
+
+  depends_on = [module.dead_letters]
 }
 
 # -- project phases on Fargate (phase_runner = "ecs") ---------------------------------------------------
@@ -224,9 +249,9 @@ module "observability" {
   kms_key_arn        = module.secrets.kms_key_arn
   region             = var.region
   function_names     = values(module.catalog.names.functions)
-  dlq_names          = values(module.catalog.names.dlqs)
+  dlq_names          = concat(values(module.catalog.names.dlqs), values(module.catalog.names.async_dlqs))
   state_machine_arns = module.state_machines.arns
   table_names        = values(module.catalog.names.tables)
 
-  depends_on = [module.function, module.queues, module.data]
+  depends_on = [module.function, module.queues, module.data, module.dead_letters]
 }

@@ -117,6 +117,10 @@ def aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Callable[[]
         secrets = boto3.client("secretsmanager", region_name=REGION)
         for spec in crewbot.config.secrets.values():
             secrets.create_secret(Name=namer.secret(spec.name), SecretString="xoxb-test-value")
+        sqs = boto3.client("sqs", region_name=REGION)
+        for queue in build_catalog(crewbot).queues:
+            sqs.create_queue(QueueName=namer.queue(queue))
+            sqs.create_queue(QueueName=namer.queue(f"{queue}-dlq"))
         sfn = boto3.client("stepfunctions", region_name=REGION)
         role = f"arn:aws:iam::{ACCOUNT}:role/{namer.name('states')}"
         for path in sorted(WORKFLOWS.glob("*.asl.json")):
@@ -204,6 +208,12 @@ def _violations(spec: Access, calls: list[Call], crewbot: Crewbot) -> list[str]:
             # RunTask on a declared task's definition, in that task's cluster (the statement's condition).
             task = _logical(params.get("taskDefinition", ""), tasks)
             allowed = operation == "RunTask" and task in spec.run_tasks and params.get("cluster") == tasks.get(task)
+        elif service == "sqs":
+            # By name (GetQueueUrl) or URL; a queue's own actions also cover its dead-letter queue.
+            name = params.get("QueueName") or str(params.get("QueueUrl", "")).rsplit("/", 1)[-1]
+            queue = _logical(name.removesuffix("-dlq"), {q: namer.queue(q) for q in _catalog(crewbot).queues})
+            sending = operation in ("SendMessage", "SendMessageBatch", "GetQueueUrl")
+            allowed = queue in spec.queues_consume or (sending and queue in spec.queues_send)
         elif service == "sts":
             allowed = operation == "GetCallerIdentity"  # needs no permission
         else:
@@ -323,10 +333,15 @@ def test_meeting_prep_event_handlers_stay_within_their_policies(
     assert not problems, "calls outside the functions' policies:\n" + "\n".join(problems)
 
 
-def test_the_calendar_monitor_stays_within_its_policy(aws: Callable[[], Crewbot], recorder: list[Call]) -> None:
+def test_the_calendar_monitor_and_its_workers_stay_within_their_policies(
+    aws: Callable[[], Crewbot], recorder: list[Call]
+) -> None:
     from bot.entrypoints.events import run_schedule
+    from bot.entrypoints.queues import run_batch
+    from bot.storage.records import User
 
     crewbot = aws()
+    crewbot.records.users.save(User(user_id="U1", name="Ada"))
     schedules = {s.name: s for s in crewbot.plugins.items("register_schedules")}
     recorder.clear()
     run_schedule(
@@ -335,7 +350,27 @@ def test_the_calendar_monitor_stays_within_its_policy(aws: Callable[[], Crewbot]
         {"time": datetime.now(UTC).isoformat()},
     )
     problems = _check("schedule_calendar_monitor", recorder, crewbot)
-    assert not problems, "calls outside the function's policy:\n" + "\n".join(problems)
+    # The work item it queued, as the worker's event source mapping delivers it.
+    name = _catalog(crewbot).functions["queue_calendar_sync"].environment["CREWBOT_QUEUE"]
+    sqs = boto3.client("sqs", region_name=REGION)
+    url = sqs.get_queue_url(QueueName=crewbot.namer.queue(name))["QueueUrl"]
+    messages = sqs.receive_message(QueueUrl=url, AttributeNames=["All"])["Messages"]
+    assert len(messages) == 1, "the monitor should queue one item per active user"
+    record = {
+        "messageId": messages[0]["MessageId"],
+        "receiptHandle": messages[0]["ReceiptHandle"],
+        "body": messages[0]["Body"],
+        "attributes": {"ApproximateReceiveCount": "1"},
+        "messageAttributes": {},
+        "eventSource": "aws:sqs",
+        "eventSourceARN": f"arn:aws:sqs:{REGION}:{ACCOUNT}:{crewbot.namer.queue(name)}",
+    }
+    worker = aws()
+    recorder.clear()
+    response = run_batch(worker, name, {"Records": [record]}, None)
+    assert response == {"batchItemFailures": []}
+    problems += _check("queue_calendar_sync", recorder, worker)
+    assert not problems, "calls outside the functions' policies:\n" + "\n".join(problems)
 
 
 def test_project_tasks_stay_within_their_policies(aws: Callable[[], Crewbot], recorder: list[Call]) -> None:

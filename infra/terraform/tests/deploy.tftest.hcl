@@ -91,6 +91,14 @@ run "apply" {
     condition     = length(module.observability.alarm_names) > 0
     error_message = "no alarms"
   }
+  assert {
+    condition     = alltrue([for fn in ["bot", "event_meeting_prep_start", "schedule_calendar_monitor"] : contains(keys(module.dead_letters.names), fn)])
+    error_message = "asynchronously invoked functions need a dead-letter queue: ${jsonencode(module.dead_letters.names)}"
+  }
+  assert {
+    condition     = !contains(keys(module.dead_letters.names), "task_load_meeting")
+    error_message = "workflow tasks are invoked synchronously: no async dead-letter queue"
+  }
 }
 
 # Production as examples/prod.tfvars sets it: in a VPC, with the Fargate phase runner (applied, so the

@@ -6,15 +6,22 @@
 locals {
   prefix = "${var.project}-${var.environment}"
 
+  # Functions Lambda invokes asynchronously: the Slack entry point (its lazy listeners), event rule and
+  # schedule targets. Each gets a dead-letter queue for events that still fail after Lambda's retries.
+  async_functions = sort([for k, f in var.functions : k if contains(["http", "event", "schedule"], f.trigger)])
+
   # CamelCase workflow task names (LoadMeeting) become logical function names (task_load_meeting).
   task_functions = { for task in local.workflow_tasks : task => "task_${lower(replace(task, "/([a-z0-9])([A-Z])/", "$${1}_$${2}"))}" }
 
   names = {
-    tables         = { for k in keys(local.tables) : k => "${local.prefix}-${replace(k, "_", "-")}" }
-    buckets        = { for k in keys(local.buckets) : k => "${local.prefix}-${replace(k, "_", "-")}-${var.account_id}" }
-    functions      = { for k in keys(var.functions) : k => "${local.prefix}-${replace(k, "_", "-")}" }
-    queues         = { for k in keys(var.queues) : k => "${local.prefix}-${replace(k, "_", "-")}" }
-    dlqs           = { for k in keys(var.queues) : k => "${local.prefix}-${replace(k, "_", "-")}-dlq" }
+    tables    = { for k in keys(local.tables) : k => "${local.prefix}-${replace(k, "_", "-")}" }
+    buckets   = { for k in keys(local.buckets) : k => "${local.prefix}-${replace(k, "_", "-")}-${var.account_id}" }
+    functions = { for k in keys(var.functions) : k => "${local.prefix}-${replace(k, "_", "-")}" }
+    queues    = { for k in keys(var.queues) : k => "${local.prefix}-${replace(k, "_", "-")}" }
+    dlqs      = { for k in keys(var.queues) : k => "${local.prefix}-${replace(k, "_", "-")}-dlq" }
+    # Where an asynchronously invoked function's failed events wait (its lazy listeners, rule and schedule
+    # targets): bot/deploy/catalog.py dead_letters() names them the same way.
+    async_dlqs     = { for k in local.async_functions : k => "${local.prefix}-${replace(k, "_", "-")}-async-dlq" }
     state_machines = { for k in keys(local.workflows) : k => "${local.prefix}-${replace(k, "_", "-")}" }
     secrets        = { for k, s in var.secrets : k => "${var.project}/${var.environment}/${s.name}" }
     event_bus      = "${local.prefix}-bus"
@@ -36,7 +43,7 @@ locals {
 
   # AWS limits some names; the same limits as ResourceNamer so neither side produces a name AWS rejects.
   name_limits = {
-    tables = 255, buckets = 63, functions = 64, queues = 80, dlqs = 80, state_machines = 80,
+    tables = 255, buckets = 63, functions = 64, queues = 80, dlqs = 80, async_dlqs = 80, state_machines = 80,
     tasks  = 255, task_roles = 64, execution_roles = 64,
   }
   too_long = flatten([
@@ -52,6 +59,7 @@ locals {
     functions      = { for k, n in local.names.functions : k => "${local.arn_prefix.lambda}:function:${n}" }
     queues         = { for k, n in local.names.queues : k => "${local.arn_prefix.sqs}:${n}" }
     dlqs           = { for k, n in local.names.dlqs : k => "${local.arn_prefix.sqs}:${n}" }
+    async_dlqs     = { for k, n in local.names.async_dlqs : k => "${local.arn_prefix.sqs}:${n}" }
     state_machines = { for k, n in local.names.state_machines : k => "${local.arn_prefix.states}:stateMachine:${n}" }
     executions     = { for k, n in local.names.state_machines : k => "${local.arn_prefix.states}:execution:${n}:*" }
     # Secrets Manager appends six random characters to a secret's ARN.

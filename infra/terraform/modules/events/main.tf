@@ -28,6 +28,14 @@ resource "aws_cloudwatch_event_target" "this" {
     maximum_retry_attempts       = 2
     maximum_event_age_in_seconds = 7200
   }
+
+  # Events EventBridge cannot deliver (after the retries) are kept, not dropped.
+  dynamic "dead_letter_config" {
+    for_each = each.value.dead_letter_arn == null ? [] : [each.value.dead_letter_arn]
+    content {
+      arn = dead_letter_config.value
+    }
+  }
 }
 
 resource "aws_lambda_permission" "rules" {
@@ -113,6 +121,11 @@ resource "aws_scheduler_schedule" "this" {
       maximum_retry_attempts       = 2
       maximum_event_age_in_seconds = 3600
     }
+
+    # A firing the Scheduler cannot deliver is kept with the function's failed events.
+    dead_letter_config {
+      arn = each.value.dead_letter_arn
+    }
   }
 }
 
@@ -151,6 +164,15 @@ data "aws_iam_policy_document" "scheduler" {
       sid       = "InvokeScheduledFunctions"
       actions   = ["lambda:InvokeFunction"]
       resources = distinct([for s in values(var.schedules) : s.function_arn])
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(var.schedules) > 0 ? [1] : []
+    content {
+      sid       = "DeadLetters"
+      actions   = ["sqs:SendMessage"]
+      resources = distinct([for s in values(var.schedules) : s.dead_letter_arn])
     }
   }
 

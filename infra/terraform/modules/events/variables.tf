@@ -31,10 +31,11 @@ variable "kms_key_arn" {
 variable "rules" {
   description = "Event rules by logical name: the event pattern (JSON) and the state machine or function to start."
   type = map(object({
-    description = string
-    pattern     = string # JSON
-    target_kind = string # "state_machine" or "function"
-    target_arn  = string
+    description     = string
+    pattern         = string # JSON
+    target_kind     = string # "state_machine" or "function"
+    target_arn      = string
+    dead_letter_arn = optional(string) # where undeliverable events go
   }))
   default = {}
 
@@ -47,9 +48,10 @@ variable "rules" {
 variable "schedules" {
   description = "Fixed schedules by logical name: rate()/cron() expression and the function to invoke."
   type = map(object({
-    description  = string
-    expression   = string
-    function_arn = string
+    description     = string
+    expression      = string
+    function_arn    = string
+    dead_letter_arn = string # where undeliverable firings go
   }))
   default = {}
 }
