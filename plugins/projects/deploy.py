@@ -11,7 +11,7 @@ from bot.api import Deployment, TaskSpec
 
 _SLACK = ("slack_bot_token",)
 _AGENT_TABLES = ("chat_sessions", "usage", "usage_totals")  # an agent turn: its conversation record and usage
-_PROJECT_TABLES = ("audit_log", "patterns", "project_items", "projects", "task_ledger")
+_PROJECT_TABLES = ("audit_log", "patterns", "project_items", "project_metrics", "projects", "task_ledger")
 
 DEPLOYMENT: tuple[Deployment | TaskSpec, ...] = (
     Deployment(

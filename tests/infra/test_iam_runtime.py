@@ -117,10 +117,6 @@ def aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Callable[[]
         secrets = boto3.client("secretsmanager", region_name=REGION)
         for spec in crewbot.config.secrets.values():
             secrets.create_secret(Name=namer.secret(spec.name), SecretString="xoxb-test-value")
-        sqs = boto3.client("sqs", region_name=REGION)
-        for queue in build_catalog(crewbot).queues:
-            sqs.create_queue(QueueName=namer.queue(queue))
-            sqs.create_queue(QueueName=namer.queue(f"{queue}-dlq"))
         sfn = boto3.client("stepfunctions", region_name=REGION)
         role = f"arn:aws:iam::{ACCOUNT}:role/{namer.name('states')}"
         for path in sorted(WORKFLOWS.glob("*.asl.json")):
@@ -208,12 +204,6 @@ def _violations(spec: Access, calls: list[Call], crewbot: Crewbot) -> list[str]:
             # RunTask on a declared task's definition, in that task's cluster (the statement's condition).
             task = _logical(params.get("taskDefinition", ""), tasks)
             allowed = operation == "RunTask" and task in spec.run_tasks and params.get("cluster") == tasks.get(task)
-        elif service == "sqs":
-            # By name (GetQueueUrl) or URL; a queue's own actions also cover its dead-letter queue.
-            name = params.get("QueueName") or str(params.get("QueueUrl", "")).rsplit("/", 1)[-1]
-            queue = _logical(name.removesuffix("-dlq"), {q: namer.queue(q) for q in _catalog(crewbot).queues})
-            sending = operation in ("SendMessage", "SendMessageBatch", "GetQueueUrl")
-            allowed = queue in spec.queues_consume or (sending and queue in spec.queues_send)
         elif service == "sts":
             allowed = operation == "GetCallerIdentity"  # needs no permission
         else:
