@@ -12,6 +12,7 @@ import re
 import threading
 from datetime import UTC, timedelta
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from bot.api import ConnectionRepository, ExecutionAlreadyExists, Meeting, TaskTokenError, format_time
 from plugins.meeting_prep import chat, notify
@@ -457,10 +458,11 @@ def snooze_pressed(body: dict[str, Any], respond: Any, crewbot: Crewbot) -> None
         f"prep-snooze-{meeting.meeting_id}", until, EVENT_SOURCE, SNOOZE_EVENT, {"meeting_id": meeting.meeting_id}
     )
     crewbot.records.meetings.update(meeting.meeting_id, prep_status="snoozed")
+    local = until.astimezone(ZoneInfo(user_zone_name(crewbot.records.users.get(meeting.user_id))))
     respond(
         response_type="ephemeral",
         replace_original=False,
-        text=f"Snoozed: I will remind you in {minutes} minutes ({until:%H:%M} UTC).",
+        text=f"Snoozed: I will remind you in {minutes} minutes ({local:%H:%M} {local.tzname()}).",
     )
 
 
