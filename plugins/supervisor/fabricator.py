@@ -85,6 +85,7 @@ class Fabricator:
     def __init__(self, crewbot: Crewbot):
         self.crewbot = crewbot
         self._seeded = False
+        self._merge = threading.Lock()  # parallel workers refresh at once; one merge at a time
 
     @cached_property
     def table(self) -> Any:
@@ -140,16 +141,23 @@ class Fabricator:
 
     def refresh_registry(self, registry: Any) -> None:
         """Called by the agent service before agents are listed or looked up (``register_agents``)."""
-        if not self._seeded:
-            self.seed()
-        approved = self.approved()
-        for name, spec in list(registry.agents.items()):
-            if spec.source.startswith(_SOURCE) and name not in approved:
-                del registry.agents[name]
-        for name, spec in approved.items():
-            current = registry.agents.get(name)
-            if current is None or current.source.startswith(_SOURCE):
-                registry.agents[name] = spec
+        with self._merge:
+            if not self._seeded:
+                self.seed()
+            approved = self.approved()
+            for name, spec in list(registry.agents.items()):
+                if spec.source.startswith(_SOURCE) and name not in approved:
+                    del registry.agents[name]
+            for name, spec in approved.items():
+                missing = [tool for tool in spec.tools if tool not in registry.tools]
+                if missing:  # e.g. the plugin of a tool was switched off since the approval
+                    logger.warning("fabricated agent %s is not loaded: unknown tool(s) %s", name, ", ".join(missing))
+                    if name in registry.agents and registry.agents[name].source.startswith(_SOURCE):
+                        del registry.agents[name]
+                    continue
+                current = registry.agents.get(name)
+                if current is None or (current.source.startswith(_SOURCE) and current != spec):
+                    registry.agents[name] = spec
 
     def _spec(self, item: dict[str, Any]) -> AgentSpec:
         source = f"{_SOURCE} {item['name']} {item['revision']}"
