@@ -364,11 +364,29 @@ class Fabricator:
         channel = getattr(settings, "approvals_channel", "")
         if channel:
             targets.append(channel)
+        posted = []
         for target in dict.fromkeys(targets):
             try:
-                client.chat_postMessage(channel=target, text=text, blocks=blocks)
+                answer = client.chat_postMessage(channel=target, text=text, blocks=blocks)
+                posted.append({"channel": str(answer.get("channel") or target), "ts": str(answer.get("ts", ""))})
             except Exception:
                 logger.warning("could not post the approval card to %s", target, exc_info=True)
+        if posted:  # so every admin's copy shows the decision, not buttons that no longer work
+            self.table.mutate({"name": item["name"], "revision": item["revision"]}, lambda i: {**i, "cards": posted})
+
+    def close_cards(self, item: dict[str, Any], verdict: str) -> None:
+        """Replace the buttons on every copy of a decided version's approval card with the verdict."""
+        try:
+            client = slack_client(self.crewbot)
+        except Exception:
+            return
+        text, blocks = self.card(item)
+        decided = [*blocks[:-1], {"type": "context", "elements": [{"type": "mrkdwn", "text": verdict}]}]
+        for card in item.get("cards") or []:
+            try:
+                client.chat_update(channel=card["channel"], ts=card["ts"], text=f"{text} — {verdict}", blocks=decided)
+            except Exception:
+                logger.warning("could not update the approval card in %s", card.get("channel"), exc_info=True)
 
 
 def _explain(error: Any) -> str:

@@ -183,14 +183,16 @@ def decide_button(ack: Any, body: dict[str, Any], respond: Any, crewbot: Crewbot
     name, _, version = str(action["value"]).partition(":")
     user_id = body["user"]["id"]
     approve = action["action_id"] == APPROVE
+    service = fabricator(crewbot)
     try:
-        fabricator(crewbot).decide(name, version, user_id, approve)
+        decided = service.decide(name, version, user_id, approve)
     except FabricationError as exc:
         respond(text=f"Not {'approved' if approve else 'rejected'}: {exc}.", replace_original=False)
         return
-    verdict = "✅ Approved" if approve else "❌ Rejected"
+    verdict = f"{'✅ Approved' if approve else '❌ Rejected'} *{name}* {version} (by <@{user_id}>)."
+    service.close_cards(decided, verdict)
     usable = " It can be used now: `/crewbot agents`, and the Supervisor can delegate to it." if approve else ""
-    respond(text=f"{verdict} *{name}* {version} (by <@{user_id}>).{usable}", replace_original=True)
+    respond(text=f"{verdict}{usable}", replace_original=True)
 
 
 def subcommands() -> list[Any]:
