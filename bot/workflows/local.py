@@ -939,12 +939,14 @@ class LocalWorkflowEngine(WorkflowEngine):
                 "since": _iso(now),
                 "dispatch": {"task": ref.task, "payload": payload},
             }
-            if state.get("TimeoutSeconds"):
-                wait["due"] = _iso(now + timedelta(seconds=state["TimeoutSeconds"]))
+            timeout = self._seconds(record, thread, state, "TimeoutSeconds")
+            heartbeat = self._seconds(record, thread, state, "HeartbeatSeconds")
+            if timeout:
+                wait["due"] = _iso(now + timedelta(seconds=timeout))
                 self._timer(record, thread, _parse(wait["due"]))
-            if state.get("HeartbeatSeconds"):
-                wait["heartbeat_seconds"] = state["HeartbeatSeconds"]
-                self._timer(record, thread, now + timedelta(seconds=state["HeartbeatSeconds"]))
+            if heartbeat:
+                wait["heartbeat_seconds"] = heartbeat
+                self._timer(record, thread, now + timedelta(seconds=heartbeat))
             self._park(record, thread, wait)
             return
         try:
@@ -961,7 +963,7 @@ class LocalWorkflowEngine(WorkflowEngine):
             raise _StateError(
                 "Runtime.MarshalError", f"task {ref.task} returned a value that is not JSON: {exc}"
             ) from None
-        timeout = state.get("TimeoutSeconds")
+        timeout = self._seconds(record, thread, state, "TimeoutSeconds")
         if timeout and self._now() - now > timedelta(seconds=timeout):
             self._event(record, "TaskTimedOut", {"state": thread["state"], "error": TIMEOUT}, thread)
             raise _StateError(TIMEOUT, f"The task ran longer than {timeout} seconds")
@@ -983,6 +985,16 @@ class LocalWorkflowEngine(WorkflowEngine):
         self._check_size(result, f"The state/task '{thread['state']}' has returned a result")
         self._event(record, "TaskSucceeded", {"state": thread["state"], "output": result}, thread)
         self._finish_work(record, thread, state, result)
+
+    def _seconds(self, record: Record, thread: Thread, state: Mapping[str, Any], key: str) -> int | None:
+        """A Task's ``TimeoutSeconds`` / ``HeartbeatSeconds`` (a JSONata expression in a JSONata state)."""
+        value = state.get(key)
+        if value is None or not self._is_jsonata(record, state):
+            return value
+        value = self._jsonata_value(record, thread, value, key)
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise _StateError(RUNTIME, f"The {key} field must be a positive integer, got {_java(value)}")
+        return value
 
     def _task_context(self, record: Record, thread: Thread, task: str, token: str | None) -> TaskContext:
         return TaskContext(

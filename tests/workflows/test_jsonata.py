@@ -206,3 +206,22 @@ def test_jsonpath_states_assign_and_read_variables(sandbox):
 def test_what_is_not_supported_is_rejected_at_load_naming_the_field(sandbox, state, message):
     with pytest.raises(DefinitionError, match=re.escape(message)):
         sandbox.load({"QueryLanguage": "JSONata", "StartAt": "S", "States": {"S": state}})
+
+
+def test_a_task_timeout_given_by_an_expression(sandbox):
+    states = {
+        "Ask": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+            "Arguments": {
+                "FunctionName": "${AskFunctionArn}",
+                "Payload": {"token": "{% $states.context.Task.Token %}"},
+            },
+            "TimeoutSeconds": "{% $states.input.wait %}",
+            "Catch": [{"ErrorEquals": ["States.Timeout"], "Output": "{% $states.errorOutput %}", "Next": "Late"}],
+            "End": True,
+        },
+        "Late": {"Type": "Pass", "End": True},
+    }
+    done = run(sandbox, states, {"wait": 60})
+    assert (done.status, done.output, done.states) == ("SUCCEEDED", {"Error": "States.Timeout"}, ["Ask", "Late"])
