@@ -23,7 +23,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from bot import PROJECT_NAME, __version__, hookimpl
-from bot.agents.context import ContextProvider, YamlContextProvider
+from bot.agents.context import ContextProvider, YamlContextProvider, big_rocks_status
 from bot.agents.model_events import ToolCall, message_events
 from bot.agents.parallel import fetch_all
 from bot.agents.service import AgentAccessError, conversation_manager
@@ -57,6 +57,7 @@ from bot.config.secrets import SecretNotFound
 from bot.deploy.catalog import Deployment, TaskSpec
 from bot.events import Event, EventHandler, Schedule, ScheduledCall, parse_expression
 from bot.events.queues import Message, QueueConsumer, QueueSpec, RetryLater
+from bot.hookspecs import ConversationRoute
 from bot.httproutes import HttpRequest, HttpResponse, HttpRoute, serve
 from bot.resources import data_dir
 from bot.runtime import Crewbot
@@ -144,6 +145,7 @@ __all__ = [
     "Connection",
     "ConnectionRepository",
     "ContextProvider",
+    "ConversationRoute",
     "Crewbot",
     "CrewbotHooks",
     "Deployment",
@@ -201,6 +203,7 @@ __all__ = [
     "WorkflowTask",
     "YamlContextProvider",
     "__version__",
+    "big_rocks_status",
     "call_context",
     "cipher_for",
     "collect_registrations",

@@ -34,7 +34,6 @@ ENTRY_POINT_GROUP = PROJECT_NAME
 
 #: Built-in plugins, by name → module. Registered exactly like third-party plugins.
 BUILTIN_PLUGINS: dict[str, str] = {
-    "core": "plugins.core",
     "crewbot_command": "plugins.crewbot_command",
     "meeting_coordinator": "plugins.meeting_coordinator",
     "meeting_prep": "plugins.meeting_prep",
@@ -71,6 +70,10 @@ class PluginInfo:
     contributions: dict[str, list[str]] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     enabled: bool = True
+    #: The plugins this one needs (its module's ``REQUIRES``).
+    requires: list[str] = field(default_factory=list)
+    #: Why a plugin without errors is off: switched off by configuration, or a plugin it needs is off.
+    off_reason: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -79,6 +82,8 @@ class PluginInfo:
             "module": self.module,
             "version": self.version,
             "enabled": self.enabled,
+            "off_reason": self.off_reason,
+            "requires": self.requires,
             "hooks": self.hooks,
             "contributions": self.contributions,
             "errors": self.errors,
@@ -122,8 +127,10 @@ class PluginHost:
             module = getattr(plugin, "__name__", type(plugin).__name__)
             self._load_one(name, "extra", module, partial(_identity, plugin))
         self._check_pending()
+        self._check_requirements()
         self._validate_settings()
         self._collect_all()
+        self._check_requirements()  # a plugin that failed in a hook takes its dependants with it
         return self
 
     def _load_one(
@@ -136,6 +143,7 @@ class PluginHost:
         self.plugins[name] = info
         if not self.wanted(name):
             info.enabled = False
+            info.off_reason = "switched off by the configuration (plugins.allow / plugins.deny / CREWBOT_LOAD_PLUGINS)"
             return
         try:
             plugin = loader()
@@ -161,6 +169,42 @@ class PluginHost:
                 )
         self.pm.check_pending()
 
+    def _check_requirements(self) -> None:
+        """Switch off every plugin whose ``REQUIRES`` names a plugin that is not active, transitively."""
+        for name in self.active():
+            info = self.plugins[name]
+            requires = getattr(self.pm.get_plugin(name), "REQUIRES", ())
+            if isinstance(requires, str) or not all(isinstance(r, str) for r in requires):
+                self._disable(info, f"REQUIRES must be a tuple of plugin names, not {requires!r}")
+                continue
+            info.requires = list(requires)
+        changed = True
+        while changed:
+            changed = False
+            active = set(self.active())
+            for name in sorted(active):
+                info = self.plugins[name]
+                missing = next((needed for needed in info.requires if needed not in active), None)
+                if missing is not None:
+                    info.off_reason = f"needs plugin {missing!r}, which {self._why_off(missing)}"
+                    info.enabled = False
+                    self._drop_contributions(name)
+                    self.pm.unregister(name=name)
+                    logger.warning("plugin %s is off: %s", name, info.off_reason)
+                    changed = True
+
+    def _why_off(self, name: str) -> str:
+        info = self.plugins.get(name)
+        if info is None:
+            return "is not installed"
+        if info.errors:
+            return f"failed ({info.errors[0]})"
+        return f"is off: {info.off_reason}" if info.off_reason else "is off"
+
+    def _drop_contributions(self, name: str) -> None:
+        for hook, items in self._contributions.items():
+            self._contributions[hook] = [c for c in items if c.plugin != name]
+
     def _validate_settings(self) -> None:
         given = self.config.plugins.settings
         for name in list(self.active()):
@@ -184,6 +228,7 @@ class PluginHost:
             self.settings[name] = validated
 
     def _collect_all(self) -> None:
+        accepted = hookspecs.accepted_types()
         for hook in hookspecs.REGISTRATION_HOOKS:
             found: list[Contribution] = []
             for name in self.active():
@@ -196,6 +241,14 @@ class PluginHost:
                     items = list(result or [])
                 except Exception as exc:
                     self._fail(self.plugins[name], hook, exc)
+                    continue
+                wrong = [item for item in items if not isinstance(item, accepted[hook])]
+                if wrong:
+                    expected = " or ".join(_type_name(t) for t in accepted[hook])
+                    self._disable(
+                        self.plugins[name],
+                        f"{hook} returned {describe(wrong[0])!r} ({type(wrong[0]).__name__}), expected {expected}",
+                    )
                     continue
                 found.extend(Contribution(name, hook, item) for item in items)
                 self.plugins[name].contributions[hook] = [describe(item) for item in items]
@@ -250,6 +303,12 @@ class PluginHost:
 
 
 _SPEC_NAMES = {name for name in dir(hookspecs) if name.startswith("register_")}
+
+
+def _type_name(kind: type) -> str:
+    if kind.__module__ in ("builtins", "os"):
+        return kind.__name__
+    return "bot.api.CalendarProvider" if kind.__name__ == "_CalendarSource" else f"bot.api.{kind.__name__}"
 
 
 def _identity(value: Any) -> Any:

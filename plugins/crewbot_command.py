@@ -112,6 +112,8 @@ def plugins_text(crewbot: Any) -> str:
         state = "enabled" if info.enabled else ("FAILED" if info.errors else "disabled")
         lines.append(f"• `{info.name}` {info.version} ({info.source}, {state})")
         lines.extend(f"    ✗ {error}" for error in info.errors)
+        if info.off_reason:
+            lines.append(f"    ◦ off: {info.off_reason}")
     return "\n".join(lines)
 
 

@@ -27,6 +27,7 @@ from bot.api import (
     ToolInvocation,
     ToolRegistration,
     YamlContextProvider,
+    big_rocks_status,
     call_context,
     crewbot_tool,
     data_dir,
@@ -218,23 +219,23 @@ def _template_name(meeting_type: str) -> str:
     return key if key in AGENDA_TEMPLATES else "general"
 
 
-def _configured_template(meeting_type: str | None) -> tuple[str, list[tuple[str, float, str]], tuple[str, ...]] | None:
-    """The agenda and context topics of ``meeting_type`` in ``config/meeting_types.yaml``, if it defines one."""
+def _configured_template(
+    call: CallContext, meeting_type: str | None
+) -> tuple[str, list[tuple[str, float, str]], tuple[str, ...]] | None:
+    """The agenda and context topics of ``meeting_type`` from the context providers of the ``meeting_type``
+    topic (the meeting-prep plugin serves its configured meeting types there), if one defines it."""
     if not meeting_type or meeting_type == "default":
         return None
-    try:
-        from plugins.meeting_prep.classify import load_meeting_types
-
-        kind = load_meeting_types().meeting_types.get(meeting_type)
-    except ValueError:  # an invalid file is reported by the meeting-prep plugin; fall back to the built-ins
-        return None
-    if kind is None or not kind.agenda:
-        return None
-    return (
-        meeting_type,
-        [(s.section, s.share, s.purpose) for s in kind.agenda],
-        tuple(t for t in kind.context_required if t in ("budget", "big_rocks")),
-    )
+    for provider in call.runtime().agents.registry.providers_for("meeting_type"):
+        try:
+            kind = provider.fetch("meeting_type", call.user_id, {"meeting_type": meeting_type})
+            agenda = [(str(s["section"]), float(s["share"]), str(s.get("purpose") or "")) for s in kind["agenda"]]
+        except Exception:  # an invalid file is reported by its plugin; fall back to the built-ins
+            continue
+        if agenda:
+            topics = tuple(t for t in kind.get("context_required", ()) if t in ("budget", "big_rocks"))
+            return meeting_type, agenda, topics
+    return None
 
 
 def generate_meeting_agenda(meeting_id: str, tool_context: ToolInvocation | None = None) -> dict[str, Any]:
@@ -250,7 +251,7 @@ def generate_meeting_agenda(meeting_id: str, tool_context: ToolInvocation | None
     meeting = _own_meeting(call, meeting_id)
     template = _template_name(meeting.meeting_type or "general")
     sections_template, topics = AGENDA_TEMPLATES[template], _TOPICS.get(template, ())
-    configured = _configured_template(meeting.meeting_type)
+    configured = _configured_template(call, meeting.meeting_type)
     if configured is not None:  # a type from config/meeting_types.yaml (the meeting-prep classifier's)
         template, sections_template, topics = configured
     minutes = int((meeting.end - meeting.start).total_seconds() // 60) or 30
@@ -258,7 +259,7 @@ def generate_meeting_agenda(meeting_id: str, tool_context: ToolInvocation | None
     if "budget" in context:
         context["budget"] = _budget_view(context["budget"])
     if "big_rocks" in context:
-        context["big_rocks"] = _rocks_view(context["big_rocks"], _today(call))
+        context["big_rocks"] = big_rocks_status(context["big_rocks"], _today(call))
     sections = []
     for title, share, purpose in sections_template:
         notes = [purpose] if purpose else []
@@ -381,47 +382,7 @@ def get_big_rocks_status(tool_context: ToolInvocation | None = None) -> dict[str
         and blockers.
     """
     call = call_context(tool_context)
-    return _rocks_view(_topic(call, "big_rocks", None), _today(call))
-
-
-def _rocks_view(data: Mapping[str, Any], today: date) -> dict[str, Any]:
-    """Big rocks with expected progress and status computed for ``today``."""
-    rocks = [_rock_status(r, today) for r in data.get("initiatives", []) if isinstance(r, Mapping)]
-    return {
-        **{k: v for k, v in data.items() if k != "initiatives"},
-        "initiatives": rocks,
-        "at_risk": [r["name"] for r in rocks if r["status"] in ("at_risk", "blocked")],
-    }
-
-
-def _rock_status(rock: Mapping[str, Any], today: date) -> dict[str, Any]:
-    progress = int(rock.get("progress_pct") or 0)
-    result = dict(rock)
-    start, due = _as_date(rock.get("start")), _as_date(rock.get("due"))
-    expected = None
-    if start and due and due > start:
-        elapsed = (min(max(today, start), due) - start).days / (due - start).days
-        expected = round(elapsed * 100)
-        result["expected_pct"] = expected
-    if progress >= 100:
-        status = "done"
-    elif rock.get("blockers"):
-        status = "blocked"
-    elif expected is not None and progress < expected - 10:
-        status = "at_risk"
-    else:
-        status = "on_track"
-    result["status"] = status
-    return result
-
-
-def _as_date(value: Any) -> date | None:
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value)) if value else None
-    except ValueError:
-        return None
+    return big_rocks_status(_topic(call, "big_rocks", None), _today(call))
 
 
 # -- registration ----------------------------------------------------------------------------------------
@@ -444,6 +405,11 @@ def register_settings() -> type[BaseModel]:
 @hookimpl
 def register_tools() -> list[ToolRegistration]:
     return list(TOOLS)
+
+
+@hookimpl
+def register_agents() -> list[Path]:
+    return [data_dir("agents") / "meeting_coordinator.yaml"]
 
 
 @hookimpl

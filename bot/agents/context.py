@@ -86,3 +86,45 @@ def _json_safe(value: Any) -> Any:
     if isinstance(value, (date, datetime)):
         return value.isoformat()
     return value
+
+
+def big_rocks_status(data: Mapping[str, Any], today: date) -> dict[str, Any]:
+    """``big_rocks`` context with each initiative's expected progress and status (``done``, ``blocked``,
+    ``at_risk``: more than 10 points behind the time elapsed, ``on_track``) computed for ``today``, and the
+    names of those at risk or blocked."""
+    rocks = [_rock_status(r, today) for r in data.get("initiatives", []) if isinstance(r, Mapping)]
+    return {
+        **{k: v for k, v in data.items() if k != "initiatives"},
+        "initiatives": rocks,
+        "at_risk": [r["name"] for r in rocks if r["status"] in ("at_risk", "blocked")],
+    }
+
+
+def _rock_status(rock: Mapping[str, Any], today: date) -> dict[str, Any]:
+    progress = int(rock.get("progress_pct") or 0)
+    result = dict(rock)
+    start, due = _as_date(rock.get("start")), _as_date(rock.get("due"))
+    expected = None
+    if start and due and due > start:
+        elapsed = (min(max(today, start), due) - start).days / (due - start).days
+        expected = round(elapsed * 100)
+        result["expected_pct"] = expected
+    if progress >= 100:
+        status = "done"
+    elif rock.get("blockers"):
+        status = "blocked"
+    elif expected is not None and progress < expected - 10:
+        status = "at_risk"
+    else:
+        status = "on_track"
+    result["status"] = status
+    return result
+
+
+def _as_date(value: Any) -> date | None:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None

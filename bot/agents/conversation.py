@@ -56,6 +56,13 @@ class AgentConversations:
         except Exception as exc:
             self._fail(reply, message, "I could not load my agents", exc)
             return
+        if agent not in self.agents.registry.agents:
+            # The default agent's plugin is switched off: say so rather than fail on every message.
+            reply.post(
+                f"No agent is available to talk to here: the default agent `{agent}` is not registered "
+                "(its plugin may be switched off). `/crewbot agents` lists the agents you can use."
+            )
+            return
         chunks: queue.Queue[object] = queue.Queue()
         outcome: dict[str, object] = {}
         text = message.text

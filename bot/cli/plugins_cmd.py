@@ -23,6 +23,10 @@ def run(ctx: CliContext) -> int:
     for info in infos:
         state = "enabled" if info["enabled"] else ("FAILED" if info["errors"] else "disabled")
         ctx.print(f"{info['name']} {info['version']} [{info['source']}, {state}] {info['module']}")
+        if info["off_reason"]:
+            ctx.print(f"  off: {info['off_reason']}")
+        if info["requires"]:
+            ctx.print(f"  requires: {', '.join(info['requires'])}")
         if info["hooks"]:
             ctx.print(f"  hooks: {', '.join(info['hooks'])}")
         for hook, names in info["contributions"].items():

@@ -10,6 +10,7 @@ definition is ``workflows/meeting_prep.asl.json``.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
@@ -26,9 +27,11 @@ from bot.api import (
     SlackEvent,
     SlashCommand,
     ViewSubmission,
+    data_dir,
     hookimpl,
 )
 from plugins.meeting_prep import chat, fanout, notify, slack_ui, tasks
+from plugins.meeting_prep.classify import MeetingTypeContext
 from plugins.meeting_prep.monitor import EVENT_SOURCE, PREP_EVENT
 from plugins.meeting_prep.settings import Settings
 
@@ -36,9 +39,23 @@ if TYPE_CHECKING:
     from bot.api import Crewbot
 
 
+#: The prep chat is the Meeting Coordinator agent, and saves answers with its tools.
+REQUIRES = ("meeting_coordinator",)
+
+
 @hookimpl
 def register_settings() -> type[BaseModel]:
     return Settings
+
+
+@hookimpl
+def register_workflows() -> list[Path]:
+    return [data_dir("workflows") / "meeting_prep.asl.json"]
+
+
+@hookimpl
+def register_context_providers(settings: Settings | None) -> list[MeetingTypeContext]:
+    return [MeetingTypeContext((settings or Settings()).meeting_types_file)]
 
 
 @hookimpl

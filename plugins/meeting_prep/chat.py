@@ -154,8 +154,9 @@ def save_answer(crewbot: Crewbot, meeting: Meeting, question: str, text: str) ->
     """Save an answer through the Meeting Coordinator's own ``save_prep_response`` tool, as the coordinator
     in this chat; ``None`` when saved, else what to tell the user."""
     from bot.api import CALL_KEY, CallContext, ToolError
-    from plugins.meeting_coordinator import save_prep_response
 
+    # The Meeting Coordinator plugin (which this plugin requires) registers the tool.
+    save_prep_response = crewbot.agents.registry.tools["save_prep_response"].function
     call = CallContext(user_id=meeting.user_id, session_id=f"prep-{meeting.meeting_id}", agent=AGENT, crewbot=crewbot)
     invocation = SimpleNamespace(invocation_state={CALL_KEY: call}, tool_use={"name": "save_prep_response"})
     try:

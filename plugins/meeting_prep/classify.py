@@ -16,6 +16,7 @@ their type (``out_of_office``, ``declined``, ...), are stored and listed, and ge
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -252,3 +253,28 @@ def classify_meeting(types: MeetingTypes, meeting: Any, overrides: dict[str, Any
         return Classification(kind, f"not prepared: {types.label(kind).lower()}", 0.0)
     attendees = getattr(meeting, "attendees", []) or []
     return classify(types, meeting.title, meeting.description, len(attendees), overrides)
+
+
+class MeetingTypeContext:
+    """Serves the configured meeting types as context (topic ``meeting_type``), so an agent's tools (the
+    Meeting Coordinator's agenda) use the same agenda and context topics as preparation, without importing
+    this plugin. ``fetch`` needs ``meeting["meeting_type"]``; an unknown type answers ``{}``."""
+
+    name = "meeting_types"
+    topics = ("meeting_type",)
+
+    def __init__(self, path: Path | str | None = None):
+        self.path = path
+
+    def fetch(
+        self, topic: str, user_id: str, meeting: Mapping[str, Any] | None = None, **options: Any
+    ) -> dict[str, Any]:
+        name = str((meeting or {}).get("meeting_type") or "")
+        kind = load_meeting_types(self.path).meeting_types.get(name)
+        if kind is None:
+            return {}
+        return {
+            "meeting_type": name,
+            "agenda": [section.model_dump() for section in kind.agenda],
+            "context_required": list(kind.context_required),
+        }

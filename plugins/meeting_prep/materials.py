@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from bot.api import parse_time
+from bot.api import big_rocks_status, parse_time
 from plugins.meeting_prep.classify import MeetingType
 from plugins.meeting_prep.timing import zone_named
 
@@ -126,9 +126,7 @@ def highlights(topic: str, data: Mapping[str, Any], today: date) -> tuple[list[s
                     f"What drives the {variance:+.1f}% variance in {center.get('name')}, and when is it back on plan?"
                 )
     elif topic == "big_rocks":
-        from plugins.meeting_coordinator import _rocks_view
-
-        for rock in _rocks_view(data, today).get("initiatives", []):
+        for rock in big_rocks_status(data, today).get("initiatives", []):
             if rock.get("status") in ("at_risk", "blocked"):
                 blockers = rock.get("blockers")
                 notes.append(f"{rock.get('name')}: {rock.get('progress_pct', 0)}% ({rock['status'].replace('_', ' ')})")

@@ -4,7 +4,7 @@ Approve / Revise gates in Slack. This plugin registers:
 * ``/project`` (new, list, status, deliverables), the gate buttons and modals, customer questions, and
   the PM answering mentions in a project channel;
 * the crew's agent specs (``agents/projects/*.yaml``) and their tools;
-* the task handlers of ``workflows/project_phases.asl.json`` (the core plugin registers the file).
+* ``workflows/project_phases.asl.json`` and its task handlers.
 
 Module map:
 
@@ -72,6 +72,11 @@ def register_actions() -> list[Any]:
         Action(ui.STOP, slack.on_stop),
         SlackEvent("app_mention", chat.on_mention, scopes=("app_mentions:read", "chat:write", "files:read")),
     ]
+
+
+@hookimpl
+def register_workflows() -> list[Path]:
+    return [data_dir("workflows") / "project_phases.asl.json"]
 
 
 @hookimpl

@@ -104,8 +104,10 @@ def test_tools_must_be_registrations(make_crewbot: MakeCrewbot) -> None:
 
     plugin = AgentPlugin()
     plugin.tools = [bare]  # type: ignore[list-item]
-    with pytest.raises(ConfigError, match="is not a ToolRegistration"):
-        make_crewbot(plugin).agents.validate()
+    # The plugin host checks what every hook returns: a bare function is that plugin's load error.
+    crewbot = make_crewbot(plugin)
+    (error,) = crewbot.plugins.errors()["test0"]
+    assert error == "register_tools returned 'bare' (function), expected bot.api.ToolRegistration"
 
 
 def test_side_effects_are_checked() -> None:

@@ -13,26 +13,22 @@ REPO = Path(__file__).resolve().parents[2]
 
 #: Changing this list changes the plugin API: do it deliberately, and document the change in docs/plugins.md.
 PUBLIC = {
-    "CALL_KEY", "LEDGER_KINDS", "OFFLINE_LABEL", "PROJECT_NAME", "Action", "AgentAccessError", "AgentSpec",
-    "Attendee", "BlobStore", "BudgetState", "CalendarEvent", "CalendarProvider", "CallContext", "CliContext",
-    "ConflictError", "Connection", "ConnectionRepository", "ContextProvider", "Crewbot", "CrewbotHooks", "Event",
-    "Deployment", "EventHandler", "ExecutionAlreadyExists", "ExecutionNotFound", "HttpRequest", "HttpResponse",
-    "HttpRoute",
-    "IncomingMessage", "IndexSpec", "InvalidTaskToken", "Item", "Meeting", "NotFoundError", "OfflineModel",
-    "Project", "ProviderError", "ReauthorizationRequired", "Record", "Reply", "Repository", "Schedule",
-    "ScheduledCall", "SecretNotFound", "Shortcut", "SlackEvent", "SlackReply", "SlashCommand", "SortCondition",
-    "SyncResult", "Table", "TableSpec", "TaskContext", "TaskFailure", "TaskSpec", "TaskTokenAnswered", "TaskTokenError",
+    "Action", "AgentAccessError", "AgentSpec", "Attendee", "Backoff", "BlobStore", "BudgetState", "CALL_KEY",
+    "CalendarEvent", "CalendarProvider", "CallContext", "CliContext", "ConflictError", "Connection",
+    "ConnectionRepository", "ContextProvider", "ConversationRoute", "Crewbot", "CrewbotHooks", "Deployment",
+    "Event", "EventHandler", "ExecutionAlreadyExists", "ExecutionNotFound", "HttpRequest", "HttpResponse",
+    "HttpRoute", "IncomingMessage", "IndexSpec", "InvalidTaskToken", "Item", "LEDGER_KINDS", "Meeting",
+    "Message", "NotFoundError", "OFFLINE_LABEL", "OfflineModel", "PROJECT_NAME", "Project", "ProviderError",
+    "ProviderThrottled", "QueueConsumer", "QueueSpec", "RETRY_STATUSES", "ReauthorizationRequired", "Record",
+    "Reply", "Repository", "RetryLater", "Schedule", "ScheduledCall", "SecretNotFound", "Shortcut",
+    "SlackEvent", "SlackReply", "SlashCommand", "SortCondition", "Subcommand", "SyncResult", "Table",
+    "TableSpec", "TaskContext", "TaskFailure", "TaskSpec", "TaskTokenAnswered", "TaskTokenError",
     "TaskTokenExpired", "Timestamp", "ToolCall", "ToolError", "ToolInvocation", "ToolRegistration", "User",
-    "ViewSubmission", "WorkflowError", "WorkflowTask", "YamlContextProvider", "__version__", "call_context",
-    "cipher_for", "collect_registrations", "conversation_manager", "crewbot_tool", "data_dir", "external_key",
-    "fetch_all", "format_time", "hookimpl", "message_events", "new_id", "parse_expression", "parse_time",
-    "register_table", "safe_session_id", "serve", "session_manager", "slack_client", "tell_user",
-    # Calendar providers: rate limits and time-zone names.
-    "RETRY_STATUSES", "Backoff", "ProviderThrottled", "default_end", "iana_zone_name", "resolve_zone", "retry_after",
-    "zone_info", "zone_of",
-    # Work queues (register_queue_consumers).
-    "Message", "QueueConsumer", "QueueSpec", "RetryLater",
-    "Subcommand",
+    "ViewSubmission", "WorkflowError", "WorkflowTask", "YamlContextProvider", "__version__", "big_rocks_status",
+    "call_context", "cipher_for", "collect_registrations", "conversation_manager", "crewbot_tool", "data_dir",
+    "default_end", "external_key", "fetch_all", "format_time", "hookimpl", "iana_zone_name", "message_events",
+    "new_id", "parse_expression", "parse_time", "register_table", "resolve_zone", "retry_after",
+    "safe_session_id", "serve", "session_manager", "slack_client", "tell_user", "zone_info", "zone_of",
 }  # fmt: skip
 
 

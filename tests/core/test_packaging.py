@@ -33,7 +33,7 @@ def test_wheel_ships_the_declarative_files_and_builtin_plugins(wheel: Path) -> N
     for required in (
         "bot/_data/config/crewbot.yaml",
         "bot/_data/config/environments/prod.yaml",
-        "plugins/core.py",
+        "plugins/meeting_prep/__init__.py",
         "bot/hookspecs.py",
     ):
         assert required in names, f"{required} missing from {wheel.name}"
@@ -75,7 +75,7 @@ def test_installed_wheel_lists_plugins_from_another_directory(wheel: Path, tmp_p
         check=True,
     )
     plugins = {p["name"]: p for p in json.loads(result.stdout)}
-    assert plugins["core"]["enabled"] and not plugins["core"]["errors"]
+    assert plugins["meeting_prep"]["enabled"] and not plugins["meeting_prep"]["errors"]
     check = subprocess.run(
         [sys.executable, "-S", "-c", "import bot.resources as r; print(r.data_dir('config'))"],
         cwd=elsewhere,

@@ -13,14 +13,11 @@ from bot.config import load_config
 from bot.pluginhost import PluginHost
 
 HELLO = """
-from bot import hookimpl
-
-class Command:
-    name = "/hello"
+from bot.api import SlashCommand, hookimpl
 
 @hookimpl
 def register_commands():
-    return [Command()]
+    return [SlashCommand("/hello", lambda respond: respond("Hello!"), description="Say hello")]
 """
 
 
@@ -30,11 +27,12 @@ def host(environ: dict[str, str] | None = None, file: Path | None = None) -> Plu
 
 def test_builtin_plugins_load_and_list_contributions() -> None:
     plugins = host()
-    assert "core" in plugins.active()
-    core = plugins.plugins["core"]
-    assert core.source == "builtin"
-    assert "register_workflows" in core.hooks
-    assert core.errors == []
+    assert "meeting_prep" in plugins.active()
+    prep = plugins.plugins["meeting_prep"]
+    assert prep.source == "builtin"
+    assert "register_workflows" in prep.hooks
+    assert prep.errors == []
+    assert [Path(p).name for p in prep.contributions["register_workflows"]] == ["meeting_prep.asl.json"]
 
 
 def test_entry_point_plugin_is_discovered_with_its_version(install_plugin: Callable[..., Path]) -> None:
@@ -112,16 +110,15 @@ def test_allow_and_deny_lists_and_the_environment_variable(install_plugin: Calla
 
 SETTINGS_PLUGIN = """
 from pydantic import BaseModel, ConfigDict
-from bot import hookimpl
+from bot.api import SlashCommand, hookimpl
 
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     greeting: str = "hi"
     repeat: int = 1
 
-class Command:
-    def __init__(self, name):
-        self.name = name
+def Command(name):
+    return SlashCommand(name, lambda respond: respond(name), description="Greet")
 
 @hookimpl
 def register_settings():
@@ -165,27 +162,22 @@ def test_crewbot_plugins_json_lists_errors_too(
     listed = {p["name"]: p for p in json.loads(capsys.readouterr().out)}
     assert listed["hello"]["contributions"]["register_commands"] == ["/hello"]
     assert "ModuleNotFoundError" in listed["broken"]["errors"][0]
-    assert listed["core"]["enabled"]
+    assert listed["meeting_prep"]["enabled"]
 
 
 def test_hooks_may_ask_for_the_runtime(install_plugin: Callable[..., Path], tmp_path: Path) -> None:
     install_plugin(
         "needs_runtime",
         """
-from bot import hookimpl
-
-class Task:
-    def __init__(self, crewbot):
-        self.name = "task"
-        self.crewbot = crewbot
+from bot.api import WorkflowTask, hookimpl
 
 @hookimpl
 def register_workflow_tasks(crewbot):
-    return [Task(crewbot)]
+    return [WorkflowTask("Task", lambda payload, context: crewbot)]
 """,
     )
     from bot.runtime import start
 
     crewbot = start(environ={"CREWBOT_HOME": str(tmp_path / "home")}, setup_logging=False)
     (task,) = [c.item for c in crewbot.plugins.contributions("register_workflow_tasks") if c.plugin == "needs_runtime"]
-    assert task.crewbot is crewbot
+    assert task.handler({}, None) is crewbot

@@ -32,8 +32,6 @@ CLIENT = json.dumps({"client_id": "cid", "client_secret": "csecret"})
 
 @pytest.fixture
 def emulator(crewbot_emulator_factory: Any, tmp_path: Path) -> Any:
-    from .conftest import _core
-
     recorded = [({"status": "200"}, (RECORDED / "resync.json").read_text())]
     provider = GoogleCalendarProvider(http_factory=lambda token: HttpMockSequence(list(recorded)))
 
@@ -49,7 +47,6 @@ def emulator(crewbot_emulator_factory: Any, tmp_path: Path) -> Any:
     only = [p for p in PREP_PLUGINS if p != "calendar_google"]
     emulator = crewbot_emulator_factory(
         [
-            ("prep_core", _core()),
             ("google_recorded", SimpleNamespace(register_calendar_providers=register_calendar_providers)),
         ],
         only=only,
