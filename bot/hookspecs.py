@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from bot.agents.tools import ToolRegistration
     from bot.calendars.events import CalendarProvider
     from bot.config import CrewbotConfig
+    from bot.deploy.catalog import Deployment, TaskSpec
     from bot.events import EventHandler, Schedule
     from bot.events.queues import QueueConsumer
     from bot.httproutes import HttpRoute
@@ -170,7 +171,9 @@ def register_tables(config: CrewbotConfig, settings: Any, crewbot: Crewbot) -> I
 
 
 @hookspec
-def register_deployment(config: Any, settings: Any, crewbot: Any) -> Iterable[Any] | None:
+def register_deployment(
+    config: CrewbotConfig, settings: Any, crewbot: Crewbot
+) -> Iterable[Deployment | TaskSpec] | None:
     """Return how the plugin's registrations run in AWS: :class:`~bot.deploy.catalog.Deployment` objects
     (a function's size and the tables, buckets, secrets ... it may touch) and container
     :class:`~bot.deploy.catalog.TaskSpec` objects. A registration without one deploys with default size and no
@@ -209,6 +212,7 @@ def accepted_types() -> dict[str, tuple[type, ...]]:
     from bot.agents.context import ContextProvider
     from bot.agents.spec import AgentSpec
     from bot.agents.tools import ToolRegistration
+    from bot.deploy.catalog import Deployment, TaskSpec
     from bot.events import EventHandler, Schedule
     from bot.events.queues import QueueConsumer
     from bot.httproutes import HttpRoute
@@ -231,4 +235,5 @@ def accepted_types() -> dict[str, tuple[type, ...]]:
         "register_queue_consumers": (QueueConsumer,),
         "register_http_routes": (HttpRoute,),
         "register_conversation_routes": (ConversationRoute,),
+        "register_deployment": (Deployment, TaskSpec),
     }
