@@ -25,7 +25,6 @@ from typing import Any, Literal
 
 from bot.config.models import CrewbotConfig
 from bot.storage.base import TableSpec
-from bot.storage.tables import all_tables
 
 Trigger = Literal["http", "schedule", "queue", "event", "workflow_task"]
 
@@ -386,10 +385,9 @@ _PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
 
 
 def _registered_tables(crewbot: Any) -> dict[str, TableSpec]:
-    if _has_hook("register_tables"):
-        specs = {s.name: s for s in crewbot.plugins.items("register_tables") if isinstance(s, TableSpec)}
-    else:
-        specs = all_tables()
+    from bot.tables import registered_tables
+
+    specs = registered_tables(crewbot.plugins)
     return {name: spec for name, spec in specs.items() if not _LOCAL_ONLY.search(spec.description)}
 
 
@@ -540,8 +538,14 @@ _BOT_SIZE: dict[str, int] = {"memory_mb": 1024, "timeout_s": 300}
 
 
 def aws_tables() -> dict[str, TableSpec]:
-    """The declared tables that exist in AWS: all but those whose description says *local-only*."""
-    return {name: spec for name, spec in all_tables().items() if not _LOCAL_ONLY.search(spec.description)}
+    """The tables that exist in AWS with the shipped configuration and the installed plugins: the registered
+    ones but those whose description says *local-only*."""
+    from types import SimpleNamespace
+
+    from bot.config import load_config
+    from bot.pluginhost import PluginHost
+
+    return _registered_tables(SimpleNamespace(plugins=PluginHost(load_config(environ={}), {}).load()))
 
 
 def function_actions(spec: Access, *, xray: bool = False, tasks_deployed: bool = False) -> dict[str, tuple[str, ...]]:

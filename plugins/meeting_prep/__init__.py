@@ -26,6 +26,7 @@ from bot.api import (
     ScheduledCall,
     SlackEvent,
     SlashCommand,
+    TableSpec,
     ViewSubmission,
     data_dir,
     hookimpl,
@@ -46,6 +47,13 @@ REQUIRES = ("meeting_coordinator",)
 @hookimpl
 def register_settings() -> type[BaseModel]:
     return Settings
+
+
+@hookimpl
+def register_tables() -> list[TableSpec]:
+    from plugins.meeting_prep.oauth import OAUTH_STATES
+
+    return [OAUTH_STATES]
 
 
 @hookimpl

@@ -29,7 +29,6 @@ from bot.api import (
     TableSpec,
     Timestamp,
     cipher_for,
-    register_table,
 )
 
 if TYPE_CHECKING:
@@ -37,13 +36,11 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-OAUTH_STATES = register_table(
-    TableSpec(
-        "oauth_states",
-        pk="state",
-        ttl="expires_at",
-        description="Pending OAuth authorizations: single-use state values bound to a Slack user, expiring.",
-    )
+OAUTH_STATES = TableSpec(
+    "oauth_states",
+    pk="state",
+    ttl="expires_at",
+    description="Pending OAuth authorizations: single-use state values bound to a Slack user, expiring.",
 )
 
 STATE_LIFETIME = timedelta(minutes=10)

@@ -30,13 +30,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from bot.api import Action, EventHandler, SlackEvent, SlashCommand, ViewSubmission, data_dir, hookimpl
+from bot.api import Action, EventHandler, SlackEvent, SlashCommand, TableSpec, ViewSubmission, data_dir, hookimpl
 from plugins.projects.settings import Settings
 
 
 @hookimpl
 def register_settings() -> type[Settings]:
     return Settings
+
+
+@hookimpl
+def register_tables() -> list[TableSpec]:
+    from plugins.projects.items import PATTERNS, PROJECT_ITEMS
+
+    return [PROJECT_ITEMS, PATTERNS]
 
 
 @hookimpl

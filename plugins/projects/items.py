@@ -11,25 +11,21 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from bot.api import ConflictError, IndexSpec, Item, SortCondition, Table, TableSpec, format_time, new_id, register_table
+from bot.api import ConflictError, IndexSpec, Item, SortCondition, Table, TableSpec, format_time, new_id
 
-PROJECT_ITEMS = register_table(
-    TableSpec(
-        # item_id = run#<phase>#<attempt> | gate#<at>#<id> | recovery#<at>#<id> | question#<id> | lesson#<at>#<id>
-        "project_items",
-        pk="project_id",
-        sk="item_id",
-        description="A project's phase runs (usage per agent), approval gates, customer questions and lessons.",
-    )
+PROJECT_ITEMS = TableSpec(
+    # item_id = run#<phase>#<attempt> | gate#<at>#<id> | recovery#<at>#<id> | question#<id> | lesson#<at>#<id>
+    "project_items",
+    pk="project_id",
+    sk="item_id",
+    description="A project's phase runs (usage per agent), approval gates, customer questions and lessons.",
 )
-PATTERNS = register_table(
-    TableSpec(
-        "patterns",
-        pk="library",
-        sk="pattern_id",
-        indexes=(IndexSpec("by_tier", pk="tier", sk="pattern_id"),),
-        description="The pattern library: reusable artifacts contributed by projects, their uses and success rate.",
-    )
+PATTERNS = TableSpec(
+    "patterns",
+    pk="library",
+    sk="pattern_id",
+    indexes=(IndexSpec("by_tier", pk="tier", sk="pattern_id"),),
+    description="The pattern library: reusable artifacts contributed by projects, their uses and success rate.",
 )
 
 
