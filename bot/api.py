@@ -57,7 +57,7 @@ from bot.config.secrets import SecretNotFound
 from bot.deploy.catalog import Deployment, TaskSpec
 from bot.events import Event, EventHandler, Schedule, ScheduledCall, parse_expression
 from bot.events.queues import Message, QueueConsumer, QueueSpec, RetryLater
-from bot.hookspecs import ConversationRoute
+from bot.hookspecs import AgentSource, ConversationRoute
 from bot.httproutes import HttpRequest, HttpResponse, HttpRoute, serve
 from bot.resources import data_dir
 from bot.runtime import Crewbot
@@ -132,6 +132,7 @@ __all__ = [
     "RETRY_STATUSES",
     "Action",
     "AgentAccessError",
+    "AgentSource",
     "AgentSpec",
     "Attendee",
     "Backoff",

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from bot.httproutes import HttpRoute
     from bot.runtime import Crewbot
     from bot.slack.conversation import IncomingMessage, Reply
-    from bot.slack.registry import Action, Shortcut, SlackEvent, SlashCommand, ViewSubmission
+    from bot.slack.registry import Action, Shortcut, SlackEvent, SlashCommand, Subcommand, ViewSubmission
     from bot.storage.base import TableSpec
     from bot.workflows.tasks import WorkflowTask
 
@@ -56,6 +56,14 @@ class ConversationRoute(Protocol):
     def handle(self, crewbot: Crewbot, message: IncomingMessage, reply: Reply) -> None:
         """Answer ``message`` through ``reply``."""
         ...
+
+
+@runtime_checkable
+class AgentSource(Protocol):
+    """A source of agents defined while Crewbot runs (``register_agents``), e.g. those an admin approved:
+    ``refresh_registry(registry)`` adds its current specs to the agent registry before each lookup."""
+
+    def refresh_registry(self, registry: Any) -> None: ...
 
 
 @runtime_checkable
@@ -81,8 +89,11 @@ def register_settings() -> type[BaseModel] | None:
 
 
 @hookspec
-def register_commands(config: CrewbotConfig, settings: Any, crewbot: Crewbot) -> Iterable[SlashCommand] | None:
-    """Return Slack slash commands (:class:`~bot.api.SlashCommand`)."""
+def register_commands(
+    config: CrewbotConfig, settings: Any, crewbot: Crewbot
+) -> Iterable[SlashCommand | Subcommand] | None:
+    """Return Slack slash commands (:class:`~bot.api.SlashCommand`) and sub-commands of another plugin's
+    command (:class:`~bot.api.Subcommand`, e.g. ``/crewbot ask``)."""
 
 
 @hookspec
@@ -97,7 +108,7 @@ def register_actions(
 @hookspec
 def register_agents(
     config: CrewbotConfig, settings: Any, crewbot: Crewbot
-) -> Iterable[str | PathLike[str] | AgentSpec] | None:
+) -> Iterable[str | PathLike[str] | AgentSpec | AgentSource] | None:
     """Return agent specs: paths to ``*.yaml`` spec files or :class:`~bot.api.AgentSpec` objects."""
 
 
@@ -216,15 +227,15 @@ def accepted_types() -> dict[str, tuple[type, ...]]:
     from bot.events import EventHandler, Schedule
     from bot.events.queues import QueueConsumer
     from bot.httproutes import HttpRoute
-    from bot.slack.registry import Action, Shortcut, SlackEvent, SlashCommand, ViewSubmission
+    from bot.slack.registry import Action, Shortcut, SlackEvent, SlashCommand, Subcommand, ViewSubmission
     from bot.storage.base import TableSpec
     from bot.workflows.tasks import WorkflowTask
 
     return {
         "register_tables": (TableSpec,),
-        "register_commands": (SlashCommand,),
+        "register_commands": (SlashCommand, Subcommand),
         "register_actions": (Action, ViewSubmission, Shortcut, SlackEvent),
-        "register_agents": (str, PathLike, AgentSpec),
+        "register_agents": (str, PathLike, AgentSpec, AgentSource),
         "register_tools": (ToolRegistration,),
         "register_workflows": (str, PathLike),
         "register_workflow_tasks": (WorkflowTask,),

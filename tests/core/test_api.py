@@ -13,8 +13,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 #: Changing this list changes the plugin API: do it deliberately, and document the change in docs/plugins.md.
 PUBLIC = {
-    "Action", "AgentAccessError", "AgentSpec", "Attendee", "Backoff", "BlobStore", "BudgetState", "CALL_KEY",
-    "CalendarEvent", "CalendarProvider", "CallContext", "CliContext", "ConflictError", "Connection",
+    "Action", "AgentAccessError", "AgentSource", "AgentSpec", "Attendee", "Backoff", "BlobStore", "BudgetState",
+    "CALL_KEY", "CalendarEvent", "CalendarProvider", "CallContext", "CliContext", "ConflictError", "Connection",
     "ConnectionRepository", "ContextProvider", "ConversationRoute", "Crewbot", "CrewbotHooks", "Deployment",
     "Event", "EventHandler", "ExecutionAlreadyExists", "ExecutionNotFound", "HttpRequest", "HttpResponse",
     "HttpRoute", "IncomingMessage", "IndexSpec", "InvalidTaskToken", "Item", "LEDGER_KINDS", "Meeting",

@@ -4,6 +4,7 @@ point, and what remains works; dependants are switched off with the reason shown
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,6 +21,7 @@ SNIPPETS: dict[str, str] = {
     "calendar_google": "",
     "calendar_microsoft": "",
     "projects": "/project list\nexpect No projects yet\n",
+    "supervisor": "",  # its commands are /crewbot sub-commands: checked with crewbot_command below
 }
 #: What each plugin needs (its module's ``REQUIRES``), so the test knows which plugins a denial switches off.
 DEPENDANTS = {"meeting_coordinator": {"meeting_prep"}}
@@ -33,9 +35,11 @@ def script_for(denied: str) -> str:
             lines.index(SNIPPETS["meeting_prep"]) + 1,
             "expect 18 events read\n" if denied != "calendar_ics" else "expect ics: no such calendar provider\n",
         )
-    if "meeting_coordinator" in off:
-        lines.append("hello\nexpect No agent is available\n")
+    if "meeting_coordinator" in off:  # the default agent is gone: the Supervisor (or a clear answer) takes DMs
+        lines.append("hello\nexpect " + ("No agent is available\n" if "supervisor" in off else "supervisor\n"))
     if "crewbot_command" not in off:
+        if "supervisor" not in off:
+            lines.append("/crewbot help\nexpect /crewbot ask\n")
         lines.append("as admin\n/crewbot plugins\n")
         lines.extend(f"expect `{name}` 0.1.0 (builtin, disabled)\n" for name in sorted(off))
         if off != {denied}:
@@ -92,3 +96,8 @@ def test_a_dependant_is_switched_off_with_the_reason(monkeypatch: pytest.MonkeyP
     assert info.requires == ["meeting_coordinator"]
     assert info.off_reason.startswith("needs plugin 'meeting_coordinator', which is off: switched off by")
     assert "meeting_prep" not in {c.plugin for c in crewbot.plugins.contributions("register_schedules")}
+
+
+def test_a_dm_without_any_agent_is_answered(crewbot_emulator_factory: Any) -> None:
+    emulator = crewbot_emulator_factory(only=["crewbot_command"])
+    assert "No agent is available to talk to here" in emulator.dm("hello").text
