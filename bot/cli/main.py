@@ -15,6 +15,7 @@ from bot.cli import (
     deploy_cmd,
     dev_cmd,
     dlq_cmd,
+    doctor_cmd,
     manifest_cmd,
     plugins_cmd,
     run_cmd,
@@ -36,6 +37,7 @@ CORE_COMMANDS: tuple[ModuleType, ...] = (
     workflows_cmd,
     deploy_cmd,
     dlq_cmd,
+    doctor_cmd,
 )
 
 #: Exit status for invalid configuration or usage (argparse uses 2 as well).

@@ -116,6 +116,8 @@ class FakeSlack:
         self.response_targets: dict[str, ResponseTarget] = {}
         #: Methods to refuse with the given error code (to exercise a caller's fallbacks), by method name.
         self.refuse: dict[str, str] = {}
+        #: The token's scopes, sent as Slack does in the ``x-oauth-scopes`` header of Web API answers (None: not sent).
+        self.scopes: list[str] | None = None
         self._lock = threading.RLock()
         self._ids = itertools.count(1)
         self._last_ts = 0.0
@@ -295,6 +297,8 @@ class FakeSlack:
         request.send_response(status)
         request.send_header("Content-Type", "application/json; charset=utf-8")
         request.send_header("Content-Length", str(len(body)))
+        if self.scopes is not None and parsed.path.startswith("/api/"):
+            request.send_header("x-oauth-scopes", ",".join(self.scopes))
         request.end_headers()
         request.wfile.write(body)
 

@@ -4,6 +4,7 @@ tables, queues and dead-letter queues created as Terraform would, and a way to r
 from __future__ import annotations
 
 import argparse
+import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -70,3 +71,68 @@ def run_cli(crewbot: Crewbot, argv: list[str], capsys: pytest.CaptureFixture[str
     status = int(func(ctx) or 0)
     out = capsys.readouterr()
     return status, out.out, out.err
+
+
+def deploy_everything(crewbot: Crewbot, tmp_path: Path) -> None:
+    """What ``terraform apply`` creates, on moto: secrets with values, buckets, schedules, state machines with
+    the rendered definitions and the functions (their code is ``tmp_path/crewbot.zip``). moto's API Gateway
+    needs an extra package: tests answer ``get_apis`` with :func:`http_api` instead."""
+    import io
+    import zipfile
+
+    from bot.deploy.doctor import Doctor
+
+    namer = crewbot.namer
+    doctor = Doctor(crewbot)
+    secrets = boto3.client("secretsmanager", region_name=REGION)
+    for name in doctor.catalog.secrets:
+        secrets.create_secret(Name=namer.secret(crewbot.config.secrets[name].name), SecretString="value")
+    s3 = boto3.client("s3", region_name=REGION)
+    for bucket in doctor.catalog.buckets:
+        s3.create_bucket(Bucket=namer.bucket(bucket))
+    role = boto3.client("iam", region_name=REGION).create_role(
+        RoleName="fn", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []})
+    )["Role"]["Arn"]
+    scheduler = boto3.client("scheduler", region_name=REGION)
+    scheduler.create_schedule_group(Name=f"{namer.prefix}-fixed")
+    for name, schedule in doctor.catalog.schedules.items():
+        target = {"Arn": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:x", "RoleArn": role}
+        scheduler.create_schedule(
+            Name=f"{namer.prefix}-{name}",
+            GroupName=f"{namer.prefix}-fixed",
+            ScheduleExpression=schedule["expression"],
+            FlexibleTimeWindow={"Mode": "OFF"},
+            Target=target,
+        )
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    for name in doctor.catalog.workflows:
+        definition = json.dumps(doctor.expected_definition(name))
+        sfn.create_state_machine(name=namer.state_machine(name), definition=definition, roleArn=role)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        zf.writestr("handler.py", "def handler(event, context):\n    return {}\n")
+    (tmp_path / "crewbot.zip").write_bytes(buffer.getvalue())
+    lam = boto3.client("lambda", region_name=REGION)
+    for name, spec in doctor.catalog.functions.items():
+        lam.create_function(
+            FunctionName=namer.function(name),
+            Runtime="python3.12",
+            Role=role,
+            Handler=spec.handler,
+            Code={"ZipFile": buffer.getvalue()},
+            Publish=True,
+        )
+
+
+def http_api(crewbot: Crewbot, endpoint: str = "https://abc123.execute-api.us-east-1.amazonaws.com") -> Any:
+    """An API Gateway client that lists the deployment's HTTP API at ``endpoint`` (empty: none deployed)."""
+    from botocore.stub import Stubber
+
+    client = boto3.client("apigatewayv2", region_name=REGION)
+    stub = Stubber(client)
+    api = {"Name": f"{crewbot.namer.prefix}-slack", "ApiEndpoint": endpoint, "ProtocolType": "HTTP"}
+    items = [{**api, "RouteSelectionExpression": "${request.method} ${request.path}"}]
+    for _ in range(5):
+        stub.add_response("get_apis", {"Items": items if endpoint else []})
+    stub.activate()
+    return client
