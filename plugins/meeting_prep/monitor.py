@@ -360,6 +360,22 @@ class CalendarMonitor:
         closed = {**chat, "state": "closed", "closed_by": "calendar change"} if isinstance(chat, dict) else None
         self.crewbot.records.meetings.update(meeting.meeting_id, prep_token=None, prep_chat=closed)
 
+    def replan_prompts(self, user_id: str) -> UserCounts:
+        """Plan the user's prompts again after their settings changed (prep lead times, quiet hours, zone):
+        prompts scheduled but not yet sent are dropped and planned anew; nothing already sent changes."""
+        now = self.crewbot.clock.now()
+        end = now + timedelta(days=self.options.days_ahead)
+        meetings = self.crewbot.records.meetings
+        for meeting in meetings.for_user(user_id, now, end):
+            planned = getattr(meeting, "prep_requested_for", None) == prep_version(meeting)
+            pending = str(getattr(meeting, "prep_requested_at", "") or "") > format_time(now)
+            if planned and pending and meeting.prep_status == "not_started":
+                self.crewbot.scheduler.cancel(prompt_schedule_name(meeting))
+                meetings.update(meeting.meeting_id, prep_requested_for=None)
+        counts = UserCounts(user_id)
+        self._emit_due(user_id, self.crewbot.records.users.get(user_id), now, end, counts)
+        return counts
+
     def _emit_due(self, user_id: str, user: User | None, now: datetime, end: datetime, counts: UserCounts) -> None:
         """Plan each meeting's prep prompt once per prep version: published now when its prep time has come,
         otherwise scheduled for that exact time (``scheduler.once``; a move or cancellation drops it)."""

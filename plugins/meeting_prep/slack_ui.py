@@ -347,6 +347,10 @@ def settings_submitted(ack: Any, body: dict[str, Any], view: dict[str, Any], cre
     slack_zone = getattr(user, "slack_timezone", None) or (None if overridden else user.timezone)
     zone = settings.get("timezone") or slack_zone or "UTC"
     crewbot.records.users.update(user_id, settings={**user.settings, "meeting_prep": settings}, timezone=zone)
+    try:  # prompts not sent yet follow the new lead times, quiet hours and zone
+        CalendarMonitor(crewbot, monitor_options(crewbot)).replan_prompts(user_id)
+    except Exception:
+        logger.exception("could not plan the prep prompts of %s again", user_id)
 
 
 def user_changed(event: dict[str, Any], crewbot: Crewbot) -> None:

@@ -114,3 +114,19 @@ def test_a_late_reminder_is_skipped_and_logged(prep_emulator_factory: Any, tmp_p
         if e.action == "reminder.skipped"
     ]
     assert [e.target for e in skipped] == [meeting.meeting_id]
+
+
+def test_new_lead_times_replan_a_prompt_not_sent_yet(prep_emulator_factory: Any, tmp_path: Path) -> None:
+    calendar = _ics(tmp_path / "c.ics", ("SEV2 incident review", _at(5), 4))
+    emulator = prep_emulator_factory(config_file=_config(tmp_path, calendar))
+    emulator.play("""
+        /prep sync
+        expect 0 meetings to prepare now
+        /prep settings
+        submit lead_times="incident_review=1"
+        advance 190m
+        expect-not Time to prepare
+        advance 60m
+        expect Time to prepare: SEV2 incident review
+    """)
+    assert len(emulator.crewbot.workflows.list("meeting_prep")) == 1
