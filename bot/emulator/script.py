@@ -27,10 +27,13 @@ from __future__ import annotations
 import shlex
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
+from bot.emulator.errors import EmulatorError
 from bot.emulator.fake_slack import Output
-from bot.emulator.workspace import Emulator, EmulatorError
+
+if TYPE_CHECKING:
+    from bot.emulator.workspace import Emulator
 
 KEYWORDS = ("say", "click", "submit", "as", "advance", "expect", "expect-not", "mention", "home", "new", "help")
 

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from slack_sdk import WebClient
 
 from bot.emulator.blockkit import iter_buttons, render_message, render_view
+from bot.emulator.errors import EmulatorError
 from bot.emulator.fake_slack import FakeSlack, Message, Output
 from bot.emulator.lambda_client import LocalLambdaClient
 from bot.emulator.payloads import EventFormat, LambdaContext, PayloadBuilder, lambda_event, sign
@@ -57,10 +58,6 @@ class _ErrorCollector(logging.Handler):
         with self._guard:
             taken, self.messages = self.messages, []
         return taken
-
-
-class EmulatorError(Exception):
-    """Something the user asked the emulator for cannot be done (no such button, no open modal ...)."""
 
 
 @dataclass
