@@ -22,11 +22,13 @@ test: $(STAMP)
 	$(BIN)/python -m ruff check bot plugins tests benchmarks
 	$(BIN)/python -m ruff format --check bot plugins tests benchmarks
 	$(BIN)/python -m mypy
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
 	$(BIN)/python -m ruff check bot plugins tests benchmarks
 	$(BIN)/python -m ruff format --check bot plugins tests benchmarks
+	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
 	$(BIN)/python -m mypy
