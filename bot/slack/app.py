@@ -289,11 +289,22 @@ class SlackFrontDoor:
 
     # -- conversations -----------------------------------------------------------------------------
 
+    def _channel_route_claims(self, message: IncomingMessage) -> bool:
+        """Whether a conversation route that takes channel messages (``channel_messages = True``) claims this one."""
+        routes = self.crewbot.plugins.items("register_conversation_routes")
+        return any(getattr(r, "channel_messages", False) and r.claims(self.crewbot, message) for r in routes)
+
     def _converse(self, body: dict[str, Any], event: dict[str, Any], client: WebClient, context: Any) -> None:
-        if event.get("type") == "message" and event.get("channel_type") != "im":
-            return  # channel messages reach Crewbot only as app_mention
+        channel_message = event.get("type") == "message" and event.get("channel_type") != "im"
         if event.get("bot_id") or not event.get("user"):
             return
+        if channel_message and (
+            not isinstance(event.get("ts"), str)
+            or not isinstance(event.get("channel"), str)
+            or not isinstance(event.get("text") or "", str)
+            or (context.bot_user_id and f"<@{context.bot_user_id}>" in (event.get("text") or ""))
+        ):
+            return  # malformed, or a mention (it arrives as app_mention too: answered once, there)
         text = event.get("text") or ""
         if event.get("type") == "app_mention" and context.bot_user_id:
             text = text.replace(f"<@{context.bot_user_id}>", "").strip()
@@ -306,6 +317,8 @@ class SlackFrontDoor:
             team_id=body.get("team_id") or event.get("team") or "",
             files=tuple(event.get("files") or ()),
         )
+        if channel_message and not self._channel_route_claims(message):
+            return  # channel messages reach Crewbot as app_mention, unless a plugin's channel route claims them
         reply = SlackReply(client, message)
 
         def work() -> None:

@@ -65,6 +65,10 @@ def build_manifest(
         events.add(event_type)
         for handler in handlers:
             scopes.update(handler.scopes)
+    if any(getattr(r, "channel_messages", False) for r in crewbot.plugins.items("register_conversation_routes")):
+        # A conversation route answers plain messages in channels (e.g. a project's PM in its channel).
+        events.update({"message.channels", "message.groups"})
+        scopes.update({"channels:history", "groups:history"})
     features: dict[str, Any] = {
         "app_home": {"home_tab_enabled": True, "messages_tab_enabled": True, "messages_tab_read_only_enabled": False},
         "bot_user": {"display_name": crewbot.config.project, "always_online": True},

@@ -120,6 +120,13 @@ def register_event_handlers(crewbot: Any) -> list[Any]:
 
 
 @hookimpl
+def register_conversation_routes() -> list[Any]:
+    from plugins.projects.chat import ProjectChannelRoute
+
+    return [ProjectChannelRoute()]
+
+
+@hookimpl
 def register_cli_commands(cli: Any) -> None:
     from plugins.projects.cli import add_to
 

@@ -1,5 +1,6 @@
 """Messages to the PM in a project channel: a mention of Crewbot there is answered by the project's PM
-agent, from the ledger and the repository (read-only tools), in the message's thread.
+agent, from the ledger and the repository (read-only tools), in the message's thread — and, in a channel
+dedicated to one project whose chat mode is ``all``, every plain message too (:class:`ProjectChannelRoute`).
 
 Mentions in any other channel go to the user's default agent exactly as without this plugin: Bolt runs
 only the first matching listener, and plugin events are wired before the core's, so this handler
@@ -46,6 +47,44 @@ def on_mention(event: dict[str, Any], body: dict[str, Any], client: Any, context
     project = sorted(projects, key=lambda p: p.created_at or crewbot.clock.now())[-1]
     answer = ask_pm(crewbot, project, message)
     client.chat_postMessage(channel=message.channel_id, thread_ts=message.thread_ts, text=answer)
+
+
+CHAT_MODES = ("mentions", "all")
+
+
+def chat_mode(crewbot: Any, project: Any) -> str:
+    """``all``: every message in the project's channel goes to its PM; ``mentions`` (default): only mentions."""
+    from plugins.projects.service import project_service
+
+    item = project_service(crewbot).items.get(project.project_id, "settings#chat")
+    return str(item.get("mode")) if item and item.get("mode") in CHAT_MODES else "mentions"
+
+
+def channel_project(crewbot: Any, channel_id: str) -> Any | None:
+    """The channel's project when the channel is dedicated to it (no other active project there)."""
+    projects = [
+        p for p in crewbot.records.projects.by_channel(channel_id) if p.status not in ("cancelled", "completed")
+    ]
+    return projects[0] if len(projects) == 1 else None
+
+
+class ProjectChannelRoute:
+    """Plain messages (not only mentions) in a channel dedicated to one project go to its PM, when the project's
+    chat mode is ``all`` (``/project chat NAME all``)."""
+
+    channel_messages = True
+
+    def claims(self, crewbot: Any, message: IncomingMessage) -> bool:
+        if not message.channel_id or message.channel_id.startswith("D") or not message.text.strip():
+            return False
+        project = channel_project(crewbot, message.channel_id)
+        return project is not None and chat_mode(crewbot, project) == "all"
+
+    def handle(self, crewbot: Any, message: IncomingMessage, reply: Any) -> None:
+        project = channel_project(crewbot, message.channel_id)
+        if project is None:
+            return
+        reply.post(ask_pm(crewbot, project, message))
 
 
 def ask_pm(crewbot: Any, project: Any, message: IncomingMessage) -> str:

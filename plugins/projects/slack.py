@@ -42,6 +42,7 @@ SUBCOMMANDS = {
     "approvers [name] [add|remove @user ...]": "who may approve gates and answer the crew (approvers change it)",
     "answer [name]": "the crew's open questions, each with an Answer button",
     "memory [name] [query | forget]": "what the crew remembers of a project (searched across projects with a query)",
+    "chat [name] [all | mentions]": "whether every message in the project's channel goes to its PM, or only mentions",
     "insights": "across projects: revisions per phase, ratings trend (with a chart), cost, reused patterns",
 }
 _MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(\|[^>]*)?>$")
@@ -64,6 +65,8 @@ def project_command(respond: Any, command: dict[str, Any], client: Any, crewbot:
             respond(deliverables_text(service, service.find(name, command.get("channel_id"))))
         elif sub == "approvers":
             respond(approvers(service, words[1:], command))
+        elif sub == "chat":
+            respond(chat_text(service, words[1:], command))
         elif sub == "insights":
             respond(insights(service, client, command))
         elif sub == "memory":
@@ -150,6 +153,37 @@ def split_name(service: Any, words: list[str], channel_id: str | None) -> tuple[
         if found is not None:
             return found, words[end:]
     return service.find(None, channel_id), words
+
+
+def chat_text(service: Any, words: list[str], command: dict[str, Any]) -> str:
+    """``/project chat [name] [all | mentions]``: show or set whether the PM answers every message in the channel."""
+    from plugins.projects.chat import CHAT_MODES, channel_project, chat_mode
+
+    project, rest = split_name(service, words, command.get("channel_id"))
+    if not rest:
+        mode = chat_mode(service.crewbot, project)
+        said = "every message" if mode == "all" else "mentions of Crewbot"
+        return (
+            f"In <#{project.channel_id}>, *{project.name}*'s PM answers {said} "
+            f"(`/project chat {project.name} all|mentions`)."
+        )
+    mode = rest[0].lower()
+    if mode not in CHAT_MODES or len(rest) > 1:
+        raise ProjectError("say `all` (every message in the channel goes to the PM) or `mentions`")
+    try:
+        service.check_approver(project, command["user_id"], "change how the PM answers in the channel")
+    except NotApprover as exc:
+        raise ProjectError(str(exc)) from None
+    if mode == "all" and channel_project(service.crewbot, project.channel_id) is None:
+        raise ProjectError(f"<#{project.channel_id}> has other active projects; give the project a channel of its own")
+    service.items.table.put({"project_id": project.project_id, "item_id": "settings#chat", "mode": mode})
+    service.crewbot.records.audit.record(f"project#{project.project_id}", command["user_id"], "chat_mode", mode)
+    if mode == "all":
+        return (
+            f"From now on every message in <#{project.channel_id}> goes to *{project.name}*'s PM "
+            "(it answers in the thread)."
+        )
+    return f"*{project.name}*'s PM answers only mentions of Crewbot in <#{project.channel_id}> now."
 
 
 def memory_text(service: Any, words: list[str], command: dict[str, Any]) -> str:

@@ -10,6 +10,7 @@ Strands hands back to the agent as an error tool result it can read and act on.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.api import LEDGER_KINDS, ToolError, ToolInvocation, ToolRegistration, call_context, crewbot_tool, format_time
@@ -75,6 +76,8 @@ def project_context(call: CrewCall) -> dict[str, Any]:
     service = call.service
     project = call.project
     entries = call.crewbot.records.ledger.for_project(project.project_id)
+    # Entries of one second are stored in id order; the customer's feedback is put back in attempt order.
+    entries.sort(key=lambda e: (e.created_at or datetime.min.replace(tzinfo=UTC), int(e.data.get("attempt") or 0)))
     ledger: dict[str, list[str]] = {kind: [] for kind in LEDGER_KINDS}
     for entry in entries:
         ledger[entry.kind].append(entry.text + (f" [{entry.status}]" if entry.status else ""))
