@@ -1,4 +1,5 @@
-"""``crewbot deploy catalog [--json] [--output DIR]``: what Terraform deploys, from the enabled plugins."""
+"""``crewbot deploy catalog | verify``: what Terraform deploys (from the enabled plugins), and whether the
+deployment answers."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from bot.cli.context import CliContext
 
 
 def add_to(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("deploy", help="the AWS deployment: catalog")
+    parser = sub.add_parser("deploy", help="the AWS deployment: catalog, verify")
     commands = parser.add_subparsers(dest="deploy_command", metavar="STEP", required=True)
     catalog = commands.add_parser(
         "catalog", help="the functions, workflows, schedules, rules, queues and tables the enabled plugins deploy"
@@ -24,6 +25,26 @@ def add_to(sub: argparse._SubParsersAction) -> None:
         help="write DIR/catalog.json and DIR/workflows/ (what `make package` does)",
     )
     catalog.set_defaults(func=run_catalog)
+    verify = commands.add_parser(
+        "verify", help="after terraform apply: signed Slack checks, every function's health check, alarms, resources"
+    )
+    verify.add_argument("--url", help="the Slack request URL (default: the deployed HTTP API's)")
+    verify.add_argument(
+        "--package", type=Path, default=Path("dist/lambda"), metavar="DIR", help="the `make package` output to compare"
+    )
+    verify.set_defaults(func=run_verify)
+
+
+def run_verify(ctx: CliContext) -> int:
+    from bot.deploy.doctor import FAIL, Doctor
+    from bot.deploy.verify import Verifier
+
+    checks = Verifier(Doctor(ctx.crewbot, package_dir=ctx.args.package), url=ctx.args.url).run()
+    for check in checks:
+        ctx.print(check.line())
+    failed = sum(1 for c in checks if c.status == FAIL)
+    ctx.print(f"verify: {failed} problem{'s' if failed != 1 else ''}" if failed else "verify: the deployment answers")
+    return 1 if failed else 0
 
 
 def run_catalog(ctx: CliContext) -> int:

@@ -69,17 +69,25 @@ def run_event_handler(handlers: Mapping[str, EventHandler], name: str, event: Ma
     handler.handler(Event.from_eventbridge(event))
 
 
-def schedule_handler(event: Mapping[str, Any], context: Any) -> None:
+def schedule_handler(event: Mapping[str, Any], context: Any) -> dict[str, Any] | None:
+    from bot.entrypoints.health import is_health_check, report
     from bot.logs import lambda_log_context
 
     name = _named("CREWBOT_SCHEDULE")
+    if is_health_check(event):
+        return report("schedule", name, _registered()[0])
     with lambda_log_context(context, event.get("id")):
         run_schedule(_registered()[0], name, event)
+    return None
 
 
-def event_handler(event: Mapping[str, Any], context: Any) -> None:
+def event_handler(event: Mapping[str, Any], context: Any) -> dict[str, Any] | None:
+    from bot.entrypoints.health import is_health_check, report
     from bot.logs import lambda_log_context
 
     name = _named("CREWBOT_EVENT_HANDLER")
+    if is_health_check(event):
+        return report("event handler", name, _registered()[1])
     with lambda_log_context(context, event.get("id")):  # the EventBridge event id follows it everywhere
         run_event_handler(_registered()[1], name, event)
+    return None

@@ -41,5 +41,9 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     from bot.logs import lambda_log_context
 
     name = _queue_name()
+    from bot.entrypoints.health import is_health_check, report
+
+    if is_health_check(event):
+        return report("queue consumer", name, _runtime().queues.consumers)
     with lambda_log_context(context, None):
         return run_batch(_runtime(), name, event, context)

@@ -84,7 +84,12 @@ def invoke(request_handler: SlackRequestHandler, event: dict[str, Any], context:
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    from bot.entrypoints.health import is_health_check, report
     from bot.logs import lambda_log_context
+
+    if is_health_check(event):
+        _request_handler()  # the runtime, the Slack secrets and the Bolt app, as a request would build them
+        return report("entry point", "slack", ["slack"])
 
     with lambda_log_context(context, (event.get("requestContext") or {}).get("requestId")):
         return _handle(event, context)

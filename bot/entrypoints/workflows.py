@@ -47,6 +47,10 @@ def handler(event: Any, context: Any) -> Any:
     name = os.environ.get("CREWBOT_WORKFLOW_TASK", "")
     if not name:
         raise LookupError("CREWBOT_WORKFLOW_TASK is not set: which workflow task should this function run?")
+    from bot.entrypoints.health import is_health_check, report
+
+    if is_health_check(event):
+        return report("workflow task", name, _tasks().names())
     from bot.logs import lambda_log_context
 
     execution = event.get("execution") if isinstance(event, dict) else None
