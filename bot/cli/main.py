@@ -19,6 +19,7 @@ from bot.cli import (
     manifest_cmd,
     plugins_cmd,
     run_cmd,
+    secrets_cmd,
     usage_cmd,
     workflows_cmd,
 )
@@ -38,6 +39,7 @@ CORE_COMMANDS: tuple[ModuleType, ...] = (
     deploy_cmd,
     dlq_cmd,
     doctor_cmd,
+    secrets_cmd,
 )
 
 #: Exit status for invalid configuration or usage (argparse uses 2 as well).
