@@ -7,14 +7,20 @@ store, one plugin host and one secret resolver per process, in both runtimes.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+import threading
+from collections.abc import Callable, Iterable, Mapping
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from pydantic import BaseModel
 
 from bot.config import LoadedConfig, ResourceNamer, Secrets, load_config
 from bot.logs import configure_logging
 from bot.pluginhost import PluginHost
+
+T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
 
 if TYPE_CHECKING:
     from bot.agents.service import AgentService
@@ -40,7 +46,40 @@ class Crewbot:
         self.environ = os.environ if environ is None else environ
         self.namer = ResourceNamer.from_config(self.config)
         self.secrets = Secrets(self.config, self.environ)
+        self._services: dict[str, Any] = {}
+        self._services_lock = threading.RLock()
         self.plugins = PluginHost(loaded, self.environ, runtime=self).load(extra_plugins)
+
+    def service(self, key: str, factory: Callable[[], T]) -> T:
+        """The one object this runtime keeps under ``key``, built by ``factory`` on first use.
+
+        The single place for per-runtime services and plugin state (a client, a cache, a local server):
+        one per process, shared by every handler, gone with the runtime. Plugins prefix keys with their
+        name (``"meeting_prep.oauth_server"``). Thread-safe; a factory may ask for other services.
+        """
+        with self._services_lock:
+            if key not in self._services:
+                self._services[key] = factory()
+            return self._services[key]
+
+    def set_service(self, key: str, value: Any) -> None:
+        """Install ``value`` under ``key`` (the emulator installs its Slack client this way)."""
+        with self._services_lock:
+            self._services[key] = value
+
+    def services(self) -> dict[str, Any]:
+        """The services built so far, by key (for shutting them down)."""
+        with self._services_lock:
+            return dict(self._services)
+
+    def settings_for(self, model: type[M]) -> M:
+        """The validated settings whose model is ``model`` (a plugin's ``register_settings``), or the
+        model's defaults when that plugin has none. Handlers of every kind read their settings this way,
+        whatever name the plugin was installed under."""
+        for value in self.plugins.settings.values():
+            if type(value) is model:
+                return value
+        return model()
 
     @property
     def home(self) -> Path:
