@@ -4,6 +4,7 @@ delay through the queue's visibility, never by sleeping; a failing user does not
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
@@ -68,3 +69,32 @@ def test_the_schedule_enqueues_users_and_workers_sync_them(prep_emulator_factory
     # The broken user's error is recorded on their connection; their message was not retried forever.
     assert provider.calls.count("UBROKEN1") == 1
     assert queue.dead_letters() == []
+
+
+def test_an_sqs_batch_reports_only_the_throttled_user_as_failed(prep_emulator_factory: Any) -> None:
+    from bot.events.queues import sqs_lambda_handler
+
+    provider = _Provider()
+    emulator = prep_emulator_factory(plugins=[("test_calendar", _plugin(provider))])
+    crewbot = emulator.crewbot
+    for user_id in ("U1", "USLOW1", "U2"):
+        crewbot.records.users.get_or_create(user_id)
+        ConnectionRepository(crewbot).connect(user_id, "test", source="test:")
+    records = [
+        {
+            "messageId": f"m-{user_id}",
+            "receiptHandle": f"r-{user_id}",
+            "body": json.dumps({"user_id": user_id, "run": "2026-03-02T12:00:00Z"}),
+            "attributes": {"ApproximateReceiveCount": "1"},
+            "messageAttributes": {},
+            "md5OfBody": "",
+            "eventSource": "aws:sqs",
+            "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:crewbot-dev-calendar-sync",
+            "awsRegion": "us-east-1",
+        }
+        for user_id in ("U1", "USLOW1", "U2")
+    ]
+    consumer = crewbot.queues.consumer(fanout.QUEUE)
+    response = sqs_lambda_handler({"Records": records}, None, consumer.handler)
+    assert response["batchItemFailures"] == [{"itemIdentifier": "m-USLOW1"}]
+    assert crewbot.records.meetings.for_user("U1") and crewbot.records.meetings.for_user("U2")
