@@ -111,25 +111,64 @@ class SlackFrontDoor:
     # -- wiring ------------------------------------------------------------------------------------
 
     def _wire(self) -> None:
+        """One Bolt listener per event kind (and per ack style), each routing by a dict lookup.
+
+        A payload of one kind never matches another kind's listener, so Bolt checks at most a handful of
+        matchers per request however many handlers plugins register. Lazy work runs in one lazy function
+        per kind (Bolt finds it again by name when Lambda re-invokes the function) which looks the
+        registration up again from the payload."""
         app = self.app
         app.use(self._context_middleware)
         regs = self.registrations
-        for command in regs.commands.values():
-            self._add_command(command)
-        for action in regs.actions:
-            self._add_action(action)
-        for view in regs.views.values():
-            self._add_view(view)
-        for shortcut in regs.shortcuts.values():
-            self._add_shortcut(shortcut)
-        for handlers in regs.events.values():
-            for registration in handlers:
-                self._add_event(registration)
-        if "app_home_opened" not in regs.events:
-            app.event("app_home_opened")(ack=_noop_ack, lazy=[self._default_home])
-        # Conversations: DMs (and files shared in DMs) and mentions.
-        app.event({"type": "message", "subtype": [None, "file_share"]})(ack=_noop_ack, lazy=[self._converse])
-        app.event("app_mention")(ack=_noop_ack, lazy=[self._converse])
+        self._commands = {
+            c.name: (c, self._command_runner(c), self._command_acknowledger(c)) for c in regs.commands.values()
+        }
+        self._actions_exact: dict[str, tuple[int, Action, Callable[[Args], None]]] = {}
+        self._actions_regex: list[tuple[int, Action, Callable[[Args], None]]] = []
+        for index, action in enumerate(regs.actions):
+            entry = (index, action, self._action_runner(action))
+            if action.regex:
+                self._actions_regex.append(entry)
+            else:
+                self._actions_exact.setdefault(action.action_id, entry)
+        self._action_routes: dict[str, tuple[int, Action, Callable[[Args], None]] | None] = {}
+        self._views = {v.callback_id: (v, *self._view_runners(v)) for v in regs.views.values()}
+        self._shortcuts = {
+            s.callback_id: (s, self._boundary(s.handler, f"shortcut {s.name}", eager=not s.lazy))
+            for s in regs.shortcuts.values()
+        }
+        self._events: dict[str, Callable[[Args], None]] = {
+            event: self._event_runner(handlers[0]) for event, handlers in regs.events.items() if handlers
+        }
+        if "app_home_opened" not in self._events:
+            self._events["app_home_opened"] = lambda args: self._default_home(args.event or {}, args.client)
+
+        # Events first: DMs are the busiest path.
+        app.event(re.compile(r".*"), matchers=[self._event_routed])(
+            ack=_noop_ack, lazy=[_named(self._lazy_event, "lazy", "event")]
+        )
+        app.command(re.compile(r".*"), matchers=[self._lazy_command_routed])(
+            ack=_named(self._ack_command, "ack", "command"), lazy=[_named(self._lazy_command, "lazy", "command")]
+        )
+        app.command(re.compile(r".*"), matchers=[self._eager_command_routed])(
+            _named(self._eager_command, "command", "dispatch")
+        )
+        app.action(re.compile(r".*"), matchers=[self._lazy_action_routed])(
+            ack=_noop_ack, lazy=[_named(self._lazy_action, "lazy", "action")]
+        )
+        app.action(re.compile(r".*"), matchers=[self._eager_action_routed])(
+            _named(self._eager_action, "action", "dispatch")
+        )
+        app.view(re.compile(r".*"), matchers=[self._lazy_view_routed])(
+            ack=_named(self._ack_view, "view", "dispatch_lazy"), lazy=[_named(self._lazy_view, "lazy", "view")]
+        )
+        app.view(re.compile(r".*"), matchers=[self._eager_view_routed])(_named(self._ack_view, "view", "dispatch"))
+        app.shortcut(re.compile(r".*"), matchers=[self._lazy_shortcut_routed])(
+            ack=_noop_ack, lazy=[_named(self._run_shortcut, "lazy", "shortcut")]
+        )
+        app.shortcut(re.compile(r".*"), matchers=[self._eager_shortcut_routed])(
+            _named(self._run_shortcut, "shortcut", "dispatch")
+        )
         # Catch-alls, registered last: an unknown command or button gets an answer, and an event nobody
         # handles is still acknowledged (anything but 200 makes Slack retry it).
         app.command(re.compile(r".*"))(self._unknown_command)
@@ -143,30 +182,160 @@ class SlackFrontDoor:
         self, context: Any, body: dict[str, Any], req: BoltRequest, next: Callable[[], None]
     ) -> None:
         context["crewbot"] = self.crewbot
-        user_id = user_of(body)
-        context["is_admin"] = self.users.is_admin(user_id)
+        context["is_admin"] = self.users.is_admin(user_of(body))
         retry = req.headers.get("x-slack-retry-num")
         if retry:
             reason = (req.headers.get("x-slack-retry-reason") or ["?"])[0]
             logger.info("Slack redelivery %s (%s) of %s", retry[0], reason, body.get("event_id") or body.get("type"))
-        if user_id and not req.lazy_only:
-            if is_user_id(user_id):
-                self.users.seen(user_id, context.team_id or "")
-            else:
-                logger.warning("not recording a user for a payload with a malformed user id")
         next()
+
+    def _first_contact(self, user_id: str | None, team_id: str) -> None:
+        # Called from the lazy part (or, for handlers that run before the acknowledgement, after them):
+        # creating a user record is a store write the acknowledgement must not wait for.
+        if not user_id:
+            return
+        if is_user_id(user_id):
+            self.users.seen(user_id, team_id)
+        else:
+            logger.warning("not recording a user for a payload with a malformed user id")
+
+    # -- routes: which registration a payload goes to -----------------------------------------------
+
+    def _command(self, body: dict[str, Any]) -> tuple[SlashCommand, Callable[[Args], None], Callable[..., None]] | None:
+        return self._commands.get(body.get("command") or "")
+
+    def _lazy_command_routed(self, body: dict[str, Any]) -> bool:
+        route = self._command(body)
+        return route is not None and route[0].lazy
+
+    def _eager_command_routed(self, body: dict[str, Any]) -> bool:
+        route = self._command(body)
+        return route is not None and not route[0].lazy
+
+    def _action(self, body: dict[str, Any]) -> tuple[int, Action, Callable[[Args], None]] | None:
+        act = (body.get("actions") or [{}])[0]
+        found_id = act.get("action_id") if isinstance(act, dict) else None
+        if not isinstance(found_id, str):
+            found_id = body.get("callback_id")
+        action_id = found_id if isinstance(found_id, str) else ""
+        if action_id in self._action_routes:
+            return self._action_routes[action_id]
+        # The first registration that matches wins, exact ids and patterns alike (registration order).
+        found = self._actions_exact.get(action_id)
+        for entry in self._actions_regex:
+            if found is not None and entry[0] > found[0]:
+                break
+            if re.search(entry[1].action_id, action_id):
+                found = entry
+                break
+        if len(self._action_routes) < 4096:  # pattern matches could be unbounded: cap the cache
+            self._action_routes[action_id] = found
+        return found
+
+    def _lazy_action_routed(self, body: dict[str, Any]) -> bool:
+        route = self._action(body)
+        return route is not None and route[1].lazy
+
+    def _eager_action_routed(self, body: dict[str, Any]) -> bool:
+        route = self._action(body)
+        return route is not None and not route[1].lazy
+
+    def _view(self, body: dict[str, Any]) -> tuple[Any, ...] | None:
+        return self._views.get(str((body.get("view") or {}).get("callback_id") or ""))
+
+    def _lazy_view_routed(self, body: dict[str, Any]) -> bool:
+        route = self._view(body)
+        return route is not None and route[2] is not None
+
+    def _eager_view_routed(self, body: dict[str, Any]) -> bool:
+        route = self._view(body)
+        return route is not None and route[2] is None
+
+    def _shortcut(self, body: dict[str, Any]) -> tuple[Shortcut, Callable[[Args], None]] | None:
+        return self._shortcuts.get(str(body.get("callback_id") or ""))
+
+    def _lazy_shortcut_routed(self, body: dict[str, Any]) -> bool:
+        route = self._shortcut(body)
+        return route is not None and route[0].lazy
+
+    def _eager_shortcut_routed(self, body: dict[str, Any]) -> bool:
+        route = self._shortcut(body)
+        return route is not None and not route[0].lazy
+
+    def _event_route(self, body: dict[str, Any]) -> Callable[[Args], None] | None:
+        event = body.get("event") or {}
+        kind = event.get("type")
+        route = self._events.get(kind) if isinstance(kind, str) else None
+        if route is not None:
+            return route
+        # Conversations: DMs (and files shared in DMs) and mentions.
+        if (kind == "message" and event.get("subtype") in (None, "file_share")) or kind == "app_mention":
+            return self._converse_args
+        return None
+
+    def _event_routed(self, body: dict[str, Any]) -> bool:
+        return self._event_route(body) is not None
+
+    # -- dispatchers ---------------------------------------------------------------------------------
+
+    def _ack_command(self, args: Args) -> None:
+        route = self._command(args.body)
+        if route is not None:
+            route[2](args.ack, args.context)
+
+    def _lazy_command(self, args: Args) -> None:
+        route = self._command(args.body)
+        if route is not None:
+            route[1](args)
+
+    _eager_command = _lazy_command
+
+    def _lazy_action(self, args: Args) -> None:
+        route = self._action(args.body)
+        if route is not None:
+            route[2](args)
+
+    _eager_action = _lazy_action
+
+    def _ack_view(self, args: Args) -> None:
+        route = self._view(args.body)
+        if route is not None:
+            route[1](args)
+
+    def _lazy_view(self, args: Args) -> None:
+        route = self._view(args.body)
+        if route is not None and route[2] is not None:
+            route[2](args)
+
+    def _run_shortcut(self, args: Args) -> None:
+        route = self._shortcut(args.body)
+        if route is not None:
+            route[1](args)
+
+    def _lazy_event(self, args: Args) -> None:
+        route = self._event_route(args.body)
+        if route is not None:
+            route(args)
+
+    def _converse_args(self, args: Args) -> None:
+        self._converse(args.body, args.event or {}, args.client, args.context)
 
     # -- commands, actions, views, shortcuts, events -----------------------------------------------
 
-    def _add_command(self, command: SlashCommand) -> None:
-        what = f"command {command.name}"
+    def _command_runner(self, command: SlashCommand) -> Callable[[Args], None]:
         run = self._boundary(
-            command.handler, what, admin_only=command.admin_only, dedupe=(_command_delivery, EVENT_DEDUPE_SECONDS)
+            command.handler,
+            f"command {command.name}",
+            admin_only=command.admin_only,
+            dedupe=(_command_delivery, EVENT_DEDUPE_SECONDS),
+            eager=not command.lazy,
         )
-        if not command.lazy:
-            self.app.command(command.name)(_named(run, "command", command.name))
-            return
+        if command.lazy:
+            run._silent_refusal = True  # type: ignore[attr-defined]  # the acknowledgement refused already
+        return run
 
+    @staticmethod
+    def _command_acknowledger(command: SlashCommand) -> Callable[..., None]:
         def acknowledge(ack: Any, context: Any) -> None:
             if command.admin_only and not context.get("is_admin"):
                 ack(f"Sorry, {command.name} is for Crewbot admins only.")
@@ -175,13 +344,9 @@ class SlackFrontDoor:
             else:
                 ack()
 
-        self.app.command(command.name)(
-            ack=_named(acknowledge, "ack", command.name), lazy=[_named(run, "lazy", command.name, silent_refusal=True)]
-        )
+        return acknowledge
 
-    def _add_action(self, action: Action) -> None:
-        what = f"button {action.action_id}"
-
+    def _action_runner(self, action: Action) -> Callable[[Args], None]:
         def key(body: dict[str, Any]) -> str | None:
             act = (body.get("actions") or [{}])[0]
             if action.once:
@@ -202,38 +367,31 @@ class SlackFrontDoor:
                 return None
             return ":".join(["action", *delivery, str(act.get("action_id", ""))])
 
-        run = self._boundary(action.handler, what, admin_only=action.admin_only, dedupe=(key, action.window))
-        if action.lazy:
-            self.app.action(action.matcher)(
-                ack=_named(_ack_only(), "ack", action.action_id), lazy=[_named(run, "lazy", action.action_id)]
-            )
-        else:
-            self.app.action(action.matcher)(_named(run, "action", action.action_id))
+        return self._boundary(
+            action.handler,
+            f"button {action.action_id}",
+            admin_only=action.admin_only,
+            dedupe=(key, action.window),
+            eager=not action.lazy,
+        )
 
-    def _add_view(self, view: ViewSubmission) -> None:
-        run = self._boundary(view.handler, f"form {view.callback_id}", admin_only=view.admin_only)
-        self.app.view(view.callback_id)(_named(run, "view", view.callback_id))
+    def _view_runners(self, view: ViewSubmission) -> tuple[Callable[[Args], None], Callable[[Args], None] | None]:
+        what = f"form {view.callback_id}"
+        lazy = getattr(view, "lazy", None)
+        run = self._boundary(view.handler, what, admin_only=view.admin_only, eager=lazy is None)
+        if lazy is None:
+            return run, None
+        later = self._boundary(lazy, what, admin_only=view.admin_only, dedupe=(_view_delivery, EVENT_DEDUPE_SECONDS))
+        later._silent_refusal = True  # type: ignore[attr-defined]
+        return run, later
 
-    def _add_shortcut(self, shortcut: Shortcut) -> None:
-        run = self._boundary(shortcut.handler, f"shortcut {shortcut.name}")
-        if shortcut.lazy:
-            self.app.shortcut(shortcut.callback_id)(
-                ack=_named(_ack_only(), "ack", shortcut.callback_id), lazy=[_named(run, "lazy", shortcut.callback_id)]
-            )
-        else:
-            self.app.shortcut(shortcut.callback_id)(_named(run, "shortcut", shortcut.callback_id))
-
-    def _add_event(self, registration: SlackEvent) -> None:
-        run = self._boundary(
+    def _event_runner(self, registration: SlackEvent) -> Callable[[Args], None]:
+        name = getattr(registration.handler, "__qualname__", "handler")
+        return self._boundary(
             registration.handler,
             f"{registration.event} handler",
-            dedupe=(
-                lambda body: f"event:{body.get('event_id')}:{registration.handler.__qualname__}",
-                EVENT_DEDUPE_SECONDS,
-            ),
+            dedupe=(lambda body: f"event:{body.get('event_id')}:{name}", EVENT_DEDUPE_SECONDS),
         )
-        name = getattr(registration.handler, "__qualname__", "handler")
-        self.app.event(registration.event)(ack=_noop_ack, lazy=[_named(run, "event", f"{registration.event}_{name}")])
 
     def _boundary(
         self,
@@ -242,13 +400,17 @@ class SlackFrontDoor:
         *,
         admin_only: bool = False,
         dedupe: tuple[Callable[[dict[str, Any]], str | None], int] | None = None,
+        eager: bool = False,
     ) -> Callable[[Args], None]:
         """Wrap a plugin handler: Bolt-style argument injection, admin check, de-duplication, and an
-        error boundary that answers the user with a reference."""
-        arg_names = get_arg_names_of_callable(handler)
+        error boundary that answers the user with a reference. ``eager`` handlers run before the
+        acknowledgement and have no lazy part, so they record the user's first contact themselves."""
+        arg_names: list[str] = []
 
         def run(args: Args) -> None:
             body = args.body
+            if not arg_names:  # on first use, not at start-up: most handlers never run in a given process
+                arg_names.extend(get_arg_names_of_callable(handler))
             if admin_only and not args.context.get("is_admin"):
                 if not getattr(run, "_silent_refusal", False):
                     _ack_if_needed(args)
@@ -267,6 +429,7 @@ class SlackFrontDoor:
                 handler(**kwargs)
 
             if args.request.lazy_only:
+                self._first_contact(user_of(body), args.context.team_id or "")
                 self.users.after_ack(user_of(body), args.client)  # the user's time zone, off the ack path
             try:
                 delivery = dedupe[0](body) if dedupe is not None else None
@@ -284,6 +447,8 @@ class SlackFrontDoor:
                 )
             else:
                 _ack_if_needed(args)
+            if eager and not args.request.lazy_only:
+                self._first_contact(user_of(body), args.context.team_id or "")
 
         return run
 
@@ -298,6 +463,7 @@ class SlackFrontDoor:
         channel_message = event.get("type") == "message" and event.get("channel_type") != "im"
         if event.get("bot_id") or not event.get("user"):
             return
+        self._first_contact(event["user"], body.get("team_id") or event.get("team") or "")
         if channel_message and (
             not isinstance(event.get("ts"), str)
             or not isinstance(event.get("channel"), str)
@@ -403,6 +569,13 @@ class SlackFrontDoor:
         logger.info("%s closed form %s", user_of(body), view.get("callback_id") or body.get("callback_id"))
 
 
+def _view_delivery(body: dict[str, Any]) -> str | None:
+    # One submission of a view is one delivery: a redelivered submission carries the same view hash.
+    view = body.get("view") or {}
+    key = view.get("hash") or body.get("trigger_id")
+    return f"view:{view.get('id')}:{key}" if key else None
+
+
 def _command_delivery(body: dict[str, Any]) -> str | None:
     # A slash command is one delivery per trigger_id: a replayed request (within the signature's
     # 5 minutes) carries the same one and is run once.
@@ -440,14 +613,6 @@ def _noop_ack(ack: Any) -> None:
     ack()
 
 
-def _ack_only() -> Callable[[Any], None]:
-    # A fresh function per listener: _named() gives each its own name.
-    def ack_only(ack: Any) -> None:
-        ack()
-
-    return ack_only
-
-
 def _ack_if_needed(args: Args) -> None:
     # Lazy listeners get a no-op ack; before-ack listeners that did not answer are acknowledged here
     # (Socket Mode would otherwise wait for the 3-second timeout).
@@ -456,13 +621,15 @@ def _ack_if_needed(args: Args) -> None:
         ack()
 
 
-def _named(func: Callable[..., Any], kind: str, name: str, silent_refusal: bool = False) -> Callable[..., Any]:
+def _named(func: Callable[..., Any], kind: str, name: str) -> Callable[..., Any]:
     # Bolt finds a lazy function again (on Lambda, in a fresh invocation) by its __name__, so it must be
-    # stable and unique per listener.
-    if silent_refusal:
-        func._silent_refusal = True  # type: ignore[attr-defined]
-    func.__name__ = f"crewbot_{kind}_{re.sub(r'[^A-Za-z0-9_]', '_', name)}"
-    return func
+    # stable and unique per listener; Bolt injects arguments by the parameter names, so the wrapper
+    # takes the one dispatchers use.
+    def listener(args: Args) -> None:
+        func(args)
+
+    listener.__name__ = listener.__qualname__ = f"crewbot_{kind}_{re.sub(r'[^A-Za-z0-9_]', '_', name)}"
+    return listener
 
 
 def build_app(
