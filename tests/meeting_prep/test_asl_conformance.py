@@ -145,3 +145,14 @@ def test_nothing_to_prepare(tmp_path: Path) -> None:
     local, reference = both(tmp_path, {"meeting_id": "past", "prep_version": "v1"}, None)
     assert local == reference
     assert local["status"] == "SUCCEEDED" and "context" not in local["output"]
+
+
+def test_the_chat_deadline_generates_materials_from_what_is_known(tmp_path: Path) -> None:
+    # PrepChatDeadline fails the wait with Prep.ChatTimedOut: caught like the 24-hour timeout.
+    fail = "Prep.ChatTimedOut"
+    local, reference = both(tmp_path, DATA, lambda engine, token: engine.send_task_failure(token, fail, "late"))
+    assert reference["output"]["chat_timeout"].pop("Cause") is None
+    assert local["output"]["chat_timeout"].pop("Cause") == "late"
+    assert local == reference
+    assert local["status"] == "SUCCEEDED" and local["output"]["chat_timeout"] == {"Error": fail}
+    assert "generated" in local["output"] and local["output"]["stored"]["keys"]["html"].endswith(".html")
