@@ -21,6 +21,7 @@ from plugins.supervisor import slack_ui
 from plugins.supervisor.deploy import DEPLOYMENT
 from plugins.supervisor.settings import SupervisorSettings
 from plugins.supervisor.supervisor import (
+    DEADLINE,
     EVENT_SOURCE,
     TASK_COMPLETION,
     TASK_REQUEST,
@@ -67,6 +68,10 @@ def _on_request(crewbot: Any, event: Any) -> None:
     supervisor(crewbot).on_request(event)
 
 
+def _on_deadline(crewbot: Any, event: Any) -> None:
+    supervisor(crewbot).on_deadline(event)
+
+
 def _sweep(crewbot: Any, call: Any) -> None:
     supervisor(crewbot).sweep(call)
 
@@ -98,6 +103,11 @@ def register_event_handlers(crewbot: Any) -> list[EventHandler]:
             {"source": [EVENT_SOURCE], "detail-type": [TASK_COMPLETION]},
             partial(_on_completion, crewbot),
         ),
+        EventHandler(
+            "supervisor-deadline",
+            {"source": [EVENT_SOURCE], "detail-type": [DEADLINE]},
+            partial(_on_deadline, crewbot),
+        ),
     ]
 
 
@@ -106,9 +116,10 @@ def register_schedules(crewbot: Any) -> list[Schedule]:
     return [
         Schedule(
             "supervisor-sweep",
-            "rate(1 minute)",
+            "rate(15 minutes)",
             partial(_sweep, crewbot),
-            description="Time out overdue orchestrations; re-announce rounds whose task.completion was lost",
+            description="Safety net: time out overdue orchestrations whose deadline event was lost; "
+            "re-announce rounds whose task.completion was lost",
         )
     ]
 

@@ -24,6 +24,7 @@ _SUPERVISOR_TURN = {
     "buckets_write": ("sessions",),
     "queues_send": _QUEUE,
     "events_put": True,
+    "schedules": True,  # the orchestration's deadline: a one-off EventBridge Scheduler schedule
     "bedrock": True,
     "secrets": _SLACK,
 }
@@ -60,9 +61,19 @@ DEPLOYMENT: tuple[Deployment, ...] = (
         **_SUPERVISOR_TURN,  # type: ignore[arg-type]
     ),
     Deployment(
+        "event",
+        "supervisor-deadline",
+        "An orchestration's deadline: fill its missing results with timeouts, which completes its round.",
+        tables_read=("users",),
+        tables_write=_STATE,
+        events_put=True,
+        secrets=_SLACK,
+    ),
+    Deployment(
         "schedule",
         "supervisor-sweep",
-        "Every minute: time out overdue orchestrations, re-announce rounds whose task.completion was lost.",
+        "Every 15 minutes: time out overdue orchestrations whose deadline event was lost, re-announce rounds "
+        "whose task.completion was lost.",
         tables_read=("users",),
         tables_write=_STATE,
         events_put=True,

@@ -28,7 +28,7 @@ import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -66,6 +66,8 @@ SUPERVISOR = "supervisor"
 EVENT_SOURCE = "crewbot.supervisor"
 TASK_REQUEST = "task.request"
 TASK_COMPLETION = "task.completion"
+#: A one-off schedule publishes this at an orchestration's deadline.
+DEADLINE = "orchestration.deadline"
 #: The worker queue: 15-minute visibility (a delegated turn may take that long), DLQ after 3 receives.
 WORKER_QUEUE = QueueSpec("supervisor-tasks", max_receive_count=3, visibility_timeout=900)
 #: Key of the orchestration in a Supervisor turn's invocation state.
@@ -187,6 +189,16 @@ class Supervisor:
             source=source,
             deadline=(now + timedelta(seconds=self.settings.orchestration_timeout_s)).isoformat(),
         )
+        try:  # one event at the deadline (EventBridge Scheduler in AWS); the sweep is the safety net
+            self.crewbot.scheduler.once(
+                f"supervisor-deadline-{orchestration['orchestration_id']}",
+                datetime.fromisoformat(orchestration["deadline"]),
+                EVENT_SOURCE,
+                DEADLINE,
+                {"orchestration_id": orchestration["orchestration_id"]},
+            )
+        except Exception:
+            logger.warning("no deadline event for %s; the sweep will time it out", orchestration["orchestration_id"])
         if reply is not None:
             reply.status("thinking…")
         self._turn(orchestration, text, reply)
@@ -397,6 +409,18 @@ class Supervisor:
 
     # -- the sweep: deadlines and lost events --------------------------------------------------------
 
+    def on_deadline(self, event: Event) -> None:
+        """The orchestration's deadline: fill its missing results with timeouts (if it is still waiting)."""
+        orchestration = self.state.get(str(event.detail.get("orchestration_id", "")))
+        if orchestration is not None and orchestration.get("status") == WAITING:
+            self._time_out(orchestration)
+
+    def _time_out(self, orchestration: dict[str, Any]) -> None:
+        reason = f"timed out: the orchestration's {self.settings.orchestration_timeout_s} s limit passed"
+        for delegation in self.state.delegations(orchestration["orchestration_id"]):
+            if delegation.get("status") == "pending":
+                self._finish(orchestration["orchestration_id"], delegation["delegation_id"], "error", reason)
+
     def sweep(self, *_: Any) -> list[str]:
         """Time out overdue orchestrations and re-announce rounds whose ``task.completion`` was lost
         (a crash between the last result and the event). Returns the orchestrations it acted on."""
@@ -414,10 +438,7 @@ class Supervisor:
                 continue
             if not past(orchestration.get("deadline"), now):
                 continue
-            reason = f"timed out: the orchestration's {self.settings.orchestration_timeout_s} s limit passed"
-            for delegation in self.state.delegations(orchestration_id):
-                if delegation.get("status") == "pending":
-                    self._finish(orchestration_id, delegation["delegation_id"], "error", reason)
+            self._time_out(orchestration)
             acted.append(orchestration_id)
         return acted
 
@@ -448,8 +469,6 @@ def _reason(exc: BaseException) -> str:
 
 
 def _after(iso: str, seconds: int) -> str:
-    from datetime import datetime
-
     return (datetime.fromisoformat(iso) + timedelta(seconds=seconds)).isoformat()
 
 

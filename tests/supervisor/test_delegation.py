@@ -132,11 +132,29 @@ def test_an_orchestration_past_its_deadline_completes_with_what_it_has(emu: Any,
     monkeypatch.setattr(supervisor, "work", stuck)
     emu.dm("Give me the alpha and beta figures")
     orchestration = supervisor.state.for_user(emu.admin_id)[0]
-    emu.advance("31m")  # past the 30-minute default; the sweep runs every minute
+    emu.advance("31m")  # past the 30-minute default: the deadline event fires
     final = supervisor.state.get(orchestration["orchestration_id"])
     assert final["status"] == "completed", final
     assert "timed out" in final["answer"]
     assert sorted(final["failed"]) == ["alpha", "beta"]
+
+
+def test_the_sweep_times_out_an_orchestration_whose_deadline_event_was_lost(emu: Any, monkeypatch: Any) -> None:
+    from bot.api import RetryLater
+
+    supervisor = service(emu)
+
+    def stuck(message: Any) -> None:
+        raise RetryLater(86_400, "busy")
+
+    monkeypatch.setattr(supervisor, "work", stuck)
+    monkeypatch.setattr(emu.crewbot.scheduler, "once", lambda *args, **kwargs: None)  # the event is lost
+    emu.dm("Give me the alpha and beta figures")
+    orchestration = supervisor.state.for_user(emu.admin_id)[0]
+    emu.advance("31m")
+    assert supervisor.state.get(orchestration["orchestration_id"])["status"] == "waiting"
+    emu.advance("15m")  # the sweep's next run
+    assert supervisor.state.get(orchestration["orchestration_id"])["status"] == "completed"
 
 
 def test_crewbot_ask_and_orchestrations(emu: Any) -> None:
