@@ -89,7 +89,6 @@ from bot.storage.records import (
     new_id,
     parse_time,
 )
-from bot.storage.tables import register_table
 from bot.workflows import (
     ExecutionAlreadyExists,
     ExecutionNotFound,
@@ -221,7 +220,6 @@ __all__ = [
     "new_id",
     "parse_expression",
     "parse_time",
-    "register_table",
     "resolve_zone",
     "retry_after",
     "safe_session_id",

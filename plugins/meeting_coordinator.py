@@ -51,8 +51,7 @@ class Settings(BaseModel):
 
 
 def _settings(call: CallContext) -> Settings:
-    found = call.runtime().plugins.settings.get("meeting_coordinator")
-    return found if isinstance(found, Settings) else Settings()
+    return call.runtime().settings_for(Settings)
 
 
 # -- meetings ------------------------------------------------------------------------------------------

@@ -96,9 +96,10 @@ class KmsCipher:
 
 def cipher_for(crewbot: Crewbot) -> TokenCipher:
     """The runtime's token cipher (one per runtime)."""
-    cached = getattr(crewbot, "_calendar_cipher", None)
-    if cached is not None:
-        return cached
+    return crewbot.service("calendars.cipher", lambda: _open_cipher(crewbot))
+
+
+def _open_cipher(crewbot: Crewbot) -> TokenCipher:
     cipher: TokenCipher
     if crewbot.config.runtime == "aws":
         import boto3
@@ -107,5 +108,4 @@ def cipher_for(crewbot: Crewbot) -> TokenCipher:
         cipher = KmsCipher(boto3.client("kms", region_name=crewbot.config.aws.region), key_id)
     else:
         cipher = FernetCipher(crewbot.home / "calendar-tokens.key")
-    crewbot._calendar_cipher = cipher  # type: ignore[attr-defined]
     return cipher

@@ -540,12 +540,11 @@ _BOT_SIZE: dict[str, int] = {"memory_mb": 1024, "timeout_s": 300}
 def aws_tables() -> dict[str, TableSpec]:
     """The tables that exist in AWS with the shipped configuration and the installed plugins: the registered
     ones but those whose description says *local-only*."""
-    from types import SimpleNamespace
-
     from bot.config import load_config
-    from bot.pluginhost import PluginHost
+    from bot.runtime import Crewbot
 
-    return _registered_tables(SimpleNamespace(plugins=PluginHost(load_config(environ={}), {}).load()))
+    # A runtime, not a bare plugin host: some plugins hand the runtime to what they register.
+    return _registered_tables(Crewbot(load_config(environ={}), environ={}))
 
 
 def function_actions(spec: Access, *, xray: bool = False, tasks_deployed: bool = False) -> dict[str, tuple[str, ...]]:

@@ -7,7 +7,6 @@ way, so code that posts reminders or approval requests works unchanged in both.
 
 from __future__ import annotations
 
-import threading
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -15,23 +14,20 @@ if TYPE_CHECKING:
 
     from bot.runtime import Crewbot
 
-_ATTRIBUTE = "slack_client"
-_lock = threading.Lock()
+_SERVICE = "slack.client"
 
 
 def slack_client(crewbot: Crewbot) -> WebClient:
     """The runtime's WebClient (``SecretNotFound`` when no bot token is configured)."""
-    with _lock:
-        client = crewbot.__dict__.get(_ATTRIBUTE)
-        if client is None:
-            from slack_sdk import WebClient
 
-            client = WebClient(token=crewbot.secrets.require("slack_bot_token"))
-            crewbot.__dict__[_ATTRIBUTE] = client
-        return client
+    def build() -> WebClient:
+        from slack_sdk import WebClient
+
+        return WebClient(token=crewbot.secrets.require("slack_bot_token"))
+
+    return crewbot.service(_SERVICE, build)
 
 
 def install_slack_client(crewbot: Crewbot, client: WebClient) -> None:
     """Make ``client`` the runtime's WebClient (the emulator and Socket Mode do this at start)."""
-    with _lock:
-        crewbot.__dict__[_ATTRIBUTE] = client
+    crewbot.set_service(_SERVICE, client)

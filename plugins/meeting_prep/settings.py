@@ -55,8 +55,7 @@ class Settings(BaseModel):
 
 
 def settings_of(crewbot: Crewbot) -> Settings:
-    found = crewbot.plugins.settings.get("meeting_prep")
-    return found if isinstance(found, Settings) else Settings()
+    return crewbot.settings_for(Settings)
 
 
 def uses_sample_calendar(crewbot: Crewbot) -> bool:

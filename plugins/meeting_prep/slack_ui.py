@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
-import threading
 from datetime import UTC, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -151,8 +150,8 @@ def sync_text(crewbot: Crewbot, user_id: str, counts: UserCounts | None = None) 
     return text
 
 
-_servers: dict[int, Any] = {}
-_servers_lock = threading.Lock()
+#: The runtime service key of the local OAuth callback server (``Crewbot.close`` stops it).
+OAUTH_SERVER = "meeting_prep.oauth_server"
 
 
 def callback_base_url(crewbot: Crewbot) -> str:
@@ -168,11 +167,8 @@ def callback_base_url(crewbot: Crewbot) -> str:
         return settings.oauth_base_url
     from bot.api import serve
 
-    with _servers_lock:
-        server = _servers.get(id(crewbot))
-        if server is None:
-            server = _servers[id(crewbot)] = serve(crewbot, settings.local_oauth_port)
-        return str(server.base_url)
+    server = crewbot.service(OAUTH_SERVER, lambda: serve(crewbot, settings.local_oauth_port))
+    return str(server.base_url)
 
 
 def connect(crewbot: Crewbot, user_id: str, args: list[str], client: Any) -> str:

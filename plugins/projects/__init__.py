@@ -42,8 +42,9 @@ def register_settings() -> type[Settings]:
 @hookimpl
 def register_tables() -> list[TableSpec]:
     from plugins.projects.items import PATTERNS, PROJECT_ITEMS
+    from plugins.projects.metrics import METRICS
 
-    return [PROJECT_ITEMS, PATTERNS]
+    return [PROJECT_ITEMS, PATTERNS, METRICS]
 
 
 @hookimpl

@@ -290,9 +290,10 @@ class AgentCoreMemory(LongTermMemory):
 
 def memory_of(crewbot: Crewbot) -> LongTermMemory:
     """The runtime's long-term memory (one per runtime), as ``plugins.settings.projects.memory`` says."""
-    found = crewbot.__dict__.get("_project_memory")
-    if isinstance(found, LongTermMemory):
-        return found
+    return crewbot.service("projects.memory", lambda: _open_memory(crewbot))
+
+
+def _open_memory(crewbot: Crewbot) -> LongTermMemory:
     from plugins.projects.service import project_service
 
     settings = project_service(crewbot).settings.memory
@@ -307,7 +308,6 @@ def memory_of(crewbot: Crewbot) -> LongTermMemory:
         memory = AgentCoreMemory(client, str(settings.memory_id))
     else:
         memory = SqliteMemory(crewbot.home / "memory" / "long-term.sqlite3", now=lambda: _stamp(crewbot))
-    crewbot.__dict__["_project_memory"] = memory
     return memory
 
 

@@ -12,24 +12,21 @@ Table ``project_metrics`` (pk ``scope``, sk ``metric_id``):
 
 from __future__ import annotations
 
-import threading
 from collections import defaultdict
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from bot.api import Item, TableSpec, format_time, register_table
+from bot.api import Item, TableSpec, format_time
 from plugins.projects.crew import PHASE_ORDER, PHASES
 
 if TYPE_CHECKING:
     from bot.api import Crewbot, Project
 
-METRICS = register_table(
-    TableSpec(
-        "project_metrics",
-        pk="scope",
-        sk="metric_id",
-        description="Delivery metrics: one record per phase run, survey answers, the timeline of delivered projects.",
-    )
+METRICS = TableSpec(
+    "project_metrics",
+    pk="scope",
+    sk="metric_id",
+    description="Delivery metrics: one record per phase run, survey answers, the timeline of delivered projects.",
 )
 TIMELINE = "_timeline"
 
@@ -264,14 +261,6 @@ def insights_text(data: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-_lock = threading.Lock()
-
-
 def project_metrics(crewbot: Crewbot) -> ProjectMetrics:
     """The runtime's metrics (one per runtime)."""
-    with _lock:
-        found = crewbot.__dict__.get("_project_metrics")
-        if found is None:
-            found = ProjectMetrics(crewbot)
-            crewbot.__dict__["_project_metrics"] = found
-        return found
+    return crewbot.service("projects.metrics", lambda: ProjectMetrics(crewbot))

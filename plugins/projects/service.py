@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import cached_property
@@ -79,8 +78,7 @@ class ProjectService:
     def settings(self) -> Any:
         from plugins.projects.settings import Settings
 
-        found = self.crewbot.plugins.settings.get("projects")
-        return found if isinstance(found, Settings) else Settings()
+        return self.crewbot.settings_for(Settings)
 
     # -- projects ------------------------------------------------------------------------------
 
@@ -417,14 +415,6 @@ class ProjectService:
         return PHASE_ORDER.index(phase) if phase in PHASE_ORDER else -1
 
 
-_lock = threading.Lock()
-
-
 def project_service(crewbot: Crewbot) -> ProjectService:
     """The runtime's project service (one per runtime)."""
-    with _lock:
-        service = crewbot.__dict__.get("_project_service")
-        if service is None:
-            service = ProjectService(crewbot)
-            crewbot.__dict__["_project_service"] = service
-        return service
+    return crewbot.service("projects.service", lambda: ProjectService(crewbot))

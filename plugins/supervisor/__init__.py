@@ -15,7 +15,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from bot.api import Action, EventHandler, QueueConsumer, Schedule, ViewSubmission, data_dir, hookimpl
+from bot.api import Action, EventHandler, QueueConsumer, Schedule, TableSpec, ViewSubmission, data_dir, hookimpl
 from plugins.supervisor import fabricator as fab
 from plugins.supervisor import slack_ui
 from plugins.supervisor.deploy import DEPLOYMENT
@@ -33,6 +33,14 @@ from plugins.supervisor.supervisor import (
 @hookimpl
 def register_settings() -> type[SupervisorSettings]:
     return SupervisorSettings
+
+
+@hookimpl
+def register_tables() -> list[TableSpec]:
+    from plugins.supervisor.fabricator import AGENT_CONFIGS
+    from plugins.supervisor.state import ORCHESTRATIONS, WORKER_STATE
+
+    return [ORCHESTRATIONS, WORKER_STATE, AGENT_CONFIGS]
 
 
 @hookimpl

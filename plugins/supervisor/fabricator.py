@@ -37,24 +37,22 @@ from bot.api import (
     ToolInvocation,
     call_context,
     crewbot_tool,
-    register_table,
     slack_client,
 )
+from plugins.supervisor.settings import SupervisorSettings
 
 if TYPE_CHECKING:
     from bot.api import Crewbot
 
 logger = logging.getLogger(__name__)
 
-AGENT_CONFIGS = register_table(
-    TableSpec(
-        "agent_configs",
-        pk="name",
-        sk="revision",  # v0001, v0002 ...
-        indexes=(IndexSpec("by_status", pk="status", sk="name"),),
-        description="Agent configurations by version: fabricated specs (pending, approved, disabled, retired) "
-        "and the seeded Supervisor and Fabricator.",
-    )
+AGENT_CONFIGS = TableSpec(
+    "agent_configs",
+    pk="name",
+    sk="revision",  # v0001, v0002 ...
+    indexes=(IndexSpec("by_status", pk="status", sk="name"),),
+    description="Agent configurations by version: fabricated specs (pending, approved, disabled, retired) "
+    "and the seeded Supervisor and Fabricator.",
 )
 FABRICATOR = "fabricator"
 APPROVE, REJECT = "supervisor_agent_approve", "supervisor_agent_reject"
@@ -359,7 +357,7 @@ class Fabricator:
             )
             return
         text, blocks = self.card(item)
-        settings = self.crewbot.plugins.settings.get("supervisor")
+        settings = self.crewbot.settings_for(SupervisorSettings)
         targets = list(self.crewbot.config.slack.admins)
         channel = getattr(settings, "approvals_channel", "")
         if channel:
@@ -401,17 +399,9 @@ def _explain(error: Any) -> str:
     return f"{where}: {error['msg']}"
 
 
-_lock = threading.Lock()
-
-
 def fabricator(crewbot: Crewbot) -> Fabricator:
     """The runtime's Fabricator (one per runtime)."""
-    with _lock:
-        service = crewbot.__dict__.get("_fabricator")
-        if service is None:
-            service = Fabricator(crewbot)
-            crewbot.__dict__["_fabricator"] = service
-        return service
+    return crewbot.service("supervisor.fabricator", lambda: Fabricator(crewbot))
 
 
 # -- the Fabricator agent's tools ----------------------------------------------------------------------

@@ -23,28 +23,24 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.api import ConflictError, IndexSpec, NotFoundError, Table, TableSpec, register_table
+from bot.api import ConflictError, IndexSpec, NotFoundError, Table, TableSpec
 
-ORCHESTRATIONS = register_table(
-    TableSpec(
-        "orchestrations",
-        pk="orchestration_id",
-        indexes=(
-            IndexSpec("by_user", pk="user_id", sk="created_at"),  # /crewbot orchestrations
-            IndexSpec("by_status", pk="status", sk="updated_at"),  # the sweep: waiting ones past their deadline
-        ),
-        ttl="expires_at",
-        description="Supervisor orchestrations: the question, the Slack thread, status, rounds, answer.",
-    )
+ORCHESTRATIONS = TableSpec(
+    "orchestrations",
+    pk="orchestration_id",
+    indexes=(
+        IndexSpec("by_user", pk="user_id", sk="created_at"),  # /crewbot orchestrations
+        IndexSpec("by_status", pk="status", sk="updated_at"),  # the sweep: waiting ones past their deadline
+    ),
+    ttl="expires_at",
+    description="Supervisor orchestrations: the question, the Slack thread, status, rounds, answer.",
 )
-WORKER_STATE = register_table(
-    TableSpec(
-        "worker_state",
-        pk="orchestration_id",
-        sk="key",  # d#<delegation id> or r#<round>
-        ttl="expires_at",
-        description="Supervisor delegations and rounds: expected vs received results, counted once each.",
-    )
+WORKER_STATE = TableSpec(
+    "worker_state",
+    pk="orchestration_id",
+    sk="key",  # d#<delegation id> or r#<round>
+    ttl="expires_at",
+    description="Supervisor delegations and rounds: expected vs received results, counted once each.",
 )
 
 #: Orchestration statuses. ``waiting``: delegations are out; ``running``: the Supervisor is thinking.

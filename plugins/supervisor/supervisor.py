@@ -25,7 +25,6 @@ orchestration that passes its deadline has its missing results filled with timeo
 from __future__ import annotations
 
 import logging
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import datetime, timedelta
@@ -472,15 +471,8 @@ def _after(iso: str, seconds: int) -> str:
     return (datetime.fromisoformat(iso) + timedelta(seconds=seconds)).isoformat()
 
 
-_lock = threading.Lock()
-
-
 def supervisor(crewbot: Crewbot) -> Supervisor:
     """The runtime's Supervisor (one per runtime)."""
-    with _lock:
-        service = crewbot.__dict__.get("_supervisor")
-        if service is None:
-            settings = crewbot.plugins.settings.get("supervisor")
-            service = Supervisor(crewbot, settings if isinstance(settings, SupervisorSettings) else None)
-            crewbot.__dict__["_supervisor"] = service
-        return service
+    return crewbot.service(
+        "supervisor.supervisor", lambda: Supervisor(crewbot, crewbot.settings_for(SupervisorSettings))
+    )

@@ -27,8 +27,8 @@ PUBLIC = {
     "ViewSubmission", "WorkflowError", "WorkflowTask", "YamlContextProvider", "__version__", "big_rocks_status",
     "call_context", "cipher_for", "collect_registrations", "conversation_manager", "crewbot_tool", "data_dir",
     "default_end", "external_key", "fetch_all", "format_time", "hookimpl", "iana_zone_name", "message_events",
-    "new_id", "parse_expression", "parse_time", "register_table", "resolve_zone", "retry_after",
-    "safe_session_id", "serve", "session_manager", "slack_client", "tell_user", "zone_info", "zone_of",
+    "new_id", "parse_expression", "parse_time", "resolve_zone", "retry_after", "safe_session_id", "serve",
+    "session_manager", "slack_client", "tell_user", "zone_info", "zone_of",
 }  # fmt: skip
 
 

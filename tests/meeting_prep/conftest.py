@@ -33,7 +33,7 @@ def prep_emulator_factory(crewbot_emulator_factory: Any) -> Iterator[Any]:
     from plugins.meeting_prep import slack_ui
 
     for emulator in made:  # a local OAuth callback server a test started
-        server = slack_ui._servers.pop(id(emulator.crewbot), None)
+        server = emulator.crewbot.services().get(slack_ui.OAUTH_SERVER)
         if server is not None:
             server.stop()
 

@@ -54,7 +54,7 @@ def emulator(crewbot_emulator_factory: Any, tmp_path: Path) -> Any:
         environ={"GOOGLE_OAUTH_CLIENT": CLIENT},
     )
     yield emulator
-    server = slack_ui._servers.pop(id(emulator.crewbot), None)
+    server = emulator.crewbot.services().get(slack_ui.OAUTH_SERVER)
     if server is not None:
         server.stop()
 

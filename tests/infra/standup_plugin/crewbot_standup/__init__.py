@@ -7,11 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from bot.api import Deployment, Schedule, ScheduledCall, TableSpec, TaskContext, WorkflowTask, hookimpl, register_table
+from bot.api import Deployment, Schedule, ScheduledCall, TableSpec, TaskContext, WorkflowTask, hookimpl
 
-STANDUPS = register_table(
-    TableSpec("standups", pk="team", sk="day", description="Stand-up notes: one item per team and day.")
-)
+STANDUPS = TableSpec("standups", pk="team", sk="day", description="Stand-up notes: one item per team and day.")
 
 
 def collect(payload: dict[str, Any], context: TaskContext) -> dict[str, Any]:
@@ -20,6 +18,11 @@ def collect(payload: dict[str, Any], context: TaskContext) -> dict[str, Any]:
 
 def remind(call: ScheduledCall) -> None:
     """Starts the stand-up workflow (in AWS the schedule's function does)."""
+
+
+@hookimpl
+def register_tables() -> list[TableSpec]:
+    return [STANDUPS]
 
 
 @hookimpl
