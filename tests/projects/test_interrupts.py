@@ -9,7 +9,7 @@ from typing import Any
 from bot.emulator.workspace import Emulator
 from plugins.projects.offline_crew import TIMELINE_QUESTION
 from plugins.projects.service import project_service
-from tests.projects.conftest import SOW_WITHOUT_TIMELINE, new_project, project_named
+from tests.projects.conftest import SOW_WITHOUT_TIMELINE, WITHOUT_SUPERVISOR, new_project, project_named
 
 
 def test_an_answer_after_a_restart_resumes_the_swarm(crewbot_emulator_factory: Any, crewbot_home: Any) -> None:
@@ -74,7 +74,7 @@ def test_an_answer_after_a_restart_resumes_the_swarm(crewbot_emulator_factory: A
 def test_a_phase_that_never_reports_fails_into_retry_or_stop(crewbot_emulator_factory: Any) -> None:
     """A phase waits for its runner (or a customer's answer) at most 7 days; then the channel gets Retry / Stop
     instead of an execution that waits forever."""
-    emulator = crewbot_emulator_factory()
+    emulator = crewbot_emulator_factory(only=WITHOUT_SUPERVISOR)
     new_project(emulator, sow=SOW_WITHOUT_TIMELINE)  # the PM's question stays unanswered
     project = project_named(emulator)
     emulator.advance("6d")
