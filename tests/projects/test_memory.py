@@ -115,3 +115,34 @@ def test_memory_is_carried_from_discovery_into_architecture_and_shared(emu: Any)
     assert "no long-term memory yet" in emu.command("/project memory Acme store").text
     audit = emu.crewbot.records.audit.for_scope(f"project#{project.project_id}")
     assert "memory_forgotten" in [e.action for e in audit]
+
+
+def test_with_a_model_the_pm_extracts_the_memories(emu: Any) -> None:
+    from bot.agents.model_events import ToolCall
+    from bot.agents.scripted import ScriptedModel
+    from plugins.projects.memory import extract
+
+    new_project(emu)
+    project = project_named(emu)
+    script = ScriptedModel(
+        [
+            ToolCall(
+                "Extracted",
+                {
+                    "memories": [
+                        {"kind": "decision", "text": "Orders live in DynamoDB"},
+                        {"kind": "opinion", "text": "The customer likes short reports"},
+                        {"kind": "lesson", "text": "  "},
+                    ]
+                },
+            ),
+            "done",
+        ]
+    )
+    emu.crewbot.agents.models.override("nova-lite", lambda: script)
+    found = extract(emu.crewbot, project, "discovery", "")
+    assert [(m.kind, m.text, m.phase) for m in found] == [
+        ("decision", "Orders live in DynamoDB", "Discovery"),
+        ("fact", "The customer likes short reports", "Discovery"),  # an unknown kind is kept as a fact
+    ]
+    assert "Task ledger:" in str(script.requests[0].messages)
