@@ -133,10 +133,6 @@ def log_to_file(path: Path, console_level: str = "WARNING") -> None:
     root.addHandler(handler)
 
 
-def get_logger(name: str) -> logging.Logger:
-    return logging.getLogger(name)
-
-
 def log_extra(**fields: Any) -> dict[str, Any]:
     """Structured fields for a log call (``logger.info("...", extra=log_extra(user=...))``)."""
     return {k: redact(v) if isinstance(v, str) else v for k, v in fields.items()}

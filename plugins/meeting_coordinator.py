@@ -1,4 +1,4 @@
-"""The Meeting Coordinator's tools (seed 000) backed by real data, and the built-in context provider.
+"""The Meeting Coordinator's tools backed by real data, and the built-in context provider.
 
 Tools (all read the caller from the turn's :class:`~bot.agents.tools.CallContext`, never a global):
 

@@ -1,4 +1,4 @@
-"""Model profiles → Strands models, with fallback chains and the offline default (seed 002, task 6).
+"""Model profiles → Strands models, with fallback chains and the offline default.
 
 A profile (``models.profiles.<name>`` in the configuration) names a provider and its settings. An
 agent's ``model`` is a profile name or ``default``. Resolving it gives the chain ``[profile, *fallback]``

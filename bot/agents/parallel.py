@@ -1,4 +1,4 @@
-"""Parallel I/O for tools that fetch several items (seed 002, task 8).
+"""Parallel I/O for tools that fetch several items.
 
 :func:`fetch_all` runs each call in a thread pool (:mod:`concurrent.futures`), retries failures with
 exponential backoff (:mod:`tenacity`) and gives up on what is still running at the deadline. Every

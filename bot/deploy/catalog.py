@@ -522,12 +522,6 @@ def build_catalog(crewbot: Any) -> Catalog:
     return Catalog(functions, tasks, queues, workflows, schedules, event_rules, tables, tuple(BUCKETS), secrets)
 
 
-def _has_hook(name: str) -> bool:
-    from bot.hookspecs import REGISTRATION_HOOKS
-
-    return name in REGISTRATION_HOOKS
-
-
 def _access_kwargs(access: Access) -> dict[str, object]:
     return {f.name: getattr(access, f.name) for f in fields(Access)}
 

@@ -40,13 +40,6 @@ def _text(obj: Any, user_name: UserName | None = None) -> str:
     return mrkdwn(value, user_name) if obj.get("type") == "mrkdwn" else value
 
 
-def element_label(element: dict[str, Any]) -> str | None:
-    """The label shown for an interactive element: a button's text; None for non-buttons."""
-    if element.get("type") == "button":
-        return _text(element.get("text"))
-    return None
-
-
 def iter_buttons(blocks: list[dict[str, Any]]) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
     """Every button in ``blocks`` as (block, element), in display order."""
     for block in blocks or []:

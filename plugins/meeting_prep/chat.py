@@ -1,4 +1,4 @@
-"""The prep chat (seed 001 diagram 3): Start prep opens a thread where the Meeting Coordinator asks the
+"""The prep chat: Start prep opens a thread where the Meeting Coordinator asks the
 meeting type's prep questions one at a time.
 
 Each answer is saved with the coordinator's own ``save_prep_response`` tool (called as the

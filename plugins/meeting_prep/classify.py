@@ -1,4 +1,4 @@
-"""Meeting classification (seed 001 §3.3) from ``config/meeting_types.yaml``: deterministic, explainable.
+"""Meeting classification from ``config/meeting_types.yaml``: deterministic, explainable.
 
 Types are tried in file order. A type matches when one of its keywords appears as a whole word in the
 title (first) or the description (second) and its attendee rule holds; a type with

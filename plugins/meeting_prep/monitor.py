@@ -1,4 +1,4 @@
-"""The calendar monitor (seed 001 §3.2): sync each active user's calendars, diff, store, emit prep events.
+"""The calendar monitor: sync each active user's calendars, diff, store, emit prep events.
 
 For every active user (or the users asked for) and each of their connections, the provider fetches the
 window ``[now - days_behind, now + days_ahead]`` (or the changes since the stored cursor). Events are

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from bot.api import BlobStore, Crewbot
 
-#: Directories each crew agent may write under (the seed's scoped git tools).
+#: Directories each crew agent may write under (scoped git writes).
 WRITE_SCOPES: dict[str, tuple[str, ...]] = {
     "pm": ("docs/project-plan/", "docs/phases/", "docs/handoff/", "docs/retrospective/"),
     "sa": ("docs/architecture/", "docs/handoff/"),

@@ -1,6 +1,6 @@
 """The crew and the phases: which agents work in each phase, the Swarm's limits, and the deliverables.
 
-The agent subsets and limits follow the CloudCrew seed: two-agent Swarms get ``max_handoffs=10`` and
+The agent subsets and limits: two-agent Swarms get ``max_handoffs=10`` and
 ``repetitive_handoff_min_unique_agents=2``; bigger ones 15 to 25 handoffs and 3 unique agents. Each
 :class:`Deliverable` names the agent that writes it, its path (inside that agent's write scope) and
 the template it starts from (``plugins/projects/templates``).

@@ -1,6 +1,6 @@
 """Starting a phase run somewhere else than this process: a Fargate task (``phase_runner: ecs``).
 
-The seed runs each phase's Swarm in an ECS task because a Swarm can take longer than a Lambda's 15
+A phase's Swarm may run in an ECS task because a Swarm can take longer than a Lambda's 15
 minutes. The ``RunProjectPhase`` Lambda creates the run record (it holds the task token) and starts
 the task with the command ``crewbot projects run-phase --project P --run R [--resume]``; the task reads
 the run from the store, runs the Swarm and answers the token. No token or secret travels in the

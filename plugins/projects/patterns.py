@@ -1,4 +1,4 @@
-"""The pattern library (seed 004, milestone 6): reusable artifacts that later projects' agents can find.
+"""The pattern library: reusable artifacts that later projects' agents can find.
 
 A pattern is metadata in the ``patterns`` table plus its file in the ``artifacts`` blob bucket under
 ``patterns/<pattern_id>/<file name>``. Tiers: ``candidate`` when contributed, ``proven`` once promoted.

@@ -1,4 +1,4 @@
-"""Issue 4's acceptance path through the local Slack emulator: a multi-turn DM with the Meeting
+"""The agent conversation end to end through the local Slack emulator: a multi-turn DM with the Meeting
 Coordinator on the offline model, remembered across a restart of the bot."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The crew's specialist tools (the CloudCrew seed's SA, Infra, Security, Dev, Data and QA tools), offline and
+"""The crew's specialist tools (the SA, Infra, Security, Dev, Data and QA agents' tools), offline and
 deterministic. Each runs inside project work only, reads the project's artifact store, and writes only
 inside the calling agent's directories through the store (scope-checked, one commit, refusals audited).
 

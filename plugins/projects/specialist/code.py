@@ -8,7 +8,7 @@
 * Every text file: merge-conflict markers, AWS access key ids, tabs in Python/YAML, trailing whitespace,
   lines over 120 characters, a missing final newline.
 
-Running generated tests (the seed's "code test" tool) is deliberately not offered: the code would run
+Running generated tests (a "code test" tool) is deliberately not offered: the code would run
 with the bot's own privileges and credentials. QA writes test plans from the templates instead.
 """
 

@@ -1,6 +1,6 @@
 """``scan_iac``: security checks over the project's Terraform, offline.
 
-Checkov is the seed's scanner, but it cannot run inside Crewbot's environment: installing it would
+Checkov is the usual scanner for this, but it cannot run inside Crewbot's environment: installing it would
 downgrade boto3/botocore and pin ~60 other packages (checked with ``pip install --dry-run checkov``),
 and it is too heavy for a Lambda package. These rules cover the misconfigurations the crew's reviews
 care about most, over python-hcl2's parse of the module — each finding names the rule, severity,
