@@ -45,8 +45,10 @@ def register_tables() -> list[TableSpec]:
 
 @hookimpl
 def register_agents(crewbot: Any) -> list[Any]:
-    # The spec files, and the Fabricator as the source of the agents approved while Crewbot runs.
-    return [*sorted((data_dir("agents") / "supervisor").glob("*.yaml")), fab.fabricator(crewbot)]
+    # The spec files, and the Fabricator as the source of the agents approved while Crewbot runs (only in a
+    # runtime: a plugin host built without one, e.g. to list what would deploy, has no store to read).
+    specs: list[Any] = sorted((data_dir("agents") / "supervisor").glob("*.yaml"))
+    return [*specs, fab.fabricator(crewbot)] if crewbot is not None else specs
 
 
 @hookimpl
