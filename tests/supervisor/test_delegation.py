@@ -166,3 +166,33 @@ def test_crewbot_ask_and_orchestrations(emu: Any) -> None:
     listing = emu.command("/crewbot orchestrations").text
     assert "completed" in listing and "alpha ✓, beta ✓" in listing, listing
     assert "/crewbot ask" in emu.command("/crewbot help").text
+
+
+def test_a_delegation_past_its_agents_timeout_fails_like_any_failure(emu: Any, monkeypatch: Any) -> None:
+    agents = emu.crewbot.agents
+    registry = agents.registry
+    beta = registry.agents["beta"]
+    # A fraction of a second instead of the spec's minimum of 5 s, so the test does not wait.
+    registry.agents["beta"] = beta.model_copy(
+        update={"delegation": beta.delegation.model_copy(update={"timeout_s": 0.2})}
+    )
+    release = threading.Event()
+    real_ask = agents.ask
+
+    def ask(agent: str, **kwargs: Any) -> Any:
+        if agent == "beta":
+            release.wait(10)  # a model that hangs
+        return real_ask(agent, **kwargs)
+
+    monkeypatch.setattr(agents, "ask", ask)
+    specialists.BARRIER = threading.Barrier(1)
+    try:
+        emu.dm("Give me the alpha and beta figures")
+        emu.advance("10s")
+        emu.advance("20s")
+        final = service(emu).state.for_user(emu.admin_id)[0]
+        assert final["status"] == "completed", final
+        assert "no answer within 0.2 s" in final["answer"] and final["failed"] == ["beta"]
+    finally:
+        release.set()
+    emu.take_errors()
