@@ -6,6 +6,9 @@
 * ``dist/lambda/dependencies-<arch>.zip``: a layer (``python/...``) with the project's dependencies
   for Python 3.12 on Linux x86_64 or arm64, installed by pip from manylinux wheels only, plus the
   third-party plugins named with ``--plugin`` (``make package PLUGINS="crewbot-foo"``).
+* ``dist/lambda/dependencies-slack-<arch>.zip``: the slim layer for the Slack function — only the
+  distributions in :data:`SLACK_FUNCTION_DISTRIBUTIONS`, taken from the same pip install as the full
+  layer (same versions). The full layer stays for agent, phase and other tasks.
 * ``dist/lambda/catalog.json`` and ``dist/lambda/workflows/``: the deploy catalog of what the enabled
   plugins register in the environment ``--env`` (:mod:`bot.deploy.catalog`), which Terraform reads.
 
@@ -16,6 +19,8 @@ the same hash, so ``terraform plan`` shows no change to the functions.
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
+import re
 import shutil
 import subprocess
 import sys
@@ -41,6 +46,53 @@ GOOGLE_DISCOVERY_KEEP = ("calendar.v3.json",)
 _GOOGLE_DISCOVERY = Path("googleapiclient/discovery_cache/documents")
 
 REPO = Path(__file__).resolve().parents[2]
+
+#: The distributions the Slack function's paths import: a signed slash command and a DM (an agent turn
+#: on the offline model), acknowledgement and lazy parts, traced through ``sys.modules`` and mapped with
+#: ``importlib.metadata.packages_distributions``. tests/infra/test_slack_layer.py repeats the trace
+#: (it fails when a path imports a distribution missing here) and runs both requests from the code
+#: artefact and these distributions alone.
+SLACK_FUNCTION_DISTRIBUTIONS = frozenset(
+    {
+        "annotated-types",
+        "attrs",
+        "aws-lambda-powertools",
+        "boto3",
+        "botocore",
+        "certifi",
+        "docstring-parser",
+        "idna",
+        "jmespath",
+        "jsonschema",
+        "jsonschema-specifications",
+        "opentelemetry-api",
+        "opentelemetry-instrumentation",
+        "opentelemetry-instrumentation-threading",
+        "opentelemetry-sdk",
+        "opentelemetry-semantic-conventions",
+        "packaging",
+        "pluggy",
+        "pyawscron",
+        "pydantic",
+        "pydantic-core",
+        "python-dateutil",
+        "python-dotenv",
+        "pyyaml",
+        "referencing",
+        "rpds-py",
+        "s3transfer",
+        "six",
+        "slack-bolt",
+        "slack-sdk",
+        "strands-agents",
+        "tenacity",
+        "typing-extensions",
+        "typing-inspection",
+        "urllib3",
+        "watchdog",
+        "wrapt",
+    }
+)
 
 
 class PackageError(Exception):
@@ -120,8 +172,46 @@ def pip_command(target: Path, architecture: str, requirements: list[str], python
     ]
 
 
-def build_layer_zip(out: Path, architecture: str, requirements: list[str] | None = None) -> Path:
-    """Install the dependencies for ``architecture`` with pip and zip them as a layer (``python/``)."""
+def canonical_name(name: str) -> str:
+    """A distribution name as PEP 503 compares them (``PyYAML`` → ``pyyaml``, ``slack_bolt`` → ``slack-bolt``)."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def distribution_files(site: Path, names: Iterable[str]) -> list[tuple[str, Path]]:
+    """``(path relative to site, file)`` of every file the distributions ``names`` installed in ``site``
+    (from their ``RECORD``s, dist-info included); raises :class:`PackageError` naming any not there."""
+    wanted = {canonical_name(n) for n in names}
+    found: set[str] = set()
+    entries: list[tuple[str, Path]] = []
+    root = site.resolve()
+    for dist in importlib.metadata.distributions(path=[str(site)]):
+        name = canonical_name(dist.metadata["Name"] or "")
+        if name not in wanted or name in found:
+            continue
+        found.add(name)
+        for file in dist.files or ():
+            path = Path(str(dist.locate_file(file))).resolve()
+            if not path.is_file() or not path.is_relative_to(root):
+                continue  # console scripts in ../../bin, files a RECORD lists but that were removed
+            relative = path.relative_to(root)
+            if path.suffix not in _SKIP_SUFFIXES and not (_SKIP_PARTS & set(relative.parts)):
+                entries.append((relative.as_posix(), path))
+    if missing := wanted - found:
+        raise PackageError(f"not installed in {site}: {', '.join(sorted(missing))}")
+    return entries
+
+
+def unzipped_size(archive: Path) -> int:
+    """The bytes ``archive`` takes once unzipped (what Lambda's 250 MB limit counts)."""
+    with zipfile.ZipFile(archive) as zf:
+        return sum(info.file_size for info in zf.infolist())
+
+
+def build_layer_zip(
+    out: Path, architecture: str, requirements: list[str] | None = None, slack_out: Path | None = None
+) -> Path:
+    """Install the dependencies for ``architecture`` with pip and zip them as a layer (``python/``);
+    with ``slack_out``, also the Slack function's slim layer (:data:`SLACK_FUNCTION_DISTRIBUTIONS`)."""
     requirements = dependencies() if requirements is None else requirements
     with tempfile.TemporaryDirectory(prefix="crewbot-layer-") as tmp:
         site = Path(tmp) / "python"
@@ -132,6 +222,9 @@ def build_layer_zip(out: Path, architecture: str, requirements: list[str] | None
         shutil.rmtree(site / "bin", ignore_errors=True)
         prune_google_discovery(site)
         forget_scripts(site)
+        if slack_out is not None:
+            slim = distribution_files(site, SLACK_FUNCTION_DISTRIBUTIONS)
+            _write_zip(slack_out, [(f"python/{name}", path) for name, path in slim])
         return _write_zip(out, [(f"python/{p.relative_to(site).as_posix()}", p) for p in _files(site)])
 
 
@@ -189,11 +282,14 @@ def main(argv: list[str] | None = None) -> int:
         catalog = write_catalog(args.out, args.env)
         print(f"{catalog}")
         code = build_code_zip(args.out / "crewbot.zip")
-        print(f"{code} ({code.stat().st_size // 1024} KiB)")
+        print(f"{code} ({code.stat().st_size // 1024} KiB, {unzipped_size(code) / 1e6:.1f} MB unzipped)")
         if not args.code_only:
             requirements = [*dependencies(), *args.plugin]
-            layer = build_layer_zip(args.out / f"dependencies-{args.arch}.zip", args.arch, requirements)
-            print(f"{layer} ({layer.stat().st_size // (1024 * 1024)} MiB)")
+            slack = args.out / f"dependencies-slack-{args.arch}.zip"
+            layer = build_layer_zip(args.out / f"dependencies-{args.arch}.zip", args.arch, requirements, slack)
+            for artefact in (layer, slack):
+                size = artefact.stat().st_size // (1024 * 1024)
+                print(f"{artefact} ({size} MiB, {unzipped_size(artefact) / 1e6:.1f} MB unzipped)")
     except PackageError as exc:
         print(f"make package: {exc}", file=sys.stderr)
         return 1
