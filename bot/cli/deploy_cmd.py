@@ -12,7 +12,7 @@ from bot.cli.context import CliContext
 
 
 def add_to(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("deploy", help="the AWS deployment: catalog, verify")
+    parser = sub.add_parser("deploy", help="the AWS deployment: catalog, verify, rollback, promote")
     commands = parser.add_subparsers(dest="deploy_command", metavar="STEP", required=True)
     catalog = commands.add_parser(
         "catalog", help="the functions, workflows, schedules, rules, queues and tables the enabled plugins deploy"
@@ -33,6 +33,41 @@ def add_to(sub: argparse._SubParsersAction) -> None:
         "--package", type=Path, default=Path("dist/lambda"), metavar="DIR", help="the `make package` output to compare"
     )
     verify.set_defaults(func=run_verify)
+    for step, text in (
+        ("rollback", "point every function's `live` alias at its previous version (or --to VERSION)"),
+        ("promote", "point every function's `live` alias at its newest version (or --to VERSION)"),
+    ):
+        move = commands.add_parser(step, help=text)
+        move.add_argument("--to", metavar="VERSION", help="this published version of each function")
+        move.add_argument("--function", metavar="NAME", help="only this function (logical name, e.g. bot)")
+        move.add_argument("--dry-run", action="store_true", help="say where the aliases would go, change nothing")
+        move.set_defaults(func=run_move, step=step)
+
+
+def run_move(ctx: CliContext) -> int:
+    import boto3
+
+    from bot.deploy.rollback import apply, plan
+
+    crewbot, args = ctx.crewbot, ctx.args
+    lam = boto3.client("lambda", region_name=crewbot.config.aws.region)
+    try:
+        moves = plan(crewbot, lam, forward=args.step == "promote", to=args.to, only=args.function)
+    except LookupError as exc:
+        print(f"crewbot deploy {args.step}: {exc}", file=sys.stderr)
+        return 2
+    problems = [m for m in moves if m.problem]
+    for move in problems:
+        print(f"crewbot deploy {args.step}: {move.function} {move.problem}", file=sys.stderr)
+    if problems:
+        return 1
+    done = moves if args.dry_run else apply(crewbot, lam, moves, args.step)
+    for move in done:
+        if move.after != move.before:
+            ctx.print(f"{move.function}: live {move.before} -> {move.after}" + (" (dry run)" if args.dry_run else ""))
+    if not any(m.after != m.before for m in done):
+        ctx.print("nothing to move: every live alias is already there")
+    return 0
 
 
 def run_verify(ctx: CliContext) -> int:

@@ -261,7 +261,7 @@ class Doctor:
             key = match.group(1)
             if key.endswith("FunctionArn"):
                 fn = self.namer.function(function_name("workflow_task", key.removesuffix("FunctionArn")))
-                return f"arn:aws:lambda:{region}:{account}:function:{fn}"
+                return f"arn:aws:lambda:{region}:{account}:function:{fn}:live"
             return bindings.get(key, match.group(0))
 
         text = self.catalog.workflows[name].source.read_text(encoding="utf-8")

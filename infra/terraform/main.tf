@@ -121,7 +121,7 @@ module "slack_api" {
   name                = module.catalog.names.http_api
   api                 = aws_apigatewayv2_api.slack[0]
   function_name       = module.function["bot"].name
-  function_invoke_arn = module.function["bot"].invoke_arn
+  function_invoke_arn = module.function["bot"].live_invoke_arn
   log_retention_days  = var.log_retention_days
   kms_key_arn         = module.secrets.kms_key_arn
 }
@@ -130,7 +130,7 @@ module "queues" {
   source = "./modules/queues"
 
   queues                 = module.catalog.queues
-  consumer_function_arns = { for k, f in module.function : k => f.arn }
+  consumer_function_arns = { for k, f in module.function : k => f.live_arn }
   kms_key_arn            = module.secrets.kms_key_arn
 }
 
@@ -156,7 +156,7 @@ locals {
       description = r.description
       pattern     = jsonencode(r.pattern)
       target_kind = r.state_machine != null ? "state_machine" : "function"
-      target_arn  = r.state_machine != null ? module.state_machines.arns[r.state_machine] : module.function[r.function].arn
+      target_arn  = r.state_machine != null ? module.state_machines.arns[r.state_machine] : module.function[r.function].live_arn
       # What the rule cannot deliver waits with the function's own failed events.
       dead_letter_arn = r.state_machine != null ? null : module.catalog.arns.async_dlqs[r.function]
     }
@@ -167,7 +167,7 @@ locals {
     for k, s in local.schedules : k => {
       description     = s.description
       expression      = s.expression
-      function_arn    = module.function[s.function].arn
+      function_arn    = module.function[s.function].live_arn
       dead_letter_arn = module.catalog.arns.async_dlqs[s.function]
     } if contains(keys(local.functions), s.function)
   }

@@ -129,7 +129,7 @@ def test_policies_are_scoped_to_the_named_resources(harness: Any) -> None:
     ]
     assert bot["TableWrite"]["resources"] == [arns["tables"]["users"]]
     assert bot["BucketWrite"]["resources"] == [arns["buckets"]["sessions"] + "/*"]
-    assert bot["InvokeSelf"]["resources"] == [arns["functions"]["bot"]]
+    assert bot["InvokeSelf"]["resources"] == [arns["functions"]["bot"], arns["functions"]["bot"] + ":live"]
     assert bot["SecretRead"]["resources"] == [arns["secrets"]["slack_bot_token"]]
     assert bot["SecretRead"]["resources"][0].endswith(":secret:crewbot/dev/slack/bot-token-??????")
     assert bot["EventsPut"]["resources"] == [arns["event_bus"]]

@@ -28,7 +28,7 @@ from moto import mock_aws
 from slack_sdk import WebClient
 from slack_sdk.web import SlackResponse
 
-from bot.deploy import Access, Catalog, aws_tables, build_catalog
+from bot.deploy import Access, Catalog, build_catalog
 from bot.runtime import Crewbot, start
 from bot.storage.dynamodb import create_buckets, create_tables
 from bot.storage.records import Meeting
@@ -104,7 +104,7 @@ def aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Callable[[]
     with mock_aws():
         crewbot = make()
         namer = crewbot.namer
-        create_tables(boto3.client("dynamodb", region_name=REGION), namer, list(aws_tables().values()))
+        create_tables(boto3.client("dynamodb", region_name=REGION), namer, list(build_catalog(crewbot).tables.values()))
         create_buckets(boto3.client("s3", region_name=REGION), namer, REGION, list(BUCKETS))
         boto3.client("events", region_name=REGION).create_event_bus(Name=namer.name("bus"))
         boto3.client("scheduler", region_name=REGION).create_schedule_group(Name=namer.prefix)
@@ -147,7 +147,7 @@ def _logical(physical: str, names: dict[str, str]) -> str:
 
 def _violations(spec: Access, calls: list[Call], crewbot: Crewbot) -> list[str]:
     namer = crewbot.namer
-    tables = {t: namer.table(t) for t in aws_tables()}
+    tables = {t: namer.table(t) for t in _catalog(crewbot).tables}
     buckets = {b: namer.bucket(b) for b in BUCKETS}
     machines = {
         w.name.removesuffix(".asl.json"): namer.state_machine(w.name.removesuffix(".asl.json"))

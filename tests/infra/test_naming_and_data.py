@@ -9,6 +9,7 @@ from bot.config import load_config
 from bot.config.loader import RESERVED_ENV
 from bot.config.naming import ResourceNamer, standard_tags
 from bot.deploy import Catalog, aws_tables, lambda_environment
+from bot.runtime import Crewbot
 from bot.storage.base import IndexSpec, TableSpec
 from bot.storage.tables import BUCKETS
 from tests.infra.conftest import ACCOUNT, TF
@@ -23,8 +24,14 @@ def _spec_as_terraform(spec: TableSpec) -> dict[str, Any]:
     }
 
 
-def test_the_catalog_deploys_exactly_the_registered_tables(catalog: Catalog, evaluated: dict[str, Any]) -> None:
-    expected = {name: _spec_as_terraform(spec) for name, spec in aws_tables().items()}
+def test_the_catalog_deploys_exactly_the_registered_tables(
+    catalog: Catalog, evaluated: dict[str, Any], crewbot: Crewbot
+) -> None:
+    from bot.deploy.catalog import _LOCAL_ONLY
+    from bot.tables import registered_tables
+
+    registered = {n: s for n, s in registered_tables(crewbot.plugins).items() if not _LOCAL_ONLY.search(s.description)}
+    expected = {name: _spec_as_terraform(spec) for name, spec in registered.items()}
     assert {name: _spec_as_terraform(spec) for name, spec in catalog.tables.items()} == expected
     declared = evaluated["catalog"]["tables"]
     assert sorted(declared) == sorted(expected), "Terraform deploys other tables than the plugins declare"
@@ -46,9 +53,9 @@ def test_local_only_tables_are_not_deployed() -> None:
         tables._TABLES.pop("scratch_test_only")
 
 
-def test_evaluated_tables_have_keys_indexes_and_ttl(evaluated: dict[str, Any]) -> None:
+def test_evaluated_tables_have_keys_indexes_and_ttl(evaluated: dict[str, Any], catalog: Catalog) -> None:
     tables = evaluated["catalog"]["tables"]
-    for name, spec in aws_tables().items():
+    for name, spec in catalog.tables.items():
         table = tables[name]
         keys = {spec.pk, spec.sk} | {i.pk for i in spec.indexes} | {i.sk for i in spec.indexes}
         assert set(table["attributes"]) == keys - {None}, name
@@ -63,7 +70,7 @@ def test_buckets_match_and_follow_the_retention_rules(evaluated: dict[str, Any])
     assert buckets["materials"]["expire_days"] == 30
 
 
-def test_every_name_is_the_resource_namer_name(evaluated: dict[str, Any]) -> None:
+def test_every_name_is_the_resource_namer_name(evaluated: dict[str, Any], catalog: Catalog) -> None:
     namer = ResourceNamer("crewbot", "dev", ACCOUNT)
     names = evaluated["catalog"]["names"]
     checks = {
@@ -79,7 +86,7 @@ def test_every_name_is_the_resource_namer_name(evaluated: dict[str, Any]) -> Non
             secret = evaluated["catalog"]["secrets"].get(logical, {}).get("name", "")
             expected = rule(logical) if kind != "secrets" else namer.secret(secret)
             assert physical == expected, f"{kind} {logical}: Terraform {physical} != ResourceNamer {expected}"
-    assert set(names["tables"]) == set(aws_tables()) and set(names["buckets"]) == set(BUCKETS)
+    assert set(names["tables"]) == set(catalog.tables) and set(names["buckets"]) == set(BUCKETS)
     # Names without a dedicated ResourceNamer method follow the generic rule.
     # bot/events/service.py: bus <prefix>-bus, Scheduler group <prefix>, role <prefix>-scheduler.
     for key, logical in {"event_bus": "bus", "scheduler_role": "scheduler", "alarm_topic": "alarms"}.items():

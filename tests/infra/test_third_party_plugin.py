@@ -56,7 +56,7 @@ def test_terraform_deploys_them_with_least_privilege(evaluated_with_plugin: Any)
     assert out["names"]["tables"]["standups"] == "crewbot-dev-standups"
     assert out["tables"]["standups"]["attributes"] == ["team", "day"]
     rendered = json.loads(evaluated_with_plugin["rendered"]["standup"])
-    assert rendered["States"]["CollectStandup"]["Resource"] == arns["functions"]["task_collect_standup"]
+    assert rendered["States"]["CollectStandup"]["Resource"] == arns["functions"]["task_collect_standup"] + ":live"
     schedule = out["functions"]["schedule_standup_reminder"]
     starts = {s["sid"]: s["resources"] for s in schedule["statements"]}["StateMachineStart"]
     assert arns["state_machines"]["standup"] in starts

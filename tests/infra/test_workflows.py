@@ -113,12 +113,13 @@ def test_tasks_become_functions_and_the_role_covers_the_integrations(harness: An
     assert catalog["workflow_tasks"] == {"LoadMeeting": "task_load_meeting", "AskUser": "task_ask_user"}
     rendered = json.loads(out["rendered"]["meeting_prep"])
     arns = catalog["arns"]
-    assert rendered["States"]["Load"]["Resource"] == arns["functions"]["task_load_meeting"]
-    assert rendered["States"]["Ask"]["Parameters"]["FunctionName"] == arns["functions"]["task_ask_user"]
+    # Through each function's `live` alias, which a rollback moves.
+    assert rendered["States"]["Load"]["Resource"] == arns["functions"]["task_load_meeting"] + ":live"
+    assert rendered["States"]["Ask"]["Parameters"]["FunctionName"] == arns["functions"]["task_ask_user"] + ":live"
     assert rendered["States"]["Remind"]["Parameters"]["GroupName"] == catalog["names"]["schedule_group"]
     statements = {s["sid"]: s for s in catalog["states_statements"]}
     assert sorted(statements["InvokeTaskFunctions"]["resources"]) == sorted(
-        [arns["functions"]["task_load_meeting"], arns["functions"]["task_ask_user"]]
+        [arns["functions"]["task_load_meeting"] + ":live", arns["functions"]["task_ask_user"] + ":live"]
     )
     assert statements["EventsPutEvents"] == {
         "sid": "EventsPutEvents",

@@ -39,7 +39,7 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def aws_crewbot(aws_env: None, tmp_path: Path) -> Iterator[Crewbot]:
     """A deployed-looking account: tables, work queues with their DLQs and the async DLQs."""
-    from bot.deploy.catalog import aws_tables, build_catalog
+    from bot.deploy.catalog import build_catalog
     from bot.deploy.dlq import dead_letter_queues
     from bot.storage.dynamodb import create_tables
 
@@ -47,7 +47,9 @@ def aws_crewbot(aws_env: None, tmp_path: Path) -> Iterator[Crewbot]:
     config.write_text(CONFIG, encoding="utf-8")
     with mock_aws():
         crewbot = start(config_file=config, environ={"CREWBOT_HOME": str(tmp_path / "home")}, setup_logging=False)
-        create_tables(boto3.client("dynamodb", region_name=REGION), crewbot.namer, list(aws_tables().values()))
+        create_tables(
+            boto3.client("dynamodb", region_name=REGION), crewbot.namer, list(build_catalog(crewbot).tables.values())
+        )
         sqs = boto3.client("sqs", region_name=REGION)
         for queue in build_catalog(crewbot).queues:
             sqs.create_queue(QueueName=crewbot.namer.queue(queue))

@@ -25,6 +25,12 @@ mock_provider "aws" {
       invoke_arn = "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:mock/invocations"
     }
   }
+  mock_resource "aws_lambda_alias" {
+    defaults = {
+      arn        = "arn:aws:lambda:us-east-1:123456789012:function:mock:live"
+      invoke_arn = "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:mock:live/invocations"
+    }
+  }
   mock_resource "aws_lambda_layer_version" {
     defaults = { arn = "arn:aws:lambda:us-east-1:123456789012:layer:mock:1" }
   }

@@ -83,7 +83,8 @@ locals {
             "arn:${var.partition}:bedrock:*:${var.account_id}:inference-profile/*",
           ] : []
         },
-        { kind = "invoke_self", resources = f.invoke_self ? [lookup(local.arns.functions, f.name, "")] : [] },
+        # Lazy listeners re-invoke the ARN they were invoked with: the `live` alias.
+        { kind = "invoke_self", resources = f.invoke_self ? [lookup(local.arns.functions, f.name, ""), "${lookup(local.arns.functions, f.name, "")}:live"] : [] },
         # Reminders: schedules in the reminders group, run with the scheduler role (hence PassRole on it).
         { kind = "schedules", resources = f.schedules ? [local.arns.schedule_group, local.arns.scheduler_role] : [] },
         # Text messages go to phone numbers, which have no ARN.

@@ -15,7 +15,8 @@ locals {
 
   # What the placeholders are bound to: task function ARNs plus the names a definition may need.
   workflow_bindings = merge(
-    { for task, fn in local.task_functions : "${task}FunctionArn" => lookup(local.arns.functions, fn, "") },
+    # The `live` alias of each task's function (crewbot deploy rollback moves it).
+    { for task, fn in local.task_functions : "${task}FunctionArn" => contains(keys(local.arns.functions), fn) ? "${local.arns.functions[fn]}:live" : "" },
     {
       EventBusName      = local.names.event_bus
       ScheduleGroupName = local.names.schedule_group
@@ -39,7 +40,7 @@ locals {
     for r in local.workflow_resources : replace(trimprefix(r, "arn:${var.partition}:states:::"), "/\\.(waitForTaskToken|sync(:2)?)$/", "")
     if startswith(r, "arn:${var.partition}:states:::")
   ])
-  task_function_arns = [for fn in values(local.task_functions) : lookup(local.arns.functions, fn, "")]
+  task_function_arns = [for fn in values(local.task_functions) : "${local.arns.functions[fn]}:live" if contains(keys(local.arns.functions), fn)]
 
   states_integrations = {
     "lambda:invoke"         = { actions = ["lambda:InvokeFunction"], resources = local.task_function_arns }

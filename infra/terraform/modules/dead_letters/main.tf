@@ -59,6 +59,7 @@ resource "aws_lambda_function_event_invoke_config" "this" {
   for_each = var.functions
 
   function_name                = each.value.function_name
+  qualifier                    = "live" # callers invoke the alias, and the configuration is per qualifier
   maximum_retry_attempts       = each.value.retries
   maximum_event_age_in_seconds = 3600
 

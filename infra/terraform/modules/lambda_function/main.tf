@@ -68,6 +68,8 @@ resource "aws_lambda_function" "this" {
   memory_size                    = var.memory_mb
   timeout                        = var.timeout_s
   reserved_concurrent_executions = var.reserved_concurrency
+  # Every change publishes a version; callers use the `live` alias, which `crewbot deploy rollback` moves back.
+  publish = true
 
   environment {
     variables = merge(var.function.environment, var.extra_environment, {
@@ -94,4 +96,14 @@ resource "aws_lambda_function" "this" {
   }
 
   depends_on = [module.role, aws_cloudwatch_log_group.this]
+}
+
+# What every caller invokes (API Gateway, Step Functions, EventBridge, Scheduler, SQS mappings, the lazy
+# listeners' self-invocation): `terraform apply` points it at the version it published, `crewbot deploy
+# rollback` / `promote` move it between published versions.
+resource "aws_lambda_alias" "live" {
+  name             = "live"
+  description      = "The version callers run."
+  function_name    = aws_lambda_function.this.function_name
+  function_version = aws_lambda_function.this.version
 }

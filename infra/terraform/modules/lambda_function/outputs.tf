@@ -22,3 +22,18 @@ output "log_group_name" {
   description = "Log group name."
   value       = aws_cloudwatch_log_group.this.name
 }
+
+output "live_arn" {
+  description = "ARN of the `live` alias: what callers invoke."
+  value       = aws_lambda_alias.live.arn
+}
+
+output "live_invoke_arn" {
+  description = "ARN API Gateway integrates with, through the `live` alias."
+  value       = aws_lambda_alias.live.invoke_arn
+}
+
+output "version" {
+  description = "The version this apply published (the `live` alias points at it)."
+  value       = aws_lambda_function.this.version
+}

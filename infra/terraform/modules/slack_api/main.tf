@@ -58,6 +58,7 @@ resource "aws_lambda_permission" "api" {
   statement_id  = "AllowHttpApi"
   action        = "lambda:InvokeFunction"
   function_name = var.function_name
+  qualifier     = "live"
   principal     = "apigateway.amazonaws.com"
   source_arn    = "${var.api.execution_arn}/*/*"
 }
