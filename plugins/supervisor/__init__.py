@@ -146,10 +146,3 @@ def register_actions() -> list[Any]:
 @hookimpl
 def register_deployment() -> list[Any]:
     return list(DEPLOYMENT)
-
-
-@hookimpl
-def register_tables() -> list[Any]:
-    from plugins.supervisor.state import ORCHESTRATIONS, WORKER_STATE
-
-    return [ORCHESTRATIONS, WORKER_STATE, fab.AGENT_CONFIGS]
