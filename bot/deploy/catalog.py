@@ -318,6 +318,8 @@ class Catalog:
     tables: dict[str, TableSpec]
     buckets: tuple[str, ...]
     secrets: tuple[str, ...]
+    #: The Bedrock models and inference profiles the configuration's profiles name: the only ones granted.
+    models: tuple[dict[str, str | None], ...] = ()
 
     def as_json(self) -> dict[str, Any]:
         """The catalog file Terraform reads (``jsondecode``): plain JSON, lists for tuples."""
@@ -344,6 +346,7 @@ class Catalog:
             "tables": {name: _table_json(spec) for name, spec in sorted(self.tables.items())},
             "buckets": list(self.buckets),
             "secrets": list(self.secrets),
+            "models": [dict(m) for m in self.models],
             # For people: the IAM actions of each function (Terraform puts them on the named resources).
             "iam": {
                 name: {kind: list(actions) for kind, actions in function_actions(spec).items()}
@@ -519,7 +522,12 @@ def build_catalog(crewbot: Any) -> Catalog:
     # A rule or schedule says what its function does (EventBridge allows 512 characters).
     for entry in (*schedules.values(), *event_rules.values()):
         entry["description"] = functions[entry["function"]].description[:512]
-    return Catalog(functions, tasks, queues, workflows, schedules, event_rules, tables, tuple(BUCKETS), secrets)
+    models = tuple(
+        {"id": str(p.model_id), "region": p.region}
+        for _, p in sorted(crewbot.config.models.profiles.items())
+        if p.provider == "bedrock" and p.model_id
+    )
+    return Catalog(functions, tasks, queues, workflows, schedules, event_rules, tables, tuple(BUCKETS), secrets, models)
 
 
 def _access_kwargs(access: Access) -> dict[str, object]:

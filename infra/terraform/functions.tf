@@ -27,6 +27,8 @@ locals {
   event_rules = local.catalog.event_rules
   # Fixed schedules (UTC) invoking a function, by the name of the plugin's Schedule, with its expression.
   schedules = local.catalog.schedules
+  # The Bedrock models and inference profiles the configuration's model profiles name.
+  models = try(local.catalog.models, [])
 
   # Secrets Manager entries (values are set outside Terraform, see README.md). Paths are
   # <project>/<environment>/<name>, as bot/config/secrets.py looks them up.

@@ -12,6 +12,7 @@ module "catalog" {
   partition     = data.aws_partition.current.partition
   workflows     = local.workflows
   tables        = local.tables
+  models        = local.models
   functions     = local.functions
   queues        = local.queues
   secrets       = local.secrets

@@ -45,6 +45,7 @@ module "catalog" {
   partition     = "aws"
   workflows     = local.workflows
   tables        = local.tables
+  models        = local.models
   functions     = local.functions
   queues        = local.queues
   secrets       = local.secrets

@@ -255,3 +255,19 @@ def test_main_tf_gives_the_catalog_the_declarations() -> None:
     assert args["secrets"] == "${local.secrets}" and args["workflows"] == "${local.workflows}"
     assert args["tables"] == "${local.tables}"
     assert args["tasks"] == "${local.tasks}" and args["task_networks"] == "${local.task_networks}"
+
+
+def test_bedrock_is_granted_on_the_configured_models_only(evaluated: dict[str, Any], catalog: Catalog) -> None:
+    ids = sorted(m["id"] for m in catalog.as_json()["models"])
+    assert "us.amazon.nova-lite-v1:0" in ids
+    (bedrock,) = [s for s in evaluated["catalog"]["functions"]["bot"]["statements"] if s["sid"] == "Bedrock"]
+    account = evaluated["catalog"]["arns"]["event_bus"].split(":")[4]
+    assert "arn:aws:bedrock:*::foundation-model/*" not in bedrock["resources"]
+    assert f"arn:aws:bedrock:eu-west-1:{account}:inference-profile/us.amazon.nova-lite-v1:0" in bedrock["resources"]
+    # A cross-region profile routes to the model in any region of its geography: granted by model id.
+    assert "arn:aws:bedrock:*::foundation-model/amazon.nova-lite-v1:0" in bedrock["resources"]
+    assert all(
+        ("inference-profile/" in r or "foundation-model/" in r) and not r.endswith("/*") for r in bedrock["resources"]
+    )
+    no_bedrock = evaluated["catalog"]["functions"]["task_load_meeting"]["statements"]
+    assert "Bedrock" not in {s["sid"] for s in no_bedrock}

@@ -25,6 +25,16 @@ locals {
     task_run            = ["ecs:RunTask", "ecs:TagResource", "iam:PassRole"]
   }
 
+  # Bedrock: only the configured models. An inference profile (us.amazon.nova-lite-v1:0) routes a call to the
+  # model in any region of its geography, so the model is granted in every region, by id; a plain model id
+  # in its own region.
+  bedrock_resources = distinct(flatten([
+    for m in var.models : can(regex("^(us|eu|apac|us-gov|global)\\.", m.id)) ? [
+      "arn:${var.partition}:bedrock:${coalesce(m.region, var.region)}:${var.account_id}:inference-profile/${m.id}",
+      "arn:${var.partition}:bedrock:*::foundation-model/${replace(m.id, "/^[a-z-]+\\./", "")}",
+    ] : ["arn:${var.partition}:bedrock:${coalesce(m.region, var.region)}::foundation-model/${m.id}"]
+  ]))
+
   # Functions and container tasks get their policies the same way: one shape for both ("function/<name>",
   # "task/<name>"). Tasks never invoke themselves or start tasks.
   principals = merge(
@@ -77,11 +87,8 @@ locals {
         { kind = "events_put", resources = f.events_put ? [local.arns.event_bus] : [] },
         { kind = "secret_read", resources = [for s in f.secrets : lookup(local.arns.secrets, s, "")] },
         {
-          kind = "bedrock"
-          resources = f.bedrock ? [
-            "arn:${var.partition}:bedrock:*::foundation-model/*",
-            "arn:${var.partition}:bedrock:*:${var.account_id}:inference-profile/*",
-          ] : []
+          kind      = "bedrock"
+          resources = f.bedrock ? local.bedrock_resources : []
         },
         # Lazy listeners re-invoke the ARN they were invoked with: the `live` alias.
         { kind = "invoke_self", resources = f.invoke_self ? [lookup(local.arns.functions, f.name, ""), "${lookup(local.arns.functions, f.name, "")}:live"] : [] },

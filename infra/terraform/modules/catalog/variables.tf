@@ -132,3 +132,12 @@ variable "secrets" {
   }))
   default = {}
 }
+
+variable "models" {
+  description = "Bedrock model ids and inference profile ids (us.amazon.nova-lite-v1:0) the configuration uses, each with its region (null: the deployment's). Bedrock access is granted on these only."
+  type = list(object({
+    id     = string
+    region = optional(string)
+  }))
+  default = []
+}
