@@ -76,10 +76,8 @@ from bot.slack.registry import (
 from bot.slack.reply import SlackReply
 from bot.storage.base import BlobStore, ConflictError, IndexSpec, Item, NotFoundError, SortCondition, Table, TableSpec
 from bot.storage.records import (
-    LEDGER_KINDS,
     Attendee,
     Meeting,
-    Project,
     Record,
     Repository,
     Timestamp,
@@ -125,7 +123,6 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "CALL_KEY",
-    "LEDGER_KINDS",
     "OFFLINE_LABEL",
     "PROJECT_NAME",
     "RETRY_STATUSES",
@@ -164,7 +161,6 @@ __all__ = [
     "Message",
     "NotFoundError",
     "OfflineModel",
-    "Project",
     "ProviderError",
     "ProviderThrottled",
     "QueueConsumer",

@@ -32,8 +32,6 @@ def platform_tables() -> dict[str, TableSpec]:
         CHAT_SESSIONS,
         IDEMPOTENCY,
         MEETINGS,
-        PROJECTS,
-        TASK_LEDGER,
         USERS,
     )
     from bot.workflows.records import DATA, DEFINITIONS, EXECUTIONS, HISTORY, TIMERS, TOKENS
@@ -43,8 +41,6 @@ def platform_tables() -> dict[str, TableSpec]:
         CHAT_SESSIONS,
         MEETINGS,
         ACTION_ITEMS,
-        PROJECTS,
-        TASK_LEDGER,
         IDEMPOTENCY,
         AUDIT_LOG,
         USAGE,

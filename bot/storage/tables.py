@@ -39,18 +39,6 @@ ACTION_ITEMS = TableSpec(
     ),
     description="Follow-ups from meetings.",
 )
-PROJECTS = TableSpec(
-    "projects",
-    pk="project_id",
-    indexes=(IndexSpec("by_name", pk="name"), IndexSpec("by_channel", pk="channel_id")),
-    description="Delivery projects: SOW, phase, approvers, channel.",
-)
-TASK_LEDGER = TableSpec(
-    "task_ledger",
-    pk="project_id",
-    sk="entry_id",  # entry_id = "<kind>#<timestamp>#<id>"
-    description="A project's facts, assumptions, decisions, blockers and deliverables (PM writes, all read).",
-)
 IDEMPOTENCY = TableSpec(
     "idempotency",
     pk="key",
@@ -82,7 +70,7 @@ def all_tables() -> dict[str, TableSpec]:
     return dict(_TABLES)
 
 
-for _spec in (USERS, CHAT_SESSIONS, MEETINGS, ACTION_ITEMS, PROJECTS, TASK_LEDGER, IDEMPOTENCY, AUDIT_LOG):
+for _spec in (USERS, CHAT_SESSIONS, MEETINGS, ACTION_ITEMS, IDEMPOTENCY, AUDIT_LOG):
     register_table(_spec)
 
 #: Logical blob buckets: agent session histories, meeting materials, project artifacts.

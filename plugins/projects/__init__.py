@@ -43,8 +43,9 @@ def register_settings() -> type[Settings]:
 def register_tables() -> list[TableSpec]:
     from plugins.projects.items import PATTERNS, PROJECT_ITEMS
     from plugins.projects.metrics import METRICS
+    from plugins.projects.records import PROJECTS, TASK_LEDGER
 
-    return [PROJECT_ITEMS, PATTERNS, METRICS]
+    return [PROJECTS, TASK_LEDGER, PROJECT_ITEMS, PATTERNS, METRICS]
 
 
 @hookimpl

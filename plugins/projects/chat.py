@@ -13,6 +13,7 @@ import logging
 from typing import Any
 
 from bot.api import CALL_KEY, BudgetState, CallContext, IncomingMessage
+from plugins.projects.records import project_records
 from plugins.projects.tools import PHASE_KEY, PROJECT_KEY
 
 logger = logging.getLogger(__name__)
@@ -37,7 +38,9 @@ def on_mention(event: dict[str, Any], body: dict[str, Any], client: Any, context
         files=tuple(event.get("files") or ()),
     )
     projects = [
-        p for p in crewbot.records.projects.by_channel(message.channel_id) if p.status not in ("cancelled", "completed")
+        p
+        for p in project_records(crewbot).projects.by_channel(message.channel_id)
+        if p.status not in ("cancelled", "completed")
     ]
     if not projects:
         from bot.api import SlackReply
@@ -63,7 +66,9 @@ def chat_mode(crewbot: Any, project: Any) -> str:
 def channel_project(crewbot: Any, channel_id: str) -> Any | None:
     """The channel's project when the channel is dedicated to it (no other active project there)."""
     projects = [
-        p for p in crewbot.records.projects.by_channel(channel_id) if p.status not in ("cancelled", "completed")
+        p
+        for p in project_records(crewbot).projects.by_channel(channel_id)
+        if p.status not in ("cancelled", "completed")
     ]
     return projects[0] if len(projects) == 1 else None
 

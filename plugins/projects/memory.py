@@ -29,6 +29,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from plugins.projects.records import project_records
+
 if TYPE_CHECKING:
     from bot.api import Crewbot
 
@@ -351,7 +353,7 @@ def extract_offline(crewbot: Crewbot, project: Any, phase: str, since: str) -> l
 
     title = PHASES[phase].title
     found: list[Memory] = []
-    for entry in crewbot.records.ledger.for_project(project.project_id):
+    for entry in project_records(crewbot).ledger.for_project(project.project_id):
         if entry.kind not in ("fact", "assumption", "decision"):
             continue
         if entry.data.get("type") == "approval":
@@ -405,7 +407,7 @@ def _extract_with_model(crewbot: Crewbot, project: Any, phase: str) -> list[Memo
 
 def _ledger_text(crewbot: Crewbot, project: Any) -> str:
     lines = []
-    for entry in crewbot.records.ledger.for_project(project.project_id):
+    for entry in project_records(crewbot).ledger.for_project(project.project_id):
         if entry.kind in ("fact", "assumption", "decision", "blocker"):
             lines.append(f"- {entry.kind}: {entry.text}")
     return "Task ledger:\n" + "\n".join(lines[-80:])

@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING, Any
 
 from bot.api import Item, TableSpec, format_time
 from plugins.projects.crew import PHASE_ORDER, PHASES
+from plugins.projects.records import Project
 
 if TYPE_CHECKING:
-    from bot.api import Crewbot, Project
+    from bot.api import Crewbot
 
 METRICS = TableSpec(
     "project_metrics",

@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, model_validator
 
-from bot.storage.base import SortCondition
-from bot.storage.records.base import Record, Repository, Timestamp, format_time, new_id
-from bot.storage.tables import PROJECTS, TASK_LEDGER
+from bot.api import IndexSpec, Record, Repository, SortCondition, TableSpec, Timestamp, format_time, new_id
+
+if TYPE_CHECKING:
+    from bot.api import Crewbot
+
+PROJECTS = TableSpec(
+    "projects",
+    pk="project_id",
+    indexes=(IndexSpec("by_name", pk="name"), IndexSpec("by_channel", pk="channel_id")),
+    description="Delivery projects: SOW, phase, approvers, channel.",
+)
+TASK_LEDGER = TableSpec(
+    "task_ledger",
+    pk="project_id",
+    sk="entry_id",  # entry_id = "<kind>#<timestamp>#<id>"
+    description="A project's facts, assumptions, decisions, blockers and deliverables (PM writes, all read).",
+)
 
 
 class Project(Record):
@@ -110,3 +125,23 @@ class LedgerRepository(Repository[LedgerEntry]):
         return self._update(
             {"project_id": project_id, "entry_id": entry_id}, lambda entry: entry.with_changes(**changes)
         )
+
+
+@dataclass(frozen=True)
+class ProjectRecords:
+    """The project repositories of one runtime: ``projects`` and the task ``ledger``."""
+
+    projects: ProjectRepository
+    ledger: LedgerRepository
+
+
+def project_records(crewbot: Crewbot) -> ProjectRecords:
+    """The runtime's project repositories (built once, times from the runtime's clock)."""
+
+    def build() -> ProjectRecords:
+        store, now = crewbot.store, crewbot.clock.now
+        return ProjectRecords(
+            ProjectRepository(store.table(PROJECTS), now), LedgerRepository(store.table(TASK_LEDGER), now)
+        )
+
+    return crewbot.service("projects.records", build)

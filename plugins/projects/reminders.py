@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from plugins.projects.crew import PHASES
+from plugins.projects.records import project_records
 
 if TYPE_CHECKING:
     from bot.api import Crewbot
@@ -100,7 +101,7 @@ def on_reminder_due(crewbot: Crewbot, detail: dict[str, Any]) -> None:
     service = project_service(crewbot)
     project_id, question_id = str(detail.get("project_id", "")), str(detail.get("question_id", ""))
     question = service.items.get(project_id, question_id)
-    project = crewbot.records.projects.get(project_id)
+    project = project_records(crewbot).projects.get(project_id)
     if question is None or project is None or question.get("status") != "open":
         return
     if project.status in ("cancelled", "completed"):

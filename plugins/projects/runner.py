@@ -22,12 +22,13 @@ from typing import TYPE_CHECKING, Any
 from bot.api import CALL_KEY, BudgetState, CallContext, CrewbotHooks, OfflineModel
 from plugins.projects.crew import PHASES, PhaseSpec
 from plugins.projects.offline_crew import CrewOfflineModel
+from plugins.projects.records import Project, project_records
 from plugins.projects.service import project_service
 from plugins.projects.slack_ui import post, question_blocks, update
 from plugins.projects.tools import PHASE_KEY, PROJECT_KEY, RUN_KEY
 
 if TYPE_CHECKING:
-    from bot.api import Crewbot, Project
+    from bot.api import Crewbot
 
 logger = logging.getLogger(__name__)
 
@@ -114,7 +115,7 @@ class PhaseRunner:
         recalled = [m.line() for m in recall(self.crewbot, project, memory_query(project, spec))]
         if recalled:
             run = self.service.items.update(project_id, run["item_id"], memory=recalled)
-        self.crewbot.records.projects.update(project_id, phase=phase, status="active")
+        project_records(self.crewbot).projects.update(project_id, phase=phase, status="active")
         again = f" again (attempt {run['attempt']}) with your feedback" if feedback else ""
         post(self.crewbot, project.channel_id, f"▶️ *{spec.title}* started{again}: {' → '.join(spec.agents)}.")
         self._launch(project_id, run["item_id"], resume=False)
@@ -338,7 +339,7 @@ class PhaseRunner:
                 interrupt.id,
                 str(reason.get("question") or interrupt.name),
             )
-            self.crewbot.records.ledger.add(
+            project_records(self.crewbot).ledger.add(
                 project.project_id,
                 "blocker",
                 f"Waiting for the customer: {question['question']}",
@@ -428,10 +429,10 @@ class PhaseRunner:
             for q in self.service.items.questions(project_id)
             if q.get("status") != "open" and (q.get("run_item") == run_item or q.get("phase") == phase)
         }
-        for entry in self.crewbot.records.ledger.for_project(project_id, "blocker"):
+        for entry in project_records(self.crewbot).ledger.for_project(project_id, "blocker"):
             failed_before = entry.data.get("type") == "phase_failed" and entry.data.get("phase") == phase
             if entry.status == "open" and (entry.data.get("question_id") in questions or failed_before):
-                self.crewbot.records.ledger.update(project_id, entry.entry_id, status="resolved")
+                project_records(self.crewbot).ledger.update(project_id, entry.entry_id, status="resolved")
 
     def _fail(self, project: Project, spec: PhaseSpec, run: dict[str, Any], reason: str) -> None:
         """A failed run is retried once automatically, as a new attempt on the same task token (a passing model

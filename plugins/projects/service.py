@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from bot.api import Project, new_id
+from bot.api import new_id
 from plugins.projects.artifacts import ArtifactStore, artifact_store
 from plugins.projects.crew import PHASE_ORDER, PHASES
 from plugins.projects.items import PATTERNS, PROJECT_ITEMS, AlreadyDecided, ProjectItems
 from plugins.projects.patterns import PatternLibrary
+from plugins.projects.records import Project, project_records
 from plugins.projects.sow import Sow, SowError, check_sow_text, parse_sow, parse_sow_with_agent
 
 if TYPE_CHECKING:
@@ -83,7 +84,7 @@ class ProjectService:
     # -- projects ------------------------------------------------------------------------------
 
     def get(self, project_id: str) -> Project:
-        project = self.crewbot.records.projects.get(project_id)
+        project = project_records(self.crewbot).projects.get(project_id)
         if project is None:
             raise ProjectError(f"no project {project_id!r}")
         return project
@@ -93,7 +94,7 @@ class ProjectService:
         listed under the ``_index`` partition of ``project_items``."""
         found: list[Project] = []
         for item in self.items.table.query_all("_index"):
-            project = self.crewbot.records.projects.get(item["item_id"].split("#", 1)[1])
+            project = project_records(self.crewbot).projects.get(item["item_id"].split("#", 1)[1])
             if project is not None:
                 found.append(project)
         return sorted(found, key=lambda p: p.created_at or self.crewbot.clock.now(), reverse=True)
@@ -109,7 +110,9 @@ class ProjectService:
             return found[0]
         if channel_id:
             in_channel = [
-                p for p in self.crewbot.records.projects.by_channel(channel_id) if p.status not in ("cancelled",)
+                p
+                for p in project_records(self.crewbot).projects.by_channel(channel_id)
+                if p.status not in ("cancelled",)
             ]
             if in_channel:
                 return sorted(in_channel, key=lambda p: p.created_at or self.crewbot.clock.now())[-1]
@@ -153,7 +156,7 @@ class ProjectService:
             created_by=user_id,
             sow={**sow.model_dump(), "text": sow_text[:20000], "source": source, "parsed_by": parsed_by},
         )
-        saved = self.crewbot.records.projects.save(project)
+        saved = project_records(self.crewbot).projects.save(project)
         self.items.table.create({"project_id": "_index", "item_id": f"project#{saved.project_id}", "name": saved.name})
         self.crewbot.records.audit.record(
             f"project#{saved.project_id}", user_id, "project_created", saved.name, source=source, parsed_by=parsed_by
@@ -197,7 +200,7 @@ class ProjectService:
             changed = [u for u in project.approvers if u not in users]
             if not changed:
                 raise ProjectError("a project needs at least one approver")
-        updated = self.crewbot.records.projects.update(project_id, approvers=changed)
+        updated = project_records(self.crewbot).projects.update(project_id, approvers=changed)
         self.crewbot.records.audit.record(
             f"project#{project_id}", user_id, f"approvers_{action}", project.name, users=users
         )
@@ -254,7 +257,7 @@ class ProjectService:
             feedback=feedback.strip(),
             comment=comment.strip(),
         )
-        ledger = self.crewbot.records.ledger
+        ledger = project_records(self.crewbot).ledger
         if decision == "revised":
             ledger.add(
                 project_id,
@@ -315,7 +318,7 @@ class ProjectService:
             cause=item.get("cause", ""),
         )
         if decision == "stop":
-            self.crewbot.records.projects.update(project_id, status="cancelled")
+            project_records(self.crewbot).projects.update(project_id, status="cancelled")
         try:
             self.crewbot.workflows.send_task_success(item["token"], {"decision": decision, "decided_by": user_id})
         except TaskTokenError as exc:
@@ -349,7 +352,7 @@ class ProjectService:
             question_id=question_id,
             agent=question.get("agent"),
         )
-        self.crewbot.records.ledger.add(
+        project_records(self.crewbot).ledger.add(
             project_id,
             "fact",
             f"Customer answered “{question['question']}”: {answer.strip()}",
@@ -378,7 +381,7 @@ class ProjectService:
 
     def resolve_question_blockers(self, project_id: str, question_ids: set[str]) -> None:
         """The ledger's "Waiting for the customer" blockers of these questions are resolved."""
-        ledger = self.crewbot.records.ledger
+        ledger = project_records(self.crewbot).ledger
         for entry in ledger.for_project(project_id, "blocker"):
             if entry.status == "open" and entry.data.get("question_id") in question_ids:
                 ledger.update(project_id, entry.entry_id, status="resolved")

@@ -17,6 +17,7 @@ from typing import Any
 from bot.api import tell_user
 from plugins.projects.crew import PHASE_ORDER, PHASES
 from plugins.projects.items import AlreadyDecided
+from plugins.projects.records import project_records
 from plugins.projects.service import NotApprover, ProjectError, ProjectNameError, project_service
 from plugins.projects.slack_ui import (
     RATINGS,
@@ -112,7 +113,7 @@ def status_text(service: Any, project: Any) -> str:
     questions = [q for q in service.items.questions(pid) if q.get("status") == "open"]
     if questions:
         lines.append("Questions waiting for you: " + "; ".join(f"{q['agent']}: {q['question']}" for q in questions))
-    ledger = service.crewbot.records.ledger
+    ledger = project_records(service.crewbot).ledger
     blockers = [e.text for e in ledger.for_project(pid, "blocker") if e.status != "resolved"]
     lines.append("Blockers: " + ("; ".join(blockers) if blockers else "none"))
     tokens, cost = service.cost(pid)

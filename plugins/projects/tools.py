@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from bot.api import LEDGER_KINDS, ToolError, ToolInvocation, ToolRegistration, call_context, crewbot_tool, format_time
+from bot.api import ToolError, ToolInvocation, ToolRegistration, call_context, crewbot_tool, format_time
 from plugins.projects.artifacts import WRITE_SCOPES, ArtifactNotFound, ArtifactScopeError, check_write_scope, clean_path
 from plugins.projects.crew import PHASES, render_template, template_names
 from plugins.projects.patterns import PatternError
+from plugins.projects.records import LEDGER_KINDS, Project, project_records
 
 if TYPE_CHECKING:
-    from bot.api import Crewbot, Project
+    from bot.api import Crewbot
     from plugins.projects.service import ProjectService
 
 PROJECT_KEY = "project_id"
@@ -51,7 +52,7 @@ def crew_call(tool_context: ToolInvocation | None) -> CrewCall:
     if not project_id:
         raise ToolError("this tool works only inside project work (no project in this conversation)")
     runtime = call.runtime()
-    project = runtime.records.projects.get(str(project_id))
+    project = project_records(runtime).projects.get(str(project_id))
     if project is None:
         raise ToolError(f"project {project_id} no longer exists")
     agent = getattr(getattr(tool_context, "agent", None), "name", None) or call.agent
@@ -75,7 +76,7 @@ def project_context(call: CrewCall) -> dict[str, Any]:
     """What every agent should know: the SOW, the ledger, the customer's feedback and answers."""
     service = call.service
     project = call.project
-    entries = call.crewbot.records.ledger.for_project(project.project_id)
+    entries = project_records(call.crewbot).ledger.for_project(project.project_id)
     # Entries of one second are stored in id order; the customer's feedback is put back in attempt order.
     entries.sort(key=lambda e: (e.created_at or datetime.min.replace(tzinfo=UTC), int(e.data.get("attempt") or 0)))
     ledger: dict[str, list[str]] = {kind: [] for kind in LEDGER_KINDS}
@@ -127,7 +128,9 @@ def update_task_ledger(
         raise ToolError(f"kind must be one of {', '.join(LEDGER_KINDS)}, not {kind!r}")
     if not text.strip():
         raise ToolError("the entry text is empty")
-    entry = call.crewbot.records.ledger.add(
+    entry = project_records(
+        call.crewbot
+    ).ledger.add(
         call.project.project_id,
         kind,  # type: ignore[arg-type]
         text.strip()[:2000],

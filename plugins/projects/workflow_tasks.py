@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.api import TaskContext, TaskFailure, WorkflowTask
 from plugins.projects.crew import PHASES, render_template
+from plugins.projects.records import project_records
 from plugins.projects.service import project_service
 from plugins.projects.slack_ui import failure_blocks, gate_blocks, post, update
 
@@ -30,7 +31,7 @@ logger = logging.getLogger(__name__)
 def _project_and_phase(crewbot: Crewbot, payload: Any) -> tuple[Any, str]:
     if not isinstance(payload, dict) or not payload.get("project_id") or payload.get("phase", "x") not in PHASES:
         raise TaskFailure("Project.BadInput", f"expected project_id and a known phase, got {payload!r}"[:500])
-    project = crewbot.records.projects.get(str(payload["project_id"]))
+    project = project_records(crewbot).projects.get(str(payload["project_id"]))
     if project is None:
         raise TaskFailure("Project.NotFound", f"no project {payload['project_id']}")
     return project, str(payload.get("phase", ""))
@@ -55,7 +56,7 @@ def review_phase(crewbot: Crewbot, payload: Any, ctx: TaskContext) -> dict[str, 
     store = service.artifacts(project.project_id)
     runs = service.items.runs(project.project_id, phase)
     run = runs[-1] if runs else {}
-    ledger = crewbot.records.ledger
+    ledger = project_records(crewbot).ledger
     recorded = {e.text for e in ledger.for_project(project.project_id, "deliverable")}
     deliverables = []
     for d in spec.deliverables:
@@ -216,7 +217,7 @@ def request_approval(crewbot: Crewbot, payload: Any, ctx: TaskContext) -> dict[s
                 names.append(str(pattern_id))
         review = {**review, "patterns": names}
     gate = service.items.new_gate(project.project_id, phase, int(review.get("attempt") or 1), str(token), review)
-    crewbot.records.projects.update(project.project_id, status="awaiting_approval", phase=phase)
+    project_records(crewbot).projects.update(project.project_id, status="awaiting_approval", phase=phase)
     ts = post(
         crewbot,
         project.channel_id,
@@ -232,7 +233,7 @@ def finish_project(crewbot: Crewbot, payload: Any, ctx: TaskContext) -> dict[str
     service = project_service(crewbot)
     tokens, cost = service.cost(project.project_id)
     lessons = service.items.lessons(project.project_id)
-    crewbot.records.projects.update(project.project_id, status="completed", phase="retrospective")
+    project_records(crewbot).projects.update(project.project_id, status="completed", phase="retrospective")
     crewbot.records.audit.record(
         f"project#{project.project_id}", "crew", "project_completed", project.name, tokens=tokens
     )
@@ -262,8 +263,8 @@ def phase_failed(crewbot: Crewbot, payload: Any, ctx: TaskContext) -> dict[str, 
     if not token:
         raise TaskFailure("Project.NoToken", "ProjectPhaseFailed must be a .waitForTaskToken task")
     service = project_service(crewbot)
-    crewbot.records.projects.update(project.project_id, status="paused")
-    crewbot.records.ledger.add(
+    project_records(crewbot).projects.update(project.project_id, status="paused")
+    project_records(crewbot).ledger.add(
         project.project_id,
         "blocker",
         f"{PHASES[phase].title} failed: {cause}",

@@ -7,7 +7,8 @@ import threading
 import pytest
 
 from bot.storage.base import VERSION, ConflictError, IndexSpec, NotFoundError, SortCondition, TableSpec
-from bot.storage.tables import AUDIT_LOG, CHAT_SESSIONS, IDEMPOTENCY, MEETINGS, TASK_LEDGER, all_tables
+from bot.storage.tables import AUDIT_LOG, CHAT_SESSIONS, IDEMPOTENCY, MEETINGS, all_tables
+from plugins.projects.records import TASK_LEDGER
 
 from .conftest import Harness
 

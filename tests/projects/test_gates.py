@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from plugins.projects.items import AlreadyDecided
+from plugins.projects.records import project_records
 from plugins.projects.service import NotApprover, project_service
 from tests.projects.conftest import new_project, project_named
 
@@ -47,7 +48,7 @@ def test_revise_reruns_the_phase_with_the_feedback_and_approve_moves_on(emu: Any
     assert [r["attempt"] for r in runs] == [1, 2]
     assert runs[1]["feedback"] == ["Add a disaster recovery plan for the EU region"]
     # Visible to the agents: in the ledger they read, and in what they wrote on the second attempt.
-    ledger = [e.text for e in emu.crewbot.records.ledger.for_project(project.project_id, "decision")]
+    ledger = [e.text for e in project_records(emu.crewbot).ledger.for_project(project.project_id, "decision")]
     assert any("disaster recovery plan" in text for text in ledger)
     plan = service.artifacts(project.project_id).read("docs/project-plan/project-plan.md")
     assert "Revised to address the customer's feedback: Add a disaster recovery plan" in plan

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from plugins.projects.records import project_records
 from plugins.projects.sow import SowError
 from tests.projects.conftest import SAMPLE_SOW, new_project, project_named
 from tests.projects.test_sow import docx_bytes, minimal_pdf
@@ -29,7 +30,7 @@ def test_bad_sow_files_are_refused_in_the_form(emu: Any, tmp_path: Path, name: s
     turn = emu.submit({"name": "Bad", "sow_file": str(path)})
     assert turn.text.startswith(f"sow_file: {name}") and error in turn.text
     assert emu.fake.open_modal(emu.user("dev")) is not None  # the form stays open to fix it
-    assert emu.crewbot.records.projects.by_name("Bad") == []
+    assert project_records(emu.crewbot).projects.by_name("Bad") == []
 
 
 def test_a_form_without_any_sow_or_with_a_taken_name_is_refused(emu: Any) -> None:

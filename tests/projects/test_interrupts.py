@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.emulator.workspace import Emulator
 from plugins.projects.offline_crew import TIMELINE_QUESTION
+from plugins.projects.records import project_records
 from plugins.projects.service import project_service
 from tests.projects.conftest import SOW_WITHOUT_TIMELINE, WITHOUT_SUPERVISOR, new_project, project_named
 
@@ -23,7 +24,7 @@ def test_an_answer_after_a_restart_resumes_the_swarm(crewbot_emulator_factory: A
     [question] = service.items.questions(project.project_id)
     assert question["question"] == TIMELINE_QUESTION and question["agent"] == "pm"
     assert service.items.gates(project.project_id) == []
-    blockers = first.crewbot.records.ledger.for_project(project.project_id, "blocker")
+    blockers = project_records(first.crewbot).ledger.for_project(project.project_id, "blocker")
     assert [b.status for b in blockers] == ["open"]
     first.close()
 
@@ -56,11 +57,11 @@ def test_an_answer_after_a_restart_resumes_the_swarm(crewbot_emulator_factory: A
         # on from the question (the tool now returns the answer) without starting over.
         assert pm_turns[0][:2] == ["ask_customer", "update_task_ledger"] and "read_task_ledger" not in pm_turns[0]
         assert pm_turns[1] == ["read_task_ledger"]
-        facts = [e.text for e in second.crewbot.records.ledger.for_project(project.project_id, "fact")]
+        facts = [e.text for e in project_records(second.crewbot).ledger.for_project(project.project_id, "fact")]
         assert "Timeline: Go-live by 1 March, in 8 weeks" in facts
         requirements = service.artifacts(project.project_id).read("docs/project-plan/requirements.md")
         assert "Go-live by 1 March, in 8 weeks" in requirements
-        blockers = second.crewbot.records.ledger.for_project(project.project_id, "blocker")
+        blockers = project_records(second.crewbot).ledger.for_project(project.project_id, "blocker")
         assert [b.status for b in blockers] == ["resolved"]
         assert [g["phase"] for g in service.items.gates(project.project_id)] == ["discovery"]
         # A second answer to the same question (another approver, a stale message) is refused clearly.
@@ -78,10 +79,10 @@ def test_a_phase_that_never_reports_fails_into_retry_or_stop(crewbot_emulator_fa
     new_project(emulator, sow=SOW_WITHOUT_TIMELINE)  # the PM's question stays unanswered
     project = project_named(emulator)
     emulator.advance("6d")
-    assert emulator.crewbot.records.projects.get(project.project_id).status != "paused"
+    assert project_records(emulator.crewbot).projects.get(project.project_id).status != "paused"
     text = emulator.last_output_text(emulator.advance("2d"))
     assert (
         "*Discovery* of Acme store failed: nobody decided (or the phase did not report) within the time limit" in text
     )
     assert "[Retry]" in text and "[Stop]" in text
-    assert emulator.crewbot.records.projects.get(project.project_id).status == "paused"
+    assert project_records(emulator.crewbot).projects.get(project.project_id).status == "paused"

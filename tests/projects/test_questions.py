@@ -9,6 +9,7 @@ from typing import Any
 
 from bot.emulator.workspace import Emulator
 from plugins.projects.offline_crew import SCOPE_QUESTION, TIMELINE_QUESTION
+from plugins.projects.records import project_records
 from plugins.projects.service import project_service
 from tests.projects.conftest import SOW_WITHOUT_TIMELINE, new_project, project_named
 
@@ -17,7 +18,9 @@ EMPTY_SOW = "# Acme store\n\n## Objectives\n\n## Requirements\n\n## Deliverables
 
 
 def open_blockers(emu: Any, project_id: str) -> list[str]:
-    return [e.text for e in emu.crewbot.records.ledger.for_project(project_id, "blocker") if e.status == "open"]
+    return [
+        e.text for e in project_records(emu.crewbot).ledger.for_project(project_id, "blocker") if e.status == "open"
+    ]
 
 
 def test_a_question_of_an_earlier_attempt_does_not_stay_open(emu: Any) -> None:
@@ -79,7 +82,7 @@ def test_a_sow_with_nothing_in_it_makes_the_pm_ask_first(emu: Any) -> None:
         submit answer="An online shop for our 300 products, live by June"
         expect Discovery is ready for review
     """)
-    facts = [e.text for e in emu.crewbot.records.ledger.for_project(project.project_id, "fact")]
+    facts = [e.text for e in project_records(emu.crewbot).ledger.for_project(project.project_id, "fact")]
     assert "Scope: An online shop for our 300 products, live by June" in facts
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from bot.agents.model_events import ToolCall
 from bot.agents.scripted import ScriptedModel
 from plugins.projects.crew import PHASES
+from plugins.projects.records import project_records
 from plugins.projects.runner import PhaseRunner
 from plugins.projects.service import project_service
 from tests.projects.conftest import new_project, project_named
@@ -69,7 +70,7 @@ def test_a_swarm_over_its_limits_fails_the_phase_and_pauses_the_project(emu: Any
     runs = project_service(emu.crewbot).items.runs(project.project_id, "discovery")
     assert [r["status"] for r in runs] == ["failed", "failed"] and runs[1]["auto_retry"]
     assert len(runs[0]["node_history"]) == PHASES["discovery"].max_handoffs
-    blockers = emu.crewbot.records.ledger.for_project(project.project_id, "blocker")
+    blockers = project_records(emu.crewbot).ledger.for_project(project.project_id, "blocker")
     assert blockers and blockers[0].status == "open" and "Discovery failed" in blockers[0].text
     # Stop ends the project (only approvers may).
     assert "only the approvers" in emu.play("as alice\nclick Stop")

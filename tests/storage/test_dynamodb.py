@@ -11,7 +11,8 @@ from moto import mock_aws
 from bot.config.naming import ResourceNamer
 from bot.storage.base import StorageError
 from bot.storage.dynamodb import DynamoStore, create_buckets, create_tables, table_definition
-from bot.storage.tables import CHAT_SESSIONS, MEETINGS, TASK_LEDGER, all_tables
+from bot.storage.tables import CHAT_SESSIONS, MEETINGS, all_tables
+from plugins.projects.records import TASK_LEDGER
 
 NAMER = ResourceNamer("crewbot", "dev", "123456789012")
 

@@ -31,7 +31,6 @@ from bot.storage.records.meetings import (
     MeetingRepository,
     external_key,
 )
-from bot.storage.records.projects import LEDGER_KINDS, LedgerEntry, LedgerRepository, Project, ProjectRepository
 from bot.storage.records.users import User, UserRepository
 
 
@@ -59,20 +58,11 @@ class Repositories:
         return ActionItemRepository(self.store.table(ActionItemRepository.spec), self._now)
 
     @cached_property
-    def projects(self) -> ProjectRepository:
-        return ProjectRepository(self.store.table(ProjectRepository.spec), self._now)
-
-    @cached_property
-    def ledger(self) -> LedgerRepository:
-        return LedgerRepository(self.store.table(LedgerRepository.spec), self._now)
-
-    @cached_property
     def audit(self) -> AuditRepository:
         return AuditRepository(self.store.table(AuditRepository.spec), self._now)
 
 
 __all__ = [
-    "LEDGER_KINDS",
     "NO_DUE",
     "ActionItem",
     "ActionItemRepository",
@@ -81,12 +71,8 @@ __all__ = [
     "AuditRepository",
     "ChatSession",
     "ChatSessionRepository",
-    "LedgerEntry",
-    "LedgerRepository",
     "Meeting",
     "MeetingRepository",
-    "Project",
-    "ProjectRepository",
     "Record",
     "RecordPage",
     "Repositories",
