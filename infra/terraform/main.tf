@@ -253,6 +253,8 @@ module "observability" {
   dlq_names          = concat(values(module.catalog.names.dlqs), values(module.catalog.names.async_dlqs))
   state_machine_arns = module.state_machines.arns
   table_names        = values(module.catalog.names.tables)
+  monthly_budget_usd = var.monthly_budget_usd
+  project_tag        = var.project
 
   depends_on = [module.function, module.queues, module.data, module.dead_letters]
 }

@@ -159,3 +159,9 @@ variable "catalog_file" {
   type        = string
   default     = null
 }
+
+variable "monthly_budget_usd" {
+  description = "An AWS Budgets cost budget per month in USD for this project's resources (its Project tag); alarm_emails get mail at 80 % forecast and 100 % actual. null: no budget."
+  type        = number
+  default     = null
+}

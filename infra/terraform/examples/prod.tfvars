@@ -29,3 +29,6 @@ vpc = { subnet_ids = ["subnet-0123", "subnet-4567"], security_group_ids = ["sg-0
 # is the tag you pushed with `make image` (default: the commit); subnets and security groups are vpc's.
 phase_runner      = "ecs"
 phase_runner_task = { image_tag = "0123456789ab", cpu = 1024, memory_mb = 4096 }
+
+# AWS Budgets: mail alarm_emails at 80 % (forecast) and 100 % (actual) of this monthly cost.
+monthly_budget_usd = 500

@@ -113,13 +113,24 @@ run "prod_in_a_vpc_on_x86" {
   command = apply
 
   variables {
-    environment       = "prod"
-    xray              = true
-    architecture      = "x86_64"
-    function_sizing   = { bot = { memory_mb = 1024, reserved_concurrency = 20 } }
-    vpc               = { subnet_ids = ["subnet-0123"], security_group_ids = ["sg-0123"] }
-    phase_runner      = "ecs"
-    phase_runner_task = { image_tag = "v1", cpu = 2048, memory_mb = 8192 }
+    environment        = "prod"
+    xray               = true
+    architecture       = "x86_64"
+    function_sizing    = { bot = { memory_mb = 1024, reserved_concurrency = 20 } }
+    vpc                = { subnet_ids = ["subnet-0123"], security_group_ids = ["sg-0123"] }
+    phase_runner       = "ecs"
+    phase_runner_task  = { image_tag = "v1", cpu = 2048, memory_mb = 8192 }
+    monthly_budget_usd = 300
+    alarms             = true
+  }
+
+  assert {
+    condition     = module.observability.budget_name == "crewbot-prod-monthly"
+    error_message = "the budget from configuration is missing"
+  }
+  assert {
+    condition     = contains(module.observability.alarm_names, "crewbot-prod-lambda-error-rate-crewbot-prod-bot")
+    error_message = "no error-rate alarm for the bot"
   }
 
   assert {

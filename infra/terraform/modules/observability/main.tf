@@ -103,3 +103,76 @@ resource "aws_cloudwatch_dashboard" "this" {
     ]
   })
 }
+
+# Error rate above 5 % of invocations (a few errors among many calls are retried; a rate means a defect).
+resource "aws_cloudwatch_metric_alarm" "error_rate" {
+  for_each = var.enabled ? toset(var.function_names) : toset([])
+
+  alarm_name          = "${var.name_prefix}-lambda-error-rate-${each.key}"
+  alarm_description   = "More than 5 % of the invocations of ${each.key} failed."
+  evaluation_periods  = 1
+  threshold           = 5
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.alarms.arn]
+  ok_actions          = [aws_sns_topic.alarms.arn]
+
+  metric_query {
+    id          = "rate"
+    expression  = "IF(invocations > 0, 100 * errors / invocations, 0)"
+    label       = "Error rate (%)"
+    return_data = true
+  }
+  metric_query {
+    id = "errors"
+    metric {
+      namespace   = "AWS/Lambda"
+      metric_name = "Errors"
+      dimensions  = { FunctionName = each.key }
+      period      = 300
+      stat        = "Sum"
+    }
+  }
+  metric_query {
+    id = "invocations"
+    metric {
+      namespace   = "AWS/Lambda"
+      metric_name = "Invocations"
+      dimensions  = { FunctionName = each.key }
+      period      = 300
+      stat        = "Sum"
+    }
+  }
+}
+
+# The monthly cost budget, from configuration (monthly_budget_usd): mail at 80 % forecast and 100 % actual.
+resource "aws_budgets_budget" "monthly" {
+  count = var.monthly_budget_usd == null ? 0 : 1
+
+  name         = "${var.name_prefix}-monthly"
+  budget_type  = "COST"
+  limit_amount = tostring(var.monthly_budget_usd)
+  limit_unit   = "USD"
+  time_unit    = "MONTHLY"
+
+  cost_filter {
+    name   = "TagKeyValue"
+    values = [format("user:Project$%s", var.project_tag)]
+  }
+
+  notification {
+    comparison_operator        = "GREATER_THAN"
+    threshold                  = 80
+    threshold_type             = "PERCENTAGE"
+    notification_type          = "FORECASTED"
+    subscriber_email_addresses = var.alarm_emails
+  }
+
+  notification {
+    comparison_operator        = "GREATER_THAN"
+    threshold                  = 100
+    threshold_type             = "PERCENTAGE"
+    notification_type          = "ACTUAL"
+    subscriber_email_addresses = var.alarm_emails
+  }
+}

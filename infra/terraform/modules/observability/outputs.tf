@@ -10,5 +10,10 @@ output "dashboard_name" {
 
 output "alarm_names" {
   description = "Names of the alarms created."
-  value       = [for a in aws_cloudwatch_metric_alarm.this : a.alarm_name]
+  value       = concat([for a in aws_cloudwatch_metric_alarm.this : a.alarm_name], [for a in aws_cloudwatch_metric_alarm.error_rate : a.alarm_name])
+}
+
+output "budget_name" {
+  description = "The monthly budget's name (null without monthly_budget_usd)."
+  value       = try(aws_budgets_budget.monthly[0].name, null)
 }

@@ -53,3 +53,14 @@ variable "table_names" {
   description = "DynamoDB table names."
   type        = list(string)
 }
+
+variable "monthly_budget_usd" {
+  description = "Monthly cost budget in USD for resources tagged with this project (null: no budget)."
+  type        = number
+  default     = null
+}
+
+variable "project_tag" {
+  description = "Value of the Project tag the budget filters on."
+  type        = string
+}
