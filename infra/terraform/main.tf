@@ -255,6 +255,7 @@ module "observability" {
   table_names        = values(module.catalog.names.tables)
   monthly_budget_usd = var.monthly_budget_usd
   project_tag        = var.project
+  metrics_namespace  = title(var.project)
 
   depends_on = [module.function, module.queues, module.data, module.dead_letters]
 }

@@ -132,6 +132,10 @@ run "prod_in_a_vpc_on_x86" {
     condition     = contains(module.observability.alarm_names, "crewbot-prod-lambda-error-rate-crewbot-prod-bot")
     error_message = "no error-rate alarm for the bot"
   }
+  assert {
+    condition     = contains(module.observability.alarm_names, "crewbot-prod-lambda-timeout-rate-crewbot-prod-bot")
+    error_message = "no timeout-rate alarm for the bot"
+  }
 
   assert {
     condition     = module.function["bot"].name == "crewbot-prod-bot"

@@ -176,3 +176,59 @@ resource "aws_budgets_budget" "monthly" {
     subscriber_email_addresses = var.alarm_emails
   }
 }
+
+# Lambda reports no timeout metric: count "Task timed out" lines in each function's log group, and alarm
+# when more than 1 % of its invocations time out.
+resource "aws_cloudwatch_log_metric_filter" "timeouts" {
+  for_each = var.enabled ? toset(var.function_names) : toset([])
+
+  name           = "${each.key}-timeouts"
+  log_group_name = "/aws/lambda/${each.key}"
+  pattern        = "\"Task timed out\""
+
+  metric_transformation {
+    name          = "Timeouts-${each.key}"
+    namespace     = "${var.metrics_namespace}/Lambda"
+    value         = "1"
+    default_value = "0"
+  }
+}
+
+resource "aws_cloudwatch_metric_alarm" "timeout_rate" {
+  for_each = var.enabled ? toset(var.function_names) : toset([])
+
+  alarm_name          = "${var.name_prefix}-lambda-timeout-rate-${each.key}"
+  alarm_description   = "More than 1 % of the invocations of ${each.key} timed out."
+  evaluation_periods  = 1
+  threshold           = 1
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.alarms.arn]
+  ok_actions          = [aws_sns_topic.alarms.arn]
+
+  metric_query {
+    id          = "rate"
+    expression  = "IF(invocations > 0, 100 * timeouts / invocations, 0)"
+    label       = "Timeout rate (%)"
+    return_data = true
+  }
+  metric_query {
+    id = "timeouts"
+    metric {
+      namespace   = aws_cloudwatch_log_metric_filter.timeouts[each.key].metric_transformation[0].namespace
+      metric_name = aws_cloudwatch_log_metric_filter.timeouts[each.key].metric_transformation[0].name
+      period      = 300
+      stat        = "Sum"
+    }
+  }
+  metric_query {
+    id = "invocations"
+    metric {
+      namespace   = "AWS/Lambda"
+      metric_name = "Invocations"
+      dimensions  = { FunctionName = each.key }
+      period      = 300
+      stat        = "Sum"
+    }
+  }
+}

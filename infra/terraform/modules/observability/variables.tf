@@ -64,3 +64,8 @@ variable "project_tag" {
   description = "Value of the Project tag the budget filters on."
   type        = string
 }
+
+variable "metrics_namespace" {
+  description = "CloudWatch namespace of Crewbot's own metrics (the timeout counts go under <namespace>/Lambda)."
+  type        = string
+}
