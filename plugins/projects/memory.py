@@ -67,6 +67,9 @@ class Memory:
 class LongTermMemory(ABC):
     """The contract both adapters keep."""
 
+    #: Why nothing is remembered, when this memory is switched off (shown by ``/project memory``).
+    unavailable: str | None = None
+
     @abstractmethod
     def add(self, memories: Iterable[Memory]) -> int:
         """Store ``memories``; one already stored (same project, kind and text) is skipped. Returns how many
@@ -290,6 +293,36 @@ class AgentCoreMemory(LongTermMemory):
         return deleted
 
 
+class UnconfiguredMemory(LongTermMemory):
+    """Long-term memory switched off, with the reason: in AWS without an AgentCore Memory, where a local
+    index would live in one Lambda container's /tmp and be lost with it."""
+
+    def __init__(self, reason: str):
+        self.unavailable = reason
+        self._warned = False
+
+    def add(self, memories: Iterable[Memory]) -> int:
+        if not self._warned:
+            logger.warning("long-term memory not kept: %s", self.unavailable)
+            self._warned = True
+        return 0
+
+    def search(self, query: str, *, project_id: str | None = None, limit: int = 5) -> list[Memory]:
+        return []
+
+    def list(self, project_id: str) -> list[Memory]:
+        return []
+
+    def forget(self, project_id: str) -> int:
+        return 0
+
+
+NO_MEMORY_IN_AWS = (
+    "long-term memory is off in this deployment: it needs an Amazon Bedrock AgentCore Memory — set "
+    "plugins.settings.projects.memory.memory_id to its id (docs/projects.md)"
+)
+
+
 def memory_of(crewbot: Crewbot) -> LongTermMemory:
     """The runtime's long-term memory (one per runtime), as ``plugins.settings.projects.memory`` says."""
     return crewbot.service("projects.memory", lambda: _open_memory(crewbot))
@@ -303,6 +336,9 @@ def _open_memory(crewbot: Crewbot) -> LongTermMemory:
     if backend == "auto":
         backend = "agentcore" if crewbot.config.runtime == "aws" and settings.memory_id else "local"
     memory: LongTermMemory
+    if backend == "local" and crewbot.config.runtime == "aws":
+        # A Lambda's home is its container's /tmp: an index there would be lost at the next cold start.
+        return UnconfiguredMemory(NO_MEMORY_IN_AWS)
     if backend == "agentcore":
         import boto3
 

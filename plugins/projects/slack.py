@@ -193,6 +193,8 @@ def memory_text(service: Any, words: list[str], command: dict[str, Any]) -> str:
 
     project, rest = split_name(service, words, command.get("channel_id"))
     memory = memory_of(service.crewbot)
+    if memory.unavailable:
+        return f"Nothing is remembered for *{project.name}*: {memory.unavailable}."
     if [w.lower() for w in rest] == ["forget"]:
         try:
             service.check_approver(project, command["user_id"], "delete the project's memory")

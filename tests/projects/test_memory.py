@@ -146,3 +146,22 @@ def test_with_a_model_the_pm_extracts_the_memories(emu: Any) -> None:
         ("fact", "The customer likes short reports", "Discovery"),  # an unknown kind is kept as a fact
     ]
     assert "Task ledger:" in str(script.requests[0].messages)
+
+
+def test_in_aws_without_an_agentcore_memory_nothing_is_kept_on_the_lambdas_disk(tmp_path: Path) -> None:
+    from bot.runtime import start
+    from plugins.projects.memory import NO_MEMORY_IN_AWS, memory_of
+
+    environ = {"CREWBOT_HOME": str(tmp_path), "CREWBOT_RUNTIME": "aws", "AWS_DEFAULT_REGION": "eu-west-1"}
+    crewbot = start(environ=environ, setup_logging=False)
+    memory = memory_of(crewbot)
+    assert memory.unavailable == NO_MEMORY_IN_AWS
+    assert memory.add([Memory("p1", "Acme", "fact", "Go-live in March")]) == 0
+    assert memory.search("go-live") == [] and memory.list("p1") == []
+    assert not (tmp_path / "memory").exists(), "no index in the container's home"
+
+    configured = start(
+        environ={**environ, "CREWBOT_PLUGINS__SETTINGS__PROJECTS__MEMORY__MEMORY_ID": MEMORY_ID},
+        setup_logging=False,
+    )
+    assert isinstance(memory_of(configured), AgentCoreMemory)
