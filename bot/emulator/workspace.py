@@ -38,6 +38,9 @@ if TYPE_CHECKING:
 DEFAULT_USER = "dev"
 ADMIN_USER = "admin"
 GENERAL_CHANNEL = "C0GENERAL"
+#: A public channel the bot is not in (it can join), and a private one (it must be invited).
+RANDOM_CHANNEL = "C00RANDOM"
+PRIVATE_CHANNEL = "C0PRIVATE"
 
 logger = logging.getLogger(__name__)
 
@@ -113,7 +116,18 @@ class Emulator:
         self.owns_runtime = owns_runtime
         self.event_format: EventFormat = event_format
         self.signing_secret = signing_secret_for(crewbot.home)
-        self.fake = FakeSlack(token="xoxb-emulator-" + secrets.token_hex(12), bot_name=crewbot.config.project).start()
+        from bot.slack.manifest import derive_scopes
+
+        # The workspace (users, channels, messages, files, views) lives in CREWBOT_HOME, so a restarted
+        # emulator shows every message, and every button on them still works. The bot has the scopes
+        # its manifest asks for, no more: a Web API call the manifest does not cover fails here.
+        self.fake = FakeSlack(
+            token="xoxb-emulator-" + secrets.token_hex(12),
+            bot_name=crewbot.config.project,
+            scopes=derive_scopes(crewbot).scopes,
+            state_dir=crewbot.home / "emulator",
+        ).start()
+        self._add_channels()
         self.payloads = PayloadBuilder(team_id=self.fake.team_id, api_app_id=self.fake.app_id)
         self.client = WebClient(token=self.fake.token, base_url=self.fake.base_url)
         # Work outside a Slack request (schedules, workflows) posts through the runtime's client.
@@ -180,7 +194,18 @@ class Emulator:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    # -- users ---------------------------------------------------------------------------------
+    # -- users and channels ----------------------------------------------------------------------
+
+    def _add_channels(self) -> None:
+        # Besides #general (everybody, the bot too): a public channel the bot has not joined, and a
+        # private one it is not in, as a real workspace has.
+        self.fake.add_channel(RANDOM_CHANNEL, "random")
+        self.fake.add_channel(PRIVATE_CHANNEL, "private", is_private=True)
+
+    def _join_channels(self, user_id: str) -> None:
+        for channel in (RANDOM_CHANNEL, PRIVATE_CHANNEL):
+            if user_id not in self.fake.channels[channel].members:
+                self.fake.join(channel, user_id)
 
     def _admin_id(self) -> str:
         admins = self.crewbot.config.slack.admins
@@ -189,6 +214,7 @@ class Emulator:
             admins.append(user_id_for(ADMIN_USER))
         self.names[ADMIN_USER] = admins[0]
         self.fake.add_user(admins[0], ADMIN_USER, is_admin=True)
+        self._join_channels(admins[0])
         return admins[0]
 
     def user(self, name: str) -> str:
@@ -199,6 +225,7 @@ class Emulator:
         user_id = user_id_for(name)
         self.names[name] = user_id
         self.fake.add_user(user_id, name)
+        self._join_channels(user_id)
         return user_id
 
     def act_as(self, name: str) -> str:
@@ -322,7 +349,15 @@ class Emulator:
         return self.send_event(event, event_id=event_id, retry=retry)
 
     def mention(self, text: str, channel: str = GENERAL_CHANNEL) -> Turn:
-        """The current user mentions Crewbot in a channel."""
+        """The current user mentions Crewbot in a channel (a channel not yet in the workspace is created
+        with Crewbot and the user in it; Slack delivers mentions only from channels the bot is in)."""
+        known = self.fake.channels.get(channel)
+        if known is None:
+            self.fake.add_channel(channel, channel.lower(), members=[self.fake.bot_user_id, self.current_user])
+        elif self.fake.bot_user_id not in known.members:
+            raise EmulatorError(f"Crewbot is not in #{known.name}: Slack would not deliver the mention (/invite it)")
+        elif self.current_user not in known.members:
+            self.fake.join(channel, self.current_user)
         body = f"<@{self.fake.bot_user_id}> {text}"
         message = self.fake.add_user_message(channel, self.current_user, body)
         event = {
@@ -523,13 +558,27 @@ class Emulator:
         for i, output in enumerate(outputs):
             if output.message is not None and last[id(output.message)] != i:
                 continue
-            if output.user not in (None, self.current_user) and output.kind not in {"form_errors"}:
+            if not self.sees(output):
                 continue
             lines.extend(_render_output(output, bot, self.user_name))
         return lines
 
+    def sees(self, output: Output, user_id: str | None = None) -> bool:
+        """Whether Slack shows ``output`` to ``user_id`` (default: the current user): their modals, home
+        tab and ephemeral messages, and messages in conversations they are a member of."""
+        user_id = user_id or self.current_user
+        if output.kind == "form_errors":
+            return True
+        if output.user is not None:
+            return output.user == user_id
+        if output.message is not None:
+            with self.fake._lock:
+                return self.fake.can_see(user_id, output.message)
+        return True
+
     def last_output_text(self, outputs: list[Output]) -> str:
-        return "\n".join(_render_output_plain(o, self.user_name) for o in outputs)
+        """What ``expect`` matches: the outputs the current user sees, as plain text."""
+        return "\n".join(_render_output_plain(o, self.user_name) for o in outputs if self.sees(o))
 
 
 def _render_output(output: Output, bot: str, user_name: Any) -> list[str]:

@@ -3,7 +3,9 @@
 ``crewbot manifest`` writes it (``manifests/slack-app.json`` for HTTP delivery to the Lambda,
 ``manifests/slack-app.socket-mode.json`` for Socket Mode); ``--check`` fails when the committed file
 differs from what the enabled plugins register now, so CI catches a command added without
-regenerating. The shape follows Slack's manifest schema 1.0.0 (validated in the tests).
+regenerating. The shape follows Slack's manifest schema 1.0.0 (validated in the tests). The bot
+scopes are derived from the code (:mod:`bot.slack.scopes`): nothing is requested that no enabled code
+uses, and a new Web API call changes the manifest.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.resources import data_dir
 from bot.slack.registry import Registrations, collect_registrations
+from bot.slack.scopes import DerivedScopes, active_plugins, core_paths, derive, plugin_paths
 
 if TYPE_CHECKING:
     from bot.runtime import Crewbot
@@ -25,19 +28,9 @@ PLACEHOLDER_URL = "https://crewbot.example.invalid/slack/events"
 
 DESCRIPTION = "Chat-ops with AI agents: meeting preparation and project delivery, right in Slack."
 
-#: What the core itself needs: posting, DMs, mentions, user lookups, the agent status/stream, uploads.
-CORE_SCOPES = (
-    "app_mentions:read",
-    "assistant:write",
-    "chat:write",
-    "files:write",
-    "im:history",
-    "im:read",
-    "im:write",
-    "users:read",
-)
-#: Events the core handles, and the scope each needs (None: none beyond the core's).
-CORE_EVENTS = {"app_home_opened": None, "app_mention": "app_mentions:read", "message.im": "im:history"}
+#: Events the core handles (DMs, mentions, the home tab); their scopes come from
+#: :data:`bot.slack.scopes.EVENT_SCOPES`.
+CORE_EVENTS = ("app_home_opened", "app_mention", "message.im")
 
 SUGGESTED_PROMPTS = (
     {"title": "Prepare my next meeting", "message": "What do I need to prepare for my next meeting?"},
@@ -59,26 +52,16 @@ def build_manifest(
     if url is not None and not url.startswith(("https://", "http://")):
         raise ValueError(f"--request-url must be an http(s) URL, got {url!r}")
     name = crewbot.config.slack.app_name
-    scopes = set(CORE_SCOPES)
-    events = set(CORE_EVENTS)
-    for event_type, handlers in regs.events.items():
-        events.add(event_type)
-        for handler in handlers:
-            scopes.update(handler.scopes)
-    if any(getattr(r, "channel_messages", False) for r in crewbot.plugins.items("register_conversation_routes")):
-        # A conversation route answers plain messages in channels (e.g. a project's PM in its channel).
-        events.update({"message.channels", "message.groups"})
-        scopes.update({"channels:history", "groups:history"})
+    events = subscribed_events(crewbot, regs)
+    scopes = derive_scopes(crewbot, regs).scopes
     features: dict[str, Any] = {
         "app_home": {"home_tab_enabled": True, "messages_tab_enabled": True, "messages_tab_read_only_enabled": False},
         "bot_user": {"display_name": crewbot.config.project, "always_online": True},
         "agent_view": {"agent_description": DESCRIPTION, "suggested_prompts": list(SUGGESTED_PROMPTS)},
     }
     if regs.commands:
-        scopes.add("commands")
         features["slash_commands"] = [_command(c, url) for c in sorted(regs.commands.values(), key=lambda c: c.name)]
     if regs.shortcuts:
-        scopes.add("commands")
         features["shortcuts"] = [
             {"name": s.name, "type": s.type, "callback_id": s.callback_id, "description": s.description}
             for s in sorted(regs.shortcuts.values(), key=lambda s: s.callback_id)
@@ -101,6 +84,29 @@ def build_manifest(
             "token_rotation_enabled": False,
         },
     }
+
+
+def subscribed_events(crewbot: Crewbot, regs: Registrations) -> set[str]:
+    """The bot events the app subscribes to: the core's, the plugins' handlers', and channel messages
+    when a conversation route answers plain messages in channels (a project's PM in its channel)."""
+    events = set(CORE_EVENTS) | set(regs.events)
+    if any(getattr(r, "channel_messages", False) for r in crewbot.plugins.items("register_conversation_routes")):
+        events.update({"message.channels", "message.groups"})
+    return events
+
+
+def derive_scopes(crewbot: Crewbot, registrations: Registrations | None = None) -> DerivedScopes:
+    """The bot scopes the enabled code needs: from the Web API methods the core and the enabled
+    plugins call, the events subscribed to, and slash commands or shortcuts."""
+    regs = registrations or collect_registrations(crewbot.plugins)
+    paths = core_paths() + plugin_paths(active_plugins(crewbot.plugins))
+    declared = {event: [s for h in handlers for s in h.scopes] for event, handlers in regs.events.items()}
+    return derive(
+        paths,
+        subscribed_events(crewbot, regs),
+        has_commands=bool(regs.commands or regs.shortcuts),
+        declared=declared,
+    )
 
 
 def _command(command: Any, url: str | None) -> dict[str, Any]:

@@ -48,6 +48,8 @@ as admin
 /secret
 expect admin things done
 advance 2h
+expect-not Reminder
+as dev
 expect Reminder
 """
 

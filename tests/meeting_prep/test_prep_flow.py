@@ -113,6 +113,9 @@ def test_prep_chat_materials_and_reminder(prep_emulator_factory: Any, tmp_path: 
 
 def test_a_non_owner_cannot_press_the_buttons(prep_emulator_factory: Any, tmp_path: Path) -> None:
     emulator = prep_emulator_factory(config_file=_config(tmp_path, _ics(tmp_path / "c.ics", _leadership_in(30))))
+    # Notified in a channel mallory is in too (a DM's buttons are only ever shown to its owner).
+    emulator.crewbot.records.users.get_or_create("UDEV")
+    emulator.crewbot.records.users.update("UDEV", settings={"meeting_prep": {"notification_channel": "C0GENERAL"}})
     emulator.play("""
         /prep sync
         as mallory

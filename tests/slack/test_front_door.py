@@ -11,6 +11,7 @@ import logging
 import os
 import time
 from collections.abc import Iterator
+from concurrent.futures import Executor, Future
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -270,8 +271,22 @@ class _Socket:
         self.acks.append(response.envelope_id)
 
 
+class _Inline(Executor):
+    """Runs submitted work at once, so an envelope's listeners have finished when ``respond`` returns."""
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except Exception as exc:
+            future.set_exception(exc)
+        return future
+
+
 def test_fuzzed_socket_mode_envelopes_are_acknowledged_and_never_raise(entry: Emulator) -> None:
     app = build_socket_mode_app(entry.crewbot, entry.client)
+    app.listener_runner.listener_executor = _Inline()
+    app.listener_runner.lazy_listener_runner.executor = _Inline()  # type: ignore[attr-defined]
     socket = _Socket()
     bodies = [b for b in _bodies(entry)]
     kinds = {"application/json": "events_api"}
@@ -304,8 +319,6 @@ def test_fuzzed_socket_mode_envelopes_are_acknowledged_and_never_raise(entry: Em
             assert snapshot(entry) == before
 
     check()
-    # Lazy listeners run on Bolt's threads in Socket Mode: give them a moment to finish.
-    time.sleep(0.2)
 
 
 # -- the defects, one by one ---------------------------------------------------------------------------

@@ -21,12 +21,16 @@ def fake() -> Iterator[FakeSlack]:
 
 
 def _reply(fake: FakeSlack, **kwargs: object) -> tuple[SlackReply, IncomingMessage]:
-    root = fake.add_user_message("DALICE", "UALICE", "question")
+    root = fake.add_user_message(fake.dm_channel("UALICE"), "UALICE", "question")
     message = IncomingMessage(
-        user_id="UALICE", channel_id="DALICE", thread_ts=root.ts, text="question", ts=root.ts, team_id=fake.team_id
+        user_id="UALICE", channel_id=DM, thread_ts=root.ts, text="question", ts=root.ts, team_id=fake.team_id
     )
     client = WebClient(token=fake.token, base_url=fake.base_url)
     return SlackReply(client, message, **kwargs), message  # type: ignore[arg-type]
+
+
+#: The DM of UALICE with the bot, as the fake Slack names it.
+DM = "D000ALICE"
 
 
 def _methods(fake: FakeSlack) -> list[str]:
@@ -36,14 +40,14 @@ def _methods(fake: FakeSlack) -> list[str]:
 def test_native_status_and_stream(fake: FakeSlack) -> None:
     reply, message = _reply(fake)
     reply.status("thinking…")
-    assert fake.statuses[("DALICE", message.thread_ts)] == "thinking…"
+    assert fake.statuses[(DM, message.thread_ts)] == "thinking…"
     text = reply.stream(iter(["Your ", "meeting ", "is at 10:00." * 40]))
     assert _methods(fake)[:2] == ["assistant.threads.setStatus", "chat.startStream"]
     assert _methods(fake)[-1] == "chat.stopStream"
-    streamed = fake.find_message("DALICE", reply.posted[-1])
+    streamed = fake.find_message(DM, reply.posted[-1])
     assert streamed is not None and streamed.text == text and not streamed.streaming
     assert streamed.thread_ts == message.thread_ts
-    assert ("DALICE", message.thread_ts) not in fake.statuses  # replying clears the status
+    assert (DM, message.thread_ts) not in fake.statuses  # replying clears the status
 
 
 def test_fallback_to_post_and_update_when_native_calls_are_refused(fake: FakeSlack) -> None:
@@ -52,10 +56,10 @@ def test_fallback_to_post_and_update_when_native_calls_are_refused(fake: FakeSla
     reply, _ = _reply(fake, update_interval=0.0)
     reply.status("thinking…")
     placeholder = reply.posted[0]
-    assert fake.find_message("DALICE", placeholder).text == "_thinking…_"  # type: ignore[union-attr]
+    assert fake.find_message(DM, placeholder).text == "_thinking…_"  # type: ignore[union-attr]
     text = reply.stream(iter(["one ", "two ", "three"]))
     assert text == "one two three"
-    final = fake.find_message("DALICE", placeholder)
+    final = fake.find_message(DM, placeholder)
     assert final is not None and final.text == "one two three"  # the placeholder became the answer
     assert "chat.update" in _methods(fake) and "chat.stopStream" not in _methods(fake)
 
