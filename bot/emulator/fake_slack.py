@@ -183,6 +183,9 @@ class FakeSlack:
         self.response_targets: dict[str, ResponseTarget] = {}
         #: Methods to refuse with the given error code (to exercise a caller's fallbacks), by method name.
         self.refuse: dict[str, str] = {}
+        #: Socket Mode: the app-level token and the websocket URL ``apps.connections.open`` hands out.
+        self.app_token: str | None = None
+        self.socket_mode_url: str | None = None
         #: Seconds a file download waits before answering (a slow network, in tests).
         self.download_delay = 0.0
         self._lock = threading.RLock()
@@ -521,6 +524,8 @@ class FakeSlack:
             self, "_m_" + method.replace(".", "_"), None
         )
         try:
+            if method == "apps.connections.open":
+                return self._connections_open(authorization)
             if authorization.removeprefix("Bearer ").strip() != self.token and args.get("token") != self.token:
                 raise SlackError("invalid_auth" if authorization or args.get("token") else "not_authed")
             if handler is None:
@@ -536,6 +541,19 @@ class FakeSlack:
             self.calls.append(ApiCall(method, args, response))
         if not response["ok"]:
             logger.info("fake slack: %s refused: %s %s", method, response.get("error"), exc_detail(response))
+        return response
+
+    def _connections_open(self, authorization: str) -> dict[str, Any]:
+        # Socket Mode: the app-level token gets the URL of a websocket (a test's local server).
+        token = authorization.removeprefix("Bearer ").strip()
+        if self.app_token is None or token != self.app_token:
+            response: dict[str, Any] = {"ok": False, "error": "invalid_auth"}
+        elif not self.socket_mode_url:
+            response = {"ok": False, "error": "not_allowed_token_type"}
+        else:
+            response = {"ok": True, "url": self.socket_mode_url}
+        with self._lock:
+            self.calls.append(ApiCall("apps.connections.open", {}, response))
         return response
 
     def _check_scope(self, method: str, args: dict[str, Any]) -> None:

@@ -45,7 +45,8 @@ def block_problems(blocks: Any, pointer: str = "/blocks", limit: int = MAX_MESSA
             if parsed is None:
                 problems.append(_problem(f"unsupported type: {block.get('type')!s}", f"{where}/type"))
                 continue
-            parsed.validate_json()
+            # to_dict() validates the block and every element and text object in it.
+            parsed.to_dict()
         except SlackObjectFormationError as exc:
             problems.append(_problem(str(exc), where))
         except (TypeError, ValueError, KeyError, AttributeError) as exc:
@@ -115,7 +116,7 @@ def view_problems(view: Any) -> list[str]:
         # The models check the rest of the view (input blocks only in modals, and the like).
         fields = {k: v for k, v in view.items() if k in _VIEW_FIELDS}
         try:
-            View(**fields).validate_json()
+            View(**fields).to_dict()
         except SlackObjectFormationError as exc:
             problems.append(_problem(str(exc), "/view"))
         except (TypeError, ValueError, KeyError, AttributeError) as exc:

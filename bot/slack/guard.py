@@ -156,6 +156,24 @@ _ITEM_FIELDS: dict[str, dict[str, tuple[type, ...]]] = {
 }
 
 
+#: Payload types Bolt's matchers read ``actions[0]`` of.
+_NEEDS_ACTIONS = {"block_actions", "interactive_message"}
+#: Fields Bolt's matchers index for each payload type.
+_NEEDS_FIELDS: dict[str, tuple[str, ...]] = {
+    "event_callback": ("event",),
+    "block_suggestion": ("action_id",),
+    "interactive_message": ("callback_id",),
+    "dialog_submission": ("callback_id",),
+    "dialog_suggestion": ("callback_id",),
+    "dialog_cancellation": ("callback_id",),
+    "shortcut": ("callback_id",),
+    "message_action": ("callback_id",),
+    "workflow_step_edit": ("callback_id",),
+    "view_submission": ("view",),
+    "view_closed": ("view",),
+}
+
+
 def _wrong(where: str, value: Any, allowed: tuple[type, ...]) -> str | None:
     if isinstance(value, bool) and bool not in allowed:
         return f"{where} is a boolean"
@@ -185,6 +203,12 @@ def shape_problem(body: Any) -> str | None:
             for field_name, allowed in fields.items():
                 if field_name in item and (problem := _wrong(f"{name}[{i}].{field_name}", item[field_name], allowed)):
                     return problem
+    kind = body.get("type")
+    if kind in _NEEDS_ACTIONS and not body.get("actions"):
+        return f"a {kind} payload without actions"
+    for name in _NEEDS_FIELDS.get(str(kind), ()):
+        if not isinstance(body.get(name), (str, dict)) or not body.get(name):
+            return f"a {kind} payload without {name}"
     event = body.get("event")
     if isinstance(event, dict):
         for i, item in enumerate(event.get("files") or []):

@@ -35,4 +35,11 @@ class GuardedRequestHandler(SlackRequestHandler):
             ref = new_reference()
             logger.error("Slack request failed inside Bolt (error reference %s): %s", ref, exc, exc_info=exc)
             return Refusal(400, "unprocessable").lambda_response()
+        if int(response.get("statusCode") or 0) >= 500:
+            # Bolt answers 500 when its own parsing of a signed request fails (handlers run inside
+            # Crewbot's error boundary and never get here); redelivering it would fail the same way.
+            logger.error(
+                "Bolt could not process a signed Slack request (HTTP %s): answered 400", response["statusCode"]
+            )
+            return Refusal(400, "unprocessable").lambda_response()
         return response

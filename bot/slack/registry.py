@@ -112,12 +112,17 @@ class ViewSubmission:
     """A handler for a modal's submission, by the view's ``callback_id``.
 
     It runs before the acknowledgement (so it can return validation errors with
-    ``ack(response_action="errors", errors={...})``); start slow work from it in a thread or queue.
+    ``ack(response_action="errors", errors={...})``) and must not do I/O: Slack wants the answer
+    within 3 seconds. Slow work (downloads, model calls, Web API calls) goes in ``lazy``, which runs
+    after the acknowledgement with the same arguments (on Lambda, in a fresh invocation); the handler
+    typically acks with ``response_action="update"`` to a "working on it" view that ``lazy`` then
+    updates with ``views.update``.
     """
 
     callback_id: str
     handler: Handler
     admin_only: bool = False
+    lazy: Handler | None = None
 
     def __post_init__(self) -> None:
         _check_id("callback_id", self.callback_id)

@@ -152,7 +152,7 @@ def _web_methods() -> dict[str, str]:
 
     names = {}
     for name, _ in inspect.getmembers(WebClient, inspect.isfunction):
-        if name.startswith("_") or "_" not in name or name in _COMPOSITE:
+        if name.startswith("_") or "_" not in name or name in _COMPOSITE or name == "api_call":
             continue
         names[name] = name.replace("_", ".")
     return names

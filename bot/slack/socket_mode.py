@@ -53,6 +53,9 @@ def respond(app: App, client: BaseSocketModeClient, req: SocketModeRequest) -> i
                 payload = json.loads(response.body) if content_type.startswith("application/json") else None
                 if payload is None:
                     payload = {"text": response.body}
+            elif status >= 500:
+                logger.error("Bolt could not process Socket Mode envelope %s (HTTP %s)", req.envelope_id, status)
+                status = 400
             elif status != 200:
                 logger.info("Socket Mode envelope %s answered %s: %s", req.envelope_id, status, response.body)
         except Exception as exc:

@@ -68,7 +68,7 @@ def register_actions() -> list[Any]:
     from plugins.projects import slack_ui as ui
 
     return [
-        ViewSubmission(ui.NEW_VIEW, slack.submit_new_project),
+        ViewSubmission(ui.NEW_VIEW, slack.submit_new_project, lazy=slack.create_new_project),
         Action(ui.APPROVE, slack.on_approve),
         Action(ui.REVISE, slack.on_revise),
         ViewSubmission(ui.APPROVE_VIEW, slack.submit_approval),

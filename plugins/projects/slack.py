@@ -18,17 +18,20 @@ from bot.api import tell_user
 from plugins.projects.crew import PHASE_ORDER, PHASES
 from plugins.projects.items import AlreadyDecided
 from plugins.projects.records import project_records
-from plugins.projects.service import NotApprover, ProjectError, ProjectNameError, project_service
+from plugins.projects.service import NotApprover, ProjectError, project_service
 from plugins.projects.slack_ui import (
     RATINGS,
     answer_view,
+    channel_problem,
     decided_blocks,
     feedback_view,
     new_project_view,
     post,
+    progress_view,
     question_blocks,
     ratings_view,
     survey_view,
+    tell_in_dm,
     update,
 )
 from plugins.projects.sow import MAX_SOW_BYTES, SowError, read_sow_file
@@ -289,43 +292,80 @@ def _download(client: Any, file: dict[str, Any]) -> tuple[str, bytes]:
     return name, data
 
 
-def submit_new_project(ack: Any, body: dict[str, Any], view: dict[str, Any], client: Any, crewbot: Any) -> None:
+def _new_project_form(view: dict[str, Any]) -> tuple[str, str, list[dict[str, Any]], str]:
     values = view["state"]["values"]
-    user = body["user"]["id"]
     name = (_value(values, "name").get("value") or "").strip()
     text = _value(values, "sow_text").get("value") or ""
     files = _value(values, "sow_file").get("files") or []
     channel = _value(values, "channel").get("selected_conversation") or view.get("private_metadata") or ""
+    return name, text, files, channel
+
+
+def submit_new_project(ack: Any, view: dict[str, Any]) -> None:
+    """Check the form (no I/O: Slack wants the answer within 3 seconds) and show that the SOW is being
+    read; :func:`create_new_project` does the rest after the acknowledgement."""
+    name, text, files, channel = _new_project_form(view)
+    errors = {}
+    if not name:
+        errors["name"] = "Give the project a name"
+    if not files and not text.strip():
+        errors["sow_text"] = "Paste the Statement of Work, or share it as a file"
+    if not channel:
+        errors["channel"] = "Choose the project's channel"
+    if errors:
+        ack(response_action="errors", errors=errors)
+        return
+    ack(response_action="update", view=progress_view(f"⏳ Reading your SOW for *{name}*…"))
+
+
+def create_new_project(body: dict[str, Any], view: dict[str, Any], client: Any, crewbot: Any) -> None:
+    """After the acknowledgement: check the channel (joining a public one), read the SOW, create and
+    start the project. Every outcome is shown in the modal, and failures also in a DM."""
+    from slack_sdk.errors import SlackApiError
+
+    user = body["user"]["id"]
+    name, text, files, channel = _new_project_form(view)
+
+    def show(message: str, *, failed: bool) -> None:
+        try:
+            client.views_update(view_id=view["id"], view=progress_view(message, done=True))
+        except SlackApiError as exc:  # the modal was closed: the user still hears about a failure
+            logger.info("new-project modal gone (%s)", exc.response.get("error"))
+            if failed:
+                tell_in_dm(client, user, message)
+
+    problem = channel_problem(client, channel, crewbot.config.slack.app_name)
+    if problem:
+        show(f"⚠️ *{name}* was not started: {problem}", failed=True)
+        return
     source = "text"
     try:
         if files:
             file_name, data = _download(client, files[0])
             text, source = read_sow_file(file_name, data), f"file {file_name}"
-        elif not text.strip():
-            ack(response_action="errors", errors={"sow_text": "Paste the Statement of Work, or share it as a file"})
-            return
-    except SowError as exc:
-        ack(response_action="errors", errors={"sow_file" if files else "sow_text": str(exc)[:150]})
-        return
-    service = project_service(crewbot)
-    try:
+        service = project_service(crewbot)
         project = service.create(name=name, sow_text=text, channel_id=channel, user_id=user, source=source, start=False)
-    except ProjectError as exc:
-        field = "name" if isinstance(exc, ProjectNameError) else ("sow_file" if files else "sow_text")
-        ack(response_action="errors", errors={field: str(exc)[:150]})
+    except (SowError, ProjectError) as exc:
+        show(f"⚠️ *{name}* was not started: {exc}.", failed=True)
         return
-    ack()
     sow = project.sow
     counts = ", ".join(
         f"{len(sow.get(k) or [])} {k.replace('_', ' ')}"
         for k in ("objectives", "requirements", "deliverables", "acceptance_criteria")
     )
-    post(
+    posted = post(
         crewbot,
         channel,
         f"📄 <@{user}> started *{project.name}* from a SOW ({source}; read by the "
         f"{sow.get('parsed_by')}: {counts}). Approvers: "
         f"{', '.join(f'<@{u}>' for u in project.approvers)}.",
+        on_behalf_of=user,
+    )
+    show(
+        f"✅ *{project.name}* started: follow it in <#{channel}>."
+        if posted
+        else f"⚠️ *{project.name}* was created, but I could not post in <#{channel}>.",
+        failed=not posted,
     )
     service.start(project)
 

@@ -34,8 +34,10 @@ def post(
     text: str,
     blocks: list[dict[str, Any]] | None = None,
     thread_ts: str | None = None,
+    on_behalf_of: str | None = None,
 ) -> str | None:
-    """Post to ``channel``; returns the message ts, or ``None`` when Slack is not configured or refuses."""
+    """Post to ``channel``; returns the message ts, or ``None`` when Slack is not configured or refuses.
+    When Slack refuses and ``on_behalf_of`` (the user who asked) is given, that user is told in a DM."""
     if not channel:
         return None
     from slack_sdk.errors import SlackApiError
@@ -43,16 +45,64 @@ def post(
     from bot.api import SecretNotFound, slack_client
 
     try:
-        response = slack_client(crewbot).chat_postMessage(
-            channel=channel, text=text, blocks=blocks, thread_ts=thread_ts
-        )
+        client = slack_client(crewbot)
+        response = client.chat_postMessage(channel=channel, text=text, blocks=blocks, thread_ts=thread_ts)
     except SecretNotFound:
         logger.warning("no Slack bot token: not posting to %s: %s", channel, text[:80])
         return None
     except SlackApiError as exc:
-        logger.error("could not post to %s: %s", channel, exc.response.get("error"))
+        error = exc.response.get("error")
+        logger.error("could not post to %s: %s", channel, error)
+        if on_behalf_of:
+            tell_in_dm(client, on_behalf_of, f"I could not post in <#{channel}> ({error}): {text[:300]}")
         return None
     return str(response.get("ts") or "") or None
+
+
+def tell_in_dm(client: Any, user_id: str, text: str) -> None:
+    """A DM to ``user_id``; a failure is logged (there is nobody left to tell)."""
+    from slack_sdk.errors import SlackApiError
+
+    try:
+        client.chat_postMessage(channel=user_id, text=text)
+    except SlackApiError as exc:
+        logger.error("could not tell %s either: %s", user_id, exc.response.get("error"))
+
+
+def channel_problem(client: Any, channel: str, app_name: str) -> str | None:
+    """None when Crewbot can post in ``channel`` (a public channel it is not in is joined), else what
+    the user has to do, as a sentence."""
+    from slack_sdk.errors import SlackApiError
+
+    if channel.startswith("D"):
+        return None  # a DM with Crewbot (where `/project new` was run): Crewbot is always in it
+    invite = f"type `/invite @{app_name}` in <#{channel}>, then start the project again"
+    try:
+        info = client.conversations_info(channel=channel)["channel"]
+    except SlackApiError as exc:
+        if exc.response.get("error") == "channel_not_found":
+            return f"I can't see <#{channel}> (a private channel I am not in?): {invite}."
+        return f"I could not check <#{channel}> ({exc.response.get('error')}); try again in a minute."
+    if info.get("is_im") or info.get("is_member"):
+        return None
+    if info.get("is_private") or info.get("is_archived"):
+        return f"I am not in <#{channel}>: {invite}."
+    try:
+        client.conversations_join(channel=channel)
+    except SlackApiError as exc:
+        return f"I could not join <#{channel}> ({exc.response.get('error')}): {invite}."
+    return None
+
+
+def progress_view(text: str, *, done: bool = False) -> dict[str, Any]:
+    """The new-project modal while Crewbot works on a submission, and with its outcome."""
+    return {
+        "type": "modal",
+        "callback_id": NEW_VIEW + "_progress",
+        "title": {"type": "plain_text", "text": "New project"},
+        "close": {"type": "plain_text", "text": "Close" if done else "Hide"},
+        "blocks": [_section(text)],
+    }
 
 
 def update(

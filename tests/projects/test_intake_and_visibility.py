@@ -28,8 +28,9 @@ def test_bad_sow_files_are_refused_in_the_form(emu: Any, tmp_path: Path, name: s
     path.write_bytes(content)
     emu.command("/project new")
     turn = emu.submit({"name": "Bad", "sow_file": str(path)})
-    assert turn.text.startswith(f"sow_file: {name}") and error in turn.text
-    assert emu.fake.open_modal(emu.user("dev")) is not None  # the form stays open to fix it
+    # The file is read after the acknowledgement: the modal then says what was wrong.
+    assert "*Bad* was not started" in turn.text and name in turn.text and error in turn.text
+    assert emu.fake.open_modal(emu.user("dev")) is not None
     assert project_records(emu.crewbot).projects.by_name("Bad") == []
 
 
@@ -39,7 +40,7 @@ def test_a_form_without_any_sow_or_with_a_taken_name_is_refused(emu: Any) -> Non
     new_project(emu)
     emu.command("/project new")
     assert (
-        "name: there is already a project called 'acme STORE'"
+        "there is already a project called 'acme STORE'"
         in emu.submit({"name": "acme STORE", "sow_text": SAMPLE_SOW}).text
     )
 

@@ -31,8 +31,8 @@ from tests.slack.conftest import DemoPlugin
 
 REPO = Path(__file__).resolve().parents[2]
 ALLOWED = {200, 400, 401, 404}
-#: Examples per fuzz test; raise it for a longer run (CREWBOT_FUZZ_EXAMPLES=2000).
-EXAMPLES = int(os.environ.get("CREWBOT_FUZZ_EXAMPLES", "120"))
+#: Examples per fuzz test; raise it for a longer run (SLACK_FUZZ_EXAMPLES=2000).
+EXAMPLES = int(os.environ.get("SLACK_FUZZ_EXAMPLES", "120"))
 
 
 def _corpus() -> list[dict[str, Any]]:
