@@ -59,6 +59,10 @@ def aws_crewbot(aws_env: None, tmp_path: Path) -> Iterator[Crewbot]:
             yield crewbot
         finally:
             crewbot.close()
+            # Powertools caches secret values process-wide for 5 minutes: later tests must not see these.
+            from aws_lambda_powertools.utilities import parameters
+
+            parameters.clear_caches()
 
 
 def run_cli(crewbot: Crewbot, argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
