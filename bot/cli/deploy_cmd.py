@@ -1,4 +1,4 @@
-"""``crewbot deploy catalog | verify``: what Terraform deploys (from the enabled plugins), and whether the
+"""``crewbot deploy catalog | verify | rollback | promote | destroy``: what Terraform deploys (from the enabled plugins), and whether the
 deployment answers."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from bot.cli.context import CliContext
 
 
 def add_to(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("deploy", help="the AWS deployment: catalog, verify, rollback, promote")
+    parser = sub.add_parser("deploy", help="the AWS deployment: catalog, verify, rollback, promote, destroy")
     commands = parser.add_subparsers(dest="deploy_command", metavar="STEP", required=True)
     catalog = commands.add_parser(
         "catalog", help="the functions, workflows, schedules, rules, queues and tables the enabled plugins deploy"
@@ -42,6 +42,48 @@ def add_to(sub: argparse._SubParsersAction) -> None:
         move.add_argument("--function", metavar="NAME", help="only this function (logical name, e.g. bot)")
         move.add_argument("--dry-run", action="store_true", help="say where the aliases would go, change nothing")
         move.set_defaults(func=run_move, step=step)
+    destroy = commands.add_parser(
+        "destroy", help="terraform destroy: everything but the data (--keep-data) or everything (--force)"
+    )
+    mode = destroy.add_mutually_exclusive_group(required=True)
+    mode.add_argument(
+        "--keep-data", action="store_true", help="keep tables, buckets, the KMS key and the secrets (in AWS and state)"
+    )
+    mode.add_argument("--force", action="store_true", help="destroy the data too, after typing the deployment's name")
+    destroy.add_argument("--dir", type=Path, default=Path("infra/terraform"), help="the Terraform root module")
+    destroy.add_argument("--var-file", action="append", default=[], metavar="FILE", help="passed to terraform")
+    destroy.add_argument("--terraform", default="terraform", metavar="PATH", help="the terraform executable")
+    destroy.add_argument("--dry-run", action="store_true", help="print what would be kept and run, change nothing")
+    destroy.set_defaults(func=run_destroy)
+
+
+def run_destroy(ctx: CliContext) -> int:
+    from bot.deploy.destroy import execute, plan_destroy, state_list
+
+    args = ctx.args
+    try:
+        state = state_list(args.terraform, args.dir)
+    except (RuntimeError, OSError) as exc:
+        print(f"crewbot deploy destroy: {exc}", file=sys.stderr)
+        return 2
+    var_args = [f"-var-file={f}" for f in args.var_file]
+    plan = plan_destroy(state, keep_data=args.keep_data, var_args=var_args)
+    ctx.print(f"destroys {len(plan.destroyed)} resources, keeps {len(plan.kept)}:")
+    for address in plan.kept:
+        ctx.print(f"  keep {address}")
+    for command in plan.commands:
+        ctx.print(f"  run  terraform {' '.join(command[:2])} ...")
+    if args.dry_run or not plan.commands:
+        ctx.print("nothing destroyed" + (" (dry run)" if args.dry_run else ": only kept resources are left"))
+        return 0
+    if args.force:
+        # The data cannot come back: the operator types the deployment's name, not just "yes".
+        name = f"{ctx.crewbot.config.project}-{ctx.crewbot.config.environment}"
+        answer = input(f"This deletes every table, bucket, secret and the KMS key of {name}. Type {name}: ")
+        if answer.strip() != name:
+            print("crewbot deploy destroy: not confirmed, nothing destroyed", file=sys.stderr)
+            return 1
+    return execute(plan, args.terraform, args.dir)
 
 
 def run_move(ctx: CliContext) -> int:
