@@ -1,5 +1,5 @@
-"""``crewbot deploy catalog | verify | rollback | promote | destroy``: what Terraform deploys (from the enabled plugins), and whether the
-deployment answers."""
+"""``crewbot deploy catalog | verify | rollback | promote | destroy``: what Terraform deploys (from the enabled
+plugins), whether the deployment answers, moving the ``live`` aliases, and tearing it down."""
 
 from __future__ import annotations
 

@@ -151,7 +151,7 @@ def test_the_kept_modules_hold_the_data_and_depend_only_on_each_other() -> None:
         if module.name not in ("data", "secrets") and module.is_dir():
             assert not _resource_types(module) & data_types, f"modules/{module.name} holds data --keep-data destroys"
     main: dict[str, Any] = parse(TF / "main.tf")
-    blocks = {name.strip("\""): body for block in main["module"] for name, body in block.items()}
+    blocks = {name.strip('"'): body for block in main["module"] for name, body in block.items()}
     kept = {m.removeprefix("module.") for m in KEPT_MODULES}
     for name in kept:
         refs = set(re.findall(r"module\.([a-z_]+)", json.dumps(blocks[name])))
