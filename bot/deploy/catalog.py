@@ -320,6 +320,8 @@ class Catalog:
     secrets: tuple[str, ...]
     #: The Bedrock models and inference profiles the configuration's profiles name: the only ones granted.
     models: tuple[dict[str, str | None], ...] = ()
+    #: The registered agents' names: the dimension values of their metrics (dashboard, latency alarms).
+    agents: tuple[str, ...] = ()
 
     def as_json(self) -> dict[str, Any]:
         """The catalog file Terraform reads (``jsondecode``): plain JSON, lists for tuples."""
@@ -347,6 +349,7 @@ class Catalog:
             "buckets": list(self.buckets),
             "secrets": list(self.secrets),
             "models": [dict(m) for m in self.models],
+            "agents": list(self.agents),
             # For people: the IAM actions of each function (Terraform puts them on the named resources).
             "iam": {
                 name: {kind: list(actions) for kind, actions in function_actions(spec).items()}
@@ -527,7 +530,10 @@ def build_catalog(crewbot: Any) -> Catalog:
         for _, p in sorted(crewbot.config.models.profiles.items())
         if p.provider == "bedrock" and p.model_id
     )
-    return Catalog(functions, tasks, queues, workflows, schedules, event_rules, tables, tuple(BUCKETS), secrets, models)
+    agents = tuple(sorted(crewbot.agents.registry.agents))
+    return Catalog(
+        functions, tasks, queues, workflows, schedules, event_rules, tables, tuple(BUCKETS), secrets, models, agents
+    )
 
 
 def _access_kwargs(access: Access) -> dict[str, object]:

@@ -29,6 +29,8 @@ locals {
   schedules = local.catalog.schedules
   # The Bedrock models and inference profiles the configuration's model profiles name.
   models = try(local.catalog.models, [])
+  # The registered agents (their metrics' `agent` dimension).
+  agents = try(local.catalog.agents, [])
 
   # Secrets Manager entries (values are set outside Terraform, see README.md). Paths are
   # <project>/<environment>/<name>, as bot/config/secrets.py looks them up.

@@ -256,6 +256,12 @@ module "observability" {
   monthly_budget_usd = var.monthly_budget_usd
   project_tag        = var.project
   metrics_namespace  = title(var.project)
+  essential_alarms   = var.essential_alarms
+  agents             = local.agents
+  agents_namespace   = var.project
+  slack_function     = try(module.catalog.names.functions["bot"], null)
+  calendar_function  = try(module.catalog.names.functions["schedule_calendar_monitor"], null)
+  queue_names        = values(module.catalog.names.queues)
 
   depends_on = [module.function, module.queues, module.data, module.dead_letters]
 }

@@ -64,6 +64,12 @@ variable "alarms" {
   default     = true
 }
 
+variable "essential_alarms" {
+  description = "With alarms = false, still create a small, cheap alarm set (dead letters, failed executions, the Slack function's error rate, agents' p95 latency): a few USD a month."
+  type        = bool
+  default     = false
+}
+
 variable "vpc" {
   description = "Run the functions in your VPC: private subnets (with a NAT or VPC endpoints for AWS and Slack) and security groups. null runs them outside a VPC."
   type = object({

@@ -5,9 +5,10 @@ owner       = "platform-team"
 cost_center = "engineering"
 custom_tags = {}
 
-xray         = false
-alarms       = false
-architecture = "arm64"
+xray             = false
+alarms           = false
+essential_alarms = true # a few USD a month: dead letters, failed executions, Slack errors, agent latency
+architecture     = "arm64"
 
 log_retention_days          = 7
 secret_recovery_window_days = 0 # a deleted dev secret goes at once, so the name can be reused

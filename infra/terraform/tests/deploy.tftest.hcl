@@ -82,8 +82,28 @@ variables {
   environment = "dev"
 }
 
+# Development's cheap alarm set: no per-function alarm but the Slack function's error rate, dead letters,
+# failed executions and the agents' p95 latency.
 run "plan" {
   command = plan
+
+  variables {
+    alarms           = false
+    essential_alarms = true
+  }
+
+  assert {
+    condition     = length(module.observability.alarm_names) > 0
+    error_message = "the essential alarm set is empty"
+  }
+  assert {
+    condition     = alltrue([for n in module.observability.alarm_names : can(regex("-(dlq-depth|sfn-failed|lambda-error-rate-crewbot-dev-bot$|agent-p95-latency)", n))])
+    error_message = "more than the essential alarms in dev: ${jsonencode(module.observability.alarm_names)}"
+  }
+  assert {
+    condition     = length([for n in module.observability.alarm_names : n if can(regex("-agent-p95-latency-", n))]) > 0
+    error_message = "no per-agent latency alarm: ${jsonencode(module.observability.alarm_names)}"
+  }
 }
 
 run "apply" {

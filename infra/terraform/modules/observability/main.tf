@@ -15,36 +15,46 @@ resource "aws_sns_topic_subscription" "email" {
 }
 
 locals {
-  alarms = var.enabled ? merge(
-    { for fn in var.function_names : "lambda-errors-${fn}" => {
-      namespace   = "AWS/Lambda", metric = "Errors", dimensions = { FunctionName = fn }
-      description = "Function ${fn} raised errors."
-    } },
-    { for fn in var.function_names : "lambda-throttles-${fn}" => {
-      namespace   = "AWS/Lambda", metric = "Throttles", dimensions = { FunctionName = fn }
-      description = "Function ${fn} was throttled."
-    } },
-    { for q in var.dlq_names : "dlq-depth-${q}" => {
-      namespace   = "AWS/SQS", metric = "ApproximateNumberOfMessagesVisible", dimensions = { QueueName = q }
-      description = "Messages are waiting in dead-letter queue ${q}."
-    } },
-    { for k, arn in var.state_machine_arns : "sfn-failed-${replace(k, "_", "-")}" => {
-      namespace   = "AWS/States", metric = "ExecutionsFailed", dimensions = { StateMachineArn = arn }
-      description = "Executions of state machine ${k} failed."
-    } },
-    { for k, arn in var.state_machine_arns : "sfn-timed-out-${replace(k, "_", "-")}" => {
-      namespace   = "AWS/States", metric = "ExecutionsTimedOut", dimensions = { StateMachineArn = arn }
-      description = "Executions of state machine ${k} timed out."
-    } },
-    { for t in var.table_names : "dynamodb-read-throttles-${t}" => {
-      namespace   = "AWS/DynamoDB", metric = "ReadThrottleEvents", dimensions = { TableName = t }
-      description = "Reads of table ${t} were throttled."
-    } },
-    { for t in var.table_names : "dynamodb-write-throttles-${t}" => {
-      namespace   = "AWS/DynamoDB", metric = "WriteThrottleEvents", dimensions = { TableName = t }
-      description = "Writes to table ${t} were throttled."
-    } },
-  ) : {}
+  # `enabled` creates every alarm; `essential_alarms` alone a small set (dead letters, failed executions,
+  # the Slack function's error rate, agents' p95 latency) that costs a few dollars a month in dev.
+  essential = var.enabled || var.essential_alarms
+  alarms = merge(
+    var.enabled ? merge(
+      { for fn in var.function_names : "lambda-errors-${fn}" => {
+        namespace   = "AWS/Lambda", metric = "Errors", dimensions = { FunctionName = fn }
+        description = "Function ${fn} raised errors."
+      } },
+      { for fn in var.function_names : "lambda-throttles-${fn}" => {
+        namespace   = "AWS/Lambda", metric = "Throttles", dimensions = { FunctionName = fn }
+        description = "Function ${fn} was throttled."
+      } },
+      { for k, arn in var.state_machine_arns : "sfn-timed-out-${replace(k, "_", "-")}" => {
+        namespace   = "AWS/States", metric = "ExecutionsTimedOut", dimensions = { StateMachineArn = arn }
+        description = "Executions of state machine ${k} timed out."
+      } },
+      { for t in var.table_names : "dynamodb-read-throttles-${t}" => {
+        namespace   = "AWS/DynamoDB", metric = "ReadThrottleEvents", dimensions = { TableName = t }
+        description = "Reads of table ${t} were throttled."
+      } },
+      { for t in var.table_names : "dynamodb-write-throttles-${t}" => {
+        namespace   = "AWS/DynamoDB", metric = "WriteThrottleEvents", dimensions = { TableName = t }
+        description = "Writes to table ${t} were throttled."
+      } },
+    ) : {},
+    local.essential ? merge(
+      { for q in var.dlq_names : "dlq-depth-${q}" => {
+        namespace   = "AWS/SQS", metric = "ApproximateNumberOfMessagesVisible", dimensions = { QueueName = q }
+        description = "Messages are waiting in dead-letter queue ${q}."
+      } },
+      { for k, arn in var.state_machine_arns : "sfn-failed-${replace(k, "_", "-")}" => {
+        namespace   = "AWS/States", metric = "ExecutionsFailed", dimensions = { StateMachineArn = arn }
+        description = "Executions of state machine ${k} failed."
+      } },
+    ) : {},
+  )
+  error_rate_functions = var.enabled ? toset(var.function_names) : (
+    local.essential && var.slack_function != null ? toset([var.slack_function]) : toset([])
+  )
 }
 
 resource "aws_cloudwatch_metric_alarm" "this" {
@@ -65,27 +75,73 @@ resource "aws_cloudwatch_metric_alarm" "this" {
   ok_actions          = [aws_sns_topic.alarms.arn]
 }
 
+locals {
+  # The agents' EMF metrics carry the dimensions `agent` and `service` (the project).
+  agent_metric = { for a in var.agents : a => ["agent", a, "service", var.agents_namespace] }
+  sfn          = values(var.state_machine_arns)
+  fn_widgets = [for fn in compact([var.slack_function, var.calendar_function]) : {
+    title = fn == var.slack_function ? "Slack function (${fn})" : "Calendar monitor (${fn})"
+    metrics = [
+      ["AWS/Lambda", "Invocations", "FunctionName", fn],
+      ["AWS/Lambda", "Errors", "FunctionName", fn],
+      ["AWS/Lambda", "Throttles", "FunctionName", fn],
+      ["AWS/Lambda", "Duration", "FunctionName", fn, { stat = "p95", yAxis = "right" }],
+    ]
+  }]
+  widgets = concat(
+    [
+      { title = "Agent turns", metrics = [for a, d in local.agent_metric : concat([var.agents_namespace, "Latency"], d, [{ stat = "SampleCount", label = a }])] },
+      { title = "Agent latency p50 / p95 (ms)", metrics = concat(
+        [for a, d in local.agent_metric : concat([var.agents_namespace, "Latency"], d, [{ stat = "p50", label = "${a} p50" }])],
+        [for a, d in local.agent_metric : concat([var.agents_namespace, "Latency"], d, [{ stat = "p95", label = "${a} p95" }])],
+      ) },
+      { title = "Agent tokens (input + output)", metrics = concat(
+        [for a, d in local.agent_metric : concat([var.agents_namespace, "InputTokens"], d, [{ id = "in_${replace(a, "-", "_")}", label = "${a} in" }])],
+        [for a, d in local.agent_metric : concat([var.agents_namespace, "OutputTokens"], d, [{ id = "out_${replace(a, "-", "_")}", label = "${a} out" }])],
+      ) },
+      { title = "Agent estimated cost (USD, blended price)", metrics = concat(
+        [for a, d in local.agent_metric : concat([var.agents_namespace, "InputTokens"], d, [{ id = "ci_${replace(a, "-", "_")}", visible = false }])],
+        [for a, d in local.agent_metric : concat([var.agents_namespace, "OutputTokens"], d, [{ id = "co_${replace(a, "-", "_")}", visible = false }])],
+        [for a in var.agents : [{
+          expression = "(ci_${replace(a, "-", "_")} * ${var.price_per_1k_tokens_usd.input} + co_${replace(a, "-", "_")} * ${var.price_per_1k_tokens_usd.output}) / 1000"
+          label      = a
+        }]],
+      ) },
+      { title = "Agent tool calls and errors", metrics = concat(
+        [for a, d in local.agent_metric : concat([var.agents_namespace, "ToolCalls"], d, [{ label = "${a} calls" }])],
+        [for a, d in local.agent_metric : concat([var.agents_namespace, "ToolErrors"], d, [{ label = "${a} errors" }])],
+      ) },
+      { title = "Workflow executions by status", metrics = [
+        for pair in setproduct(local.sfn, ["ExecutionsStarted", "ExecutionsSucceeded", "ExecutionsFailed", "ExecutionsTimedOut", "ExecutionsAborted"]) :
+        ["AWS/States", pair[1], "StateMachineArn", pair[0]]
+      ] },
+      { title = "Workflow duration p95 (ms)", metrics = [for arn in local.sfn : ["AWS/States", "ExecutionTime", "StateMachineArn", arn, { stat = "p95" }]] },
+    ],
+    local.fn_widgets,
+    [
+      { title = "Queue depth", metrics = [for q in var.queue_names : ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", q, { stat = "Maximum" }]] },
+      { title = "Oldest message age (s)", metrics = [for q in var.queue_names : ["AWS/SQS", "ApproximateAgeOfOldestMessage", "QueueName", q, { stat = "Maximum" }]] },
+      { title = "Dead-letter queues", metrics = [for q in var.dlq_names : ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", q, { stat = "Maximum" }]] },
+      { title = "Lambda invocations", metrics = [for fn in var.function_names : ["AWS/Lambda", "Invocations", "FunctionName", fn]] },
+      { title = "Lambda errors and throttles", metrics = concat(
+        [for fn in var.function_names : ["AWS/Lambda", "Errors", "FunctionName", fn]],
+        [for fn in var.function_names : ["AWS/Lambda", "Throttles", "FunctionName", fn]],
+      ) },
+      { title = "Lambda duration (p95)", metrics = [for fn in var.function_names : ["AWS/Lambda", "Duration", "FunctionName", fn, { stat = "p95" }]] },
+      { title = "DynamoDB throttles", metrics = concat(
+        [for t in var.table_names : ["AWS/DynamoDB", "ReadThrottleEvents", "TableName", t]],
+        [for t in var.table_names : ["AWS/DynamoDB", "WriteThrottleEvents", "TableName", t]],
+      ) },
+    ],
+  )
+  shown = [for w in local.widgets : w if length(w.metrics) > 0]
+}
+
 resource "aws_cloudwatch_dashboard" "this" {
   dashboard_name = var.dashboard_name
   dashboard_body = jsonencode({
     widgets = [
-      for i, w in [
-        { title = "Lambda invocations", metrics = [for fn in var.function_names : ["AWS/Lambda", "Invocations", "FunctionName", fn]] },
-        { title = "Lambda errors and throttles", metrics = concat(
-          [for fn in var.function_names : ["AWS/Lambda", "Errors", "FunctionName", fn]],
-          [for fn in var.function_names : ["AWS/Lambda", "Throttles", "FunctionName", fn]],
-        ) },
-        { title = "Lambda duration (p95)", metrics = [for fn in var.function_names : ["AWS/Lambda", "Duration", "FunctionName", fn, { stat = "p95" }]] },
-        { title = "State machine executions", metrics = concat(
-          [for arn in values(var.state_machine_arns) : ["AWS/States", "ExecutionsSucceeded", "StateMachineArn", arn]],
-          [for arn in values(var.state_machine_arns) : ["AWS/States", "ExecutionsFailed", "StateMachineArn", arn]],
-        ) },
-        { title = "Dead-letter queues", metrics = [for q in var.dlq_names : ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", q]] },
-        { title = "DynamoDB throttles", metrics = concat(
-          [for t in var.table_names : ["AWS/DynamoDB", "ReadThrottleEvents", "TableName", t]],
-          [for t in var.table_names : ["AWS/DynamoDB", "WriteThrottleEvents", "TableName", t]],
-        ) },
-        ] : {
+      for i, w in local.shown : {
         type   = "metric"
         x      = (i % 2) * 12
         y      = floor(i / 2) * 6
@@ -99,14 +155,33 @@ resource "aws_cloudwatch_dashboard" "this" {
           view    = "timeSeries"
           metrics = w.metrics
         }
-      } if length(w.metrics) > 0
+      }
     ]
   })
 }
 
+# An agent's turns got slow: p95 latency over 15 minutes above agent_p95_latency_ms.
+resource "aws_cloudwatch_metric_alarm" "agent_latency" {
+  for_each = local.essential ? toset(var.agents) : toset([])
+
+  alarm_name          = "${var.name_prefix}-agent-p95-latency-${each.key}"
+  alarm_description   = "Agent ${each.key}: p95 turn latency above ${var.agent_p95_latency_ms} ms."
+  namespace           = var.agents_namespace
+  metric_name         = "Latency"
+  dimensions          = { agent = each.key, service = var.agents_namespace }
+  extended_statistic  = "p95"
+  period              = 900
+  evaluation_periods  = 1
+  threshold           = var.agent_p95_latency_ms
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.alarms.arn]
+  ok_actions          = [aws_sns_topic.alarms.arn]
+}
+
 # Error rate above 5 % of invocations (a few errors among many calls are retried; a rate means a defect).
 resource "aws_cloudwatch_metric_alarm" "error_rate" {
-  for_each = var.enabled ? toset(var.function_names) : toset([])
+  for_each = local.error_rate_functions
 
   alarm_name          = "${var.name_prefix}-lambda-error-rate-${each.key}"
   alarm_description   = "More than 5 % of the invocations of ${each.key} failed."

@@ -69,3 +69,50 @@ variable "metrics_namespace" {
   description = "CloudWatch namespace of Crewbot's own metrics (the timeout counts go under <namespace>/Lambda)."
   type        = string
 }
+
+variable "essential_alarms" {
+  description = "When `enabled` is false, still create a small, cheap set: dead-letter depth, state machine failures, the Slack function's error rate and the agents' p95 latency."
+  type        = bool
+  default     = false
+}
+
+variable "agents" {
+  description = "Registered agent names (the `agent` dimension of the agents' metrics)."
+  type        = list(string)
+  default     = []
+}
+
+variable "agents_namespace" {
+  description = "Namespace of the agents' EMF metrics (the project name; their `service` dimension is the same)."
+  type        = string
+}
+
+variable "agent_p95_latency_ms" {
+  description = "Alarm when an agent's turn latency p95 over 15 minutes exceeds this (milliseconds)."
+  type        = number
+  default     = 60000
+}
+
+variable "slack_function" {
+  description = "Name of the Slack entry point function (null: not deployed)."
+  type        = string
+  default     = null
+}
+
+variable "calendar_function" {
+  description = "Name of the calendar monitor's schedule function (null: not deployed)."
+  type        = string
+  default     = null
+}
+
+variable "queue_names" {
+  description = "Work queue names (not their dead-letter queues)."
+  type        = list(string)
+  default     = []
+}
+
+variable "price_per_1k_tokens_usd" {
+  description = "Input and output price per 1000 tokens for the dashboard's cost estimate (a blended figure; Bedrock bills per model)."
+  type        = object({ input = number, output = number })
+  default     = { input = 0.0008, output = 0.0032 }
+}
