@@ -342,7 +342,11 @@ class Doctor:
         if not providers or "meeting_prep" not in active:
             yield Check("calendar OAuth", SKIP, "no OAuth calendar provider is enabled")
             return
-        base = getattr(self.crewbot.plugins.settings.get("meeting_prep"), "oauth_base_url", None)
+        # The consent links' base is a setting of whichever enabled plugin serves the OAuth callback,
+        # found by the setting it declares rather than by the name the plugin was installed under.
+        settings = self.crewbot.plugins.settings
+        found = (getattr(settings.get(name), "oauth_base_url", None) for name in sorted(active))
+        base = next((value for value in found if value), None)
         if self.aws:
             # Terraform tells the functions the API's URL; the consent links must come back to it.
             try:

@@ -31,14 +31,15 @@ def _tasks() -> TaskRegistry:
     return registered_tasks(_runtime())
 
 
-def run_task(tasks: TaskRegistry, name: str, event: Any) -> Any:
-    """Call task ``name`` with ``event`` as its payload, as Step Functions invoked it."""
+def run_task(tasks: TaskRegistry, name: str, event: Any, crewbot: Any = None) -> Any:
+    """Call task ``name`` with ``event`` as its payload, as Step Functions invoked it; ``crewbot`` is the
+    runtime the handler finds in its context (``handler`` passes the function's own)."""
     task = tasks.get(name)
     if task is None:
         raise LookupError(f"no workflow task named {name!r} is registered (known: {', '.join(tasks.names())})")
     token = event.get("taskToken") if isinstance(event, dict) else None
     try:
-        return task.handler(event, TaskContext(task=name, task_token=token))
+        return task.handler(event, TaskContext(task=name, task_token=token, crewbot=crewbot))
     except TaskFailure as exc:
         raise type(exc.error, (Exception,), {})(exc.cause) from None
 
@@ -55,4 +56,4 @@ def handler(event: Any, context: Any) -> Any:
 
     execution = event.get("execution") if isinstance(event, dict) else None
     with lambda_log_context(context, execution if isinstance(execution, str) else None):
-        return run_task(_tasks(), name, event)
+        return run_task(_tasks(), name, event, _runtime())

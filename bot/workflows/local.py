@@ -163,8 +163,11 @@ class LocalWorkflowEngine(WorkflowEngine):
         *,
         bus: EventBus | None = None,
         listen: bool = True,
+        crewbot: Any = None,
     ):
         self.definitions = dict(definitions)
+        #: The runtime handed to task handlers in their :class:`TaskContext`.
+        self.crewbot = crewbot
         self.bus = bus
         self.tasks = tasks
         self.clock = clock
@@ -1004,6 +1007,7 @@ class LocalWorkflowEngine(WorkflowEngine):
             execution_id=record["execution_id"],
             state=thread["state"],
             retry_count=thread["retry_count"],
+            crewbot=self.crewbot,
         )
 
     def _dispatch(self, record: Record, thread: Thread, dispatch: dict[str, Any], token: str) -> None:

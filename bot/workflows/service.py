@@ -37,4 +37,4 @@ def build_engine(crewbot: Crewbot) -> WorkflowEngine:
         return StepFunctionsEngine(client, crewbot.namer, definitions)
     from bot.workflows.local import LocalWorkflowEngine
 
-    return LocalWorkflowEngine(definitions, tasks, crewbot.store, crewbot.clock, bus=crewbot.bus)
+    return LocalWorkflowEngine(definitions, tasks, crewbot.store, crewbot.clock, bus=crewbot.bus, crewbot=crewbot)

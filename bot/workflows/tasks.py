@@ -7,8 +7,10 @@ fills it with the Lambda function's ARN, and that function calls the same handle
 
 A handler is ``handler(payload, context) -> result``: ``payload`` is the task's effective input (the
 ``Payload`` of a ``lambda:invoke`` resource, or the effective parameters of a plain function ARN), the
-result must be JSON-serialisable. To fail with a chosen error name (for ``Retry`` / ``Catch``), raise
-:class:`TaskFailure`; any other exception fails with its class name as the error, as Lambda reports it.
+result must be JSON-serialisable. ``context.crewbot`` is the runtime (filled by the local runner and by
+the Lambda entry point alike), so a handler needs no closure over the runtime its plugin's hook received.
+To fail with a chosen error name (for ``Retry`` / ``Catch``), raise :class:`TaskFailure`; any other
+exception fails with its class name as the error, as Lambda reports it.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 #: Suffix of the placeholder naming a task: ``${LoadMeetingFunctionArn}`` → task ``LoadMeeting``.
@@ -40,6 +42,9 @@ class TaskContext:
     execution_id: str = ""
     state: str = ""
     retry_count: int = 0
+    #: The runtime the handler runs in (``bot.runtime.Crewbot``); its plugin's settings are
+    #: ``context.crewbot.settings_for(Model)``. ``None`` only where a caller builds a context by hand.
+    crewbot: Any = field(default=None, compare=False, repr=False)
 
 
 Handler = Callable[[Any, TaskContext], Any]

@@ -93,7 +93,7 @@ def register_actions() -> list[Any]:
 
 @hookimpl
 def register_workflow_tasks(crewbot: Crewbot) -> list[Any]:
-    return tasks.workflow_tasks(crewbot)
+    return tasks.workflow_tasks()
 
 
 @hookimpl

@@ -71,7 +71,8 @@ def meeting_view(crewbot: Crewbot, meeting: Meeting) -> dict[str, Any]:
     }
 
 
-def load_meeting(crewbot: Crewbot, payload: Mapping[str, Any], ctx: TaskContext) -> dict[str, Any]:
+def load_meeting(payload: Mapping[str, Any], ctx: TaskContext) -> dict[str, Any]:
+    crewbot: Crewbot = ctx.crewbot
     meeting = _meeting(crewbot, payload["meeting_id"])
     view = meeting_view(crewbot, meeting)
     reason = ""
@@ -90,8 +91,9 @@ def load_meeting(crewbot: Crewbot, payload: Mapping[str, Any], ctx: TaskContext)
     return view
 
 
-def fetch_context(crewbot: Crewbot, payload: Mapping[str, Any], ctx: TaskContext) -> dict[str, Any]:
+def fetch_context(payload: Mapping[str, Any], ctx: TaskContext) -> dict[str, Any]:
     """One GatherContext branch: the topic's context from every provider, or a failure the branch catches."""
+    crewbot: Crewbot = ctx.crewbot
     topic = str(payload["topic"])
     meeting = payload["meeting"]
     if topic not in meeting.get("context_required", []):
@@ -119,7 +121,8 @@ def fetch_context(crewbot: Crewbot, payload: Mapping[str, Any], ctx: TaskContext
     return result
 
 
-def send_prep_notification(crewbot: Crewbot, payload: Mapping[str, Any], ctx: TaskContext) -> dict[str, Any]:
+def send_prep_notification(payload: Mapping[str, Any], ctx: TaskContext) -> dict[str, Any]:
+    crewbot: Crewbot = ctx.crewbot
     meeting = payload["meeting"]
     user_id = str(meeting["user_id"])
     stored = _meeting(crewbot, meeting["meeting_id"])
@@ -151,10 +154,11 @@ def send_prep_notification(crewbot: Crewbot, payload: Mapping[str, Any], ctx: Ta
     return posted
 
 
-def wait_for_chat_completion(crewbot: Crewbot, payload: Mapping[str, Any], ctx: TaskContext) -> dict[str, Any]:
+def wait_for_chat_completion(payload: Mapping[str, Any], ctx: TaskContext) -> dict[str, Any]:
     """Keep the task token server-side, on the meeting; the prep chat answers it when done. An unanswered
     chat closes at its deadline (the earlier of 24 hours and 30 minutes before the meeting), so the
     materials arrive before the meeting starts: a one-off schedule that fails the wait."""
+    crewbot: Crewbot = ctx.crewbot
     meeting = payload["meeting"]
     now = crewbot.clock.now()
     deadline = timing.chat_deadline(parse_time(meeting["start"]), now)
@@ -179,7 +183,8 @@ def deadline_schedule_name(meeting_id: str, version: str) -> str:
     return f"prep-deadline-{meeting_id}-{version}"
 
 
-def generate_materials(crewbot: Crewbot, payload: Mapping[str, Any], ctx: TaskContext) -> dict[str, Any]:
+def generate_materials(payload: Mapping[str, Any], ctx: TaskContext) -> dict[str, Any]:
+    crewbot: Crewbot = ctx.crewbot
     state = payload["state"]
     meeting = state["meeting"]
     stored = _meeting(crewbot, meeting["meeting_id"])
@@ -210,7 +215,8 @@ def generate_materials(crewbot: Crewbot, payload: Mapping[str, Any], ctx: TaskCo
     }
 
 
-def store_materials(crewbot: Crewbot, payload: Mapping[str, Any], ctx: TaskContext) -> dict[str, Any]:
+def store_materials(payload: Mapping[str, Any], ctx: TaskContext) -> dict[str, Any]:
+    crewbot: Crewbot = ctx.crewbot
     meeting, materials = payload["meeting"], payload["materials"]
     prefix = f"{meeting['user_id']}/{meeting['meeting_id']}/"
     blobs = crewbot.store.blobs("materials")
@@ -223,7 +229,8 @@ def store_materials(crewbot: Crewbot, payload: Mapping[str, Any], ctx: TaskConte
     return keys
 
 
-def send_materials(crewbot: Crewbot, payload: Mapping[str, Any], ctx: TaskContext) -> dict[str, Any]:
+def send_materials(payload: Mapping[str, Any], ctx: TaskContext) -> dict[str, Any]:
+    crewbot: Crewbot = ctx.crewbot
     meeting, keys = payload["meeting"], payload["stored"]
     blobs = crewbot.store.blobs("materials")
     url = blobs.url(keys["html"], expires_in=settings_of(crewbot).link_seconds)
@@ -249,9 +256,10 @@ def send_materials(crewbot: Crewbot, payload: Mapping[str, Any], ctx: TaskContex
     return notify.post(crewbot, str(meeting["user_id"]), text, blocks)
 
 
-def schedule_reminder(crewbot: Crewbot, payload: Mapping[str, Any], ctx: TaskContext) -> dict[str, Any]:
+def schedule_reminder(payload: Mapping[str, Any], ctx: TaskContext) -> dict[str, Any]:
     """The reminder at the later of ``start - reminder_hours_before`` and 5 minutes from now (a short prep
     lead still gets one), unless the meeting is about to start."""
+    crewbot: Crewbot = ctx.crewbot
     meeting = payload["meeting"]
     when = timing.reminder_time(
         parse_time(meeting["start"]), crewbot.clock.now(), settings_of(crewbot).reminder_hours_before
@@ -270,23 +278,16 @@ def schedule_reminder(crewbot: Crewbot, payload: Mapping[str, Any], ctx: TaskCon
     return {"scheduled": True, "at": format_time(when), "name": name}
 
 
-def workflow_tasks(crewbot: Crewbot) -> list[WorkflowTask]:
-    """The task registrations, with handlers bound to the plugin's runtime."""
-
-    def bind(func: Callable[[Crewbot, Any, Any], Any]) -> Callable[[Any, Any], Any]:
-        def handler(payload: Any, ctx: Any) -> Any:
-            return func(crewbot, payload, ctx)
-
-        handler.__name__ = func.__name__
-        return handler
+def workflow_tasks() -> list[WorkflowTask]:
+    """The task registrations; each handler finds the runtime in its ``TaskContext``."""
 
     return [
-        WorkflowTask("LoadMeeting", bind(load_meeting), "Load the meeting and decide whether it still needs prep"),
-        WorkflowTask("FetchContext", bind(fetch_context), "One context topic for the meeting (a Parallel branch)"),
-        WorkflowTask("SendPrepNotification", bind(send_prep_notification), "DM with Start prep / Snooze / Skip"),
-        WorkflowTask("WaitForChatCompletion", bind(wait_for_chat_completion), "Keep the task token for the chat"),
-        WorkflowTask("GenerateMaterials", bind(generate_materials), "Agenda, question bank, notes template"),
-        WorkflowTask("StoreMaterials", bind(store_materials), "Materials into the blob store"),
-        WorkflowTask("SendMaterials", bind(send_materials), "Preview and link in Slack"),
-        WorkflowTask("ScheduleReminder", bind(schedule_reminder), "Reminder DM before the meeting"),
+        WorkflowTask("LoadMeeting", load_meeting, "Load the meeting and decide whether it still needs prep"),
+        WorkflowTask("FetchContext", fetch_context, "One context topic for the meeting (a Parallel branch)"),
+        WorkflowTask("SendPrepNotification", send_prep_notification, "DM with Start prep / Snooze / Skip"),
+        WorkflowTask("WaitForChatCompletion", wait_for_chat_completion, "Keep the task token for the chat"),
+        WorkflowTask("GenerateMaterials", generate_materials, "Agenda, question bank, notes template"),
+        WorkflowTask("StoreMaterials", store_materials, "Materials into the blob store"),
+        WorkflowTask("SendMaterials", send_materials, "Preview and link in Slack"),
+        WorkflowTask("ScheduleReminder", schedule_reminder, "Reminder DM before the meeting"),
     ]

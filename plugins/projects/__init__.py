@@ -105,7 +105,7 @@ def register_tools() -> list[Any]:
 def register_workflow_tasks(crewbot: Any) -> list[Any]:
     from plugins.projects.workflow_tasks import workflow_tasks
 
-    return workflow_tasks(crewbot)
+    return workflow_tasks()
 
 
 @hookimpl

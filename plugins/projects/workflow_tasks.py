@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from bot.api import TaskContext, TaskFailure, WorkflowTask
@@ -37,7 +36,8 @@ def _project_and_phase(crewbot: Crewbot, payload: Any) -> tuple[Any, str]:
     return project, str(payload.get("phase", ""))
 
 
-def run_phase(crewbot: Crewbot, payload: Any, ctx: TaskContext) -> dict[str, Any]:
+def run_phase(payload: Any, ctx: TaskContext) -> dict[str, Any]:
+    crewbot: Crewbot = ctx.crewbot
     from plugins.projects.runner import PhaseRunner
 
     project, phase = _project_and_phase(crewbot, payload)
@@ -48,8 +48,9 @@ def run_phase(crewbot: Crewbot, payload: Any, ctx: TaskContext) -> dict[str, Any
     return {"run": run["item_id"]}
 
 
-def review_phase(crewbot: Crewbot, payload: Any, ctx: TaskContext) -> dict[str, Any]:
+def review_phase(payload: Any, ctx: TaskContext) -> dict[str, Any]:
     """The PM review: expected deliverables present? Record them; write the phase summary."""
+    crewbot: Crewbot = ctx.crewbot
     project, phase = _project_and_phase(crewbot, payload)
     service = project_service(crewbot)
     spec = PHASES[phase]
@@ -182,7 +183,8 @@ def pm_assessment(crewbot: Crewbot, project: Any, phase: str, paths: list[str]) 
     return str(result).strip()[:1200]
 
 
-def request_approval(crewbot: Crewbot, payload: Any, ctx: TaskContext) -> dict[str, Any]:
+def request_approval(payload: Any, ctx: TaskContext) -> dict[str, Any]:
+    crewbot: Crewbot = ctx.crewbot
     project, phase = _project_and_phase(crewbot, payload)
     token = payload.get("taskToken") or ctx.task_token
     if not token:
@@ -228,7 +230,8 @@ def request_approval(crewbot: Crewbot, payload: Any, ctx: TaskContext) -> dict[s
     return {"gate": gate["item_id"]}
 
 
-def finish_project(crewbot: Crewbot, payload: Any, ctx: TaskContext) -> dict[str, Any]:
+def finish_project(payload: Any, ctx: TaskContext) -> dict[str, Any]:
+    crewbot: Crewbot = ctx.crewbot
     project, _ = _project_and_phase(crewbot, {**payload, "phase": "retrospective"})
     service = project_service(crewbot)
     tokens, cost = service.cost(project.project_id)
@@ -253,7 +256,8 @@ def finish_project(crewbot: Crewbot, payload: Any, ctx: TaskContext) -> dict[str
     return {"project_id": project.project_id, "tokens": tokens, "lessons": len(lessons)}
 
 
-def phase_failed(crewbot: Crewbot, payload: Any, ctx: TaskContext) -> dict[str, Any]:
+def phase_failed(payload: Any, ctx: TaskContext) -> dict[str, Any]:
+    crewbot: Crewbot = ctx.crewbot
     project, phase = _project_and_phase(crewbot, payload)
     error = payload.get("error") if isinstance(payload.get("error"), dict) else {}
     cause = str(error.get("Cause") or error.get("Error") or "unknown error")[:500]
@@ -285,20 +289,13 @@ def phase_failed(crewbot: Crewbot, payload: Any, ctx: TaskContext) -> dict[str, 
     return {"project_id": project.project_id, "phase": phase, "recovery": item["item_id"]}
 
 
-def workflow_tasks(crewbot: Crewbot) -> list[WorkflowTask]:
-    """The handlers, bound to the plugin's runtime."""
-
-    def bind(fn: Callable[[Crewbot, Any, TaskContext], Any]) -> Callable[[Any, TaskContext], Any]:
-        def handler(payload: Any, ctx: TaskContext) -> Any:
-            return fn(crewbot, payload, ctx)
-
-        handler.__name__ = fn.__name__
-        return handler
+def workflow_tasks() -> list[WorkflowTask]:
+    """The task registrations; each handler finds the runtime in its ``TaskContext``."""
 
     return [
-        WorkflowTask("RunProjectPhase", bind(run_phase), "Run a project phase's Swarm; answers its token when done"),
-        WorkflowTask("ReviewProjectPhase", bind(review_phase), "PM review of a phase's deliverables"),
-        WorkflowTask("RequestPhaseApproval", bind(request_approval), "Post the Approve / Revise gate in Slack"),
-        WorkflowTask("FinishProject", bind(finish_project), "Close a delivered project"),
-        WorkflowTask("ProjectPhaseFailed", bind(phase_failed), "Report a failed phase; wait for Retry or Stop"),
+        WorkflowTask("RunProjectPhase", run_phase, "Run a project phase's Swarm; answers its token when done"),
+        WorkflowTask("ReviewProjectPhase", review_phase, "PM review of a phase's deliverables"),
+        WorkflowTask("RequestPhaseApproval", request_approval, "Post the Approve / Revise gate in Slack"),
+        WorkflowTask("FinishProject", finish_project, "Close a delivered project"),
+        WorkflowTask("ProjectPhaseFailed", phase_failed, "Report a failed phase; wait for Retry or Stop"),
     ]

@@ -251,7 +251,7 @@ def _task(crewbot: Crewbot, task: str, payload: dict[str, Any]) -> Any:
     from bot.entrypoints.workflows import run_task
     from bot.workflows.service import registered_tasks
 
-    return run_task(registered_tasks(crewbot), task, payload)
+    return run_task(registered_tasks(crewbot), task, payload, crewbot)
 
 
 def test_meeting_prep_tasks_stay_within_their_policies(aws: Callable[[], Crewbot], recorder: list[Call]) -> None:

@@ -83,9 +83,8 @@ def test_oversized_context_travels_as_highlights(crewbot_home: Path) -> None:
     )
     try:
         result = fetch_context(
-            crewbot,
             {"topic": "budget", "meeting": {**MEETING, "context_required": ["budget"]}},
-            TaskContext(task="FetchContext"),
+            TaskContext(task="FetchContext", crewbot=crewbot),
         )
     finally:
         crewbot.close()

@@ -180,7 +180,8 @@ def test_with_a_model_the_pm_review_adds_its_assessment(emu: Any) -> None:
     script = ScriptedModel([ToolCall("read_task_ledger", {}), "The plan covers the SOW; the DR plan is still missing."])
     emu.crewbot.agents.models.override("nova-lite", lambda: script)
     review = review_phase(
-        emu.crewbot, {"project_id": project.project_id, "phase": "discovery"}, TaskContext(task="ReviewProjectPhase")
+        {"project_id": project.project_id, "phase": "discovery"},
+        TaskContext(task="ReviewProjectPhase", crewbot=emu.crewbot),
     )
     assert review["summary"].endswith("PM: The plan covers the SOW; the DR plan is still missing.")
     assert script.requests[0].tool_names == ["read_task_ledger", "read_artifact"]
