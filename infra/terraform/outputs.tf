@@ -67,3 +67,8 @@ output "phase_runner" {
     log_group       = module.phase_runner[0].log_group_name
   }, null)
 }
+
+output "cloudtrail_event_data_store" {
+  description = "ARN of the CloudTrail Lake event data store of data events (null unless cloudtrail_data_events)."
+  value       = try(aws_cloudtrail_event_data_store.data_events[0].arn, null)
+}

@@ -171,3 +171,15 @@ variable "monthly_budget_usd" {
   type        = number
   default     = null
 }
+
+variable "cloudtrail_data_events" {
+  description = "Record S3 object and Lambda invoke data events for this deployment's buckets and functions in a CloudTrail Lake event data store (billed per event)."
+  type        = bool
+  default     = false
+}
+
+variable "cloudtrail_retention_days" {
+  description = "Days the CloudTrail data events are kept (7 to 2557)."
+  type        = number
+  default     = 90
+}

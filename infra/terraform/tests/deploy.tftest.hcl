@@ -104,6 +104,10 @@ run "plan" {
     condition     = length([for n in module.observability.alarm_names : n if can(regex("-agent-p95-latency-", n))]) > 0
     error_message = "no per-agent latency alarm: ${jsonencode(module.observability.alarm_names)}"
   }
+  assert {
+    condition     = length(aws_cloudtrail_event_data_store.data_events) == 0
+    error_message = "CloudTrail data events are off unless asked for"
+  }
 }
 
 run "apply" {
@@ -133,15 +137,23 @@ run "prod_in_a_vpc_on_x86" {
   command = apply
 
   variables {
-    environment        = "prod"
-    xray               = true
-    architecture       = "x86_64"
-    function_sizing    = { bot = { memory_mb = 1024, reserved_concurrency = 20 } }
-    vpc                = { subnet_ids = ["subnet-0123"], security_group_ids = ["sg-0123"] }
-    phase_runner       = "ecs"
-    phase_runner_task  = { image_tag = "v1", cpu = 2048, memory_mb = 8192 }
-    monthly_budget_usd = 300
-    alarms             = true
+    environment            = "prod"
+    xray                   = true
+    architecture           = "x86_64"
+    function_sizing        = { bot = { memory_mb = 1024, reserved_concurrency = 20 } }
+    vpc                    = { subnet_ids = ["subnet-0123"], security_group_ids = ["sg-0123"] }
+    phase_runner           = "ecs"
+    phase_runner_task      = { image_tag = "v1", cpu = 2048, memory_mb = 8192 }
+    monthly_budget_usd     = 300
+    alarms                 = true
+    cloudtrail_data_events = true
+  }
+
+  assert {
+    condition = contains(flatten([
+      for s in aws_cloudtrail_event_data_store.data_events[0].advanced_event_selector : [for f in s.field_selector : f.starts_with == null ? [] : f.starts_with]
+    ]), "arn:aws:lambda:us-east-1:123456789012:function:crewbot-prod-bot")
+    error_message = "the data events do not cover the bot's invocations"
   }
 
   assert {
