@@ -13,6 +13,14 @@ Hook arguments are optional: an implementation may accept any subset of the name
 ``crewbot`` is the :class:`bot.runtime.Crewbot` runtime the plugin is loaded into. Its services start
 lazily: use them when a handler runs, not while registering.
 
+Handlers reach the runtime through what they are called with, never through a closure over the hook's
+``crewbot``: Slack handlers declare a ``crewbot`` parameter; workflow tasks read ``context.crewbot``
+(:class:`~bot.workflows.tasks.TaskContext`), schedules ``call.crewbot``
+(:class:`~bot.events.schedules.ScheduledCall`), event handlers ``event.crewbot``
+(:class:`~bot.events.bus.Event`), queue consumers ``message.crewbot`` (:class:`~bot.events.queues.Message`),
+locally and in the Lambda entry points alike; tools call ``runtime()`` on their ``CallContext``. Every
+kind reads its plugin's settings as ``crewbot.settings_for(Model)``.
+
 A plugin module may also set ``REQUIRES = ("other_plugin", ...)``: when one of those is off (switched off,
 failed or not installed) this plugin is off too, and ``crewbot plugins`` says why.
 """

@@ -46,18 +46,21 @@ def _named(variable: str) -> str:
     return name
 
 
-def run_schedule(schedules: Mapping[str, Schedule], name: str, event: Mapping[str, Any]) -> None:
-    """Run schedule ``name`` for an EventBridge scheduled event."""
+def run_schedule(schedules: Mapping[str, Schedule], name: str, event: Mapping[str, Any], crewbot: Any = None) -> None:
+    """Run schedule ``name`` for an EventBridge scheduled event; the call carries the runtime ``crewbot``."""
     schedule = schedules.get(name)
     if schedule is None:
         raise LookupError(f"no schedule named {name!r} is registered (known: {', '.join(sorted(schedules))})")
     raw = event.get("time")
     when = datetime.fromisoformat(raw.replace("Z", "+00:00")) if isinstance(raw, str) else datetime.now(UTC)
-    schedule.handler(ScheduledCall(schedule.name, when, dict(schedule.payload)))
+    schedule.handler(ScheduledCall(schedule.name, when, dict(schedule.payload), crewbot=crewbot))
 
 
-def run_event_handler(handlers: Mapping[str, EventHandler], name: str, event: Mapping[str, Any]) -> None:
-    """Run event handler ``name`` for an EventBridge event (the envelope a rule target receives)."""
+def run_event_handler(
+    handlers: Mapping[str, EventHandler], name: str, event: Mapping[str, Any], crewbot: Any = None
+) -> None:
+    """Run event handler ``name`` for an EventBridge event (the envelope a rule target receives); the event
+    carries the runtime ``crewbot``."""
     handler = handlers.get(name)
     if handler is None:
         raise LookupError(f"no event handler named {name!r} is registered (known: {', '.join(sorted(handlers))})")
@@ -66,7 +69,7 @@ def run_event_handler(handlers: Mapping[str, EventHandler], name: str, event: Ma
             f"event {event.get('id')} does not match the pattern of handler {name!r}: "
             f"the EventBridge rule and the registration disagree"
         )
-    handler.handler(Event.from_eventbridge(event))
+    handler.handler(Event.from_eventbridge(event, crewbot))
 
 
 def schedule_handler(event: Mapping[str, Any], context: Any) -> dict[str, Any] | None:
@@ -77,7 +80,7 @@ def schedule_handler(event: Mapping[str, Any], context: Any) -> dict[str, Any] |
     if is_health_check(event):
         return report("schedule", name, _registered()[0])
     with lambda_log_context(context, event.get("id")):
-        run_schedule(_registered()[0], name, event)
+        run_schedule(_registered()[0], name, event, _runtime())
     return None
 
 
@@ -89,5 +92,5 @@ def event_handler(event: Mapping[str, Any], context: Any) -> dict[str, Any] | No
     if is_health_check(event):
         return report("event handler", name, _registered()[1])
     with lambda_log_context(context, event.get("id")):  # the EventBridge event id follows it everywhere
-        run_event_handler(_registered()[1], name, event)
+        run_event_handler(_registered()[1], name, event, _runtime())
     return None

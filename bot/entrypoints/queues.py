@@ -34,7 +34,7 @@ def _queue_name() -> str:
 def run_batch(crewbot: Any, name: str, event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Hand one SQS batch to the consumer of queue ``name``; returns the partial-failure response."""
     consumer = crewbot.queues.consumer(name)
-    return sqs_lambda_handler(event, context, consumer.handler, queue=crewbot.queues.get(name))
+    return sqs_lambda_handler(event, context, consumer.handler, queue=crewbot.queues.get(name), crewbot=crewbot)
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -37,6 +37,9 @@ class Event:
     detail: dict[str, Any]
     id: str = field(default_factory=lambda: str(uuid.uuid4()))
     time: datetime | None = None
+    #: The runtime the handler runs in (``bot.runtime.Crewbot``), filled by the dispatcher locally and in
+    #: Lambda alike; its plugin's settings are ``.crewbot.settings_for(Model)``.
+    crewbot: Any = field(default=None, compare=False, repr=False)
 
     def as_eventbridge(self) -> dict[str, Any]:
         """The EventBridge envelope (what a Lambda target receives and patterns match against)."""
@@ -51,8 +54,8 @@ class Event:
         }
 
     @classmethod
-    def from_eventbridge(cls, envelope: Mapping[str, Any]) -> Event:
-        """Rebuild an event from the envelope a Lambda target receives."""
+    def from_eventbridge(cls, envelope: Mapping[str, Any], crewbot: Any = None) -> Event:
+        """Rebuild an event from the envelope a Lambda target receives, for a handler running in ``crewbot``."""
         raw_time = envelope.get("time")
         return cls(
             source=envelope["source"],
@@ -60,6 +63,7 @@ class Event:
             detail=dict(envelope.get("detail") or {}),
             id=envelope.get("id") or str(uuid.uuid4()),
             time=datetime.fromisoformat(raw_time.replace("Z", "+00:00")) if raw_time else None,
+            crewbot=crewbot,
         )
 
 
@@ -93,8 +97,10 @@ class EventBus(ABC):
 class LocalEventBus(EventBus):
     """In-process delivery to every matching handler, synchronously, in registration order."""
 
-    def __init__(self, clock: Clock, handlers: Iterable[EventHandler] = ()):
+    def __init__(self, clock: Clock, handlers: Iterable[EventHandler] = (), crewbot: Any = None):
         self.clock = clock
+        #: The runtime each delivered :class:`Event` carries to its handlers.
+        self.crewbot = crewbot
         self.handlers: list[EventHandler] = []
         self.published: list[Event] = []  # the most recent events, for the emulator and tests
         self.failures: list[tuple[str, str, str]] = []  # (event id, handler, error)
@@ -109,7 +115,8 @@ class LocalEventBus(EventBus):
 
     def publish(self, source: str, detail_type: str, detail: Mapping[str, Any]) -> str:
         _check(source, detail_type, detail)
-        event = Event(source, detail_type, json.loads(json.dumps(dict(detail))), time=self.clock.now())
+        copied = json.loads(json.dumps(dict(detail)))
+        event = Event(source, detail_type, copied, time=self.clock.now(), crewbot=self.crewbot)
         with self._lock:
             self.published = [*self.published[-199:], event]
         envelope = event.as_eventbridge()

@@ -124,6 +124,9 @@ class Message:
     receipt: str
     receive_count: int = 1
     attributes: dict[str, Any] = field(default_factory=dict)
+    #: The runtime the handler runs in (``bot.runtime.Crewbot``), filled by the dispatcher locally and in
+    #: Lambda alike; its plugin's settings are ``.crewbot.settings_for(Model)``.
+    crewbot: Any = field(default=None, compare=False, repr=False)
 
 
 @dataclass
@@ -160,9 +163,12 @@ class Queue(ABC):
         """Make a received message visible again after ``delay_seconds`` (SQS's ChangeMessageVisibility)."""
 
 
-def handle_one(queue: Queue, handler: Callable[[Message], None], message: Message) -> bool:
-    """Run ``handler`` on one received message: delete it when handled, release it for
-    :class:`RetryLater`, leave it for redelivery on any other error. Returns whether it was handled."""
+def handle_one(queue: Queue, handler: Callable[[Message], None], message: Message, crewbot: Any = None) -> bool:
+    """Run ``handler`` on one received message (carrying ``crewbot``, when given): delete it when handled,
+    release it for :class:`RetryLater`, leave it for redelivery on any other error. Returns whether it was
+    handled."""
+    if crewbot is not None:
+        message.crewbot = crewbot
     try:
         handler(message)
     except RetryLater as retry:
@@ -203,10 +209,12 @@ def sqs_lambda_handler(
     context: Any,
     handler: Callable[[Message], None],
     queue: Queue | None = None,
+    crewbot: Any = None,
 ) -> dict[str, Any]:
     """Run ``handler`` over an SQS event in Lambda with Powertools' batch processor; returns the
     ``batchItemFailures`` response (the function's event source mapping must report them). With
-    ``queue``, a :class:`RetryLater` changes the message's visibility to the delay it asks for."""
+    ``queue``, a :class:`RetryLater` changes the message's visibility to the delay it asks for. Each
+    message carries ``crewbot`` to the handler."""
     from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
@@ -217,6 +225,7 @@ def sqs_lambda_handler(
             body = record.body
         count = int(record.attributes.approximate_receive_count or 1)
         message = Message(message_id=record.message_id, body=body, receipt=record.receipt_handle, receive_count=count)
+        message.crewbot = crewbot
         try:
             handler(message)
         except RetryLater as retry:
@@ -396,6 +405,8 @@ class Queues:
         self._queues: dict[str, Queue] = {}
         self._lock = threading.Lock()
         self.consumers: dict[str, QueueConsumer] = {}
+        #: The runtime each received :class:`Message` carries to its consumer (set by the runtime).
+        self.crewbot: Any = None
         #: Locally, the in-process workers that drain the consumed queues (``None`` in AWS).
         self.workers: LocalQueueWorkers | None = None
         for consumer in consumers:

@@ -72,9 +72,18 @@ class LocalScheduler(Scheduler):
     """Recurring schedules and one-off events on the runtime clock (``runtime: local``)."""
 
     def __init__(
-        self, store: Store, clock: Clock, bus: EventBus, schedules: Iterable[Schedule] = (), *, listen: bool = True
+        self,
+        store: Store,
+        clock: Clock,
+        bus: EventBus,
+        schedules: Iterable[Schedule] = (),
+        *,
+        listen: bool = True,
+        crewbot: Any = None,
     ):
         self.clock = clock
+        #: The runtime each :class:`ScheduledCall` carries to its schedule's handler.
+        self.crewbot = crewbot
         self.bus = bus
         self.table = store.table(SCHEDULES)
         self.schedules: dict[str, Schedule] = {}
@@ -196,7 +205,7 @@ class LocalScheduler(Scheduler):
             self._deliver(call, lambda: self.bus.publish(item["source"], item["detail_type"], call.payload))
         else:
             schedule = self.schedules[item["name"]]
-            call = ScheduledCall(schedule.name, due, dict(schedule.payload))
+            call = ScheduledCall(schedule.name, due, dict(schedule.payload), crewbot=self.crewbot)
             self._deliver(call, lambda: schedule.handler(call))
         return call
 

@@ -95,6 +95,9 @@ class ScheduledCall:
     schedule: str
     scheduled_time: datetime
     payload: dict[str, Any] = field(default_factory=dict)
+    #: The runtime the handler runs in (``bot.runtime.Crewbot``), filled by the dispatcher locally and in
+    #: Lambda alike; its plugin's settings are ``.crewbot.settings_for(Model)``.
+    crewbot: Any = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

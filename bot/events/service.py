@@ -43,7 +43,7 @@ def build_bus(crewbot: Crewbot) -> EventBus:
         import boto3
 
         return EventBridgeBus(boto3.client("events", region_name=crewbot.config.aws.region), crewbot.namer.name("bus"))
-    return LocalEventBus(crewbot.clock, _items(crewbot, "register_event_handlers", EventHandler))
+    return LocalEventBus(crewbot.clock, _items(crewbot, "register_event_handlers", EventHandler), crewbot=crewbot)
 
 
 def build_scheduler(crewbot: Crewbot) -> Scheduler:
@@ -57,7 +57,9 @@ def build_scheduler(crewbot: Crewbot) -> Scheduler:
             role_arn=f"arn:aws:iam::{account}:role/{crewbot.namer.name('scheduler')}",
             group=crewbot.namer.prefix,
         )
-    return LocalScheduler(crewbot.store, crewbot.clock, crewbot.bus, _items(crewbot, "register_schedules", Schedule))
+    return LocalScheduler(
+        crewbot.store, crewbot.clock, crewbot.bus, _items(crewbot, "register_schedules", Schedule), crewbot=crewbot
+    )
 
 
 def build_queues(crewbot: Crewbot) -> Queues:
@@ -72,7 +74,9 @@ def build_queues(crewbot: Crewbot) -> Queues:
             dlq = client.get_queue_url(QueueName=crewbot.namer.queue(spec.dead_letter_name))["QueueUrl"]
             return SqsQueue(spec, client, url, dlq)
 
-        return Queues(sqs, consumers)
+        queues = Queues(sqs, consumers)
+        queues.crewbot = crewbot
+        return queues
     from bot.events.workers import LocalQueueWorkers
 
     def notify(queue: LocalQueue) -> None:
@@ -80,6 +84,7 @@ def build_queues(crewbot: Crewbot) -> Queues:
             queues.workers.notify(queue)
 
     queues = Queues(lambda spec: LocalQueue(spec, crewbot.store, crewbot.clock, on_send=notify), consumers)
+    queues.crewbot = crewbot
     queues.workers = LocalQueueWorkers(queues, consumers)
     crewbot.clock.on_advance(queues.workers.run_due)
     return queues

@@ -70,7 +70,7 @@ class LocalQueueWorkers:
     def _handle(self, consumer: QueueConsumer, message: Message) -> None:
         queue = self.queues.get(consumer.name)
         try:
-            handled = handle_one(queue, consumer.handler, message)
+            handled = handle_one(queue, consumer.handler, message, self.queues.crewbot)
         finally:
             with self._lock:
                 self._in_flight[consumer.name] -= 1

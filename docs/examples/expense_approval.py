@@ -15,7 +15,8 @@ def expense_command(respond: Any, command: dict[str, Any], crewbot: Crewbot) -> 
     respond(f"Approval requested for {amount} ({expense['what']}).")
 
 
-def ask_approval(crewbot: Crewbot, payload: dict[str, Any], context: TaskContext) -> None:
+def ask_approval(payload: dict[str, Any], context: TaskContext) -> None:
+    crewbot = context.crewbot
     expense, token = payload["expense"], payload["taskToken"]
     text = f"<@{expense['requester']}> asks for {expense['amount']} ({expense['what']})."
     buttons = [
@@ -30,7 +31,8 @@ def ask_approval(crewbot: Crewbot, payload: dict[str, Any], context: TaskContext
         slack_client(crewbot).chat_postMessage(channel=admin, text=text, blocks=blocks)
 
 
-def tell_requester(crewbot: Crewbot, payload: dict[str, Any], context: TaskContext) -> str:
+def tell_requester(payload: dict[str, Any], context: TaskContext) -> str:
+    crewbot = context.crewbot
     verdict = "approved" if payload["decision"]["approved"] else "rejected"
     text = f"Your expense of {payload['amount']} was {verdict} by <@{payload['decision']['by']}>."
     slack_client(crewbot).chat_postMessage(channel=payload["requester"], text=text)
@@ -51,11 +53,8 @@ def register_workflows() -> list[Path]:
 
 
 @hookimpl
-def register_workflow_tasks(crewbot: Crewbot) -> list[WorkflowTask]:
-    return [
-        WorkflowTask("AskApproval", lambda payload, context: ask_approval(crewbot, payload, context)),
-        WorkflowTask("TellRequester", lambda payload, context: tell_requester(crewbot, payload, context)),
-    ]
+def register_workflow_tasks() -> list[WorkflowTask]:
+    return [WorkflowTask("AskApproval", ask_approval), WorkflowTask("TellRequester", tell_requester)]
 
 
 @hookimpl

@@ -92,46 +92,47 @@ def register_actions() -> list[Any]:
 
 
 @hookimpl
-def register_workflow_tasks(crewbot: Crewbot) -> list[Any]:
+def register_workflow_tasks() -> list[Any]:
     return tasks.workflow_tasks()
 
 
 @hookimpl
-def register_schedules(crewbot: Crewbot, settings: Settings | None) -> list[Schedule]:
-    def monitor(call: ScheduledCall) -> None:
-        # One work item per active user; the calendar-sync workers do the syncing (see fanout).
-        fanout.enqueue_active_users(crewbot)
-
-    return [Schedule("calendar-monitor", (settings or Settings()).schedule, monitor)]
+def register_schedules(settings: Settings | None) -> list[Schedule]:
+    return [Schedule("calendar-monitor", (settings or Settings()).schedule, _monitor)]
 
 
-@hookimpl
-def register_queue_consumers(crewbot: Crewbot, settings: Settings | None) -> list[QueueConsumer]:
-    return [fanout.consumer(crewbot, settings)]
+def _monitor(call: ScheduledCall) -> None:
+    # One work item per active user; the calendar-sync workers do the syncing (see fanout).
+    fanout.enqueue_active_users(call.crewbot)
 
 
 @hookimpl
-def register_event_handlers(crewbot: Crewbot) -> list[EventHandler]:
+def register_queue_consumers(settings: Settings | None) -> list[QueueConsumer]:
+    return [fanout.consumer(settings)]
+
+
+@hookimpl
+def register_event_handlers() -> list[EventHandler]:
     return [
         EventHandler(
             "meeting-prep-start",
             {"source": [EVENT_SOURCE], "detail-type": [PREP_EVENT]},
-            lambda event: slack_ui.on_prep_required(crewbot, event.detail),
+            lambda event: slack_ui.on_prep_required(event.crewbot, event.detail),
         ),
         EventHandler(
             "meeting-prep-reminder",
             {"source": [tasks.EVENT_SOURCE], "detail-type": [tasks.REMINDER_EVENT]},
-            lambda event: slack_ui.on_reminder_due(crewbot, event.detail),
+            lambda event: slack_ui.on_reminder_due(event.crewbot, event.detail),
         ),
         EventHandler(
             "meeting-prep-deadline",
             {"source": [tasks.EVENT_SOURCE], "detail-type": [tasks.DEADLINE_EVENT]},
-            lambda event: slack_ui.on_chat_deadline(crewbot, event.detail),
+            lambda event: slack_ui.on_chat_deadline(event.crewbot, event.detail),
         ),
         EventHandler(
             "meeting-prep-snooze",
             {"source": [tasks.EVENT_SOURCE], "detail-type": [tasks.SNOOZE_EVENT]},
-            lambda event: slack_ui.on_snooze_elapsed(crewbot, event.detail),
+            lambda event: slack_ui.on_snooze_elapsed(event.crewbot, event.detail),
         ),
     ]
 

@@ -37,12 +37,12 @@ MAX_RECEIVES = 5
 SEND_THREADS = 16
 
 
-def consumer(crewbot: Crewbot, settings: Settings | None = None) -> QueueConsumer:
+def consumer(settings: Settings | None = None) -> QueueConsumer:
     """The queue and its consumer (Terraform creates the queue, DLQ, alarm and worker from this)."""
     settings = settings or Settings()
     return QueueConsumer(
         queue=QueueSpec(QUEUE, max_receive_count=MAX_RECEIVES, visibility_timeout=settings.sync_timeout_s * 2),
-        handler=lambda message: _handle(crewbot, message),
+        handler=_handle,
         description="One user's calendar sync: providers → meetings → prep prompts (the calendar monitor's work).",
         concurrency=settings.sync_workers,
         batch_size=settings.sync_batch_size,
@@ -69,8 +69,8 @@ def enqueue_active_users(crewbot: Crewbot) -> int:
     return len(bodies)
 
 
-def _handle(crewbot: Crewbot, message: Message) -> None:
-    sync_message(crewbot, message)
+def _handle(message: Message) -> None:
+    sync_message(message.crewbot, message)
 
 
 def sync_message(crewbot: Crewbot, message: Message) -> UserCounts:

@@ -102,21 +102,21 @@ def register_tools() -> list[Any]:
 
 
 @hookimpl
-def register_workflow_tasks(crewbot: Any) -> list[Any]:
+def register_workflow_tasks() -> list[Any]:
     from plugins.projects.workflow_tasks import workflow_tasks
 
     return workflow_tasks()
 
 
 @hookimpl
-def register_event_handlers(crewbot: Any) -> list[Any]:
+def register_event_handlers() -> list[Any]:
     from plugins.projects import reminders
 
     return [
         EventHandler(
             "project-question-reminder",
             {"source": [reminders.EVENT_SOURCE], "detail-type": [reminders.REMINDER_EVENT]},
-            lambda event: reminders.on_reminder_due(crewbot, event.detail),
+            lambda event: reminders.on_reminder_due(event.crewbot, event.detail),
         )
     ]
 

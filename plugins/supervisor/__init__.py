@@ -12,7 +12,6 @@ docs/supervisor.md is the guide.
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 from bot.api import Action, EventHandler, QueueConsumer, Schedule, TableSpec, ViewSubmission, data_dir, hookimpl
@@ -66,32 +65,32 @@ def register_conversation_routes() -> list[Any]:
     return [slack_ui.SupervisorRoute()]
 
 
-def _work(crewbot: Any, message: Any) -> None:
-    supervisor(crewbot).work(message)
+def _work(message: Any) -> None:
+    supervisor(message.crewbot).work(message)
 
 
-def _on_completion(crewbot: Any, event: Any) -> None:
-    supervisor(crewbot).on_completion(event)
+def _on_completion(event: Any) -> None:
+    supervisor(event.crewbot).on_completion(event)
 
 
-def _on_request(crewbot: Any, event: Any) -> None:
-    supervisor(crewbot).on_request(event)
+def _on_request(event: Any) -> None:
+    supervisor(event.crewbot).on_request(event)
 
 
-def _on_deadline(crewbot: Any, event: Any) -> None:
-    supervisor(crewbot).on_deadline(event)
+def _on_deadline(event: Any) -> None:
+    supervisor(event.crewbot).on_deadline(event)
 
 
-def _sweep(crewbot: Any, call: Any) -> None:
-    supervisor(crewbot).sweep(call)
+def _sweep(call: Any) -> None:
+    supervisor(call.crewbot).sweep(call)
 
 
 @hookimpl
-def register_queue_consumers(crewbot: Any) -> list[QueueConsumer]:
+def register_queue_consumers() -> list[QueueConsumer]:
     return [
         QueueConsumer(
             queue=WORKER_QUEUE,
-            handler=partial(_work, crewbot),
+            handler=_work,
             description="Supervisor delegations (task.request): each runs the target agent once",
             concurrency=10,
             batch_size=1,  # one delegation per invocation: each has its own timeout
@@ -101,33 +100,33 @@ def register_queue_consumers(crewbot: Any) -> list[QueueConsumer]:
 
 
 @hookimpl
-def register_event_handlers(crewbot: Any) -> list[EventHandler]:
+def register_event_handlers() -> list[EventHandler]:
     return [
         EventHandler(
             "supervisor-task-request",
             {"source": [EVENT_SOURCE], "detail-type": [TASK_REQUEST]},
-            partial(_on_request, crewbot),
+            _on_request,
         ),
         EventHandler(
             "supervisor-task-completion",
             {"source": [EVENT_SOURCE], "detail-type": [TASK_COMPLETION]},
-            partial(_on_completion, crewbot),
+            _on_completion,
         ),
         EventHandler(
             "supervisor-deadline",
             {"source": [EVENT_SOURCE], "detail-type": [DEADLINE]},
-            partial(_on_deadline, crewbot),
+            _on_deadline,
         ),
     ]
 
 
 @hookimpl
-def register_schedules(crewbot: Any) -> list[Schedule]:
+def register_schedules() -> list[Schedule]:
     return [
         Schedule(
             "supervisor-sweep",
             "rate(15 minutes)",
-            partial(_sweep, crewbot),
+            _sweep,
             description="Safety net: time out overdue orchestrations whose deadline event was lost; "
             "re-announce rounds whose task.completion was lost",
         )

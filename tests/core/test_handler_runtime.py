@@ -5,13 +5,25 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
-from bot.api import TaskContext, WorkflowTask, hookimpl
+from bot.api import (
+    Event,
+    EventHandler,
+    Message,
+    QueueConsumer,
+    QueueSpec,
+    Schedule,
+    ScheduledCall,
+    TaskContext,
+    WorkflowTask,
+    hookimpl,
+)
 from bot.runtime import Crewbot, start
 
 DEFINITION = {
@@ -40,6 +52,9 @@ class Probe:
         self.seen.append(ctx.crewbot)
         return {"home": str(ctx.crewbot.home)}
 
+    def record(self, received: Event | ScheduledCall | Message) -> None:
+        self.seen.append(received.crewbot)
+
     def plugin(self) -> SimpleNamespace:
         @hookimpl
         def register_workflows() -> list[Path]:
@@ -49,7 +64,25 @@ class Probe:
         def register_workflow_tasks() -> list[WorkflowTask]:
             return [WorkflowTask("Probe", self.task, "Records its context's runtime")]
 
-        return SimpleNamespace(register_workflows=register_workflows, register_workflow_tasks=register_workflow_tasks)
+        @hookimpl
+        def register_schedules() -> list[Schedule]:
+            return [Schedule("probe", "rate(1 minute)", self.record)]
+
+        @hookimpl
+        def register_event_handlers() -> list[EventHandler]:
+            return [EventHandler("probe", {"source": ["crewbot.probe"]}, self.record)]
+
+        @hookimpl
+        def register_queue_consumers() -> list[QueueConsumer]:
+            return [QueueConsumer(queue=QueueSpec("probe"), handler=self.record)]
+
+        return SimpleNamespace(
+            register_workflows=register_workflows,
+            register_workflow_tasks=register_workflow_tasks,
+            register_schedules=register_schedules,
+            register_event_handlers=register_event_handlers,
+            register_queue_consumers=register_queue_consumers,
+        )
 
 
 @pytest.fixture
@@ -90,3 +123,48 @@ def test_a_workflow_task_finds_the_runtime_in_its_context_through_the_lambda_ent
     monkeypatch.setenv("CREWBOT_WORKFLOW_TASK", "Probe")
     assert lambda_entry.handler({"x": 1}, None) == {"home": str(runtime.home)}
     assert probe.seen == [runtime]
+
+
+def test_a_schedule_event_handler_and_queue_consumer_find_the_runtime_in_what_they_receive_locally(
+    runtime: Crewbot, probe: Probe
+) -> None:
+    calls = runtime.scheduler.run_due(runtime.clock.now() + timedelta(minutes=2))  # type: ignore[attr-defined]
+    assert calls and probe.seen == [runtime] * len(calls)
+    probe.seen.clear()
+    runtime.bus.publish("crewbot.probe", "Probed", {"n": 1})
+    assert probe.seen == [runtime]
+    runtime.queues.get("probe").send({"n": 1})
+    workers = runtime.queues.workers
+    assert workers is not None and workers.wait()
+    assert probe.seen == [runtime, runtime]
+
+
+def test_a_schedule_event_handler_and_queue_consumer_find_the_runtime_through_the_lambda_entry_points(
+    runtime: Crewbot, probe: Probe, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.entrypoints import events as event_entry
+    from bot.entrypoints import queues as queue_entry
+
+    for entry in (event_entry, queue_entry):
+        monkeypatch.setattr(entry, "_runtime", lambda: runtime)
+    monkeypatch.setattr(event_entry, "_registered", event_entry._registered.__wrapped__)
+    monkeypatch.setenv("CREWBOT_SCHEDULE", "probe")
+    event_entry.schedule_handler({"id": "e1", "detail-type": "Scheduled Event", "time": "2026-01-05T10:00:00Z"}, None)
+    assert probe.seen == [runtime]
+    monkeypatch.setenv("CREWBOT_EVENT_HANDLER", "probe")
+    envelope = Event("crewbot.probe", "Probed", {"n": 1}).as_eventbridge()
+    event_entry.event_handler(envelope, None)
+    assert probe.seen == [runtime, runtime]
+    monkeypatch.setenv("CREWBOT_QUEUE", "probe")
+    record = {
+        "messageId": "m1",
+        "receiptHandle": "r1",
+        "body": json.dumps({"n": 1}),
+        "attributes": {"ApproximateReceiveCount": "1"},
+        "messageAttributes": {},
+        "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:us-east-1:000000000000:probe",
+        "awsRegion": "us-east-1",
+    }
+    assert queue_entry.handler({"Records": [record]}, None) == {"batchItemFailures": []}
+    assert probe.seen == [runtime, runtime, runtime]
