@@ -318,6 +318,7 @@ def test_meeting_prep_event_handlers_stay_within_their_policies(
             handlers,
             _catalog(crewbot).functions[function].environment["CREWBOT_EVENT_HANDLER"],
             {"id": "e1", "source": source, "detail-type": detail_type, "detail": detail, "time": now},
+            crewbot,
         )
         problems += _check(function, recorder, crewbot)
     assert not problems, "calls outside the functions' policies:\n" + "\n".join(problems)
@@ -338,6 +339,7 @@ def test_the_calendar_monitor_and_its_workers_stay_within_their_policies(
         schedules,
         _catalog(crewbot).functions["schedule_calendar_monitor"].environment["CREWBOT_SCHEDULE"],
         {"time": datetime.now(UTC).isoformat()},
+        crewbot,
     )
     problems = _check("schedule_calendar_monitor", recorder, crewbot)
     # The work item it queued, as the worker's event source mapping delivers it.

@@ -95,6 +95,6 @@ def test_an_sqs_batch_reports_only_the_throttled_user_as_failed(prep_emulator_fa
         for user_id in ("U1", "USLOW1", "U2")
     ]
     consumer = crewbot.queues.consumer(fanout.QUEUE)
-    response = sqs_lambda_handler({"Records": records}, None, consumer.handler)
+    response = sqs_lambda_handler({"Records": records}, None, consumer.handler, crewbot=crewbot)
     assert response["batchItemFailures"] == [{"itemIdentifier": "m-USLOW1"}]
     assert crewbot.records.meetings.for_user("U1") and crewbot.records.meetings.for_user("U2")
