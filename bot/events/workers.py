@@ -33,6 +33,8 @@ class LocalQueueWorkers:
         }
         self._pending: set[Future[None]] = set()
         self._in_flight: dict[str, int] = {name: 0 for name in self.consumers}
+        self._draining: dict[str, bool] = {name: False for name in self.consumers}
+        self._again: dict[str, bool] = {name: False for name in self.consumers}
         self._lock = threading.Condition()
         self.handled = 0
         self.failed = 0
@@ -48,24 +50,42 @@ class LocalQueueWorkers:
             self.drain(name)
 
     def drain(self, name: str) -> None:
-        """Receive what the consumer has room for and hand each message to its pool."""
+        """Receive what the consumer has room for and hand each message to its pool.
+
+        One drain per queue at a time: a drain asked for while another is receiving (a second message
+        sent meanwhile, a handler finishing) makes that one look again instead of being dropped, so no
+        visible message waits for a later trigger.
+        """
         consumer = self.consumers[name]
         queue = self.queues.get(name)
-        while True:
-            with self._lock:
-                room = consumer.concurrency - self._in_flight[name]
-                if room <= 0:
-                    return  # a finishing message drains again
-                self._in_flight[name] += room  # reserve before receiving, so parallel drains don't overfill
-            messages = queue.receive(min(room, consumer.batch_size))
-            with self._lock:
-                self._in_flight[name] -= room - len(messages)
-                for message in messages:
-                    future = self._pools[name].submit(self._handle, consumer, message)
-                    self._pending.add(future)
-                    future.add_done_callback(self._done)
-            if len(messages) < min(room, consumer.batch_size):
+        with self._lock:
+            if self._draining[name]:
+                self._again[name] = True
                 return
+            self._draining[name] = True
+        try:
+            while True:
+                with self._lock:
+                    self._again[name] = False
+                    room = min(consumer.concurrency - self._in_flight[name], consumer.batch_size)
+                messages = queue.receive(room) if room > 0 else []
+                with self._lock:
+                    for message in messages:
+                        self._in_flight[name] += 1
+                        future = self._pools[name].submit(self._handle, consumer, message)
+                        self._pending.add(future)
+                        future.add_done_callback(self._done)
+                    if messages and len(messages) == room:
+                        continue  # there may be more
+                    if not self._again[name]:
+                        self._draining[name] = False
+                        self._lock.notify_all()
+                        return
+        except BaseException:
+            with self._lock:
+                self._draining[name] = False
+                self._lock.notify_all()
+            raise
 
     def _handle(self, consumer: QueueConsumer, message: Message) -> None:
         queue = self.queues.get(consumer.name)
@@ -90,12 +110,15 @@ class LocalQueueWorkers:
 
     def idle(self) -> bool:
         with self._lock:
-            return not self._pending
+            return self._quiet()
+
+    def _quiet(self) -> bool:
+        return not self._pending and not any(self._draining.values())
 
     def wait(self, timeout: float = 120.0) -> bool:
-        """Block until no message is being handled (including messages those handlers sent)."""
+        """Block until no message is being handled or received (including messages those handlers sent)."""
         with self._lock:
-            return self._lock.wait_for(lambda: not self._pending, timeout=timeout)
+            return self._lock.wait_for(self._quiet, timeout=timeout)
 
     def shutdown(self) -> None:
         for pool in self._pools.values():

@@ -159,3 +159,38 @@ def test_the_lambda_entry_reports_partial_failures_and_delays_retry_later():
     assert failed == {by_user["U2"], by_user["U3"]}
     with pytest.raises(KeyError, match="registered: sync"):
         run_batch(crewbot, "other", event, None)
+
+
+def test_a_message_sent_while_the_queue_is_being_drained_is_not_left_behind(queues):
+    barrier = threading.Barrier(2, timeout=5)
+    met: list[int] = []
+
+    def pair(message: Message) -> None:
+        barrier.wait()  # the two messages must be handled at the same time
+        met.append(message.body["n"])
+
+    local, workers = queues(
+        [QueueConsumer(QueueSpec("pair", visibility_timeout=30), pair, concurrency=2, batch_size=1)]
+    )
+    queue = local.get("pair")
+    original = queue.receive
+    looked, release = threading.Event(), threading.Event()
+    calls: list[int] = []
+
+    def receive(max_messages: int = 10) -> list[Message]:
+        found = original(max_messages)
+        calls.append(len(found))
+        if len(calls) == 2:  # the drain looked again, found the queue empty, and has not finished yet ...
+            looked.set()
+            release.wait(5)
+        return found
+
+    queue.receive = receive  # type: ignore[method-assign]
+    sender = threading.Thread(target=queue.send, args=({"n": 1},))
+    sender.start()
+    assert looked.wait(5)
+    queue.send({"n": 2})  # ... when the second message arrives
+    release.set()
+    sender.join()
+    assert workers.wait(15)
+    assert sorted(met) == [1, 2], "the second message waited for the first to time out"
