@@ -18,12 +18,13 @@ install: $(STAMP)
 dev: $(STAMP)
 	$(BIN)/crewbot dev
 
+# pytest runs one worker per core; a test file stays on one worker (its fixtures and fakes stay together).
 test: $(STAMP)
 	$(BIN)/python -m ruff check bot plugins tests benchmarks
 	$(BIN)/python -m ruff format --check bot plugins tests benchmarks
 	$(BIN)/python -m mypy
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/python -m ruff check bot plugins tests benchmarks
