@@ -22,10 +22,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncGenerator
 from typing import Any
 
-from bot.api import OFFLINE_LABEL, OfflineModel, ToolCall, message_events
+from bot.api import OFFLINE_LABEL, OfflineModel, ToolCall
 from plugins.projects.crew import PHASES, Deliverable, PhaseSpec
 from plugins.projects.specialist import playbook
 
@@ -49,15 +48,7 @@ class CrewOfflineModel(OfflineModel):
         super().__init__(reason=reason, model_id="offline-crew")
         self.agent = agent
 
-    async def stream(
-        self, messages: Any, tool_specs: Any = None, system_prompt: str | None = None, **kwargs: Any
-    ) -> AsyncGenerator[Any, None]:
-        input_tokens = await self.count_tokens(messages, tool_specs, system_prompt)
-        text, calls = self.play(list(messages), list(tool_specs or []))
-        for event in message_events(text, calls, input_tokens):
-            yield event
-
-    def play(
+    def respond(
         self, messages: list[dict[str, Any]], tool_specs: list[dict[str, Any]]
     ) -> tuple[str | None, list[ToolCall]]:
         """The next step of this agent's playbook, from what it has done in this node so far."""

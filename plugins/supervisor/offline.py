@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncGenerator
 from typing import Any
 
-from bot.api import OfflineModel, ToolCall, message_events
+from bot.api import OfflineModel, ToolCall
 
 _STATE = re.compile(r"\b(disable|retire|enable|re-enable|reactivate)\b\s+(?:the\s+)?`?([a-z][a-z0-9_]*)`?", re.I)
 _NAMED = re.compile(
@@ -90,18 +89,8 @@ def render(value: Any) -> str:
 
 
 class _PolicyModel(OfflineModel):
-    async def stream(
-        self, messages: Any, tool_specs: Any = None, system_prompt: str | None = None, **kwargs: Any
-    ) -> AsyncGenerator[Any, None]:
-        input_tokens = await self.count_tokens(messages, tool_specs, system_prompt)
-        text, calls = self.policy(list(messages), list(tool_specs or []))
-        for event in message_events(text, calls, input_tokens):
-            yield event
-
-    def policy(
-        self, messages: list[dict[str, Any]], tool_specs: list[dict[str, Any]]
-    ) -> tuple[str | None, list[ToolCall]]:
-        raise NotImplementedError
+    """An offline model whose answers come from a policy (``respond``): OfflineModel.stream turns them
+    into Bedrock-shaped events."""
 
 
 def _results(turn: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
@@ -123,7 +112,7 @@ class SupervisorOfflineModel(_PolicyModel):
         super().__init__(reason=reason, model_id="offline-supervisor")
         self.max_delegations = max_delegations
 
-    def policy(
+    def respond(
         self, messages: list[dict[str, Any]], tool_specs: list[dict[str, Any]]
     ) -> tuple[str | None, list[ToolCall]]:
         if not messages:
@@ -184,7 +173,7 @@ class FabricatorOfflineModel(_PolicyModel):
     def __init__(self, reason: str = "no model credentials are configured"):
         super().__init__(reason=reason, model_id="offline-fabricator")
 
-    def policy(
+    def respond(
         self, messages: list[dict[str, Any]], tool_specs: list[dict[str, Any]]
     ) -> tuple[str | None, list[ToolCall]]:
         if not messages:
