@@ -101,6 +101,10 @@ def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     A request matching a plugin's :class:`~bot.httproutes.HttpRoute` (e.g. ``GET /oauth/google/callback``)
     is answered by that route; everything else goes to Bolt (which verifies Slack's signature).
     """
+    from bot.slack.origin import refusal  # behind CloudFront: 403 for requests that went around its WAF
+
+    if (refused := refusal(event)) is not None:
+        return refused
     from bot.slack.guard import is_self_invocation
 
     request_handler = _request_handler()
