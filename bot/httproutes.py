@@ -145,7 +145,8 @@ class LocalServer:
         self.thread.start()
         return self
 
-    def stop(self) -> None:
+    def close(self) -> None:
+        """Stop serving and release the port (the runtime calls this when it closes)."""
         self.server.shutdown()
         self.server.server_close()
 

@@ -6,6 +6,7 @@ store, one plugin host and one secret resolver per process, in both runtimes.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Callable, Iterable, Mapping
@@ -55,7 +56,8 @@ class Crewbot:
 
         The single place for per-runtime services and plugin state (a client, a cache, a local server):
         one per process, shared by every handler, gone with the runtime. Plugins prefix keys with their
-        name (``"meeting_prep.oauth_server"``). Thread-safe; a factory may ask for other services.
+        name (``"meeting_prep.oauth_server"``). Thread-safe; a factory may ask for other services. A
+        service with a ``close()`` method is closed by :meth:`close`, the newest first.
         """
         with self._services_lock:
             if key not in self._services:
@@ -159,6 +161,22 @@ class Crewbot:
         return self
 
     def close(self) -> None:
+        """Release what this runtime holds: services with a ``close()`` (newest first, so one built on
+        another goes before it), the local queue workers, then the store. A service that fails to close is
+        logged and the rest are still closed."""
+        with self._services_lock:
+            services = list(self._services.items())
+            self._services.clear()
+        for key, service in reversed(services):
+            close = getattr(service, "close", None)
+            if callable(close):
+                try:
+                    close()
+                except Exception:
+                    logging.getLogger(__name__).exception("closing the runtime service %r failed", key)
+        workers = getattr(self.__dict__.get("queues"), "workers", None)
+        if workers is not None:
+            workers.shutdown()
         if "store" in self.__dict__:
             self.store.close()
 

@@ -3,7 +3,6 @@ its own workflows and agents, so no other feature's definitions are loaded)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,21 +20,13 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 
 @pytest.fixture
-def prep_emulator_factory(crewbot_emulator_factory: Any) -> Iterator[Any]:
-    made: list[Any] = []
+def prep_emulator_factory(crewbot_emulator_factory: Any) -> Any:
+    """Emulators with the meeting-prep plugins only (closed, local servers included, when the test ends)."""
 
     def make(plugins: list[tuple[str, Any]] | None = None, **kwargs: Any) -> Any:
-        emulator = crewbot_emulator_factory(list(plugins or []), only=PREP_PLUGINS, **kwargs)
-        made.append(emulator)
-        return emulator
+        return crewbot_emulator_factory(list(plugins or []), only=PREP_PLUGINS, **kwargs)
 
-    yield make
-    from plugins.meeting_prep import slack_ui
-
-    for emulator in made:  # a local OAuth callback server a test started
-        server = emulator.crewbot.services().get(slack_ui.OAUTH_SERVER)
-        if server is not None:
-            server.stop()
+    return make
 
 
 @pytest.fixture

@@ -22,7 +22,6 @@ from bot.calendars.connections import ConnectionRepository
 from bot.emulator.payloads import LambdaContext
 from bot.entrypoints import slack as lambda_handler
 from plugins.calendar_google import TOKEN_URL, GoogleCalendarProvider
-from plugins.meeting_prep import slack_ui
 
 from .conftest import PREP_PLUGINS
 
@@ -53,10 +52,7 @@ def emulator(crewbot_emulator_factory: Any, tmp_path: Path) -> Any:
         config_file=config,
         environ={"GOOGLE_OAUTH_CLIENT": CLIENT},
     )
-    yield emulator
-    server = emulator.crewbot.services().get(slack_ui.OAUTH_SERVER)
-    if server is not None:
-        server.stop()
+    return emulator
 
 
 def _consent_link(emulator: Any) -> str:
