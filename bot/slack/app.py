@@ -20,20 +20,18 @@ Handlers get two extra arguments besides Bolt's: ``crewbot`` (the runtime) and `
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt import App, BoltRequest
 from slack_bolt.kwargs_injection import build_required_kwargs
 from slack_bolt.kwargs_injection.args import Args
-from slack_bolt.middleware import Middleware
 from slack_bolt.util.utils import get_arg_names_of_callable
 from slack_sdk import WebClient
 
 from bot.slack.conversation import ConversationHandler, IncomingMessage
-from bot.slack.errors import new_reference, report, tell_user, user_of
+from bot.slack.errors import report, tell_user, user_of
 from bot.slack.guard import is_user_id
 from bot.slack.registry import (
     Action,
@@ -45,6 +43,16 @@ from bot.slack.registry import (
     collect_registrations,
 )
 from bot.slack.reply import SlackReply
+from bot.slack.routes import (
+    Dispatchers,
+    RoutingTable,
+    ack_if_needed,
+    acknowledge_command,
+    action_id_of,
+    first_actions,
+    log_redelivery,
+    wire,
+)
 from bot.slack.users import UserRegistry
 
 if TYPE_CHECKING:
@@ -112,27 +120,15 @@ class SlackFrontDoor:
     # -- wiring ------------------------------------------------------------------------------------
 
     def _wire(self) -> None:
-        """One Bolt listener per event kind (and per ack style), each routing by a dict lookup.
-
-        A payload of one kind never matches another kind's listener, so Bolt checks at most a handful of
-        matchers per request however many handlers plugins register. Lazy work runs in one lazy function
-        per kind (Bolt finds it again by name when Lambda re-invokes the function) which looks the
-        registration up again from the payload."""
-        app = self.app
-        app.use(_ContextMiddleware(self._context_middleware))
+        """Build the routing table and one runner per registration, then the Bolt listeners
+        (:func:`bot.slack.routes.wire`, shared with the routing snapshot's app): each listener's function
+        looks the registration up in a dict, and each kind's lazy function looks it up again from the
+        payload (Bolt finds it by name when Lambda re-invokes the function)."""
         regs = self.registrations
-        self._commands = {
-            c.name: (c, self._command_runner(c), self._command_acknowledger(c)) for c in regs.commands.values()
-        }
-        self._actions_exact: dict[str, tuple[int, Action, Callable[[Args], None]]] = {}
-        self._actions_regex: list[tuple[int, Action, Callable[[Args], None]]] = []
-        for index, action in enumerate(regs.actions):
-            entry = (index, action, self._action_runner(action))
-            if action.regex:
-                self._actions_regex.append(entry)
-            else:
-                self._actions_exact.setdefault(action.action_id, entry)
-        self._action_routes: dict[str, tuple[int, Action, Callable[[Args], None]] | None] = {}
+        self.table = RoutingTable.from_registrations(regs)
+        self._commands = {c.name: (c, self._command_runner(c)) for c in regs.commands.values()}
+        #: Aligned with ``self.table.actions``: the registration and runner at each position.
+        self._action_runners = [(a, self._action_runner(a)) for a in first_actions(regs)]
         self._views = {v.callback_id: (v, *self._view_runners(v)) for v in regs.views.values()}
         self._shortcuts = {
             s.callback_id: (s, self._boundary(s.handler, f"shortcut {s.name}", eager=not s.lazy))
@@ -143,81 +139,27 @@ class SlackFrontDoor:
         }
         if "app_home_opened" not in self._events:
             self._events["app_home_opened"] = lambda args: self._default_home(args.event or {}, args.client)
-
-        # Each listener's primary matcher is Bolt's own, given a pattern of exactly the names routed there,
-        # so a request costs one matcher per listener it passes. Most frequent first: slash commands,
-        # buttons, DMs (the order of Bolt's quick start); kinds are disjoint, so order between them is free.
-        lazy_commands = _names_pattern(c.name for c in regs.commands.values() if c.lazy)
-        eager_commands = _names_pattern(c.name for c in regs.commands.values() if not c.lazy)
-        if lazy_commands is not None:
-            app.command(lazy_commands)(
-                ack=_named(self._ack_command, "ack", "command"), lazy=[_named(self._lazy_command, "lazy", "command")]
-            )
-        action_matchers = self._action_patterns()
-        if action_matchers[0] is not None:
-            app.action(action_matchers[0])(
-                ack=_named(self._ack_action, "ack", "action"), lazy=[_named(self._lazy_action, "lazy", "action")]
-            )
-        if "message" not in self._events:
-            # Conversations: DMs (and files shared in DMs); other message subtypes (edits, joins) are only
-            # acknowledged.
-            app.event({"type": "message", "subtype": [None, "file_share"]})(
-                ack=_noop_ack, lazy=[_named(self._lazy_event, "lazy", "message")]
-            )
-        events = _names_pattern([*self._events, "app_mention"])
-        assert events is not None
-        app.event(events)(ack=_noop_ack, lazy=[_named(self._lazy_event, "lazy", "event")])
-        if eager_commands is not None:
-            app.command(eager_commands)(_named(self._lazy_command, "command", "dispatch"))
-        if action_matchers[1] is not None:
-            app.action(action_matchers[1])(_named(self._ack_action, "action", "dispatch"))
-        lazy_views = _names_pattern(v.callback_id for v in regs.views.values() if getattr(v, "lazy", None))
-        eager_views = _names_pattern(v.callback_id for v in regs.views.values() if not getattr(v, "lazy", None))
-        if lazy_views is not None:
-            app.view(lazy_views)(
-                ack=_named(self._ack_view, "view", "dispatch_lazy"), lazy=[_named(self._lazy_view, "lazy", "view")]
-            )
-        if eager_views is not None:
-            app.view(eager_views)(_named(self._ack_view, "view", "dispatch"))
-        lazy_shortcuts = _names_pattern(s.callback_id for s in regs.shortcuts.values() if s.lazy)
-        eager_shortcuts = _names_pattern(s.callback_id for s in regs.shortcuts.values() if not s.lazy)
-        if lazy_shortcuts is not None:
-            app.shortcut(lazy_shortcuts)(ack=_noop_ack, lazy=[_named(self._run_shortcut, "lazy", "shortcut")])
-        if eager_shortcuts is not None:
-            app.shortcut(eager_shortcuts)(_named(self._run_shortcut, "shortcut", "dispatch"))
-        # Catch-alls, registered last: an unknown command or button gets an answer, and an event nobody
-        # handles is still acknowledged (anything but 200 makes Slack retry it).
-        app.command(re.compile(r".*"))(self._unknown_command)
-        app.action(re.compile(r".*"))(self._unknown_action)
-        app.view(re.compile(r".*"))(self._unknown_view)
-        app.shortcut(re.compile(r".*"))(self._unknown_shortcut)
-        app.view_closed(re.compile(r".*"))(self._view_closed)
-        app.event(re.compile(r".*"))(_noop_ack)
-
-    def _action_patterns(self) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
-        """The patterns of the lazy and of the eager actions' listeners."""
-        entries = sorted([*self._actions_exact.values(), *self._actions_regex], key=lambda e: e[0])
-        patterns = []
-        for lazy in (True, False):
-            chosen = [e[1] for e in entries if e[1].lazy is lazy]
-            exact = [a.action_id for a in chosen if not a.regex]
-            exact_part = _names_pattern(exact)
-            # Plugins' own patterns stay separate alternatives (search semantics, as Bolt applies them).
-            parts = ([exact_part.pattern] if exact_part is not None else []) + [
-                f"(?:{a.action_id})" for a in chosen if a.regex
-            ]
-            patterns.append(re.compile("|".join(parts)) if parts else None)
-        return patterns[0], patterns[1]
+        wire(
+            self.app,
+            self.table,
+            Dispatchers(
+                context=self._context_middleware,
+                ack_command=self._ack_command,
+                lazy_command=self._lazy_command,
+                ack_action=self._ack_action,
+                lazy_action=self._lazy_action,
+                lazy_event=self._lazy_event,
+                ack_view=self._ack_view,
+                lazy_view=self._lazy_view,
+                run_shortcut=self._run_shortcut,
+            ),
+        )
 
     def _context_middleware(self, req: BoltRequest, next: Callable[[], Any]) -> Any:
         context = req.context
         context["crewbot"] = self.crewbot
         context["is_admin"] = self.users.is_admin(user_of(req.body))
-        retry = req.headers.get("x-slack-retry-num")
-        if retry:
-            reason = (req.headers.get("x-slack-retry-reason") or ["?"])[0]
-            body = req.body
-            logger.info("Slack redelivery %s (%s) of %s", retry[0], reason, body.get("event_id") or body.get("type"))
+        log_redelivery(req)
         return next()
 
     def _first_contact(self, user_id: str | None, team_id: str) -> None:
@@ -232,28 +174,13 @@ class SlackFrontDoor:
 
     # -- routes: which registration a payload goes to -----------------------------------------------
 
-    def _command(self, body: dict[str, Any]) -> tuple[SlashCommand, Callable[[Args], None], Callable[..., None]] | None:
+    def _command(self, body: dict[str, Any]) -> tuple[SlashCommand, Callable[[Args], None]] | None:
         return self._commands.get(body.get("command") or "")
 
-    def _action(self, body: dict[str, Any]) -> tuple[int, Action, Callable[[Args], None]] | None:
-        act = (body.get("actions") or [{}])[0]
-        found_id = act.get("action_id") if isinstance(act, dict) else None
-        if not isinstance(found_id, str):
-            found_id = body.get("callback_id")
-        action_id = found_id if isinstance(found_id, str) else ""
-        if action_id in self._action_routes:
-            return self._action_routes[action_id]
+    def _action(self, body: dict[str, Any]) -> tuple[Action, Callable[[Args], None]] | None:
         # The first registration that matches wins, exact ids and patterns alike (registration order).
-        found = self._actions_exact.get(action_id)
-        for entry in self._actions_regex:
-            if found is not None and entry[0] > found[0]:
-                break
-            if re.search(entry[1].action_id, action_id):
-                found = entry
-                break
-        if len(self._action_routes) < 4096:  # pattern matches could be unbounded: cap the cache
-            self._action_routes[action_id] = found
-        return found
+        position = self.table.action_position(action_id_of(body))
+        return None if position is None else self._action_runners[position]
 
     def _view(self, body: dict[str, Any]) -> tuple[Any, ...] | None:
         return self._views.get(str((body.get("view") or {}).get("callback_id") or ""))
@@ -275,9 +202,9 @@ class SlackFrontDoor:
     # -- dispatchers ---------------------------------------------------------------------------------
 
     def _ack_command(self, args: Args) -> None:
-        route = self._command(args.body)
+        route = self.table.commands.get(args.body.get("command") or "")
         if route is not None:
-            route[2](args.ack, args.context)
+            acknowledge_command(route, args.ack, args.context)
 
     def _lazy_command(self, args: Args) -> None:
         route = self._command(args.body)
@@ -288,15 +215,15 @@ class SlackFrontDoor:
         # The lazy listener's pattern may also match an action whose first matching registration is an
         # eager one (a plugin's pattern overlapping another's id): that one runs here, before the ack.
         route = self._action(args.body)
-        if route is not None and not route[1].lazy:
-            route[2](args)
+        if route is not None and not route[0].lazy:
+            route[1](args)
         else:
-            _ack_if_needed(args)
+            ack_if_needed(args)
 
     def _lazy_action(self, args: Args) -> None:
         route = self._action(args.body)
-        if route is not None and route[1].lazy:
-            route[2](args)
+        if route is not None and route[0].lazy:
+            route[1](args)
 
     def _ack_view(self, args: Args) -> None:
         route = self._view(args.body)
@@ -334,18 +261,6 @@ class SlackFrontDoor:
         if command.lazy:
             run._silent_refusal = True  # type: ignore[attr-defined]  # the acknowledgement refused already
         return run
-
-    @staticmethod
-    def _command_acknowledger(command: SlashCommand) -> Callable[..., None]:
-        def acknowledge(ack: Any, context: Any) -> None:
-            if command.admin_only and not context.get("is_admin"):
-                ack(f"Sorry, {command.name} is for Crewbot admins only.")
-            elif command.ack_text:
-                ack(command.ack_text)
-            else:
-                ack()
-
-        return acknowledge
 
     def _action_runner(self, action: Action) -> Callable[[Args], None]:
         def key(body: dict[str, Any]) -> str | None:
@@ -414,7 +329,7 @@ class SlackFrontDoor:
                 arg_names.extend(get_arg_names_of_callable(handler))
             if admin_only and not args.context.get("is_admin"):
                 if not getattr(run, "_silent_refusal", False):
-                    _ack_if_needed(args)
+                    ack_if_needed(args)
                     tell_user(body, args.client, f"Sorry, only Crewbot admins can use {what}.")
                 return
             kwargs = build_required_kwargs(
@@ -440,14 +355,14 @@ class SlackFrontDoor:
                     self.dedupe.run_once(delivery, work, dedupe[1])
             except Exception as exc:
                 ref = report(exc, what)
-                _ack_if_needed(args)
+                ack_if_needed(args)
                 tell_user(
                     body,
                     args.client,
                     f"Sorry, {what} failed (error reference `{ref}`). The details are in Crewbot's log.",
                 )
             else:
-                _ack_if_needed(args)
+                ack_if_needed(args)
             if eager and not args.request.lazy_only:
                 self._first_contact(user_of(body), args.context.team_id or "")
 
@@ -521,54 +436,6 @@ class SlackFrontDoor:
         except Exception as exc:
             report(exc, "home tab")
 
-    def _unknown_command(self, ack: Any, command: dict[str, Any]) -> None:
-        ref = new_reference()
-        logger.warning(
-            "unknown slash command %s from %s (error reference %s): no enabled plugin registers it",
-            command.get("command"),
-            command.get("user_id"),
-            ref,
-        )
-        ack(
-            f"Sorry, I don't know {command.get('command')} (error reference `{ref}`). "
-            "Try `/crewbot help` for what I can do."
-        )
-
-    def _unknown_action(self, ack: Any, body: dict[str, Any], client: WebClient) -> None:
-        ack()
-        act = (body.get("actions") or [{}])[0]
-        if act.get("type") in {"button", "overflow"} or act.get("type") is None:
-            ref = new_reference()
-            logger.warning("no handler for action %s (error reference %s)", act.get("action_id"), ref)
-            tell_user(body, client, f"Sorry, that button no longer does anything (error reference `{ref}`).")
-        # Select menus, date pickers etc. inside forms send actions nobody needs to handle.
-
-    def _unknown_view(self, ack: Any, body: dict[str, Any], client: WebClient) -> None:
-        ack()
-        ref = new_reference()
-        callback = (body.get("view") or {}).get("callback_id")
-        if body.get("type") == "view_submission":
-            logger.warning("no handler for form %s (error reference %s)", callback, ref)
-            tell_user(
-                {"user": body.get("user")},
-                client,
-                f"Sorry, that form is no longer handled; nothing was saved (error reference `{ref}`).",
-            )
-
-    def _unknown_shortcut(self, ack: Any, body: dict[str, Any]) -> None:
-        ack()
-        logger.warning(
-            "no handler for %s %s from %s: acknowledged, nothing done",
-            body.get("type"),
-            body.get("callback_id"),
-            user_of(body),
-        )
-
-    def _view_closed(self, ack: Any, body: dict[str, Any]) -> None:
-        ack()
-        view = body.get("view") or {}
-        logger.info("%s closed form %s", user_of(body), view.get("callback_id") or body.get("callback_id"))
-
 
 def _view_delivery(body: dict[str, Any]) -> str | None:
     # One submission of a view is one delivery: a redelivered submission carries the same view hash.
@@ -608,46 +475,6 @@ def home_view(crewbot: Crewbot, regs: Registrations) -> dict[str, Any]:
             },
         ],
     }
-
-
-def _noop_ack(ack: Any) -> None:
-    ack()
-
-
-def _ack_if_needed(args: Args) -> None:
-    # Lazy listeners get a no-op ack; before-ack listeners that did not answer are acknowledged here
-    # (Socket Mode would otherwise wait for the 3-second timeout).
-    ack = args.ack
-    if not args.request.lazy_only and ack is not None and ack.response is None:
-        ack()
-
-
-def _names_pattern(names: Any) -> re.Pattern[str] | None:
-    """A pattern matching exactly the given names (Bolt's matchers search patterns), None for none."""
-    names = sorted(set(names))
-    if not names:
-        return None
-    return re.compile("^(?:" + "|".join(re.escape(n) for n in names) + ")$")
-
-
-class _ContextMiddleware(Middleware):
-    # A Middleware subclass rather than a function: Bolt calls it directly, without argument injection.
-    def __init__(self, func: Callable[[BoltRequest, Callable[[], Any]], Any]):
-        self.func = func
-
-    def process(self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> Any:
-        return self.func(req, next)
-
-
-def _named(func: Callable[..., Any], kind: str, name: str) -> Callable[..., Any]:
-    # Bolt finds a lazy function again (on Lambda, in a fresh invocation) by its __name__, so it must be
-    # stable and unique per listener; Bolt injects arguments by the parameter names, so the wrapper
-    # takes the one dispatchers use.
-    def listener(args: Args) -> None:
-        func(args)
-
-    listener.__name__ = listener.__qualname__ = f"crewbot_{kind}_{re.sub(r'[^A-Za-z0-9_]', '_', name)}"
-    return listener
 
 
 def build_app(
