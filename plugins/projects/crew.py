@@ -1,7 +1,6 @@
 """The crew and the phases: which agents work in each phase, the Swarm's limits, and the deliverables.
 
-The agent subsets and limits: two-agent Swarms get ``max_handoffs=10`` and
-``repetitive_handoff_min_unique_agents=2``; bigger ones 15 to 25 handoffs and 3 unique agents. Each
+The phases are data, in ``phases.yaml`` next to this module (validated when the plugin loads). Each
 :class:`Deliverable` names the agent that writes it, its path (inside that agent's write scope) and
 the template it starts from (``plugins/projects/templates``).
 """
@@ -9,38 +8,59 @@ the template it starts from (``plugins/projects/templates``).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
 CREW: tuple[str, ...] = ("pm", "sa", "infra", "dev", "data", "security", "qa")
 TEMPLATE_DIR = Path(__file__).parent / "templates"
+PHASES_FILE = Path(__file__).parent / "phases.yaml"
 
 
-@dataclass(frozen=True)
-class Deliverable:
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Deliverable(_Frozen):
     agent: str
     path: str
     template: str
     title: str
 
 
-@dataclass(frozen=True)
-class PhaseSpec:
+class SwarmLimits(_Frozen):
+    """The Swarm's limits, named as Strands' ``Swarm`` takes them (timeouts in seconds)."""
+
+    max_handoffs: int = Field(gt=0)
+    max_iterations: int = Field(gt=0)
+    execution_timeout: float = Field(gt=0)
+    node_timeout: float = Field(gt=0)
+    repetitive_handoff_detection_window: int = Field(ge=0)
+    repetitive_handoff_min_unique_agents: int = Field(ge=0)
+
+
+class PhaseSpec(_Frozen):
     """One phase: its Swarm (agents in hand-off order, entry point first) and limits, deliverables, gate."""
 
     name: str
     title: str
-    agents: tuple[str, ...]
-    max_handoffs: int
-    max_iterations: int
-    execution_timeout: float
-    node_timeout: float
-    detection_window: int
-    min_unique_agents: int
-    deliverables: tuple[Deliverable, ...] = field(default_factory=tuple)
+    agents: tuple[str, ...] = Field(min_length=1)
+    swarm: SwarmLimits
+    deliverables: tuple[Deliverable, ...] = ()
     gate: bool = True
     goal: str = ""
+
+    @model_validator(mode="after")
+    def _crew_members_only(self) -> PhaseSpec:
+        strangers = [a for a in (*self.agents, *(d.agent for d in self.deliverables)) if a not in CREW]
+        if strangers:
+            raise ValueError(f"{', '.join(sorted(set(strangers)))} not in the crew ({', '.join(CREW)})")
+        idle = sorted({d.agent for d in self.deliverables} - set(self.agents))
+        if idle:
+            raise ValueError(f"deliverables by {', '.join(idle)}, who do not work in this phase")
+        return self
 
     def deliverables_of(self, agent: str) -> list[Deliverable]:
         return [d for d in self.deliverables if d.agent == agent]
@@ -51,121 +71,24 @@ class PhaseSpec:
         return self.agents[index + 1] if 0 <= index < len(self.agents) - 1 else None
 
 
-def _d(agent: str, path: str, template: str, title: str) -> Deliverable:
-    return Deliverable(agent, path, template, title)
+def load_phases(path: Path = PHASES_FILE) -> dict[str, PhaseSpec]:
+    """The phases in ``path``, in order (``ValueError`` naming the file, phase and field on bad input)."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ValueError(f"{path}: cannot read the project phases: {exc}") from None
+    if not isinstance(data, dict) or not data:
+        raise ValueError(f"{path}: expected a mapping of phase name to phase, got {type(data).__name__}")
+    phases: dict[str, PhaseSpec] = {}
+    for name, body in data.items():
+        try:
+            phases[str(name)] = PhaseSpec.model_validate({**(body or {}), "name": str(name)})
+        except (ValidationError, TypeError) as exc:
+            raise ValueError(f"{path}: phase {name!r}: {exc}") from None
+    return phases
 
 
-PHASES: dict[str, PhaseSpec] = {
-    p.name: p
-    for p in (
-        PhaseSpec(
-            "discovery",
-            "Discovery",
-            ("pm", "sa"),
-            10,
-            10,
-            900,
-            300,
-            6,
-            2,
-            (
-                _d("pm", "docs/project-plan/project-plan.md", "project_plan", "Project plan"),
-                _d("pm", "docs/project-plan/requirements.md", "requirements", "Requirements"),
-                _d("sa", "docs/architecture/initial-architecture.md", "architecture_doc", "Initial architecture"),
-            ),
-            goal="Understand the SOW, record facts and assumptions, plan the project, sketch the architecture.",
-        ),
-        PhaseSpec(
-            "architecture",
-            "Architecture",
-            ("sa", "infra", "security"),
-            15,
-            15,
-            1200,
-            300,
-            8,
-            3,
-            (
-                _d("sa", "docs/architecture/architecture.md", "architecture_doc", "Architecture"),
-                _d("sa", "docs/architecture/decisions/0001-architecture-approach.md", "adr", "Architecture approach"),
-                _d("infra", "infra/main.tf", "terraform", "Infrastructure skeleton"),
-                _d("security", "security/architecture-review.md", "security_review", "Architecture security review"),
-            ),
-            goal="Design the architecture, record decisions as ADRs, draft the infrastructure, review its security.",
-        ),
-        PhaseSpec(
-            "poc",
-            "Proof of concept",
-            ("dev", "infra", "data", "security", "sa"),
-            20,
-            20,
-            1800,
-            300,
-            8,
-            3,
-            (
-                _d("dev", "app/poc/README.md", "work_note", "Proof of concept"),
-                _d("infra", "infra/poc.tf", "terraform", "Proof-of-concept infrastructure"),
-                _d("data", "data/data-model.md", "work_note", "Data model"),
-                _d("security", "security/poc-review.md", "security_review", "Proof-of-concept security review"),
-                _d("sa", "docs/architecture/poc-findings.md", "work_note", "Proof-of-concept findings"),
-            ),
-            goal="Build a thin proof of concept of the riskiest parts and record what it taught.",
-        ),
-        PhaseSpec(
-            "production",
-            "Production",
-            ("dev", "infra", "data", "security", "qa"),
-            25,
-            25,
-            2400,
-            300,
-            10,
-            3,
-            (
-                _d("dev", "app/README.md", "work_note", "Application"),
-                _d("infra", "infra/production.tf", "terraform", "Production infrastructure"),
-                _d("data", "data/pipelines.md", "work_note", "Data pipelines"),
-                _d("security", "security/production-review.md", "security_review", "Production security review"),
-                _d("qa", "tests/test-plan.md", "test_plan", "Test plan"),
-            ),
-            goal="Build the production system, its infrastructure and pipelines; test and review it.",
-        ),
-        PhaseSpec(
-            "handoff",
-            "Handoff",
-            ("pm", "sa"),
-            10,
-            10,
-            900,
-            300,
-            6,
-            2,
-            (
-                _d("pm", "docs/handoff/handoff.md", "work_note", "Handoff package"),
-                _d("sa", "docs/handoff/runbook.md", "work_note", "Operations runbook"),
-            ),
-            goal="Package the deliverables, the runbook and the knowledge transfer for the customer.",
-        ),
-        PhaseSpec(
-            "retrospective",
-            "Retrospective",
-            ("pm", "qa"),
-            10,
-            10,
-            900,
-            300,
-            6,
-            2,
-            (
-                _d("pm", "docs/retrospective/lessons.md", "retrospective", "Lessons learned"),
-                _d("qa", "docs/retrospective/quality.md", "work_note", "Deliverable quality scores"),
-            ),
-            gate=False,
-            goal="Compare outcomes with the SOW, record lessons, contribute and promote patterns.",
-        ),
-    )
-}
+PHASES: dict[str, PhaseSpec] = load_phases()
 PHASE_ORDER: tuple[str, ...] = tuple(PHASES)
 
 

@@ -262,12 +262,7 @@ class PhaseRunner:
         return Swarm(
             nodes,
             entry_point=nodes[0],
-            max_handoffs=spec.max_handoffs,
-            max_iterations=spec.max_iterations,
-            execution_timeout=spec.execution_timeout,
-            node_timeout=spec.node_timeout,
-            repetitive_handoff_detection_window=spec.detection_window,
-            repetitive_handoff_min_unique_agents=spec.min_unique_agents,
+            **spec.swarm.model_dump(),
             session_manager=session_manager(self.crewbot, run["session_id"]),
             id=f"phase-{spec.name}",
         )

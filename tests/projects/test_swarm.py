@@ -69,7 +69,7 @@ def test_a_swarm_over_its_limits_fails_the_phase_and_pauses_the_project(emu: Any
     assert project.status == "paused"
     runs = project_service(emu.crewbot).items.runs(project.project_id, "discovery")
     assert [r["status"] for r in runs] == ["failed", "failed"] and runs[1]["auto_retry"]
-    assert len(runs[0]["node_history"]) == PHASES["discovery"].max_handoffs
+    assert len(runs[0]["node_history"]) == PHASES["discovery"].swarm.max_handoffs
     blockers = project_records(emu.crewbot).ledger.for_project(project.project_id, "blocker")
     assert blockers and blockers[0].status == "open" and "Discovery failed" in blockers[0].text
     # Stop ends the project (only approvers may).
