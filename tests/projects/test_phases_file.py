@@ -21,14 +21,18 @@ discovery:
 
 
 def test_the_shipped_phases_load_in_order_and_use_only_the_crew() -> None:
-    assert list(load_phases(PHASES_FILE)) == list(PHASES) == [
-        "discovery",
-        "architecture",
-        "poc",
-        "production",
-        "handoff",
-        "retrospective",
-    ]
+    assert (
+        list(load_phases(PHASES_FILE))
+        == list(PHASES)
+        == [
+            "discovery",
+            "architecture",
+            "poc",
+            "production",
+            "handoff",
+            "retrospective",
+        ]
+    )
     assert [p.name for p in PHASES.values() if not p.gate] == ["retrospective"]
     assert {a for p in PHASES.values() for a in p.agents} == set(CREW)
 
