@@ -7,7 +7,8 @@ screen answers such requests itself:
 
 * not signed with the signing secret, signed too long ago, or with a malformed timestamp → 401;
 * signed, but not a body Slack sends (undecodable, not an object, fields of the wrong type) → 400;
-* anything else goes to Bolt, which verifies the signature once more.
+* anything else goes to Bolt as the screen parsed it (:class:`Admitted`): the signature is checked
+  here once, and Bolt dispatches the body that was checked rather than parsing it again.
 
 Headers are not covered by Slack's signature, so the lazy-listener headers Bolt uses to re-invoke the
 function (``x-slack-bolt-lazy-only``) are removed from every request that arrived over HTTP: only an
@@ -310,11 +311,22 @@ def verify(signing_secret: str, headers: Mapping[str, Any], raw: bytes, now: flo
     return None
 
 
-def screen(event: Any, signing_secret: str, now: Callable[[], float] = time.time) -> Refusal | None:
-    """Check one Lambda event before Bolt dispatches it; ``None`` lets it through.
+@dataclass(frozen=True)
+class Admitted:
+    """A POST the screen let through: signed with the signing secret within :data:`MAX_AGE_SECONDS`, and
+    of Slack's shape. ``text`` is the signed body as text, ``body`` that text parsed as Bolt would."""
+
+    text: str
+    body: dict[str, Any]
+
+
+def admit(event: Any, signing_secret: str, now: Callable[[], float] = time.time) -> Refusal | Admitted | None:
+    """Check one Lambda event before Bolt dispatches it: a :class:`Refusal`, the :class:`Admitted`
+    request, or ``None`` for an event that is not an HTTP POST (Bolt answers those with 404).
 
     Side effects on ``event``: lazy-listener headers are removed from requests that arrived over HTTP,
-    and a missing ``isBase64Encoded`` is set to False (Bolt's adapter indexes it).
+    a missing ``headers`` becomes ``{}`` and a missing ``isBase64Encoded`` False (Bolt's adapter indexes
+    them).
     """
     if not isinstance(event, dict):
         return Refusal(400, "the event is not an object")
@@ -363,7 +375,13 @@ def screen(event: Any, signing_secret: str, now: Callable[[], float] = time.time
     problem = shape_problem(parsed)
     if problem is not None:
         return Refusal(400, problem)
-    return None
+    return Admitted(text, parsed)
+
+
+def screen(event: Any, signing_secret: str, now: Callable[[], float] = time.time) -> Refusal | None:
+    """:func:`admit` without the parsed request: the refusal, or ``None`` to let the event through."""
+    result = admit(event, signing_secret, now)
+    return result if isinstance(result, Refusal) else None
 
 
 def screen_socket_payload(payload: Any) -> Refusal | None:
@@ -374,7 +392,9 @@ def screen_socket_payload(payload: Any) -> Refusal | None:
 
 __all__ = [
     "MAX_AGE_SECONDS",
+    "Admitted",
     "Refusal",
+    "admit",
     "expected_signature",
     "is_self_invocation",
     "is_slack_id",
