@@ -2,7 +2,8 @@
 
 Every agent turn leaves one record in the ``usage`` table (tokens in/out, latency, model calls, tools
 called and failed, stop reason), written by the usage hook (:mod:`bot.agents.hooks`); in ``runtime: aws``
-the same figures also go to CloudWatch as Powertools EMF metrics. Each turn also adds its tokens to a
+the same figures, with the turn's estimated cost (:mod:`bot.metrics.pricing`), also go to CloudWatch as EMF
+metrics per agent and per agent and model (:data:`TURN_METRIC_GROUPS`). Each turn also adds its tokens to a
 running total per user and day (``usage_totals``, one atomic counter update), which is what the
 ``tokens_per_user_day`` budget reads — one item, never a scan of the day's records, so a turn costs the
 same on the first message of the day and on the thousandth. ``crewbot usage`` summarises the records.
@@ -19,10 +20,12 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.agents.spec import BudgetSpec
+from bot.metrics.emf import Group
 from bot.storage.base import IndexSpec, Item, SortCondition, Table, TableSpec
 from bot.storage.tables import register_table
 
 if TYPE_CHECKING:
+    from bot.config.models import ModelsConfig
     from bot.runtime import Crewbot
 
 logger = logging.getLogger(__name__)
@@ -46,6 +49,28 @@ USAGE_TOTALS = register_table(
         description="Running token totals per user and day, one counter update per agent turn; budgets read it.",
     )
 )
+#: Units of the per-turn metrics (CloudWatch's names).
+TURN_METRIC_UNITS = {
+    "InputTokens": "Count",
+    "OutputTokens": "Count",
+    "Latency": "Milliseconds",
+    "ToolCalls": "Count",
+    "ToolErrors": "Count",
+    "EstimatedCostUSD": "None",
+    "UnpricedTurns": "Count",
+}
+#: Which per-turn metrics exist at which granularity: each (metric, dimension set) pair is one CloudWatch
+#: series, billed monthly, so the per-model set carries only what differs by model.
+TURN_METRIC_GROUPS = (
+    Group(
+        [("service", "agent")],
+        ["InputTokens", "OutputTokens", "Latency", "ToolCalls", "ToolErrors", "EstimatedCostUSD"],
+    ),
+    Group(
+        [("service", "agent", "model")],
+        ["InputTokens", "OutputTokens", "Latency", "ToolErrors", "EstimatedCostUSD", "UnpricedTurns"],
+    ),
+)
 #: Usage records are kept this long.
 USAGE_TTL = timedelta(days=90)
 #: Running totals are kept this long (budgets only read today's).
@@ -59,7 +84,7 @@ class TurnUsage:
     agent: str
     user_id: str
     session_id: str
-    model: str
+    model: str  # the profile chain (``nova-lite → nova-micro``)
     input_tokens: int = 0
     output_tokens: int = 0
     latency_ms: int = 0
@@ -67,6 +92,8 @@ class TurnUsage:
     tools: list[str] = field(default_factory=list)
     tool_errors: int = 0
     stop_reason: str = ""
+    #: The model (or inference profile) id for metrics and cost; empty: taken from the first profile of ``model``.
+    model_id: str = ""
 
     @property
     def total_tokens(self) -> int:
@@ -92,18 +119,27 @@ class UsageLedger:
         metrics_namespace: str | None = None,
         service: str = "crewbot",
         totals: Table | None = None,
+        models: ModelsConfig | None = None,
     ):
         self.table = table
         self.totals = totals
         self._now = now
         self._namespace = metrics_namespace
         self._service = service
+        self._models = models
 
     @classmethod
     def for_runtime(cls, crewbot: Crewbot) -> UsageLedger:
         namespace = crewbot.config.project if crewbot.config.runtime == "aws" else None
         store = crewbot.store
-        return cls(store.table(USAGE), crewbot.clock.now, namespace, crewbot.config.project, store.table(USAGE_TOTALS))
+        return cls(
+            store.table(USAGE),
+            crewbot.clock.now,
+            namespace,
+            crewbot.config.project,
+            store.table(USAGE_TOTALS),
+            crewbot.config.models,
+        )
 
     def record(self, usage: TurnUsage) -> Item:
         now = self._now()
@@ -137,18 +173,34 @@ class UsageLedger:
         return stored
 
     def _emit_metrics(self, usage: TurnUsage) -> None:
-        # EMF lines on stdout: CloudWatch turns them into metrics without an API call.
-        from aws_lambda_powertools import Metrics
-        from aws_lambda_powertools.metrics import MetricUnit
+        # One EMF line on stdout: CloudWatch turns it into metrics without an API call. Every metric is
+        # kept per agent (the alarms and the per-agent widgets read those series); latency, tokens, tool
+        # errors and cost also per agent and model. Cost is computed here from ``models.prices``: a
+        # model without a price gets no EstimatedCostUSD (never a silent 0) but an UnpricedTurns count.
+        from bot.metrics import emf, pricing
 
-        metrics = Metrics(namespace=self._namespace, service=self._service)
-        metrics.add_dimension(name="agent", value=usage.agent)
-        metrics.add_metric(name="InputTokens", unit=MetricUnit.Count, value=usage.input_tokens)
-        metrics.add_metric(name="OutputTokens", unit=MetricUnit.Count, value=usage.output_tokens)
-        metrics.add_metric(name="Latency", unit=MetricUnit.Milliseconds, value=usage.latency_ms)
-        metrics.add_metric(name="ToolCalls", unit=MetricUnit.Count, value=len(usage.tools))
-        metrics.add_metric(name="ToolErrors", unit=MetricUnit.Count, value=usage.tool_errors)
-        metrics.flush_metrics()
+        model = usage.model_id or pricing.model_id(self._models, usage.model)
+        values: dict[str, float] = {
+            "InputTokens": usage.input_tokens,
+            "OutputTokens": usage.output_tokens,
+            "Latency": usage.latency_ms,
+            "ToolCalls": len(usage.tools),
+            "ToolErrors": usage.tool_errors,
+        }
+        prices = self._models.prices if self._models is not None else {}
+        cost = pricing.estimate(prices, model, usage.input_tokens, usage.output_tokens)
+        if cost is None:
+            values["UnpricedTurns"] = 1
+        else:
+            values["EstimatedCostUSD"] = cost
+        document = emf.record(
+            str(self._namespace),
+            {"service": self._service, "agent": usage.agent, "model": model},
+            values,
+            TURN_METRIC_UNITS,
+            TURN_METRIC_GROUPS,
+        )
+        emf.emit(document)
 
     def user_day_tokens(self, user_id: str, day: datetime | None = None) -> int:
         """Tokens ``user_id`` used on ``day`` (UTC; today by default), from the running total."""

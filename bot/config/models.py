@@ -130,15 +130,41 @@ def _default_profiles() -> dict[str, ModelProfile]:
     }
 
 
+class ModelPrice(_Strict):
+    """What one model costs, in USD per 1000 tokens (``models.prices.<model id>``): both are required."""
+
+    input_per_1k: float = Field(ge=0, strict=True, allow_inf_nan=False)
+    output_per_1k: float = Field(ge=0, strict=True, allow_inf_nan=False)
+
+
+def _default_prices() -> dict[str, ModelPrice]:
+    return {
+        "us.amazon.nova-lite-v1:0": ModelPrice(input_per_1k=0.00006, output_per_1k=0.00024),
+        "us.amazon.nova-micro-v1:0": ModelPrice(input_per_1k=0.000035, output_per_1k=0.00014),
+        "offline": ModelPrice(input_per_1k=0, output_per_1k=0),
+    }
+
+
 class ModelsConfig(_Strict):
     """Model profiles and which one agents get by default (``model: default`` in a spec).
 
     ``default: auto`` picks ``preferred`` when credentials for it are configured, else ``offline``.
+    ``prices`` (by model id; a provider without model ids, like ``offline``, by provider name) give each
+    agent turn an estimated cost; a turn on a model missing there is counted as not estimated.
     """
 
     default: str = "auto"
     preferred: str = "nova-lite"
     profiles: dict[str, ModelProfile] = Field(default_factory=_default_profiles)
+    prices: dict[str, ModelPrice] = Field(default_factory=_default_prices)
+
+    @field_validator("prices")
+    @classmethod
+    def _model_ids(cls, value: dict[str, ModelPrice]) -> dict[str, ModelPrice]:
+        for model_id in value:
+            if not model_id.strip():
+                raise ValueError("a price needs a model id as its key")
+        return value
 
 
 class CrewbotConfig(_Strict):

@@ -66,5 +66,5 @@ def test_agent_turns_in_aws(aws: None, make_crewbot: MakeCrewbot, capsys: pytest
 
     metrics = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
     assert metrics, "usage metrics are printed as CloudWatch EMF"
-    assert metrics[0]["agent"] == "meeting_coordinator" and metrics[0]["InputTokens"][0] > 0
+    assert metrics[0]["agent"] == "meeting_coordinator" and metrics[0]["InputTokens"] > 0
     assert metrics[0]["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "crewbot"
