@@ -84,6 +84,12 @@ def invoke(request_handler: SlackRequestHandler, event: dict[str, Any], context:
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    from bot.metrics.slack import measured  # standard library only: ack latency and lazy failures as EMF
+
+    return measured(_entry, event, context)
+
+
+def _entry(event: dict[str, Any], context: Any) -> dict[str, Any]:
     from bot.entrypoints.health import is_health_check, report
     from bot.logs import lambda_log_context
 

@@ -16,6 +16,9 @@ def new_reference() -> str:
 
 def report(exc: BaseException, what: str) -> str:
     """Log ``exc`` with a fresh reference and return the reference."""
+    from bot.metrics.slack import failed
+
+    failed()  # counted as a failed lazy listener when this runs in one
     ref = new_reference()
     logger.error("%s failed (error reference %s): %s: %s", what, ref, type(exc).__name__, exc, exc_info=exc)
     return ref
