@@ -97,12 +97,16 @@ run "plan" {
     error_message = "the essential alarm set is empty"
   }
   assert {
-    condition     = alltrue([for n in module.observability.alarm_names : can(regex("-(dlq-depth|sfn-failed|lambda-error-rate-crewbot-dev-bot$|agent-p95-latency)", n))])
+    condition     = alltrue([for n in module.observability.alarm_names : can(regex("-(dlq-depth|sfn-failed|lambda-error-rate-crewbot-dev-bot$|agent-p95-latency|slack-lazy-failures$)", n))])
     error_message = "more than the essential alarms in dev: ${jsonencode(module.observability.alarm_names)}"
   }
   assert {
     condition     = length([for n in module.observability.alarm_names : n if can(regex("-agent-p95-latency-", n))]) > 0
     error_message = "no per-agent latency alarm: ${jsonencode(module.observability.alarm_names)}"
+  }
+  assert {
+    condition     = contains(module.observability.alarm_names, "crewbot-dev-slack-lazy-failures")
+    error_message = "no alarm on failed Slack lazy listeners: ${jsonencode(module.observability.alarm_names)}"
   }
   assert {
     condition     = length(aws_cloudtrail_event_data_store.data_events) == 0

@@ -16,7 +16,8 @@ resource "aws_sns_topic_subscription" "email" {
 
 locals {
   # `enabled` creates every alarm; `essential_alarms` alone a small set (dead letters, failed executions,
-  # the Slack function's error rate, agents' p95 latency) that costs a few dollars a month in dev.
+  # the Slack function's error rate and lazy-listener failures, agents' p95 latency) that costs a few
+  # dollars a month in dev.
   essential = var.enabled || var.essential_alarms
   alarms = merge(
     var.enabled ? merge(
@@ -78,7 +79,9 @@ resource "aws_cloudwatch_metric_alarm" "this" {
 locals {
   # The agents' EMF metrics carry the dimensions `agent` and `service` (the project).
   agent_metric = { for a in var.agents : a => ["agent", a, "service", var.agents_namespace] }
-  sfn          = values(var.state_machine_arns)
+  # The schema of the per-agent-and-model series, for SEARCH expressions.
+  by_model = "{\"${var.agents_namespace}\",agent,model,service}"
+  sfn      = values(var.state_machine_arns)
   fn_widgets = [for fn in compact([var.slack_function, var.calendar_function]) : {
     title = fn == var.slack_function ? "Slack function (${fn})" : "Calendar monitor (${fn})"
     metrics = [
@@ -99,18 +102,17 @@ locals {
         [for a, d in local.agent_metric : concat([var.agents_namespace, "InputTokens"], d, [{ id = "in_${replace(a, "-", "_")}", label = "${a} in" }])],
         [for a, d in local.agent_metric : concat([var.agents_namespace, "OutputTokens"], d, [{ id = "out_${replace(a, "-", "_")}", label = "${a} out" }])],
       ) },
-      { title = "Agent estimated cost (USD, blended price)", metrics = concat(
-        [for a, d in local.agent_metric : concat([var.agents_namespace, "InputTokens"], d, [{ id = "ci_${replace(a, "-", "_")}", visible = false }])],
-        [for a, d in local.agent_metric : concat([var.agents_namespace, "OutputTokens"], d, [{ id = "co_${replace(a, "-", "_")}", visible = false }])],
-        [for a in var.agents : [{
-          expression = "(ci_${replace(a, "-", "_")} * ${var.price_per_1k_tokens_usd.input} + co_${replace(a, "-", "_")} * ${var.price_per_1k_tokens_usd.output}) / 1000"
-          label      = a
-        }]],
-      ) },
+      { title = "Agent estimated cost (USD, from models.prices)", metrics = [for a, d in local.agent_metric : concat([var.agents_namespace, "EstimatedCostUSD"], d, [{ label = a }])] },
       { title = "Agent tool calls and errors", metrics = concat(
         [for a, d in local.agent_metric : concat([var.agents_namespace, "ToolCalls"], d, [{ label = "${a} calls" }])],
         [for a, d in local.agent_metric : concat([var.agents_namespace, "ToolErrors"], d, [{ label = "${a} errors" }])],
       ) },
+      # Per agent and model: SEARCH finds every model that served turns, so new models need no change here.
+      { title = "Turns per agent and model", metrics = [[{ id = "turns_model", expression = "SEARCH('${local.by_model} MetricName=\"Latency\"', 'SampleCount', 300)" }]] },
+      { title = "Latency p95 per agent and model (ms)", metrics = [[{ id = "p95_model", expression = "SEARCH('${local.by_model} MetricName=\"Latency\"', 'p95', 300)" }]] },
+      { title = "Tokens per agent and model (input + output)", metrics = [[{ id = "tokens_model", expression = "SEARCH('${local.by_model} (MetricName=\"InputTokens\" OR MetricName=\"OutputTokens\")', 'Sum', 300)" }]] },
+      { title = "Estimated cost per agent and model (USD)", metrics = [[{ id = "cost_model", expression = "SEARCH('${local.by_model} MetricName=\"EstimatedCostUSD\"', 'Sum', 300)" }]] },
+      { title = "Turns on models without a price (cost not estimated)", metrics = [[{ id = "unpriced", expression = "SEARCH('${local.by_model} MetricName=\"UnpricedTurns\"', 'Sum', 300)" }]] },
       { title = "Workflow executions by status", metrics = [
         for pair in setproduct(local.sfn, ["ExecutionsStarted", "ExecutionsSucceeded", "ExecutionsFailed", "ExecutionsTimedOut", "ExecutionsAborted"]) :
         ["AWS/States", pair[1], "StateMachineArn", pair[0]]
@@ -118,6 +120,24 @@ locals {
       { title = "Workflow duration p95 (ms)", metrics = [for arn in local.sfn : ["AWS/States", "ExecutionTime", "StateMachineArn", arn, { stat = "p95" }]] },
     ],
     local.fn_widgets,
+    [for w in [
+      { title = "Slack ack latency (ms): in the handler, and since API Gateway received the request", metrics = [
+        [var.agents_namespace, "AckLatency", "service", var.agents_namespace, { stat = "p50", label = "handler p50" }],
+        [var.agents_namespace, "AckLatency", "service", var.agents_namespace, { stat = "p95", label = "handler p95" }],
+        [var.agents_namespace, "AckLatency", "service", var.agents_namespace, { stat = "p99", label = "handler p99" }],
+        [var.agents_namespace, "AckLatencyFromGateway", "service", var.agents_namespace, { stat = "p95", label = "from gateway p95" }],
+        [var.agents_namespace, "AckLatencyFromGateway", "service", var.agents_namespace, { stat = "Maximum", label = "from gateway max" }],
+      ] },
+      { title = "Slack ack latency p95, cold vs warm containers (ms)", metrics = [
+        for pair in setproduct(["AckLatency", "AckLatencyFromGateway"], ["cold", "warm"]) :
+        [var.agents_namespace, pair[0], "service", var.agents_namespace, "start", pair[1], { stat = "p95", label = "${pair[0]} ${pair[1]}" }]
+      ] },
+      { title = "Slack lazy listeners: runs and failures", metrics = [
+        [var.agents_namespace, "LazyRuns", "service", var.agents_namespace, { label = "runs" }],
+        [var.agents_namespace, "LazyFailures", "service", var.agents_namespace, { label = "failures" }],
+        [var.agents_namespace, "LazyDuration", "service", var.agents_namespace, { stat = "p95", label = "duration p95 (ms)", yAxis = "right" }],
+      ] },
+    ] : w if var.slack_function != null],
     [
       { title = "Queue depth", metrics = [for q in var.queue_names : ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", q, { stat = "Maximum" }]] },
       { title = "Oldest message age (s)", metrics = [for q in var.queue_names : ["AWS/SQS", "ApproximateAgeOfOldestMessage", "QueueName", q, { stat = "Maximum" }]] },
@@ -173,6 +193,25 @@ resource "aws_cloudwatch_metric_alarm" "agent_latency" {
   period              = 900
   evaluation_periods  = 1
   threshold           = var.agent_p95_latency_ms
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.alarms.arn]
+  ok_actions          = [aws_sns_topic.alarms.arn]
+}
+
+# A lazy listener failed (the user saw an error reference): Slack work that did not happen.
+resource "aws_cloudwatch_metric_alarm" "lazy_failures" {
+  count = local.essential && var.slack_function != null ? 1 : 0
+
+  alarm_name          = "${var.name_prefix}-slack-lazy-failures"
+  alarm_description   = "Slack lazy listeners failed (LazyFailures > 0 in 5 minutes); the log has each error reference."
+  namespace           = var.agents_namespace
+  metric_name         = "LazyFailures"
+  dimensions          = { service = var.agents_namespace }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 0
   comparison_operator = "GreaterThanThreshold"
   treat_missing_data  = "notBreaching"
   alarm_actions       = [aws_sns_topic.alarms.arn]

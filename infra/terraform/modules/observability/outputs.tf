@@ -10,7 +10,7 @@ output "dashboard_name" {
 
 output "alarm_names" {
   description = "Names of the alarms created."
-  value       = concat([for a in aws_cloudwatch_metric_alarm.this : a.alarm_name], [for a in aws_cloudwatch_metric_alarm.error_rate : a.alarm_name], [for a in aws_cloudwatch_metric_alarm.timeout_rate : a.alarm_name], [for a in aws_cloudwatch_metric_alarm.agent_latency : a.alarm_name])
+  value       = concat([for a in aws_cloudwatch_metric_alarm.this : a.alarm_name], [for a in aws_cloudwatch_metric_alarm.error_rate : a.alarm_name], [for a in aws_cloudwatch_metric_alarm.timeout_rate : a.alarm_name], [for a in aws_cloudwatch_metric_alarm.agent_latency : a.alarm_name], aws_cloudwatch_metric_alarm.lazy_failures[*].alarm_name)
 }
 
 output "budget_name" {

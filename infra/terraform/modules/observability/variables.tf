@@ -71,7 +71,7 @@ variable "metrics_namespace" {
 }
 
 variable "essential_alarms" {
-  description = "When `enabled` is false, still create a small, cheap set: dead-letter depth, state machine failures, the Slack function's error rate and the agents' p95 latency."
+  description = "When `enabled` is false, still create a small, cheap set: dead-letter depth, state machine failures, the Slack function's error rate and lazy-listener failures, and the agents' p95 latency."
   type        = bool
   default     = false
 }
@@ -109,10 +109,4 @@ variable "queue_names" {
   description = "Work queue names (not their dead-letter queues)."
   type        = list(string)
   default     = []
-}
-
-variable "price_per_1k_tokens_usd" {
-  description = "Input and output price per 1000 tokens for the dashboard's cost estimate (a blended figure; Bedrock bills per model)."
-  type        = object({ input = number, output = number })
-  default     = { input = 0.0008, output = 0.0032 }
 }
