@@ -109,7 +109,9 @@ module "function" {
       CREWBOT_FEATURES__VPC    = tostring(var.vpc != null)
     },
     # Where calendar providers send people back after consent (plugins/meeting_prep/settings.py).
-    local.has_bot ? { CREWBOT_PLUGINS__SETTINGS__MEETING_PREP__OAUTH_BASE_URL = aws_apigatewayv2_api.slack[0].api_endpoint } : {},
+    local.has_bot ? { CREWBOT_PLUGINS__SETTINGS__MEETING_PREP__OAUTH_BASE_URL = local.slack_public_url } : {},
+    # Behind CloudFront, the value its requests carry (waf.tf, bot/slack/origin.py).
+    each.key == "bot" ? local.origin_environment : {},
   )
 }
 

@@ -1,11 +1,20 @@
 output "slack_request_url" {
-  description = "Paste into `crewbot manifest --request-url` (events, slash commands and interactivity)."
-  value       = try(module.slack_api[0].slack_request_url, null)
+  description = "Paste into `crewbot manifest --request-url` (events, slash commands and interactivity). With waf_rate_limit, the CloudFront distribution's URL."
+  value       = local.waf_enabled ? "${local.slack_public_url}/slack/events" : try(module.slack_api[0].slack_request_url, null)
 }
 
 output "oauth_redirect_url_template" {
-  description = "Calendar OAuth redirect URL; replace {provider} with google or microsoft."
-  value       = try(module.slack_api[0].oauth_redirect_url_template, null)
+  description = "Calendar OAuth redirect URL; replace {provider} with google or microsoft. With waf_rate_limit, through the CloudFront distribution."
+  value       = local.waf_enabled ? "${local.slack_public_url}/oauth/{provider}/callback" : try(module.slack_api[0].oauth_redirect_url_template, null)
+}
+
+output "waf" {
+  description = "With waf_rate_limit: the CloudFront distribution in front of the Slack API (its id and domain name, where a waf_domain record points) and the web ACL's ARN; null without."
+  value = local.waf_enabled ? {
+    distribution_id = aws_cloudfront_distribution.slack[0].id
+    domain_name     = aws_cloudfront_distribution.slack[0].domain_name
+    web_acl_arn     = aws_wafv2_web_acl.slack[0].arn
+  } : null
 }
 
 output "secret_paths" {

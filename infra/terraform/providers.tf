@@ -10,3 +10,13 @@ provider "aws" {
 data "aws_caller_identity" "current" {}
 
 data "aws_partition" "current" {}
+
+# CloudFront's web ACLs (scope CLOUDFRONT) can only be created in us-east-1 (waf.tf).
+provider "aws" {
+  alias  = "us_east_1"
+  region = "us-east-1"
+
+  default_tags {
+    tags = local.tags
+  }
+}

@@ -183,3 +183,30 @@ variable "cloudtrail_retention_days" {
   type        = number
   default     = 90
 }
+
+# -- AWS WAF in front of the Slack API (waf.tf) -----------------------------------------------------
+
+variable "waf_rate_limit" {
+  description = "Put the Slack API behind CloudFront with an AWS WAF web ACL: the most requests one IP may send in 5 minutes (at least 10; Slack sends from few addresses, so allow the workspace's busiest 5 minutes). Slack's request URL becomes the distribution's. null or 0: no CloudFront, no WAF."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = coalesce(var.waf_rate_limit, 0) == 0 || (coalesce(var.waf_rate_limit, 0) >= 10 && coalesce(var.waf_rate_limit, 0) <= 2000000000 && floor(coalesce(var.waf_rate_limit, 0)) == coalesce(var.waf_rate_limit, 0))
+    error_message = "waf_rate_limit must be null or 0 (off), or a whole number of requests from 10 to 2000000000 per 5 minutes."
+  }
+}
+
+variable "waf_domain" {
+  description = "With waf_rate_limit: serve the distribution under your own host name (point a CNAME or alias record at the output waf.domain_name) with an ACM certificate for it in us-east-1, so viewers must use TLS 1.2 or later. null: the distribution's *.cloudfront.net name."
+  type = object({
+    name            = string
+    certificate_arn = string
+  })
+  default = null
+
+  validation {
+    condition     = var.waf_domain == null || can(regex("^arn:aws[a-z-]*:acm:us-east-1:[0-9]{12}:certificate/", var.waf_domain.certificate_arn))
+    error_message = "waf_domain.certificate_arn must be an ACM certificate in us-east-1 (CloudFront reads certificates only from there)."
+  }
+}

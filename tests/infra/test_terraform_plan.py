@@ -102,4 +102,4 @@ def test_deployment_plans_and_applies_with_a_mocked_provider(
         timeout=300,
     )
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
-    assert "4 passed, 0 failed" in result.stdout, result.stdout[-3000:]
+    assert "5 passed, 0 failed" in result.stdout, result.stdout[-3000:]

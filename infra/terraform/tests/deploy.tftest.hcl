@@ -76,6 +76,22 @@ mock_provider "aws" {
       arn_without_revision = "arn:aws:ecs:us-east-1:123456789012:task-definition/mock"
     }
   }
+  mock_resource "aws_cloudfront_distribution" {
+    defaults = {
+      id          = "E2MOCKDISTRIB"
+      arn         = "arn:aws:cloudfront::123456789012:distribution/E2MOCKDISTRIB"
+      domain_name = "d111111abcdef8.cloudfront.net"
+    }
+  }
+}
+
+# CloudFront's web ACL lives in us-east-1 (waf.tf).
+mock_provider "aws" {
+  alias = "us_east_1"
+
+  mock_resource "aws_wafv2_web_acl" {
+    defaults = { arn = "arn:aws:wafv2:us-east-1:123456789012:global/webacl/crewbot-dev-slack/mock" }
+  }
 }
 
 variables {
@@ -111,6 +127,14 @@ run "plan" {
   assert {
     condition     = length(aws_cloudtrail_event_data_store.data_events) == 0
     error_message = "CloudTrail data events are off unless asked for"
+  }
+  assert {
+    condition     = (length(aws_cloudfront_distribution.slack) + length(aws_wafv2_web_acl.slack) + length(terraform_data.origin_secret)) == 0
+    error_message = "without waf_rate_limit there is no CloudFront distribution, web ACL or origin secret"
+  }
+  assert {
+    condition     = !contains(keys(nonsensitive(module.function["bot"].environment)), "ORIGIN_VERIFY_SECRET")
+    error_message = "without the WAF the bot checks no origin header"
   }
 }
 
@@ -188,5 +212,92 @@ run "prod_in_a_vpc_on_x86" {
   assert {
     condition     = contains([for s in module.catalog.functions["task_run_project_phase"].statements : s.sid], "TaskRunPassRole")
     error_message = "RunProjectPhase may not pass the task's roles"
+  }
+}
+
+# The Slack API behind CloudFront and AWS WAF: a rate rule with the configured limit, the API as the
+# only origin, reached over HTTPS with the origin header the bot function checks; Slack and the OAuth
+# providers are given the distribution's URL.
+run "waf_in_front_of_the_slack_api" {
+  command = apply
+
+  variables {
+    waf_rate_limit = 1500
+  }
+
+  assert {
+    condition = one([
+      for r in aws_wafv2_web_acl.slack[0].rule : r.statement[0].rate_based_statement[0]
+      if length(r.statement[0].rate_based_statement) > 0
+    ]).limit == 1500
+    error_message = "the web ACL has no rate-based rule with the configured limit"
+  }
+  assert {
+    condition = one([
+      for r in aws_wafv2_web_acl.slack[0].rule : r.statement[0].rate_based_statement[0]
+      if length(r.statement[0].rate_based_statement) > 0
+    ]).aggregate_key_type == "IP"
+    error_message = "the rate limit is not per IP"
+  }
+  assert {
+    condition     = aws_wafv2_web_acl.slack[0].scope == "CLOUDFRONT" && aws_cloudfront_distribution.slack[0].web_acl_id == aws_wafv2_web_acl.slack[0].arn
+    error_message = "the distribution does not carry the CLOUDFRONT-scoped web ACL"
+  }
+  assert {
+    condition = toset([for r in aws_wafv2_web_acl.slack[0].rule : r.name]) == toset([
+      "rate-per-ip", "bot-routes-only", "AWSManagedRulesAmazonIpReputationList",
+      "AWSManagedRulesKnownBadInputsRuleSet", "AWSManagedRulesCommonRuleSet",
+    ])
+    error_message = "web ACL rules: ${jsonencode([for r in aws_wafv2_web_acl.slack[0].rule : r.name])}"
+  }
+  assert {
+    condition     = [for o in aws_cloudfront_distribution.slack[0].origin : o.domain_name] == ["abc123.execute-api.us-east-1.amazonaws.com"]
+    error_message = "the distribution's only origin must be the HTTP API"
+  }
+  assert {
+    condition = alltrue([
+      for o in aws_cloudfront_distribution.slack[0].origin :
+      o.custom_origin_config[0].origin_protocol_policy == "https-only" && o.custom_origin_config[0].origin_ssl_protocols == toset(["TLSv1.2"])
+    ])
+    error_message = "CloudFront must reach the API over HTTPS with TLS 1.2"
+  }
+  assert {
+    condition = nonsensitive(
+      one(one(aws_cloudfront_distribution.slack[0].origin).custom_header).value == module.function["bot"].environment["ORIGIN_VERIFY_SECRET"]
+    ) && length(nonsensitive(module.function["bot"].environment["ORIGIN_VERIFY_SECRET"])) == 64
+    error_message = "the bot function must hold the value CloudFront sends in its origin header"
+  }
+  assert {
+    condition     = one(one(aws_cloudfront_distribution.slack[0].origin).custom_header).name == "x-crewbot-origin-verify"
+    error_message = "the origin header is not the one bot/slack/origin.py checks"
+  }
+  assert {
+    condition     = !contains(keys(nonsensitive(module.function["schedule_calendar_monitor"].environment)), "ORIGIN_VERIFY_SECRET")
+    error_message = "only the bot function answers HTTP requests and holds the origin value"
+  }
+  assert {
+    condition = alltrue([
+      for b in concat(aws_cloudfront_distribution.slack[0].ordered_cache_behavior, aws_cloudfront_distribution.slack[0].default_cache_behavior) :
+      b.viewer_protocol_policy == "https-only" && b.cache_policy_id == data.aws_cloudfront_cache_policy.disabled[0].id
+    ])
+    error_message = "every behaviour must be HTTPS only and uncached"
+  }
+  assert {
+    condition = { for b in aws_cloudfront_distribution.slack[0].ordered_cache_behavior : b.path_pattern => contains(b.allowed_methods, "POST") } == {
+      "/slack/events" = true, "/oauth/*/callback" = false
+    }
+    error_message = "POST only on /slack/events, GET on the OAuth callbacks"
+  }
+  assert {
+    condition     = output.slack_request_url == "https://d111111abcdef8.cloudfront.net/slack/events"
+    error_message = "request URL with the WAF: ${output.slack_request_url}"
+  }
+  assert {
+    condition     = output.oauth_redirect_url_template == "https://d111111abcdef8.cloudfront.net/oauth/{provider}/callback"
+    error_message = "OAuth redirect with the WAF: ${output.oauth_redirect_url_template}"
+  }
+  assert {
+    condition     = nonsensitive(module.function["bot"].environment["CREWBOT_PLUGINS__SETTINGS__MEETING_PREP__OAUTH_BASE_URL"]) == "https://d111111abcdef8.cloudfront.net"
+    error_message = "the consent links must come back through CloudFront"
   }
 }

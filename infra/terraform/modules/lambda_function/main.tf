@@ -52,7 +52,7 @@ resource "aws_cloudwatch_log_group" "this" {
 
 resource "aws_lambda_function" "this" {
   #checkov:skip=CKV_AWS_116:Asynchronous invocations go to an on-failure destination queue (modules/dead_letters), which also records the error; the others are synchronous (API Gateway, Step Functions) or from SQS with its own DLQ
-  #checkov:skip=CKV_AWS_173:The environment holds names only (no secrets: those are read from Secrets Manager), so Lambda's default encryption at rest is enough
+  #checkov:skip=CKV_AWS_173:The environment holds names and settings, no secrets (read from Secrets Manager), so Lambda's default encryption at rest is enough; the bot's CloudFront origin value (waf.tf) is in the distribution's configuration too, which a key would not hide
   #checkov:skip=CKV_AWS_272:Code is built from the repository by make package; AWS Signer profiles are left to the deploying organisation
   function_name                  = var.function.name
   description                    = var.function.description

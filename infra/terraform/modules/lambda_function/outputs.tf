@@ -37,3 +37,9 @@ output "version" {
   description = "The version this apply published (the `live` alias points at it)."
   value       = aws_lambda_function.this.version
 }
+
+output "environment" {
+  description = "The function's environment variables (sensitive: behind CloudFront the bot's holds the origin-verify value, waf.tf)."
+  value       = aws_lambda_function.this.environment[0].variables
+  sensitive   = true
+}
