@@ -187,11 +187,25 @@ class Doctor:
         return Check("Slack scopes", OK, f"the token has the manifest's {len(wanted)} scopes")
 
     def request_url(self) -> str | None:
-        """The deployed Slack request URL (API Gateway's endpoint + ``/slack/events``), if the API exists."""
+        """The deployed Slack request URL (API Gateway's endpoint + ``/slack/events``), if the API exists.
+
+        With a CloudFront distribution in front of the API (Terraform's ``waf_rate_limit``), the
+        distribution's URL instead: the API refuses requests that do not come through it.
+        """
         name = f"{self.namer.prefix}-slack"
         for api in self.client("apigatewayv2").get_apis().get("Items", []):
             if api.get("Name") == name:
-                return f"{api['ApiEndpoint']}/slack/events"
+                return f"{self.cloudfront_url(api['ApiEndpoint']) or api['ApiEndpoint']}/slack/events"
+        return None
+
+    def cloudfront_url(self, api_endpoint: str) -> str | None:
+        """``https://`` + the first alias (else the domain) of the CloudFront distribution whose origin is the API."""
+        host = api_endpoint.removeprefix("https://").rstrip("/")
+        for page in self.client("cloudfront").get_paginator("list_distributions").paginate():
+            for distribution in page.get("DistributionList", {}).get("Items", []):
+                if any(o.get("DomainName") == host for o in distribution.get("Origins", {}).get("Items", [])):
+                    aliases = distribution.get("Aliases", {}).get("Items") or [distribution["DomainName"]]
+                    return f"https://{aliases[0]}"
         return None
 
     def _request_url(self) -> Iterator[Check]:
