@@ -1,5 +1,6 @@
 """``crewbot deploy catalog | verify | rollback | promote | destroy``: what Terraform deploys (from the enabled
-plugins), whether the deployment answers, moving the ``live`` aliases, and tearing it down."""
+plugins), whether the deployment answers, moving the functions' and state machines' ``live`` aliases, and tearing
+it down."""
 
 from __future__ import annotations
 
@@ -34,12 +35,13 @@ def add_to(sub: argparse._SubParsersAction) -> None:
     )
     verify.set_defaults(func=run_verify)
     for step, text in (
-        ("rollback", "point every function's `live` alias at its previous version (or --to VERSION)"),
-        ("promote", "point every function's `live` alias at its newest version (or --to VERSION)"),
+        ("rollback", "point every function's and state machine's `live` alias at its previous version (or --to)"),
+        ("promote", "point every function's and state machine's `live` alias at its newest version (or --to)"),
     ):
         move = commands.add_parser(step, help=text)
-        move.add_argument("--to", metavar="VERSION", help="this published version of each function")
+        move.add_argument("--to", metavar="VERSION", help="this published version of each alias moved")
         move.add_argument("--function", metavar="NAME", help="only this function (logical name, e.g. bot)")
+        move.add_argument("--workflow", metavar="NAME", help="only this workflow's state machine (e.g. meeting_prep)")
         move.add_argument("--dry-run", action="store_true", help="say where the aliases would go, change nothing")
         move.set_defaults(func=run_move, step=step)
     destroy = commands.add_parser(
@@ -92,21 +94,32 @@ def run_move(ctx: CliContext) -> int:
     from bot.deploy.rollback import apply, plan
 
     crewbot, args = ctx.crewbot, ctx.args
-    lam = boto3.client("lambda", region_name=crewbot.config.aws.region)
+    region = crewbot.config.aws.region
+    lam = boto3.client("lambda", region_name=region)
+    sfn = boto3.client("stepfunctions", region_name=region)
     try:
-        moves = plan(crewbot, lam, forward=args.step == "promote", to=args.to, only=args.function)
+        moves = plan(
+            crewbot,
+            lam,
+            forward=args.step == "promote",
+            to=args.to,
+            only=args.function,
+            sfn=sfn,
+            workflow=args.workflow,
+        )
     except LookupError as exc:
         print(f"crewbot deploy {args.step}: {exc}", file=sys.stderr)
         return 2
     problems = [m for m in moves if m.problem]
     for move in problems:
-        print(f"crewbot deploy {args.step}: {move.function} {move.problem}", file=sys.stderr)
+        print(f"crewbot deploy {args.step}: {move.label} {move.problem}", file=sys.stderr)
     if problems:
+        print(f"crewbot deploy {args.step}: nothing moved", file=sys.stderr)
         return 1
-    done = moves if args.dry_run else apply(crewbot, lam, moves, args.step)
+    done = moves if args.dry_run else apply(crewbot, lam, moves, args.step, sfn=sfn)
     for move in done:
         if move.after != move.before:
-            ctx.print(f"{move.function}: live {move.before} -> {move.after}" + (" (dry run)" if args.dry_run else ""))
+            ctx.print(f"{move.label}: live {move.before} -> {move.after}" + (" (dry run)" if args.dry_run else ""))
     if not any(m.after != m.before for m in done):
         ctx.print("nothing to move: every live alias is already there")
     return 0

@@ -2,9 +2,10 @@
 
 It checks the configuration and plugins, that every secret exists (names only: a value is never read
 where a metadata call answers, and never printed), Slack (``auth.test``, the token's scopes against the
-manifest, the request URL), in AWS the deployed tables, buckets, queues, schedules, state machines (each
-definition equals the registered ASL file) and functions (running the packaged code), model access for
-each configured Bedrock profile, and the calendar OAuth settings. AWS calls use the operator's credentials.
+manifest, the request URL), in AWS the deployed tables, buckets, queues, schedules, state machines (the
+version each one's ``live`` alias runs has the registered ASL file's definition) and functions (running
+the packaged code), model access for each configured Bedrock profile, and the calendar OAuth settings.
+AWS calls use the operator's credentials.
 """
 
 from __future__ import annotations
@@ -286,17 +287,32 @@ class Doctor:
         return f"arn:aws:states:{region}:{account}:stateMachine:{self.namer.state_machine(name)}"
 
     def _state_machine(self, name: str) -> Check:
+        from bot.deploy.rollback import ALIAS, alias_version
+
         label = f"state machine {name}"
+        sfn = self.client("stepfunctions")
+        arn = self.state_machine_arn(name)
         try:
-            deployed = self.client("stepfunctions").describe_state_machine(stateMachineArn=self.state_machine_arn(name))
+            sfn.describe_state_machine(stateMachineArn=arn)
         except Exception as exc:
             return Check(label, FAIL, f"{_error_code(exc)}: run `terraform apply`")
-        if json.loads(deployed["definition"]) != self.expected_definition(name):
-            source = self.catalog.workflows[name].source.name
+        # Executions run the version the alias routes to, not the state machine's latest definition.
+        try:
+            version = alias_version(sfn, arn)
+            deployed = sfn.describe_state_machine(stateMachineArn=f"{arn}:{version}")
+        except Exception as exc:
             return Check(
-                label, FAIL, f"the deployed definition differs from {source}: `make package`, `terraform apply`"
+                label, FAIL, f"no {ALIAS} alias on a published version ({_error_code(exc)}): `terraform apply`"
             )
-        return Check(label, OK, "definition matches the registered workflow")
+        source = self.catalog.workflows[name].source.name
+        if json.loads(deployed["definition"]) != self.expected_definition(name):
+            return Check(
+                label,
+                FAIL,
+                f"{ALIAS} runs version {version}, whose definition differs from {source}: `make package`, "
+                f"`terraform apply` (or, after a rollback, `crewbot deploy promote --workflow {name}`)",
+            )
+        return Check(label, OK, f"{ALIAS} runs version {version}, whose definition matches {source}")
 
     def _package_hash(self) -> str | None:
         if self.package_dir is None or not (self.package_dir / "crewbot.zip").is_file():

@@ -2,6 +2,8 @@
 
 Terraform deploys each ``workflows/<name>.asl.json`` as the state machine ``ResourceNamer.state_machine(name)``
 (``crewbot-dev-meeting-prep``); this adapter finds it by that name. Execution ids are execution ARNs.
+Executions start through the state machine's ``live`` alias (which ``crewbot deploy rollback`` moves), or
+through the state machine itself where no alias exists yet (a deployment from before aliases).
 
 Step Functions does not say *why* a token cannot be answered: a token answered twice and a token whose
 task is over both get ``TaskTimedOut``, which becomes :class:`~bot.workflows.errors.TaskTokenExpired`;
@@ -29,6 +31,11 @@ from bot.workflows.errors import (
     WorkflowError,
     WorkflowNotFound,
 )
+
+#: The alias Terraform points at each state machine's newest published version.
+ALIAS = "live"
+#: What StartExecution answers for an alias that does not exist.
+_NO_ALIAS = ("StateMachineDoesNotExist", "ResourceNotFound")
 
 _TOKEN_ERRORS = {
     "InvalidToken": InvalidTaskToken,
@@ -78,7 +85,9 @@ class StepFunctionsEngine(WorkflowEngine):
             return self._arns[workflow]
 
     def _workflow_of(self, state_machine_arn: str) -> str:
-        physical = state_machine_arn.rsplit(":", 1)[-1]
+        # arn:aws:states:<region>:<account>:stateMachine:<name>[:<alias or version>]
+        parts = state_machine_arn.split(":")
+        physical = parts[6] if len(parts) > 6 else parts[-1]
         for workflow in self._workflows:
             if self.namer.state_machine(workflow) == physical:
                 return workflow
@@ -88,10 +97,16 @@ class StepFunctionsEngine(WorkflowEngine):
 
     def start(self, workflow: str, input: Any = None, *, name: str | None = None) -> Execution:
         arn = self.state_machine_arn(workflow)
+        arguments = {"name": name or str(uuid.uuid4()), "input": json.dumps({} if input is None else input)}
         try:
-            response = self.client.start_execution(
-                stateMachineArn=arn, name=name or str(uuid.uuid4()), input=json.dumps({} if input is None else input)
-            )
+            try:
+                response = self.client.start_execution(stateMachineArn=f"{arn}:{ALIAS}", **arguments)
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] not in _NO_ALIAS:
+                    raise
+                # No alias yet (deployed before aliases, or mid-apply): the state machine itself. Every start
+                # tries the alias first, so it is used as soon as Terraform creates it.
+                response = self.client.start_execution(stateMachineArn=arn, **arguments)
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ExecutionAlreadyExists":
                 raise ExecutionAlreadyExists(f"workflow {workflow!r} already has an execution named {name!r}") from None

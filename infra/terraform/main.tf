@@ -159,7 +159,8 @@ locals {
       description = r.description
       pattern     = jsonencode(r.pattern)
       target_kind = r.state_machine != null ? "state_machine" : "function"
-      target_arn  = r.state_machine != null ? module.state_machines.arns[r.state_machine] : module.function[r.function].live_arn
+      # Rules start the state machine's `live` alias, as functions are invoked through theirs.
+      target_arn = r.state_machine != null ? module.state_machines.live_arns[r.state_machine] : module.function[r.function].live_arn
       # What the rule cannot deliver waits with the function's own failed events.
       dead_letter_arn = r.state_machine != null ? null : module.catalog.arns.async_dlqs[r.function]
     }

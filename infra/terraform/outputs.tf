@@ -42,6 +42,11 @@ output "state_machines" {
   value       = module.state_machines.arns
 }
 
+output "state_machine_aliases" {
+  description = "The `live` alias ARN of each state machine by logical name (what starts executions)."
+  value       = module.state_machines.live_arns
+}
+
 output "queues" {
   description = "Queue URLs by logical name."
   value       = module.queues.queue_urls

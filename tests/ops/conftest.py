@@ -65,6 +65,22 @@ def aws_crewbot(aws_env: None, tmp_path: Path) -> Iterator[Crewbot]:
             parameters.clear_caches()
 
 
+@pytest.fixture
+def sfn_versions(monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto 5.2 publishes state machine versions (``publish=True``) and keeps them, but has no
+    ListStateMachineVersions: answer it from the versions moto holds, newest first as AWS lists them."""
+    from moto.core.responses import ActionResult
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    def list_state_machine_versions(self: StepFunctionResponse) -> ActionResult:
+        machine = self.stepfunction_backend.describe_state_machine(self._get_param("stateMachineArn"))
+        versions = sorted(machine.versions.values(), key=lambda v: v.version, reverse=True)
+        listed = [{"stateMachineVersionArn": v.arn, "creationDate": v.creation_date} for v in versions]
+        return ActionResult({"stateMachineVersions": listed})
+
+    monkeypatch.setattr(StepFunctionResponse, "list_state_machine_versions", list_state_machine_versions, raising=False)
+
+
 def run_cli(crewbot: Crewbot, argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
     """Run ``crewbot <argv>`` on ``crewbot`` (not a fresh runtime); return (status, stdout, stderr)."""
     from bot.cli.main import build_parser
@@ -113,7 +129,11 @@ def deploy_everything(crewbot: Crewbot, tmp_path: Path) -> None:
     sfn = boto3.client("stepfunctions", region_name=REGION)
     for name in doctor.catalog.workflows:
         definition = json.dumps(doctor.expected_definition(name))
-        sfn.create_state_machine(name=namer.state_machine(name), definition=definition, roleArn=role)
+        created = sfn.create_state_machine(
+            name=namer.state_machine(name), definition=definition, roleArn=role, publish=True
+        )
+        route = {"stateMachineVersionArn": created["stateMachineVersionArn"], "weight": 100}
+        sfn.create_state_machine_alias(name="live", routingConfiguration=[route])
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as zf:
         zf.writestr("handler.py", "def handler(event, context):\n    return {}\n")

@@ -87,6 +87,10 @@ def test_a_complete_deployment_is_all_green(deployed: Crewbot, slack: FakeSlack,
     assert "running the packaged code" in checks["AWS functions"].detail
     assert checks["model nova-lite"].status == OK
     assert all(c.status == OK for n, c in checks.items() if n.startswith("state machine "))
+    assert (
+        "live runs version 1, whose definition matches meeting_prep.asl.json"
+        in checks["state machine meeting_prep"].detail
+    )
     assert TOKEN not in "\n".join(c.line() for c in checks.values())
 
 
@@ -102,9 +106,18 @@ def _empty_secret(crewbot: Crewbot) -> None:
 
 
 def _drift(crewbot: Crewbot) -> None:
+    """The live alias on a version with another definition (an apply of other workflows, or a rollback)."""
     sfn = boto3.client("stepfunctions", region_name=REGION)
     arn = Doctor(crewbot).state_machine_arn("meeting_prep")
-    sfn.update_state_machine(stateMachineArn=arn, definition='{"StartAt": "x", "States": {"x": {"Type": "Succeed"}}}')
+    changed = '{"StartAt": "x", "States": {"x": {"Type": "Succeed"}}}'
+    version = sfn.update_state_machine(stateMachineArn=arn, definition=changed, publish=True)["stateMachineVersionArn"]
+    route = {"stateMachineVersionArn": version, "weight": 100}
+    sfn.update_state_machine_alias(stateMachineAliasArn=f"{arn}:live", routingConfiguration=[route])
+
+
+def _no_alias(crewbot: Crewbot) -> None:
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    sfn.delete_state_machine_alias(stateMachineAliasArn=f"{Doctor(crewbot).state_machine_arn('meeting_prep')}:live")
 
 
 def _drop_queue(crewbot: Crewbot) -> None:
@@ -119,7 +132,12 @@ def _other_code(crewbot: Crewbot, tmp_path: Path) -> None:
 FAILURES: dict[str, tuple[Callable[..., None], str, str]] = {
     "table": (_drop_table, "AWS tables", "missing meetings"),
     "secret": (_empty_secret, "secret google_oauth_client", "has no value: run `crewbot secrets set"),
-    "drift": (_drift, "state machine meeting_prep", "differs from meeting_prep.asl.json"),
+    "drift": (
+        _drift,
+        "state machine meeting_prep",
+        "live runs version 2, whose definition differs from meeting_prep.asl.json",
+    ),
+    "no alias": (_no_alias, "state machine meeting_prep", "no live alias on a published version"),
     "queue": (_drop_queue, "AWS queues", "missing bot-async-dlq"),
     "code": (_other_code, "AWS functions", "run other code than the package"),
 }

@@ -41,7 +41,13 @@ mock_provider "aws" {
     defaults = { arn = "arn:aws:logs:us-east-1:123456789012:log-group:mock" }
   }
   mock_resource "aws_sfn_state_machine" {
-    defaults = { arn = "arn:aws:states:us-east-1:123456789012:stateMachine:mock" }
+    defaults = {
+      arn                       = "arn:aws:states:us-east-1:123456789012:stateMachine:mock"
+      state_machine_version_arn = "arn:aws:states:us-east-1:123456789012:stateMachine:mock:1"
+    }
+  }
+  mock_resource "aws_sfn_alias" {
+    defaults = { arn = "arn:aws:states:us-east-1:123456789012:stateMachine:mock:live" }
   }
   mock_resource "aws_cloudwatch_event_rule" {
     defaults = { arn = "arn:aws:events:us-east-1:123456789012:rule/mock" }
@@ -152,6 +158,10 @@ run "apply" {
   assert {
     condition     = alltrue([for fn in ["bot", "event_meeting_prep_start", "schedule_calendar_monitor"] : contains(keys(module.dead_letters.names), fn)])
     error_message = "asynchronously invoked functions need a dead-letter queue: ${jsonencode(module.dead_letters.names)}"
+  }
+  assert {
+    condition     = keys(output.state_machine_aliases) == keys(output.state_machines) && alltrue([for a in values(output.state_machine_aliases) : endswith(a, ":live")])
+    error_message = "every state machine needs its live alias: ${jsonencode(output.state_machine_aliases)}"
   }
   assert {
     condition     = !contains(keys(module.dead_letters.names), "task_load_meeting")

@@ -52,7 +52,11 @@ resource "aws_lambda_permission" "rules" {
 locals {
   # Counted by kind (known at plan time); the ARNs themselves are only known after apply.
   starts_state_machines = length([for r in values(var.rules) : r if r.target_kind == "state_machine"]) > 0
-  state_machine_targets = distinct([for r in values(var.rules) : r.target_arn if r.target_kind == "state_machine"])
+  # A rule targets a state machine's alias; Step Functions authorizes StartExecution on an alias or a
+  # version against the unqualified state machine ARN, so the policy names that.
+  state_machine_targets = distinct([
+    for r in values(var.rules) : regex("^(.*:stateMachine:[^:]+)", r.target_arn)[0] if r.target_kind == "state_machine"
+  ])
 }
 
 data "aws_iam_policy_document" "events_assume" {

@@ -1,6 +1,9 @@
 # One Standard state machine per workflows/*.asl.json, rendered with templatefile so each
 # ${<Task>FunctionArn} placeholder becomes the task function's ARN. Full execution logging and
 # X-Ray tracing; the role may do exactly what the definitions' Task resources need (catalog).
+# Every definition change publishes a version, and the `live` alias routes all executions to the
+# newest one: whatever starts executions targets the alias, so `crewbot deploy rollback` can move it
+# back to an earlier version (as it moves the functions' `live` aliases).
 
 data "aws_iam_policy_document" "assume" {
   statement {
@@ -71,6 +74,7 @@ resource "aws_sfn_state_machine" "this" {
   type       = "STANDARD"
   role_arn   = aws_iam_role.this[0].arn
   definition = templatefile(each.value.file, var.bindings)
+  publish    = true
 
   logging_configuration {
     log_destination        = "${aws_cloudwatch_log_group.this[each.key].arn}:*"
@@ -83,4 +87,16 @@ resource "aws_sfn_state_machine" "this" {
   }
 
   depends_on = [aws_iam_role_policy.this]
+}
+
+resource "aws_sfn_alias" "live" {
+  for_each = var.workflows
+
+  name        = "live"
+  description = "What executions run: the newest published version (crewbot deploy rollback moves it)."
+
+  routing_configuration {
+    state_machine_version_arn = aws_sfn_state_machine.this[each.key].state_machine_version_arn
+    weight                    = 100
+  }
 }
