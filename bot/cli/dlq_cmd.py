@@ -35,7 +35,7 @@ def run_list(ctx: CliContext) -> int:
     letters = backend(ctx.crewbot)
     width = max(len(q.name) for q in queues)
     for queue in queues:
-        source = f"queue {queue.source}" if queue.kind == "queue" else f"function {queue.source}"
+        source = queue.source if queue.kind == "schedule" else f"{queue.kind} {queue.source}"
         ctx.print(f"{queue.name:<{width}}  {letters.count(queue):>5}  from {source}")
     return 0
 
@@ -62,7 +62,7 @@ def run_show(ctx: CliContext) -> int:
 
 
 def run_redrive(ctx: CliContext) -> int:
-    from bot.deploy.dlq import UnknownQueue, backend, find, operator, record_redrive
+    from bot.deploy.dlq import NotRedrivable, UnknownQueue, backend, find, operator, record_redrive
 
     crewbot = ctx.crewbot
     try:
@@ -70,7 +70,11 @@ def run_redrive(ctx: CliContext) -> int:
     except UnknownQueue as exc:
         print(f"crewbot dlq: {exc}", file=sys.stderr)
         return 2
-    moved = backend(crewbot).redrive(queue, max(1, ctx.args.max))
+    try:
+        moved = backend(crewbot).redrive(queue, max(1, ctx.args.max))
+    except NotRedrivable as exc:
+        print(f"crewbot dlq: {exc}", file=sys.stderr)
+        return 1
     if moved:
         record_redrive(crewbot, queue, moved, operator(crewbot))
     target = f"queue {queue.source}" if queue.kind == "queue" else f"function {queue.source} (asynchronously)"

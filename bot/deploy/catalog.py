@@ -466,6 +466,10 @@ def build_catalog(crewbot: Any) -> Catalog:
                 concurrency=consumer.concurrency,
             )
 
+    if "scheduler" in queues:
+        # Its dead-letter queue would be the one-off schedules' (bot/events/scheduler.py SCHEDULER_DLQ).
+        problems.append("queue scheduler: the name is reserved (scheduler-dlq holds undelivered one-off schedules)")
+
     for fn, items in declared.items():
         if fn not in registered and fn != BOT_FUNCTION:
             problems.append(f"{items[0].kind} {items[0].name}: declared for deployment but not registered")

@@ -9,6 +9,10 @@ Two kinds, the same in both runtimes where they exist:
   point's lazy listeners, event rule and schedule targets) that still failed after Lambda's retries, or
   that EventBridge could not deliver. Redriving invokes the function again, asynchronously, with the
   original event.
+* ``scheduler-dlq`` (AWS only): one-off schedules' events (reminders) that EventBridge Scheduler could not
+  put on the bus after its retries. A message holds the event's detail but not its source and type, so it
+  cannot be redriven: ``crewbot dlq show`` says what was missed (the error and the schedule) and the
+  messages expire after 14 days.
 
 Every redrive is recorded in the audit log (scope ``operations``).
 """
@@ -20,6 +24,8 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from bot.events.scheduler import SCHEDULER_DLQ
 
 #: Audit-log scope of operator actions (redrives, rollbacks, promotions).
 AUDIT_SCOPE = "operations"
@@ -34,7 +40,7 @@ class DeadLetterQueue:
     messages came from, ``physical`` its name in AWS (or in the local store)."""
 
     name: str
-    kind: Literal["queue", "function"]
+    kind: Literal["queue", "function", "schedule"]
     source: str
     physical: str
 
@@ -61,6 +67,10 @@ class UnknownQueue(LookupError):
     """No dead-letter queue has that name; the message lists the known ones."""
 
 
+class NotRedrivable(ValueError):
+    """The queue's messages cannot be sent back where they came from; the message says why."""
+
+
 def dead_letter_queues(crewbot: Any) -> list[DeadLetterQueue]:
     """The dead-letter queues of the runtime's registrations, work queues first."""
     from bot.deploy.catalog import build_catalog
@@ -75,6 +85,7 @@ def dead_letter_queues(crewbot: Any) -> list[DeadLetterQueue]:
             for fn, spec in sorted(catalog.functions.items())
             if spec.trigger in ASYNC_TRIGGERS
         ]
+        found.append(DeadLetterQueue(SCHEDULER_DLQ, "schedule", "one-off schedules", namer.queue(SCHEDULER_DLQ)))
     return found
 
 
@@ -203,6 +214,11 @@ class SqsDeadLetters:
         return [self._letter(m) for m in self._receive(self._url(queue.physical), limit, hold_s=0)]
 
     def redrive(self, queue: DeadLetterQueue, limit: int) -> int:
+        if queue.kind == "schedule":
+            raise NotRedrivable(
+                f"{queue.name} holds the detail of events the Scheduler could not put on the bus, without their "
+                f"source and type: see them with `crewbot dlq show {queue.name}`"
+            )
         url = self._url(queue.physical)
         target = self._url(self.namer.queue(queue.source)) if queue.kind == "queue" else ""
         moved = 0

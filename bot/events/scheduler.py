@@ -6,8 +6,9 @@
   each schedule, pending one-offs) is in the store, so a restart neither repeats nor forgets a firing;
   each firing is claimed with a conditional write before it runs (at most once, even with two processes).
 * :class:`EventBridgeScheduler` (AWS): one-off events become EventBridge Scheduler ``at()`` schedules
-  whose target is the project's event bus (deleted after completion). Recurring schedules are
-  EventBridge rules that Terraform creates from the same expressions.
+  whose target is the project's event bus (deleted after completion), retried for a while and then
+  kept in the scheduler's dead-letter queue (``crewbot dlq show scheduler-dlq``) rather than dropped.
+  Recurring schedules are EventBridge rules that Terraform creates from the same expressions.
 """
 
 from __future__ import annotations
@@ -217,13 +218,35 @@ class LocalScheduler(Scheduler):
             logger.exception("schedule %s (due %s) failed", call.schedule, call.scheduled_time.isoformat())
 
 
-class EventBridgeScheduler(Scheduler):
-    """One-off events as EventBridge Scheduler ``at()`` schedules targeting the project's event bus."""
+#: The logical name of the queue one-off events the Scheduler cannot deliver go to (``ResourceNamer.queue`` of it
+#: is the SQS queue modules/dead_letters creates; ``crewbot dlq`` lists it).
+SCHEDULER_DLQ = "scheduler-dlq"
 
-    def __init__(self, client: Any, *, bus_arn: str, role_arn: str, group: str = "default", prefix: str = ""):
+#: How the Scheduler retries putting a one-off event on the bus: a reminder more than an hour late is of little
+#: use, and what is still undeliverable then waits in the dead-letter queue (as for the fixed schedules).
+RETRY_POLICY = {"MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 3600}
+
+
+class EventBridgeScheduler(Scheduler):
+    """One-off events as EventBridge Scheduler ``at()`` schedules targeting the project's event bus.
+
+    ``dead_letter_arn`` is the SQS queue an event goes to when the Scheduler cannot deliver it (after
+    :data:`RETRY_POLICY`); the schedules' role may send to it."""
+
+    def __init__(
+        self,
+        client: Any,
+        *,
+        bus_arn: str,
+        role_arn: str,
+        dead_letter_arn: str | None = None,
+        group: str = "default",
+        prefix: str = "",
+    ):
         self.client = client
         self.bus_arn = bus_arn
         self.role_arn = role_arn
+        self.dead_letter_arn = dead_letter_arn
         self.group = group
         self.prefix = prefix
 
@@ -235,6 +258,15 @@ class EventBridgeScheduler(Scheduler):
         if when.tzinfo is None:
             raise ValueError(f"one-off schedule {name!r}: the time must have a time zone")
         parse_expression(at_expression(when))
+        target: dict[str, Any] = {
+            "Arn": self.bus_arn,
+            "RoleArn": self.role_arn,
+            "Input": json.dumps(dict(detail)),
+            "EventBridgeParameters": {"DetailType": detail_type, "Source": source},
+            "RetryPolicy": dict(RETRY_POLICY),
+        }
+        if self.dead_letter_arn:
+            target["DeadLetterConfig"] = {"Arn": self.dead_letter_arn}
         arguments = {
             "Name": self._name(name),
             "GroupName": self.group,
@@ -242,12 +274,7 @@ class EventBridgeScheduler(Scheduler):
             "ScheduleExpressionTimezone": "UTC",
             "FlexibleTimeWindow": {"Mode": "OFF"},
             "ActionAfterCompletion": "DELETE",
-            "Target": {
-                "Arn": self.bus_arn,
-                "RoleArn": self.role_arn,
-                "Input": json.dumps(dict(detail)),
-                "EventBridgeParameters": {"DetailType": detail_type, "Source": source},
-            },
+            "Target": target,
         }
         try:
             self.client.create_schedule(**arguments)

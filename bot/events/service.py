@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.events.bus import EventBridgeBus, EventBus, EventHandler, LocalEventBus
 from bot.events.queues import LocalQueue, Queue, QueueConsumer, Queues, QueueSpec, SqsQueue
-from bot.events.scheduler import EventBridgeScheduler, LocalScheduler, Scheduler
+from bot.events.scheduler import SCHEDULER_DLQ, EventBridgeScheduler, LocalScheduler, Scheduler
 from bot.events.schedules import Schedule
 
 if TYPE_CHECKING:
@@ -55,6 +55,7 @@ def build_scheduler(crewbot: Crewbot) -> Scheduler:
             boto3.client("scheduler", region_name=region),
             bus_arn=f"arn:aws:events:{region}:{account}:event-bus/{crewbot.namer.name('bus')}",
             role_arn=f"arn:aws:iam::{account}:role/{crewbot.namer.name('scheduler')}",
+            dead_letter_arn=f"arn:aws:sqs:{region}:{account}:{crewbot.namer.queue(SCHEDULER_DLQ)}",
             group=crewbot.namer.prefix,
         )
     return LocalScheduler(

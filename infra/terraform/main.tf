@@ -195,10 +195,11 @@ module "dead_letters" {
       retries = local.functions[k].trigger == "http" ? 0 : 2
     }
   }
-  bus_name   = module.catalog.names.event_bus
-  account_id = data.aws_caller_identity.current.account_id
-  region     = var.region
-  partition  = data.aws_partition.current.partition
+  scheduler_dlq_name = module.catalog.names.scheduler_dlq
+  bus_name           = module.catalog.names.event_bus
+  account_id         = data.aws_caller_identity.current.account_id
+  region             = var.region
+  partition          = data.aws_partition.current.partition
 }
 
 module "events" {
@@ -212,6 +213,8 @@ module "events" {
   kms_key_arn         = module.secrets.kms_key_arn
   rules               = local.wired_rules
   schedules           = local.wired_schedules
+
+  reminders_dead_letter_arn = module.dead_letters.scheduler_dlq_arn
 
   depends_on = [module.dead_letters]
 }
@@ -253,7 +256,7 @@ module "observability" {
   kms_key_arn        = module.secrets.kms_key_arn
   region             = var.region
   function_names     = values(module.catalog.names.functions)
-  dlq_names          = concat(values(module.catalog.names.dlqs), values(module.catalog.names.async_dlqs))
+  dlq_names          = concat(values(module.catalog.names.dlqs), values(module.catalog.names.async_dlqs), [module.catalog.names.scheduler_dlq])
   state_machine_arns = module.state_machines.arns
   table_names        = values(module.catalog.names.tables)
   monthly_budget_usd = var.monthly_budget_usd

@@ -31,6 +31,8 @@ locals {
     http_api       = "${local.prefix}-slack"
     alarm_topic    = "${local.prefix}-alarms"
     dashboard      = "${local.prefix}-operations"
+    # Where the Scheduler puts a one-off event (a reminder) it cannot deliver: bot/events/scheduler.py SCHEDULER_DLQ.
+    scheduler_dlq = "${local.prefix}-scheduler-dlq"
     # The Lambda packages (not a bucket the code uses, so not in bot/storage/tables.py BUCKETS).
     packages_bucket = "${local.prefix}-packages-${var.account_id}"
     # A container task's cluster, task definition family and image repository share its name; its two

@@ -16,6 +16,15 @@ resource "aws_sqs_queue" "this" {
   sqs_managed_sse_enabled   = true
 }
 
+# The one-off schedules the bot creates at run time (reminders, each an event for the bus) dead-letter here
+# once the Scheduler's retries are spent. The Scheduler sends with the schedules' role (modules/events), so
+# the queue needs no resource policy.
+resource "aws_sqs_queue" "scheduler" {
+  name                      = var.scheduler_dlq_name
+  message_retention_seconds = 1209600
+  sqs_managed_sse_enabled   = true
+}
+
 # EventBridge may send a rule's undeliverable events here, from this deployment's bus only.
 data "aws_iam_policy_document" "queue" {
   for_each = var.functions

@@ -14,6 +14,11 @@ variable "functions" {
   }
 }
 
+variable "scheduler_dlq_name" {
+  description = "Queue for the one-off schedules' (reminders') events the Scheduler cannot deliver."
+  type        = string
+}
+
 variable "bus_name" {
   description = "Crewbot's event bus: its rules may dead-letter into the queues."
   type        = string

@@ -171,6 +171,13 @@ data "aws_iam_policy_document" "scheduler" {
     }
   }
 
+  # bot/events/scheduler.py gives every one-off schedule this dead-letter queue.
+  statement {
+    sid       = "ReminderDeadLetters"
+    actions   = ["sqs:SendMessage"]
+    resources = [var.reminders_dead_letter_arn]
+  }
+
   dynamic "statement" {
     for_each = length(var.schedules) > 0 ? [1] : []
     content {

@@ -23,6 +23,11 @@ variable "scheduler_role_name" {
   type        = string
 }
 
+variable "reminders_dead_letter_arn" {
+  description = "Dead-letter queue of the one-off schedules the bot creates in the reminders group."
+  type        = string
+}
+
 variable "kms_key_arn" {
   description = "Deployment key (schedules' payloads)."
   type        = string
