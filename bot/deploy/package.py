@@ -6,9 +6,9 @@
 * ``dist/lambda/dependencies-<arch>.zip``: a layer (``python/...``) with the project's dependencies
   for Python 3.12 on Linux x86_64 or arm64, installed by pip from manylinux wheels only, plus the
   third-party plugins named with ``--plugin`` (``make package PLUGINS="crewbot-foo"``).
-* ``dist/lambda/dependencies-slack-<arch>.zip``: the slim layer for the Slack function — only the
-  distributions in :data:`SLACK_FUNCTION_DISTRIBUTIONS`, taken from the same pip install as the full
-  layer (same versions). The full layer stays for agent, phase and other tasks.
+* ``dist/lambda/dependencies-slack-<arch>.zip``: the slim layer Terraform attaches to the Slack function
+  — only the distributions in :data:`SLACK_FUNCTION_DISTRIBUTIONS`, taken from the same pip install as
+  the full layer (same versions). The full layer goes to every other function.
 * ``dist/lambda/catalog.json`` and ``dist/lambda/workflows/``: the deploy catalog of what the enabled
   plugins register in the environment ``--env`` (:mod:`bot.deploy.catalog`), which Terraform reads.
 
@@ -47,11 +47,15 @@ _GOOGLE_DISCOVERY = Path("googleapiclient/discovery_cache/documents")
 
 REPO = Path(__file__).resolve().parents[2]
 
-#: The distributions the Slack function's paths import: a signed slash command and a DM (an agent turn
-#: on the offline model), acknowledgement and lazy parts, traced through ``sys.modules`` and mapped with
-#: ``importlib.metadata.packages_distributions``. tests/infra/test_slack_layer.py repeats the trace
-#: (it fails when a path imports a distribution missing here) and runs both requests from the code
-#: artefact and these distributions alone.
+#: The distributions the Slack function's paths import, and so its slim layer: every registered slash
+#: command with its lazy part, the buttons and modals, DMs (an agent turn on the offline model) with shared
+#: files, mentions, the home tab, SOW uploads (PDF: pypdf; DOCX: python-docx, lxml), each calendar
+#: provider's OAuth callback (Google: requests for the code exchange, then the Calendar API client with
+#: google-auth, which needs cryptography; Microsoft: msal) and the health check. tests/infra/
+#: test_slack_layer.py runs all of them from the code artefact and these distributions alone, in
+#: ``runtime: aws``, and fails naming a distribution a path imports that is missing here, or one listed
+#: here that no path imports. Everything else (JSONata, git, HCL, charts, iCalendar, MCP) is only
+#: in the full layer, for agent, phase, queue and other tasks.
 SLACK_FUNCTION_DISTRIBUTIONS = frozenset(
     {
         "annotated-types",
@@ -60,11 +64,23 @@ SLACK_FUNCTION_DISTRIBUTIONS = frozenset(
         "boto3",
         "botocore",
         "certifi",
+        "cffi",
+        "charset-normalizer",
+        "cryptography",
         "docstring-parser",
+        "google-api-core",
+        "google-api-python-client",
+        "google-auth",
+        "google-auth-httplib2",
+        "googleapis-common-protos",
+        "httplib2",
         "idna",
         "jmespath",
+        "jsonpath-ng",
         "jsonschema",
         "jsonschema-specifications",
+        "lxml",
+        "msal",
         "opentelemetry-api",
         "opentelemetry-instrumentation",
         "opentelemetry-instrumentation-threading",
@@ -72,13 +88,18 @@ SLACK_FUNCTION_DISTRIBUTIONS = frozenset(
         "opentelemetry-semantic-conventions",
         "packaging",
         "pluggy",
+        "protobuf",
         "pyawscron",
         "pydantic",
         "pydantic-core",
+        "pyparsing",
+        "pypdf",
         "python-dateutil",
+        "python-docx",
         "python-dotenv",
         "pyyaml",
         "referencing",
+        "requests",
         "rpds-py",
         "s3transfer",
         "six",
@@ -88,6 +109,7 @@ SLACK_FUNCTION_DISTRIBUTIONS = frozenset(
         "tenacity",
         "typing-extensions",
         "typing-inspection",
+        "uritemplate",
         "urllib3",
         "watchdog",
         "wrapt",

@@ -1,11 +1,16 @@
-"""The Slack function's slim layer: the distributions it gets are the ones its paths import, and a
-signed slash command and a DM run from the code artefact and those distributions alone, so a missing
-dependency fails here rather than in AWS."""
+"""The Slack function runs from its own package alone: the code artefact and the slim layer's
+distributions (:data:`~bot.deploy.package.SLACK_FUNCTION_DISTRIBUTIONS`), in an isolated interpreter
+(``-I -S``: nothing else on ``sys.path``), serve every path the function has (tests/infra/
+slack_function_scenario.py) through ``bot.entrypoints.slack.handler`` in ``runtime: aws`` against moto's
+server and the fake Slack. A path importing a distribution the slim layer lacks fails here, naming it,
+rather than in AWS; so does a distribution in the list that no path imports."""
 
 from __future__ import annotations
 
 import json
+import logging
 import os
+import re
 import subprocess
 import sys
 import sysconfig
@@ -13,73 +18,159 @@ import zipfile
 from collections.abc import Iterator
 from importlib.metadata import packages_distributions
 from pathlib import Path
+from typing import Any
 
+import boto3
 import pytest
 
-from bot.deploy.package import SLACK_FUNCTION_DISTRIBUTIONS, build_code_zip, canonical_name, distribution_files
-from bot.emulator.fake_slack import FakeSlack
+from bot.deploy import build_catalog
+from bot.deploy.catalog import lambda_environment
+from bot.deploy.package import (
+    GOOGLE_DISCOVERY_KEEP,
+    SLACK_FUNCTION_DISTRIBUTIONS,
+    build_code_zip,
+    canonical_name,
+    distribution_files,
+)
+from bot.runtime import start
+from bot.storage.dynamodb import create_buckets, create_tables
+from bot.storage.tables import BUCKETS
+from tests.infra.conftest import ACCOUNT, WORKFLOWS
+from tests.projects.test_sow import docx_bytes, minimal_pdf
 
 SCENARIO = Path(__file__).with_name("slack_function_scenario.py")
-USER = "U0SCENARIO"
+GOOGLE_EVENTS = Path(__file__).parents[1] / "meeting_prep" / "fixtures" / "google" / "resync.json"
+REGION = "us-east-1"
+OURS = {"bot", "plugins", "tests", "benchmarks"}
+#: Distributions a Slack path tries to import but works without, so the slim layer leaves them out.
+OPTIONAL = {"pillow": "pypdf imports PIL if present, for images; SOW text is read without it"}
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    slack = FakeSlack(token="xoxb-scenario").start()
-    slack.add_user(USER, "dev")
-    yield slack
-    slack.stop()
+def aws(tmp_path: Path) -> Iterator[dict[str, str]]:
+    """moto's server holding what Terraform creates for the Slack function; the function's environment."""
+    from moto.server import ThreadedMotoServer
 
-
-def run_scenario(fake: FakeSlack, tmp_path: Path, *python_flags: str, paths: tuple[Path, ...] = ()) -> list[str]:
-    """Run the scenario in a fresh interpreter; check both requests were answered; the modules it imported."""
-    channel = fake.dm_channel(USER)
-    message = fake.add_user_message(channel, USER, "hello")
-    stdin = f"{USER} {channel}\n{fake.new_response_url(channel, USER)}\n{message.ts}\n"
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per AWS call otherwise
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    url = f"http://127.0.0.1:{server.get_host_and_port()[1]}"
+    credentials = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
     home = tmp_path / "home"
-    home.mkdir(exist_ok=True)
-    env = {**os.environ, "CREWBOT_HOME": str(home)}
-    done = subprocess.run(
-        [sys.executable, *python_flags, str(SCENARIO), fake.base_url, *map(str, paths)],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-        timeout=300,
+    crewbot = start(
+        environ={"CREWBOT_HOME": str(home), "CREWBOT_RUNTIME": "aws", "CREWBOT_AWS__ACCOUNT_ID": f"'{ACCOUNT}'"},
+        setup_logging=False,
     )
-    assert done.returncode == 0, done.stderr[-4000:]
-    assert "Traceback" not in done.stderr, done.stderr[-4000:]
-    help_texts = [c.args.get("text", "") for c in fake.calls_to("response_url")]
-    assert any("/crewbot" in text for text in help_texts), help_texts
-    replies = [c for c in fake.calls_to("chat.postMessage") if c.args.get("channel") == channel]
-    assert replies, "the DM was not answered"
-    modules: list[str] = json.loads(done.stdout.strip().splitlines()[-1])
-    return modules
+    try:
+        environ = {
+            **lambda_environment(crewbot.config, ACCOUNT),
+            **credentials,
+            "CREWBOT_HOME": str(home),
+            "CREWBOT_MODELS__DEFAULT": "offline",
+            "CREWBOT_PLUGINS__SETTINGS__MEETING_PREP__OAUTH_BASE_URL": "https://api.example.com",
+            "AWS_ENDPOINT_URL": url,
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_REGION": REGION,
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        }
+        session = boto3.session.Session(
+            region_name=REGION, aws_access_key_id="testing", aws_secret_access_key="testing"
+        )
+
+        def client(service: str) -> Any:
+            return session.client(service, endpoint_url=url)  # type: ignore[call-overload]
+
+        namer, catalog = crewbot.namer, build_catalog(crewbot)
+        create_tables(client("dynamodb"), namer, list(catalog.tables.values()))
+        create_buckets(client("s3"), namer, REGION, list(BUCKETS))
+        client("events").create_event_bus(Name=namer.name("bus"))
+        client("scheduler").create_schedule_group(Name=namer.prefix)
+        for queue in catalog.queues:
+            for name in (queue, f"{queue}-dlq"):
+                client("sqs").create_queue(QueueName=namer.queue(name))
+        kms = client("kms")
+        key = kms.create_key()["KeyMetadata"]["KeyId"]
+        kms.create_alias(AliasName=f"alias/{namer.prefix}", TargetKeyId=key)
+        values = {
+            "slack_signing_secret": "a-signing-secret",
+            "slack_bot_token": "xoxb-scenario",
+            "google_oauth_client": json.dumps({"client_id": "gid", "client_secret": "gsecret"}),
+            "microsoft_oauth_client": json.dumps({"tenant_id": "tid", "client_id": "mid", "client_secret": "msec"}),
+        }
+        for key_name, spec in crewbot.config.secrets.items():
+            client("secretsmanager").create_secret(
+                Name=namer.secret(spec.name), SecretString=values.get(key_name, "unused")
+            )
+        role = f"arn:aws:iam::{ACCOUNT}:role/{namer.name('states')}"
+        for path in sorted(WORKFLOWS.glob("*.asl.json")):
+            definition = re.sub(
+                r"\$\{(\w+)\}", f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:task", path.read_text(encoding="utf-8")
+            )
+            client("stepfunctions").create_state_machine(
+                name=namer.state_machine(path.name.removesuffix(".asl.json")), definition=definition, roleArn=role
+            )
+        yield environ
+    finally:
+        crewbot.close()
+        server.stop()
 
 
-def test_the_slim_layer_has_every_distribution_the_slack_paths_import(fake: FakeSlack, tmp_path: Path) -> None:
-    modules = run_scenario(fake, tmp_path)
-    owners = packages_distributions()
-    ours = {"bot", "plugins", "tests", "benchmarks"}
-    imported: set[str] = set()
-    for top in {m.split(".")[0] for m in modules} - set(sys.stdlib_module_names) - ours:
-        imported.update(canonical_name(d) for d in owners.get(top, ()))
-    missing = imported - SLACK_FUNCTION_DISTRIBUTIONS
-    assert not missing, f"add to SLACK_FUNCTION_DISTRIBUTIONS: {sorted(missing)}"
-    unused = SLACK_FUNCTION_DISTRIBUTIONS - imported
-    assert not unused, f"not imported by the Slack function's paths, drop: {sorted(unused)}"
-
-
-def test_the_slack_function_runs_from_its_artefacts_alone(fake: FakeSlack, tmp_path: Path) -> None:
+def slack_package(tmp_path: Path) -> tuple[Path, Path]:
+    """The Slack function's package as `make package` builds it: the code zip, unzipped, and the slim
+    layer's ``python/`` (the same distributions, copied by their RECORDs from this environment)."""
     code = tmp_path / "code"
     with zipfile.ZipFile(build_code_zip(tmp_path / "crewbot.zip")) as zf:
         zf.extractall(code)
     layer = tmp_path / "layer" / "python"
     for name, path in distribution_files(Path(sysconfig.get_paths()["purelib"]), SLACK_FUNCTION_DISTRIBUTIONS):
+        if name.startswith("googleapiclient/discovery_cache/documents/") and path.name not in GOOGLE_DISCOVERY_KEEP:
+            continue  # pruned by `make package` too
         target = layer / name
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(path.read_bytes())
-    # -I -S: no site-packages, no PYTHON* variables, no current directory — only the artefacts.
-    modules = run_scenario(fake, tmp_path, "-I", "-S", paths=(code, layer))
-    assert any(m.startswith("slack_bolt") for m in modules)
+    return code, layer
+
+
+def test_the_slack_function_serves_every_path_from_its_package_alone(aws: dict[str, str], tmp_path: Path) -> None:
+    code, layer = slack_package(tmp_path)
+    pdf, docx = tmp_path / "sow.pdf", tmp_path / "sow.docx"
+    pdf.write_bytes(minimal_pdf("Objectives: Sell Acme products online"))
+    docx.write_bytes(docx_bytes())
+    setup = tmp_path / "setup.json"
+    setup.write_text(
+        json.dumps(
+            {"paths": [str(code), str(layer)], "pdf": str(pdf), "docx": str(docx), "google_events": str(GOOGLE_EVENTS)}
+        )
+    )
+    # -I -S: no site-packages, no PYTHON* variables, no current directory — only the package.
+    done = subprocess.run(
+        [sys.executable, "-I", "-S", str(SCENARIO), str(setup)],
+        capture_output=True,
+        text=True,
+        env=aws,
+        cwd=tmp_path,
+        timeout=300,
+    )
+    owners = packages_distributions()
+    lines = done.stdout.strip().splitlines()
+    assert lines and lines[-1].startswith("{"), done.stderr[-6000:]
+    report = json.loads(lines[-1])
+    missing = {canonical_name(d) for top in report["missing"] for d in owners.get(top, ())}
+    missing -= SLACK_FUNCTION_DISTRIBUTIONS | set(OPTIONAL)
+    assert not missing, f"add to SLACK_FUNCTION_DISTRIBUTIONS: {sorted(missing)}\n{report.get('failure', '')}"
+    assert "failure" not in report, report["failure"] + done.stderr[-3000:]
+    assert done.returncode == 0, done.stderr[-6000:]
+    assert not report["errors"], report["errors"]
+
+    served, registered = report["served"], report["registered"]
+    for kind, names in registered.items():
+        unserved = set(names) - set(served[kind]) - {n for n in names if n.startswith("^")}
+        assert not unserved, f"registered {kind} the scenario does not serve: {sorted(unserved)}"
+
+    imported: set[str] = set()
+    for top in {m.split(".")[0] for m in report["modules"]} - set(sys.stdlib_module_names) - OURS:
+        imported.update(canonical_name(d) for d in owners.get(top, ()))
+    unused = SLACK_FUNCTION_DISTRIBUTIONS - imported
+    assert not unused, (
+        f"not imported by the Slack function's paths, drop from SLACK_FUNCTION_DISTRIBUTIONS: {sorted(unused)}"
+    )
