@@ -11,7 +11,8 @@ that are not HTTP requests never pass through CloudFront and are let through: th
 (``crewbot deploy verify``) and Bolt's lazy self-invocations (``"method": "NONE"``). Only a principal
 allowed ``lambda:InvokeFunction`` can send those, and Bolt still verifies Slack's signature.
 
-The value is never logged: it is registered with the log redactor when first read.
+The value is never logged: it is registered with the log redactor when first read, and the header is
+removed from a request once checked, so it travels no further (lazy payloads, dead letters).
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ def refusal(event: Mapping[str, Any], environ: Mapping[str, str] | None = None) 
         return None
     given = _header(event.get("headers"))
     if given is not None and hmac.compare_digest(given.encode(), expected.encode()):
+        _forget(event)
         return None
     logger.warning(
         "refused a request that did not come through CloudFront (%s header %s)",
@@ -80,6 +82,16 @@ def _header(headers: Any) -> str | None:
         # REST APIs keep the header's case as sent.
         value = next((v for k, v in headers.items() if isinstance(k, str) and k.lower() == HEADER), None)
     return value if isinstance(value, str) else None
+
+
+def _forget(event: Mapping[str, Any]) -> None:
+    # Checked: the value goes no further (Bolt copies the headers into its lazy self-invocation's
+    # payload, which a failed listener leaves in the dead-letter queue).
+    for key in ("headers", "multiValueHeaders"):
+        headers = event.get(key)
+        if isinstance(headers, dict):
+            for name in [k for k in headers if isinstance(k, str) and k.lower() == HEADER]:
+                del headers[name]
 
 
 def _path(event: Mapping[str, Any]) -> str:
