@@ -11,6 +11,9 @@
   the full layer (same versions). The full layer goes to every other function.
 * ``dist/lambda/catalog.json`` and ``dist/lambda/workflows/``: the deploy catalog of what the enabled
   plugins register in the environment ``--env`` (:mod:`bot.deploy.catalog`), which Terraform reads.
+* ``dist/lambda/slack-routes.json``: the Slack routing snapshot of the same registrations
+  (:mod:`bot.slack.snapshot`), also zipped into ``crewbot.zip`` as ``bot/_data/slack-routes.json``, from
+  which the Slack function acknowledges a cold request without starting the runtime.
 
 Zips are reproducible (sorted entries, fixed timestamps and modes): rebuilding unchanged code gives
 the same hash, so ``terraform plan`` shows no change to the functions.
@@ -142,9 +145,10 @@ def _write_zip(out: Path, entries: Iterable[tuple[str, Path]]) -> Path:
     return out
 
 
-def build_code_zip(out: Path, repo: Path = REPO) -> Path:
-    """Zip ``bot/``, ``plugins/`` and the shipped data folders (as ``bot/_data/<folder>``)."""
-    entries: list[tuple[str, Path]] = []
+def build_code_zip(out: Path, repo: Path = REPO, extra: Iterable[tuple[str, Path]] = ()) -> Path:
+    """Zip ``bot/``, ``plugins/`` and the shipped data folders (as ``bot/_data/<folder>``), plus the
+    ``extra`` ``(name in zip, file)`` pairs."""
+    entries: list[tuple[str, Path]] = list(extra)
     for package in CODE_PACKAGES:
         folder = repo / package
         if not (folder / "__init__.py").is_file():
@@ -286,6 +290,25 @@ def write_catalog(out: Path, env: str | None = None) -> Path:
             crewbot.close()
 
 
+def write_slack_routes(out: Path, env: str | None = None) -> Path:
+    """Write the Slack routing snapshot of the enabled plugins (environment ``env``) to ``out/slack-routes.json``."""
+    from bot.config import ConfigError
+    from bot.runtime import start
+    from bot.slack.snapshot import SnapshotError, build_snapshot
+
+    with tempfile.TemporaryDirectory() as home:
+        try:
+            crewbot = start(env=env, environ={"CREWBOT_HOME": home}, setup_logging=False)
+        except ConfigError as exc:
+            raise PackageError(f"invalid configuration: {'; '.join(str(p) for p in exc.problems)}") from exc
+        try:
+            return build_snapshot(crewbot).write(out / "slack-routes.json")
+        except SnapshotError as exc:
+            raise PackageError(f"the Slack routing snapshot cannot be built: {exc}") from exc
+        finally:
+            crewbot.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.deploy.package", description=__doc__.splitlines()[0])
     parser.add_argument("--arch", choices=sorted(PLATFORMS), default="arm64", help="Lambda architecture of the layer")
@@ -303,7 +326,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         catalog = write_catalog(args.out, args.env)
         print(f"{catalog}")
-        code = build_code_zip(args.out / "crewbot.zip")
+        routes = write_slack_routes(args.out, args.env)
+        from bot.slack.snapshot import PACKAGED_NAME
+
+        code = build_code_zip(args.out / "crewbot.zip", extra=[(PACKAGED_NAME, routes)])
         print(f"{code} ({code.stat().st_size // 1024} KiB, {unzipped_size(code) / 1e6:.1f} MB unzipped)")
         if not args.code_only:
             requirements = [*dependencies(), *args.plugin]

@@ -7,15 +7,20 @@ acknowledges within Slack's 3 seconds (``process_before_response=True``) and sta
 handler as a lazy listener, which re-invokes this same function asynchronously (the function needs
 ``lambda:InvokeFunction`` on itself).
 
-Cold start: the runtime, plugins and Bolt are built on the first invocation and reused. Nothing heavy
-(Strands, Google clients) is imported on the acknowledgement path; they load inside lazy listeners.
-Tokens come from ``crewbot.secrets`` (Secrets Manager in ``runtime: aws``) and are never logged.
+Cold start: in the packaged function a routing snapshot (:mod:`bot.slack.snapshot`, written by ``make
+package``) is there, and the first request is acknowledged from it: Bolt and the routing table only, the
+runtime and plugins start when a handler must run (a lazy part, a view, a shortcut, an HTTP route).
+Without a snapshot (a checkout, the emulator, tests) the runtime, plugins and Bolt are built on the first
+invocation. Either way they are reused, and nothing heavy (Strands, Google clients) is imported on the
+acknowledgement path. Tokens come from Secrets Manager in ``runtime: aws`` and are never logged.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from contextvars import ContextVar
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -23,7 +28,9 @@ if TYPE_CHECKING:
     from slack_sdk import WebClient
 
     from bot.runtime import Crewbot
+    from bot.slack.app import SlackFrontDoor
     from bot.slack.conversation import ConversationHandler
+    from bot.slack.snapshot import RoutingSnapshot, SnapshotFrontDoor
 
 _handler: SlackRequestHandler | None = None
 _lock = threading.Lock()
@@ -64,13 +71,87 @@ def build_request_handler(
     return request_handler
 
 
+def build_snapshot_request_handler(
+    snapshot: RoutingSnapshot,
+    *,
+    signing_secret: str | None = None,
+    client: WebClient | None = None,
+    lambda_client: Any = None,
+    full: Callable[[], SlackFrontDoor] | None = None,
+) -> SlackRequestHandler | None:
+    """Bolt's Lambda request handler acknowledging from ``snapshot`` (:mod:`bot.slack.snapshot`).
+
+    ``full`` builds the full app when a handler must run (default: :func:`bot.runtime.start` and
+    :class:`~bot.slack.app.SlackFrontDoor` with the same secret and client). ``None`` when a secret the
+    snapshot names is not in the environment (locally the runtime's ``.env`` handling takes over).
+    """
+    from slack_sdk import WebClient
+
+    from bot.slack.lambda_adapter import GuardedRequestHandler
+    from bot.slack.snapshot import SnapshotFrontDoor, read_secret
+
+    secret = signing_secret or read_secret(snapshot, "slack_signing_secret")
+    token = None if client is not None else read_secret(snapshot, "slack_bot_token")
+    if not secret or (client is None and not token):
+        return None
+    web = client or WebClient(token=token)
+    door = SnapshotFrontDoor(snapshot, signing_secret=secret, client=web, full=full or partial(_full_app, secret, web))
+    request_handler = GuardedRequestHandler(door.app, secret)
+    door.app._crewbot_snapshot = door  # type: ignore[attr-defined]  # for HTTP routes and the stale check
+    request_handler._crewbot_secret = secret  # type: ignore[attr-defined]
+    if lambda_client is not None:
+        request_handler.app.listener_runner.lazy_listener_runner.lambda_client = lambda_client  # type: ignore[attr-defined]
+    return request_handler
+
+
+def _full_app(signing_secret: str, client: WebClient) -> SlackFrontDoor:
+    from bot.runtime import start
+    from bot.slack.app import SlackFrontDoor
+
+    return SlackFrontDoor(start(), signing_secret=signing_secret, client=client, process_before_response=True)
+
+
+def snapshot_door(request_handler: SlackRequestHandler) -> SnapshotFrontDoor | None:
+    """The snapshot app behind ``request_handler``, if it acknowledges from a routing snapshot."""
+    return getattr(request_handler.app, "_crewbot_snapshot", None)
+
+
+def _packaged_request_handler() -> SlackRequestHandler | None:
+    from bot.slack.snapshot import packaged_snapshot
+
+    snapshot = packaged_snapshot()
+    if snapshot is None:
+        return None
+    from bot.logs import configure_logging
+
+    configure_logging(snapshot.log_level, snapshot.json_format, service=snapshot.project)
+    return build_snapshot_request_handler(snapshot)
+
+
+def _full_instead(request_handler: SlackRequestHandler, door: SnapshotFrontDoor) -> SlackRequestHandler:
+    """The full app's request handler, replacing a snapshot app found stale (same secret, client, Lambda client)."""
+    from bot.slack.lambda_adapter import GuardedRequestHandler
+
+    front = door.full()
+    replacement = GuardedRequestHandler(front.app, request_handler._crewbot_secret)  # type: ignore[attr-defined]
+    front.app._crewbot_runtime = front.crewbot  # type: ignore[attr-defined]
+    lazy_runner = request_handler.app.listener_runner.lazy_listener_runner
+    replacement.app.listener_runner.lazy_listener_runner.lambda_client = lazy_runner.lambda_client  # type: ignore[attr-defined]
+    return replacement
+
+
 def _request_handler() -> SlackRequestHandler:
     global _handler
     with _lock:
         if _handler is None:
+            _handler = _packaged_request_handler()
+        if _handler is None:
             from bot.runtime import start
 
             _handler = build_request_handler(start())
+        door = snapshot_door(_handler)
+        if door is not None and door.stale:
+            _handler = _full_instead(_handler, door)
         return _handler
 
 
@@ -94,7 +175,14 @@ def _entry(event: dict[str, Any], context: Any) -> dict[str, Any]:
     from bot.logs import lambda_log_context
 
     if is_health_check(event):
-        _request_handler()  # the runtime, the Slack secrets and the Bolt app, as a request would build them
+        # The runtime, the Slack secrets and the Bolt app, as requests would build them.
+        door = snapshot_door(_request_handler())
+        if door is not None:
+            door.full()  # the runtime and plugins too, and the snapshot checked against their registrations
+            if door.stale:
+                answer = report("entry point", "slack", [])
+                answer["error"] = f"the Slack routing snapshot is stale ({', '.join(door.stale)} differ)"
+                return answer
         return report("entry point", "slack", ["slack"])
 
     with lambda_log_context(context, (event.get("requestContext") or {}).get("requestId")):
@@ -115,12 +203,24 @@ def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
     request_handler = _request_handler()
     if not is_self_invocation(event):
-        from bot import httproutes
-
-        request = httproutes.request_from_lambda_event(event)
-        crewbot = getattr(request_handler.app, "_crewbot_runtime", None)
-        if crewbot is not None and httproutes.find_route(crewbot, request.method, request.path) is not None:
-            response = httproutes.dispatch(crewbot, request)
-            if response is not None:
-                return httproutes.lambda_response(response)
+        response = _http_route(request_handler, event)
+        if response is not None:
+            return response
     return invoke(request_handler, event, context)
+
+
+def _http_route(request_handler: SlackRequestHandler, event: dict[str, Any]) -> dict[str, Any] | None:
+    """The answer of a plugin's HTTP route to ``event``, or ``None`` when it is not for one."""
+    from bot import httproutes
+
+    request = httproutes.request_from_lambda_event(event)
+    door = snapshot_door(request_handler)
+    crewbot: Crewbot | None = getattr(request_handler.app, "_crewbot_runtime", None)
+    if door is not None:
+        if not door.snapshot.has_http_route(request.method, request.path):
+            return None
+        crewbot = door.full().crewbot
+    if crewbot is None or httproutes.find_route(crewbot, request.method, request.path) is None:
+        return None
+    response = httproutes.dispatch(crewbot, request)
+    return httproutes.lambda_response(response) if response is not None else None
