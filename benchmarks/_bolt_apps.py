@@ -68,6 +68,25 @@ def crewbot(web_api_url: str | None = None) -> Any:
     )
 
 
+def crewbot_packaged(snapshot_file: str, web_api_url: str | None = None) -> Callable[[dict[str, Any], Any], Any]:
+    """Crewbot's Lambda entry point (``bot.entrypoints.slack.handler``) as deployed: acknowledging from the
+    routing snapshot at ``snapshot_file`` (where ``make package`` puts it in the function). Secrets come
+    from the environment (``SLACK_SIGNING_SECRET``, ``SLACK_BOT_TOKEN``); the Web API client is pointed at
+    ``web_api_url`` and lazy invocations are recorded by :class:`HandOff`."""
+    from pathlib import Path
+
+    import bot.entrypoints.slack as entry
+    import bot.slack.snapshot as snapshot
+
+    snapshot.PACKAGED_FILE = Path(snapshot_file)
+    handler = entry._request_handler()
+    assert entry.snapshot_door(handler) is not None, "the snapshot was not used"
+    if web_api_url:  # the deployed function builds its own WebClient: point it at the local fake API
+        handler.app.client.base_url = web_api_url
+    handler.app.listener_runner.lazy_listener_runner.lambda_client = HandOff()  # type: ignore[attr-defined]
+    return entry.handler
+
+
 def signed_event(body: str, content_type: str, timestamp: int | None = None) -> dict[str, Any]:
     """An API Gateway (HTTP API v2) event carrying a Slack request signed with :data:`SECRET`."""
     from slack_sdk.signature import SignatureVerifier

@@ -1,11 +1,14 @@
 """Cold start: a fresh process imports its Slack handler, builds it and acknowledges one signed slash
-command — Crewbot's Lambda handler against a minimal Bolt app with the same listener, same payload.
+command — Crewbot's Lambda entry point as deployed against a minimal Bolt app with the same listener,
+same payload.
 
     .venv/bin/python benchmarks/cold_start.py [--runs 15] [--callgrind]
 
-Runs the two as fresh interpreters, interleaved, ``--runs`` times each, and prints min / median wall
-time per app and their ratio; with ``--callgrind`` (and valgrind installed) also the instruction-count
-ratio of one run each, which does not depend on what else the machine is doing.
+Crewbot runs ``bot.entrypoints.slack.handler`` with the Slack routing snapshot that ``make package``
+ships in the function, written here once before timing (``write_slack_routes``, as ``make package``
+does). Runs the two as fresh interpreters, interleaved, ``--runs`` times each, and prints min / median
+wall time per app and their ratio; with ``--callgrind`` (and valgrind installed) also the
+instruction-count ratio of one run each, which does not depend on what else the machine is doing.
 """
 
 from __future__ import annotations
@@ -24,26 +27,32 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from benchmarks._bolt_apps import payloads, signed_event  # noqa: E402
+from benchmarks._bolt_apps import SECRET, payloads, signed_event  # noqa: E402
 
 CHILD = r"""
 import json, sys
 sys.path.insert(0, sys.argv[2])
 event = json.loads(sys.stdin.read())
-from benchmarks._bolt_apps import HandOff, LambdaContext, bare_bolt, crewbot
-handler = bare_bolt(sys.argv[3]) if sys.argv[1] == "bolt" else crewbot(sys.argv[3])
-response = handler.handle(event, LambdaContext())
+from benchmarks._bolt_apps import HandOff, LambdaContext, bare_bolt, crewbot_packaged
+if sys.argv[1] == "bolt":
+    response = bare_bolt(sys.argv[3]).handle(event, LambdaContext())
+else:
+    response = crewbot_packaged(sys.argv[4], sys.argv[3])(event, LambdaContext())
 assert response["statusCode"] == 200, response
 assert HandOff.calls == 1, "the work was handed to a lazy listener"
 print(json.dumps({"status": response["statusCode"], "modules": len(sys.modules)}))
 """
 
 
+#: Where the setup step writes the routing snapshot (``make package`` writes the same file into the function).
+SNAPSHOT: dict[str, str] = {}
+
+
 def run_once(app: str, event: dict, home: str, api: str, wrapper: list[str] | None = None) -> tuple[float, dict]:
-    env = {**os.environ, "CREWBOT_HOME": home, "SLACK_BOT_TOKEN": "xoxb-bench-token", "SLACK_SIGNING_SECRET": "x"}
+    env = {**os.environ, "CREWBOT_HOME": home, "SLACK_BOT_TOKEN": "xoxb-bench-token", "SLACK_SIGNING_SECRET": SECRET}
     started = time.perf_counter()
     done = subprocess.run(
-        [*(wrapper or []), sys.executable, "-c", CHILD, app, str(REPO), api],
+        [*(wrapper or []), sys.executable, "-c", CHILD, app, str(REPO), api, SNAPSHOT["file"]],
         input=json.dumps(event),
         capture_output=True,
         text=True,
@@ -80,6 +89,9 @@ def main() -> int:
     fake = FakeSlack(token="xoxb-bench-token").start()
     api = fake.base_url
     with tempfile.TemporaryDirectory() as tmp:
+        from bot.deploy.package import write_slack_routes
+
+        SNAPSHOT["file"] = str(write_slack_routes(Path(tmp)))  # setup, not timed
         for run in range(args.runs + 1):
             for app in ("bolt", "crewbot") if run % 2 else ("crewbot", "bolt"):
                 home = Path(tmp) / f"{app}-{run}"
@@ -88,7 +100,7 @@ def main() -> int:
                 modules[app] = result["modules"]
                 if run:  # the first round warms the OS file cache for both
                     timings[app].append(seconds)
-        for app, label in (("bolt", "minimal Bolt app"), ("crewbot", "Crewbot")):
+        for app, label in (("bolt", "minimal Bolt app"), ("crewbot", "Crewbot (routing snapshot)")):
             values = timings[app]
             print(
                 f"{label}: min {min(values) * 1000:.0f} ms, median {statistics.median(values) * 1000:.0f} ms "
