@@ -2,13 +2,18 @@
 command — Crewbot's Lambda entry point as deployed against a minimal Bolt app with the same listener,
 same payload.
 
-    .venv/bin/python benchmarks/cold_start.py [--runs 15] [--callgrind]
+    .venv/bin/python benchmarks/cold_start.py [--runs 15] [--callgrind] [--aws]
 
 Crewbot runs ``bot.entrypoints.slack.handler`` with the Slack routing snapshot that ``make package``
 ships in the function, written here once before timing (``write_slack_routes``, as ``make package``
 does). Runs the two as fresh interpreters, interleaved, ``--runs`` times each, and prints min / median
 wall time per app and their ratio; with ``--callgrind`` (and valgrind installed) also the
 instruction-count ratio of one run each, which does not depend on what else the machine is doing.
+
+With ``--aws`` Crewbot runs as in ``runtime: aws``: JSON logs, and both Slack secrets read from Secrets
+Manager (moto's server on localhost stands in for it; the minimal Bolt app keeps reading them from the
+environment). In Lambda Bolt's adapter would create a boto3 client for the lazy re-invocation anyway,
+so there the Secrets Manager client is the second one, which is cheaper than here, where it is the first.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -46,10 +52,16 @@ print(json.dumps({"status": response["statusCode"], "modules": len(sys.modules)}
 
 #: Where the setup step writes the routing snapshot (``make package`` writes the same file into the function).
 SNAPSHOT: dict[str, str] = {}
+#: Extra environment of the Crewbot side (``--aws``).
+CREWBOT_ENV: dict[str, str] = {}
 
 
 def run_once(app: str, event: dict, home: str, api: str, wrapper: list[str] | None = None) -> tuple[float, dict]:
     env = {**os.environ, "CREWBOT_HOME": home, "SLACK_BOT_TOKEN": "xoxb-bench-token", "SLACK_SIGNING_SECRET": SECRET}
+    if app == "crewbot" and CREWBOT_ENV:
+        env.update(CREWBOT_ENV)
+        for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"):
+            del env[name]
     started = time.perf_counter()
     done = subprocess.run(
         [*(wrapper or []), sys.executable, "-c", CHILD, app, str(REPO), api, SNAPSHOT["file"]],
@@ -79,6 +91,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--callgrind", action="store_true", help="also count instructions with valgrind")
+    parser.add_argument("--aws", action="store_true", help="Crewbot in runtime aws, secrets from Secrets Manager")
     args = parser.parse_args()
     body, content_type = payloads(1)["slash command"]
     timings: dict[str, list[float]] = {"bolt": [], "crewbot": []}
@@ -92,6 +105,7 @@ def main() -> int:
         from bot.deploy.package import write_slack_routes
 
         SNAPSHOT["file"] = str(write_slack_routes(Path(tmp)))  # setup, not timed
+        moto = _secrets_manager(SNAPSHOT["file"]) if args.aws else None
         for run in range(args.runs + 1):
             for app in ("bolt", "crewbot") if run % 2 else ("crewbot", "bolt"):
                 home = Path(tmp) / f"{app}-{run}"
@@ -124,8 +138,40 @@ def main() -> int:
                     f"cold first ack instructions: Crewbot {counts['crewbot']:,}, minimal Bolt {counts['bolt']:,} "
                     f"ratio: {counts['crewbot'] / counts['bolt']:.2f}"
                 )
+        if moto is not None:
+            moto.stop()
     fake.stop()
     return 0
+
+
+def _secrets_manager(snapshot_file: str) -> Any:
+    """moto's server holding the two Slack secrets where the snapshot says they are; sets :data:`CREWBOT_ENV`."""
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    CREWBOT_ENV.update(
+        {
+            "CREWBOT_RUNTIME": "aws",
+            "AWS_ENDPOINT_URL": f"http://{host}:{port}",
+            "AWS_DEFAULT_REGION": "eu-west-1",
+            "AWS_ACCESS_KEY_ID": "bench",
+            "AWS_SECRET_ACCESS_KEY": "bench",
+        }
+    )
+    manager = boto3.client(
+        "secretsmanager",
+        endpoint_url=CREWBOT_ENV["AWS_ENDPOINT_URL"],
+        region_name="eu-west-1",
+        aws_access_key_id="bench",
+        aws_secret_access_key="bench",
+    )
+    secrets = json.loads(Path(snapshot_file).read_text())["secrets"]
+    manager.create_secret(Name=secrets["slack_signing_secret"]["aws_name"], SecretString=SECRET)
+    manager.create_secret(Name=secrets["slack_bot_token"]["aws_name"], SecretString="xoxb-bench-token")
+    return server
 
 
 if __name__ == "__main__":

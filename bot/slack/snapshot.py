@@ -248,19 +248,18 @@ def packaged_snapshot(path: Path | None = None, environ: Mapping[str, str] | Non
 
 def read_secret(snapshot: RoutingSnapshot, name: str, environ: Mapping[str, str] | None = None) -> str | None:
     """Secret ``name`` read as :class:`bot.config.Secrets` would, without the configuration models: from
-    Secrets Manager / SSM in ``runtime: aws`` (boto3, which Bolt's Lambda adapter has loaded already);
-    locally from the environment variable only (``None`` when unset: a ``.env`` file is the runtime's
-    business). The value is registered with the log redactor."""
+    Secrets Manager / SSM in ``runtime: aws`` (boto3, which Bolt's Lambda adapter has loaded already;
+    one client per service and process); locally from the environment variable only (``None`` when
+    unset: a ``.env`` file is the runtime's business). The value is registered with the log redactor."""
     from bot.logs import redact_value
 
     location = snapshot.secrets[name]
     if snapshot.runtime == "aws":
-        import boto3
-
         if location.source == "secretsmanager":
-            value = boto3.client("secretsmanager").get_secret_value(SecretId=location.aws_name).get("SecretString")
+            answer = _aws_client("secretsmanager").get_secret_value(SecretId=location.aws_name)
+            value = answer.get("SecretString")
         else:
-            answer = boto3.client("ssm").get_parameter(Name=location.aws_name, WithDecryption=True)
+            answer = _aws_client("ssm").get_parameter(Name=location.aws_name, WithDecryption=True)
             value = answer["Parameter"].get("Value")
     else:
         value = (os.environ if environ is None else environ).get(location.env)
@@ -270,6 +269,19 @@ def read_secret(snapshot: RoutingSnapshot, name: str, environ: Mapping[str, str]
         return None
     redact_value(value)
     return value
+
+
+_clients: dict[str, Any] = {}
+_clients_lock = threading.Lock()
+
+
+def _aws_client(service: str) -> Any:
+    with _clients_lock:
+        if service not in _clients:
+            import boto3
+
+            _clients[service] = boto3.client(service)  # type: ignore[call-overload]
+        return _clients[service]
 
 
 class SnapshotFrontDoor:

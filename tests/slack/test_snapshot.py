@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 import pytest
 from slack_bolt import BoltRequest, BoltResponse
 
+import bot.slack.snapshot as snapshot_module
 from bot import hookimpl
 from bot.emulator import Emulator
 from bot.emulator.payloads import LambdaContext, lambda_event, sign
@@ -459,6 +460,7 @@ def test_secrets_come_from_secrets_manager_or_ssm_in_aws(emu: Emulator, monkeypa
     }.items():
         monkeypatch.setenv(var, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.setattr(snapshot_module, "_clients", {})  # clients made inside moto's mock stay in this test
     snapshot = build_snapshot(emu.crewbot).for_runtime("aws")
     token = snapshot.secrets["slack_bot_token"]
     snapshot.secrets["slack_bot_token"] = type(token)(token.env, "ssm", "/" + token.aws_name)
