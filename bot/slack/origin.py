@@ -7,9 +7,10 @@ same value in ``ORIGIN_VERIFY_SECRET``. A request without it (someone calling th
 around the WAF) is answered 403 before the runtime or Bolt is built, so such traffic costs little.
 
 Without ``ORIGIN_VERIFY_SECRET`` (no CloudFront, or running locally) nothing is checked. Invocations
-that are not HTTP requests never pass through CloudFront and are let through: the health check
-(``crewbot deploy verify``) and Bolt's lazy self-invocations (``"method": "NONE"``). Only a principal
-allowed ``lambda:InvokeFunction`` can send those, and Bolt still verifies Slack's signature.
+that are not HTTP requests (no API Gateway or Function URL request context) never pass through
+CloudFront and are let through: the health check (``crewbot deploy verify``) and Bolt's lazy
+self-invocations (``"method": "NONE"``). Only a principal allowed ``lambda:InvokeFunction`` can send
+those, and Bolt still verifies Slack's signature.
 
 The value is never logged: it is registered with the log redactor when first read, and the header is
 removed from a request once checked, so it travels no further (lazy payloads, dead letters).
@@ -53,7 +54,7 @@ def refusal(event: Mapping[str, Any], environ: Mapping[str, str] | None = None) 
 
         redact_value(expected)
         _redacted.add(expected)
-    if _is_internal(event):
+    if not _is_http_request(event):
         return None
     given = _header(event.get("headers"))
     if given is not None and hmac.compare_digest(given.encode(), expected.encode()):
@@ -67,11 +68,12 @@ def refusal(event: Mapping[str, Any], environ: Mapping[str, str] | None = None) 
     return FORBIDDEN
 
 
-def _is_internal(event: Mapping[str, Any]) -> bool:
-    from bot.entrypoints.health import is_health_check
-    from bot.slack.guard import is_self_invocation
+def _is_http_request(event: Mapping[str, Any]) -> bool:
+    from bot.slack.guard import is_self_invocation, request_method
 
-    return is_health_check(event) or is_self_invocation(event)
+    # Bolt's lazy payload is the original request plus "method": "NONE"; other invocations (the health
+    # check) carry no API Gateway or Function URL request context at all.
+    return not is_self_invocation(event) and request_method(event) is not None
 
 
 def _header(headers: Any) -> str | None:

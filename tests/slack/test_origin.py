@@ -103,14 +103,15 @@ def test_the_health_check_needs_no_header(entry: Emulator, monkeypatch: pytest.M
     assert origin.refusal(dict(HEALTH_CHECK)) is None
 
 
-def test_a_forged_self_invocation_shape_is_only_what_bolt_sends() -> None:
+@pytest.mark.parametrize("fmt", ["http_api", "function_url", "rest_api"])
+def test_only_bolts_own_mark_exempts_an_http_request(fmt: Any) -> None:
     """Only ``"method": "NONE"`` marks a self-invocation: an HTTP event with anything else is checked."""
     environ = {origin.ENV: SECRET}
-    event = lambda_event("{}", "application/json", {})
+    event = lambda_event("{}", "application/json", {}, fmt=fmt)
     assert origin.refusal(event, environ) == origin.FORBIDDEN
     assert origin.refusal({**event, "method": "POST"}, environ) == origin.FORBIDDEN
+    assert origin.refusal({**event, "headers": None}, environ) == origin.FORBIDDEN
     assert origin.refusal({**event, "method": "NONE"}, environ) is None
-    assert origin.refusal({"headers": None}, environ) == origin.FORBIDDEN
     assert origin.refusal(event, {}) is None
 
 
