@@ -50,8 +50,9 @@ module "packages" {
   bucket_name = module.catalog.names.packages_bucket
   kms_key_arn = module.secrets.kms_key_arn
   files = {
-    "crewbot.zip"                          = local.code_zip
-    "dependencies-${var.architecture}.zip" = local.layer_zip
+    "crewbot.zip"                                = local.code_zip
+    "dependencies-${var.architecture}.zip"       = local.layer_zip
+    "dependencies-slack-${var.architecture}.zip" = local.slack_layer_zip
   }
 }
 
@@ -64,6 +65,28 @@ resource "aws_lambda_layer_version" "dependencies" {
   s3_key                   = module.packages[0].objects["dependencies-${var.architecture}.zip"].key
   s3_object_version        = module.packages[0].objects["dependencies-${var.architecture}.zip"].version_id
   source_code_hash         = filebase64sha256(local.layer_zip)
+  compatible_runtimes      = ["python3.12"]
+  compatible_architectures = [var.architecture]
+}
+
+# The Slack function's slim layer: only the distributions its paths import (bot/deploy/package.py
+# SLACK_FUNCTION_DISTRIBUTIONS, checked by tests/infra/test_slack_layer.py), so its cold start loads
+# less than the full layer every other function gets.
+locals {
+  slack_layer_zip = "${local.package_dir}/dependencies-slack-${var.architecture}.zip"
+  # The functions serving Slack: the Slack entry point's handler.
+  slack_functions = [for name, f in local.functions : name if f.handler == "bot.entrypoints.slack.handler"]
+}
+
+resource "aws_lambda_layer_version" "slack_dependencies" {
+  count = length(local.slack_functions) > 0 ? 1 : 0
+
+  layer_name               = "${local.name_prefix}-slack-dependencies"
+  description              = "The Slack function's Python dependencies (make package ARCH=${var.architecture})."
+  s3_bucket                = module.packages[0].bucket
+  s3_key                   = module.packages[0].objects["dependencies-slack-${var.architecture}.zip"].key
+  s3_object_version        = module.packages[0].objects["dependencies-slack-${var.architecture}.zip"].version_id
+  source_code_hash         = filebase64sha256(local.slack_layer_zip)
   compatible_runtimes      = ["python3.12"]
   compatible_architectures = [var.architecture]
 }
@@ -89,7 +112,9 @@ module "function" {
     s3_object_version = module.packages[0].objects["crewbot.zip"].version_id
     hash              = filebase64sha256(local.code_zip)
   }
-  layer_arns   = [aws_lambda_layer_version.dependencies[0].arn]
+  layer_arns = [
+    contains(local.slack_functions, each.key) ? aws_lambda_layer_version.slack_dependencies[0].arn : aws_lambda_layer_version.dependencies[0].arn
+  ]
   architecture = var.architecture
   memory_mb    = coalesce(try(var.function_sizing[each.key].memory_mb, null), module.catalog.functions[each.key].memory_mb)
   timeout_s    = coalesce(try(var.function_sizing[each.key].timeout_s, null), module.catalog.functions[each.key].timeout_s)

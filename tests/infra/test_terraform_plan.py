@@ -84,7 +84,8 @@ def test_deployment_plans_and_applies_with_a_mocked_provider(
     # What `make package` writes: the catalog, the workflows and the zips (their content does not matter to a
     # mocked provider).
     standup_catalog[0].write(root / "dist" / "lambda")
-    for name in ("crewbot.zip", "dependencies-arm64.zip", "dependencies-x86_64.zip"):
+    zips = ("crewbot.zip", "dependencies-arm64.zip", "dependencies-x86_64.zip")
+    for name in (*zips, "dependencies-slack-arm64.zip", "dependencies-slack-x86_64.zip"):
         with zipfile.ZipFile(root / "dist" / "lambda" / name, "w") as zf:
             zf.writestr("placeholder.txt", "mock")
     cli_config = tmp_path / "terraformrc"

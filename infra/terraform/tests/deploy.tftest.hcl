@@ -147,6 +147,35 @@ run "plan" {
 run "apply" {
   command = apply
 
+  # Distinct layer ARNs, so the assertions below can tell which layer a function got.
+  override_resource {
+    target = aws_lambda_layer_version.dependencies
+    values = { arn = "arn:aws:lambda:us-east-1:123456789012:layer:crewbot-dev-dependencies:1" }
+  }
+  override_resource {
+    target = aws_lambda_layer_version.slack_dependencies
+    values = { arn = "arn:aws:lambda:us-east-1:123456789012:layer:crewbot-dev-slack-dependencies:1" }
+  }
+
+  assert {
+    condition     = aws_lambda_layer_version.slack_dependencies[0].arn != aws_lambda_layer_version.dependencies[0].arn
+    error_message = "the layers' ARNs must differ for the checks below to mean anything"
+  }
+  assert {
+    condition     = module.function["bot"].layers == tolist([aws_lambda_layer_version.slack_dependencies[0].arn])
+    error_message = "the Slack function needs the slim layer: ${jsonencode(module.function["bot"].layers)}"
+  }
+  assert {
+    condition = alltrue([
+      for name, f in module.function : f.layers == tolist([aws_lambda_layer_version.dependencies[0].arn]) if name != "bot"
+    ])
+    error_message = "every function but the Slack one needs the full layer"
+  }
+  assert {
+    condition     = contains(keys(module.packages[0].objects), "dependencies-slack-arm64.zip")
+    error_message = "the slim layer is not uploaded"
+  }
+
   assert {
     condition     = output.slack_request_url == "https://abc123.execute-api.us-east-1.amazonaws.com/slack/events"
     error_message = "request URL: ${output.slack_request_url}"

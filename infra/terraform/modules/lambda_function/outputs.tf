@@ -43,3 +43,8 @@ output "environment" {
   value       = aws_lambda_function.this.environment[0].variables
   sensitive   = true
 }
+
+output "layers" {
+  description = "ARNs of the layers the function runs with."
+  value       = aws_lambda_function.this.layers
+}

@@ -30,7 +30,7 @@ variable "package" {
 }
 
 variable "layer_arns" {
-  description = "Layers (the dependencies layer)."
+  description = "Layers: the Slack function's slim dependencies layer, or the full one for every other function."
   type        = list(string)
   default     = []
 }
