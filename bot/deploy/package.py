@@ -233,6 +233,27 @@ def unzipped_size(archive: Path) -> int:
         return sum(info.file_size for info in zf.infolist())
 
 
+#: Lambda's limit on a function's code and layers together, unzipped (250 MB, in bytes).
+LAMBDA_UNZIPPED_LIMIT = 262_144_000
+
+
+def size_report(code: Path, layers: dict[str, Path]) -> list[str]:
+    """A line per artefact with its zipped and unzipped size, then per function kind (``layers``: kind →
+    its layer) the unzipped total of code and layer against Lambda's limit; raises :class:`PackageError`
+    when a total is over it (the deployment would fail)."""
+    lines = []
+    unzipped = {path: unzipped_size(path) for path in (code, *layers.values())}
+    for path, size in unzipped.items():
+        lines.append(f"{path} ({path.stat().st_size / 1e6:.1f} MB zipped, {size / 1e6:.1f} MB unzipped)")
+    for kind, layer in layers.items():
+        total = unzipped[code] + unzipped[layer]
+        limit = f"Lambda's limit: {LAMBDA_UNZIPPED_LIMIT / 1e6:.1f} MB"
+        lines.append(f"{kind}: code + {layer.name} = {total / 1e6:.1f} MB unzipped ({limit})")
+        if total > LAMBDA_UNZIPPED_LIMIT:
+            raise PackageError(f"{kind}: code and {layer.name} take {total / 1e6:.1f} MB unzipped, over Lambda's limit")
+    return lines
+
+
 def build_layer_zip(
     out: Path, architecture: str, requirements: list[str] | None = None, slack_out: Path | None = None
 ) -> Path:
@@ -330,14 +351,13 @@ def main(argv: list[str] | None = None) -> int:
         from bot.slack.snapshot import PACKAGED_NAME
 
         code = build_code_zip(args.out / "crewbot.zip", extra=[(PACKAGED_NAME, routes)])
-        print(f"{code} ({code.stat().st_size // 1024} KiB, {unzipped_size(code) / 1e6:.1f} MB unzipped)")
+        layers: dict[str, Path] = {}
         if not args.code_only:
             requirements = [*dependencies(), *args.plugin]
             slack = args.out / f"dependencies-slack-{args.arch}.zip"
             layer = build_layer_zip(args.out / f"dependencies-{args.arch}.zip", args.arch, requirements, slack)
-            for artefact in (layer, slack):
-                size = artefact.stat().st_size // (1024 * 1024)
-                print(f"{artefact} ({size} MiB, {unzipped_size(artefact) / 1e6:.1f} MB unzipped)")
+            layers = {"the Slack function": slack, "every other function": layer}
+        print("\n".join(size_report(code, layers)))
     except PackageError as exc:
         print(f"make package: {exc}", file=sys.stderr)
         return 1

@@ -95,3 +95,53 @@ def test_records_forget_the_console_scripts(tmp_path: Path) -> None:
     (info / "RECORD").write_bytes(b"../../bin/idna,sha256=abc,166\r\nidna/__init__.py,sha256=def,10\r\n")
     forget_scripts(tmp_path)
     assert (info / "RECORD").read_bytes() == b"idna/__init__.py,sha256=def,10\r\n"
+
+
+def _zip_of(path: Path, size: int) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("python/data.bin", b"\0" * size)
+    return path
+
+
+def test_every_artefact_size_is_reported_zipped_and_unzipped(tmp_path: Path) -> None:
+    from bot.deploy.package import size_report
+
+    code = build_code_zip(tmp_path / "crewbot.zip")
+    slim, full = _zip_of(tmp_path / "slim.zip", 2_000_000), _zip_of(tmp_path / "full.zip", 5_000_000)
+    lines = size_report(code, {"the Slack function": slim, "every other function": full})
+    assert len(lines) == 5
+    for path in (code, slim, full):
+        (line,) = [x for x in lines if x.startswith(f"{path} (")]
+        assert "MB zipped" in line and "MB unzipped" in line
+    assert any(x.startswith(f"{slim} (") and "2.0 MB unzipped" in x for x in lines)
+    assert any(x.startswith("every other function: code + full.zip = ") for x in lines)
+
+
+def test_a_function_over_lambdas_unzipped_limit_fails_the_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.deploy import package
+
+    monkeypatch.setattr(package, "LAMBDA_UNZIPPED_LIMIT", 4_000_000)
+    code = _zip_of(tmp_path / "code.zip", 1_000_000)
+    slim, full = _zip_of(tmp_path / "slim.zip", 2_000_000), _zip_of(tmp_path / "full.zip", 5_000_000)
+    with pytest.raises(PackageError, match=r"every other function: code and full\.zip take 6\.0 MB unzipped"):
+        package.size_report(code, {"the Slack function": slim, "every other function": full})
+
+
+def test_the_slim_layer_holds_only_the_slack_distributions(tmp_path: Path) -> None:
+    from bot.deploy.package import SLACK_FUNCTION_DISTRIBUTIONS, distribution_files
+
+    site = tmp_path / "python"
+    for name, module in (("slack_bolt", "slack_bolt"), ("dulwich", "dulwich")):
+        (site / module).mkdir(parents=True)
+        (site / module / "__init__.py").write_text("")
+        info = site / f"{name}-1.0.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
+        (info / "RECORD").write_text(f"{module}/__init__.py,,0\n{info.name}/METADATA,,0\n{info.name}/RECORD,,\n")
+    assert "slack-bolt" in SLACK_FUNCTION_DISTRIBUTIONS and "dulwich" not in SLACK_FUNCTION_DISTRIBUTIONS
+    files = {name for name, _ in distribution_files(site, ["slack-bolt"])}
+    assert files == {"slack_bolt/__init__.py", "slack_bolt-1.0.dist-info/METADATA", "slack_bolt-1.0.dist-info/RECORD"}
+    with pytest.raises(PackageError, match=r"not installed in .*: slack-sdk"):
+        distribution_files(site, ["slack-bolt", "slack-sdk"])
