@@ -291,12 +291,28 @@ def scenario() -> list[str]:
     # secrets from Secrets Manager, the Bolt app.
     health = slack.handler(dict(HEALTH_CHECK), LambdaContext())
     assert health.get("ok"), health
-    cold = slack._request_handler().app._crewbot_runtime  # type: ignore[attr-defined]
+    door = slack.snapshot_door(slack._request_handler())
+    assert door is not None, "the code artefact has no routing snapshot: the function would not ack from it"
+    cold = door.full().crewbot
 
     from bot.runtime import start
+    from bot.slack.app import SlackFrontDoor
+    from bot.slack.snapshot import packaged_snapshot
 
     emu = SlackFunction(start(setup_logging=False), owns_runtime=True)
-    slack._handler = emu.request_handler
+    snapshot = packaged_snapshot()
+    assert snapshot is not None
+    # As deployed: acknowledged from the snapshot, the full app built when a handler runs; only the
+    # secret, the Slack client and the self-invocation are the emulator's.
+    handler = slack.build_snapshot_request_handler(
+        snapshot,
+        signing_secret=emu.signing_secret,
+        client=emu.client,
+        lambda_client=emu.lambda_client,
+        full=lambda: SlackFrontDoor(emu.crewbot, signing_secret=emu.signing_secret, client=emu.client),
+    )
+    assert handler is not None
+    slack._handler = handler
     emu.lambda_client.target = slack.handler
     try:
         expect(emu.command("/crewbot help"), "/crewbot", "/prep", "/project")

@@ -7,10 +7,12 @@ rather than in AWS; so does a distribution in the list that no path imports."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import logging
 import os
 import re
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -32,7 +34,9 @@ from bot.deploy.package import (
     canonical_name,
     distribution_files,
 )
+from bot.emulator.workspace import ADMIN_USER, user_id_for
 from bot.runtime import start
+from bot.slack.snapshot import PACKAGED_NAME, build_snapshot
 from bot.storage.dynamodb import create_buckets, create_tables
 from bot.storage.tables import BUCKETS
 from tests.infra.conftest import ACCOUNT, WORKFLOWS
@@ -116,18 +120,34 @@ def aws(tmp_path: Path) -> Iterator[dict[str, str]]:
 
 
 def slack_package(tmp_path: Path) -> tuple[Path, Path]:
-    """The Slack function's package as `make package` builds it: the code zip, unzipped, and the slim
-    layer's ``python/`` (the same distributions, copied by their RECORDs from this environment)."""
+    """The Slack function's package as `make package` builds it: the code zip, unzipped, with its
+    routing snapshot, and the slim layer's ``python/`` (the same distributions, copied by their RECORDs
+    from this environment). Its configuration names an admin (the emulator's), as a deployment's would."""
     code = tmp_path / "code"
     with zipfile.ZipFile(build_code_zip(tmp_path / "crewbot.zip")) as zf:
         zf.extractall(code)
+    config = code / "bot" / "_data" / "config" / "crewbot.yaml"
+    text = config.read_text(encoding="utf-8")
+    assert "  admins: []" in text
+    config.write_text(text.replace("  admins: []", f"  admins: [{user_id_for(ADMIN_USER)}]", 1), encoding="utf-8")
+    crewbot = start(config_file=config, environ={"CREWBOT_HOME": str(tmp_path / "build")}, setup_logging=False)
+    try:
+        build_snapshot(crewbot).write(code / PACKAGED_NAME)
+    finally:
+        crewbot.close()
     layer = tmp_path / "layer" / "python"
     for name, path in distribution_files(Path(sysconfig.get_paths()["purelib"]), SLACK_FUNCTION_DISTRIBUTIONS):
         if name.startswith("googleapiclient/discovery_cache/documents/") and path.name not in GOOGLE_DISCOVERY_KEEP:
             continue  # pruned by `make package` too
         target = layer / name
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(path.read_bytes())
+        shutil.copy2(path, target)
+        # This environment's bytecode too (its source's time kept, so it stays valid): the scenario then
+        # spends its time serving requests rather than compiling the layer.
+        cached = Path(importlib.util.cache_from_source(str(path)))
+        if path.suffix == ".py" and cached.is_file():
+            (target.parent / "__pycache__").mkdir(exist_ok=True)
+            shutil.copy2(cached, target.parent / "__pycache__" / cached.name)
     return code, layer
 
 
