@@ -12,8 +12,8 @@ instruction-count ratio of one run each, which does not depend on what else the 
 
 With ``--aws`` Crewbot runs as in ``runtime: aws``: JSON logs, and both Slack secrets read from Secrets
 Manager (moto's server on localhost stands in for it; the minimal Bolt app keeps reading them from the
-environment). In Lambda Bolt's adapter would create a boto3 client for the lazy re-invocation anyway,
-so there the Secrets Manager client is the second one, which is cheaper than here, where it is the first.
+environment), and both apps create the boto3 Lambda client Bolt's adapter creates for the lazy
+re-invocation in AWS (not called).
 """
 
 from __future__ import annotations
@@ -58,10 +58,12 @@ CREWBOT_ENV: dict[str, str] = {}
 
 def run_once(app: str, event: dict, home: str, api: str, wrapper: list[str] | None = None) -> tuple[float, dict]:
     env = {**os.environ, "CREWBOT_HOME": home, "SLACK_BOT_TOKEN": "xoxb-bench-token", "SLACK_SIGNING_SECRET": SECRET}
-    if app == "crewbot" and CREWBOT_ENV:
-        env.update(CREWBOT_ENV)
-        for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"):
-            del env[name]
+    if CREWBOT_ENV:
+        env.update({k: v for k, v in CREWBOT_ENV.items() if k != "CREWBOT_RUNTIME"}, BENCH_LAMBDA_CLIENT="1")
+        if app == "crewbot":
+            env["CREWBOT_RUNTIME"] = CREWBOT_ENV["CREWBOT_RUNTIME"]
+            for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"):
+                del env[name]
     started = time.perf_counter()
     done = subprocess.run(
         [*(wrapper or []), sys.executable, "-c", CHILD, app, str(REPO), api, SNAPSHOT["file"]],

@@ -88,10 +88,12 @@ def build_snapshot_request_handler(
     from slack_sdk import WebClient
 
     from bot.slack.lambda_adapter import GuardedRequestHandler
-    from bot.slack.snapshot import SnapshotFrontDoor, read_secret
+    from bot.slack.snapshot import SnapshotFrontDoor, read_secrets
 
-    secret = signing_secret or read_secret(snapshot, "slack_signing_secret")
-    token = None if client is not None else read_secret(snapshot, "slack_bot_token")
+    given = {"slack_signing_secret": signing_secret, "slack_bot_token": client}
+    found = read_secrets(snapshot, tuple(name for name, value in given.items() if not value))
+    secret = signing_secret or found.get("slack_signing_secret")
+    token = found.get("slack_bot_token")
     if not secret or (client is None and not token):
         return None
     web = client or WebClient(token=token)

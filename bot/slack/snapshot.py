@@ -271,6 +271,18 @@ def read_secret(snapshot: RoutingSnapshot, name: str, environ: Mapping[str, str]
     return value
 
 
+def read_secrets(
+    snapshot: RoutingSnapshot, names: tuple[str, ...] = SLACK_SECRETS, environ: Mapping[str, str] | None = None
+) -> dict[str, str | None]:
+    """:func:`read_secret` of each of ``names``; in AWS concurrently (one round trip instead of one each)."""
+    if snapshot.runtime != "aws" or len(names) < 2:
+        return {name: read_secret(snapshot, name, environ) for name in names}
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=len(names), thread_name_prefix="crewbot-secret") as pool:
+        return dict(zip(names, pool.map(lambda name: read_secret(snapshot, name, environ), names), strict=True))
+
+
 _clients: dict[str, Any] = {}
 _clients_lock = threading.Lock()
 
@@ -384,4 +396,5 @@ __all__ = [
     "load_for_environment",
     "packaged_snapshot",
     "read_secret",
+    "read_secrets",
 ]

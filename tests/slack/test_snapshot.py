@@ -32,6 +32,7 @@ from bot.slack.snapshot import (
     load_for_environment,
     packaged_snapshot,
     read_secret,
+    read_secrets,
 )
 from tests.slack.conftest import DemoPlugin, RecordingConversations
 
@@ -473,6 +474,12 @@ def test_secrets_come_from_secrets_manager_or_ssm_in_aws(emu: Emulator, monkeypa
         )
         assert read_secret(snapshot, "slack_signing_secret") == "signing-from-secrets-manager"
         assert read_secret(snapshot, "slack_bot_token") == "xoxb-from-parameter-store"
+        assert read_secrets(snapshot) == {
+            "slack_signing_secret": "signing-from-secrets-manager",
+            "slack_bot_token": "xoxb-from-parameter-store",
+        }
+        handler = entry.build_snapshot_request_handler(snapshot, lambda_client=Recorder())
+        assert handler is not None and handler.app.client.token == "xoxb-from-parameter-store"
     local = build_snapshot(emu.crewbot)
     assert read_secret(local, "slack_bot_token", {"SLACK_BOT_TOKEN": "xoxb-local-value"}) == "xoxb-local-value"
     assert read_secret(local, "slack_bot_token", {}) is None  # the full runtime's .env handling takes over
