@@ -15,8 +15,8 @@ a mention; the home tab; the other registered events; and every provider's ``/oa
 
 The last line of stdout is JSON: ``modules`` (imported beyond the interpreter's own at start),
 ``missing`` (top-level modules an import looked for and nothing provided), ``served`` and ``registered``
-(commands, actions, views, events, routes), ``errors`` (what the Slack layer logged as errors) and, when
-a step failed, ``failure`` (its traceback).
+(commands, sub-commands, actions, views, shortcuts, events, routes), ``errors`` (what the Slack layer
+logged as errors) and, when a step failed, ``failure`` (its traceback).
 """
 
 from __future__ import annotations
@@ -131,7 +131,9 @@ from bot.emulator.workspace import Emulator, Turn  # noqa: E402
 from bot.entrypoints import slack  # noqa: E402
 from bot.entrypoints.health import HEALTH_CHECK  # noqa: E402
 
-SERVED: dict[str, set[str]] = {"commands": set(), "actions": set(), "views": set(), "events": set(), "routes": set()}
+SERVED: dict[str, set[str]] = {
+    kind: set() for kind in ("commands", "subcommands", "actions", "views", "shortcuts", "events", "routes")
+}
 
 
 class SlackFunction(Emulator):
@@ -167,12 +169,16 @@ def _note(body: str, content_type: str) -> None:
     form = {k: v[0] for k, v in parse_qs(body).items()}
     if "command" in form:
         SERVED["commands"].add(form["command"])
+        words = form.get("text", "").split()
+        SERVED["subcommands"].update(f"{form['command']} {' '.join(words[:n])}" for n in (1, 2) if len(words) >= n)
         return
     payload = json.loads(form.get("payload", "{}"))
     if payload.get("type") == "block_actions":
         SERVED["actions"].update(a["action_id"] for a in payload.get("actions") or [])
     elif payload.get("type") == "view_submission":
         SERVED["views"].add(payload["view"].get("callback_id", ""))
+    elif payload.get("type") in ("shortcut", "message_action"):
+        SERVED["shortcuts"].add(payload.get("callback_id", ""))
 
 
 def expect(turn: Turn, *texts: str) -> Turn:
@@ -272,6 +278,8 @@ def registered(crewbot: Any) -> dict[str, set[str]]:
     for item in crewbot.plugins.items("register_commands"):
         if type(item).__name__ == "SlashCommand":
             found["commands"].add(item.name)
+        elif type(item).__name__ == "Subcommand":
+            found["subcommands"].add(f"{item.command} {item.name}")
     for item in crewbot.plugins.items("register_actions"):
         kind = type(item).__name__
         if kind == "Action":
@@ -280,6 +288,8 @@ def registered(crewbot: Any) -> dict[str, set[str]]:
             found["views"].add(item.callback_id)
         elif kind == "SlackEvent":
             found["events"].add(item.event)
+        elif kind == "Shortcut":
+            found["shortcuts"].add(item.callback_id)
     for route in crewbot.plugins.items("register_http_routes"):
         found["routes"].add(f"{route.method} {route.path}")
     return found
@@ -349,6 +359,12 @@ def scenario() -> list[str]:
                 press(emu, action_id)
         for callback_id in sorted(wanted["views"] - SERVED["views"]):
             submit_view(emu, callback_id)
+        for callback_id in sorted(wanted["shortcuts"]):
+            user = emu.current_user
+            body, content_type = emu.payloads.shortcut(
+                user_id=user, user_name=emu.current_name, callback_id=callback_id, trigger_id=emu.fake.new_trigger(user)
+            )
+            assert emu.deliver(body, content_type)["statusCode"] == 200
         return emu.take_errors()
     finally:
         emu.close()

@@ -55,7 +55,9 @@ def aws(tmp_path: Path) -> Iterator[dict[str, str]]:
     """moto's server holding what Terraform creates for the Slack function; the function's environment."""
     from moto.server import ThreadedMotoServer
 
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per AWS call otherwise
+    werkzeug = logging.getLogger("werkzeug")
+    level = werkzeug.level
+    werkzeug.setLevel(logging.WARNING)  # one line per AWS call otherwise
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     url = f"http://127.0.0.1:{server.get_host_and_port()[1]}"
@@ -117,6 +119,7 @@ def aws(tmp_path: Path) -> Iterator[dict[str, str]]:
     finally:
         crewbot.close()
         server.stop()
+        werkzeug.setLevel(level)
 
 
 def slack_package(tmp_path: Path) -> tuple[Path, Path]:
