@@ -14,7 +14,7 @@ of every other registered modal; DMs (an agent turn on the offline model) with a
 a mention; the home tab; the other registered events; and every provider's ``/oauth/{provider}/callback``.
 
 The last line of stdout is JSON: ``modules`` (imported beyond the interpreter's own at start),
-``missing`` (top-level modules an import looked for and nothing provided), ``served`` and ``registered``
+``missing`` (modules an import looked for and nothing provided), ``served`` and ``registered``
 (commands, sub-commands, actions, views, shortcuts, events, routes), ``errors`` (what the Slack layer
 logged as errors) and, when a step failed, ``failure`` (its traceback).
 """
@@ -43,12 +43,12 @@ GRAPH_DELTA = "https://graph.microsoft.com/v1.0/me/calendarView/delta?$deltatoke
 
 
 class Recorder(importlib.abc.MetaPathFinder):
-    """Last on ``sys.meta_path``: notes each top-level module no finder provided (an ``ImportError`` a
-    caller may swallow: the test still sees what the function looked for)."""
+    """Last on ``sys.meta_path``: notes each module no finder provided (an ``ImportError`` a caller may
+    swallow: the test still sees what the function looked for). Submodules count too, for namespace
+    packages (``google.auth`` when only ``google.protobuf`` is there)."""
 
     def find_spec(self, name: str, path: Sequence[str] | None, target: ModuleType | None = None) -> None:
-        if path is None:
-            MISSING.add(name.partition(".")[0])
+        MISSING.add(name)
 
 
 class PatchOnImport(importlib.abc.MetaPathFinder):
