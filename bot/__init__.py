@@ -10,18 +10,42 @@ everything they use from the plugin API module, :mod:`bot.api`::
         ...
 """
 
-from importlib.metadata import PackageNotFoundError, version
+from __future__ import annotations
 
-import pluggy
+from typing import TYPE_CHECKING, Any
 
 PROJECT_NAME = "crewbot"
 
-hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
-hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+if TYPE_CHECKING:
+    import pluggy
 
-try:
-    __version__ = version(PROJECT_NAME)
-except PackageNotFoundError:  # running from a checkout that was never installed
-    __version__ = "0.0.0+checkout"
+    hookimpl: pluggy.HookimplMarker
+    hookspec: pluggy.HookspecMarker
+    __version__: str
+
+
+def __getattr__(name: str) -> Any:
+    # Built on first use: every ``bot.*`` import runs this module, and the cold Slack acknowledgement
+    # imports a few of them but needs neither pluggy nor the installed version (read from metadata).
+    if name == "hookimpl":
+        import pluggy
+
+        value: Any = pluggy.HookimplMarker(PROJECT_NAME)
+    elif name == "hookspec":
+        import pluggy
+
+        value = pluggy.HookspecMarker(PROJECT_NAME)
+    elif name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            value = version(PROJECT_NAME)
+        except PackageNotFoundError:  # running from a checkout that was never installed
+            value = "0.0.0+checkout"
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
 
 __all__ = ["PROJECT_NAME", "__version__", "hookimpl", "hookspec"]

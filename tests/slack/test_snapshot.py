@@ -340,7 +340,17 @@ print(json.dumps({"status": response["statusCode"], "lazy": HandOff.calls, "modu
     assert result["status"] == 200 and result["lazy"] == 1
     modules = set(result["modules"])
     assert "bot.slack.snapshot" in modules
-    heavy = {"plugins", "pydantic", "yaml", "bot.config", "bot.runtime", "bot.pluginhost", "bot.storage", "strands"}
+    heavy = {
+        "plugins",
+        "pydantic",
+        "yaml",
+        "pluggy",
+        "bot.config",
+        "bot.runtime",
+        "bot.pluginhost",
+        "bot.storage",
+        "strands",
+    }
     loaded = sorted(m for m in modules if m in heavy or m.split(".")[0] in heavy or m.rsplit(".", 1)[0] in heavy)
     assert loaded == [], f"imported before the acknowledgement: {loaded}"
 
