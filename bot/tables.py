@@ -26,6 +26,7 @@ def platform_tables() -> dict[str, TableSpec]:
     from bot.calendars.connections import CALENDAR_CONNECTIONS
     from bot.events.queues import QUEUE_MESSAGES
     from bot.events.scheduler import SCHEDULES
+    from bot.metrics.human_waits import HUMAN_WAITS
     from bot.storage.tables import (
         ACTION_ITEMS,
         AUDIT_LOG,
@@ -54,6 +55,7 @@ def platform_tables() -> dict[str, TableSpec]:
         TIMERS,
         DEFINITIONS,
         DATA,
+        HUMAN_WAITS,
     )
     return {spec.name: spec for spec in specs}
 

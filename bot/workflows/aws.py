@@ -16,7 +16,7 @@ import builtins
 import json
 import threading
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -27,6 +27,7 @@ from bot.workflows.errors import (
     ExecutionAlreadyExists,
     ExecutionNotFound,
     InvalidTaskToken,
+    TaskTokenError,
     TaskTokenExpired,
     WorkflowError,
     WorkflowNotFound,
@@ -56,9 +57,17 @@ def _json(text: str | None) -> Any:
 class StepFunctionsEngine(WorkflowEngine):
     """Workflows on AWS Step Functions."""
 
-    def __init__(self, client: Any, namer: ResourceNamer, workflows: Iterable[str]):
+    def __init__(
+        self,
+        client: Any,
+        namer: ResourceNamer,
+        workflows: Iterable[str],
+        on_answer: Callable[[str], None] | None = None,
+    ):
         self.client = client
         self.namer = namer
+        #: Called with each token answered, or refused as over (ends its recorded wait for a person).
+        self._on_answer = on_answer
         self._workflows = sorted(workflows)
         self._arns: dict[str, str] = {}
         self._lock = threading.Lock()
@@ -189,10 +198,20 @@ class StepFunctionsEngine(WorkflowEngine):
         return events
 
     def send_task_success(self, token: str, output: Any) -> None:
-        self._token_call("send_task_success", taskToken=token, output=json.dumps(output))
+        self._answer("send_task_success", taskToken=token, output=json.dumps(output))
 
     def send_task_failure(self, token: str, error: str = "", cause: str = "") -> None:
-        self._token_call("send_task_failure", taskToken=token, error=error, cause=cause)
+        self._answer("send_task_failure", taskToken=token, error=error, cause=cause)
+
+    def _answer(self, method: str, **kwargs: Any) -> None:
+        try:
+            self._token_call(method, **kwargs)
+        except TaskTokenError:
+            if self._on_answer is not None:
+                self._on_answer(kwargs["taskToken"])  # over already: nobody waits on it any more
+            raise
+        if self._on_answer is not None:
+            self._on_answer(kwargs["taskToken"])
 
     def send_task_heartbeat(self, token: str) -> None:
         self._token_call("send_task_heartbeat", taskToken=token)

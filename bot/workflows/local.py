@@ -30,7 +30,7 @@ import logging
 import secrets
 import threading
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -45,6 +45,7 @@ from bot.workflows.errors import (
     ExecutionNotFound,
     InvalidTaskToken,
     TaskTokenAnswered,
+    TaskTokenError,
     TaskTokenExpired,
     WorkflowError,
     WorkflowNotFound,
@@ -164,8 +165,11 @@ class LocalWorkflowEngine(WorkflowEngine):
         bus: EventBus | None = None,
         listen: bool = True,
         crewbot: Any = None,
+        on_answer: Callable[[str], None] | None = None,
     ):
         self.definitions = dict(definitions)
+        #: Called with each token answered, or refused as over (ends its recorded wait for a person).
+        self._on_answer = on_answer
         #: The runtime handed to task handlers in their :class:`TaskContext`.
         self.crewbot = crewbot
         self.bus = bus
@@ -297,10 +301,21 @@ class LocalWorkflowEngine(WorkflowEngine):
         ]
 
     def send_task_success(self, token: str, output: Any) -> None:
-        self._answer(token, {"status": "SUCCEEDED", "output": copy.deepcopy(output)})
+        self._answer_once(token, {"status": "SUCCEEDED", "output": copy.deepcopy(output)})
 
     def send_task_failure(self, token: str, error: str = "", cause: str = "") -> None:
-        self._answer(token, {"status": "FAILED", "error": error, "cause": cause})
+        self._answer_once(token, {"status": "FAILED", "error": error, "cause": cause})
+
+    def _answer_once(self, token: str, answer: dict[str, Any]) -> None:
+        try:
+            self._answer(token, answer)
+        except TaskTokenError:
+            self._answered(token)  # over already: nobody waits on it any more
+            raise
+
+    def _answered(self, token: str) -> None:
+        if self._on_answer is not None:
+            self._on_answer(token)
 
     def send_task_heartbeat(self, token: str) -> None:
         record = self._token(token)
@@ -432,6 +447,7 @@ class LocalWorkflowEngine(WorkflowEngine):
         except ConflictError:
             self._check_open(self._token(token))
             raise
+        self._answered(token)
         # The answer is committed: from here on it is applied by this call, or — if this process
         # stops first — by the next recover() / run_due().
         self._drive_guarded(record["execution_id"])

@@ -58,6 +58,9 @@ class WorkflowTask:
     name: str
     handler: Handler
     description: str = ""
+    #: The task hands its token to a person (an approval, a question): its open waits are counted
+    #: (``bot.metrics.human_waits``) until the token is answered or its state times out.
+    waits_for_person: bool = False
 
     def __post_init__(self) -> None:
         if not _TASK_NAME.match(self.name):

@@ -54,7 +54,10 @@ def register_workflows() -> list[Path]:
 
 @hookimpl
 def register_workflow_tasks() -> list[WorkflowTask]:
-    return [WorkflowTask("AskApproval", ask_approval), WorkflowTask("TellRequester", tell_requester)]
+    return [
+        WorkflowTask("AskApproval", ask_approval, waits_for_person=True),  # counted on the dashboard while open
+        WorkflowTask("TellRequester", tell_requester),
+    ]
 
 
 @hookimpl

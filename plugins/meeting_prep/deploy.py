@@ -27,7 +27,7 @@ DEPLOYMENT: tuple[Deployment, ...] = (
         "One user's calendar sync per message: providers, meetings, prep prompts; a moved or cancelled "
         "meeting ends its waiting prep and drops its schedules.",
         tables_read=("users",),
-        tables_write=("calendar_connections", "meetings"),
+        tables_write=("calendar_connections", "meetings", "human_waits"),  # an answered token ends its wait
         queues_consume=("calendar-sync",),
         events_put=True,
         # Prompts are one-off schedules; a move or cancellation deletes them (scheduler:DeleteSchedule)
@@ -42,6 +42,7 @@ DEPLOYMENT: tuple[Deployment, ...] = (
         "meeting-prep-deadline",
         "PrepChatDeadline: an unanswered prep chat's time is up; materials are generated before the meeting.",
         tables_read=("meetings",),
+        tables_write=("human_waits",),  # an answered token ends its wait
         task_callback=True,
     ),
     Deployment(
@@ -88,7 +89,7 @@ DEPLOYMENT: tuple[Deployment, ...] = (
         "workflow_task",
         "WaitForChatCompletion",
         "Keep the task token on the meeting for the prep chat; schedule the chat's deadline.",
-        tables_write=("meetings",),
+        tables_write=("meetings", "human_waits"),  # the open wait for the person, for the gauge
         schedules=True,
     ),
     Deployment(

@@ -285,7 +285,9 @@ def workflow_tasks() -> list[WorkflowTask]:
         WorkflowTask("LoadMeeting", load_meeting, "Load the meeting and decide whether it still needs prep"),
         WorkflowTask("FetchContext", fetch_context, "One context topic for the meeting (a Parallel branch)"),
         WorkflowTask("SendPrepNotification", send_prep_notification, "DM with Start prep / Snooze / Skip"),
-        WorkflowTask("WaitForChatCompletion", wait_for_chat_completion, "Keep the task token for the chat"),
+        WorkflowTask(
+            "WaitForChatCompletion", wait_for_chat_completion, "Keep the task token for the chat", waits_for_person=True
+        ),
         WorkflowTask("GenerateMaterials", generate_materials, "Agenda, question bank, notes template"),
         WorkflowTask("StoreMaterials", store_materials, "Materials into the blob store"),
         WorkflowTask("SendMaterials", send_materials, "Preview and link in Slack"),

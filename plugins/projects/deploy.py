@@ -12,6 +12,7 @@ from bot.api import Deployment, TaskSpec
 _SLACK = ("slack_bot_token",)
 _AGENT_TABLES = ("chat_sessions", "usage", "usage_totals")  # an agent turn: its conversation record and usage
 _PROJECT_TABLES = ("audit_log", "patterns", "project_items", "project_metrics", "projects", "task_ledger")
+_WAITS = ("human_waits",)  # waits for a person: opened by the gates, ended by any answered token
 
 DEPLOYMENT: tuple[Deployment | TaskSpec, ...] = (
     Deployment(
@@ -20,7 +21,7 @@ DEPLOYMENT: tuple[Deployment | TaskSpec, ...] = (
         "Run a phase's Swarm inline (at most 15 minutes) or start its Fargate task; the run answers its task token.",
         memory_mb=2048,
         timeout_s=900,
-        tables_write=(*_AGENT_TABLES, *_PROJECT_TABLES),
+        tables_write=(*_AGENT_TABLES, *_PROJECT_TABLES, *_WAITS),
         buckets_write=("artifacts", "sessions"),
         bedrock=True,
         task_callback=True,
@@ -42,7 +43,7 @@ DEPLOYMENT: tuple[Deployment | TaskSpec, ...] = (
         "workflow_task",
         "RequestPhaseApproval",
         "Post the Approve / Revise gate in Slack.",
-        tables_write=_PROJECT_TABLES,
+        tables_write=(*_PROJECT_TABLES, *_WAITS),
         buckets_read=("artifacts",),
         secrets=_SLACK,
     ),
@@ -58,7 +59,7 @@ DEPLOYMENT: tuple[Deployment | TaskSpec, ...] = (
         "workflow_task",
         "ProjectPhaseFailed",
         "Report a failed phase and pause the project.",
-        tables_write=_PROJECT_TABLES,
+        tables_write=(*_PROJECT_TABLES, *_WAITS),
         secrets=_SLACK,
     ),
     TaskSpec(
@@ -67,7 +68,7 @@ DEPLOYMENT: tuple[Deployment | TaskSpec, ...] = (
         # Without the launcher's override (which names the project and run) the task only prints its usage.
         command=("crewbot", "projects", "run-phase", "--help"),
         # Exactly what a phase run does inline in task_run_project_phase, which it replaces.
-        tables_write=(*_AGENT_TABLES, *_PROJECT_TABLES),
+        tables_write=(*_AGENT_TABLES, *_PROJECT_TABLES, *_WAITS),
         buckets_write=("artifacts", "sessions"),
         bedrock=True,
         task_callback=True,

@@ -295,7 +295,11 @@ def workflow_tasks() -> list[WorkflowTask]:
     return [
         WorkflowTask("RunProjectPhase", run_phase, "Run a project phase's Swarm; answers its token when done"),
         WorkflowTask("ReviewProjectPhase", review_phase, "PM review of a phase's deliverables"),
-        WorkflowTask("RequestPhaseApproval", request_approval, "Post the Approve / Revise gate in Slack"),
+        WorkflowTask(
+            "RequestPhaseApproval", request_approval, "Post the Approve / Revise gate in Slack", waits_for_person=True
+        ),
         WorkflowTask("FinishProject", finish_project, "Close a delivered project"),
-        WorkflowTask("ProjectPhaseFailed", phase_failed, "Report a failed phase; wait for Retry or Stop"),
+        WorkflowTask(
+            "ProjectPhaseFailed", phase_failed, "Report a failed phase; wait for Retry or Stop", waits_for_person=True
+        ),
     ]
