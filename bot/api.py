@@ -59,6 +59,7 @@ from bot.events import Event, EventHandler, Schedule, ScheduledCall, parse_expre
 from bot.events.queues import Message, QueueConsumer, QueueSpec, RetryLater
 from bot.hookspecs import AgentSource, ConversationRoute
 from bot.httproutes import HttpRequest, HttpResponse, HttpRoute, serve
+from bot.metrics.human_waits import publish as publish_human_waits
 from bot.resources import data_dir
 from bot.runtime import Crewbot
 from bot.slack.client import slack_client
@@ -216,6 +217,7 @@ __all__ = [
     "new_id",
     "parse_expression",
     "parse_time",
+    "publish_human_waits",
     "resolve_zone",
     "retry_after",
     "safe_session_id",

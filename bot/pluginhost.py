@@ -42,6 +42,7 @@ BUILTIN_PLUGINS: dict[str, str] = {
     "calendar_microsoft": "plugins.calendar_microsoft",
     "projects": "plugins.projects",
     "supervisor": "plugins.supervisor",
+    "operations": "plugins.operations",
 }
 
 

@@ -22,6 +22,7 @@ SNIPPETS: dict[str, str] = {
     "calendar_microsoft": "",
     "projects": "/project list\nexpect No projects yet\n",
     "supervisor": "",  # its commands are /crewbot sub-commands: checked with crewbot_command below
+    "operations": "",  # a schedule only (the waiting-steps gauge): no command to try
 }
 #: What each plugin needs (its module's ``REQUIRES``), so the test knows which plugins a denial switches off.
 DEPENDANTS = {"meeting_coordinator": {"meeting_prep"}}
