@@ -118,6 +118,15 @@ locals {
         ["AWS/States", pair[1], "StateMachineArn", pair[0]]
       ] },
       { title = "Workflow duration p95 (ms)", metrics = [for arn in local.sfn : ["AWS/States", "ExecutionTime", "StateMachineArn", arn, { stat = "p95" }]] },
+      # Published every 5 minutes by the operations plugin's human-waits-gauge schedule (per task: SEARCH).
+      { title = "Workflow steps waiting for a person", metrics = [
+        [var.agents_namespace, "HumanStepsWaiting", "service", var.agents_namespace, { stat = "Maximum", label = "all" }],
+        [{ id = "waiting_task", expression = "SEARCH('{\"${var.agents_namespace}\",service,task} MetricName=\"HumanStepsWaiting\"', 'Maximum', 300)" }],
+      ] },
+      { title = "Oldest step waiting for a person (hours)", metrics = [
+        [var.agents_namespace, "OldestHumanStepAge", "service", var.agents_namespace, { stat = "Maximum", id = "oldest", visible = false }],
+        [{ id = "oldest_h", expression = "oldest / 3600", label = "oldest wait" }],
+      ] },
     ],
     local.fn_widgets,
     [for w in [
