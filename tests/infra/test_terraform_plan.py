@@ -100,7 +100,7 @@ def test_deployment_plans_and_applies_with_a_mocked_provider(
         capture_output=True,
         text=True,
         env=env,
-        timeout=300,
+        timeout=1200,  # a guard against a hung Terraform, not a speed check: five runs take minutes on a loaded machine
     )
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
     assert "5 passed, 0 failed" in result.stdout, result.stdout[-3000:]
