@@ -3,9 +3,9 @@
 Behind an API Gateway HTTP API (or REST API) or a Lambda Function URL. A screen
 (:mod:`bot.slack.guard`) verifies the signature and timestamp, answers unsigned requests (401) and
 malformed signed ones (400), and hands its parse of the body to Bolt, which dispatches it without
-checking or parsing again (:mod:`bot.slack.lambda_adapter`), acknowledges within Slack's 3 seconds (``process_before_response=True``) and starts every slow
-handler as a lazy listener, which re-invokes this same function asynchronously (the function needs
-``lambda:InvokeFunction`` on itself).
+checking or parsing again (:mod:`bot.slack.lambda_adapter`). Bolt acknowledges within Slack's 3 seconds
+(``process_before_response=True``) and starts every slow handler as a lazy listener, which re-invokes
+this same function asynchronously (the function needs ``lambda:InvokeFunction`` on itself).
 
 Cold start: in the packaged function a routing snapshot (:mod:`bot.slack.snapshot`, written by ``make
 package``) is there, and the first request is acknowledged from it: Bolt and the routing table only, the
@@ -195,7 +195,8 @@ def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """The Lambda function: API Gateway (v1 or v2) / Function URL event in, HTTP response out.
 
     A request matching a plugin's :class:`~bot.httproutes.HttpRoute` (e.g. ``GET /oauth/google/callback``)
-    is answered by that route; everything else goes to Bolt, behind the screen that verifies Slack's signature.
+    is answered by that route; everything else goes to Bolt, behind the screen that verifies Slack's
+    signature.
     """
     from bot.slack.origin import refusal  # behind CloudFront: 403 for requests that went around its WAF
 
