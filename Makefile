@@ -40,7 +40,7 @@ ARCH ?= arm64
 ENV ?= dev
 PLUGINS ?=
 package: $(STAMP)
-	$(BIN)/python -m bot.deploy.package --arch $(ARCH) --env $(ENV) $(foreach p,$(PLUGINS),--plugin $(p))
+	$(BIN)/python -m bot.deploy.package --arch $(ARCH) --env $(ENV) $(foreach p,$(PLUGINS),--plugin $(p)) $(if $(LAMBDA_PYTHON),--python $(LAMBDA_PYTHON))
 
 # The Fargate phase runner image (infra/docker/phase-runner/Dockerfile) for ARCH: the crewbot wheel on
 # python:3.12-slim, tagged $(IMAGE):$(TAG). Needs Docker; see infra/terraform/README.md to push it.

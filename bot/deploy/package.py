@@ -15,6 +15,11 @@
   (:mod:`bot.slack.snapshot`), also zipped into ``crewbot.zip`` as ``bot/_data/slack-routes.json``, from
   which the Slack function acknowledges a cold request without starting the runtime.
 
+Each artefact carries the bytecode of its modules, compiled by a Python 3.12 interpreter (``--python``,
+else ``python3.12`` on the PATH) as unchecked-hash ``.pyc`` files: Lambda's file system is read-only,
+so without them every cold start compiles each module it imports. Without such an interpreter the
+artefacts are built without bytecode, and the build says so.
+
 Zips are reproducible (sorted entries, fixed timestamps and modes): rebuilding unchanged code gives
 the same hash, so ``terraform plan`` shows no change to the functions.
 """
@@ -37,6 +42,8 @@ from pathlib import Path
 PLATFORMS = {"x86_64": "manylinux2014_x86_64", "arm64": "manylinux2014_aarch64"}
 PYTHON_VERSION = "3.12"
 CODE_PACKAGES = ("bot", "plugins")
+#: Where Lambda unpacks a function's code and its layers' ``python/`` folders.
+LAMBDA_CODE_DIR, LAMBDA_LAYER_DIR = "/var/task", "/opt/python"
 DATA_FOLDERS = ("agents", "workflows", "config", "manifests")
 # The Lambda runtime has no use for these, and they would only make the zip bigger.
 _SKIP_PARTS = {"__pycache__", ".mypy_cache", ".pytest_cache"}
@@ -124,10 +131,62 @@ class PackageError(Exception):
     """The artefacts could not be built; the message says what and where."""
 
 
-def _files(folder: Path) -> Iterator[Path]:
+def _files(folder: Path, bytecode: str | None = None) -> Iterator[Path]:
+    """The files under ``folder`` to ship; with ``bytecode`` (a cache tag such as ``cpython-312``), also
+    the ``__pycache__`` files of that interpreter."""
     for path in sorted(folder.rglob("*")):
-        if path.is_file() and not (_SKIP_PARTS & set(path.parts)) and path.suffix not in _SKIP_SUFFIXES:
+        if path.is_file() and (_shipped(path.relative_to(folder)) or _is_bytecode(path, bytecode)):
             yield path
+
+
+def _shipped(relative: Path) -> bool:
+    return not (_SKIP_PARTS & set(relative.parts)) and relative.suffix not in _SKIP_SUFFIXES
+
+
+def _is_bytecode(path: Path, tag: str | None) -> bool:
+    return tag is not None and path.parent.name == "__pycache__" and path.name.endswith(f".{tag}.pyc")
+
+
+def lambda_python(explicit: str | None = None) -> str | None:
+    """An interpreter of Lambda's Python (:data:`PYTHON_VERSION`) to compile bytecode with: ``explicit``
+    (a :class:`PackageError` if it is another version), else ``python3.12`` on the PATH or this one;
+    ``None`` when there is none."""
+    for candidate in [explicit] if explicit else [f"python{PYTHON_VERSION}", sys.executable]:
+        found = shutil.which(candidate) or (candidate if Path(candidate).is_file() else None)
+        if found is None:
+            continue
+        probe = subprocess.run(
+            [found, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"], capture_output=True, text=True
+        )
+        if probe.returncode == 0 and probe.stdout.strip() == PYTHON_VERSION:
+            return found
+    if explicit:
+        raise PackageError(f"--python {explicit} is not Python {PYTHON_VERSION}, Lambda's runtime")
+    return None
+
+
+def compile_bytecode(folder: Path, python: str, installed_at: str) -> str:
+    """Compile the modules under ``folder`` with ``python`` into unchecked-hash ``.pyc`` files (valid
+    whatever the timestamps after unzipping) that name their sources under ``installed_at`` (where Lambda
+    unpacks them, so tracebacks are right and rebuilds are identical); return that interpreter's cache tag.
+    A file that does not compile (an old test file in some distribution) is left to compile at import."""
+    probe = subprocess.run(
+        [python, "-c", "import sys; print(sys.implementation.cache_tag)"], capture_output=True, text=True
+    )
+    if probe.returncode != 0 or not probe.stdout.strip():
+        raise PackageError(f"cannot run {python}: {probe.stderr.strip()}")
+    subprocess.run(
+        [
+            python,
+            "-m",
+            "compileall",
+            *("-q", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash"),
+            *("-s", str(folder), "-p", installed_at, str(folder)),
+        ],
+        capture_output=True,
+        check=False,
+    )
+    return probe.stdout.strip()
 
 
 def _write_zip(out: Path, entries: Iterable[tuple[str, Path]]) -> Path:
@@ -145,20 +204,31 @@ def _write_zip(out: Path, entries: Iterable[tuple[str, Path]]) -> Path:
     return out
 
 
-def build_code_zip(out: Path, repo: Path = REPO, extra: Iterable[tuple[str, Path]] = ()) -> Path:
+def build_code_zip(
+    out: Path, repo: Path = REPO, extra: Iterable[tuple[str, Path]] = (), python: str | None = None
+) -> Path:
     """Zip ``bot/``, ``plugins/`` and the shipped data folders (as ``bot/_data/<folder>``), plus the
-    ``extra`` ``(name in zip, file)`` pairs."""
+    ``extra`` ``(name in zip, file)`` pairs; with ``python``, the packages' bytecode compiled by it."""
     entries: list[tuple[str, Path]] = list(extra)
-    for package in CODE_PACKAGES:
-        folder = repo / package
-        if not (folder / "__init__.py").is_file():
-            raise PackageError(f"{folder} is not a Python package (no __init__.py)")
-        entries += [(path.relative_to(repo).as_posix(), path) for path in _files(folder)]
-    for name in DATA_FOLDERS:
-        folder = repo / name
-        if folder.is_dir():
-            entries += [(f"bot/_data/{name}/{path.relative_to(folder).as_posix()}", path) for path in _files(folder)]
-    return _write_zip(out, entries)
+    with tempfile.TemporaryDirectory(prefix="crewbot-code-") as tmp:
+        for package in CODE_PACKAGES:
+            folder = repo / package
+            if not (folder / "__init__.py").is_file():
+                raise PackageError(f"{folder} is not a Python package (no __init__.py)")
+            # Compiled in a copy: the checkout's own __pycache__ belongs to whatever ran there.
+            staged = Path(tmp) / package
+            for path in _files(folder):
+                target = staged / path.relative_to(folder)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(path, target)
+        tag = compile_bytecode(Path(tmp), python, LAMBDA_CODE_DIR) if python else None
+        for package in CODE_PACKAGES:
+            entries += [(path.relative_to(tmp).as_posix(), path) for path in _files(Path(tmp) / package, tag)]
+        for name in DATA_FOLDERS:
+            folder = repo / name
+            if folder.is_dir():
+                entries += [(f"bot/_data/{name}/{p.relative_to(folder).as_posix()}", p) for p in _files(folder)]
+        return _write_zip(out, entries)
 
 
 def dependencies(pyproject: Path = REPO / "pyproject.toml") -> list[str]:
@@ -203,9 +273,10 @@ def canonical_name(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def distribution_files(site: Path, names: Iterable[str]) -> list[tuple[str, Path]]:
+def distribution_files(site: Path, names: Iterable[str], bytecode: str | None = None) -> list[tuple[str, Path]]:
     """``(path relative to site, file)`` of every file the distributions ``names`` installed in ``site``
-    (from their ``RECORD``s, dist-info included); raises :class:`PackageError` naming any not there."""
+    (from their ``RECORD``s, dist-info included), with ``bytecode`` (a cache tag) also each module's
+    ``.pyc`` of that interpreter; raises :class:`PackageError` naming any distribution not there."""
     wanted = {canonical_name(n) for n in names}
     found: set[str] = set()
     entries: list[tuple[str, Path]] = []
@@ -220,8 +291,11 @@ def distribution_files(site: Path, names: Iterable[str]) -> list[tuple[str, Path
             if not path.is_file() or not path.is_relative_to(root):
                 continue  # console scripts in ../../bin, files a RECORD lists but that were removed
             relative = path.relative_to(root)
-            if path.suffix not in _SKIP_SUFFIXES and not (_SKIP_PARTS & set(relative.parts)):
+            if _shipped(relative):
                 entries.append((relative.as_posix(), path))
+                compiled = path.parent / "__pycache__" / f"{path.stem}.{bytecode}.pyc"
+                if bytecode is not None and path.suffix == ".py" and compiled.is_file():
+                    entries.append((compiled.relative_to(root).as_posix(), compiled))
     if missing := wanted - found:
         raise PackageError(f"not installed in {site}: {', '.join(sorted(missing))}")
     return entries
@@ -255,10 +329,15 @@ def size_report(code: Path, layers: dict[str, Path]) -> list[str]:
 
 
 def build_layer_zip(
-    out: Path, architecture: str, requirements: list[str] | None = None, slack_out: Path | None = None
+    out: Path,
+    architecture: str,
+    requirements: list[str] | None = None,
+    slack_out: Path | None = None,
+    python: str | None = None,
 ) -> Path:
     """Install the dependencies for ``architecture`` with pip and zip them as a layer (``python/``);
-    with ``slack_out``, also the Slack function's slim layer (:data:`SLACK_FUNCTION_DISTRIBUTIONS`)."""
+    with ``slack_out``, also the Slack function's slim layer (:data:`SLACK_FUNCTION_DISTRIBUTIONS`); with
+    ``python`` (Lambda's version), their bytecode compiled by it."""
     requirements = dependencies() if requirements is None else requirements
     with tempfile.TemporaryDirectory(prefix="crewbot-layer-") as tmp:
         site = Path(tmp) / "python"
@@ -269,10 +348,11 @@ def build_layer_zip(
         shutil.rmtree(site / "bin", ignore_errors=True)
         prune_google_discovery(site)
         forget_scripts(site)
+        tag = compile_bytecode(site, python, LAMBDA_LAYER_DIR) if python else None
         if slack_out is not None:
-            slim = distribution_files(site, SLACK_FUNCTION_DISTRIBUTIONS)
+            slim = distribution_files(site, SLACK_FUNCTION_DISTRIBUTIONS, tag)
             _write_zip(slack_out, [(f"python/{name}", path) for name, path in slim])
-        return _write_zip(out, [(f"python/{p.relative_to(site).as_posix()}", p) for p in _files(site)])
+        return _write_zip(out, [(f"python/{p.relative_to(site).as_posix()}", p) for p in _files(site, tag)])
 
 
 def prune_google_discovery(site: Path) -> None:
@@ -343,19 +423,29 @@ def main(argv: list[str] | None = None) -> int:
         metavar="REQUIREMENT",
         help="a third-party plugin distribution to install into the layer (repeatable)",
     )
+    parser.add_argument(
+        "--python",
+        help=f"a Python {PYTHON_VERSION} interpreter to compile the bytecode with (default: python{PYTHON_VERSION})",
+    )
     args = parser.parse_args(argv)
     try:
+        python = lambda_python(args.python)
+        if python is None:
+            print(
+                f"make package: no Python {PYTHON_VERSION} found (--python): the artefacts carry no bytecode, "
+                "so Lambda compiles each module on every cold start"
+            )
         catalog = write_catalog(args.out, args.env)
         print(f"{catalog}")
         routes = write_slack_routes(args.out, args.env)
         from bot.slack.snapshot import PACKAGED_NAME
 
-        code = build_code_zip(args.out / "crewbot.zip", extra=[(PACKAGED_NAME, routes)])
+        code = build_code_zip(args.out / "crewbot.zip", extra=[(PACKAGED_NAME, routes)], python=python)
         layers: dict[str, Path] = {}
         if not args.code_only:
             requirements = [*dependencies(), *args.plugin]
             slack = args.out / f"dependencies-slack-{args.arch}.zip"
-            layer = build_layer_zip(args.out / f"dependencies-{args.arch}.zip", args.arch, requirements, slack)
+            layer = build_layer_zip(args.out / f"dependencies-{args.arch}.zip", args.arch, requirements, slack, python)
             layers = {"the Slack function": slack, "every other function": layer}
         print("\n".join(size_report(code, layers)))
     except PackageError as exc:

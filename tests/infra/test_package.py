@@ -5,16 +5,22 @@ is installed for the chosen Lambda architecture (the layer build itself needs Py
 from __future__ import annotations
 
 import hashlib
+import marshal
+import sys
 import zipfile
 from pathlib import Path
 
 import pytest
 
+from bot.deploy import package
 from bot.deploy.package import (
     GOOGLE_DISCOVERY_KEEP,
     PackageError,
     build_code_zip,
+    compile_bytecode,
     dependencies,
+    distribution_files,
+    lambda_python,
     main,
     pip_command,
     prune_google_discovery,
@@ -120,8 +126,6 @@ def test_every_artefact_size_is_reported_zipped_and_unzipped(tmp_path: Path) -> 
 def test_a_function_over_lambdas_unzipped_limit_fails_the_build(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bot.deploy import package
-
     monkeypatch.setattr(package, "LAMBDA_UNZIPPED_LIMIT", 4_000_000)
     code = _zip_of(tmp_path / "code.zip", 1_000_000)
     slim, full = _zip_of(tmp_path / "slim.zip", 2_000_000), _zip_of(tmp_path / "full.zip", 5_000_000)
@@ -145,3 +149,49 @@ def test_the_slim_layer_holds_only_the_slack_distributions(tmp_path: Path) -> No
     assert files == {"slack_bolt/__init__.py", "slack_bolt-1.0.dist-info/METADATA", "slack_bolt-1.0.dist-info/RECORD"}
     with pytest.raises(PackageError, match=r"not installed in .*: slack-sdk"):
         distribution_files(site, ["slack-bolt", "slack-sdk"])
+
+
+def _pyc_flags(data: bytes) -> int:
+    return int.from_bytes(data[4:8], "little")  # PEP 552: bit 0 hash-based, bit 1 check the source
+
+
+def test_with_an_interpreter_the_code_zip_carries_unchecked_hash_bytecode_reproducibly(tmp_path: Path) -> None:
+    tag = sys.implementation.cache_tag
+    first = build_code_zip(tmp_path / "a" / "crewbot.zip", python=sys.executable)
+    second = build_code_zip(tmp_path / "b" / "crewbot.zip", python=sys.executable)
+    assert first.read_bytes() == second.read_bytes()
+    with zipfile.ZipFile(first) as zf:
+        names = set(zf.namelist())
+        assert f"bot/__pycache__/__init__.{tag}.pyc" in names and f"plugins/__pycache__/__init__.{tag}.pyc" in names
+        pyc = zf.read(f"bot/deploy/__pycache__/package.{tag}.pyc")
+    assert _pyc_flags(pyc) == 0b01  # hash-based, source never checked: valid whatever the unzipped mtimes
+    code = marshal.loads(pyc[16:])
+    assert code.co_filename == "/var/task/bot/deploy/package.py"
+    # Only the bytecode the zip's interpreter made: none of the checkout's own __pycache__ files.
+    assert not [n for n in names if n.endswith(".pyc") and f".{tag}." not in n]
+
+
+def test_the_slim_layer_takes_each_modules_bytecode_with_it(tmp_path: Path) -> None:
+    site = tmp_path / "python"
+    (site / "slack_bolt").mkdir(parents=True)
+    (site / "slack_bolt" / "__init__.py").write_text("VALUE = 1\n")
+    info = site / "slack_bolt-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: slack_bolt\nVersion: 1.0\n")
+    (info / "RECORD").write_text(f"slack_bolt/__init__.py,,0\n{info.name}/METADATA,,0\n{info.name}/RECORD,,\n")
+    tag = compile_bytecode(site, sys.executable, "/opt/python")
+    files = {name for name, _ in distribution_files(site, ["slack-bolt"], tag)}
+    assert f"slack_bolt/__pycache__/__init__.{tag}.pyc" in files
+    assert f"slack_bolt/__pycache__/__init__.{tag}.pyc" not in {n for n, _ in distribution_files(site, ["slack-bolt"])}
+
+
+def test_lambda_python_refuses_another_version_and_the_build_says_when_it_has_none(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(package, "PYTHON_VERSION", "2.7")
+    with pytest.raises(PackageError, match=r"--python .* is not Python 2\.7, Lambda's runtime"):
+        lambda_python(sys.executable)
+    assert lambda_python() is None
+    assert main(["--code-only", "--out", str(tmp_path)]) == 0
+    assert "no Python 2.7 found (--python): the artefacts carry no bytecode" in capsys.readouterr().out
+    assert not [n for n in zipfile.ZipFile(tmp_path / "crewbot.zip").namelist() if n.endswith(".pyc")]
