@@ -84,6 +84,10 @@ class ProjectService:
     # -- projects ------------------------------------------------------------------------------
 
     def get(self, project_id: str) -> Project:
+        """The project ``project_id`` (:class:`ProjectError` when there is none, or no id at all: a button or
+        form that lost its project)."""
+        if not project_id:
+            raise ProjectError("that does not name a project")
         project = project_records(self.crewbot).projects.get(project_id)
         if project is None:
             raise ProjectError(f"no project {project_id!r}")

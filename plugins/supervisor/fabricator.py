@@ -239,6 +239,8 @@ class Fabricator:
     def decide(self, name: str, version: str, approver: str, approve: bool) -> dict[str, Any]:
         """Approve or reject a pending version (admins only; the approver must hold every role the
         spec's tools require). Approving supersedes the previously approved version."""
+        if not name or not version:  # a card's button always names both; anything else was not sent by us
+            raise FabricationError(f"{name or '(no name)'} {version or '(no version)'} does not name an agent version")
         roles = self.crewbot.agents.roles_of(approver)
         action = "agent_approved" if approve else "agent_rejected"
         item = self.table.get({"name": name, "revision": version})

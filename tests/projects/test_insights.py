@@ -46,3 +46,22 @@ def test_a_delivered_project_has_metrics_per_run_a_survey_and_insights(emu: Any)
     assert not [m for m in emu.fake.messages if m.files]  # one project: no trend, no chart
     audit = emu.crewbot.records.audit.for_scope(f"project#{project.project_id}")
     assert "survey_answered" in [e.action for e in audit]
+
+
+def test_a_survey_form_or_button_without_its_project_is_answered_not_raised(emu: Any) -> None:
+    from plugins.projects.slack import on_survey, submit_survey
+
+    acks: list[dict[str, Any]] = []
+    view = {"private_metadata": "", "state": {"values": {}}}
+    submit_survey(lambda **kwargs: acks.append(kwargs), {"user": {"id": emu.admin_id}}, view, None, emu.crewbot)
+    assert acks == [{"response_action": "errors", "errors": {"satisfaction": "Sorry, that does not name a project."}}]
+
+    told: list[str] = []
+
+    class Client:
+        def chat_postEphemeral(self, **kwargs: Any) -> None:
+            told.append(kwargs["text"])
+
+    press = {"actions": [{"value": ""}], "user": {"id": emu.admin_id}, "channel": {"id": "C0GENERAL"}}
+    on_survey(press, Client(), emu.crewbot)
+    assert told == ["Sorry, that does not name a project."]

@@ -137,3 +137,17 @@ def test_the_new_agent_modal_drafts_through_the_fabricator(emu: Any) -> None:
     assert _fabricator(emu).latest("release_notes_writer")["status"] == "pending"
     emu.act_as("bob")
     assert "only admins may create agents" in emu.command("/crewbot agents new").text
+
+
+@pytest.mark.parametrize("value", ["notes", "notes:", ":v0001", ""])
+def test_a_decision_button_that_names_no_version_is_refused_with_a_sentence(emu: Any, value: str) -> None:
+    from plugins.supervisor.fabricator import APPROVE
+    from plugins.supervisor.slack_ui import decide_button
+
+    draft = {"name": "notes", "description": "Writes notes.", "system_prompt": "Write notes.", "tools": []}
+    _fabricator(emu).propose(draft, emu.admin_id)
+    said: list[dict[str, Any]] = []
+    body = {"actions": [{"action_id": APPROVE, "value": value}], "user": {"id": emu.admin_id}}
+    decide_button(lambda *a, **k: None, body, lambda **kwargs: said.append(kwargs), emu.crewbot)
+    assert said and said[0]["text"].startswith("Not approved: ") and "does not name an agent version" in said[0]["text"]
+    assert _fabricator(emu).latest("notes")["status"] == "pending"
