@@ -77,7 +77,10 @@ class CrewbotHooks:
         if spent < self.budget.remaining:
             return
         self.budget_stop = True
-        event.cancel = self.budget.message if self.budget.state == "exhausted" else MID_TURN_STOP
+        if self.budget.state == "exhausted":
+            event.cancel = self.budget.message
+        else:
+            event.cancel = self.budget.stop_message or MID_TURN_STOP
 
     def before_tool(self, event: BeforeToolCallEvent) -> None:
         name = event.tool_use["name"]

@@ -48,13 +48,16 @@ class BudgetSpec(_Strict):
     """Token budgets. ``None``: no limit.
 
     ``tokens_per_user_day`` is the spending limit: a warning at ``warn_at`` of it, a clear stop when it is
-    spent (it resets at 00:00 UTC). ``tokens_per_session`` bounds one session rather than stopping the
-    user: once a session has used that many tokens, the conversation continues in a fresh session that
-    carries a short summary.
+    spent (it resets at 00:00 UTC); ``tokens_per_phase`` is the crew's, per agent and phase attempt.
+    ``tokens_per_session`` bounds one session rather than stopping the user: once a session has used that
+    many tokens, the conversation continues in a fresh session that carries a short summary.
     """
 
     tokens_per_session: int | None = Field(default=None, gt=0)
     tokens_per_user_day: int | None = Field(default=None, gt=0)
+    #: For crew agents: the tokens one agent may use in one attempt of a project phase; at the limit its
+    #: model calls stop with a message naming this budget (the phase's review then shows what is missing).
+    tokens_per_phase: int | None = Field(default=None, gt=0)
     warn_at: float = Field(default=0.8, gt=0, le=1)
     #: Model calls (agent loop cycles) one message may take; stops runaway tool loops.
     max_cycles: int = Field(default=12, ge=1, le=100)

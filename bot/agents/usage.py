@@ -107,6 +107,8 @@ class BudgetState:
     state: str
     remaining: int | None  # tokens left in the tightest budget (None: no budget)
     message: str = ""
+    #: What the agent says when it reaches ``remaining`` during a turn (default: the daily budget's stop).
+    stop_message: str = ""
 
 
 class UsageLedger:

@@ -44,10 +44,25 @@ class UsageHooks(CrewbotHooks):
 
     def after_invocation(self, event: Any) -> None:
         super().after_invocation(event)
+        if self.budget_stop:
+            self.audit("agent_budget_stopped", self.call.agent, budget="tokens_per_phase", limit=self.budget.remaining)
         slot = self.totals.setdefault(self.call.agent, {"input": 0, "output": 0, "tool_errors": 0})
         slot["input"] += self.usage.input_tokens
         slot["output"] += self.usage.output_tokens
         slot["tool_errors"] = slot.get("tool_errors", 0) + self.usage.tool_errors
+
+
+def phase_budget(agent: str, tokens: int | None, spec: PhaseSpec) -> BudgetState:
+    """A crew agent's budget for one attempt of a phase (``budget.tokens_per_phase``; ``None``: none). Each
+    Swarm node is one agent for the whole attempt, so its accumulated usage is what the attempt has spent."""
+    stop = (
+        f"⛔ {agent} stopped: it used its budget of {tokens:,} tokens for one attempt of {spec.title} "
+        f"(`budget.tokens_per_phase` in agents/projects/{agent}.yaml). Revise the phase to run it again, or "
+        "ask an admin to raise the budget."
+        if tokens
+        else ""
+    )
+    return BudgetState("ok", tokens, stop_message=stop)
 
 
 def memory_query(project: Project, spec: PhaseSpec) -> str:
@@ -240,7 +255,7 @@ class PhaseRunner:
                 call,
                 registry.tools,
                 agents.ledger,
-                BudgetState("ok", None),
+                phase_budget(name, agent_spec.budget.tokens_per_phase, spec),
                 resolution.short,
                 audit=self.crewbot.records.audit.record,
                 totals=totals,
