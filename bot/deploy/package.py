@@ -35,8 +35,12 @@ import sys
 import tempfile
 import tomllib
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.runtime import Crewbot
 
 #: pip platform tag per Lambda architecture.
 PLATFORMS = {"x86_64": "manylinux2014_x86_64", "arm64": "manylinux2014_aarch64"}
@@ -372,10 +376,9 @@ def forget_scripts(site: Path) -> None:
         record.write_bytes(b"".join(line for line in lines if not line.startswith(b"../../bin/")))
 
 
-def write_catalog(out: Path, env: str | None = None) -> Path:
-    """Write the deploy catalog of the enabled plugins (environment ``env``) into ``out``; return its path."""
+def _from_registrations(env: str | None, build: Callable[[Crewbot], Path]) -> Path:
+    """Start the runtime of environment ``env`` in a throwaway home and ``build`` an artefact from it."""
     from bot.config import ConfigError
-    from bot.deploy.catalog import CatalogError, build_catalog
     from bot.runtime import start
 
     with tempfile.TemporaryDirectory() as home:
@@ -383,31 +386,36 @@ def write_catalog(out: Path, env: str | None = None) -> Path:
             crewbot = start(env=env, environ={"CREWBOT_HOME": home}, setup_logging=False)
         except ConfigError as exc:
             raise PackageError(f"invalid configuration: {'; '.join(str(p) for p in exc.problems)}") from exc
+        try:
+            return build(crewbot)
+        finally:
+            crewbot.close()
+
+
+def write_catalog(out: Path, env: str | None = None) -> Path:
+    """Write the deploy catalog of the enabled plugins (environment ``env``) into ``out``; return its path."""
+    from bot.deploy.catalog import CatalogError, build_catalog
+
+    def build(crewbot: Crewbot) -> Path:
         try:
             return build_catalog(crewbot).write(out)
         except CatalogError as exc:
             raise PackageError(f"the registrations cannot be deployed: {exc}") from exc
-        finally:
-            crewbot.close()
+
+    return _from_registrations(env, build)
 
 
 def write_slack_routes(out: Path, env: str | None = None) -> Path:
     """Write the Slack routing snapshot of the enabled plugins (environment ``env``) to ``out/slack-routes.json``."""
-    from bot.config import ConfigError
-    from bot.runtime import start
     from bot.slack.snapshot import SnapshotError, build_snapshot
 
-    with tempfile.TemporaryDirectory() as home:
-        try:
-            crewbot = start(env=env, environ={"CREWBOT_HOME": home}, setup_logging=False)
-        except ConfigError as exc:
-            raise PackageError(f"invalid configuration: {'; '.join(str(p) for p in exc.problems)}") from exc
+    def build(crewbot: Crewbot) -> Path:
         try:
             return build_snapshot(crewbot).write(out / "slack-routes.json")
         except SnapshotError as exc:
             raise PackageError(f"the Slack routing snapshot cannot be built: {exc}") from exc
-        finally:
-            crewbot.close()
+
+    return _from_registrations(env, build)
 
 
 def main(argv: list[str] | None = None) -> int:

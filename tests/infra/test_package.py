@@ -195,3 +195,12 @@ def test_lambda_python_refuses_another_version_and_the_build_says_when_it_has_no
     assert main(["--code-only", "--out", str(tmp_path)]) == 0
     assert "no Python 2.7 found (--python): the artefacts carry no bytecode" in capsys.readouterr().out
     assert not [n for n in zipfile.ZipFile(tmp_path / "crewbot.zip").namelist() if n.endswith(".pyc")]
+
+
+def test_a_configuration_error_stops_the_build_with_the_reason(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--code-only", "--out", str(tmp_path), "--env", "nosuch"]) == 1
+    err = capsys.readouterr().err
+    assert "make package: invalid configuration:" in err and "environment" in err
+    assert not (tmp_path / "catalog.json").exists()
