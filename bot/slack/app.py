@@ -49,6 +49,7 @@ from bot.slack.routes import (
     ack_if_needed,
     acknowledge_command,
     action_id_of,
+    bolt_app,
     first_actions,
     log_redelivery,
     wire,
@@ -88,17 +89,7 @@ class SlackFrontDoor:
         self.registrations: Registrations = collect_registrations(crewbot.plugins)
         for problem in self.registrations.problems:
             logger.error("slack registration refused: %s", problem)
-        self.app = App(
-            # Bolt names its loggers after the app: under "slack_bolt" so configure_logging quiets them too.
-            name=f"slack_bolt.{crewbot.config.project}",
-            logger=logging.getLogger(f"slack_bolt.{crewbot.config.project}"),
-            signing_secret=signing_secret,
-            client=client,
-            process_before_response=process_before_response,
-            # Tokens come from Secrets Manager / the environment; checking them at construction would
-            # add an auth.test round trip to every cold start (Bolt calls it lazily on first request).
-            token_verification_enabled=False,
-        )
+        self.app = bolt_app(crewbot.config.project, signing_secret, client, process_before_response)
         self._wire()
 
     # -- services ----------------------------------------------------------------------------------

@@ -281,6 +281,20 @@ class Dispatchers:
     run_shortcut: Listener
 
 
+def bolt_app(project: str, signing_secret: str, client: Any, process_before_response: bool) -> App:
+    """The Bolt app both front doors wire: its loggers under "slack_bolt" (so logging configuration quiets
+    them), no token check at construction (tokens come from Secrets Manager / the environment, and checking
+    would add an auth.test round trip to every cold start; Bolt calls it lazily on the first request)."""
+    return App(
+        name=f"slack_bolt.{project}",
+        logger=logging.getLogger(f"slack_bolt.{project}"),
+        signing_secret=signing_secret,
+        client=client,
+        process_before_response=process_before_response,
+        token_verification_enabled=False,
+    )
+
+
 def wire(app: App, table: RoutingTable, run: Dispatchers) -> None:
     """One Bolt listener per event kind (and per ack style), then the catch-alls.
 

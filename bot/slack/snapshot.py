@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from slack_bolt import App, BoltRequest
+from slack_bolt import BoltRequest
 from slack_bolt.kwargs_injection.args import Args
 
 from bot.slack.errors import user_of
@@ -42,6 +42,7 @@ from bot.slack.routes import (
     RoutingTable,
     ack_if_needed,
     acknowledge_command,
+    bolt_app,
     log_redelivery,
     wire,
 )
@@ -316,14 +317,7 @@ class SnapshotFrontDoor:
         self._lock = threading.Lock()
         #: What differs between the snapshot and the live registrations (known once the full app is built).
         self.stale: list[str] = []
-        self.app = App(
-            name=f"slack_bolt.{snapshot.project}",
-            logger=logging.getLogger(f"slack_bolt.{snapshot.project}"),
-            signing_secret=signing_secret,
-            client=client,
-            process_before_response=process_before_response,
-            token_verification_enabled=False,
-        )
+        self.app = bolt_app(snapshot.project, signing_secret, client, process_before_response)
         wire(
             self.app,
             self.table,
