@@ -214,3 +214,19 @@ def conversations() -> RecordingConversations:
 @pytest.fixture
 def emu(crewbot_emulator_factory: Any, demo: DemoPlugin, conversations: RecordingConversations) -> Iterator[Emulator]:
     yield crewbot_emulator_factory(plugins=[("demo", demo)], only=["crewbot_command"], conversations=conversations)
+
+
+def echo_command(emu: Emulator, text: str = "hi") -> tuple[str, str]:
+    """The body and content type of ``/echo text`` sent by the current user in their DM with the bot."""
+    user = emu.current_user
+    dm = emu.fake.dm_channel(user)
+    return emu.payloads.slash_command(
+        command="/echo",
+        text=text,
+        user_id=user,
+        user_name="dev",
+        channel_id=dm,
+        channel_name="directmessage",
+        response_url=emu.fake.new_response_url(dm, user),
+        trigger_id=emu.fake.new_trigger(user),
+    )

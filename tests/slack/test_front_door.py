@@ -27,7 +27,7 @@ from bot.entrypoints import slack as lambda_handler
 from bot.slack.errors import tell_user
 from bot.slack.socket_mode import build_socket_mode_app, respond
 from bot.storage.tables import USERS
-from tests.slack.conftest import DemoPlugin
+from tests.slack.conftest import DemoPlugin, echo_command
 
 REPO = Path(__file__).resolve().parents[2]
 ALLOWED = {200, 400, 401, 404}
@@ -324,21 +324,6 @@ def test_fuzzed_socket_mode_envelopes_are_acknowledged_and_never_raise(entry: Em
 # -- the defects, one by one ---------------------------------------------------------------------------
 
 
-def _echo(emu: Emulator, text: str = "hi") -> tuple[str, str]:
-    user = emu.current_user
-    dm = emu.fake.dm_channel(user)
-    return emu.payloads.slash_command(
-        command="/echo",
-        text=text,
-        user_id=user,
-        user_name="dev",
-        channel_id=dm,
-        channel_name="directmessage",
-        response_url=emu.fake.new_response_url(dm, user),
-        trigger_id=emu.fake.new_trigger(user),
-    )
-
-
 @pytest.mark.parametrize(
     "body",
     ['{"type": "event_callback", "event": ', "payload=%7Bnope", "[]", "null", '"text"', "payload=null"],
@@ -368,7 +353,7 @@ def test_signed_body_that_is_not_utf8_gets_400(entry: Emulator) -> None:
 
 
 def test_non_numeric_timestamp_is_401_without_an_error(entry: Emulator, caplog: pytest.LogCaptureFixture) -> None:
-    body, content_type = _echo(entry)
+    body, content_type = echo_command(entry)
     headers = {**sign(entry.signing_secret, body), "x-slack-request-timestamp": "noon"}
     with caplog.at_level(logging.WARNING):
         assert _send(entry, lambda_event(body, content_type, headers))["statusCode"] == 401
@@ -378,7 +363,7 @@ def test_non_numeric_timestamp_is_401_without_an_error(entry: Emulator, caplog: 
 def test_lazy_only_header_over_http_is_ignored(entry: Emulator, demo: DemoPlugin) -> None:
     """A captured signed request with Bolt's lazy-only header added runs the normal way (ack, then the
     lazy listener through a self-invocation), not the lazy function directly."""
-    body, content_type = _echo(entry, "replayed")
+    body, content_type = echo_command(entry, "replayed")
     headers = {
         **sign(entry.signing_secret, body),
         "X-Slack-Bolt-Lazy-Only": "1",
@@ -392,7 +377,7 @@ def test_lazy_only_header_over_http_is_ignored(entry: Emulator, demo: DemoPlugin
 
 
 def test_replayed_slash_command_runs_once(entry: Emulator, demo: DemoPlugin) -> None:
-    body, content_type = _echo(entry, "once")
+    body, content_type = echo_command(entry, "once")
     for _ in range(3):
         assert _send(entry, lambda_event(body, content_type, sign(entry.signing_secret, body)))["statusCode"] == 200
     assert demo.names() == ["echo"]

@@ -19,7 +19,7 @@ from bot.emulator import Emulator
 from bot.emulator.payloads import LambdaContext, lambda_event, sign
 from bot.entrypoints import slack as lambda_handler
 from bot.slack import guard
-from tests.slack.conftest import DemoPlugin, RecordingConversations
+from tests.slack.conftest import DemoPlugin, RecordingConversations, echo_command
 
 Kind = Callable[[Emulator], tuple[str, str]]
 
@@ -28,21 +28,6 @@ Kind = Callable[[Emulator], tuple[str, str]]
 def entry(emu: Emulator, monkeypatch: pytest.MonkeyPatch) -> Emulator:
     monkeypatch.setattr(lambda_handler, "_handler", emu.request_handler)
     return emu
-
-
-def _command(emu: Emulator, text: str = "hi") -> tuple[str, str]:
-    user = emu.current_user
-    dm = emu.fake.dm_channel(user)
-    return emu.payloads.slash_command(
-        command="/echo",
-        text=text,
-        user_id=user,
-        user_name="dev",
-        channel_id=dm,
-        channel_name="directmessage",
-        response_url=emu.fake.new_response_url(dm, user),
-        trigger_id=emu.fake.new_trigger(user),
-    )
 
 
 def _press(emu: Emulator) -> tuple[str, str]:
@@ -73,7 +58,7 @@ def _dm(emu: Emulator) -> tuple[str, str]:
     return emu.payloads.event_callback(message)
 
 
-KINDS: dict[str, Kind] = {"slash command": _command, "button press": _press, "DM": _dm}
+KINDS: dict[str, Kind] = {"slash command": echo_command, "button press": _press, "DM": _dm}
 
 
 def _send(emu: Emulator, event: dict[str, Any]) -> dict[str, Any]:
@@ -182,7 +167,7 @@ def test_unverified_requests_of_every_kind_get_401(
 
 
 def test_a_request_signed_within_the_window_is_accepted(entry: Emulator, demo: DemoPlugin) -> None:
-    body, content_type = _command(entry, "four minutes ago")
+    body, content_type = echo_command(entry, "four minutes ago")
     headers = sign(entry.signing_secret, body, timestamp=int(time.time()) - 4 * 60)
     assert _send(entry, lambda_event(body, content_type, headers))["statusCode"] == 200
     assert demo.names() == ["echo"]
@@ -218,7 +203,7 @@ def test_the_lazy_re_invocation_goes_through_the_screen(entry: Emulator, demo: D
 
 
 def test_a_stale_lazy_re_invocation_is_refused(entry: Emulator, demo: DemoPlugin) -> None:
-    body, content_type = _command(entry, "late")
+    body, content_type = echo_command(entry, "late")
     stale = int(time.time()) - guard.MAX_AGE_SECONDS - 60
     event = lambda_event(body, content_type, sign(entry.signing_secret, body, timestamp=stale))
     event["headers"].update({"x-slack-bolt-lazy-only": "1", "x-slack-bolt-lazy-function-name": "crewbot_lazy_command"})
@@ -228,7 +213,7 @@ def test_a_stale_lazy_re_invocation_is_refused(entry: Emulator, demo: DemoPlugin
 
 
 def test_a_base64_delivery_is_dispatched_from_the_decoded_text(entry: Emulator, demo: DemoPlugin) -> None:
-    body, content_type = _command(entry, "über base64")
+    body, content_type = echo_command(entry, "über base64")
     event = lambda_event(body, content_type, sign(entry.signing_secret, body), base64_body=True)
     assert base64.b64decode(event["body"]).decode() == body
     assert _send(entry, event)["statusCode"] == 200
