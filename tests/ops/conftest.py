@@ -59,10 +59,6 @@ def aws_crewbot(aws_env: None, tmp_path: Path) -> Iterator[Crewbot]:
             yield crewbot
         finally:
             crewbot.close()
-            # Powertools caches secret values process-wide for 5 minutes: later tests must not see these.
-            from aws_lambda_powertools.utilities import parameters
-
-            parameters.clear_caches()
 
 
 @pytest.fixture
