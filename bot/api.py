@@ -60,6 +60,8 @@ from bot.events.queues import Message, QueueConsumer, QueueSpec, RetryLater
 from bot.hookspecs import AgentSource, ConversationRoute
 from bot.httproutes import HttpRequest, HttpResponse, HttpRoute, serve
 from bot.metrics.human_waits import publish as publish_human_waits
+from bot.metrics.pricing import estimate as estimate_cost
+from bot.metrics.pricing import model_id as priced_model_id
 from bot.resources import data_dir
 from bot.runtime import Crewbot
 from bot.slack.client import slack_client
@@ -208,6 +210,7 @@ __all__ = [
     "crewbot_tool",
     "data_dir",
     "default_end",
+    "estimate_cost",
     "external_key",
     "fetch_all",
     "format_time",
@@ -217,6 +220,7 @@ __all__ = [
     "new_id",
     "parse_expression",
     "parse_time",
+    "priced_model_id",
     "publish_human_waits",
     "resolve_zone",
     "retry_after",

@@ -55,27 +55,18 @@ class ProjectMetrics:
         self.service = project_service(crewbot)
         self.table = crewbot.store.table(METRICS)
 
-    def _cost(self, input_tokens: int, output_tokens: int) -> float:
-        from plugins.projects.service import Prices
-
-        if self.crewbot.agents.models.resolve("default").chain == ("offline",):
-            return 0.0  # the offline model is free; its token counts are estimates
-        settings = self.service.settings
-        return Prices(settings.price_input_per_1k, settings.price_output_per_1k).cost(input_tokens, output_tokens)
-
     # -- writing ---------------------------------------------------------------------------------
 
     def record_run(self, project: Project, run: dict[str, Any]) -> Item:
         """The metrics of a finished (completed or failed) phase run."""
         phase = str(run["phase"])
         agents = {}
+        costs = self.service.run_costs(run)
         for agent, used in (run.get("usage") or {}).items():
-            tokens_in, tokens_out = int(used.get("input", 0)), int(used.get("output", 0))
             agents[agent] = {
-                "input": tokens_in,
-                "output": tokens_out,
-                "tokens": tokens_in + tokens_out,
-                "cost": round(self._cost(tokens_in, tokens_out), 6),
+                "input": int(used.get("input", 0)),
+                "output": int(used.get("output", 0)),
+                **costs[agent].as_dict(),
                 "tool_errors": int(used.get("tool_errors", 0)),
             }
         revisions = sum(
@@ -99,6 +90,7 @@ class ProjectMetrics:
             "agents": agents,
             "tokens": sum(a["tokens"] for a in agents.values()),
             "cost": round(sum(a["cost"] for a in agents.values()), 6),
+            "unpriced_tokens": sum(a["unpriced_tokens"] for a in agents.values()),
             "tool_errors": sum(a["tool_errors"] for a in agents.values()),
             "decision": previous.get("decision"),
             "ratings": previous.get("ratings") or {},
@@ -147,6 +139,7 @@ class ProjectMetrics:
                 "revisions": sum(1 for r in runs if r.get("decision") == "revised"),
                 "tokens": sum(int(r.get("tokens", 0)) for r in runs),
                 "cost": round(sum(float(r.get("cost", 0)) for r in runs), 6),
+                "unpriced_tokens": sum(int(r.get("unpriced_tokens", 0)) for r in runs),
                 "rating": _mean(ratings),
                 "patterns_used": [p["pattern_id"] for p in patterns],
             }
@@ -181,14 +174,20 @@ class ProjectMetrics:
         phase_cost: dict[str, dict[str, float]] = {}
         agent_cost: dict[str, dict[str, float]] = {}
         for run in runs:
-            slot = phase_cost.setdefault(str(run["phase"]), {"tokens": 0.0, "cost": 0.0, "runs": 0.0})
+            slot = phase_cost.setdefault(
+                str(run["phase"]), {"tokens": 0.0, "cost": 0.0, "runs": 0.0, "unpriced_tokens": 0.0}
+            )
             slot["tokens"] += float(run.get("tokens", 0))
             slot["cost"] += float(run.get("cost", 0))
+            slot["unpriced_tokens"] += float(run.get("unpriced_tokens", 0))
             slot["runs"] += 1
             for agent, used in (run.get("agents") or {}).items():
-                mine = agent_cost.setdefault(agent, {"tokens": 0.0, "cost": 0.0, "tool_errors": 0.0})
+                mine = agent_cost.setdefault(
+                    agent, {"tokens": 0.0, "cost": 0.0, "tool_errors": 0.0, "unpriced_tokens": 0.0}
+                )
                 mine["tokens"] += float(used.get("tokens", 0))
                 mine["cost"] += float(used.get("cost", 0))
+                mine["unpriced_tokens"] += float(used.get("unpriced_tokens", 0))
                 mine["tool_errors"] += float(used.get("tool_errors", 0))
         surveys = [s for pid in projects for s in self.surveys(pid)]
         satisfaction = [float(s["answers"]["satisfaction"]) for s in surveys if s["answers"].get("satisfaction")]
@@ -221,6 +220,12 @@ class ProjectMetrics:
         }
 
 
+def _unpriced(totals: dict[str, float]) -> str:
+    """What the cost figure leaves out: tokens on models without a price in ``models.prices``."""
+    tokens = int(totals.get("unpriced_tokens", 0))
+    return f" + {tokens:,} tokens with no price in models.prices" if tokens else ""
+
+
 def insights_text(data: dict[str, Any]) -> str:
     """``/project insights`` as text."""
     lines = [f"*Project insights* — {data['projects']} project(s), {len(data['delivered'])} delivered"]
@@ -236,7 +241,7 @@ def insights_text(data: dict[str, Any]) -> str:
         lines.append(
             "Cost per phase: "
             + " · ".join(
-                f"{PHASES[p].title} {int(v['tokens']):,} tokens (≈ ${v['cost']:.2f})"
+                f"{PHASES[p].title} {int(v['tokens']):,} tokens (≈ ${v['cost']:.2f}{_unpriced(v)})"
                 for p, v in data["cost_per_phase"].items()
             )
         )
@@ -244,7 +249,7 @@ def insights_text(data: dict[str, Any]) -> str:
         lines.append(
             "Cost per agent: "
             + " · ".join(
-                f"{a} {int(v['tokens']):,} (≈ ${v['cost']:.2f}"
+                f"{a} {int(v['tokens']):,} (≈ ${v['cost']:.2f}{_unpriced(v)}"
                 + (f", {int(v['tool_errors'])} tool errors" if v["tool_errors"] else "")
                 + ")"
                 for a, v in data["cost_per_agent"].items()

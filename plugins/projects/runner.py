@@ -19,7 +19,7 @@ import logging
 import threading
 from typing import TYPE_CHECKING, Any
 
-from bot.api import CALL_KEY, BudgetState, CallContext, CrewbotHooks, OfflineModel
+from bot.api import CALL_KEY, BudgetState, CallContext, CrewbotHooks, OfflineModel, priced_model_id
 from plugins.projects.crew import PHASES, PhaseSpec
 from plugins.projects.offline_crew import CrewOfflineModel
 from plugins.projects.records import Project, project_records
@@ -36,11 +36,13 @@ CREW_ROLES = frozenset({"user", "project_crew"})
 
 
 class UsageHooks(CrewbotHooks):
-    """Crewbot's usage/budget/audit hooks for one crew agent, also summing its tokens for the run."""
+    """Crewbot's usage/budget/audit hooks for one crew agent, also summing its tokens for the run, per model id
+    (what its spec resolved to: the id ``models.prices`` prices, and the per-turn metrics' ``model``)."""
 
-    def __init__(self, *args: Any, totals: dict[str, dict[str, int]], **kwargs: Any):
+    def __init__(self, *args: Any, totals: dict[str, dict[str, Any]], model_id: str, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.totals = totals
+        self.usage.model_id = model_id
 
     def after_invocation(self, event: Any) -> None:
         super().after_invocation(event)
@@ -50,6 +52,9 @@ class UsageHooks(CrewbotHooks):
         slot["input"] += self.usage.input_tokens
         slot["output"] += self.usage.output_tokens
         slot["tool_errors"] = slot.get("tool_errors", 0) + self.usage.tool_errors
+        part = slot.setdefault("models", {}).setdefault(self.usage.model_id, {"input": 0, "output": 0})
+        part["input"] += self.usage.input_tokens
+        part["output"] += self.usage.output_tokens
 
 
 def phase_budget(agent: str, tokens: int | None, spec: PhaseSpec) -> BudgetState:
@@ -227,7 +232,7 @@ class PhaseRunner:
             logger.exception("phase run %s of project %s failed", run_item, project_id)
 
     def build_swarm(
-        self, project: Project, spec: PhaseSpec, run: dict[str, Any], totals: dict[str, dict[str, int]]
+        self, project: Project, spec: PhaseSpec, run: dict[str, Any], totals: dict[str, dict[str, Any]]
     ) -> Any:
         """The phase's Swarm: its agents (no session managers of their own) and the run's session manager."""
         from strands import Agent
@@ -259,6 +264,7 @@ class PhaseRunner:
                 resolution.short,
                 audit=self.crewbot.records.audit.record,
                 totals=totals,
+                model_id=priced_model_id(self.crewbot.config.models, resolution.short),
             )
             nodes.append(
                 Agent(
@@ -285,7 +291,7 @@ class PhaseRunner:
     def _execute(self, project: Project, spec: PhaseSpec, run: dict[str, Any], task: Any) -> None:
         from strands.multiagent.base import Status
 
-        totals: dict[str, dict[str, int]] = {}
+        totals: dict[str, dict[str, Any]] = {}
         state = {
             CALL_KEY: CallContext(
                 user_id=f"project:{project.project_id}",
@@ -318,7 +324,7 @@ class PhaseRunner:
             self._fail(project, spec, run, reason)
 
     def _record_usage(
-        self, project_id: str, run_item: str, totals: dict[str, dict[str, int]], history: list[str] | None = None
+        self, project_id: str, run_item: str, totals: dict[str, dict[str, Any]], history: list[str] | None = None
     ) -> None:
         def merge(item: dict[str, Any]) -> dict[str, Any]:
             usage = dict(item.get("usage") or {})
@@ -327,6 +333,13 @@ class PhaseRunner:
                 slot["input"] = int(slot.get("input", 0)) + used["input"]
                 slot["output"] = int(slot.get("output", 0)) + used["output"]
                 slot["tool_errors"] = int(slot.get("tool_errors", 0)) + int(used.get("tool_errors", 0))
+                models = {m: dict(p) for m, p in (slot.get("models") or {}).items()}
+                for model, part in (used.get("models") or {}).items():
+                    mine = models.setdefault(model, {"input": 0, "output": 0})
+                    mine["input"] = int(mine.get("input", 0)) + part["input"]
+                    mine["output"] = int(mine.get("output", 0)) + part["output"]
+                if models:
+                    slot["models"] = models
                 usage[agent] = slot
             item["usage"] = usage
             if history:

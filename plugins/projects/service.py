@@ -10,12 +10,12 @@ from __future__ import annotations
 import logging
 import re
 from collections import defaultdict
-from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from bot.api import new_id
 from plugins.projects.artifacts import ArtifactStore, artifact_store
+from plugins.projects.cost import CostEstimate, recorded_models, usage_parts
 from plugins.projects.crew import PHASE_ORDER, PHASES
 from plugins.projects.items import PATTERNS, PROJECT_ITEMS, AlreadyDecided, ProjectItems
 from plugins.projects.patterns import PatternLibrary
@@ -41,17 +41,6 @@ class ProjectNameError(ProjectError):
 
 class NotApprover(PermissionError):
     """The user may not decide this project's gates."""
-
-
-@dataclass(frozen=True)
-class Prices:
-    """Estimated model prices per 1,000 tokens (for "cost so far"); the offline model costs nothing."""
-
-    input_per_1k: float = 0.00006
-    output_per_1k: float = 0.00024
-
-    def cost(self, input_tokens: int, output_tokens: int) -> float:
-        return input_tokens / 1000 * self.input_per_1k + output_tokens / 1000 * self.output_per_1k
 
 
 class ProjectService:
@@ -402,17 +391,42 @@ class ProjectService:
                 slot["output"] += int(used.get("output", 0))
         return dict(found)
 
-    def cost(self, project_id: str) -> tuple[int, float]:
-        """Total tokens and estimated cost of the project so far."""
-        prices = Prices(self.settings.price_input_per_1k, self.settings.price_output_per_1k)
-        tokens, cost = 0, 0.0
-        for agents in self.usage(project_id).values():
-            for used in agents.values():
-                tokens += used["input"] + used["output"]
-                cost += prices.cost(used["input"], used["output"])
-        if self.crewbot.agents.models.resolve("default").chain == ("offline",):
-            cost = 0.0  # the offline model is free; its token counts are estimates
-        return tokens, cost
+    def run_costs(
+        self, run: dict[str, Any], recorded: dict[tuple[str, str], set[str]] | None = None
+    ) -> dict[str, CostEstimate]:
+        """Each agent's :class:`~plugins.projects.cost.CostEstimate` for one phase run, priced from
+        ``models.prices``. ``recorded`` (:meth:`recorded_models`) gives the model of usage
+        stored without one; looked up here when not given."""
+        usage = run.get("usage") or {}
+        if recorded is None and any("models" not in used for used in usage.values()):
+            recorded = self.recorded_models(str(run.get("project_id", "")))
+        prices = self.crewbot.config.models.prices
+        found: dict[str, CostEstimate] = {}
+        for agent, used in usage.items():
+            models = (recorded or {}).get((str(run.get("session_id", "")), agent), set())
+            fallback = next(iter(models)) if len(models) == 1 else None  # several: which tokens were whose is lost
+            estimate = found[agent] = CostEstimate()
+            for model, tokens_in, tokens_out in usage_parts(used, fallback):
+                estimate.add(prices, model, tokens_in, tokens_out)
+        return found
+
+    def recorded_models(self, project_id: str) -> dict[tuple[str, str], set[str]]:
+        """The model ids the project's crew turns were recorded with, per (session, agent), from ``usage``."""
+        ledger = getattr(self.crewbot.agents, "ledger", None)
+        return recorded_models(ledger, self.crewbot.config.models, f"project:{project_id}")
+
+    def cost(self, project_id: str) -> CostEstimate:
+        """The project's tokens so far and their estimated cost (a :class:`CostEstimate`:
+        what has no price in ``models.prices`` is counted apart and named, never priced at 0)."""
+        runs = self.items.runs(project_id)
+        recorded = None
+        if any("models" not in used for run in runs for used in (run.get("usage") or {}).values()):
+            recorded = self.recorded_models(project_id)
+        total = CostEstimate()
+        for run in runs:
+            for estimate in self.run_costs(run, recorded or {}).values():
+                total.merge(estimate)
+        return total
 
     def deliverables(self, project_id: str) -> list[dict[str, str]]:
         store = self.artifacts(project_id)

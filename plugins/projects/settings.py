@@ -1,10 +1,15 @@
-"""``plugins.settings.projects``: approvers, how phases run, prices for the cost estimate."""
+"""``plugins.settings.projects``: approvers, how phases run, reminders, memory.
+
+The cost estimate of ``/project status`` prices each model from ``models.prices`` (the table the per-turn
+metrics use); the plugin has no prices of its own, and a configuration still giving them is refused by name.
+"""
 
 from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 
 class EcsRunner(BaseModel):
@@ -74,11 +79,20 @@ class Settings(BaseModel):
     #: Lambda's 15 minutes; needs ``ecs``).
     phase_runner: Literal["inline", "thread", "ecs"] = "inline"
     ecs: EcsRunner | None = None
-    #: Estimated model prices per 1,000 tokens, for "cost so far" in `/project status`.
-    price_input_per_1k: float = Field(default=0.00006, ge=0)
-    price_output_per_1k: float = Field(default=0.00024, ge=0)
+    #: Removed settings: declared only so that a configuration still setting them gets an error naming them.
+    price_input_per_1k: SkipJsonSchema[object] = Field(default=None, exclude=True)
+    price_output_per_1k: SkipJsonSchema[object] = Field(default=None, exclude=True)
     reminders: Reminders = Field(default_factory=Reminders)
     memory: MemorySettings = Field(default_factory=MemorySettings)
+
+    @field_validator("price_input_per_1k", "price_output_per_1k")
+    @classmethod
+    def _removed_price(cls, value: object, info: ValidationInfo) -> object:
+        side = "input" if info.field_name == "price_input_per_1k" else "output"
+        raise ValueError(
+            "this setting was removed: the project cost estimate prices each model from `models.prices` — set "
+            f"`models.prices.<model id>.{side}_per_1k` there (USD per 1000 tokens) and delete this line"
+        )
 
     @model_validator(mode="after")
     def _ecs_needs_its_settings(self) -> Settings:

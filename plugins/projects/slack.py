@@ -119,8 +119,9 @@ def status_text(service: Any, project: Any) -> str:
     ledger = project_records(service.crewbot).ledger
     blockers = [e.text for e in ledger.for_project(pid, "blocker") if e.status != "resolved"]
     lines.append("Blockers: " + ("; ".join(blockers) if blockers else "none"))
-    tokens, cost = service.cost(pid)
-    lines.append(f"Cost so far: {tokens:,} tokens (≈ ${cost:.2f})")
+    cost = service.cost(pid)
+    lines.append(f"Cost so far: {cost.summary()}")
+    lines.extend(f"  ⚠️ {warning}" for warning in cost.warnings())
     for phase, agents in service.usage(pid).items():
         parts = " · ".join(f"{agent} {u['input'] + u['output']:,}" for agent, u in agents.items())
         runs = len(service.items.runs(pid, phase))

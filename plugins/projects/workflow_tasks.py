@@ -234,7 +234,8 @@ def finish_project(payload: Any, ctx: TaskContext) -> dict[str, Any]:
     crewbot: Crewbot = ctx.crewbot
     project, _ = _project_and_phase(crewbot, {**payload, "phase": "retrospective"})
     service = project_service(crewbot)
-    tokens, cost = service.cost(project.project_id)
+    cost = service.cost(project.project_id)
+    tokens = cost.tokens
     lessons = service.items.lessons(project.project_id)
     project_records(crewbot).projects.update(project.project_id, status="completed", phase="retrospective")
     crewbot.records.audit.record(
@@ -246,8 +247,8 @@ def finish_project(payload: Any, ctx: TaskContext) -> dict[str, Any]:
     project_metrics(crewbot).finish(project)
     text = (
         f"🏁 *{project.name}* is delivered. {len(lessons)} lesson(s) recorded; "
-        f"{tokens:,} tokens used (≈ ${cost:.2f}). `/project deliverables "
-        f"{project.name}` lists everything."
+        f"{cost.summary()} used. `/project deliverables {project.name}` lists everything."
+        + "".join(f"\n⚠️ {warning}" for warning in cost.warnings())
     )
     post(crewbot, project.channel_id, text, survey_blocks(project, text))
     for approver in project.approvers:

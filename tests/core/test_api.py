@@ -28,7 +28,7 @@ PUBLIC = {
     "collect_registrations", "conversation_manager", "crewbot_tool", "data_dir", "default_end", "external_key",
     "fetch_all", "format_time", "hookimpl", "iana_zone_name", "message_events", "new_id", "parse_expression",
     "parse_time", "resolve_zone", "retry_after", "safe_session_id", "serve", "session_manager", "slack_client",
-    "tell_user", "zone_info", "zone_of", "publish_human_waits",
+    "tell_user", "zone_info", "zone_of", "publish_human_waits", "estimate_cost", "priced_model_id",
 }  # fmt: skip
 
 
