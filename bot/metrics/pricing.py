@@ -4,6 +4,7 @@ A turn's model is the first profile of the chain it resolved to (``nova-lite →
 ``nova-lite``), named by its ``model_id`` (a Bedrock model or inference profile id) or, for a provider
 without model ids such as ``offline``, by the provider's name. A model missing from the table has no
 estimate: :func:`estimate` returns ``None`` (never 0) and the first such turn per model logs a warning.
+Plugins price their agents' tokens with the same table (``bot.api.estimate_cost``, ``priced_model_id``).
 """
 
 from __future__ import annotations
@@ -39,8 +40,8 @@ def estimate(prices: Mapping[str, ModelPrice], model: str, input_tokens: int, ou
         if model not in _warned:
             _warned.add(model)
             logger.warning(
-                "no price for model %r in models.prices: the cost of its turns is not estimated "
-                "(they are counted as UnpricedTurns)",
+                "no price for model %r in models.prices: the cost of its tokens is not estimated "
+                "(its turns are counted as UnpricedTurns, its tokens reported as unpriced)",
                 model,
             )
         return None
