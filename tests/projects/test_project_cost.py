@@ -111,3 +111,26 @@ def test_the_removed_price_settings_are_refused_by_name(
     side = "input" if "input" in setting else "output"
     assert f"{config}: plugins.settings.projects.{setting}: " in error
     assert "this setting was removed" in error and f"models.prices.<model id>.{side}_per_1k" in error
+
+
+def test_a_run_resumed_across_the_change_prices_its_new_part_and_reports_the_rest() -> None:
+    from bot.config.models import ModelPrice
+    from plugins.projects.cost import CostEstimate, usage_parts
+
+    # 1,000 + 500 tokens before usage carried the model, then 2,000 + 1,000 on nova-lite, 300 on an unpriced model.
+    used = {
+        "input": 3_000,
+        "output": 1_800,
+        "models": {"us.amazon.nova-lite-v1:0": {"input": 2_000, "output": 1_000}, "other": {"input": 0, "output": 300}},
+    }
+    prices = {"us.amazon.nova-lite-v1:0": ModelPrice(input_per_1k=1.0, output_per_1k=2.0)}
+    estimate = CostEstimate()
+    for model, tokens_in, tokens_out in usage_parts(used, None):
+        estimate.add(prices, model, tokens_in, tokens_out)
+    assert (estimate.tokens, estimate.priced_tokens, estimate.usd) == (4_800, 3_000, pytest.approx(4.0))
+    assert estimate.summary() == "4,800 tokens (≈ $4.00 for the 3,000 priced ones)"
+    assert estimate.warnings() == [
+        "300 tokens on model other have no price in models.prices",
+        "1,500 tokens were recorded without their model (before usage carried it) and no single model could be "
+        "found for them, so they have no price",
+    ]
