@@ -31,10 +31,9 @@ from bot.agents.usage import BudgetState, TurnUsage, UsageLedger
 
 logger = logging.getLogger(__name__)
 
-MID_TURN_STOP = (
-    "⛔ I stopped because this answer used up the rest of your daily token budget. It resets at 00:00 UTC; "
-    "an admin can raise `budget.tokens_per_user_day` in the agent's spec."
-)
+#: The stop for a budget that brings no message of its own (the daily budget's names when it resets, in the
+#: user's zone: :meth:`~bot.agents.usage.UsageLedger.check`).
+MID_TURN_STOP = "⛔ I stopped because this answer used up the rest of its token budget."
 
 
 class CrewbotHooks:

@@ -215,7 +215,8 @@ class AgentService:
                 model_text = f"{summary}\n\n{text}" if summary else text
             else:
                 model_text = text
-            budget = self.ledger.check(spec.budget, user_id)
+            user = self.crewbot.records.users.get(user_id)
+            budget = self.ledger.check(spec.budget, user_id, user.timezone if user else None)
             call = CallContext(
                 user_id=user_id,
                 session_id=session_id,

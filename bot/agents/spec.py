@@ -48,7 +48,8 @@ class BudgetSpec(_Strict):
     """Token budgets. ``None``: no limit.
 
     ``tokens_per_user_day`` is the spending limit: a warning at ``warn_at`` of it, a clear stop when it is
-    spent (it resets at 00:00 UTC); ``tokens_per_phase`` is the crew's, per agent and phase attempt.
+    spent (the budget day is a UTC day; messages show its reset in the user's zone); ``tokens_per_phase`` is
+    the crew's, per agent and phase attempt.
     ``tokens_per_session`` bounds one session rather than stopping the user: once a session has used that
     many tokens, the conversation continues in a fresh session that carries a short summary.
     """

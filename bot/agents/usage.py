@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.agents.spec import BudgetSpec
 from bot.metrics.emf import Group
@@ -107,7 +108,7 @@ class BudgetState:
     state: str
     remaining: int | None  # tokens left in the tightest budget (None: no budget)
     message: str = ""
-    #: What the agent says when it reaches ``remaining`` during a turn (default: the daily budget's stop).
+    #: What the agent says when it reaches ``remaining`` during a turn.
     stop_message: str = ""
 
 
@@ -213,36 +214,48 @@ class UsageLedger:
         total = self.totals.get({"scope": f"user#{user_id}", "period": period})
         return int(total.get("tokens", 0)) if total else 0
 
-    def check(self, budget: BudgetSpec, user_id: str) -> BudgetState:
-        """Where ``user_id`` stands against the spec's daily budget (one read of the running total)."""
+    def check(self, budget: BudgetSpec, user_id: str, zone: str | None = None) -> BudgetState:
+        """Where ``user_id`` stands against the spec's daily budget (one read of the running total).
+
+        The budget day is a UTC day; ``zone`` (the user's IANA zone) is where its messages say it resets."""
         limit = budget.tokens_per_user_day
         if not limit:
             return BudgetState("ok", None)
         used = self.user_day_tokens(user_id)
         remaining = limit - used
+        resets = self._resets(zone)
+        stop = (
+            "⛔ I stopped because this answer used up the rest of your daily token budget. "
+            f"It {resets}; an admin can raise `budget.tokens_per_user_day` in the agent's spec."
+        )
         if remaining <= 0:
-            return BudgetState("exhausted", 0, self._exhausted(limit))
+            return BudgetState("exhausted", 0, self._exhausted(limit, resets))
         if used >= budget.warn_at * limit:
             return BudgetState(
                 "warn",
                 remaining,
                 f"⚠️ You have used {used:,} of your {limit:,} tokens for today ({used * 100 // limit}%); "
-                f"the budget {self._resets()}.",
+                f"the budget {resets}.",
+                stop_message=stop,
             )
-        return BudgetState("ok", remaining)
+        return BudgetState("ok", remaining, stop_message=stop)
 
-    def _resets(self) -> str:
+    def _resets(self, zone: str | None) -> str:
+        """``resets at 05:30 IST (Asia/Kolkata), in 5 h 3 min``: the next UTC midnight, shown in the user's zone."""
         now = self._now().astimezone(UTC)
         midnight = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
         minutes = max(1, int((midnight - now).total_seconds() // 60))
         hours, minutes = divmod(minutes, 60)
         when = f"{hours} h {minutes} min" if hours else f"{minutes} min"
-        return f"resets at 00:00 UTC, in {when}"
+        local = _in_zone(midnight, zone)
+        if local is None:
+            return f"resets at 00:00 UTC, in {when}"
+        return f"resets at {local:%H:%M} {local.tzname()} ({zone}), in {when}"
 
-    def _exhausted(self, limit: int) -> str:
+    def _exhausted(self, limit: int, resets: str) -> str:
         return (
             f"⛔ Your daily token budget for this agent ({limit:,} tokens) is used up, so I stopped. "
-            f"It {self._resets()}; an admin can raise `budget.tokens_per_user_day` in the agent's spec."
+            f"It {resets}; an admin can raise `budget.tokens_per_user_day` in the agent's spec."
         )
 
     def records(self, days: int = 7) -> list[Item]:
@@ -302,3 +315,13 @@ def summarise(records: Iterable[Item], by: tuple[str, ...] = ("agent", "user_id"
         row.tool_calls += len(r.get("tools") or [])
         row.tool_errors += int(r.get("tool_errors", 0))
     return sorted(rows.values(), key=lambda row: (-(row.input_tokens + row.output_tokens), row.agent, row.user_id))
+
+
+def _in_zone(moment: datetime, zone: str | None) -> datetime | None:
+    """``moment`` in the IANA ``zone``; ``None`` for no zone, UTC itself, or a name zoneinfo does not know."""
+    if not zone or zone.upper() == "UTC":
+        return None
+    try:
+        return moment.astimezone(ZoneInfo(zone))
+    except (ZoneInfoNotFoundError, ValueError):
+        return None

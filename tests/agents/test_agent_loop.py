@@ -147,6 +147,7 @@ def test_budget_running_out_mid_turn_stops_the_loop(make_crewbot: MakeCrewbot) -
     result = crewbot.agents.ask("looper", user_id="U1", conversation="c1", text="keep checking the budget")
 
     assert "used up the rest of your daily token budget" in result.text and result.appendix == result.text
+    assert "resets at 00:00 UTC, in " in result.text  # U1 has no user record, so no zone of their own
     assert 1 <= len(model.requests) < 8
     assert result.input_tokens + result.output_tokens >= 800
 
@@ -254,3 +255,43 @@ def test_tool_needing_a_role_is_refused_to_others(make_crewbot: MakeCrewbot) -> 
     [done] = crewbot.records.audit.for_scope("user#UADMIN1")
     assert (done.action, done.detail["side_effects"], done.detail["status"]) == ("agent_tool_call", "write", "success")
     assert done.detail["agent"] == "ops" and done.detail["session_id"] == "c2"
+
+
+@pytest.mark.parametrize(
+    ("zone", "shown"),
+    [("Asia/Kolkata", "05:30 IST (Asia/Kolkata)"), ("America/Los_Angeles", None), ("Not/AZone", "00:00 UTC")],
+)
+def test_budget_messages_say_when_it_resets_in_the_users_own_zone(
+    make_crewbot: MakeCrewbot, zone: str, shown: str | None
+) -> None:
+    from zoneinfo import ZoneInfo
+
+    from bot.storage.records import User
+
+    spec = AgentSpec(
+        name="zoned",
+        description="test agent",
+        system_prompt="Hi.",
+        tools=["get_budget_context"],
+        budget=BudgetSpec(tokens_per_user_day=2000, warn_at=0.001),
+    )
+    crewbot = make_crewbot(AgentPlugin([spec]))
+    crewbot.records.users.save(User(user_id="U1", timezone=zone))
+    if shown is None:  # the next UTC midnight in Los Angeles: 16:00 PST or 17:00 PDT, by the test clock's date
+        now = crewbot.clock.now()
+        midnight = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+        local = midnight.astimezone(ZoneInfo(zone))
+        shown = f"{local:%H:%M} {local.tzname()} ({zone})"
+    crewbot.agents.models.override("offline", lambda: ScriptedModel(["ok"], repeat_last=True))
+    crewbot.agents.ask("zoned", user_id="U1", conversation="c1", text="one")
+    warned = crewbot.agents.ask("zoned", user_id="U1", conversation="c1", text="two")
+    assert warned.notice and f"the budget resets at {shown}, in " in warned.notice
+
+    looping = ScriptedModel([ToolCall("get_budget_context")], repeat_last=True)
+    crewbot.agents.models.override("offline", lambda: looping)
+    stopped = crewbot.agents.ask("zoned", user_id="U1", conversation="c2", text="keep checking")
+    assert "used up the rest of your daily token budget" in stopped.text
+    assert f"It resets at {shown}, in " in stopped.text
+
+    spent = crewbot.agents.ask("zoned", user_id="U1", conversation="c3", text="again")
+    assert "is used up" in spent.text and f"It resets at {shown}, in " in spent.text
