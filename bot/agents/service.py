@@ -146,6 +146,11 @@ class AgentService:
             roles.add("admin")
         return frozenset(roles)
 
+    def check_budget(self, spec: AgentSpec, user_id: str) -> BudgetState:
+        """Where ``user_id`` stands against ``spec``'s daily budget, its messages in the user's own zone."""
+        user = self.crewbot.records.users.get(user_id)
+        return self.ledger.check(spec.budget, user_id, user.timezone if user else None)
+
     def available_to(self, user_id: str) -> list[AgentSpec]:
         """The agents ``user_id`` may talk to (``/crewbot agents``), by name."""
         roles = self.roles_of(user_id)
@@ -215,8 +220,7 @@ class AgentService:
                 model_text = f"{summary}\n\n{text}" if summary else text
             else:
                 model_text = text
-            user = self.crewbot.records.users.get(user_id)
-            budget = self.ledger.check(spec.budget, user_id, user.timezone if user else None)
+            budget = self.check_budget(spec, user_id)
             call = CallContext(
                 user_id=user_id,
                 session_id=session_id,

@@ -69,7 +69,7 @@ def run(
     model, resolution = agents.models.build(spec.model)
     if resolution.chain == ("offline",):
         model = offline(resolution.reason or "the offline profile was chosen")
-    budget = agents.ledger.check(spec.budget, user_id)
+    budget = agents.check_budget(spec, user_id)
     call = CallContext(
         user_id=user_id,
         session_id=session_id,
