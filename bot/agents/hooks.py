@@ -31,8 +31,8 @@ from bot.agents.usage import BudgetState, TurnUsage, UsageLedger
 
 logger = logging.getLogger(__name__)
 
-#: The stop for a budget that brings no message of its own (the daily budget's names when it resets, in the
-#: user's zone: :meth:`~bot.agents.usage.UsageLedger.check`).
+#: The stop for a budget that brings no stop message of its own. The daily budget brings one, naming when it
+#: resets in the user's zone (:meth:`~bot.agents.usage.UsageLedger.check`).
 MID_TURN_STOP = "⛔ I stopped because this answer used up the rest of its token budget."
 
 

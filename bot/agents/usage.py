@@ -18,9 +18,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.agents.spec import BudgetSpec
+from bot.calendars.zones import zone_info
 from bot.metrics.emf import Group
 from bot.storage.base import IndexSpec, Item, SortCondition, Table, TableSpec
 from bot.storage.tables import register_table
@@ -247,10 +247,11 @@ class UsageLedger:
         minutes = max(1, int((midnight - now).total_seconds() // 60))
         hours, minutes = divmod(minutes, 60)
         when = f"{hours} h {minutes} min" if hours else f"{minutes} min"
-        local = _in_zone(midnight, zone)
-        if local is None:
+        shown = zone_info(zone)
+        if shown.key == "UTC":
             return f"resets at 00:00 UTC, in {when}"
-        return f"resets at {local:%H:%M} {local.tzname()} ({zone}), in {when}"
+        local = midnight.astimezone(shown)
+        return f"resets at {local:%H:%M} {local.tzname()} ({shown.key}), in {when}"
 
     def _exhausted(self, limit: int, resets: str) -> str:
         return (
@@ -315,13 +316,3 @@ def summarise(records: Iterable[Item], by: tuple[str, ...] = ("agent", "user_id"
         row.tool_calls += len(r.get("tools") or [])
         row.tool_errors += int(r.get("tool_errors", 0))
     return sorted(rows.values(), key=lambda row: (-(row.input_tokens + row.output_tokens), row.agent, row.user_id))
-
-
-def _in_zone(moment: datetime, zone: str | None) -> datetime | None:
-    """``moment`` in the IANA ``zone``; ``None`` for no zone, UTC itself, or a name zoneinfo does not know."""
-    if not zone or zone.upper() == "UTC":
-        return None
-    try:
-        return moment.astimezone(ZoneInfo(zone))
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
